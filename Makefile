@@ -1,0 +1,31 @@
+# kefu — the two commands are `make run` and `make test`.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
+
+.PHONY: build run test bench lint provision clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kefu ./cmd/kefu
+
+## run: provision PostgreSQL + pgvector, then serve on :8080 with the demo shop (local database in ./.data)
+run: provision build
+	./bin/kefu serve --demo
+
+## test: lint, then all tests against a throwaway PostgreSQL + pgvector
+test:
+	scripts/test.sh
+
+## bench: benchmarks (same throwaway database); record results in docs/benchmarks.md
+bench:
+	scripts/test.sh -run '^$$' -bench . -benchmem ./...
+
+lint:
+	scripts/lint.sh
+
+provision:
+	scripts/provision.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// serveConfig is kefu serve's configuration: each flag defaults to its
+// environment variable (DESIGN.md's table).
+type serveConfig struct {
+	db              dbFlags
+	Addr            string
+	PublicURL       string
+	OpenAIBaseURL   string
+	OpenAIAPIKey    string
+	ChatModel       string
+	EmbedModel      string
+	EmbedBaseURL    string
+	LogFormat       string
+	Demo            bool
+	ShutdownTimeout time.Duration
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet, e env) {
+	c.db.register(fs, e)
+	fs.StringVar(&c.Addr, "addr", envOr(e, "KEFU_ADDR", ":8080"), "listen address (env KEFU_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", envOr(e, "KEFU_PUBLIC_URL", "http://localhost:8080"), "public base URL for the embed snippet and links (env KEFU_PUBLIC_URL)")
+	fs.StringVar(&c.OpenAIBaseURL, "openai-base-url", e.getenv("OPENAI_BASE_URL"), "OpenAI-compatible API base URL; empty: offline mode (env OPENAI_BASE_URL)")
+	// Why no env default shown: flag defaults are printed by -h, and keys are secrets.
+	fs.StringVar(&c.OpenAIAPIKey, "openai-api-key", "", "API key sent as a bearer token (env OPENAI_API_KEY)")
+	fs.StringVar(&c.ChatModel, "chat-model", envOr(e, "KEFU_CHAT_MODEL", "gpt-4o-mini"), "model for replies (env KEFU_CHAT_MODEL)")
+	fs.StringVar(&c.EmbedModel, "embed-model", e.getenv("KEFU_EMBED_MODEL"), "embeddings model; empty: built-in embedder (env KEFU_EMBED_MODEL)")
+	fs.StringVar(&c.EmbedBaseURL, "embed-base-url", e.getenv("KEFU_EMBED_BASE_URL"), "embeddings base URL; empty: --openai-base-url (env KEFU_EMBED_BASE_URL)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr(e, "KEFU_LOG_FORMAT", "text"), "text or json (env KEFU_LOG_FORMAT)")
+	fs.BoolVar(&c.Demo, "demo", false, "load the demo shop on start if it is missing")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests to finish on shutdown")
+}
+
+// fill reads the secrets that have no visible flag default.
+func (c *serveConfig) fill(e env) {
+	if c.OpenAIAPIKey == "" {
+		c.OpenAIAPIKey = e.getenv("OPENAI_API_KEY")
+	}
+}
+
+// validate reports every problem at once, each naming the setting to fix.
+func (c *serveConfig) validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("KEFU_ADDR %q must be host:port, like :8080", c.Addr))
+	}
+	if err := checkHTTPURL(c.PublicURL); err != nil {
+		errs = append(errs, fmt.Errorf("KEFU_PUBLIC_URL %q %v", c.PublicURL, err))
+	}
+	for name, v := range map[string]string{"OPENAI_BASE_URL": c.OpenAIBaseURL, "KEFU_EMBED_BASE_URL": c.EmbedBaseURL} {
+		if v == "" {
+			continue
+		}
+		if err := checkHTTPURL(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q %v", name, v, err))
+		}
+	}
+	if c.EmbedModel != "" && c.OpenAIBaseURL == "" && c.EmbedBaseURL == "" {
+		errs = append(errs, errors.New("KEFU_EMBED_MODEL needs OPENAI_BASE_URL or KEFU_EMBED_BASE_URL"))
+	}
+	if c.OpenAIBaseURL != "" && strings.TrimSpace(c.ChatModel) == "" {
+		errs = append(errs, errors.New("KEFU_CHAT_MODEL must not be empty when OPENAI_BASE_URL is set"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("KEFU_LOG_FORMAT %q must be text or json", c.LogFormat))
+	}
+	if c.db.url != "" {
+		if _, err := pgxpool.ParseConfig(c.db.url); err != nil {
+			// Why not %v of err: pgx's message may echo the URL, password included.
+			errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http:// or https:// URL")
+	}
+	return nil
+}

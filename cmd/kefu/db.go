@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/pg"
+)
+
+// dbFlags are the database flags every command that touches the database has.
+type dbFlags struct {
+	url     string
+	dataDir string
+	pgBin   string // PostgreSQL bin dir for the local database (env KEFU_PG_BINDIR)
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet, e env) {
+	fs.StringVar(&d.url, "database-url", e.getenv("DATABASE_URL"),
+		"PostgreSQL URL (env DATABASE_URL); empty: a local database under --data-dir")
+	d.pgBin = e.getenv("KEFU_PG_BINDIR")
+	fs.StringVar(&d.dataDir, "data-dir", envOr(e, "KEFU_DATA_DIR", ".data"), "directory for local data (env KEFU_DATA_DIR)")
+}
+
+// database is an open, migrated database and, when kefu manages it, the
+// local cluster behind it.
+type database struct {
+	Pool   *pgxpool.Pool
+	local  *pg.Local
+	logger *slog.Logger
+}
+
+// openDatabase connects to --database-url, or starts the local cluster when it
+// is empty, and migrates. Close releases both.
+func openDatabase(ctx context.Context, d dbFlags, logger *slog.Logger) (*database, error) {
+	url := d.url
+	db := &database{logger: logger}
+	if url == "" {
+		local, err := pg.StartLocal(ctx, pg.LocalOptions{Dir: filepath.Join(d.dataDir, "pg"), BinDir: d.pgBin, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		db.local = local
+		url = local.URL("kefu")
+	}
+	pool, err := pg.Open(ctx, url)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Pool = pool
+	return db, nil
+}
+
+// Close closes the pool, then stops the local cluster if this process started it.
+func (db *database) Close() {
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	if db.local != nil {
+		if err := db.local.Stop(context.Background()); err != nil {
+			db.logger.Error("stop local database", "error", err)
+		}
+	}
+}
+
+func envOr(e env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"kefu/chat"
+	"kefu/knowledge"
+	"kefu/knowledge/demo"
+)
+
+// demoAdminEmail is the demo shop's admin login.
+const demoAdminEmail = "admin@example.com"
+
+// demoSeed says what seeding did.
+type demoSeed struct {
+	SiteKey       string `json:"site_key"`
+	SiteCreated   bool   `json:"site_created"`
+	AdminEmail    string `json:"admin_email"`
+	AdminPassword string `json:"admin_password,omitempty"` // only when generated now
+	Products      int    `json:"products"`
+	Orders        int    `json:"orders"`
+}
+
+func cmdSeed(ctx context.Context, e env, args []string) error {
+	var withDemo, asJSON bool
+	return dbCommand(ctx, e, "seed", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&withDemo, "demo", false, "load the demo shop (idempotent)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}, func(db *database, logger *slog.Logger, _ []string) error {
+		if !withDemo {
+			return usageErr("kefu seed --demo (the only seed there is)")
+		}
+		res, err := seedDemo(ctx, db, e, logger)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(e.stdout, res)
+		}
+		return nil
+	})
+}
+
+// seedDemo creates the demo site and admin when missing and (re)loads the
+// demo products and orders; running it again changes nothing.
+func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*demoSeed, error) {
+	sites := chat.NewSites(db.Pool)
+	res := &demoSeed{AdminEmail: demoAdminEmail}
+	site, err := sites.ByName(ctx, demo.Site)
+	if errors.Is(err, chat.ErrNotFound) {
+		site, err = sites.Create(ctx, demo.Site, []string{"http://localhost:8080", "http://127.0.0.1:8080"})
+		res.SiteCreated = true
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo site: %w", err)
+	}
+	res.SiteKey = site.Key
+
+	users := chat.NewUsers(db.Pool)
+	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, chat.ErrNotFound) {
+		password := e.getenv("KEFU_ADMIN_PASSWORD")
+		if password == "" {
+			password = newPassword()
+			res.AdminPassword = password
+		}
+		if _, err := users.Create(ctx, demoAdminEmail, "Demo Admin", chat.RoleAdmin, password); err != nil {
+			return nil, fmt.Errorf("demo admin: %w", err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+
+	commerce := knowledge.NewCommerce(db.Pool)
+	for _, f := range []struct {
+		file string
+		load func(context.Context, int64, io.Reader) (knowledge.ImportResult, error)
+		n    *int
+	}{
+		{"products.json", commerce.ImportProducts, &res.Products},
+		{"orders.json", commerce.ImportOrders, &res.Orders},
+	} {
+		r, err := demo.FS.Open(f.file)
+		if err != nil {
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+		out, err := f.load(ctx, site.ID, r)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("load demo %s: %w", f.file, err)
+		}
+		if len(out.Errors) > 0 {
+			return nil, fmt.Errorf("demo %s line %d: %s", f.file, out.Errors[0].Line, out.Errors[0].Err)
+		}
+		*f.n = out.Loaded
+	}
+	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders)
+	if res.AdminPassword != "" {
+		fmt.Fprintf(e.stdout, "Demo admin created: %s, password (shown once): %s\n", demoAdminEmail, res.AdminPassword)
+	}
+	return res, nil
+}
+
+// randomToken returns n random bytes, URL-safe base64 encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

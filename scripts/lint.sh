@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make lint: go vet, gofmt, and DESIGN.md's dependency direction.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+go vet ./...
+
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.data/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" $unformatted >&2
+	exit 1
+fi
+
+# Imports point down DESIGN.md's table: web > chat > intents > knowledge > retrieval > llm.
+# Each line: a package and the kefu packages it must not import.
+fail=0
+check() {
+	local pkg=$1; shift
+	local deps
+	deps=$(go list -deps "./$pkg" 2>/dev/null | grep '^kefu/' || true)
+	for bad in "$@"; do
+		if grep -qx "kefu/$bad" <<<"$deps"; then
+			echo "dependency direction: $pkg must not import $bad" >&2
+			fail=1
+		fi
+	done
+}
+check web cmd/kefu
+check chat web cmd/kefu
+check intents chat web cmd/kefu
+check knowledge intents chat web cmd/kefu
+check retrieval knowledge intents chat web cmd/kefu
+check llm retrieval knowledge intents chat web cmd/kefu
+check migrations llm retrieval knowledge intents chat web cmd/kefu
+# Only web talks HTTP/websocket frameworks; only llm talks to go-openai.
+for pkg in chat intents knowledge retrieval llm migrations; do
+	if go list -deps "./$pkg" | grep -qE '^github.com/(labstack/echo|gorilla/websocket)'; then
+		echo "dependency direction: $pkg must not import echo or gorilla/websocket" >&2
+		fail=1
+	fi
+done
+for pkg in web chat intents knowledge retrieval migrations; do
+	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/sashabaranov/go-openai'; then
+		echo "dependency direction: only llm imports go-openai ($pkg does)" >&2
+		fail=1
+	fi
+done
+exit $fail
