@@ -1,0 +1,74 @@
+package retrieval
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestTokenize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"Where is my ORDER LL-100123?", []string{"where", "is", "my", "order", "ll", "100123"}},
+		{"I don't like it", []string{"i", "don't", "like", "it"}},
+		{"退货政策", []string{"退货", "货政", "政策"}},
+		{"我的order到哪了", []string{"我的", "order", "到哪", "哪了"}},
+		{"好", []string{"好"}},
+		{"ＬＬ－１００", []string{"ll", "100"}},
+		{"café, naïve", []string{"café", "naïve"}},
+		{"  ... !!! ", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, tok := range Tokenize(tt.in) {
+			got = append(got, tok.Text)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Tokenize(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTokenOffsets(t *testing.T) {
+	in := "退货 return 政策"
+	for _, tok := range Tokenize(in) {
+		if got := normalizeWord(in[tok.Start:tok.End]); got != tok.Text {
+			t.Errorf("Tokenize(%q): token %q has offsets [%d:%d] = %q", in, tok.Text, tok.Start, tok.End, got)
+		}
+	}
+}
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"What is the refund policy for damaged items?", []string{"refund", "polici", "damag", "item"}},
+		{"Refunds refunded", []string{"refund", "refund"}},
+		{"怎么退货", []string{"怎么", "么退", "退货"}},
+		{"I can't log in", []string{"cant", "log"}},
+	}
+	for _, tt := range tests {
+		if got := Terms(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Terms(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCountTokens(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"hello world", 2},
+		{"退货政策", 4},
+		{"Hi, 你好", 4},
+		{"", 0},
+	}
+	for _, tt := range tests {
+		if got := CountTokens(tt.in); got != tt.want {
+			t.Errorf("CountTokens(%q) = %d; want %d", tt.in, got, tt.want)
+		}
+	}
+}
