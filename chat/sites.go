@@ -130,3 +130,19 @@ func NormalizeOrigins(origins []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// UpdateSettings replaces the site's settings (see SiteSettings).
+func (s *Sites) UpdateSettings(ctx context.Context, key string, settings map[string]any) (*Site, error) {
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	site, err := scanSite(s.db.QueryRow(ctx, `update sites set settings = $2, updated_at = now()
+		where key = $1 returning `+siteColumns, key, settings))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("site %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update settings: %w", err)
+	}
+	return site, nil
+}

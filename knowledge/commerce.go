@@ -3,11 +3,14 @@ package knowledge
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,45 +190,100 @@ type ImportResult struct {
 	Errors []RowError `json:"errors"`
 }
 
-// ImportOrders loads a JSON array of orders for siteID. Invalid rows are
-// reported with their line numbers; valid rows still load.
-func (c *Commerce) ImportOrders(ctx context.Context, siteID int64, r io.Reader) (ImportResult, error) {
-	return importJSON(ctx, r, func(ctx context.Context, o Order) error { return c.UpsertOrder(ctx, siteID, o) })
+// ImportOptions say where imported rows go and how the file is written.
+type ImportOptions struct {
+	Format string // "json" (an array) or "csv" (nested fields flattened with dots); sniffed when empty
+	SiteID int64  // the site of rows without a "site" key
+	// Site resolves a row's "site" key to a site id; rows naming a site are
+	// refused when it is nil.
+	Site func(ctx context.Context, key string) (int64, error)
 }
 
-// ImportProducts loads a JSON array of products for siteID, like ImportOrders.
-func (c *Commerce) ImportProducts(ctx context.Context, siteID int64, r io.Reader) (ImportResult, error) {
-	return importJSON(ctx, r, func(ctx context.Context, p Product) error { return c.UpsertProduct(ctx, siteID, p) })
+// ImportOrders loads orders. Invalid rows are reported with their line
+// numbers; valid rows still load.
+func (c *Commerce) ImportOrders(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	return importRows(ctx, r, opts, func(ctx context.Context, o Order) error {
+		site, err := opts.site(ctx, o.Site)
+		if err != nil {
+			return err
+		}
+		return c.UpsertOrder(ctx, site, o)
+	})
 }
 
-// importJSON decodes a JSON array element by element so that one bad row
-// costs only that row, and so each row's line number can be reported.
-func importJSON[T any](ctx context.Context, r io.Reader, load func(context.Context, T) error) (ImportResult, error) {
+// ImportProducts loads products, like ImportOrders.
+func (c *Commerce) ImportProducts(ctx context.Context, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	return importRows(ctx, r, opts, func(ctx context.Context, p Product) error {
+		site, err := opts.site(ctx, p.Site)
+		if err != nil {
+			return err
+		}
+		return c.UpsertProduct(ctx, site, p)
+	})
+}
+
+func (o ImportOptions) site(ctx context.Context, key string) (int64, error) {
+	switch {
+	case key == "" && o.SiteID == 0:
+		return 0, fmt.Errorf("row has no site and no default site was given: %w", ErrInvalid)
+	case key == "":
+		return o.SiteID, nil
+	case o.Site == nil:
+		return 0, fmt.Errorf("rows may not name a site here: %w", ErrInvalid)
+	}
+	id, err := o.Site(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("site %q: %v: %w", key, err, ErrInvalid)
+	}
+	return id, nil
+}
+
+// rawRow is one row of an import file as JSON, with its line number.
+type rawRow struct {
+	line int
+	data json.RawMessage
+	err  error
+}
+
+// importRows decodes rows one by one so that one bad row costs only that row.
+func importRows[T any](ctx context.Context, r io.Reader, opts ImportOptions, load func(context.Context, T) error) (ImportResult, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("read import: %w", err)
 	}
-	res := ImportResult{Errors: []RowError{}}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return res, fmt.Errorf("import must be a JSON array: %w", ErrInvalid)
+	format := opts.Format
+	if format == "" {
+		format = "csv"
+		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
+			format = "json"
+		}
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return res, fmt.Errorf("malformed JSON near line %d: %v: %w", lineAt(data, int(dec.InputOffset())), err, ErrInvalid)
+	var rows []rawRow
+	switch format {
+	case "json":
+		rows, err = jsonRows(data)
+	case "csv":
+		rows, err = csvRows(data)
+	default:
+		err = fmt.Errorf("import format %q must be json or csv: %w", format, ErrInvalid)
+	}
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res := ImportResult{Errors: []RowError{}}
+	for _, row := range rows {
+		var v T
+		if row.err == nil {
+			row.err = json.Unmarshal(row.data, &v)
 		}
-		line := lineAt(data, int(dec.InputOffset())-len(raw))
-		var row T
-		if err := json.Unmarshal(raw, &row); err != nil {
-			res.Errors = append(res.Errors, RowError{Line: line, Err: err.Error()})
-			continue
-		}
-		if err := load(ctx, row); err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				return res, err
+		if row.err == nil {
+			row.err = load(ctx, v)
+			if row.err != nil && !errors.Is(row.err, ErrInvalid) {
+				return res, row.err
 			}
-			res.Errors = append(res.Errors, RowError{Line: line, Err: err.Error()})
+		}
+		if row.err != nil {
+			res.Errors = append(res.Errors, RowError{Line: row.line, Err: row.err.Error()})
 			continue
 		}
 		res.Loaded++
@@ -233,7 +291,119 @@ func importJSON[T any](ctx context.Context, r io.Reader, load func(context.Conte
 	return res, nil
 }
 
-func lineAt(data []byte, offset int) int {
+// jsonRows splits a JSON array into its elements, keeping each one's line.
+func jsonRows(data []byte) ([]rawRow, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("import must be a JSON array: %w", ErrInvalid)
+	}
+	var rows []rawRow
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("malformed JSON near line %d: %v: %w", lineOf(data, int(dec.InputOffset())), err, ErrInvalid)
+		}
+		rows = append(rows, rawRow{line: lineOf(data, int(dec.InputOffset())-len(raw)), data: raw})
+	}
+	return rows, nil
+}
+
+func lineOf(data []byte, offset int) int {
 	offset = max(0, min(offset, len(data)))
 	return bytes.Count(data[:offset], []byte("\n")) + 1
+}
+
+// numericFields are the CSV columns whose values are numbers in the JSON shape.
+var numericFields = map[string]bool{"quantity": true, "price": true, "total": true, "stock": true}
+
+// csvRows turns each CSV row into the JSON object its dotted header names
+// describe: customer.email → {"customer":{"email":…}}, items.0.sku →
+// {"items":[{"sku":…}]}. A column holding JSON (items, attributes) is taken as is.
+func csvRows(data []byte) ([]rawRow, error) {
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read CSV header: %v: %w", err, ErrInvalid)
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+	}
+	var rows []rawRow
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return rows, fmt.Errorf("CSV line %d: %v: %w", pe.Line, pe.Err, ErrInvalid)
+			}
+			return rows, fmt.Errorf("read CSV: %w", err)
+		}
+		obj := map[string]any{}
+		for i, v := range rec {
+			if i >= len(header) || header[i] == "" || strings.TrimSpace(v) == "" {
+				continue
+			}
+			setPath(obj, strings.Split(header[i], "."), csvValue(header[i], v))
+		}
+		raw, err := json.Marshal(compact(obj))
+		rows = append(rows, rawRow{line: line, data: raw, err: err})
+	}
+	return rows, nil
+}
+
+func csvValue(column, v string) any {
+	v = strings.TrimSpace(v)
+	name := column[strings.LastIndex(column, ".")+1:]
+	if numericFields[name] {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	if (name == "items" || name == "attributes" || name == "customer") && json.Valid([]byte(v)) {
+		return json.RawMessage(v)
+	}
+	return v
+}
+
+// setPath stores v at a dotted path; numeric segments index into lists,
+// which are kept as maps until compact turns them into arrays.
+func setPath(m map[string]any, path []string, v any) {
+	for _, p := range path[:len(path)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = v
+}
+
+// compact turns maps whose keys are all small integers into arrays, in order.
+func compact(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	idx := make([]int, 0, len(m))
+	for k, x := range m {
+		m[k] = compact(x)
+		if n, err := strconv.Atoi(k); err == nil && n >= 0 && n < 10000 {
+			idx = append(idx, n)
+		}
+	}
+	if len(idx) == 0 || len(idx) != len(m) {
+		return m
+	}
+	sort.Ints(idx)
+	list := make([]any, 0, len(idx))
+	for _, n := range idx {
+		list = append(list, m[strconv.Itoa(n)])
+	}
+	return list
 }

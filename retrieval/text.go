@@ -94,6 +94,9 @@ func normalizeWord(w string) string {
 	return strings.ToLower(width.Fold.String(w))
 }
 
+// IsStopWord reports whether an English word carries no meaning for search.
+func IsStopWord(w string) bool { return english.IsStopWord(w) }
+
 // Terms are the search terms of text: words without English stop words,
 // stemmed ("refunds" → "refund"), apostrophes dropped, plus CJK bigrams.
 func Terms(text string) []string {
@@ -104,7 +107,7 @@ func Terms(text string) []string {
 			terms = append(terms, t.Text)
 			continue
 		}
-		if english.IsStopWord(t.Text) {
+		if IsStopWord(t.Text) {
 			continue
 		}
 		w := strings.ReplaceAll(english.Stem(t.Text, false), "'", "")

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"kefu/chat"
+	"kefu/knowledge"
 )
 
 // apiError is the JSON shape of every error response:
@@ -26,7 +30,29 @@ func errorStatus(err error) (int, apiError) {
 		}
 		return he.Code, apiError{Code: codeFor(he.Code), Message: msg}
 	}
+	for _, m := range domainErrors {
+		if errors.Is(err, m.err) {
+			return m.status, apiError{Code: codeFor(m.status), Message: err.Error()}
+		}
+	}
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+}
+
+// domainErrors maps the packages' sentinel errors to statuses, most specific
+// first; their messages are written for users and safe to show.
+var domainErrors = []struct {
+	err    error
+	status int
+}{
+	{knowledge.ErrUnsupported, http.StatusUnsupportedMediaType},
+	{knowledge.ErrNotFound, http.StatusNotFound},
+	{knowledge.ErrInvalid, http.StatusBadRequest},
+	{chat.ErrNotFound, http.StatusNotFound},
+	{chat.ErrInvalid, http.StatusBadRequest},
+	{chat.ErrConflict, http.StatusConflict},
+	{chat.ErrClaimed, http.StatusConflict},
+	{chat.ErrTransition, http.StatusConflict},
+	{chat.ErrRateLimited, http.StatusTooManyRequests},
 }
 
 func codeFor(status int) string {
@@ -45,6 +71,8 @@ func codeFor(status int) string {
 		return "conflict"
 	case http.StatusRequestEntityTooLarge:
 		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_type"
 	case http.StatusTooManyRequests:
 		return "rate_limited"
 	case http.StatusServiceUnavailable:
@@ -72,4 +100,24 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.logger.ErrorContext(c.Request().Context(), "write error response", "error", err)
 	}
+}
+
+// maxJSONBody bounds JSON request bodies.
+const maxJSONBody = 1 << 20
+
+// bindJSON decodes a bounded JSON body, refusing unknown fields and trailing data.
+func bindJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body is too large")
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "malformed JSON: "+err.Error())
+	}
+	if dec.More() {
+		return echo.NewHTTPError(http.StatusBadRequest, "malformed JSON: trailing data")
+	}
+	return nil
 }

@@ -17,4 +17,20 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+
+	// The shopper's side: the widget script, its socket (site key and Origin
+	// checked per site), and the demo storefront.
+	e.GET("/widget.js", s.widgetScript)
+	e.GET("/v1/widget/ws", s.widgetSocket)
+	e.GET("/demo", s.demoShop)
+
+	// Admin API (bearer admin token until console sessions land).
+	admin := e.Group("/api/v1", s.requireAdminToken)
+	admin.POST("/knowledge/documents", s.uploadDocument)
+	admin.GET("/knowledge/documents", s.listDocuments)
+	admin.GET("/knowledge/documents/:id", s.getDocument)
+	admin.DELETE("/knowledge/documents/:id", s.deleteDocument)
+	admin.GET("/knowledge/search", s.searchKnowledge)
+	admin.PUT("/orders/:number", s.putOrder)
+	admin.PUT("/products/:sku", s.putProduct)
 }

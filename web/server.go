@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"kefu/chat"
+	"kefu/knowledge"
 )
 
 // Options configure a Server.
@@ -24,14 +28,63 @@ type Options struct {
 	// schema current); /readyz answers 503 with its error otherwise.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+
+	Sites    *chat.Sites
+	Library  *knowledge.Library
+	Commerce *knowledge.Commerce
+	// AdminToken guards the admin API (bearer token) until console sessions
+	// exist; empty keeps it closed.
+	AdminToken     string
+	MaxUploadBytes int64 // knowledge uploads; 20 MB when 0
+
+	Engine    *chat.Engine
+	Store     *chat.Store
+	Hub       *chat.Hub
+	PublicURL string
 }
 
 // Server is kefu's HTTP server.
 type Server struct {
-	echo    *echo.Echo
-	opts    Options
-	logger  *slog.Logger
-	metrics *metrics
+	sockets  sync.WaitGroup // open websockets; Shutdown closes and waits for them
+	closing  chan struct{}
+	stopOnce sync.Once
+	echo     *echo.Echo
+	opts     Options
+	logger   *slog.Logger
+	metrics  *metrics
+
+	siteMu    sync.Mutex
+	siteCache map[string]cachedSite
+}
+
+// cachedSite is a site looked up by widget key, kept briefly: every widget
+// connection needs it, and settings changes may take siteTTL to apply.
+type cachedSite struct {
+	site *chat.Site
+	at   time.Time
+}
+
+const siteTTL = 30 * time.Second
+
+// siteByKey returns the site with widget key key, shared and cached.
+func (s *Server) siteByKey(ctx context.Context, key string) (*chat.Site, error) {
+	s.siteMu.Lock()
+	c, ok := s.siteCache[key]
+	s.siteMu.Unlock()
+	if ok && time.Since(c.at) < siteTTL {
+		return c.site, nil
+	}
+	site, err := s.opts.Sites.ByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	s.siteMu.Lock()
+	if len(s.siteCache) > 10000 {
+		s.siteCache = map[string]cachedSite{} // bounded: only existing keys get here
+	}
+	s.siteCache[key] = cachedSite{site: site, at: time.Now()}
+	s.siteMu.Unlock()
+	return site, nil
 }
 
 // New builds the server and its routes; Start serves them.
@@ -39,9 +92,13 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = 20 << 20
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics()}
+	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(), closing: make(chan struct{}),
+		siteCache: map[string]cachedSite{}}
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s
@@ -61,7 +118,19 @@ func (s *Server) Start() error {
 
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
+// Websockets are told the server is going away (close 1001: the widget
+// reconnects, to another node if there is one).
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.echo.Shutdown(ctx)
+	s.stopOnce.Do(func() { close(s.closing) })
+	done := make(chan struct{})
+	go func() { s.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return err
+}
 
 // requestLogger logs one line per request with its id, route, status and time.
 func (s *Server) requestLogger() echo.MiddlewareFunc {

@@ -26,6 +26,11 @@ type serveConfig struct {
 	LogFormat       string
 	Demo            bool
 	ShutdownTimeout time.Duration
+	AdminToken      string
+	MaxUploadMB     int64
+	VisitorRate     int
+	SiteRate        int
+	PprofAddr       string
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, e env) {
@@ -40,6 +45,11 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.EmbedBaseURL, "embed-base-url", e.getenv("KEFU_EMBED_BASE_URL"), "embeddings base URL; empty: --openai-base-url (env KEFU_EMBED_BASE_URL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(e, "KEFU_LOG_FORMAT", "text"), "text or json (env KEFU_LOG_FORMAT)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo shop on start if it is missing")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token for the admin API (env KEFU_ADMIN_TOKEN)")
+	fs.Int64Var(&c.MaxUploadMB, "max-upload-mb", 20, "largest knowledge upload in MB")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
+	fs.IntVar(&c.VisitorRate, "visitor-rate", 20, "shopper messages per visitor per minute")
+	fs.IntVar(&c.SiteRate, "site-rate", 600, "shopper messages per site per minute")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests to finish on shutdown")
 }
 
@@ -47,6 +57,9 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 func (c *serveConfig) fill(e env) {
 	if c.OpenAIAPIKey == "" {
 		c.OpenAIAPIKey = e.getenv("OPENAI_API_KEY")
+	}
+	if c.AdminToken == "" {
+		c.AdminToken = e.getenv("KEFU_ADMIN_TOKEN")
 	}
 }
 
@@ -81,6 +94,15 @@ func (c *serveConfig) validate() error {
 			// Why not %v of err: pgx's message may echo the URL, password included.
 			errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
 		}
+	}
+	if c.MaxUploadMB <= 0 || c.MaxUploadMB > 1024 {
+		errs = append(errs, errors.New("--max-upload-mb must be between 1 and 1024"))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("KEFU_ADMIN_TOKEN must have at least 16 characters"))
+	}
+	if c.VisitorRate <= 0 || c.SiteRate <= 0 {
+		errs = append(errs, errors.New("--visitor-rate and --site-rate must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

@@ -29,6 +29,7 @@ func (d *dbFlags) register(fs *flag.FlagSet, e env) {
 // local cluster behind it.
 type database struct {
 	Pool   *pgxpool.Pool
+	url    string
 	local  *pg.Local
 	logger *slog.Logger
 }
@@ -51,7 +52,7 @@ func openDatabase(ctx context.Context, d dbFlags, logger *slog.Logger) (*databas
 		db.Close()
 		return nil, err
 	}
-	db.Pool = pool
+	db.Pool, db.url = pool, url
 	return db, nil
 }
 

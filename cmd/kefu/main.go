@@ -55,6 +55,11 @@ Commands:
   seed       load the demo shop (--demo)
   site       add, list sites; rotate a site's identity secret
   user       add console users
+  kb         knowledge base: ingest, list, delete, reindex, search, eval
+  shop       import orders and products (JSON or CSV)
+  intents    train, evaluate and run the intent classifier; add a site's custom intents
+  sentiment  train, evaluate and run the sentiment analyzer
+  bench      benchmarks against a real server (bench chat)
   version    print the version and commit
 
 Run 'kefu <command> -h' for a command's flags.
@@ -67,12 +72,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageErr("no command given")
 	}
 	cmds := map[string]func(context.Context, env, []string) error{
-		"serve":   cmdServe,
-		"migrate": cmdMigrate,
-		"seed":    cmdSeed,
-		"site":    cmdSite,
-		"user":    cmdUser,
-		"version": cmdVersion,
+		"serve":     cmdServe,
+		"migrate":   cmdMigrate,
+		"seed":      cmdSeed,
+		"site":      cmdSite,
+		"user":      cmdUser,
+		"kb":        cmdKB,
+		"shop":      cmdShop,
+		"bench":     cmdBench,
+		"intents":   cmdIntents,
+		"sentiment": cmdSentiment,
+		"version":   cmdVersion,
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

@@ -55,7 +55,7 @@ func TestRunUsage(t *testing.T) {
 }
 
 func TestServeConfigValidation(t *testing.T) {
-	valid := serveConfig{Addr: ":8080", PublicURL: "http://localhost:8080", ChatModel: "gpt-4o-mini", LogFormat: "text", ShutdownTimeout: time.Second}
+	valid := serveConfig{Addr: ":8080", PublicURL: "http://localhost:8080", ChatModel: "gpt-4o-mini", LogFormat: "text", ShutdownTimeout: time.Second, MaxUploadMB: 20, VisitorRate: 20, SiteRate: 600}
 	tests := []struct {
 		name   string
 		change func(*serveConfig)
@@ -71,6 +71,8 @@ func TestServeConfigValidation(t *testing.T) {
 		{"log format", func(c *serveConfig) { c.LogFormat = "xml" }, "KEFU_LOG_FORMAT"},
 		{"bad database url", func(c *serveConfig) { c.db.url = "postgres://u:hunter2@host:notaport/db" }, "DATABASE_URL"},
 		{"zero shutdown", func(c *serveConfig) { c.ShutdownTimeout = 0 }, "shutdown-timeout"},
+		{"short admin token", func(c *serveConfig) { c.AdminToken = "abc" }, "KEFU_ADMIN_TOKEN"},
+		{"huge upload limit", func(c *serveConfig) { c.MaxUploadMB = 1 << 20 }, "max-upload-mb"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

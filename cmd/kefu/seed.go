@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path"
 
 	"kefu/chat"
 	"kefu/knowledge"
@@ -26,6 +28,7 @@ type demoSeed struct {
 	AdminPassword string `json:"admin_password,omitempty"` // only when generated now
 	Products      int    `json:"products"`
 	Orders        int    `json:"orders"`
+	Documents     int    `json:"documents"`
 }
 
 func cmdSeed(ctx context.Context, e env, args []string) error {
@@ -80,7 +83,7 @@ func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*d
 	commerce := knowledge.NewCommerce(db.Pool)
 	for _, f := range []struct {
 		file string
-		load func(context.Context, int64, io.Reader) (knowledge.ImportResult, error)
+		load func(context.Context, io.Reader, knowledge.ImportOptions) (knowledge.ImportResult, error)
 		n    *int
 	}{
 		{"products.json", commerce.ImportProducts, &res.Products},
@@ -90,7 +93,7 @@ func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*d
 		if err != nil {
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
-		out, err := f.load(ctx, site.ID, r)
+		out, err := f.load(ctx, r, knowledge.ImportOptions{Format: "json", SiteID: site.ID})
 		r.Close()
 		if err != nil {
 			return nil, fmt.Errorf("load demo %s: %w", f.file, err)
@@ -100,7 +103,34 @@ func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*d
 		}
 		*f.n = out.Loaded
 	}
-	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders)
+	lib := newLibrary(db, logger)
+	if err := lib.Index().EnsureModel(ctx); err != nil {
+		return nil, err
+	}
+	docs, err := fs.Glob(demo.FS, "docs/*.md")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range docs {
+		data, err := demo.FS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := lib.Add(ctx, site.ID, path.Base(name), data); err != nil {
+			return nil, fmt.Errorf("demo document %s: %w", name, err)
+		}
+	}
+	for {
+		did, err := lib.ProcessNext(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !did {
+			break
+		}
+	}
+	res.Documents = len(docs)
+	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders, "documents", res.Documents)
 	if res.AdminPassword != "" {
 		fmt.Fprintf(e.stdout, "Demo admin created: %s, password (shown once): %s\n", demoAdminEmail, res.AdminPassword)
 	}

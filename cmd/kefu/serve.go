@@ -3,9 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"sync"
 	"time"
 
+	"kefu/chat"
+	"kefu/intents"
 	"kefu/internal/pg"
+	"kefu/knowledge"
+	"kefu/llm"
 	"kefu/web"
 )
 
@@ -38,12 +45,65 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		logger.Info("no model configured: offline mode (answers from the knowledge base and order data)")
 	}
 
+	lib := newLibrary(db, logger)
+	if err := lib.Index().EnsureModel(ctx); err != nil {
+		return err
+	}
+	if n, err := lib.Index().Missing(ctx); err == nil && n > 0 {
+		logger.Warn("chunks have no vectors for the current embedding model: run kefu kb reindex",
+			"model", lib.Index().Embedder().Model(), "chunks", n)
+	}
+	if cfg.AdminToken == "" {
+		logger.Info("KEFU_ADMIN_TOKEN is not set: the admin API is closed")
+	}
+	understanding, err := intents.NewService(ctx, intents.NewStore(db.Pool), intents.ServiceOptions{Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := understanding.Load(ctx); err != nil {
+		return err
+	}
+	sites, store, hub := chat.NewSites(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
+	broker := chat.NewPGBroker(db.Pool, hub, store, logger)
+	commerce := knowledge.NewCommerce(db.Pool)
+	engineOpts := chat.Options{Store: store, Sites: sites, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
+		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate}
+	if cfg.OpenAIBaseURL != "" {
+		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
+	}
+	engine := chat.NewEngine(engineOpts)
 	srv := web.New(web.Options{
-		Addr:    cfg.Addr,
-		Version: version(),
-		Ready:   func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
-		Logger:  logger,
+		Addr:           cfg.Addr,
+		Version:        version(),
+		Ready:          func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
+		Logger:         logger,
+		Sites:          sites,
+		Library:        lib,
+		Commerce:       commerce,
+		AdminToken:     cfg.AdminToken,
+		MaxUploadBytes: cfg.MaxUploadMB << 20,
+		Engine:         engine,
+		Store:          store,
+		Hub:            hub,
+		PublicURL:      cfg.PublicURL,
 	})
+
+	// Background workers stop with workCtx and are waited for before the pool closes.
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	defer func() { stopWork(); workers.Wait() }()
+	workers.Add(2)
+	go func() { defer workers.Done(); lib.Run(workCtx) }()
+	go func() { defer workers.Done(); broker.Run(workCtx) }()
+
+	if cfg.PprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		ps := &http.Server{Addr: cfg.PprofAddr, Handler: mux}
+		go ps.ListenAndServe()
+		defer ps.Close()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start() }()
 	fmt.Fprintf(e.stdout, "kefu is running on %s\n", cfg.PublicURL)
@@ -59,6 +119,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Error("shutdown", "error", err)
 	}
+	engine.Close(sctx) // let bot turns in flight commit their replies
 	logger.Info("stopped", "took", time.Since(start))
 	return nil
 }

@@ -1,0 +1,424 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Message roles.
+const (
+	RoleShopper = "shopper"
+	RoleBot     = "bot"
+	RoleHuman   = "agent" // a support agent's message
+	RoleSystem  = "system"
+	RoleNote    = "note" // internal note, never sent to the shopper
+)
+
+// Citation is a numbered source under a bot reply.
+type Citation struct {
+	N          int    `json:"n"`
+	Title      string `json:"title"`
+	Source     string `json:"source"`
+	Heading    string `json:"heading,omitempty"`
+	DocumentID int64  `json:"document_id,omitempty"`
+}
+
+// Product is a product card shown under a bot reply.
+type Product struct {
+	SKU      string  `json:"sku"`
+	Title    string  `json:"title"`
+	Price    float64 `json:"price"`
+	Currency string  `json:"currency"`
+	URL      string  `json:"url"`
+	ImageURL string  `json:"image_url"`
+	InStock  bool    `json:"in_stock"`
+}
+
+// Message is one message of a conversation with what kefu knew about it.
+type Message struct {
+	ID               string     `json:"id"`
+	ConversationID   string     `json:"conversation_id"`
+	Seq              int        `json:"seq"`
+	Role             string     `json:"role"`
+	Text             string     `json:"text"`
+	ClientID         string     `json:"client_id,omitempty"`
+	UserID           *int64     `json:"user_id,omitempty"`
+	Intent           string     `json:"intent,omitempty"`
+	IntentConfidence float64    `json:"intent_confidence,omitempty"`
+	Sentiment        string     `json:"sentiment,omitempty"`
+	SentimentScore   float64    `json:"sentiment_score,omitempty"`
+	Citations        []Citation `json:"citations"`
+	Products         []Product  `json:"products,omitempty"`
+	Model            string     `json:"model,omitempty"`
+	LatencyMS        int        `json:"latency_ms,omitempty"`
+	TTFTMS           int        `json:"ttft_ms,omitempty"`
+	Tokens           int        `json:"tokens,omitempty"`
+	At               time.Time  `json:"at"`
+}
+
+// Conversation is a visitor's thread with the shop and who owns it now.
+type Conversation struct {
+	ID                string     `json:"id"`
+	SiteID            int64      `json:"site_id"`
+	VisitorID         int64      `json:"visitor_id"`
+	CustomerID        *int64     `json:"customer_id,omitempty"` // the visitor's verified customer
+	State             State      `json:"state"`
+	AssignedUserID    *int64     `json:"assigned_user_id,omitempty"`
+	Priority          int        `json:"priority"`
+	EscalationReason  string     `json:"escalation_reason,omitempty"`
+	EscalationSummary string     `json:"escalation_summary,omitempty"`
+	Summary           string     `json:"-"`
+	LastSeq           int        `json:"last_seq"`
+	NegativeStreak    int        `json:"-"`
+	NoAnswerStreak    int        `json:"-"`
+	WaitingNotice     bool       `json:"-"`
+	ContactEmail      string     `json:"contact_email,omitempty"`
+	Locale            string     `json:"locale,omitempty"`
+	CSATScore         *int       `json:"csat_score,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+	QueuedAt          *time.Time `json:"queued_at,omitempty"`
+	ResolvedAt        *time.Time `json:"resolved_at,omitempty"`
+}
+
+// Visitor is a browser that opened the widget, known by its secret token.
+type Visitor struct {
+	ID         int64
+	SiteID     int64
+	Token      string
+	CustomerID *int64
+	Locale     string
+}
+
+// Store persists visitors, conversations and messages.
+type Store struct{ db *pgxpool.Pool }
+
+// NewStore returns the conversation store on db.
+func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
+
+// Visitor returns the visitor of siteID with token, or ErrNotFound.
+func (s *Store) Visitor(ctx context.Context, siteID int64, token string) (*Visitor, error) {
+	var v Visitor
+	err := s.db.QueryRow(ctx, `update visitors set last_seen_at = now() where site_id = $1 and token = $2
+		returning id, site_id, token, customer_id, locale`, siteID, token).Scan(&v.ID, &v.SiteID, &v.Token, &v.CustomerID, &v.Locale)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("visitor: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load visitor: %w", err)
+	}
+	return &v, nil
+}
+
+// NewVisitor creates a visitor with a fresh secret token.
+func (s *Store) NewVisitor(ctx context.Context, siteID int64, locale string) (*Visitor, error) {
+	v := Visitor{SiteID: siteID, Token: "v_" + randomHex(20), Locale: locale}
+	err := s.db.QueryRow(ctx, `insert into visitors (site_id, token, locale) values ($1, $2, $3) returning id`,
+		siteID, v.Token, locale).Scan(&v.ID)
+	if err != nil {
+		return nil, fmt.Errorf("create visitor: %w", err)
+	}
+	return &v, nil
+}
+
+// SetVisitorCustomer records the visitor's verified customer.
+func (s *Store) SetVisitorCustomer(ctx context.Context, visitorID, customerID int64) error {
+	if _, err := s.db.Exec(ctx, "update visitors set customer_id = $2 where id = $1", visitorID, customerID); err != nil {
+		return fmt.Errorf("verify visitor: %w", err)
+	}
+	return nil
+}
+
+const convColumns = `c.id, c.site_id, c.visitor_id, v.customer_id, c.state, c.assigned_user_id, c.priority, c.escalation_reason,
+	c.escalation_summary, c.summary, c.last_seq, c.negative_streak, c.no_answer_streak, c.waiting_notice, c.contact_email,
+	c.locale, c.csat_score, c.created_at, c.updated_at, c.queued_at, c.resolved_at`
+
+func scanConversation(row pgx.Row) (*Conversation, error) {
+	var c Conversation
+	var csat *int16
+	err := row.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.CustomerID, &c.State, &c.AssignedUserID, &c.Priority, &c.EscalationReason,
+		&c.EscalationSummary, &c.Summary, &c.LastSeq, &c.NegativeStreak, &c.NoAnswerStreak, &c.WaitingNotice, &c.ContactEmail,
+		&c.Locale, &csat, &c.CreatedAt, &c.UpdatedAt, &c.QueuedAt, &c.ResolvedAt)
+	if csat != nil {
+		n := int(*csat)
+		c.CSATScore = &n
+	}
+	return &c, err
+}
+
+// OpenConversation returns the visitor's latest conversation, or starts one.
+func (s *Store) OpenConversation(ctx context.Context, v *Visitor, locale string) (*Conversation, error) {
+	c, err := scanConversation(s.db.QueryRow(ctx, `select `+convColumns+` from conversations c join visitors v on v.id = c.visitor_id
+		where c.visitor_id = $1 order by c.created_at desc limit 1`, v.ID))
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	var id string
+	if err := s.db.QueryRow(ctx, `insert into conversations (site_id, visitor_id, locale) values ($1, $2, $3) returning id`,
+		v.SiteID, v.ID, locale).Scan(&id); err != nil {
+		return nil, fmt.Errorf("start conversation: %w", err)
+	}
+	return s.Conversation(ctx, id)
+}
+
+// Conversation returns a conversation by id, or ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id string) (*Conversation, error) {
+	c, err := scanConversation(s.db.QueryRow(ctx, `select `+convColumns+` from conversations c join visitors v on v.id = c.visitor_id
+		where c.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	return c, nil
+}
+
+const msgColumns = `id, conversation_id, seq, role, body, coalesce(client_id, ''), user_id, intent, intent_confidence, sentiment,
+	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, created_at`
+
+func scanMessage(row pgx.Row) (*Message, error) {
+	var m Message
+	var conf, score float32
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Role, &m.Text, &m.ClientID, &m.UserID, &m.Intent, &conf,
+		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.At)
+	m.IntentConfidence, m.SentimentScore = float64(conf), float64(score)
+	if m.Citations == nil {
+		m.Citations = []Citation{}
+	}
+	return &m, err
+}
+
+// Append commits m to its conversation with the next seq. A message whose
+// ClientID was already committed is not stored again: Append returns the
+// stored one and dup = true. A shopper message reopens a resolved
+// conversation (the returned state says so).
+func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state State, dup bool, err error) {
+	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		// Locking the conversation row serialises appends: seq stays gapless.
+		var seq int
+		if err := tx.QueryRow(ctx, "select state from conversations where id = $1 for update", m.ConversationID).Scan(&state); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("conversation %s: %w", m.ConversationID, ErrNotFound)
+			}
+			return err
+		}
+		if m.ClientID != "" {
+			old, err := scanMessage(tx.QueryRow(ctx, "select "+msgColumns+" from messages where conversation_id = $1 and client_id = $2",
+				m.ConversationID, m.ClientID))
+			if err == nil {
+				stored, dup = old, true
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
+		if m.Role == RoleShopper {
+			if next, err := Next(state, ActionShopperMessage); err == nil {
+				state = next
+			}
+		}
+		if err := tx.QueryRow(ctx, `update conversations set last_seq = last_seq + 1, state = $2, updated_at = now(),
+			resolved_at = case when $2 = 'resolved' then resolved_at end
+			where id = $1 returning last_seq`, m.ConversationID, state).Scan(&seq); err != nil {
+			return err
+		}
+		var clientID *string
+		if m.ClientID != "" {
+			clientID = &m.ClientID
+		}
+		if m.Citations == nil {
+			m.Citations = []Citation{}
+		}
+		var err error
+		var id *string
+		if m.ID != "" {
+			id = &m.ID
+		}
+		if m.Products == nil {
+			m.Products = []Product{}
+		}
+		stored, err = scanMessage(tx.QueryRow(ctx, `insert into messages (id, conversation_id, seq, role, body, client_id, user_id,
+				intent, intent_confidence, sentiment, sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products)
+			values (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+			returning `+msgColumns,
+			m.ConversationID, seq, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
+			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products))
+		return err
+	})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("append message: %w", err)
+	}
+	return stored, state, dup, nil
+}
+
+// Annotate records the classification of a committed shopper message.
+func (s *Store) Annotate(ctx context.Context, messageID, intent string, confidence float64, sentiment string, score float64) error {
+	_, err := s.db.Exec(ctx, `update messages set intent = $2, intent_confidence = $3, sentiment = $4, sentiment_score = $5
+		where id = $1`, messageID, intent, confidence, sentiment, score)
+	if err != nil {
+		return fmt.Errorf("annotate message: %w", err)
+	}
+	return nil
+}
+
+// MaxReplay bounds how many messages one replay returns.
+const MaxReplay = 500
+
+// Messages returns messages with seq > after, in order, at most limit.
+// Internal notes are included only when withNotes is set.
+func (s *Store) Messages(ctx context.Context, conversationID string, after, limit int, withNotes bool) ([]Message, error) {
+	if limit <= 0 || limit > MaxReplay {
+		limit = MaxReplay
+	}
+	rows, err := s.db.Query(ctx, "select "+msgColumns+` from messages where conversation_id = $1 and seq > $2
+		and ($4 or role <> 'note') order by seq limit $3`, conversationID, after, limit, withNotes)
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	msgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+		m, err := scanMessage(r)
+		return *m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// Change describes a state change and the fields it sets.
+type Change struct {
+	Action   Action
+	UserID   *int64 // claim/transfer: the new owner; others: who acts
+	Reason   string // escalate
+	Priority int
+	Summary  string
+}
+
+// Transition applies ch to the conversation under a row lock. A claim of a
+// conversation another agent owns returns ErrClaimed (so of two agents
+// racing, one wins and the other learns who has it).
+func (s *Store) Transition(ctx context.Context, id string, ch Change) (*Conversation, error) {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var state State
+		var owner *int64
+		if err := tx.QueryRow(ctx, "select state, assigned_user_id from conversations where id = $1 for update", id).Scan(&state, &owner); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+			}
+			return err
+		}
+		if ch.Action == ActionClaim && state == StateAgent {
+			if owner != nil && ch.UserID != nil && *owner == *ch.UserID {
+				return nil // claiming one's own conversation again changes nothing
+			}
+			return fmt.Errorf("conversation %s: %w", id, ErrClaimed)
+		}
+		next, err := Next(state, ch.Action)
+		if err != nil {
+			return err
+		}
+		switch ch.Action {
+		case ActionEscalate:
+			if state != StateBot && state != StateResolved {
+				return nil // already with people: no re-escalation
+			}
+			_, err = tx.Exec(ctx, `update conversations set state = $2, escalation_reason = $3, priority = $4,
+				escalation_summary = $5, queued_at = now(), waiting_notice = false, resolved_at = null, updated_at = now()
+				where id = $1`, id, next, ch.Reason, ch.Priority, ch.Summary)
+		case ActionClaim, ActionTransfer:
+			_, err = tx.Exec(ctx, `update conversations set state = $2, assigned_user_id = $3, updated_at = now() where id = $1`,
+				id, next, ch.UserID)
+		case ActionHandback:
+			_, err = tx.Exec(ctx, `update conversations set state = $2, assigned_user_id = null, negative_streak = 0,
+				no_answer_streak = 0, updated_at = now() where id = $1`, id, next)
+		case ActionResolve:
+			_, err = tx.Exec(ctx, `update conversations set state = $2, resolved_at = now(), updated_at = now() where id = $1`, id, next)
+		default:
+			_, err = tx.Exec(ctx, `update conversations set state = $2, updated_at = now() where id = $1`, id, next)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s conversation: %w", ch.Action, err)
+	}
+	return s.Conversation(ctx, id)
+}
+
+// SetStreaks records the bot's running counts of negative and unanswered turns.
+func (s *Store) SetStreaks(ctx context.Context, id string, negative, noAnswer int) error {
+	_, err := s.db.Exec(ctx, "update conversations set negative_streak = $2, no_answer_streak = $3 where id = $1", id, negative, noAnswer)
+	if err != nil {
+		return fmt.Errorf("update streaks: %w", err)
+	}
+	return nil
+}
+
+// MarkWaitingNotice records that the shopper was told a person is coming;
+// it reports false when that was already done (so the notice is sent once).
+func (s *Store) MarkWaitingNotice(ctx context.Context, id string) (bool, error) {
+	tag, err := s.db.Exec(ctx, "update conversations set waiting_notice = true where id = $1 and not waiting_notice", id)
+	if err != nil {
+		return false, fmt.Errorf("mark waiting notice: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// SetContactEmail keeps the email a shopper left while waiting.
+func (s *Store) SetContactEmail(ctx context.Context, id, email string) error {
+	_, err := s.db.Exec(ctx, "update conversations set contact_email = $2 where id = $1", id, email)
+	if err != nil {
+		return fmt.Errorf("save contact email: %w", err)
+	}
+	return nil
+}
+
+// SetCSAT records the shopper's rating of a resolved conversation.
+func (s *Store) SetCSAT(ctx context.Context, id string, score int, comment string) error {
+	if score < 1 || score > 5 {
+		return fmt.Errorf("csat score %d must be 1 to 5: %w", score, ErrInvalid)
+	}
+	_, err := s.db.Exec(ctx, "update conversations set csat_score = $2, csat_comment = $3 where id = $1", id, score, comment)
+	if err != nil {
+		return fmt.Errorf("save csat: %w", err)
+	}
+	return nil
+}
+
+// SetSummary stores the running summary of folded-out turns.
+func (s *Store) SetSummary(ctx context.Context, id, summary string) error {
+	if _, err := s.db.Exec(ctx, "update conversations set summary = $2 where id = $1", id, summary); err != nil {
+		return fmt.Errorf("save summary: %w", err)
+	}
+	return nil
+}
+
+// QueueLength counts a site's conversations waiting for a person.
+func (s *Store) QueueLength(ctx context.Context, siteID int64) (int, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, "select count(*) from conversations where site_id = $1 and state = 'queued'", siteID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("queue length: %w", err)
+	}
+	return n, nil
+}
+
+// TokensToday sums the model tokens a site's bot used since midnight UTC.
+func (s *Store) TokensToday(ctx context.Context, siteID int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `select coalesce(sum(m.tokens), 0) from messages m join conversations c on c.id = m.conversation_id
+		where c.site_id = $1 and m.role = 'bot' and m.created_at >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'`,
+		siteID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("tokens today: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,338 @@
+package chat
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"kefu/knowledge"
+)
+
+// orderIntents are the intents answered from the shopper's own orders.
+var orderIntents = map[string]bool{
+	"order_status": true, "cancel_order": true, "change_order": true, "shipping_address": true, "refund_status": true,
+}
+
+// turn is the bot's turn for one committed shopper message (DESIGN.md's
+// "bot's turn", steps 2–5).
+func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
+	a := e.opts.Analyzer.Analyze(ctx, site.ID, msg.Text)
+	if err := e.opts.Store.Annotate(ctx, msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore); err != nil {
+		e.logger.Error("annotate", "error", err)
+	}
+	conv, err := e.opts.Store.Conversation(ctx, msg.ConversationID)
+	if err != nil {
+		e.logger.Error("load conversation", "error", err)
+		return
+	}
+	lang := Lang(msg.Text, conv.Locale)
+	cfg := site.Config()
+	switch conv.State {
+	case StateQueued:
+		e.whileQueued(ctx, site, conv, a, lang)
+		return
+	case StateAgent, StateResolved:
+		return // a person owns it: the bot stays silent
+	}
+
+	negative := 0
+	if a.Sentiment == "negative" {
+		negative = conv.NegativeStreak + 1
+	}
+	d := cfg.Escalation.Decide(Signals{Intent: a.Intent, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+		Angry: a.Angry, NegativeStreak: negative})
+	if d.Escalate {
+		e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak)
+		e.escalate(ctx, site, conv, d, lang)
+		return
+	}
+
+	start := time.Now()
+	reply := e.draft(ctx, site, conv, msg, a, lang)
+	noAnswer := 0
+	if !reply.answered {
+		noAnswer = conv.NoAnswerStreak + 1
+	}
+	if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, noAnswer); err != nil {
+		e.logger.Error("streaks", "error", err)
+	}
+	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
+		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens}
+	if _, err := e.commit(ctx, site.ID, bot); err != nil {
+		e.logger.Error("commit bot reply", "error", err)
+		return
+	}
+	if reply.escalate.Escalate {
+		e.escalate(ctx, site, conv, reply.escalate, lang)
+	} else if d := cfg.Escalation.AfterAnswer(noAnswer); d.Escalate {
+		e.escalate(ctx, site, conv, d, lang)
+	}
+}
+
+// whileQueued handles a shopper message while the conversation waits for a
+// person: keep an email the shopper leaves, and say once that someone is coming.
+func (e *Engine) whileQueued(ctx context.Context, site *Site, conv *Conversation, a Analysis, lang string) {
+	if len(a.Emails) > 0 && conv.ContactEmail == "" {
+		if err := e.opts.Store.SetContactEmail(ctx, conv.ID, a.Emails[0]); err == nil {
+			e.system(ctx, site.ID, conv.ID, say(lang, "email_saved", a.Emails[0]))
+		}
+		return
+	}
+	if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+		e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+	}
+}
+
+func (e *Engine) agentsOnline(siteID int64) int {
+	if e.opts.AgentsOnline == nil {
+		return 0
+	}
+	return e.opts.AgentsOnline(siteID)
+}
+
+// waitNotice tells the shopper when a person will answer.
+func (e *Engine) waitNotice(ctx context.Context, site *Site, lang string) string {
+	if e.agentsOnline(site.ID) == 0 {
+		return say(lang, "no_agents")
+	}
+	ahead, err := e.opts.Store.QueueLength(ctx, site.ID)
+	if err != nil || ahead <= 1 {
+		return say(lang, "queued_soon")
+	}
+	return say(lang, "queued", (ahead-1)*max(1, site.Config().MinutesPerQueued))
+}
+
+// escalate queues the conversation for a person with a reason, a priority
+// and a summary, and tells the shopper what happens next.
+func (e *Engine) escalate(ctx context.Context, site *Site, conv *Conversation, d Decision, lang string) {
+	if conv.State != StateBot && conv.State != StateResolved {
+		return // already with people: no loops
+	}
+	summary := e.summarize(ctx, conv)
+	updated, err := e.opts.Store.Transition(ctx, conv.ID, Change{Action: ActionEscalate, Reason: d.Reason, Priority: d.Priority, Summary: summary})
+	if err != nil {
+		e.logger.Error("escalate", "error", err)
+		return
+	}
+	e.publish(Event{Kind: KindState, ConversationID: conv.ID, SiteID: site.ID, State: updated.State})
+	if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+		e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+	}
+}
+
+// summarize is the agent's summary of a conversation: the shopper's recent
+// messages (extractive; a model-written summary replaces it when available).
+func (e *Engine) summarize(ctx context.Context, conv *Conversation) string {
+	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-12), 0, false)
+	if err != nil {
+		return ""
+	}
+	var lines []string
+	for _, m := range msgs {
+		if m.Role == RoleShopper {
+			lines = append(lines, "• "+snip(m.Text, 200))
+		}
+	}
+	if len(lines) > 4 {
+		lines = lines[len(lines)-4:]
+	}
+	extractive := "Shopper said:\n" + strings.Join(lines, "\n")
+	if e.opts.Model == nil || !e.opts.Model.Available() {
+		return extractive
+	}
+	if s, err := e.modelSummary(ctx, msgs); err == nil && s != "" {
+		return s
+	}
+	return extractive
+}
+
+func snip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// reply is the bot's drafted answer.
+type reply struct {
+	id        string
+	text      string
+	citations []Citation
+	products  []Product
+	answered  bool // false: the bot could not answer (counts toward escalation)
+	model     string
+	ttft      time.Duration
+	tokens    int
+	escalate  Decision // the model asked for a person (request_human)
+}
+
+// draft writes the bot's reply: with the model when one is available,
+// otherwise (or when it fails) extractively from knowledge and order data.
+func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
+	id := newUUID()
+	if e.opts.Model != nil && e.opts.Model.Available() && e.withinBudget(ctx, site) {
+		r, err := e.draftWithModel(ctx, site, conv, id, msg, a, lang)
+		if err == nil {
+			return r
+		}
+		e.logger.Warn("model failed, answering offline", "conversation", conv.ID, "error", err)
+	}
+	r := e.draftOffline(ctx, site, conv, msg, a, lang)
+	r.id = id
+	return r
+}
+
+func (e *Engine) withinBudget(ctx context.Context, site *Site) bool {
+	budget := site.Config().DailyTokenBudget
+	if budget <= 0 {
+		return true
+	}
+	used, err := e.opts.Store.TokensToday(ctx, site.ID)
+	return err != nil || used < budget
+}
+
+// draftOffline answers without a model: greetings, order status from the
+// order row, the best knowledge passage above the confidence threshold, or
+// an honest "I don't know" with the offer of a person.
+func (e *Engine) draftOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
+	switch a.Intent {
+	case "greeting":
+		return reply{text: say(lang, "greeting"), answered: true}
+	case "goodbye":
+		return reply{text: say(lang, "goodbye"), answered: true}
+	case "human_agent":
+		return reply{text: say(lang, "no_answer")}
+	}
+	// An email alone usually answers "which email did you order with?".
+	if orderIntents[a.Intent] || len(a.OrderNumbers) > 0 || (len(a.Emails) > 0 && conv.CustomerID == nil) {
+		if text, ok := e.orderReply(ctx, site, conv, a, lang); ok {
+			return reply{text: text, answered: true}
+		}
+	}
+	if a.Intent == "product_question" && e.opts.Commerce != nil {
+		if products := e.products(ctx, site, msg.Text); len(products) > 0 {
+			return reply{text: say(lang, "products"), products: products, answered: true}
+		}
+	}
+	if e.opts.Library == nil {
+		return reply{text: say(lang, "no_answer")}
+	}
+	res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)
+	if err != nil || len(res.Hits) == 0 || res.Confidence < site.Config().Escalation.MinConfidence {
+		return reply{text: say(lang, "no_answer")}
+	}
+	h := res.Hits[0]
+	return reply{
+		text:      say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
+		citations: []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
+		answered:  true,
+	}
+}
+
+// passage trims a chunk to about n characters at a sentence end.
+func passage(text string, n int) string {
+	r := []rune(strings.TrimSpace(text))
+	if len(r) <= n {
+		return string(r)
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexAny(cut, ".!?。！？\n"); i > n/2 {
+		return strings.TrimSpace(cut[:i+1])
+	}
+	return strings.TrimSpace(cut) + "…"
+}
+
+// orderReply answers about the shopper's orders. Order data is shown only to
+// a verified customer (see verify).
+func (e *Engine) orderReply(ctx context.Context, site *Site, conv *Conversation, a Analysis, lang string) (string, bool) {
+	if e.opts.Commerce == nil {
+		return "", false
+	}
+	customer, number, res := e.verify(ctx, site, conv, a)
+	switch {
+	case res == verifyLimited:
+		return say(lang, "verify_limit"), true
+	case res == verifyMismatch:
+		return say(lang, "order_unknown", number), true
+	case customer == nil && number != "":
+		return say(lang, "verify_order", number), true
+	case customer == nil:
+		return say(lang, "ask_order"), true
+	case number != "":
+		o, err := e.opts.Commerce.OrderFor(ctx, site.ID, *customer, number)
+		if err != nil {
+			return say(lang, "order_unknown", number), true
+		}
+		return describeOrder(lang, summaryOf(o)), true
+	}
+	orders, err := e.opts.Commerce.Orders(ctx, site.ID, *customer, 3)
+	if err != nil {
+		return "", false
+	}
+	if len(orders) == 0 {
+		return say(lang, "no_orders"), true
+	}
+	lines := []string{say(lang, "your_orders")}
+	for _, o := range orders {
+		lines = append(lines, "• "+describeOrder(lang, summaryOf(&o)))
+	}
+	return strings.Join(lines, "\n"), true
+}
+
+// products finds product cards for a shopper's words.
+func (e *Engine) products(ctx context.Context, site *Site, query string) []Product {
+	hits, err := e.opts.Commerce.SearchProducts(ctx, site.ID, query, 4)
+	if err != nil {
+		e.logger.Warn("search products", "error", err)
+		return nil
+	}
+	out := make([]Product, len(hits))
+	for i, h := range hits {
+		out[i] = Product{SKU: h.SKU, Title: h.Title, Price: h.Price, Currency: h.Currency, URL: h.URL, ImageURL: h.ImageURL, InStock: h.Stock > 0}
+	}
+	return out
+}
+
+func summaryOf(o *knowledge.OrderRecord) OrderSummary {
+	s := OrderSummary{Number: o.Number, Status: o.Status, Carrier: o.Carrier, Tracking: o.TrackingNumber, Total: o.Total,
+		Currency: o.Currency, Created: o.CreatedAt, Shipped: o.ShippedAt, Delivered: o.DeliveredAt}
+	for _, it := range o.Items {
+		s.Items = append(s.Items, strconv.Itoa(it.Quantity)+" × "+it.Title)
+	}
+	return s
+}
+
+// recentEntities finds order numbers and emails in the shopper's last few
+// messages, newest first.
+func (e *Engine) recentEntities(ctx context.Context, conv *Conversation) (numbers, emails []string) {
+	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-10), 0, false)
+	if err != nil {
+		return nil, nil
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role != RoleShopper {
+			continue
+		}
+		a := e.opts.Analyzer.Analyze(ctx, conv.SiteID, msgs[i].Text)
+		numbers = append(numbers, a.OrderNumbers...)
+		emails = append(emails, a.Emails...)
+	}
+	return numbers, emails
+}
+
+// allowVerify limits order+email attempts per visitor: 5 at once, then one
+// every two minutes.
+func (e *Engine) allowVerify(visitorID int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.verifyRL[visitorID]
+	if l == nil {
+		l = rate.NewLimiter(rate.Every(2*time.Minute), 5)
+		e.verifyRL[visitorID] = l
+	}
+	return l.Allow()
+}

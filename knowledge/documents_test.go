@@ -1,0 +1,291 @@
+package knowledge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/pgtest"
+	"kefu/knowledge"
+	"kefu/retrieval"
+)
+
+func newSite(t *testing.T, db *pgxpool.Pool, name string) int64 {
+	t.Helper()
+	var id int64
+	err := db.QueryRow(context.Background(), `insert into sites (key, name, secret) values ($1, $1, 's') returning id`, name).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func newLibrary(t *testing.T, db *pgxpool.Pool, emb retrieval.Embedder) *knowledge.Library {
+	t.Helper()
+	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, emb), nil)
+	if err := lib.Index().EnsureModel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return lib
+}
+
+// ingest adds a file and processes the queue; it returns the final document.
+func ingest(t *testing.T, lib *knowledge.Library, site int64, name, content string) *knowledge.Document {
+	t.Helper()
+	ctx := context.Background()
+	doc, err := lib.Add(ctx, site, name, []byte(content))
+	if err != nil {
+		t.Fatalf("Add(%s): %v", name, err)
+	}
+	for {
+		did, err := lib.ProcessNext(ctx, nil)
+		if err != nil {
+			t.Fatalf("ProcessNext: %v", err)
+		}
+		if !did {
+			break
+		}
+	}
+	got, err := lib.Get(ctx, site, doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Duplicate = doc.Duplicate
+	return got
+}
+
+func search(t *testing.T, lib *knowledge.Library, site int64, q string) []knowledge.Hit {
+	t.Helper()
+	res, err := lib.Search(context.Background(), site, q, 5)
+	if err != nil {
+		t.Fatalf("Search(%q): %v", q, err)
+	}
+	return res.Hits
+}
+
+const returnsMD = `# Returns
+
+## Damaged items
+If your parcel arrives damaged, report it within 7 days with a photo and we send a replacement.
+
+## Refund timing
+Refunds go back to the original payment method within 5 to 10 business days.
+`
+
+const returnsZH = `# 退换货
+
+## 退货政策
+收到商品30天内可以申请退货，商品需保持完好。
+
+## 退款时间
+支付宝和微信支付的退款1到3个工作日到账。
+`
+
+func TestIngestAndSearch(t *testing.T) {
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+
+	doc := ingest(t, lib, site, "returns.md", returnsMD)
+	if doc.Status != knowledge.StatusReady || doc.Chunks < 2 || doc.Title != "Returns" || doc.Progress != 1 {
+		t.Fatalf("ingested doc = %+v; want ready, titled Returns, 2+ chunks, progress 1", doc)
+	}
+	zh := ingest(t, lib, site, "returns-zh.md", returnsZH)
+	if zh.Status != knowledge.StatusReady {
+		t.Fatalf("Chinese doc = %+v; want ready", zh)
+	}
+
+	tests := []struct{ query, wantHeading string }{
+		{"my package came broken", "Returns > Damaged items"},
+		{"how long until I get my refund?", "Returns > Refund timing"},
+		{"refnd timing", "Returns > Refund timing"}, // typo
+		{"退款多久到账", "退换货 > 退款时间"},
+		{"可以退货吗", "退换货 > 退货政策"},
+	}
+	for _, tt := range tests {
+		hits := search(t, lib, site, tt.query)
+		if len(hits) == 0 || hits[0].Heading != tt.wantHeading {
+			t.Errorf("Search(%q) top = %v; want heading %q", tt.query, hits, tt.wantHeading)
+			continue
+		}
+		if hits[0].Title == "" || hits[0].Source == "" || hits[0].Score <= 0 {
+			t.Errorf("Search(%q) top hit lacks title/source/score: %+v", tt.query, hits[0])
+		}
+	}
+}
+
+func TestDuplicateReplaceDelete(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+
+	first := ingest(t, lib, site, "policy.md", "# Policy\n\nParcels travel by zeppelin across the ocean.\n")
+	dup := ingest(t, lib, site, "copy-of-policy.md", "# Policy\n\nParcels travel by zeppelin across the ocean.\n")
+	if !dup.Duplicate || dup.ID != first.ID {
+		t.Errorf("identical content under another name = %+v; want the existing document %d marked duplicate", dup, first.ID)
+	}
+	page, _ := lib.List(ctx, site, "", 10)
+	if len(page.Items) != 1 {
+		t.Errorf("after a duplicate upload there are %d documents; want 1", len(page.Items))
+	}
+
+	second := ingest(t, lib, site, "policy.md", "# Policy\n\nParcels travel by submarine under the ocean.\n")
+	if second.ID != first.ID || second.Status != knowledge.StatusReady {
+		t.Fatalf("re-ingest under the same name = %+v; want document %d replaced and ready", second, first.ID)
+	}
+	for _, h := range search(t, lib, site, "zeppelin submarine") {
+		if strings.Contains(h.Text, "zeppelin") {
+			t.Errorf("old content still searchable after replace: %q", h.Text)
+		}
+	}
+	if err := lib.Delete(ctx, site, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if hits := search(t, lib, site, "submarine"); len(hits) != 0 {
+		t.Errorf("deleted document still searchable: %+v", hits)
+	}
+	if err := lib.Delete(ctx, site, first.ID); !errors.Is(err, knowledge.ErrNotFound) {
+		t.Errorf("Delete twice = %v; want ErrNotFound", err)
+	}
+}
+
+func TestBadDocuments(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+
+	if _, err := lib.Add(ctx, site, "virus.exe", []byte("MZ")); !errors.Is(err, knowledge.ErrUnsupported) ||
+		!strings.Contains(err.Error(), ".pdf") {
+		t.Errorf("Add(.exe) = %v; want ErrUnsupported listing the supported types", err)
+	}
+	page, _ := lib.List(ctx, site, "", 10)
+	if len(page.Items) != 0 {
+		t.Errorf("a refused upload left %d documents", len(page.Items))
+	}
+	for name, content := range map[string]string{
+		"empty.md":   "",
+		"broken.pdf": "%PDF-1.4 this is not really a pdf",
+		"junk.txt":   "\x00\x01\x02\xff\xfe binary",
+	} {
+		doc := ingest(t, lib, site, name, content)
+		if doc.Status != knowledge.StatusFailed || doc.Error == "" || doc.Chunks != 0 {
+			t.Errorf("%s: %+v; want failed with a reason and no chunks", name, doc)
+		}
+	}
+	var chunks int
+	db.QueryRow(ctx, "select count(*) from chunks").Scan(&chunks)
+	if chunks != 0 {
+		t.Errorf("failed documents left %d searchable chunks", chunks)
+	}
+	doc := ingest(t, lib, site, "../../etc/passwd.md", "# Hi\n\nhello there\n")
+	if doc.Source != "passwd.md" {
+		t.Errorf("path traversal name stored as source %q; want passwd.md", doc.Source)
+	}
+}
+
+func TestSiteIsolation(t *testing.T) {
+	db := pgtest.New(t)
+	a, b := newSite(t, db, "a"), newSite(t, db, "b")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	ingest(t, lib, a, "secret.md", "# Secret\n\nOur wholesale discount code is WOMBAT42.\n")
+	if hits := search(t, lib, b, "wholesale discount code WOMBAT42"); len(hits) != 0 {
+		t.Errorf("site b sees site a's document: %+v", hits)
+	}
+	if hits := search(t, lib, a, "wholesale discount code"); len(hits) == 0 {
+		t.Errorf("site a cannot find its own document")
+	}
+}
+
+// A new embedding model never reads another model's vectors: until reindex,
+// only full-text search finds anything; after it, vectors work again.
+func TestModelSeparation(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	old := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	ingest(t, old, site, "care.md", "# Care\n\nWash linen sheets cold and dry them flat.\n")
+
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(64))
+	if n, _ := lib.Index().Missing(ctx); n != 1 {
+		t.Fatalf("Missing() for a new model = %d; want 1", n)
+	}
+	res, err := lib.Index().SearchMode(ctx, site, "wash linen sheets", 5, retrieval.VectorOnly)
+	if err != nil || len(res.Hits) != 0 {
+		t.Fatalf("vector search with a new model before reindex = %+v, %v; want no hits", res, err)
+	}
+	var calls []string
+	if err := lib.Index().Reindex(ctx, func(done, total int) { calls = append(calls, fmt.Sprint(done, "/", total)) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) == 0 || calls[len(calls)-1] != "1/1" {
+		t.Errorf("reindex progress = %v; want it to end at 1/1", calls)
+	}
+	res, err = lib.Index().SearchMode(ctx, site, "wash linen sheets", 5, retrieval.VectorOnly)
+	if err != nil || len(res.Hits) != 1 {
+		t.Errorf("vector search after reindex = %+v, %v; want 1 hit", res, err)
+	}
+}
+
+// Searches during a replace see the old version or the new one, never a mix
+// and never nothing.
+func TestReplaceIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	version := func(word string) string {
+		var b strings.Builder
+		b.WriteString("# Guide\n\n")
+		for i := 0; i < 12; i++ {
+			fmt.Fprintf(&b, "## Part %d\n\nThe %s lantern chapter %d explains lantern care in detail.\n\n", i, word, i)
+		}
+		return b.String()
+	}
+	ingest(t, lib, site, "guide.md", version("amber"))
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var bad atomic.Value
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			res, err := lib.Search(ctx, site, "lantern chapter amber cobalt", 20)
+			if err != nil {
+				bad.Store(err.Error())
+				return
+			}
+			amber, cobalt := 0, 0
+			for _, h := range res.Hits {
+				if strings.Contains(h.Text, "amber") {
+					amber++
+				}
+				if strings.Contains(h.Text, "cobalt") {
+					cobalt++
+				}
+			}
+			if (amber > 0 && cobalt > 0) || amber+cobalt == 0 {
+				bad.Store(fmt.Sprintf("a search saw %d old and %d new chunks", amber, cobalt))
+				return
+			}
+		}
+	}()
+	for i, w := range []string{"cobalt", "amber", "cobalt", "amber", "cobalt"} {
+		if doc := ingest(t, lib, site, "guide.md", version(w)); doc.Status != knowledge.StatusReady {
+			t.Fatalf("replace %d: %+v", i, doc)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if msg := bad.Load(); msg != nil {
+		t.Fatal(msg)
+	}
+}

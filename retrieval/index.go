@@ -1,0 +1,423 @@
+package retrieval
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
+)
+
+// Index is the search index over document chunks: a tsvector per chunk for
+// full-text search and one vector per chunk and embedding model.
+type Index struct {
+	db  *pgxpool.Pool
+	emb Embedder
+}
+
+// NewIndex returns the index on db, embedding with emb.
+func NewIndex(db *pgxpool.Pool, emb Embedder) *Index { return &Index{db: db, emb: emb} }
+
+// Embedder returns the index's embedder.
+func (ix *Index) Embedder() Embedder { return ix.emb }
+
+// EnsureModel creates the HNSW index for the embedder's model if it is
+// missing. Each model gets its own partial expression index, because vectors
+// of different models (and dimensions) never share one.
+func (ix *Index) EnsureModel(ctx context.Context) error {
+	m := ix.emb.Model()
+	sum := sha1.Sum([]byte(m))
+	name := "chunk_embeddings_hnsw_" + hex.EncodeToString(sum[:6])
+	_, err := ix.db.Exec(ctx, fmt.Sprintf(
+		`create index if not exists %s on chunk_embeddings using hnsw ((embedding::vector(%d)) vector_cosine_ops) where model = %s`,
+		name, ix.emb.Dim(), quoteLiteral(m)))
+	if err != nil {
+		return fmt.Errorf("create vector index for %s: %w", m, err)
+	}
+	return nil
+}
+
+// ChunkInput is a chunk to index.
+type ChunkInput struct {
+	Heading    string
+	Text       string
+	Source     string // file name, or file#row for FAQ rows
+	Start, End int
+}
+
+// Embed embeds texts in batches, calling progress(done, total) after each.
+func (ix *Index) Embed(ctx context.Context, texts []string, progress func(done, total int)) ([][]float32, error) {
+	const batch = 64
+	out := make([][]float32, 0, len(texts))
+	for i := 0; i < len(texts); i += batch {
+		vs, err := ix.emb.Embed(ctx, texts[i:min(i+batch, len(texts))])
+		if err != nil {
+			return nil, fmt.Errorf("embed with %s: %w", ix.emb.Model(), err)
+		}
+		out = append(out, vs...)
+		if progress != nil {
+			progress(len(out), len(texts))
+		}
+	}
+	return out, nil
+}
+
+// EmbedText returns what is embedded for a chunk: its heading path and text.
+func EmbedText(c ChunkInput) string {
+	if c.Heading == "" {
+		return c.Text
+	}
+	return c.Heading + "\n" + c.Text
+}
+
+// Replace swaps the chunks of document docID for chunks, with their vectors,
+// inside tx: a search sees either the old chunks or the new, never a mix.
+func (ix *Index) Replace(ctx context.Context, tx pgx.Tx, siteID, docID int64, chunks []ChunkInput, vectors [][]float32) error {
+	if len(vectors) != len(chunks) {
+		return fmt.Errorf("replace chunks: %d chunks but %d vectors", len(chunks), len(vectors))
+	}
+	if _, err := tx.Exec(ctx, "delete from chunks where document_id = $1", docID); err != nil {
+		return fmt.Errorf("delete old chunks: %w", err)
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	n := len(chunks)
+	ords, starts, ends := make([]int32, n), make([]int32, n), make([]int32, n)
+	headings, bodies, sources, headTerms, bodyTerms := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, c := range chunks {
+		ords[i], starts[i], ends[i] = int32(i), int32(c.Start), int32(c.End)
+		headings[i], bodies[i], sources[i] = c.Heading, c.Text, c.Source
+		headTerms[i] = strings.Join(Terms(c.Heading), " ")
+		bodyTerms[i] = strings.Join(Terms(c.Text), " ")
+	}
+	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv)
+		select $1, $2, u.ord, u.heading, u.body, u.s, u.e, u.src,
+			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms)
+		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[])
+			as u(ord, heading, body, s, e, src, hterms, bterms)
+		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms)
+	if err != nil {
+		return fmt.Errorf("insert chunks: %w", err)
+	}
+	ids := make([]int64, n)
+	var id int64
+	var ord int32
+	_, err = pgx.ForEachRow(rows, []any{&id, &ord}, func() error { ids[ord] = id; return nil })
+	if err != nil {
+		return fmt.Errorf("insert chunks: %w", err)
+	}
+	model := ix.emb.Model()
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunk_embeddings"}, []string{"chunk_id", "site_id", "model", "embedding"},
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+			return []any{ids[i], siteID, model, pgvector.NewVector(vectors[i])}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store vectors: %w", err)
+	}
+	return nil
+}
+
+// Hit is one search result.
+type Hit struct {
+	ChunkID    int64   `json:"chunk_id"`
+	DocumentID int64   `json:"document_id"`
+	Heading    string  `json:"heading"`
+	Text       string  `json:"text"`
+	Source     string  `json:"source"`
+	Start      int     `json:"start"`
+	End        int     `json:"end"`
+	Score      float64 `json:"score"`      // reciprocal rank fusion score
+	Similarity float64 `json:"similarity"` // cosine similarity of the query and chunk vectors
+	VectorRank int     `json:"vector_rank,omitempty"`
+	TextRank   int     `json:"text_rank,omitempty"`
+}
+
+// Result is a ranked list of hits and how sure the index is about them.
+type Result struct {
+	Hits []Hit `json:"hits"`
+	// Confidence in [0, 1] that the best hit answers the query: its cosine
+	// similarity, raised when full-text search ranked it too. Callers abstain
+	// below a threshold instead of guessing.
+	Confidence float64 `json:"confidence"`
+}
+
+// rrfK is reciprocal rank fusion's constant (Cormack et al. use 60).
+const rrfK = 60
+
+// Mode selects the retrievers a search uses.
+type Mode int
+
+// Search modes: both retrievers fused (the default), or one alone (for
+// evaluation).
+const (
+	Hybrid Mode = iota
+	VectorOnly
+	TextOnly
+)
+
+// Search returns the k best chunks of siteID for query: vector top-N (HNSW,
+// with pgvector's iterative scan so the site filter still fills N) and
+// full-text top-N, fused by reciprocal rank.
+func (ix *Index) Search(ctx context.Context, siteID int64, query string, k int) (*Result, error) {
+	return ix.SearchMode(ctx, siteID, query, k, Hybrid)
+}
+
+// SearchMode is Search with a choice of retrievers.
+func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k int, mode Mode) (*Result, error) {
+	if k <= 0 {
+		k = 5
+	}
+	n := max(4*k, 40)
+	vecs, err := ix.emb.Embed(ctx, []string{query})
+	if err != nil {
+		return nil, fmt.Errorf("embed query: %w", err)
+	}
+	hits := map[int64]*Hit{}
+	var ranked []*Hit
+	// One snapshot for every statement: a document replaced meanwhile is
+	// seen whole, old or new, never half of each.
+	err = pgx.BeginTxFunc(ctx, ix.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = 100"); err != nil {
+			return err
+		}
+		cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
+		limit := n
+		if mode == TextOnly {
+			limit = 0
+		}
+		rows, err := tx.Query(ctx, fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
+			from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
+			order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model())),
+			pgvector.NewVector(vecs[0]), siteID, limit)
+		if err != nil {
+			return err
+		}
+		var id int64
+		var sim float64
+		rank := 0
+		if _, err := pgx.ForEachRow(rows, []any{&id, &sim}, func() error {
+			rank++
+			hits[id] = &Hit{ChunkID: id, Similarity: sim, VectorRank: rank}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if tsq := tsQuery(query); tsq != "" && mode != VectorOnly {
+			rows, err = tx.Query(ctx, `select id from chunks where site_id = $1 and tsv @@ $2::tsquery
+				order by ts_rank_cd(tsv, $2::tsquery, 1) desc, id limit $3`, siteID, tsq, n)
+			if err != nil {
+				return err
+			}
+			rank = 0
+			if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+				rank++
+				if h, ok := hits[id]; ok {
+					h.TextRank = rank
+				} else {
+					hits[id] = &Hit{ChunkID: id, TextRank: rank, Similarity: -1}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		ranked = fuse(hits, k)
+		return ix.load(ctx, tx, ranked, vecs[0])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	res := &Result{Hits: make([]Hit, len(ranked))}
+	for i, h := range ranked {
+		res.Hits[i] = *h
+	}
+	if len(ranked) > 0 {
+		res.Confidence = confidence(ranked[0])
+	}
+	return res, nil
+}
+
+// fuse scores hits by reciprocal rank fusion and returns the best k.
+func fuse(hits map[int64]*Hit, k int) []*Hit {
+	ranked := make([]*Hit, 0, len(hits))
+	for _, h := range hits {
+		if h.VectorRank > 0 {
+			h.Score += 1.0 / float64(rrfK+h.VectorRank)
+		}
+		if h.TextRank > 0 {
+			h.Score += 1.0 / float64(rrfK+h.TextRank)
+		}
+		ranked = append(ranked, h)
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		if ranked[i].Score != ranked[j].Score {
+			return ranked[i].Score > ranked[j].Score
+		}
+		return ranked[i].ChunkID < ranked[j].ChunkID
+	})
+	return ranked[:min(k, len(ranked))]
+}
+
+// confidence blends the top hit's cosine similarity with agreement of the
+// two retrievers.
+func confidence(h *Hit) float64 {
+	c := max(h.Similarity, 0)
+	if h.TextRank > 0 && h.VectorRank > 0 {
+		c = min(1, c+0.15)
+	}
+	return c
+}
+
+// load fills the chunk fields of hits (and the similarity of full-text-only
+// hits, so every hit has one).
+func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(hits))
+	byID := map[int64]*Hit{}
+	for i, h := range hits {
+		ids[i] = h.ChunkID
+		byID[h.ChunkID] = h
+	}
+	rows, err := tx.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
+			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0)
+		from chunks c left join chunk_embeddings e on e.chunk_id = c.id and e.model = %s
+		where c.id = any($1)`, ix.emb.Dim(), ix.emb.Dim(), quoteLiteral(ix.emb.Model())), ids, pgvector.NewVector(q))
+	if err != nil {
+		return fmt.Errorf("load hits: %w", err)
+	}
+	var (
+		id, doc            int64
+		heading, body, src string
+		start, end         int32
+		sim                float64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim}, func() error {
+		h := byID[id]
+		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End = doc, heading, body, src, int(start), int(end)
+		if h.Similarity < 0 {
+			h.Similarity = sim
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load hits: %w", err)
+	}
+	return nil
+}
+
+// tsQuery builds an OR query of the search terms, each quoted as a lexeme.
+func tsQuery(query string) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, t := range Terms(query) {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		t = strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''")
+		parts = append(parts, "'"+t+"'")
+	}
+	return strings.Join(parts, " | ")
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Reindex embeds every chunk with the current model, in batches, calling
+// progress(done, total) after each; other models' vectors are left alone
+// (a search only ever reads the current model's).
+func (ix *Index) Reindex(ctx context.Context, progress func(done, total int)) error {
+	if err := ix.EnsureModel(ctx); err != nil {
+		return err
+	}
+	var total int
+	if err := ix.db.QueryRow(ctx, "select count(*) from chunks").Scan(&total); err != nil {
+		return fmt.Errorf("count chunks: %w", err)
+	}
+	const batch = 256
+	var after int64
+	done := 0
+	for {
+		rows, err := ix.db.Query(ctx, "select id, site_id, heading, body from chunks where id > $1 order by id limit $2", after, batch)
+		if err != nil {
+			return fmt.Errorf("read chunks: %w", err)
+		}
+		type row struct {
+			id, site int64
+			text     string
+		}
+		var list []row
+		var r row
+		var heading, body string
+		if _, err := pgx.ForEachRow(rows, []any{&r.id, &r.site, &heading, &body}, func() error {
+			r.text = EmbedText(ChunkInput{Heading: heading, Text: body})
+			list = append(list, r)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read chunks: %w", err)
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		texts := make([]string, len(list))
+		for i, r := range list {
+			texts[i] = r.text
+		}
+		vecs, err := ix.Embed(ctx, texts, nil)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for i, r := range list {
+			b.Queue(`insert into chunk_embeddings (chunk_id, site_id, model, embedding) values ($1, $2, $3, $4)
+				on conflict (chunk_id, model) do update set embedding = excluded.embedding`,
+				r.id, r.site, ix.emb.Model(), pgvector.NewVector(vecs[i]))
+		}
+		if err := ix.db.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("store vectors: %w", err)
+		}
+		after = list[len(list)-1].id
+		done += len(list)
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+}
+
+// Missing counts chunks without a vector of the current model (after a model
+// change, until reindex).
+func (ix *Index) Missing(ctx context.Context) (int, error) {
+	var n int
+	err := ix.db.QueryRow(ctx, `select count(*) from chunks c where not exists
+		(select 1 from chunk_embeddings e where e.chunk_id = c.id and e.model = $1)`, ix.emb.Model()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count chunks without vectors: %w", err)
+	}
+	return n, nil
+}
+
+// Chunks returns every chunk of siteID (for evaluations such as the BM25
+// baseline), in document order.
+func (ix *Index) Chunks(ctx context.Context, siteID int64) ([]Hit, error) {
+	rows, err := ix.db.Query(ctx, `select id, document_id, heading, body, source, start_pos, end_pos
+		from chunks where site_id = $1 order by document_id, ord`, siteID)
+	if err != nil {
+		return nil, fmt.Errorf("list chunks: %w", err)
+	}
+	hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
+		var h Hit
+		err := r.Scan(&h.ChunkID, &h.DocumentID, &h.Heading, &h.Text, &h.Source, &h.Start, &h.End)
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list chunks: %w", err)
+	}
+	return hits, nil
+}

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"kefu/chat"
+	"kefu/knowledge"
+)
+
+// requireAdminToken guards the admin API with a bearer token until console
+// sessions exist. With no token configured the API stays closed.
+func (s *Server) requireAdminToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if s.opts.AdminToken == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) != 1 {
+			return echo.NewHTTPError(http.StatusUnauthorized, "a valid admin token is required (Authorization: Bearer …)")
+		}
+		return next(c)
+	}
+}
+
+// site resolves the request's ?site=KEY, or the only site when it is absent.
+func (s *Server) site(c echo.Context) (*chat.Site, error) {
+	ctx := c.Request().Context()
+	if key := c.QueryParam("site"); key != "" {
+		return s.opts.Sites.ByKey(ctx, key)
+	}
+	list, err := s.opts.Sites.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) != 1 {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "pass ?site=KEY")
+	}
+	return &list[0], nil
+}
+
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "id must be a positive number")
+	}
+	return id, nil
+}
+
+func (s *Server) uploadDocument(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.opts.MaxUploadBytes)
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return uploadError(err, s.opts.MaxUploadBytes)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("open upload: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, s.opts.MaxUploadBytes+1))
+	if err != nil {
+		return fmt.Errorf("read upload: %w", err)
+	}
+	if int64(len(data)) > s.opts.MaxUploadBytes {
+		return uploadError(&http.MaxBytesError{Limit: s.opts.MaxUploadBytes}, s.opts.MaxUploadBytes)
+	}
+	doc, err := s.opts.Library.Add(c.Request().Context(), site.ID, fh.Filename, data)
+	if err != nil {
+		return err
+	}
+	status := http.StatusAccepted
+	if doc.Duplicate {
+		status = http.StatusOK
+	}
+	return c.JSON(status, doc)
+}
+
+func uploadError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("upload is larger than %d MB", limit>>20))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "send the document as multipart form field \"file\"")
+}
+
+func (s *Server) listDocuments(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	page, err := s.opts.Library.List(c.Request().Context(), site.ID, c.QueryParam("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getDocument(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	doc, err := s.opts.Library.Get(c.Request().Context(), site.ID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, doc)
+}
+
+func (s *Server) deleteDocument(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Library.Delete(c.Request().Context(), site.ID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) searchKnowledge(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	k, _ := strconv.Atoi(c.QueryParam("k"))
+	if k <= 0 || k > 50 {
+		k = 5
+	}
+	res, err := s.opts.Library.Search(c.Request().Context(), site.ID, c.QueryParam("q"), k)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) putOrder(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	var o knowledge.Order
+	if err := bindJSON(c, &o); err != nil {
+		return err
+	}
+	if o.Number != "" && o.Number != c.Param("number") {
+		return echo.NewHTTPError(http.StatusBadRequest, "number in the body differs from the URL")
+	}
+	o.Number = c.Param("number")
+	if err := s.opts.Commerce.UpsertOrder(c.Request().Context(), site.ID, o); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, o)
+}
+
+func (s *Server) putProduct(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	var p knowledge.Product
+	if err := bindJSON(c, &p); err != nil {
+		return err
+	}
+	if p.SKU != "" && p.SKU != c.Param("sku") {
+		return echo.NewHTTPError(http.StatusBadRequest, "sku in the body differs from the URL")
+	}
+	p.SKU = c.Param("sku")
+	if err := s.opts.Commerce.UpsertProduct(c.Request().Context(), site.ID, p); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}

@@ -1,0 +1,253 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"kefu/chat"
+	"kefu/internal/fakellm"
+	"kefu/internal/pgtest"
+	"kefu/knowledge"
+	"kefu/llm"
+	"kefu/retrieval"
+	"kefu/web"
+)
+
+// plain is a stand-in analyzer so these tests exercise the protocol.
+type plain struct{}
+
+func (plain) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
+	if strings.Contains(strings.ToLower(text), "hello") {
+		return chat.Analysis{Intent: "greeting", Sentiment: "neutral"}
+	}
+	return chat.Analysis{Intent: "other", Sentiment: "neutral"}
+}
+
+type widgetEnv struct {
+	t     *testing.T
+	url   string
+	site  *chat.Site
+	store *chat.Store
+	fake  *fakellm.Server
+}
+
+func newWidgetEnv(t *testing.T, withModel bool) *widgetEnv {
+	t.Helper()
+	db := pgtest.New(t)
+	sites := chat.NewSites(db)
+	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, hub := chat.NewStore(db), chat.NewHub()
+	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
+	lib.Index().EnsureModel(context.Background())
+	opts := chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
+	env := &widgetEnv{t: t, site: site, store: store}
+	if withModel {
+		env.fake = fakellm.New()
+		m := httptest.NewServer(env.fake)
+		t.Cleanup(m.Close)
+		opts.Model = llm.New(llm.Config{BaseURL: m.URL + "/v1", Model: "fake"})
+	}
+	engine := chat.NewEngine(opts)
+	t.Cleanup(func() { engine.Close(context.Background()) })
+	srv := web.New(web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	env.url = "ws" + strings.TrimPrefix(ts.URL, "http") + "/v1/widget/ws?site=" + site.Key
+	return env
+}
+
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func (env *widgetEnv) dial(origin string) (*wsClient, *http.Response, error) {
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	conn, resp, err := websocket.DefaultDialer.Dial(env.url, h)
+	if err != nil {
+		return nil, resp, err
+	}
+	env.t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: env.t, conn: conn}, resp, nil
+}
+
+func (env *widgetEnv) client() *wsClient {
+	env.t.Helper()
+	c, _, err := env.dial("https://shop.example.com")
+	if err != nil {
+		env.t.Fatalf("dial: %v", err)
+	}
+	return c
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	if err := c.conn.WriteJSON(v); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next reads frames until one of type typ arrives (others are returned too).
+func (c *wsClient) next(typ string) (map[string]any, []map[string]any) {
+	c.t.Helper()
+	var seen []map[string]any
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var f map[string]any
+		if err := c.conn.ReadJSON(&f); err != nil {
+			c.t.Fatalf("waiting for %s frame (saw %v): %v", typ, seen, err)
+		}
+		if f["type"] == typ {
+			return f, seen
+		}
+		seen = append(seen, f)
+	}
+}
+
+func (c *wsClient) hello(token any, lastSeq int) map[string]any {
+	c.t.Helper()
+	c.send(map[string]any{"type": "hello", "visitor_token": token, "last_seq": lastSeq, "locale": "en"})
+	w, _ := c.next("welcome")
+	return w
+}
+
+func TestWidgetRefusesUnknownSiteAndOrigin(t *testing.T) {
+	env := newWidgetEnv(t, false)
+	if _, resp, err := env.dial("https://evil.example.com"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("wrong origin: %v %v; want 403 before the upgrade", resp, err)
+	}
+	if _, resp, err := env.dial(""); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("no origin: %v %v; want 403", resp, err)
+	}
+	good := env.url
+	env.url = strings.Replace(good, env.site.Key, "site_nope", 1)
+	if _, resp, err := env.dial("https://shop.example.com"); err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown site: %v %v; want 404", resp, err)
+	}
+}
+
+func TestWidgetProtocol(t *testing.T) {
+	env := newWidgetEnv(t, false)
+	c := env.client()
+	c.send(map[string]any{"type": "message", "client_id": "x", "text": "too early"})
+	if f, _ := c.next("error"); f["code"] != "hello_first" {
+		t.Errorf("message before hello: %v; want hello_first", f)
+	}
+	w := c.hello(nil, 0)
+	token, _ := w["visitor_token"].(string)
+	if token == "" || w["conversation_id"] == "" || w["state"] != "bot" {
+		t.Fatalf("welcome = %v; want a token, a conversation and state bot", w)
+	}
+	c.send(map[string]any{"type": "message", "client_id": "m1", "text": "hello there"})
+	ack, _ := c.next("ack")
+	if ack["client_id"] != "m1" || ack["seq"] != float64(1) {
+		t.Fatalf("ack = %v; want client m1 seq 1", ack)
+	}
+	// The ack means committed.
+	msgs, _ := env.store.Messages(context.Background(), w["conversation_id"].(string), 0, 0, false)
+	if len(msgs) == 0 || msgs[0].Text != "hello there" {
+		t.Fatalf("after ack the database holds %v", msgs)
+	}
+	bot, _ := c.next("message")
+	for bot["role"] != "bot" {
+		bot, _ = c.next("message")
+	}
+	if !strings.Contains(bot["text"].(string), "assistant") || bot["seq"] != float64(2) {
+		t.Errorf("bot message = %v; want the greeting as seq 2", bot)
+	}
+	// A resend of m1 (after a lost ack) is acknowledged again, not stored again.
+	c.send(map[string]any{"type": "message", "client_id": "m1", "text": "hello there"})
+	if ack, _ := c.next("ack"); ack["seq"] != float64(1) {
+		t.Errorf("resend ack = %v; want seq 1 again", ack)
+	}
+	// Malformed frames get an error and the socket stays usable.
+	for _, bad := range []string{`not json`, `{"no":"type"}`, `{"type":"dance"}`, `{"type":"message","text":"no client id"}`} {
+		c.conn.WriteMessage(websocket.TextMessage, []byte(bad))
+		if f, _ := c.next("error"); f["code"] == "" {
+			t.Errorf("frame %s: %v; want an error frame with a code", bad, f)
+		}
+	}
+	c.send(map[string]any{"type": "csat", "score": 9})
+	if f, _ := c.next("error"); f["code"] != "bad_request" {
+		t.Errorf("csat 9: %v; want bad_request", f)
+	}
+
+	// A new socket resuming with last_seq 1 gets exactly what it missed.
+	c2 := env.client()
+	c2.send(map[string]any{"type": "hello", "visitor_token": token, "last_seq": 1})
+	w2, _ := c2.next("welcome")
+	if w2["conversation_id"] != w["conversation_id"] || w2["visitor_token"] != token {
+		t.Fatalf("resume welcome = %v; want the same conversation", w2)
+	}
+	replayed, _ := c2.next("message")
+	if replayed["seq"] != float64(2) || replayed["role"] != "bot" {
+		t.Errorf("replay after last_seq 1 = %v; want seq 2 (the bot's reply)", replayed)
+	}
+}
+
+func TestWidgetOversizedFrame(t *testing.T) {
+	env := newWidgetEnv(t, false)
+	c := env.client()
+	w := c.hello(nil, 0)
+	big := strings.Repeat("a", 20<<10)
+	c.conn.WriteJSON(map[string]any{"type": "message", "client_id": "big", "text": big})
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = c.conn.ReadMessage()
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+		t.Errorf("oversized frame: %v; want close 1009", err)
+	}
+	msgs, _ := env.store.Messages(context.Background(), w["conversation_id"].(string), 0, 0, false)
+	if len(msgs) != 0 {
+		t.Errorf("oversized frame stored %d messages", len(msgs))
+	}
+}
+
+func TestWidgetStreamsDeltasThenMessage(t *testing.T) {
+	env := newWidgetEnv(t, true)
+	env.fake.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "We ship worldwide within two days."} })
+	c := env.client()
+	c.hello(nil, 0)
+	c.send(map[string]any{"type": "message", "client_id": "q", "text": "do you ship to Norway?"})
+	final, before := c.next("message")
+	for final["role"] != "bot" {
+		var more []map[string]any
+		final, more = c.next("message")
+		before = append(before, more...)
+	}
+	var text strings.Builder
+	deltas := 0
+	for _, f := range before {
+		if f["type"] == "delta" {
+			deltas++
+			if f["id"] != final["id"] {
+				t.Errorf("delta id %v; want the final message id %v", f["id"], final["id"])
+			}
+			text.WriteString(f["text"].(string))
+		}
+	}
+	if deltas < 3 || text.String() != final["text"] {
+		t.Errorf("%d deltas adding to %q; final %q", deltas, text.String(), final["text"])
+	}
+	raw, _ := json.Marshal(final)
+	if !strings.Contains(string(raw), `"at":"`) {
+		t.Errorf("message frame %s lacks its time", raw)
+	}
+}
