@@ -289,3 +289,38 @@ func TestReplaceIsAtomic(t *testing.T) {
 		t.Fatal(msg)
 	}
 }
+
+// The BM25 statistics follow every insert, replace and delete of chunks.
+func TestTermStatsStayExact(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	check := func(when string) {
+		t.Helper()
+		var bad int
+		err := db.QueryRow(ctx, `select count(*)
+			from (select term, df from term_stats where site_id = $1 and df <> 0) s
+			full join (select u.lexeme as term, count(*) as df from chunks, unnest(tsv) u where site_id = $1 group by 1) c
+				on c.term = s.term
+			where coalesce(s.df, 0) <> coalesce(c.df, 0)`, site).Scan(&bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n, terms, realN, realTerms int64
+		db.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", site).Scan(&n, &terms)
+		db.QueryRow(ctx, "select count(*), coalesce(sum(terms), 0) from chunks where site_id = $1", site).Scan(&realN, &realTerms)
+		if bad != 0 || n != realN || terms != realTerms {
+			t.Errorf("%s: %d terms with a wrong df; site stats %d/%d, actual %d/%d", when, bad, n, terms, realN, realTerms)
+		}
+	}
+	doc := ingest(t, lib, site, "a.md", returnsMD)
+	ingest(t, lib, site, "b.md", returnsZH)
+	check("after ingest")
+	ingest(t, lib, site, "a.md", "# Returns\n\nA completely different policy about parcels.\n")
+	check("after replace")
+	if err := lib.Delete(ctx, site, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("after delete")
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -88,20 +90,20 @@ func (ix *Index) Replace(ctx context.Context, tx pgx.Tx, siteID, docID int64, ch
 		return nil
 	}
 	n := len(chunks)
-	ords, starts, ends := make([]int32, n), make([]int32, n), make([]int32, n)
+	ords, starts, ends, lens := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
 	headings, bodies, sources, headTerms, bodyTerms := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, c := range chunks {
 		ords[i], starts[i], ends[i] = int32(i), int32(c.Start), int32(c.End)
 		headings[i], bodies[i], sources[i] = c.Heading, c.Text, c.Source
-		headTerms[i] = strings.Join(Terms(c.Heading), " ")
-		bodyTerms[i] = strings.Join(Terms(c.Text), " ")
+		ht, bt := Terms(c.Heading), Terms(c.Text)
+		headTerms[i], bodyTerms[i], lens[i] = strings.Join(ht, " "), strings.Join(bt, " "), int32(len(ht)+len(bt))
 	}
-	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv)
+	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv, terms)
 		select $1, $2, u.ord, u.heading, u.body, u.s, u.e, u.src,
-			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms)
-		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[])
-			as u(ord, heading, body, s, e, src, hterms, bterms)
-		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms)
+			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms), u.len
+		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[])
+			as u(ord, heading, body, s, e, src, hterms, bterms, len)
+		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms, lens)
 	if err != nil {
 		return fmt.Errorf("insert chunks: %w", err)
 	}
@@ -149,6 +151,21 @@ type Result struct {
 
 // rrfK is reciprocal rank fusion's constant (Cormack et al. use 60).
 const rrfK = 60
+
+// builtinVectorWeight is the built-in embedder's weight in the fusion (full text
+// has 1). That embedder hashes the same words BM25 sees, so it mostly adds
+// typo and partial-word matches: it should tip close calls, not outvote
+// BM25. A semantic embeddings model gets full weight.
+// Weights 1, 0.5 and 0.25 were compared on the demo evaluation set; see
+// docs/benchmarks.md for what that means for the reported numbers.
+const builtinVectorWeight = 0.25
+
+func (ix *Index) vectorWeight() float64 {
+	if _, builtin := ix.emb.(*HashEmbedder); builtin {
+		return builtinVectorWeight
+	}
+	return 1
+}
 
 // Mode selects the retrievers a search uses.
 type Mode int
@@ -208,26 +225,20 @@ func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k i
 		}); err != nil {
 			return err
 		}
-		if tsq := tsQuery(query); tsq != "" && mode != VectorOnly {
-			rows, err = tx.Query(ctx, `select id from chunks where site_id = $1 and tsv @@ $2::tsquery
-				order by ts_rank_cd(tsv, $2::tsquery, 1) desc, id limit $3`, siteID, tsq, n)
+		if mode != VectorOnly {
+			ids, err := bm25(ctx, tx, siteID, Terms(query), n)
 			if err != nil {
 				return err
 			}
-			rank = 0
-			if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
-				rank++
+			for i, id := range ids {
 				if h, ok := hits[id]; ok {
-					h.TextRank = rank
+					h.TextRank = i + 1
 				} else {
-					hits[id] = &Hit{ChunkID: id, TextRank: rank, Similarity: -1}
+					hits[id] = &Hit{ChunkID: id, TextRank: i + 1, Similarity: -1}
 				}
-				return nil
-			}); err != nil {
-				return err
 			}
 		}
-		ranked = fuse(hits, k)
+		ranked = fuse(hits, k, ix.vectorWeight())
 		return ix.load(ctx, tx, ranked, vecs[0])
 	})
 	if err != nil {
@@ -244,11 +255,11 @@ func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k i
 }
 
 // fuse scores hits by reciprocal rank fusion and returns the best k.
-func fuse(hits map[int64]*Hit, k int) []*Hit {
+func fuse(hits map[int64]*Hit, k int, vectorWeight float64) []*Hit {
 	ranked := make([]*Hit, 0, len(hits))
 	for _, h := range hits {
 		if h.VectorRank > 0 {
-			h.Score += 1.0 / float64(rrfK+h.VectorRank)
+			h.Score += vectorWeight / float64(rrfK+h.VectorRank)
 		}
 		if h.TextRank > 0 {
 			h.Score += 1.0 / float64(rrfK+h.TextRank)
@@ -313,17 +324,88 @@ func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) 
 	return nil
 }
 
-// tsQuery builds an OR query of the search terms, each quoted as a lexeme.
-func tsQuery(query string) string {
+// BM25 parameters (Robertson's usual values).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// commonDF is the share of a site's chunks above which a term only scores
+// candidates and does not select them (like a stop word; it keeps searches
+// for "the order" from scoring half the index).
+const commonDF = 0.2
+
+// bm25 ranks siteID's chunks for terms by Okapi BM25, with document
+// frequencies and lengths kept in term_stats and site_stats. A term in a
+// heading counts twice.
+func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit int) ([]int64, error) {
 	seen := map[string]bool{}
-	var parts []string
-	for _, t := range Terms(query) {
-		if seen[t] {
-			continue
+	var uniq []string
+	for _, t := range terms {
+		if !seen[t] {
+			seen[t] = true
+			uniq = append(uniq, t)
 		}
-		seen[t] = true
-		t = strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''")
-		parts = append(parts, "'"+t+"'")
+	}
+	if len(uniq) == 0 {
+		return nil, nil
+	}
+	var chunks, total int64
+	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&chunks, &total)
+	if errors.Is(err, pgx.ErrNoRows) || chunks <= 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, "select term, df from term_stats where site_id = $1 and term = any($2) and df > 0", siteID, uniq)
+	if err != nil {
+		return nil, err
+	}
+	type stat struct {
+		Term string
+		DF   int64
+	}
+	stats, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
+	if err != nil || len(stats) == 0 {
+		return nil, err
+	}
+	var qterms, selectors []string
+	var idfs []float64
+	for _, s := range stats {
+		qterms = append(qterms, s.Term)
+		idfs = append(idfs, math.Log(1+(float64(chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5)))
+		if float64(s.DF) <= commonDF*float64(chunks) {
+			selectors = append(selectors, s.Term)
+		}
+	}
+	if len(selectors) == 0 { // only common terms: select by the rarest
+		sort.Slice(stats, func(i, j int) bool { return stats[i].DF < stats[j].DF })
+		selectors = []string{stats[0].Term}
+	}
+	avgdl := float64(total) / float64(chunks)
+	rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
+		select c.id from chunks c
+		cross join lateral (
+			select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
+			from (select u.lexeme, coalesce(array_length(u.positions, 1), 1)
+					+ coalesce(array_length(array_positions(u.weights, 'A'), 1), 0) as tf
+				from unnest(c.tsv) u) x
+			join q on q.term = x.lexeme) s
+		where c.site_id = $1 and c.tsv @@ $4::tsquery
+		order by s.score desc, c.id limit $9`,
+		siteID, qterms, idfs, orQuery(selectors), bm25K1+1, bm25K1, bm25B, avgdl, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// orQuery is a tsquery matching any of terms, each quoted as a lexeme.
+func orQuery(terms []string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''") + "'"
 	}
 	return strings.Join(parts, " | ")
 }
