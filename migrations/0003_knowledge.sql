@@ -35,11 +35,12 @@ create table chunks (
     end_pos     integer not null default 0,
     source      text not null default '',     -- file name, or file name#row for FAQ rows
     tsv         tsvector not null,            -- search terms; heading terms weighted A
-    terms       integer not null default 0    -- number of terms (BM25's document length)
+    terms       integer not null default 0,   -- number of terms (BM25's document length)
+    tf          jsonb not null default '{}'   -- term → frequency (heading terms count twice), for BM25 scoring
 );
 create index chunks_document_idx on chunks (document_id, ord);
 create index chunks_site_idx on chunks (site_id);
-create index chunks_tsv_idx on chunks using gin (tsv);
+create index chunks_tsv_idx on chunks using gin (tsv) with (fastupdate = off); -- searches never scan a pending list
 
 -- BM25 statistics per site: document frequency of each term, and the
 -- number and total length of chunks. Statement-level triggers keep them in

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -92,18 +93,26 @@ func (ix *Index) Replace(ctx context.Context, tx pgx.Tx, siteID, docID int64, ch
 	n := len(chunks)
 	ords, starts, ends, lens := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
 	headings, bodies, sources, headTerms, bodyTerms := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	tfs := make([]map[string]int, n)
 	for i, c := range chunks {
 		ords[i], starts[i], ends[i] = int32(i), int32(c.Start), int32(c.End)
 		headings[i], bodies[i], sources[i] = c.Heading, c.Text, c.Source
 		ht, bt := Terms(c.Heading), Terms(c.Text)
 		headTerms[i], bodyTerms[i], lens[i] = strings.Join(ht, " "), strings.Join(bt, " "), int32(len(ht)+len(bt))
+		tfs[i] = map[string]int{}
+		for _, t := range ht {
+			tfs[i][t] += 2 // a heading says what the chunk is about
+		}
+		for _, t := range bt {
+			tfs[i][t]++
+		}
 	}
-	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv, terms)
+	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv, terms, tf)
 		select $1, $2, u.ord, u.heading, u.body, u.s, u.e, u.src,
-			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms), u.len
-		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[])
-			as u(ord, heading, body, s, e, src, hterms, bterms, len)
-		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms, lens)
+			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms), u.len, u.tf
+		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::jsonb[])
+			as u(ord, heading, body, s, e, src, hterms, bterms, len, tf)
+		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms, lens, tfs)
 	if err != nil {
 		return fmt.Errorf("insert chunks: %w", err)
 	}
@@ -148,6 +157,9 @@ type Result struct {
 	// below a threshold instead of guessing.
 	Confidence float64 `json:"confidence"`
 }
+
+// efSearch is HNSW's candidate list size per search (pgvector's default is 40).
+const efSearch = 400
 
 // rrfK is reciprocal rank fusion's constant (Cormack et al. use 60).
 const rrfK = 60
@@ -200,7 +212,7 @@ func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k i
 	// One snapshot for every statement: a document replaced meanwhile is
 	// seen whole, old or new, never half of each.
 	err = pgx.BeginTxFunc(ctx, ix.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = 100"); err != nil {
+		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
 			return err
 		}
 		cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
@@ -330,14 +342,12 @@ const (
 	bm25B  = 0.75
 )
 
-// commonDF is the share of a site's chunks above which a term only scores
-// candidates and does not select them (like a stop word; it keeps searches
-// for "the order" from scoring half the index).
-const commonDF = 0.2
+// maxCandidates bounds how many chunks BM25 scores for one query.
+const maxCandidates = 3000
 
 // bm25 ranks siteID's chunks for terms by Okapi BM25, with document
-// frequencies and lengths kept in term_stats and site_stats. A term in a
-// heading counts twice.
+// frequencies and lengths kept in term_stats and site_stats, and term
+// frequencies in chunks.tf (where a heading term counts twice).
 func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit int) ([]int64, error) {
 	seen := map[string]bool{}
 	var uniq []string
@@ -370,28 +380,28 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit in
 	if err != nil || len(stats) == 0 {
 		return nil, err
 	}
+	// Candidates come from the rarest terms, as many as keep the candidate
+	// set near maxCandidates; the other terms only add to the score. (A
+	// search for "the order status" must not score half the index.)
+	sort.Slice(stats, func(i, j int) bool { return stats[i].DF < stats[j].DF })
 	var qterms, selectors []string
 	var idfs []float64
+	var covered int64
 	for _, s := range stats {
 		qterms = append(qterms, s.Term)
 		idfs = append(idfs, math.Log(1+(float64(chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5)))
-		if float64(s.DF) <= commonDF*float64(chunks) {
+		if len(selectors) == 0 || covered+s.DF <= maxCandidates {
 			selectors = append(selectors, s.Term)
+			covered += s.DF
 		}
-	}
-	if len(selectors) == 0 { // only common terms: select by the rarest
-		sort.Slice(stats, func(i, j int) bool { return stats[i].DF < stats[j].DF })
-		selectors = []string{stats[0].Term}
 	}
 	avgdl := float64(total) / float64(chunks)
 	rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
 		select c.id from chunks c
 		cross join lateral (
 			select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
-			from (select u.lexeme, coalesce(array_length(u.positions, 1), 1)
-					+ coalesce(array_length(array_positions(u.weights, 'A'), 1), 0) as tf
-				from unnest(c.tsv) u) x
-			join q on q.term = x.lexeme) s
+			from q cross join lateral (select (c.tf ->> q.term)::float8 as tf) x
+			where x.tf is not null) s
 		where c.site_id = $1 and c.tsv @@ $4::tsquery
 		order by s.score desc, c.id limit $9`,
 		siteID, qterms, idfs, orQuery(selectors), bm25K1+1, bm25K1, bm25B, avgdl, limit)
@@ -502,4 +512,58 @@ func (ix *Index) Chunks(ctx context.Context, siteID int64) ([]Hit, error) {
 		return nil, fmt.Errorf("list chunks: %w", err)
 	}
 	return hits, nil
+}
+
+// Recall measures the HNSW index against exact search: the share of the
+// exact vector top-k that the index returns, averaged over queries. A
+// returned chunk as close to the query as the exact k-th counts as found
+// (hashed vectors of short queries tie often; ties are not misses).
+func (ix *Index) Recall(ctx context.Context, siteID int64, queries []string, k int) (float64, error) {
+	vecs, err := ix.emb.Embed(ctx, queries)
+	if err != nil {
+		return 0, err
+	}
+	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
+	q := fmt.Sprintf(`select embedding::%[2]s <=> $1::%[2]s from chunk_embeddings where model = %[1]s and site_id = $2
+		order by embedding::%[2]s <=> $1::%[2]s limit $3`, quoteLiteral(ix.emb.Model()), cast)
+	var sum float64
+	for _, v := range vecs {
+		var approx, exact []float64
+		err := pgx.BeginTxFunc(ctx, ix.db, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, q, pgvector.NewVector(v), siteID, k)
+			if err != nil {
+				return err
+			}
+			if approx, err = pgx.CollectRows(rows, pgx.RowTo[float64]); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "set local enable_indexscan = off; set local enable_bitmapscan = off"); err != nil {
+				return err
+			}
+			rows, err = tx.Query(ctx, q, pgvector.NewVector(v), siteID, k)
+			if err != nil {
+				return err
+			}
+			exact, err = pgx.CollectRows(rows, pgx.RowTo[float64])
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("recall: %w", err)
+		}
+		if len(exact) == 0 {
+			continue
+		}
+		kth := exact[len(exact)-1] + 1e-9
+		found := 0
+		for _, d := range approx {
+			if d <= kth {
+				found++
+			}
+		}
+		sum += float64(min(found, len(exact))) / float64(len(exact))
+	}
+	return sum / float64(len(vecs)), nil
 }

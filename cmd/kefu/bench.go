@@ -27,8 +27,11 @@ import (
 )
 
 func cmdBench(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && args[0] == "search" {
+		return cmdBenchSearch(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "chat" {
-		return usageErr("kefu bench chat [--conns N] [--active M] [--rate R] [--duration D] [--llm-ttft D] [--llm-tps T] [--json]")
+		return usageErr("kefu bench chat|search [flags] (-h for each)")
 	}
 	var o chatBench
 	return dbCommand(ctx, e, "bench chat", args[1:], func(fs *flag.FlagSet) {
@@ -112,7 +115,10 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 		return nil, err
 	}
 	// Something to retrieve, so every turn searches and answers as in a shop.
-	lib := newLibrary(db, logger)
+	lib, err := newLibrary(ctx, db, embedConfig{}, logger)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := lib.Add(ctx, site.ID, "delivery.md", []byte(benchDoc)); err != nil {
 		return nil, err
 	}

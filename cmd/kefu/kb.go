@@ -16,12 +16,40 @@ import (
 
 	"kefu/chat"
 	"kefu/knowledge"
+	"kefu/llm"
 	"kefu/retrieval"
 )
 
-// newLibrary wires the document library with the configured embedder.
-func newLibrary(db *database, logger *slog.Logger) *knowledge.Library {
-	return knowledge.NewLibrary(db.Pool, retrieval.NewIndex(db.Pool, retrieval.NewHashEmbedder(retrieval.DefaultDim)), logger)
+// embedConfig names the embeddings model; an empty Model means the built-in embedder.
+type embedConfig struct {
+	Model, BaseURL, APIKey string
+}
+
+// embedEnv reads the embedder settings from the environment (DESIGN.md's table).
+func embedEnv(e env) embedConfig {
+	base := e.getenv("KEFU_EMBED_BASE_URL")
+	if base == "" {
+		base = e.getenv("OPENAI_BASE_URL")
+	}
+	return embedConfig{Model: e.getenv("KEFU_EMBED_MODEL"), BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY")}
+}
+
+// newLibrary wires the document library with the configured embedder and
+// makes sure the embedder's vector index exists.
+func newLibrary(ctx context.Context, db *database, cfg embedConfig, logger *slog.Logger) (*knowledge.Library, error) {
+	var emb retrieval.Embedder = retrieval.NewHashEmbedder(retrieval.DefaultDim)
+	if cfg.Model != "" {
+		m, err := retrieval.NewModelEmbedder(ctx, llm.New(llm.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}), cfg.Model)
+		if err != nil {
+			return nil, err
+		}
+		emb = m
+	}
+	lib := knowledge.NewLibrary(db.Pool, retrieval.NewIndex(db.Pool, emb), logger)
+	if err := lib.Index().EnsureModel(ctx); err != nil {
+		return nil, err
+	}
+	return lib, nil
 }
 
 // resolveSite returns the site named by key, or the only site when key is empty.
@@ -68,8 +96,8 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 			fs.StringVar(&data, "data", "", "CSV with header query,expected_source")
 		}
 	}, func(db *database, logger *slog.Logger, rest []string) error {
-		lib := newLibrary(db, logger)
-		if err := lib.Index().EnsureModel(ctx); err != nil {
+		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+		if err != nil {
 			return err
 		}
 		switch sub {

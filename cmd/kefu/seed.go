@@ -40,7 +40,11 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 		if !withDemo {
 			return usageErr("kefu seed --demo (the only seed there is)")
 		}
-		res, err := seedDemo(ctx, db, e, logger)
+		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+		if err != nil {
+			return err
+		}
+		res, err := seedDemo(ctx, db, lib, e, logger)
 		if err != nil {
 			return err
 		}
@@ -53,7 +57,7 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 
 // seedDemo creates the demo site and admin when missing and (re)loads the
 // demo products and orders; running it again changes nothing.
-func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*demoSeed, error) {
+func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, logger *slog.Logger) (*demoSeed, error) {
 	sites := chat.NewSites(db.Pool)
 	res := &demoSeed{AdminEmail: demoAdminEmail}
 	site, err := sites.ByName(ctx, demo.Site)
@@ -102,10 +106,6 @@ func seedDemo(ctx context.Context, db *database, e env, logger *slog.Logger) (*d
 			return nil, fmt.Errorf("demo %s line %d: %s", f.file, out.Errors[0].Line, out.Errors[0].Err)
 		}
 		*f.n = out.Loaded
-	}
-	lib := newLibrary(db, logger)
-	if err := lib.Index().EnsureModel(ctx); err != nil {
-		return nil, err
 	}
 	docs, err := fs.Glob(demo.FS, "docs/*.md")
 	if err != nil {

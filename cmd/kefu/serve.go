@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,18 +38,23 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if cfg.Demo {
-		if _, err := seedDemo(ctx, db, e, logger); err != nil {
-			return err
-		}
-	}
 	if cfg.OpenAIBaseURL == "" {
 		logger.Info("no model configured: offline mode (answers from the knowledge base and order data)")
 	}
 
-	lib := newLibrary(db, logger)
-	if err := lib.Index().EnsureModel(ctx); err != nil {
+	embedBase := cfg.EmbedBaseURL
+	if embedBase == "" {
+		embedBase = cfg.OpenAIBaseURL
+	}
+	lib, err := newLibrary(ctx, db, embedConfig{Model: cfg.EmbedModel, BaseURL: embedBase, APIKey: cfg.OpenAIAPIKey}, logger)
+	if err != nil {
 		return err
+	}
+	var demoSite *demoSeed
+	if cfg.Demo {
+		if demoSite, err = seedDemo(ctx, db, lib, e, logger); err != nil {
+			return err
+		}
 	}
 	if n, err := lib.Index().Missing(ctx); err == nil && n > 0 {
 		logger.Warn("chunks have no vectors for the current embedding model: run kefu kb reindex",
@@ -92,9 +99,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	defer func() { stopWork(); workers.Wait() }()
-	workers.Add(2)
-	go func() { defer workers.Done(); lib.Run(workCtx) }()
+	workers.Add(1)
 	go func() { defer workers.Done(); broker.Run(workCtx) }()
+	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
+		workers.Add(1)
+		go func() { defer workers.Done(); lib.Run(workCtx) }()
+	}
 
 	if cfg.PprofAddr != "" {
 		mux := http.NewServeMux()
@@ -107,6 +117,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start() }()
 	fmt.Fprintf(e.stdout, "kefu is running on %s\n", cfg.PublicURL)
+	if demoSite != nil {
+		base := strings.TrimSuffix(cfg.PublicURL, "/")
+		fmt.Fprintf(e.stdout, "\n  Demo shop:   %s/demo   ← open this and chat with the bot\n", base)
+		fmt.Fprintf(e.stdout, "  Widget key:  %s\n", demoSite.SiteKey)
+		fmt.Fprintf(e.stdout, "  Admin login: %s (password: shown once when created, or KEFU_ADMIN_PASSWORD)\n\n", demoSite.AdminEmail)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

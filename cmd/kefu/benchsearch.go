@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"kefu/chat"
+	"kefu/retrieval"
+)
+
+// searchBench measures ingestion and hybrid search on a synthetic corpus.
+type searchBench struct {
+	chunks, queries int
+	asJSON          bool
+}
+
+type searchBenchResult struct {
+	Chunks        int     `json:"chunks"`
+	IngestSeconds float64 `json:"ingest_seconds"`
+	ChunksPerSec  float64 `json:"chunks_per_sec"`
+	Queries       int     `json:"queries"`
+	P50ms         float64 `json:"p50_ms"`
+	P95ms         float64 `json:"p95_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	VectorP50ms   float64 `json:"vector_p50_ms"`
+	VectorP95ms   float64 `json:"vector_p95_ms"`
+	TextP50ms     float64 `json:"text_p50_ms"`
+	TextP95ms     float64 `json:"text_p95_ms"`
+	RecallAt10    float64 `json:"hnsw_recall_at_10"`
+}
+
+func cmdBenchSearch(ctx context.Context, e env, args []string) error {
+	var o searchBench
+	return dbCommand(ctx, e, "bench search", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&o.chunks, "chunks", 100000, "chunks in the synthetic corpus")
+		fs.IntVar(&o.queries, "queries", 300, "queries to time")
+		fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+	}, func(db *database, logger *slog.Logger, _ []string) error {
+		res, err := o.run(ctx, e, db, logger)
+		if err != nil {
+			return err
+		}
+		if o.asJSON {
+			return writeJSON(e.stdout, res)
+		}
+		fmt.Fprintf(e.stdout, "ingested %d chunks in %.1f s = %.0f chunks/s (parse, chunk, embed, index)\n", res.Chunks, res.IngestSeconds, res.ChunksPerSec)
+		fmt.Fprintf(e.stdout, "hybrid search, %d queries: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", res.Queries, res.P50ms, res.P95ms, res.P99ms)
+		fmt.Fprintf(e.stdout, "  vector leg alone: p50 %.1f ms, p95 %.1f ms; BM25 leg alone: p50 %.1f ms, p95 %.1f ms\n", res.VectorP50ms, res.VectorP95ms, res.TextP50ms, res.TextP95ms)
+		fmt.Fprintf(e.stdout, "HNSW recall@10 against exact search: %.3f\n", res.RecallAt10)
+		return nil
+	})
+}
+
+func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*searchBenchResult, error) {
+	sites := chat.NewSites(db.Pool)
+	name := fmt.Sprintf("kefu bench search %d", time.Now().Unix())
+	site, err := sites.Create(ctx, name, nil)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := newLibrary(ctx, db, embedConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	vocab := syntheticVocab(rng, 20000)
+	const perDoc = 100
+	docs := (o.chunks + perDoc - 1) / perDoc
+	var queries []string
+	bar := newProgress(e.stderr)
+	start := time.Now()
+	for d := 0; d < docs; d++ {
+		var b strings.Builder
+		fmt.Fprintf(&b, "# Guide %d\n\n", d)
+		for c := 0; c < perDoc && d*perDoc+c < o.chunks; c++ {
+			words := make([]string, 40+rng.IntN(40))
+			for i := range words {
+				words[i] = vocab[zipf(rng, len(vocab))]
+			}
+			heading := vocab[rng.IntN(len(vocab))] + " " + vocab[rng.IntN(len(vocab))]
+			fmt.Fprintf(&b, "## %s\n\n%s.\n\n", heading, strings.Join(words, " "))
+			if rng.IntN(o.chunks/o.queries+1) == 0 && len(queries) < o.queries {
+				i := rng.IntN(len(words) - 4)
+				queries = append(queries, heading+" "+strings.Join(words[i:i+3], " "))
+			}
+		}
+		if _, err := lib.Add(ctx, site.ID, fmt.Sprintf("guide-%05d.md", d), []byte(b.String())); err != nil {
+			return nil, err
+		}
+	}
+	// As many ingestion workers as a server runs (one per core).
+	var done atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for w := 0; w < runtime.NumCPU(); w++ {
+		g.Go(func() error {
+			for {
+				did, err := lib.ProcessNext(gctx, nil)
+				if err != nil || !did {
+					return err
+				}
+				bar.show("ingest", float64(done.Add(1))/float64(docs))
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	bar.done()
+	res := &searchBenchResult{Chunks: o.chunks, IngestSeconds: time.Since(start).Seconds()}
+	res.ChunksPerSec = float64(o.chunks) / res.IngestSeconds
+	db.Pool.Exec(ctx, "analyze chunks; analyze chunk_embeddings")
+
+	timed := func(mode retrieval.Mode) (p50, p95, p99 float64, err error) {
+		var lat []time.Duration
+		for _, q := range queries {
+			t := time.Now()
+			if _, err := lib.Index().SearchMode(ctx, site.ID, q, 10, mode); err != nil {
+				return 0, 0, 0, err
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		pct := func(p float64) float64 {
+			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
+		}
+		return pct(0.5), pct(0.95), pct(0.99), nil
+	}
+	res.Queries = len(queries)
+	if res.P50ms, res.P95ms, res.P99ms, err = timed(retrieval.Hybrid); err != nil {
+		return nil, err
+	}
+	if res.VectorP50ms, res.VectorP95ms, _, err = timed(retrieval.VectorOnly); err != nil {
+		return nil, err
+	}
+	if res.TextP50ms, res.TextP95ms, _, err = timed(retrieval.TextOnly); err != nil {
+		return nil, err
+	}
+
+	recall, err := lib.Index().Recall(ctx, site.ID, queries[:min(100, len(queries))], 10)
+	if err != nil {
+		return nil, err
+	}
+	res.RecallAt10 = recall
+	logger.Info("bench site kept for inspection", "site", site.Key)
+	return res, nil
+}
+
+// syntheticVocab makes n pronounceable made-up words.
+func syntheticVocab(rng *rand.Rand, n int) []string {
+	cons, vows := "bcdfghjklmnprstvwz", "aeiou"
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		var b strings.Builder
+		for s := 0; s < 2+rng.IntN(2); s++ {
+			b.WriteByte(cons[rng.IntN(len(cons))])
+			b.WriteByte(vows[rng.IntN(len(vows))])
+		}
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// zipf draws an index with a Zipf-like (1/rank) distribution, as words in text.
+func zipf(rng *rand.Rand, n int) int {
+	return min(n-1, int(float64(n)*(rng.Float64()*rng.Float64()*rng.Float64())))
+}
