@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // Index is the search index over document chunks: a tsvector per chunk for
@@ -207,54 +208,25 @@ func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k i
 	if err != nil {
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
-	hits := map[int64]*Hit{}
+	// The two retrievers run at once, each in its own read-only snapshot;
+	// the hits are then loaded in a third. A document replaced in between
+	// shows up in one snapshot and not another: hits the loading snapshot
+	// no longer has are dropped, and when that happens the search runs again,
+	// so a result is always one consistent version of every document.
 	var ranked []*Hit
-	// One snapshot for every statement: a document replaced meanwhile is
-	// seen whole, old or new, never half of each.
-	err = pgx.BeginTxFunc(ctx, ix.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
-			return err
-		}
-		cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
-		limit := n
-		if mode == TextOnly {
-			limit = 0
-		}
-		rows, err := tx.Query(ctx, fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
-			from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
-			order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model())),
-			pgvector.NewVector(vecs[0]), siteID, limit)
+	for attempt := 0; ; attempt++ {
+		hits, err := ix.retrieve(ctx, siteID, query, vecs[0], n, mode)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("search: %w", err)
 		}
-		var id int64
-		var sim float64
-		rank := 0
-		if _, err := pgx.ForEachRow(rows, []any{&id, &sim}, func() error {
-			rank++
-			hits[id] = &Hit{ChunkID: id, Similarity: sim, VectorRank: rank}
-			return nil
-		}); err != nil {
-			return err
+		fused := fuse(hits, k, ix.vectorWeight())
+		ranked, err = ix.load(ctx, fused, vecs[0])
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
 		}
-		if mode != VectorOnly {
-			ids, err := bm25(ctx, tx, siteID, Terms(query), n)
-			if err != nil {
-				return err
-			}
-			for i, id := range ids {
-				if h, ok := hits[id]; ok {
-					h.TextRank = i + 1
-				} else {
-					hits[id] = &Hit{ChunkID: id, TextRank: i + 1, Similarity: -1}
-				}
-			}
+		if len(ranked) == len(fused) || attempt == 2 {
+			break
 		}
-		ranked = fuse(hits, k, ix.vectorWeight())
-		return ix.load(ctx, tx, ranked, vecs[0])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
 	}
 	res := &Result{Hits: make([]Hit, len(ranked))}
 	for i, h := range ranked {
@@ -264,6 +236,70 @@ func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k i
 		res.Confidence = confidence(ranked[0])
 	}
 	return res, nil
+}
+
+// readOnly is the transaction mode of searches.
+var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// retrieve runs the vector and BM25 retrievers concurrently and returns
+// their hits by chunk id, with each hit's rank in each list.
+func (ix *Index) retrieve(ctx context.Context, siteID int64, query string, q []float32, n int, mode Mode) (map[int64]*Hit, error) {
+	var vec []Hit
+	var text []int64
+	g, gctx := errgroup.WithContext(ctx)
+	if mode != TextOnly {
+		g.Go(func() error {
+			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
+				vec, err = ix.nearest(gctx, tx, siteID, q, n)
+				return err
+			})
+		})
+	}
+	if mode != VectorOnly {
+		g.Go(func() error {
+			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
+				text, err = bm25(gctx, tx, siteID, Terms(query), n)
+				return err
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	hits := make(map[int64]*Hit, len(vec)+len(text))
+	for i := range vec {
+		vec[i].VectorRank = i + 1
+		hits[vec[i].ChunkID] = &vec[i]
+	}
+	for i, id := range text {
+		if h, ok := hits[id]; ok {
+			h.TextRank = i + 1
+		} else {
+			hits[id] = &Hit{ChunkID: id, TextRank: i + 1, Similarity: -1}
+		}
+	}
+	return hits, nil
+}
+
+// nearest returns the n chunks of siteID closest to q by the index's model
+// (HNSW, with pgvector's iterative scan so the site filter still fills n).
+func (ix *Index) nearest(ctx context.Context, tx pgx.Tx, siteID int64, q []float32, n int) ([]Hit, error) {
+	if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
+		return nil, err
+	}
+	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
+	rows, err := tx.Query(ctx, fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
+		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
+		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model())),
+		pgvector.NewVector(q), siteID, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
+		var h Hit
+		err := r.Scan(&h.ChunkID, &h.Similarity)
+		return h, err
+	})
 }
 
 // fuse scores hits by reciprocal rank fusion and returns the best k.
@@ -298,10 +334,10 @@ func confidence(h *Hit) float64 {
 }
 
 // load fills the chunk fields of hits (and the similarity of full-text-only
-// hits, so every hit has one).
-func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) error {
+// hits, so every hit has one); it returns the hits that still exist, in order.
+func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, error) {
 	if len(hits) == 0 {
-		return nil
+		return hits, nil
 	}
 	ids := make([]int64, len(hits))
 	byID := map[int64]*Hit{}
@@ -309,13 +345,14 @@ func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) 
 		ids[i] = h.ChunkID
 		byID[h.ChunkID] = h
 	}
-	rows, err := tx.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
+	rows, err := ix.db.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
 			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0)
 		from chunks c left join chunk_embeddings e on e.chunk_id = c.id and e.model = %s
 		where c.id = any($1)`, ix.emb.Dim(), ix.emb.Dim(), quoteLiteral(ix.emb.Model())), ids, pgvector.NewVector(q))
 	if err != nil {
-		return fmt.Errorf("load hits: %w", err)
+		return nil, fmt.Errorf("load hits: %w", err)
 	}
+	found := map[int64]bool{}
 	var (
 		id, doc            int64
 		heading, body, src string
@@ -324,6 +361,7 @@ func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) 
 	)
 	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim}, func() error {
 		h := byID[id]
+		found[id] = true
 		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End = doc, heading, body, src, int(start), int(end)
 		if h.Similarity < 0 {
 			h.Similarity = sim
@@ -331,9 +369,15 @@ func (ix *Index) load(ctx context.Context, tx pgx.Tx, hits []*Hit, q []float32) 
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("load hits: %w", err)
+		return nil, fmt.Errorf("load hits: %w", err)
 	}
-	return nil
+	out := hits[:0]
+	for _, h := range hits {
+		if found[h.ChunkID] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // BM25 parameters (Robertson's usual values).
@@ -343,7 +387,7 @@ const (
 )
 
 // maxCandidates bounds how many chunks BM25 scores for one query.
-const maxCandidates = 3000
+const maxCandidates = 600
 
 // bm25 ranks siteID's chunks for terms by Okapi BM25, with document
 // frequencies and lengths kept in term_stats and site_stats, and term

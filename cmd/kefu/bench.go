@@ -53,6 +53,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "idle connections: %d accepted in %s; server RSS %+.1f MB → %.1f KB per connection\n",
 			res.IdleConns, res.AcceptTime, res.IdleRSSDeltaMB, res.KBPerIdleConn)
+		fmt.Fprintf(e.stdout, "  of which Go heap in use %.1f KB and goroutine stacks %.1f KB per connection\n", res.HeapKBPerConn, res.StackKBPerConn)
 		fmt.Fprintf(e.stdout, "turns: %d in %s = %.1f/s (offered %.1f/s), errors %d, unanswered %d\n",
 			res.Turns, res.Duration, res.TurnsPerSec, o.rate, res.Errors, res.Unanswered)
 		fmt.Fprintf(e.stdout, "server overhead to first delta (minus the model's %s): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n",
@@ -76,6 +77,8 @@ type chatBenchResult struct {
 	AcceptTime     time.Duration `json:"accept_time_ns"`
 	IdleRSSDeltaMB float64       `json:"idle_rss_delta_mb"`
 	KBPerIdleConn  float64       `json:"kb_per_idle_conn"`
+	HeapKBPerConn  float64       `json:"heap_kb_per_idle_conn"`
+	StackKBPerConn float64       `json:"stack_kb_per_idle_conn"`
 	Turns          int           `json:"turns"`
 	Errors         int           `json:"errors"`
 	Unanswered     int           `json:"unanswered"`
@@ -190,6 +193,7 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	defer warm.Close()
 	time.Sleep(500 * time.Millisecond)
 	rss0 := rssKB(child.Process.Pid)
+	mem0 := goMemory(base)
 
 	idle := make([]*websocket.Conn, 0, o.conns)
 	var idleMu sync.Mutex
@@ -226,9 +230,13 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	}
 	time.Sleep(2 * time.Second) // let the server settle
 	rss1 := rssKB(child.Process.Pid)
+	mem1 := goMemory(base)
 	res.IdleRSSDeltaMB = float64(rss1-rss0) / 1024
 	if res.IdleConns > 0 {
 		res.KBPerIdleConn = float64(rss1-rss0) / float64(res.IdleConns)
+		n := float64(res.IdleConns) * 1024
+		res.HeapKBPerConn = (mem1["go_memstats_heap_inuse_bytes"] - mem0["go_memstats_heap_inuse_bytes"]) / n
+		res.StackKBPerConn = (mem1["go_memstats_stack_inuse_bytes"] - mem0["go_memstats_stack_inuse_bytes"]) / n
 	}
 
 	if o.profile != "" {
@@ -381,6 +389,23 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// goMemory scrapes the server's Go memory gauges from /metrics.
+func goMemory(base string) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	for s := bufio.NewScanner(resp.Body); s.Scan(); {
+		name, val, ok := strings.Cut(s.Text(), " ")
+		if ok && strings.HasPrefix(name, "go_memstats_") {
+			out[name], _ = strconv.ParseFloat(val, 64)
+		}
+	}
+	return out
 }
 
 // rssKB reads a process's resident memory from /proc.
