@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bindir=$(scripts/provision.sh --print-bindir)
+# --chromium: the widget's browser tests drive Debian's headless Chromium (with CJK fonts).
+bindir=$(scripts/provision.sh --chromium --print-bindir)
 scripts/lint.sh
 
 tmp=$(mktemp -d /tmp/kefu-test-XXXXXX)

@@ -21,7 +21,9 @@ func (s *Server) routes() {
 	// The shopper's side: the widget script, its socket (site key and Origin
 	// checked per site), and the demo storefront.
 	e.GET("/widget.js", s.widgetScript)
+	e.HEAD("/widget.js", s.widgetScript)
 	e.GET("/v1/widget/ws", s.widgetSocket)
+	e.GET("/v1/widget/config", s.widgetConfig)
 	e.GET("/demo", s.demoShop)
 
 	// Admin API (bearer admin token until console sessions land).
