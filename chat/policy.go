@@ -24,7 +24,8 @@ type Policy struct {
 	// ComplaintScore: a complaint at or below this sentiment score escalates.
 	ComplaintScore float64 `json:"complaint_score"`
 	// MinConfidence is the retrieval confidence below which the bot does not
-	// answer from the knowledge base.
+	// answer from the knowledge base (0.1 more is needed when the intent
+	// classifier thinks the message is out of scope).
 	MinConfidence float64 `json:"min_confidence"`
 }
 
@@ -36,7 +37,7 @@ func DefaultPolicy() Policy {
 		NoAnswerStreak:   2,
 		SensitiveIntents: []string{"payment_issue"},
 		ComplaintScore:   -0.6,
-		MinConfidence:    0.35,
+		MinConfidence:    0.3,
 	}
 }
 

@@ -222,7 +222,11 @@ func (e *Engine) draftOffline(ctx context.Context, site *Site, conv *Conversatio
 		return reply{text: say(lang, "no_answer")}
 	}
 	res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)
-	if err != nil || len(res.Hits) == 0 || res.Confidence < site.Config().Escalation.MinConfidence {
+	need := site.Config().Escalation.MinConfidence
+	if a.Intent == "other" {
+		need += 0.1
+	}
+	if err != nil || len(res.Hits) == 0 || res.Confidence < need {
 		return reply{text: say(lang, "no_answer")}
 	}
 	h := res.Hits[0]

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -146,6 +147,7 @@ type Hit struct {
 	End        int     `json:"end"`
 	Score      float64 `json:"score"`      // reciprocal rank fusion score
 	Similarity float64 `json:"similarity"` // cosine similarity of the query and chunk vectors
+	Coverage   float64 `json:"coverage"`   // IDF-weighted share of the query's words in the chunk
 	VectorRank int     `json:"vector_rank,omitempty"`
 	TextRank   int     `json:"text_rank,omitempty"`
 }
@@ -245,7 +247,7 @@ var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadO
 // their hits by chunk id, with each hit's rank in each list.
 func (ix *Index) retrieve(ctx context.Context, siteID int64, query string, q []float32, n int, mode Mode) (map[int64]*Hit, error) {
 	var vec []Hit
-	var text []int64
+	var text []textHit
 	g, gctx := errgroup.WithContext(ctx)
 	if mode != TextOnly {
 		g.Go(func() error {
@@ -271,11 +273,11 @@ func (ix *Index) retrieve(ctx context.Context, siteID int64, query string, q []f
 		vec[i].VectorRank = i + 1
 		hits[vec[i].ChunkID] = &vec[i]
 	}
-	for i, id := range text {
-		if h, ok := hits[id]; ok {
-			h.TextRank = i + 1
+	for i, t := range text {
+		if h, ok := hits[t.ID]; ok {
+			h.TextRank, h.Coverage = i+1, t.Coverage
 		} else {
-			hits[id] = &Hit{ChunkID: id, TextRank: i + 1, Similarity: -1}
+			hits[t.ID] = &Hit{ChunkID: t.ID, TextRank: i + 1, Coverage: t.Coverage, Similarity: -1}
 		}
 	}
 	return hits, nil
@@ -323,12 +325,13 @@ func fuse(hits map[int64]*Hit, k int, vectorWeight float64) []*Hit {
 	return ranked[:min(k, len(ranked))]
 }
 
-// confidence blends the top hit's cosine similarity with agreement of the
-// two retrievers.
+// confidence blends the top hit's cosine similarity, the share of the
+// query's (IDF-weighted) words it contains, and agreement of the two
+// retrievers.
 func confidence(h *Hit) float64 {
-	c := max(h.Similarity, 0)
+	c := (max(h.Similarity, 0) + h.Coverage) / 2
 	if h.TextRank > 0 && h.VectorRank > 0 {
-		c = min(1, c+0.15)
+		c = min(1, c+0.1)
 	}
 	return c
 }
@@ -392,7 +395,13 @@ const maxCandidates = 600
 // bm25 ranks siteID's chunks for terms by Okapi BM25, with document
 // frequencies and lengths kept in term_stats and site_stats, and term
 // frequencies in chunks.tf (where a heading term counts twice).
-func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit int) ([]int64, error) {
+// textHit is a BM25 result with the share of the query it covers.
+type textHit struct {
+	ID       int64
+	Coverage float64 // IDF-weighted share of the query's terms the chunk contains
+}
+
+func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit int) ([]textHit, error) {
 	seen := map[string]bool{}
 	var uniq []string
 	for _, t := range terms {
@@ -404,8 +413,8 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit in
 	if len(uniq) == 0 {
 		return nil, nil
 	}
-	var chunks, total int64
-	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&chunks, &total)
+	var chunks, length int64
+	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&chunks, &length)
 	if errors.Is(err, pgx.ErrNoRows) || chunks <= 0 {
 		return nil, nil
 	}
@@ -431,28 +440,47 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit in
 	var qterms, selectors []string
 	var idfs []float64
 	var covered int64
+	// Words the site has never seen count fully against coverage: a question
+	// about the weather shares no words with a shop's help pages. Unseen CJK
+	// bigrams count half: many are just the seam between two words ("货需").
+	known := make(map[string]bool, len(stats))
+	for _, s := range stats {
+		known[s.Term] = true
+	}
+	total := 0.0
+	for _, t := range uniq {
+		if known[t] {
+			continue
+		}
+		w := math.Log(1 + (float64(chunks)+0.5)/0.5)
+		if r, _ := utf8.DecodeRuneInString(t); IsCJK(r) {
+			w /= 2
+		}
+		total += w
+	}
 	for _, s := range stats {
 		qterms = append(qterms, s.Term)
 		idfs = append(idfs, math.Log(1+(float64(chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5)))
+		total += idfs[len(idfs)-1]
 		if len(selectors) == 0 || covered+s.DF <= maxCandidates {
 			selectors = append(selectors, s.Term)
 			covered += s.DF
 		}
 	}
-	avgdl := float64(total) / float64(chunks)
+	avgdl := float64(length) / float64(chunks)
 	rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
-		select c.id from chunks c
+		select c.id, s.matched / $10 from chunks c
 		cross join lateral (
-			select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
+			select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score, sum(q.idf) as matched
 			from q cross join lateral (select (c.tf ->> q.term)::float8 as tf) x
 			where x.tf is not null) s
 		where c.site_id = $1 and c.tsv @@ $4::tsquery
 		order by s.score desc, c.id limit $9`,
-		siteID, qterms, idfs, orQuery(selectors), bm25K1+1, bm25K1, bm25B, avgdl, limit)
+		siteID, qterms, idfs, orQuery(selectors), bm25K1+1, bm25K1, bm25B, avgdl, limit, total)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[textHit])
 }
 
 // orQuery is a tsquery matching any of terms, each quoted as a lexeme.
