@@ -11,6 +11,8 @@ const (
 	KindDelta   = "delta"
 	KindState   = "state"
 	KindTyping  = "typing"
+	// KindPresence: a console user went online, away or offline (site events only).
+	KindPresence = "presence"
 )
 
 // Event is something that happened in a conversation, fanned out to every
@@ -24,7 +26,9 @@ type Event struct {
 	Delta          string   `json:"delta,omitempty"`
 	State          State    `json:"state,omitempty"`
 	AgentName      string   `json:"agent_name,omitempty"`
-	Role           string   `json:"role,omitempty"` // typing: who types
+	Role           string   `json:"role,omitempty"`    // typing: who types
+	UserID         *int64   `json:"user_id,omitempty"` // state: the assigned agent; typing, presence: the console user
+	Status         string   `json:"status,omitempty"`  // presence: online, away or offline
 	Origin         string   `json:"origin,omitempty"`
 }
 

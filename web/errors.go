@@ -47,6 +47,8 @@ var domainErrors = []struct {
 	{knowledge.ErrUnsupported, http.StatusUnsupportedMediaType},
 	{knowledge.ErrNotFound, http.StatusNotFound},
 	{knowledge.ErrInvalid, http.StatusBadRequest},
+	{chat.ErrUnauthorized, http.StatusUnauthorized},
+	{chat.ErrForbidden, http.StatusForbidden},
 	{chat.ErrNotFound, http.StatusNotFound},
 	{chat.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrConflict, http.StatusConflict},

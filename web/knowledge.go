@@ -1,31 +1,17 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
 	"kefu/knowledge"
 )
-
-// requireAdminToken guards the admin API with a bearer token until console
-// sessions exist. With no token configured the API stays closed.
-func (s *Server) requireAdminToken(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-		if s.opts.AdminToken == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) != 1 {
-			return echo.NewHTTPError(http.StatusUnauthorized, "a valid admin token is required (Authorization: Bearer …)")
-		}
-		return next(c)
-	}
-}
 
 // site resolves the request's ?site=KEY, or the only site when it is absent.
 func (s *Server) site(c echo.Context) (*chat.Site, error) {

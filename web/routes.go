@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -25,14 +27,57 @@ func (s *Server) routes() {
 	e.GET("/v1/widget/ws", s.widgetSocket)
 	e.GET("/v1/widget/config", s.widgetConfig)
 	e.GET("/demo", s.demoShop)
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo") })
 
-	// Admin API (bearer admin token until console sessions land).
-	admin := e.Group("/api/v1", s.requireAdminToken)
-	admin.POST("/knowledge/documents", s.uploadDocument)
-	admin.GET("/knowledge/documents", s.listDocuments)
-	admin.GET("/knowledge/documents/:id", s.getDocument)
-	admin.DELETE("/knowledge/documents/:id", s.deleteDocument)
-	admin.GET("/knowledge/search", s.searchKnowledge)
-	admin.PUT("/orders/:number", s.putOrder)
-	admin.PUT("/products/:sku", s.putProduct)
+	// The HTTP API. authenticate identifies the caller (session cookie or
+	// bearer API token); each route names its audience and, where it is
+	// site-scoped, checks the caller's sites (rules in auth.go).
+	e.POST("/api/v1/auth/login", s.login) // rate-limited; JSON from kefu's own pages only
+	api := e.Group("/api/v1", s.authenticate)
+	con, adm := s.allow(console), s.allow(admin)
+	admOrTok, conOrTok := s.allow(adminOrToken), s.allow(consoleOrToken)
+
+	api.POST("/auth/logout", s.logout, con)
+	api.GET("/auth/me", s.me, con)
+
+	// Inbox and conversation actions (agents of the conversation's site).
+	api.GET("/conversations", s.listConversations, con)
+	api.GET("/conversations/:id", s.getConversation, con)
+	api.POST("/conversations/:id/claim", s.conversationAction(claimConversation), con)
+	api.POST("/conversations/:id/messages", s.postMessage, con)
+	api.POST("/conversations/:id/handback", s.conversationAction(handbackConversation), con)
+	api.POST("/conversations/:id/transfer", s.conversationAction(transferConversation), con)
+	api.POST("/conversations/:id/resolve", s.conversationAction(resolveConversation), con)
+	api.POST("/conversations/:id/suggest", s.suggestReply, con)
+	api.GET("/agents", s.listAgents, con, s.siteAccess)
+	api.GET("/canned", s.listCanned, con, s.siteAccess)
+	api.GET("/sites", s.listSites, con)
+
+	// Administration (admins only).
+	api.GET("/users", s.listUsers, adm)
+	api.POST("/users", s.createUser, adm)
+	api.POST("/users/:id/disable", s.setUserDisabled(true), adm)
+	api.POST("/users/:id/enable", s.setUserDisabled(false), adm)
+	api.PUT("/users/:id/sites", s.setUserSites, adm)
+	api.DELETE("/users/:id/sessions", s.revokeUserSessions, adm)
+	api.POST("/canned", s.createCanned, adm, s.siteAccess)
+	api.PUT("/canned/:id", s.updateCanned, adm)
+	api.DELETE("/canned/:id", s.deleteCanned, adm)
+	api.GET("/tokens", s.listTokens, adm)
+	api.POST("/tokens", s.createToken, adm)
+	api.DELETE("/tokens/:id", s.revokeToken, adm)
+	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm)
+	api.GET("/model", s.modelStatus, adm)
+
+	// Knowledge and shop data: the console and shop backends (API tokens).
+	api.POST("/knowledge/documents", s.uploadDocument, admOrTok, s.siteAccess)
+	api.GET("/knowledge/documents", s.listDocuments, conOrTok, s.siteAccess)
+	api.GET("/knowledge/documents/:id", s.getDocument, conOrTok, s.siteAccess)
+	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess)
+	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
+	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
+	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)
+
+	// The agent console's live socket (session cookie, same origin).
+	e.GET("/v1/agent/ws", s.agentSocket)
 }

@@ -32,8 +32,12 @@ type Options struct {
 	Sites    *chat.Sites
 	Library  *knowledge.Library
 	Commerce *knowledge.Commerce
-	// AdminToken guards the admin API (bearer token) until console sessions
-	// exist; empty keeps it closed.
+	// Accounts are console users, sessions, API tokens, canned responses
+	// and presence (auth.go); nil leaves only AdminToken.
+	Accounts *chat.Accounts
+	// AdminToken is a bootstrap bearer token with an API token's rights on
+	// every site (KEFU_ADMIN_TOKEN); empty disables it. Prefer API tokens
+	// created in the console: they can be scoped to a site and revoked.
 	AdminToken     string
 	MaxUploadBytes int64 // knowledge uploads; 20 MB when 0
 
@@ -55,6 +59,8 @@ type Server struct {
 
 	siteMu    sync.Mutex
 	siteCache map[string]cachedSite
+
+	auth authState // sign-in rate limits (auth.go)
 }
 
 // cachedSite is a site looked up by widget key, kept briefly: every widget

@@ -156,26 +156,44 @@ func cmdSite(ctx context.Context, e env, args []string) error {
 
 func cmdUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageErr("kefu user add --email E --name N --role admin|agent [--password P]")
+		return usageErr("kefu user add --email E --name N --role admin|agent [--password P] [--site KEY…]")
 	}
 	var email, name, role, password string
+	var siteKeys stringList
 	var asJSON bool
 	return dbCommand(ctx, e, "user add", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email (required)")
 		fs.StringVar(&name, "name", "", "display name")
 		fs.StringVar(&role, "role", chat.RoleAgent, "admin or agent")
 		fs.StringVar(&password, "password", "", "password; generated and printed once when empty")
+		fs.Var(&siteKeys, "site", "widget key of a site the agent works for (repeatable; admins work for every site)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}, func(db *database, _ *slog.Logger, _ []string) error {
+		sites := chat.NewSites(db.Pool)
+		var siteIDs []int64
+		for _, key := range siteKeys {
+			site, err := sites.ByKey(ctx, key)
+			if err != nil {
+				return err
+			}
+			siteIDs = append(siteIDs, site.ID)
+		}
 		generated := password == ""
 		if generated {
 			password = newPassword()
 		}
-		u, err := chat.NewUsers(db.Pool).Create(ctx, email, name, role, password)
+		users := chat.NewUsers(db.Pool)
+		u, err := users.Create(ctx, email, name, role, password)
 		if err != nil {
 			return err
 		}
+		if err := users.SetSites(ctx, u.ID, siteIDs); err != nil {
+			return err
+		}
 		out := map[string]any{"user": u}
+		if len(siteKeys) > 0 {
+			out["sites"] = siteKeys
+		}
 		if generated {
 			out["password"] = password
 		}
@@ -183,6 +201,9 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 			return writeJSON(e.stdout, out)
 		}
 		fmt.Fprintf(e.stdout, "%s %s <%s> created\n", u.Role, u.Name, u.Email)
+		if len(siteKeys) > 0 {
+			fmt.Fprintf(e.stdout, "works for: %s\n", strings.Join(siteKeys, ", "))
+		}
 		if generated {
 			fmt.Fprintf(e.stdout, "password (shown once): %s\n", password)
 		}

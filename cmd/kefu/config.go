@@ -45,7 +45,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.EmbedBaseURL, "embed-base-url", e.getenv("KEFU_EMBED_BASE_URL"), "embeddings base URL; empty: --openai-base-url (env KEFU_EMBED_BASE_URL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(e, "KEFU_LOG_FORMAT", "text"), "text or json (env KEFU_LOG_FORMAT)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo shop on start if it is missing")
-	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token for the admin API (env KEFU_ADMIN_TOKEN)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap API token for all sites, e.g. to import data before anyone signs in (env KEFU_ADMIN_TOKEN)")
 	fs.Int64Var(&c.MaxUploadMB, "max-upload-mb", 20, "largest knowledge upload in MB")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
 	fs.IntVar(&c.VisitorRate, "visitor-rate", 20, "shopper messages per visitor per minute")

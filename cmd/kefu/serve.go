@@ -60,8 +60,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		logger.Warn("chunks have no vectors for the current embedding model: run kefu kb reindex",
 			"model", lib.Index().Embedder().Model(), "chunks", n)
 	}
-	if cfg.AdminToken == "" {
-		logger.Info("KEFU_ADMIN_TOKEN is not set: the admin API is closed")
+	if cfg.AdminToken != "" {
+		logger.Info("KEFU_ADMIN_TOKEN is set: it works as an all-sites API token; prefer tokens created in the console")
 	}
 	understanding, err := intents.NewService(ctx, intents.NewStore(db.Pool), intents.ServiceOptions{Logger: logger})
 	if err != nil {
@@ -73,8 +73,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	sites, store, hub := chat.NewSites(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
 	broker := chat.NewPGBroker(db.Pool, hub, store, logger)
 	commerce := knowledge.NewCommerce(db.Pool)
+	accounts := chat.NewAccounts(db.Pool)
 	engineOpts := chat.Options{Store: store, Sites: sites, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
-		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate}
+		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate,
+		AgentsOnline: accounts.Presence.Online}
 	if cfg.OpenAIBaseURL != "" {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
@@ -87,6 +89,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Sites:          sites,
 		Library:        lib,
 		Commerce:       commerce,
+		Accounts:       accounts,
 		AdminToken:     cfg.AdminToken,
 		MaxUploadBytes: cfg.MaxUploadMB << 20,
 		Engine:         engine,

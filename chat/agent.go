@@ -1,0 +1,728 @@
+package chat
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"kefu/knowledge"
+	"kefu/llm"
+)
+
+// The agent side of a conversation: what support agents do (claim, reply,
+// note, transfer, hand back, resolve, suggest, type) and what they see (the
+// inbox and a conversation's detail). Callers (web) have already checked
+// that the agent may see the conversation's site; the methods here check
+// who owns the conversation. Every change is published through the engine,
+// so shoppers and other agents see it live, on every node.
+
+// ClaimedError means another agent owns the conversation; it names them so
+// the loser of a claim race learns who won. errors.Is(err, ErrClaimed) holds.
+type ClaimedError struct {
+	UserID int64
+	Name   string
+}
+
+func (e *ClaimedError) Error() string {
+	if e.Name == "" {
+		return ErrClaimed.Error()
+	}
+	return fmt.Sprintf("%s already has this conversation", e.Name)
+}
+
+// Unwrap makes a ClaimedError match ErrClaimed.
+func (e *ClaimedError) Unwrap() error { return ErrClaimed }
+
+// ByID returns the site with id, or ErrNotFound.
+func (s *Sites) ByID(ctx context.Context, id int64) (*Site, error) {
+	return s.one(ctx, "id = $1", id)
+}
+
+// users is the engine's view of console users (names, membership).
+func (e *Engine) users() *Users { return NewUsers(e.opts.Store.db) }
+
+// claimedBy builds the ClaimedError for a conversation someone else owns.
+func (e *Engine) claimedBy(ctx context.Context, convID string) error {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil || conv.AssignedUserID == nil {
+		return &ClaimedError{}
+	}
+	ce := &ClaimedError{UserID: *conv.AssignedUserID}
+	if u, err := e.users().ByID(ctx, ce.UserID); err == nil {
+		ce.Name = u.Name
+	}
+	return ce
+}
+
+// mayManage reports whether agent may hand back, transfer or resolve conv:
+// its owner, or anyone while nobody owns it, or an admin.
+func mayManage(conv *Conversation, agent *User) bool {
+	return conv.State != StateAgent || agent.Role == RoleAdmin ||
+		(conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID)
+}
+
+func owns(conv *Conversation, agent *User) bool {
+	return conv.State == StateAgent && conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID
+}
+
+// shopperLang is the language of the shopper's latest message (or their
+// locale): system notices to the shopper use it.
+func (e *Engine) shopperLang(ctx context.Context, conv *Conversation) string {
+	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-20), 0, false)
+	if err == nil {
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].Role == RoleShopper {
+				return Lang(msgs[i].Text, conv.Locale)
+			}
+		}
+	}
+	return Lang("", conv.Locale)
+}
+
+// publishState tells everyone watching conv its new state and owner.
+func (e *Engine) publishState(conv *Conversation, agentName string) {
+	e.publish(Event{Kind: KindState, ConversationID: conv.ID, SiteID: conv.SiteID, State: conv.State,
+		AgentName: agentName, UserID: conv.AssignedUserID})
+}
+
+// Claim gives the conversation to agent atomically: of agents racing, one
+// wins and the others get a ClaimedError naming the winner. Claiming one's
+// own conversation again changes nothing. The shopper is told who joined.
+func (e *Engine) Claim(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+	before, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if owns(before, agent) {
+		return before, nil
+	}
+	conv, err := e.opts.Store.Transition(ctx, convID, Change{Action: ActionClaim, UserID: &agent.ID})
+	if errors.Is(err, ErrClaimed) {
+		return nil, e.claimedBy(ctx, convID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.publishState(conv, agent.Name)
+	e.system(ctx, conv.SiteID, conv.ID, say(e.shopperLang(ctx, conv), "agent_joined", agent.Name))
+	return conv, nil
+}
+
+// checkText validates an agent's message text.
+func checkText(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return "", fmt.Errorf("empty message: %w", ErrInvalid)
+	case !utf8.ValidString(text):
+		return "", fmt.Errorf("message is not valid UTF-8: %w", ErrInvalid)
+	case utf8.RuneCountInString(text) > MaxMessageLength:
+		return "", fmt.Errorf("message longer than %d characters: %w", MaxMessageLength, ErrInvalid)
+	}
+	return text, nil
+}
+
+// Reply sends the agent's message to the shopper. Replying to a
+// conversation nobody owns yet claims it first; one another agent owns is a
+// ClaimedError. clientID (optional) makes a resend harmless, as for shoppers.
+func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, *Conversation, error) {
+	text, err := checkText(text)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(clientID) > 100 {
+		return nil, nil, fmt.Errorf("client_id too long: %w", ErrInvalid)
+	}
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case owns(conv, agent):
+	case conv.State == StateAgent:
+		return nil, nil, e.claimedBy(ctx, convID)
+	case conv.State == StateResolved:
+		return nil, nil, fmt.Errorf("reply to a resolved conversation: %w", ErrTransition)
+	default:
+		if conv, err = e.Claim(ctx, convID, agent); err != nil {
+			return nil, nil, err
+		}
+	}
+	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleHuman, Text: text, UserID: &agent.ID, ClientID: clientID})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !dup {
+		e.publish(Event{Kind: KindMessage, ConversationID: convID, SiteID: conv.SiteID, Message: m})
+	}
+	conv.LastSeq = max(conv.LastSeq, m.Seq)
+	return m, conv, nil
+}
+
+// Note adds an internal note: agents see it, the shopper never does (the
+// widget drops role note, and replays leave notes out). Any agent of the
+// site may add one, in any state.
+func (e *Engine) Note(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, error) {
+	text, err := checkText(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(clientID) > 100 {
+		return nil, fmt.Errorf("client_id too long: %w", ErrInvalid)
+	}
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleNote, Text: text, UserID: &agent.ID, ClientID: clientID})
+	if err != nil {
+		return nil, err
+	}
+	if !dup {
+		e.publish(Event{Kind: KindMessage, ConversationID: convID, SiteID: conv.SiteID, Message: m})
+	}
+	return m, nil
+}
+
+// Transfer gives the conversation to another enabled user who works for its
+// site. The owner or an admin may transfer an owned conversation; one still
+// in the bot's hands or queued is assigned directly.
+func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUserID int64) (*Conversation, error) {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if !mayManage(conv, agent) {
+		return nil, e.claimedBy(ctx, convID)
+	}
+	to, err := e.users().ByID(ctx, toUserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("user %d: %w", toUserID, ErrInvalid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	scope, err := e.users().ScopeOf(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	if to.Disabled || !scope.Allows(conv.SiteID) {
+		return nil, fmt.Errorf("%s does not work for this site: %w", to.Name, ErrInvalid)
+	}
+	if owns(conv, to) {
+		return conv, nil
+	}
+	action := ActionTransfer
+	if conv.State != StateAgent {
+		action = ActionClaim
+	}
+	conv, err = e.opts.Store.Transition(ctx, convID, Change{Action: action, UserID: &to.ID})
+	if errors.Is(err, ErrClaimed) {
+		return nil, e.claimedBy(ctx, convID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.publishState(conv, to.Name)
+	e.system(ctx, conv.SiteID, conv.ID, say(e.shopperLang(ctx, conv), "agent_joined", to.Name))
+	return conv, nil
+}
+
+// Handback returns the conversation to the bot, which answers the
+// shopper's next message; the shopper is told in their language.
+func (e *Engine) Handback(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if !mayManage(conv, agent) {
+		return nil, e.claimedBy(ctx, convID)
+	}
+	conv, err = e.opts.Store.Transition(ctx, convID, Change{Action: ActionHandback, UserID: &agent.ID})
+	if err != nil {
+		return nil, err
+	}
+	e.publishState(conv, "")
+	e.system(ctx, conv.SiteID, conv.ID, say(e.shopperLang(ctx, conv), "handback"))
+	return conv, nil
+}
+
+// Resolve closes the conversation; the widget then asks the shopper for a
+// rating. A new shopper message reopens it with the bot.
+func (e *Engine) Resolve(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if !mayManage(conv, agent) {
+		return nil, e.claimedBy(ctx, convID)
+	}
+	lang := e.shopperLang(ctx, conv)
+	conv, err = e.opts.Store.Transition(ctx, convID, Change{Action: ActionResolve, UserID: &agent.ID})
+	if err != nil {
+		return nil, err
+	}
+	e.system(ctx, conv.SiteID, conv.ID, say(lang, "resolved"))
+	e.publishState(conv, "")
+	return e.opts.Store.Conversation(ctx, convID)
+}
+
+// AgentTyping tells the shopper (and other agents) that agent is typing.
+func (e *Engine) AgentTyping(conv *Conversation, agent *User) {
+	e.publish(Event{Kind: KindTyping, ConversationID: conv.ID, SiteID: conv.SiteID, Role: RoleHuman,
+		AgentName: agent.Name, UserID: &agent.ID})
+}
+
+// PublishPresence tells the consoles of every site user works for that the
+// user is now online, away or offline.
+func (e *Engine) PublishPresence(ctx context.Context, user *User, status string) error {
+	var siteIDs []int64
+	if user.Role == RoleAdmin {
+		sites, err := e.opts.Sites.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range sites {
+			siteIDs = append(siteIDs, s.ID)
+		}
+	} else {
+		var err error
+		if siteIDs, err = e.users().SitesOf(ctx, user.ID); err != nil {
+			return err
+		}
+	}
+	for _, id := range siteIDs {
+		e.publish(Event{Kind: KindPresence, SiteID: id, UserID: &user.ID, AgentName: user.Name, Status: status})
+	}
+	return nil
+}
+
+// ModelStatus is what the console shows about the model.
+type ModelStatus struct {
+	Configured bool   `json:"configured"`
+	Name       string `json:"name,omitempty"`
+	// Available is false while the circuit breaker is open (the endpoint
+	// is failing) and the bot answers offline.
+	Available bool `json:"available"`
+}
+
+// ModelStatus reports whether a model is configured and healthy.
+func (e *Engine) ModelStatus() ModelStatus {
+	if e.opts.Model == nil {
+		return ModelStatus{}
+	}
+	return ModelStatus{Configured: true, Name: e.opts.Model.Name(), Available: e.opts.Model.Available()}
+}
+
+// ---- Suggested replies ----
+
+// Suggestion is a drafted reply for an agent to edit before sending.
+type Suggestion struct {
+	Text      string     `json:"text"` // empty: nothing useful to suggest
+	Citations []Citation `json:"citations"`
+	Products  []Product  `json:"products,omitempty"`
+	// Source says where the draft comes from: model, knowledge (the best
+	// passage), orders (the order rows) or none.
+	Source     string  `json:"source"`
+	Model      string  `json:"model,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"` // retrieval confidence of the passages
+	ReplyTo    int     `json:"reply_to"`             // seq of the shopper message it answers
+}
+
+// Suggest drafts a reply to the shopper's latest message: with the model
+// when one is available (the bot's retrieval and tools, scoped to the
+// verified customer as always), otherwise the best knowledge passage or the
+// order rows. Nothing is sent or streamed to the shopper.
+func (e *Engine) Suggest(ctx context.Context, convID string) (*Suggestion, error) {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	site, err := e.opts.Sites.ByID(ctx, conv.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-40), 0, false)
+	if err != nil {
+		return nil, err
+	}
+	var last *Message
+	for i := len(msgs) - 1; i >= 0 && last == nil; i-- {
+		if msgs[i].Role == RoleShopper {
+			last = &msgs[i]
+		}
+	}
+	if last == nil {
+		return nil, fmt.Errorf("the shopper has not written anything to answer: %w", ErrInvalid)
+	}
+	a := e.opts.Analyzer.Analyze(ctx, site.ID, last.Text)
+	lang := Lang(last.Text, conv.Locale)
+	if e.opts.Model != nil && e.opts.Model.Available() && e.withinBudget(ctx, site) {
+		s, err := e.suggestWithModel(ctx, site, conv, last, a, lang)
+		if err == nil {
+			return s, nil
+		}
+		e.logger.Warn("model failed, suggesting offline", "conversation", conv.ID, "error", err)
+	}
+	s := e.suggestOffline(ctx, site, conv, last, a, lang)
+	s.ReplyTo = last.Seq
+	return s, nil
+}
+
+// suggestTools are the bot's tools minus request_human: the agent is the human.
+var suggestTools = func() []llm.Tool {
+	var out []llm.Tool
+	for _, t := range tools {
+		if t.Name != "request_human" {
+			out = append(out, t)
+		}
+	}
+	return out
+}()
+
+// suggestWithModel is draftWithModel without streaming to the shopper.
+func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
+	cfg := site.Config()
+	var hits []knowledge.Hit
+	confidence := 0.0
+	if e.opts.Library != nil {
+		if res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 4); err == nil {
+			hits, confidence = res.Hits, res.Confidence
+		}
+	}
+	customer, _, _ := e.verify(ctx, site, conv, a)
+	history, err := e.history(ctx, conv, msg.Seq)
+	if err != nil {
+		return nil, err
+	}
+	prompt := systemPrompt(cfg, lang, conv.Summary, hits, customer != nil, "") +
+		"\nThis reply is a draft: a person from the support team will review it and send it as their own.\n"
+	msgs := append([]llm.Message{{Role: "system", Content: prompt}}, history...)
+	msgs = append(msgs, llm.Message{Role: "user", Content: wrapShopper(msg.Text)})
+	s := &Suggestion{Source: "model", Model: e.opts.Model.Name(), Confidence: confidence, ReplyTo: msg.Seq}
+	var text string
+	for round := 0; ; round++ {
+		req := llm.ChatRequest{Messages: msgs, MaxTokens: 600, Temperature: 0.2}
+		if round < maxToolRounds {
+			req.Tools = suggestTools
+		}
+		resp, err := e.opts.Model.Stream(ctx, req, nil)
+		if err != nil {
+			return nil, err
+		}
+		text = resp.Text
+		if len(resp.ToolCalls) == 0 {
+			break
+		}
+		msgs = append(msgs, llm.Message{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
+		for _, call := range resp.ToolCalls {
+			out, _, products := e.runTool(ctx, site, customer, call)
+			s.Products = append(s.Products, products...)
+			msgs = append(msgs, llm.Message{Role: "tool", ToolCallID: call.ID, Content: out})
+		}
+	}
+	s.Text = strings.TrimSpace(text)
+	if s.Text == "" {
+		return nil, errors.New("model returned an empty suggestion")
+	}
+	s.Citations = cited(s.Text, hits)
+	return s, nil
+}
+
+// suggestOffline offers the order rows for an order question, else the best
+// knowledge passage (whatever its confidence: the agent judges), else nothing.
+func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
+	if orderIntents[a.Intent] || len(a.OrderNumbers) > 0 {
+		if text, ok := e.orderReply(ctx, site, conv, a, lang); ok {
+			return &Suggestion{Text: text, Citations: []Citation{}, Source: "orders"}
+		}
+	}
+	if e.opts.Library != nil {
+		res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)
+		if err == nil && len(res.Hits) > 0 {
+			h := res.Hits[0]
+			return &Suggestion{
+				Text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
+				Citations:  []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
+				Source:     "knowledge",
+				Confidence: res.Confidence,
+			}
+		}
+	}
+	return &Suggestion{Citations: []Citation{}, Source: "none"}
+}
+
+// ---- The inbox ----
+
+// Inbox views (GET /api/v1/conversations?state=…).
+const (
+	ViewOpen     = "open" // with people: queued or with an agent
+	ViewQueued   = "queued"
+	ViewAgent    = "agent"
+	ViewBot      = "bot"
+	ViewResolved = "resolved"
+)
+
+// InboxQuery selects a page of the inbox.
+type InboxQuery struct {
+	View   string // one of the View constants; empty is ViewOpen
+	Mine   int64  // when set: only conversations assigned to this user
+	Scope  Scope  // the sites the agent may see
+	SiteID int64  // when set: only this site (must be in Scope)
+	Cursor string
+	Limit  int
+}
+
+// Preview is the latest message of a conversation in a list.
+type Preview struct {
+	Role string    `json:"role"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// InboxItem is a conversation as the inbox lists it.
+type InboxItem struct {
+	Conversation
+	AssignedName   string   `json:"assigned_name,omitempty"`
+	LastMessage    *Preview `json:"last_message,omitempty"`
+	Sentiment      string   `json:"sentiment,omitempty"` // of the shopper's latest message
+	SentimentScore float64  `json:"sentiment_score,omitempty"`
+}
+
+// inboxCursor is the position after the last item of a page.
+type inboxCursor struct {
+	Priority int       `json:"p,omitempty"`
+	At       time.Time `json:"t"`
+	ID       string    `json:"id"`
+}
+
+func (c inboxCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// ValidID reports whether id looks like a conversation id (a UUID), so a
+// malformed one is "not found" instead of a database error.
+func ValidID(id string) bool { return uuidRE.MatchString(id) }
+
+func decodeInboxCursor(s string) (*inboxCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c inboxCursor
+	if err != nil || json.Unmarshal(b, &c) != nil || !uuidRE.MatchString(c.ID) {
+		return nil, fmt.Errorf("cursor %q: %w", s, ErrInvalid)
+	}
+	return &c, nil
+}
+
+// Inbox returns a page of conversations: the queue by priority then
+// waiting time (longest first), resolved ones by when they were resolved,
+// other views by latest activity. Bot conversations without messages are
+// left out (every widget opening starts one).
+func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error) {
+	limit := pageLimit(q.Limit)
+	cur, err := decodeInboxCursor(q.Cursor)
+	if err != nil {
+		return Page[InboxItem]{}, err
+	}
+	var states []string
+	switch q.View {
+	case "", ViewOpen:
+		states = []string{string(StateQueued), string(StateAgent)}
+	case ViewQueued, ViewAgent, ViewBot, ViewResolved:
+		states = []string{q.View}
+	default:
+		return Page[InboxItem]{}, fmt.Errorf("state %q must be open, queued, agent, bot or resolved: %w", q.View, ErrInvalid)
+	}
+	siteIDs := q.Scope.SiteIDs
+	all := q.Scope.All
+	if q.SiteID != 0 {
+		if !q.Scope.Allows(q.SiteID) {
+			return Page[InboxItem]{Items: []InboxItem{}}, nil
+		}
+		all, siteIDs = false, []int64{q.SiteID}
+	}
+	if siteIDs == nil {
+		siteIDs = []int64{}
+	}
+	args := []any{states, all, siteIDs, q.Mine, limit + 1}
+	// sortAt is the time the view sorts by; the queue sorts by priority first.
+	sortAt, order := "c.updated_at", "c.updated_at desc, c.id desc"
+	switch q.View {
+	case ViewQueued:
+		sortAt = "coalesce(c.queued_at, c.created_at)"
+		order = "c.priority desc, " + sortAt + ", c.id"
+	case ViewResolved:
+		sortAt = "coalesce(c.resolved_at, c.updated_at)"
+		order = sortAt + " desc, c.id desc"
+	}
+	after := ""
+	if cur != nil {
+		args = append(args, cur.At, cur.ID)
+		after = "and (" + sortAt + ", c.id) < ($6, $7::uuid)"
+		if q.View == ViewQueued {
+			args = append(args, cur.Priority)
+			after = "and (c.priority < $8 or (c.priority = $8 and (" + sortAt + ", c.id) > ($6, $7::uuid)))"
+		}
+	}
+	sql := `select ` + convColumns + `, coalesce(u.name, ''), lm.role, lm.body, lm.created_at, coalesce(ls.sentiment, ''),
+		coalesce(ls.sentiment_score, 0), ` + sortAt + `
+		from conversations c join visitors v on v.id = c.visitor_id
+		left join users u on u.id = c.assigned_user_id
+		left join lateral (select role, body, created_at from messages m where m.conversation_id = c.id and m.role <> 'note'
+			order by m.seq desc limit 1) lm on true
+		left join lateral (select sentiment, sentiment_score from messages m where m.conversation_id = c.id and m.role = 'shopper'
+			order by m.seq desc limit 1) ls on true
+		where c.state = any($1) and ($2 or c.site_id = any($3)) and ($4 = 0 or c.assigned_user_id = $4)
+		and (c.state <> 'bot' or c.last_seq > 0) ` + after + `
+		order by ` + order + ` limit $5`
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return Page[InboxItem]{}, fmt.Errorf("list conversations: %w", err)
+	}
+	var sortKeys []time.Time
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxItem, error) {
+		var it InboxItem
+		var csat *int16
+		var role, body *string
+		var at *time.Time
+		var score float32
+		var key time.Time
+		c := &it.Conversation
+		err := r.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.CustomerID, &c.State, &c.AssignedUserID, &c.Priority, &c.EscalationReason,
+			&c.EscalationSummary, &c.Summary, &c.LastSeq, &c.NegativeStreak, &c.NoAnswerStreak, &c.WaitingNotice, &c.ContactEmail,
+			&c.Locale, &csat, &c.CreatedAt, &c.UpdatedAt, &c.QueuedAt, &c.ResolvedAt,
+			&it.AssignedName, &role, &body, &at, &it.Sentiment, &score, &key)
+		if csat != nil {
+			n := int(*csat)
+			c.CSATScore = &n
+		}
+		if role != nil {
+			it.LastMessage = &Preview{Role: *role, Text: snip(*body, 140), At: *at}
+		}
+		it.SentimentScore = float64(score)
+		sortKeys = append(sortKeys, key)
+		return it, err
+	})
+	if err != nil {
+		return Page[InboxItem]{}, fmt.Errorf("list conversations: %w", err)
+	}
+	page := Page[InboxItem]{Items: items}
+	if page.Items == nil {
+		page.Items = []InboxItem{}
+	}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := items[limit-1]
+		page.Next = inboxCursor{Priority: last.Priority, At: sortKeys[limit-1], ID: last.ID}.encode()
+	}
+	return page, nil
+}
+
+// InboxCounts are the inbox's badges.
+type InboxCounts struct {
+	Queued int `json:"queued"`
+	Mine   int `json:"mine"` // with this agent
+	Open   int `json:"open"` // queued or with any agent
+}
+
+// InboxCounts counts the inbox's views for userID within scope.
+func (s *Store) InboxCounts(ctx context.Context, scope Scope, userID int64) (InboxCounts, error) {
+	var n InboxCounts
+	ids := scope.SiteIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	err := s.db.QueryRow(ctx, `select count(*) filter (where state = 'queued'),
+		count(*) filter (where state = 'agent' and assigned_user_id = $3), count(*)
+		from conversations where state in ('queued', 'agent') and ($1 or site_id = any($2))`, scope.All, ids, userID).
+		Scan(&n.Queued, &n.Mine, &n.Open)
+	if err != nil {
+		return n, fmt.Errorf("count conversations: %w", err)
+	}
+	return n, nil
+}
+
+// Detail is a conversation as an agent sees it: the transcript with notes
+// and each shopper message's intent and sentiment, who wrote the agent
+// messages, the escalation reason and summary, and the verified customer's
+// orders.
+type Detail struct {
+	Conversation
+	AssignedName string                  `json:"assigned_name,omitempty"`
+	Messages     []Message               `json:"messages"`
+	HasEarlier   bool                    `json:"has_earlier"` // messages before the first one here exist (ask with ?after=)
+	Authors      map[int64]string        `json:"authors"`     // names of the console users who wrote messages
+	Customer     *knowledge.Customer     `json:"customer,omitempty"`
+	Orders       []knowledge.OrderRecord `json:"orders"`
+}
+
+// detailMessages is how many of the latest messages Detail returns at most.
+const detailMessages = 200
+
+// Detail returns the conversation with its latest messages (those with
+// seq > after when after is set).
+func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail, error) {
+	conv, err := e.opts.Store.Conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if after <= 0 {
+		after = max(0, conv.LastSeq-detailMessages)
+	}
+	msgs, err := e.opts.Store.Messages(ctx, conv.ID, after, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{Conversation: *conv, Messages: msgs, HasEarlier: after > 0, Authors: map[int64]string{},
+		Orders: []knowledge.OrderRecord{}}
+	if d.Messages == nil {
+		d.Messages = []Message{}
+	}
+	ids := []int64{}
+	if conv.AssignedUserID != nil {
+		ids = append(ids, *conv.AssignedUserID)
+	}
+	for _, m := range msgs {
+		if m.UserID != nil {
+			ids = append(ids, *m.UserID)
+		}
+	}
+	if len(ids) > 0 {
+		rows, err := e.opts.Store.db.Query(ctx, "select id, name from users where id = any($1)", ids)
+		if err != nil {
+			return nil, fmt.Errorf("load authors: %w", err)
+		}
+		var id int64
+		var name string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { d.Authors[id] = name; return nil }); err != nil {
+			return nil, fmt.Errorf("load authors: %w", err)
+		}
+		if conv.AssignedUserID != nil {
+			d.AssignedName = d.Authors[*conv.AssignedUserID]
+		}
+	}
+	if conv.CustomerID != nil && e.opts.Commerce != nil {
+		orders, err := e.opts.Commerce.Orders(ctx, conv.SiteID, *conv.CustomerID, 10)
+		if err != nil {
+			return nil, err
+		}
+		d.Orders = orders
+		if len(orders) > 0 {
+			d.Customer = orders[0].Customer
+		}
+	}
+	return d, nil
+}
