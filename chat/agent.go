@@ -388,53 +388,16 @@ var suggestTools = func() []llm.Tool {
 	return out
 }()
 
-// suggestWithModel is draftWithModel without streaming to the shopper.
+// suggestWithModel drafts like the bot, without streaming to the shopper
+// and without request_human (the agent is the human).
 func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
-	cfg := site.Config()
-	var hits []knowledge.Hit
-	confidence := 0.0
-	if e.opts.Library != nil {
-		if res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 4); err == nil {
-			hits, confidence = res.Hits, res.Confidence
-		}
-	}
-	customer, _, _ := e.verify(ctx, site, conv, a)
-	history, err := e.history(ctx, conv, msg.Seq)
+	c, err := e.compose(ctx, site, conv, msg, a, lang, composeOptions{tools: suggestTools,
+		note: "\nThis reply is a draft: a person from the support team will review it and send it as their own.\n"})
 	if err != nil {
 		return nil, err
 	}
-	prompt := systemPrompt(cfg, lang, conv.Summary, hits, customer != nil, "") +
-		"\nThis reply is a draft: a person from the support team will review it and send it as their own.\n"
-	msgs := append([]llm.Message{{Role: "system", Content: prompt}}, history...)
-	msgs = append(msgs, llm.Message{Role: "user", Content: wrapShopper(msg.Text)})
-	s := &Suggestion{Source: "model", Model: e.opts.Model.Name(), Confidence: confidence, ReplyTo: msg.Seq}
-	var text string
-	for round := 0; ; round++ {
-		req := llm.ChatRequest{Messages: msgs, MaxTokens: 600, Temperature: 0.2}
-		if round < maxToolRounds {
-			req.Tools = suggestTools
-		}
-		resp, err := e.opts.Model.Stream(ctx, req, nil)
-		if err != nil {
-			return nil, err
-		}
-		text = resp.Text
-		if len(resp.ToolCalls) == 0 {
-			break
-		}
-		msgs = append(msgs, llm.Message{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
-		for _, call := range resp.ToolCalls {
-			out, _, products := e.runTool(ctx, site, customer, call)
-			s.Products = append(s.Products, products...)
-			msgs = append(msgs, llm.Message{Role: "tool", ToolCallID: call.ID, Content: out})
-		}
-	}
-	s.Text = strings.TrimSpace(text)
-	if s.Text == "" {
-		return nil, errors.New("model returned an empty suggestion")
-	}
-	s.Citations = cited(s.Text, hits)
-	return s, nil
+	return &Suggestion{Text: c.text, Citations: c.citations, Products: c.products, Source: "model",
+		Model: e.opts.Model.Name(), Confidence: c.confidence, ReplyTo: msg.Seq}, nil
 }
 
 // suggestOffline offers the order rows for an order question, else the best

@@ -35,15 +35,35 @@ var tools = []llm.Tool{
 
 var languages = map[string]string{"zh": "Simplified Chinese", "en": "English"}
 
-// draftWithModel streams the model's reply, publishing deltas as they come,
-// and runs the tools it calls with the conversation's verified identity.
-func (e *Engine) draftWithModel(ctx context.Context, site *Site, conv *Conversation, id string, msg *Message, a Analysis, lang string) (reply, error) {
+// composed is what the model wrote for a shopper message.
+type composed struct {
+	text       string
+	citations  []Citation
+	products   []Product
+	escalate   Decision // the model asked for a person (request_human)
+	usedTools  bool
+	confidence float64 // retrieval confidence of the passages it was given
+	ttft       time.Duration
+	tokens     int
+}
+
+// composeOptions say how a draft is written.
+type composeOptions struct {
+	tools   []llm.Tool
+	note    string       // an extra line for the instructions
+	onDelta func(string) // streamed pieces; nil: not streamed anywhere
+}
+
+// compose has the model write a reply to msg: retrieval, verification,
+// history, the labelled prompt, and up to maxToolRounds rounds of tools run
+// with the conversation's verified identity.
+func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string, opt composeOptions) (*composed, error) {
 	cfg := site.Config()
 	var hits []knowledge.Hit
-	confidence := 0.0
+	c := &composed{}
 	if e.opts.Library != nil {
 		if res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 4); err == nil {
-			hits, confidence = res.Hits, res.Confidence
+			hits, c.confidence = res.Hits, res.Confidence
 		}
 	}
 	customer, _, verified := e.verify(ctx, site, conv, a)
@@ -53,53 +73,66 @@ func (e *Engine) draftWithModel(ctx context.Context, site *Site, conv *Conversat
 	}[verified]
 	history, err := e.history(ctx, conv, msg.Seq)
 	if err != nil {
-		return reply{}, err
+		return nil, err
 	}
-	msgs := []llm.Message{{Role: "system", Content: systemPrompt(cfg, lang, conv.Summary, hits, customer != nil, notice)}}
-	msgs = append(msgs, history...)
+	prompt := systemPrompt(cfg, lang, conv.Summary, hits, customer != nil, notice) + opt.note
+	msgs := append([]llm.Message{{Role: "system", Content: prompt}}, history...)
 	msgs = append(msgs, llm.Message{Role: "user", Content: wrapShopper(msg.Text)})
 
-	r := reply{id: id, model: e.opts.Model.Name()}
 	var text strings.Builder
-	usedTools := false
 	for round := 0; ; round++ {
 		req := llm.ChatRequest{Messages: msgs, MaxTokens: 600, Temperature: 0.2}
 		if round < maxToolRounds {
-			req.Tools = tools
+			req.Tools = opt.tools
 		}
 		resp, err := e.opts.Model.Stream(ctx, req, func(delta string) {
 			text.WriteString(delta)
-			e.publish(Event{Kind: KindDelta, ConversationID: conv.ID, SiteID: site.ID, DeltaID: id, Delta: delta})
+			if opt.onDelta != nil {
+				opt.onDelta(delta)
+			}
 		})
 		if err != nil {
-			return reply{}, err
+			return nil, err
 		}
-		if r.ttft == 0 {
-			r.ttft = resp.TTFT
+		if c.ttft == 0 {
+			c.ttft = resp.TTFT
 		}
-		r.tokens += resp.Tokens
+		c.tokens += resp.Tokens
 		if len(resp.ToolCalls) == 0 {
 			break
 		}
-		usedTools = true
+		c.usedTools = true
 		msgs = append(msgs, llm.Message{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
 		for _, call := range resp.ToolCalls {
 			out, esc, products := e.runTool(ctx, site, customer, call)
 			if esc.Escalate {
-				r.escalate = esc
+				c.escalate = esc
 			}
-			r.products = append(r.products, products...)
+			c.products = append(c.products, products...)
 			msgs = append(msgs, llm.Message{Role: "tool", ToolCallID: call.ID, Content: out})
 		}
 	}
-	r.text = strings.TrimSpace(text.String())
-	if r.text == "" {
-		return reply{}, errors.New("model returned an empty reply")
+	c.text = strings.TrimSpace(text.String())
+	if c.text == "" {
+		return nil, errors.New("model returned an empty reply")
 	}
-	r.citations = cited(r.text, hits)
-	r.answered = usedTools || confidence >= cfg.Escalation.MinConfidence ||
-		a.Intent == "greeting" || a.Intent == "goodbye" || a.Intent == "feedback"
-	return r, nil
+	c.citations = cited(c.text, hits)
+	return c, nil
+}
+
+// draftWithModel streams the model's reply to the conversation's watchers
+// as it is written; the final message keeps the deltas' id.
+func (e *Engine) draftWithModel(ctx context.Context, site *Site, conv *Conversation, id string, msg *Message, a Analysis, lang string) (reply, error) {
+	c, err := e.compose(ctx, site, conv, msg, a, lang, composeOptions{tools: tools, onDelta: func(delta string) {
+		e.publish(Event{Kind: KindDelta, ConversationID: conv.ID, SiteID: site.ID, DeltaID: id, Delta: delta})
+	}})
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{id: id, model: e.opts.Model.Name(), text: c.text, citations: c.citations, products: c.products,
+		escalate: c.escalate, ttft: c.ttft, tokens: c.tokens,
+		answered: c.usedTools || c.confidence >= site.Config().Escalation.MinConfidence ||
+			a.Intent == "greeting" || a.Intent == "goodbye" || a.Intent == "feedback"}, nil
 }
 
 // systemPrompt holds the shop's persona, the rules, and the retrieved
