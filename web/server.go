@@ -49,7 +49,8 @@ type Options struct {
 
 // Server is kefu's HTTP server.
 type Server struct {
-	sockets  sync.WaitGroup // open websockets; Shutdown closes and waits for them
+	sockets  sync.WaitGroup // open agent sockets; Shutdown closes and waits for them
+	widgets  widgetConns    // open widget sockets
 	closing  chan struct{}
 	stopOnce sync.Once
 	echo     *echo.Echo
@@ -107,6 +108,7 @@ func New(opts Options) *Server {
 		siteCache: map[string]cachedSite{}}
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
+	go s.widgets.ping(s.closing)
 	return s
 }
 
@@ -129,6 +131,7 @@ func (s *Server) Start() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
 	s.stopOnce.Do(func() { close(s.closing) })
+	s.widgets.shutdown(ctx)
 	done := make(chan struct{})
 	go func() { s.sockets.Wait(); close(done) }()
 	select {

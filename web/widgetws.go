@@ -22,10 +22,9 @@ const (
 	wsPongWait     = 60 * time.Second
 	wsPingPeriod   = 25 * time.Second
 	wsHelloWait    = 15 * time.Second
-	wsSendQueue    = 16 // frames waiting for the writer
+	wsSendQueue    = 16 // frames waiting for an agent socket's writer
 	wsEventBuffer  = 64 // events waiting for a slow client before it is dropped
 	closeSlow      = 4008
-	closeBadHello  = 4000
 	typingInterval = time.Second
 )
 
@@ -90,13 +89,16 @@ func (s *Server) widgetSocket(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader already answered
 	}
-	wc := &widgetConn{srv: s, conn: conn, site: site, out: make(chan any, wsSendQueue), done: make(chan struct{}),
-		hello: make(chan helloResult)}
-	s.sockets.Add(1)
-	// Both loops get fresh goroutines so the HTTP handler's (with its
-	// request, echo context and grown stack) can end: an idle socket costs
-	// only what it needs.
-	go wc.writeLoop()
+	wc := &widgetConn{srv: s, conn: conn, site: site}
+	if !s.widgets.add(wc) {
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"),
+			time.Now().Add(wsWriteWait))
+		conn.Close()
+		return nil
+	}
+	// The reader gets a fresh goroutine so the HTTP handler's (with its
+	// request, echo context and grown stack) can end. There is no writer
+	// goroutine: one runs only while frames are waiting (see flush).
 	go wc.readLoop()
 	return nil
 }
@@ -115,37 +117,114 @@ func originAllowed(site *chat.Site, origin, publicURL string) bool {
 	return publicURL != "" && origin == strings.ToLower(strings.TrimSuffix(publicURL, "/"))
 }
 
-// helloResult hands the writer what it sends first: welcome and replay.
-type helloResult struct {
-	sess   *chat.Session
-	replay []chat.Message
-	sub    *chat.Subscription
-	ready  chan struct{}
-}
-
-// widgetConn is one widget socket: one reader (this goroutine) and one writer.
+// widgetConn is one widget socket: a reader goroutine for its life, and a
+// writer goroutine only while frames wait to be written. Pings come from
+// the server's one pinger (gorilla allows WriteControl beside a writer).
 type widgetConn struct {
-	srv   *Server
-	conn  *websocket.Conn
-	site  *chat.Site
-	out   chan any
-	done  chan struct{}
-	once  sync.Once
-	hello chan helloResult
-	sess  *chat.Session
+	srv  *Server
+	conn *websocket.Conn
+	site *chat.Site
+	sess *chat.Session // set by hello; read only by the reader
+
+	mu         sync.Mutex
+	queue      []any // frames (encoded or not) and *chat.Event, in order
+	pending    []*chat.Event
+	ready      bool // welcome and replay are queued: live events go straight to the queue
+	writing    bool // a flush goroutine is running
+	closed     bool
+	replayedTo int
+	sub        *chat.Subscription
 }
 
-func (wc *widgetConn) close() { wc.once.Do(func() { close(wc.done) }) }
-
-// send queues a frame for the writer; a client too slow to take its own
-// replies is disconnected (it resumes with last_seq).
-func (wc *widgetConn) send(v any) {
-	select {
-	case wc.out <- v:
-	case <-wc.done:
-	default:
-		wc.close()
+// closeWith ends the socket with a close code, once.
+func (wc *widgetConn) closeWith(code int, reason string) {
+	wc.mu.Lock()
+	if wc.closed {
+		wc.mu.Unlock()
+		return
 	}
+	wc.closed, wc.queue, wc.pending = true, nil, nil
+	sub := wc.sub
+	wc.mu.Unlock()
+	if sub != nil {
+		sub.Close()
+	}
+	wc.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsWriteWait))
+	wc.conn.Close()
+	wc.srv.widgets.remove(wc)
+}
+
+// send queues a frame; a client too slow to take its frames is
+// disconnected (it resumes with last_seq).
+func (wc *widgetConn) send(v any) {
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	wc.enqueueLocked(v)
+}
+
+// enqueueLocked must be called with wc.mu held.
+func (wc *widgetConn) enqueueLocked(v any) {
+	if wc.closed {
+		return
+	}
+	if len(wc.queue) >= wsEventBuffer {
+		go wc.closeWith(closeSlow, "slow client: reconnect")
+		return
+	}
+	wc.queue = append(wc.queue, v)
+	if !wc.writing {
+		wc.writing = true
+		go wc.flush()
+	}
+}
+
+// flush writes queued frames until the queue is empty, then exits.
+func (wc *widgetConn) flush() {
+	for {
+		wc.mu.Lock()
+		if len(wc.queue) == 0 || wc.closed {
+			wc.writing = false
+			wc.mu.Unlock()
+			return
+		}
+		v := wc.queue[0]
+		wc.queue[0] = nil
+		wc.queue = wc.queue[1:]
+		replayedTo := wc.replayedTo
+		wc.mu.Unlock()
+		if ev, ok := v.(*chat.Event); ok {
+			if v = widgetFrame(ev, replayedTo); v == nil {
+				continue
+			}
+		}
+		wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		if err := wc.conn.WriteJSON(v); err != nil {
+			wc.mu.Lock()
+			wc.writing = false
+			wc.mu.Unlock()
+			wc.closeWith(websocket.CloseAbnormalClosure, "")
+			return
+		}
+	}
+}
+
+// deliver is the hub's callback: never blocks. Events that arrive before
+// the welcome and replay are queued wait until they are.
+func (wc *widgetConn) deliver(ev *chat.Event) bool {
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	if wc.closed {
+		return false
+	}
+	if !wc.ready {
+		if len(wc.pending) >= wsEventBuffer {
+			return false
+		}
+		wc.pending = append(wc.pending, ev)
+		return true
+	}
+	wc.enqueueLocked(ev)
+	return !wc.closed
 }
 
 func (wc *widgetConn) sendError(code, msg string) {
@@ -153,11 +232,7 @@ func (wc *widgetConn) sendError(code, msg string) {
 }
 
 func (wc *widgetConn) readLoop() {
-	defer func() {
-		wc.close()
-		wc.conn.Close()
-		wc.srv.sockets.Done()
-	}()
+	defer wc.closeWith(websocket.CloseNormalClosure, "")
 	wc.conn.SetReadLimit(wsReadLimit)
 	wc.conn.SetReadDeadline(time.Now().Add(wsHelloWait))
 	wc.conn.SetPongHandler(func(string) error { return wc.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
@@ -167,48 +242,48 @@ func (wc *widgetConn) readLoop() {
 		if err != nil {
 			return // closed, timed out, or too large (gorilla answers 1009)
 		}
-		if kind != websocket.TextMessage {
-			wc.sendError("bad_frame", "frames are JSON text")
-			continue
-		}
-		var f inFrame
-		if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
-			wc.sendError("bad_frame", "malformed frame: expected a JSON object with a type")
-			continue
-		}
-		if wc.sess == nil && f.Type != "hello" {
-			wc.sendError("hello_first", "send hello first")
-			continue
-		}
-		if f.Type == "typing" {
-			if time.Since(lastTyping) > typingInterval {
-				lastTyping = time.Now()
-				wc.srv.opts.Engine.Typing(wc.sess)
-			}
-			continue
-		}
-		// Why a goroutine we wait for: frame handling runs deep (database,
-		// engine) and grows its stack; the reader, idle most of its life,
-		// keeps a small one. Frames are still handled one at a time, in order.
-		handled := make(chan error, 1)
-		go func() { handled <- wc.handle(f) }()
-		err = <-handled
-		if err != nil {
-			status, body := errorStatus(err)
-			if status >= 500 {
-				wc.srv.logger.Error("widget frame", "type", f.Type, "error", err)
-			}
-			wc.sendError(body.Code, body.Message)
-			if f.Type == "hello" {
-				return
-			}
-		}
-		select {
-		case <-wc.done:
+		// Why a goroutine we wait for: decoding and handling run deep (JSON,
+		// database, engine) and grow a stack; the reader, idle most of its
+		// life, keeps a small one. Frames are still handled one at a time.
+		done := make(chan bool, 1)
+		go func() { done <- wc.frame(kind, data, &lastTyping) }()
+		if !<-done {
 			return
-		default:
 		}
 	}
+}
+
+// frame decodes and handles one client frame; false ends the socket.
+func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
+	if kind != websocket.TextMessage {
+		wc.sendError("bad_frame", "frames are JSON text")
+		return true
+	}
+	var f inFrame
+	if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
+		wc.sendError("bad_frame", "malformed frame: expected a JSON object with a type")
+		return true
+	}
+	if wc.sess == nil && f.Type != "hello" {
+		wc.sendError("hello_first", "send hello first")
+		return true
+	}
+	if f.Type == "typing" {
+		if time.Since(*lastTyping) > typingInterval {
+			*lastTyping = time.Now()
+			wc.srv.opts.Engine.Typing(wc.sess)
+		}
+		return true
+	}
+	if err := wc.handle(f); err != nil {
+		status, body := errorStatus(err)
+		if status >= 500 {
+			wc.srv.logger.Error("widget frame", "type", f.Type, "error", err)
+		}
+		wc.sendError(body.Code, body.Message)
+		return f.Type != "hello"
+	}
+	return true
 }
 
 // handle runs one frame after hello's check.
@@ -245,8 +320,9 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	if err != nil {
 		return err
 	}
-	// Subscribe before reading the replay, so nothing falls between them.
-	sub := wc.srv.opts.Hub.SubscribeConversation(sess.Conversation.ID, wsEventBuffer)
+	// Watch before reading the replay, so nothing falls between them; what
+	// arrives meanwhile waits in pending until welcome and replay are queued.
+	sub := wc.srv.opts.Hub.WatchConversation(sess.Conversation.ID, wc.deliver)
 	replay, err := wc.srv.opts.Store.Messages(ctx, sess.Conversation.ID, f.LastSeq, 0, false)
 	if err != nil {
 		sub.Close()
@@ -254,13 +330,24 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	}
 	wc.sess = sess
 	wc.conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	h := helloResult{sess: sess, replay: replay, sub: sub, ready: make(chan struct{})}
-	select {
-	case wc.hello <- h:
-		<-h.ready // acks must not overtake the welcome
-	case <-wc.done:
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	if wc.closed {
 		sub.Close()
+		return nil
 	}
+	wc.sub = sub
+	conv := sess.Conversation
+	wc.enqueueLocked(map[string]any{"type": "welcome", "visitor_token": sess.Visitor.Token,
+		"conversation_id": conv.ID, "state": conv.State})
+	for i := range replay {
+		wc.enqueueLocked(toMessageFrame(&replay[i]))
+		wc.replayedTo = max(wc.replayedTo, replay[i].Seq)
+	}
+	for _, ev := range wc.pending {
+		wc.enqueueLocked(ev)
+	}
+	wc.pending, wc.ready = nil, true
 	return nil
 }
 
@@ -277,72 +364,81 @@ func (wc *widgetConn) handleMessage(ctx context.Context, f inFrame) error {
 	return nil
 }
 
-func (wc *widgetConn) writeLoop() {
-	ticker := time.NewTicker(wsPingPeriod)
-	var sub *chat.Subscription
-	var events <-chan *chat.Event
-	replayedTo := 0
-	defer func() {
-		ticker.Stop()
-		if sub != nil {
-			sub.Close()
-		}
-		wc.conn.Close()
-	}()
-	write := func(v any) bool {
-		wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		if err := wc.conn.WriteJSON(v); err != nil {
-			wc.close()
-			return false
-		}
-		return true
+// widgetConns is the set of open widget sockets, for the pinger and for
+// shutdown.
+type widgetConns struct {
+	mu      sync.Mutex
+	conns   map[*widgetConn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+func (w *widgetConns) add(wc *widgetConn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing {
+		return false
 	}
+	if w.conns == nil {
+		w.conns = map[*widgetConn]struct{}{}
+	}
+	w.conns[wc] = struct{}{}
+	w.wg.Add(1)
+	return true
+}
+
+func (w *widgetConns) remove(wc *widgetConn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.conns[wc]; ok {
+		delete(w.conns, wc)
+		w.wg.Done()
+	}
+}
+
+func (w *widgetConns) snapshot() []*widgetConn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*widgetConn, 0, len(w.conns))
+	for wc := range w.conns {
+		out = append(out, wc)
+	}
+	return out
+}
+
+// ping runs until stop closes: every wsPingPeriod it pings each socket (the
+// pong extends the socket's read deadline).
+func (w *widgetConns) ping(stop <-chan struct{}) {
+	t := time.NewTicker(wsPingPeriod)
+	defer t.Stop()
 	for {
 		select {
-		case <-wc.done:
-			wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			wc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		case <-stop:
 			return
-		case <-wc.srv.closing:
-			wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			wc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"))
-			wc.close()
-			return
-		case h := <-wc.hello:
-			sub, events = h.sub, h.sub.C
-			conv := h.sess.Conversation
-			ok := write(map[string]any{"type": "welcome", "visitor_token": h.sess.Visitor.Token,
-				"conversation_id": conv.ID, "state": conv.State})
-			for i := range h.replay {
-				ok = ok && write(toMessageFrame(&h.replay[i]))
-				replayedTo = max(replayedTo, h.replay[i].Seq)
-			}
-			close(h.ready)
-			if !ok {
-				return
-			}
-		case v := <-wc.out:
-			if !write(v) {
-				return
-			}
-		case ev, open := <-events:
-			if !open {
-				// Too slow to keep up: drop the connection; the client resumes.
-				wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-				wc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeSlow, "slow client: reconnect"))
-				wc.close()
-				sub = nil
-				return
-			}
-			if frame := widgetFrame(ev, replayedTo); frame != nil && !write(frame) {
-				return
-			}
-		case <-ticker.C:
-			if err := wc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				wc.close()
-				return
+		case <-t.C:
+			for _, wc := range w.snapshot() {
+				if err := wc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+					go wc.closeWith(websocket.CloseAbnormalClosure, "")
+				}
 			}
 		}
+	}
+}
+
+// shutdown tells every socket the server is going away (the widget
+// reconnects, to another node if there is one) and waits for them, or ctx.
+func (w *widgetConns) shutdown(ctx context.Context) {
+	w.mu.Lock()
+	w.closing = true
+	w.mu.Unlock()
+	for _, wc := range w.snapshot() {
+		wc.closeWith(websocket.CloseGoingAway, "server restarting")
+	}
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 
