@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -139,39 +140,32 @@ func (s *Server) searchKnowledge(c echo.Context) error {
 }
 
 func (s *Server) putOrder(c echo.Context) error {
-	site, err := s.site(c)
-	if err != nil {
-		return err
-	}
-	var o knowledge.Order
-	if err := bindJSON(c, &o); err != nil {
-		return err
-	}
-	if o.Number != "" && o.Number != c.Param("number") {
-		return echo.NewHTTPError(http.StatusBadRequest, "number in the body differs from the URL")
-	}
-	o.Number = c.Param("number")
-	if err := s.opts.Commerce.UpsertOrder(c.Request().Context(), site.ID, o); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, o)
+	return upsert(s, c, "number", func(o *knowledge.Order) *string { return &o.Number }, s.opts.Commerce.UpsertOrder)
 }
 
 func (s *Server) putProduct(c echo.Context) error {
+	return upsert(s, c, "sku", func(p *knowledge.Product) *string { return &p.SKU }, s.opts.Commerce.UpsertProduct)
+}
+
+// upsert stores one record of the shop's (an order, a product) from a JSON
+// body whose key, if given, must agree with the URL's.
+func upsert[T any](s *Server, c echo.Context, param string, key func(*T) *string,
+	store func(ctx context.Context, siteID int64, v T) error) error {
 	site, err := s.site(c)
 	if err != nil {
 		return err
 	}
-	var p knowledge.Product
-	if err := bindJSON(c, &p); err != nil {
+	var v T
+	if err := bindJSON(c, &v); err != nil {
 		return err
 	}
-	if p.SKU != "" && p.SKU != c.Param("sku") {
-		return echo.NewHTTPError(http.StatusBadRequest, "sku in the body differs from the URL")
+	k := key(&v)
+	if *k != "" && *k != c.Param(param) {
+		return echo.NewHTTPError(http.StatusBadRequest, param+" in the body differs from the URL")
 	}
-	p.SKU = c.Param("sku")
-	if err := s.opts.Commerce.UpsertProduct(c.Request().Context(), site.ID, p); err != nil {
+	*k = c.Param(param)
+	if err := store(c.Request().Context(), site.ID, v); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, v)
 }
