@@ -186,7 +186,7 @@ func (e *Engine) allow(siteID, visitorID int64) bool {
 // bot's turn. It returns the committed message; dup means clientID was
 // already committed, and nothing else happens then.
 func (e *Engine) Post(ctx context.Context, sess *Session, clientID, text string) (*Message, bool, error) {
-	text = strings.TrimSpace(text)
+	text = Redact(strings.TrimSpace(text)) // card numbers, passwords and codes never reach storage, logs or the model
 	switch {
 	case text == "":
 		return nil, false, fmt.Errorf("empty message: %w", ErrInvalid)

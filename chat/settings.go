@@ -16,6 +16,11 @@ type SiteSettings struct {
 	DailyTokenBudget int `json:"daily_token_budget"`
 	// MinutesPerQueued estimates the wait per conversation ahead in the queue.
 	MinutesPerQueued int `json:"minutes_per_queued"`
+	// MaskContacts masks shoppers' email addresses and phone numbers in
+	// what is sent to the model (see RedactContacts).
+	MaskContacts bool `json:"mask_contacts"`
+	// Retention says how long conversations and uploaded files are kept.
+	Retention Retention `json:"retention"`
 }
 
 // DefaultSettings are the settings of a site that configured nothing.
@@ -25,6 +30,7 @@ func DefaultSettings() SiteSettings {
 		Escalation:       DefaultPolicy(),
 		DailyTokenBudget: 200000,
 		MinutesPerQueued: 3,
+		Retention:        DefaultRetention(),
 	}
 }
 

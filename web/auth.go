@@ -357,6 +357,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.setSessionCookie(c, token, sess.CreatedAt.Add(s.opts.Accounts.Sessions.Lifetime))
 	s.logger.InfoContext(ctx, "console sign-in", "user", user.ID)
+	s.record(c, chat.AuditEntry{UserID: &user.ID, Actor: user.Email, Action: chat.AuditLogin})
 	return c.JSON(http.StatusOK, out)
 }
 

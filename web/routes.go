@@ -6,6 +6,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kefu/chat"
 )
 
 // routes is the one table of kefu's HTTP surface and its middleware.
@@ -43,10 +45,10 @@ func (s *Server) routes() {
 	// Inbox and conversation actions (agents of the conversation's site).
 	api.GET("/conversations", s.listConversations, con)
 	api.GET("/conversations/:id", s.getConversation, con)
-	api.POST("/conversations/:id/claim", s.conversationAction(claimConversation), con)
+	api.POST("/conversations/:id/claim", s.conversationAction(claimConversation), con, s.audited(chat.AuditClaim))
 	api.POST("/conversations/:id/messages", s.postMessage, con)
 	api.POST("/conversations/:id/handback", s.conversationAction(handbackConversation), con)
-	api.POST("/conversations/:id/transfer", s.conversationAction(transferConversation), con)
+	api.POST("/conversations/:id/transfer", s.conversationAction(transferConversation), con, s.audited(chat.AuditTransfer))
 	api.POST("/conversations/:id/resolve", s.conversationAction(resolveConversation), con)
 	api.POST("/conversations/:id/suggest", s.suggestReply, con)
 	api.GET("/agents", s.listAgents, con, s.siteAccess)
@@ -55,28 +57,40 @@ func (s *Server) routes() {
 
 	// Administration (admins only).
 	api.GET("/users", s.listUsers, adm)
-	api.POST("/users", s.createUser, adm)
-	api.POST("/users/:id/disable", s.setUserDisabled(true), adm)
-	api.POST("/users/:id/enable", s.setUserDisabled(false), adm)
-	api.PUT("/users/:id/sites", s.setUserSites, adm)
-	api.DELETE("/users/:id/sessions", s.revokeUserSessions, adm)
+	api.POST("/users", s.createUser, adm, s.audited("user.create"))
+	api.POST("/users/:id/disable", s.setUserDisabled(true), adm, s.audited("user.disable"))
+	api.POST("/users/:id/enable", s.setUserDisabled(false), adm, s.audited("user.enable"))
+	api.PUT("/users/:id/sites", s.setUserSites, adm, s.audited("user.sites"))
+	api.DELETE("/users/:id/sessions", s.revokeUserSessions, adm, s.audited("user.revoke_sessions"))
 	api.POST("/canned", s.createCanned, adm, s.siteAccess)
 	api.PUT("/canned/:id", s.updateCanned, adm)
 	api.DELETE("/canned/:id", s.deleteCanned, adm)
 	api.GET("/tokens", s.listTokens, adm)
-	api.POST("/tokens", s.createToken, adm)
-	api.DELETE("/tokens/:id", s.revokeToken, adm)
-	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm)
+	api.POST("/tokens", s.createToken, adm, s.audited("token.create"))
+	api.DELETE("/tokens/:id", s.revokeToken, adm, s.audited("token.revoke"))
+	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm, s.audited(chat.AuditSettings))
 	api.GET("/model", s.modelStatus, adm)
 
+	// Privacy (admins): data-subject export and erasure, the audit log.
+	api.GET("/privacy/subjects", s.exportSubject, adm)
+	api.DELETE("/privacy/subjects", s.eraseSubject, adm)
+	api.GET("/privacy/model-data", s.modelData, adm)
+	api.GET("/audit", s.listAudit, adm)
+
 	// Knowledge and shop data: the console and shop backends (API tokens).
-	api.POST("/knowledge/documents", s.uploadDocument, admOrTok, s.siteAccess)
+	api.POST("/knowledge/documents", s.uploadDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeAdd))
 	api.GET("/knowledge/documents", s.listDocuments, conOrTok, s.siteAccess)
 	api.GET("/knowledge/documents/:id", s.getDocument, conOrTok, s.siteAccess)
-	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess)
+	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeDel))
 	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)
+
+	// The console's pages: one app shell, its hashed assets.
+	e.GET("/console", s.consolePage)
+	e.GET("/console/", s.consolePage)
+	e.GET("/login", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console") })
+	e.GET("/console/assets/:name", s.consoleAsset)
 
 	// The agent console's live socket (session cookie, same origin).
 	e.GET("/v1/agent/ws", s.agentSocket)

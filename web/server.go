@@ -45,6 +45,11 @@ type Options struct {
 	Store     *chat.Store
 	Hub       *chat.Hub
 	PublicURL string
+
+	// Audit is the audit log (nil: actions are not recorded); Privacy
+	// answers data-subject requests (nil: those routes answer 404).
+	Audit   *chat.Audit
+	Privacy *chat.Privacy
 }
 
 // Server is kefu's HTTP server.
@@ -152,7 +157,7 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
-				slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", v.URI),
+				slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("uri", logURI(v.URI)),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
 			}
 			if v.Error != nil && v.Status >= 500 {

@@ -57,6 +57,7 @@ Commands:
   user       add console users
   kb         knowledge base: ingest, list, delete, reindex, search, eval
   shop       import orders and products (JSON or CSV)
+  privacy    export or erase a shopper's data (GDPR/PIPL requests); run the retention job
   intents    train, evaluate and run the intent classifier; add a site's custom intents
   sentiment  train, evaluate and run the sentiment analyzer
   bench      benchmarks against a real server (bench chat)
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		"user":      cmdUser,
 		"kb":        cmdKB,
 		"shop":      cmdShop,
+		"privacy":   cmdPrivacy,
 		"bench":     cmdBench,
 		"intents":   cmdIntents,
 		"sentiment": cmdSentiment,

@@ -96,6 +96,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Store:          store,
 		Hub:            hub,
 		PublicURL:      cfg.PublicURL,
+		Audit:          chat.NewAudit(db.Pool),
+		Privacy:        chat.NewPrivacy(db.Pool),
 	})
 
 	// Background workers stop with workCtx and are waited for before the pool closes.
@@ -104,6 +106,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	defer func() { stopWork(); workers.Wait() }()
 	workers.Add(1)
 	go func() { defer workers.Done(); broker.Run(workCtx) }()
+	retainer := chat.NewRetainer(db.Pool, chat.RetentionOptions{Logger: logger})
+	workers.Add(1) // retention: every node runs it, one at a time (advisory lock)
+	go func() { defer workers.Done(); retainer.Run(workCtx) }()
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()

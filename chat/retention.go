@@ -1,0 +1,201 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Retention says how long a site keeps what it collects; 0 keeps forever.
+// It is part of SiteSettings ("retention").
+type Retention struct {
+	// ConversationDays: conversations idle (no update) this long are deleted
+	// with their messages, and older messages of live conversations too;
+	// visitors unseen this long with no conversation left go with them.
+	ConversationDays int `json:"conversation_days"`
+	// FileDays: raw uploaded knowledge files are deleted this long after the
+	// document last changed (its upload or ingestion), once ingested; the
+	// document's chunks stay searchable, and reindex works from chunks, not
+	// from the raw file.
+	FileDays int `json:"file_days"`
+}
+
+// DefaultRetention is the retention of a site that configured none.
+func DefaultRetention() Retention { return Retention{ConversationDays: 365, FileDays: 90} }
+
+// RetentionLockKey is the advisory lock that makes one node at a time run
+// the retention job ("kefu-ret" in ASCII).
+const RetentionLockKey int64 = 0x6b6566752d726574
+
+// RetentionOptions configure a Retainer.
+type RetentionOptions struct {
+	Now       func() time.Time // the clock; time.Now when nil (tests inject one)
+	BatchSize int              // rows per delete statement (default 1000)
+	Interval  time.Duration    // between runs in Run (default 1h)
+	AuditDays int              // audit log retention (default 730; negative keeps forever)
+	Logger    *slog.Logger
+}
+
+// Retainer deletes what has outlived its site's retention, in batches, as
+// a single runner across nodes (pg_try_advisory_lock).
+type Retainer struct {
+	db   *pgxpool.Pool
+	opts RetentionOptions
+}
+
+// NewRetainer returns the retention job on db.
+func NewRetainer(db *pgxpool.Pool, opts RetentionOptions) *Retainer {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Hour
+	}
+	if opts.AuditDays == 0 {
+		opts.AuditDays = 730
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Retainer{db: db, opts: opts}
+}
+
+// RetentionReport counts what one run deleted; Ran is false when another
+// node held the lock.
+type RetentionReport struct {
+	Ran           bool  `json:"ran"`
+	Conversations int64 `json:"conversations"`
+	Messages      int64 `json:"messages"`
+	Visitors      int64 `json:"visitors"`
+	Files         int64 `json:"files"`
+	Audit         int64 `json:"audit"`
+}
+
+func (r RetentionReport) total() int64 {
+	return r.Conversations + r.Messages + r.Visitors + r.Files + r.Audit
+}
+
+// Run runs the job now and then every Interval until ctx is done.
+func (r *Retainer) Run(ctx context.Context) {
+	t := time.NewTicker(r.opts.Interval)
+	defer t.Stop()
+	for {
+		if rep, err := r.RunOnce(ctx); err != nil {
+			if ctx.Err() == nil {
+				r.opts.Logger.ErrorContext(ctx, "retention run", "error", err)
+			}
+		} else if rep.total() > 0 {
+			r.opts.Logger.InfoContext(ctx, "retention deleted expired data", "conversations", rep.Conversations,
+				"messages", rep.Messages, "visitors", rep.Visitors, "files", rep.Files, "audit", rep.Audit)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce deletes everything expired at Now, unless another node is
+// running the job (then it returns Ran false and deletes nothing).
+func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
+	var rep RetentionReport
+	conn, err := r.db.Acquire(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("retention: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock($1)", RetentionLockKey).Scan(&rep.Ran); err != nil {
+		return rep, fmt.Errorf("retention: lock: %w", err)
+	}
+	if !rep.Ran {
+		return rep, nil
+	}
+	defer func() {
+		// Why Background: unlock even when ctx is already cancelled; the
+		// lock belongs to the session, which goes back to the pool.
+		conn.Exec(context.Background(), "select pg_advisory_unlock($1)", RetentionLockKey)
+	}()
+	now := r.opts.Now()
+
+	rows, err := conn.Query(ctx, "select id, settings from sites order by id")
+	if err != nil {
+		return rep, fmt.Errorf("retention: list sites: %w", err)
+	}
+	var sites []Site
+	for rows.Next() {
+		var s Site
+		if err := rows.Scan(&s.ID, &s.Settings); err != nil {
+			rows.Close()
+			return rep, fmt.Errorf("retention: list sites: %w", err)
+		}
+		sites = append(sites, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, fmt.Errorf("retention: list sites: %w", err)
+	}
+
+	batch := func(counter *int64, sql string, args ...any) error {
+		for {
+			tag, err := conn.Exec(ctx, sql, append(args, r.opts.BatchSize)...)
+			if err != nil {
+				return fmt.Errorf("retention: %w", err)
+			}
+			*counter += tag.RowsAffected()
+			if tag.RowsAffected() < int64(r.opts.BatchSize) {
+				return nil
+			}
+		}
+	}
+	for _, site := range sites {
+		ret := site.Config().Retention
+		if d := ret.ConversationDays; d > 0 {
+			cutoff := now.AddDate(0, 0, -d)
+			if err := batch(&rep.Conversations, `delete from conversations where id in (
+				select id from conversations where site_id = $1 and updated_at < $2 limit $3)`, site.ID, cutoff); err != nil {
+				return rep, err
+			}
+			if err := batch(&rep.Messages, `delete from messages where id in (
+				select m.id from messages m join conversations c on c.id = m.conversation_id
+				where c.site_id = $1 and m.created_at < $2 limit $3)`, site.ID, cutoff); err != nil {
+				return rep, err
+			}
+			if err := batch(&rep.Visitors, `delete from visitors where id in (
+				select v.id from visitors v where v.site_id = $1 and v.last_seen_at < $2
+				and not exists (select 1 from conversations c where c.visitor_id = v.id) limit $3)`, site.ID, cutoff); err != nil {
+				return rep, err
+			}
+		}
+		if d := ret.FileDays; d > 0 {
+			cutoff := now.AddDate(0, 0, -d)
+			if err := batch(&rep.Files, `delete from document_files where document_id in (
+				select d.id from documents d join document_files f on f.document_id = d.id
+				where d.site_id = $1 and d.updated_at < $2 and d.status in ('ready', 'failed') limit $3)`, site.ID, cutoff); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if r.opts.AuditDays > 0 {
+		cutoff := now.AddDate(0, 0, -r.opts.AuditDays)
+		if err := batch(&rep.Audit, `delete from audit_log where id in (
+			select id from audit_log where created_at < $1 limit $2)`, cutoff); err != nil {
+			return rep, err
+		}
+	}
+	if rep.total() > 0 {
+		err := recordAudit(ctx, conn, AuditEntry{Actor: ActorSystem, Action: AuditRetentionPurge, Detail: map[string]any{
+			"conversations": rep.Conversations, "messages": rep.Messages, "visitors": rep.Visitors,
+			"files": rep.Files, "audit": rep.Audit}})
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}

@@ -1,0 +1,89 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// The agent console's pages: one HTML page (a single-page app routed by the
+// URL's #fragment) and its script, strings and style, all embedded. The
+// page is never cached (it names the assets by content hash), the assets
+// are cached for good under their hashed URLs. Everything it shows comes
+// from the /api/v1 routes and the /v1/agent/ws socket.
+
+//go:embed console/index.html console/console.js console/i18n.js console/console.css
+var consoleFS embed.FS
+
+func consoleAssetFrom(name, ctype string) *asset {
+	body, err := consoleFS.ReadFile("console/" + name)
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	sum := sha256.Sum256(body)
+	return &asset{body: body, gz: buf.Bytes(), hash: hex.EncodeToString(sum[:8]), ctype: ctype}
+}
+
+var (
+	consoleAssets = map[string]*asset{
+		"console.js":  consoleAssetFrom("console.js", "text/javascript; charset=utf-8"),
+		"i18n.js":     consoleAssetFrom("i18n.js", "text/javascript; charset=utf-8"),
+		"console.css": consoleAssetFrom("console.css", "text/css; charset=utf-8"),
+	}
+	consoleHTML = func() []byte {
+		page, err := consoleFS.ReadFile("console/index.html")
+		if err != nil {
+			panic(err)
+		}
+		s := string(page)
+		for name, a := range consoleAssets {
+			s = strings.ReplaceAll(s, "/console/assets/"+name+`"`, "/console/assets/"+name+"?v="+a.hash+`"`)
+		}
+		return []byte(s)
+	}()
+)
+
+// consoleCSP allows only kefu's own scripts, styles and connections: the
+// console renders server data as text, and this is the second lock.
+const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; connect-src 'self'"
+
+// consolePage serves GET /console (and /login): the app shell.
+func (s *Server) consolePage(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", consoleCSP+" "+wsSources(c.Request()))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	return c.HTMLBlob(http.StatusOK, consoleHTML)
+}
+
+// wsSources adds the page's own host over ws(s) to connect-src: not every
+// browser counts ws: as 'self'.
+func wsSources(r *http.Request) string {
+	host := r.Host
+	if host == "" || strings.ContainsAny(host, " ;'\"") {
+		return ""
+	}
+	return "ws://" + host + " wss://" + host
+}
+
+// consoleAsset serves GET /console/assets/:name.
+func (s *Server) consoleAsset(c echo.Context) error {
+	a, ok := consoleAssets[c.Param("name")]
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no such console asset")
+	}
+	return serveAsset(c, a)
+}

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"kefu/chat"
+)
+
+// Privacy and the audit log (admins): data-subject export and erasure, and
+// the record of who did what. Routes are in routes.go; the audited
+// middleware records the console's actions after they succeed.
+
+// actorOf names the request's caller for the audit log.
+func actorOf(c echo.Context) chat.AuditEntry {
+	p := principalOf(c)
+	switch {
+	case p == nil:
+		return chat.AuditEntry{Actor: chat.ActorSystem}
+	case p.user != nil:
+		id, actor := chat.ActorUser(p.user)
+		return chat.AuditEntry{UserID: id, Actor: actor}
+	case p.token != nil:
+		return chat.AuditEntry{Actor: chat.ActorToken(p.token)}
+	default:
+		return chat.AuditEntry{Actor: chat.ActorAdmin}
+	}
+}
+
+// record appends an audit entry for the caller of c; a failure is logged,
+// not returned: the action itself has happened.
+func (s *Server) record(c echo.Context, e chat.AuditEntry) {
+	if s.opts.Audit == nil {
+		return
+	}
+	who := actorOf(c)
+	if e.Actor == "" {
+		e.Actor, e.UserID = who.Actor, who.UserID
+	}
+	if e.SiteID == nil {
+		key := c.QueryParam("site")
+		if key == "" {
+			key = c.Param("key")
+		}
+		if key != "" {
+			if site, err := s.siteByKey(c.Request().Context(), key); err == nil {
+				e.SiteID = &site.ID
+			}
+		}
+	}
+	if err := s.opts.Audit.Record(c.Request().Context(), e); err != nil {
+		s.logger.ErrorContext(c.Request().Context(), "record audit entry", "action", e.Action, "error", err)
+	}
+}
+
+// audited records action on the route's target (its :id, :key, :number or
+// :sku) once the handler has succeeded.
+func (s *Server) audited(action string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := next(c); err != nil {
+				return err
+			}
+			if c.Response().Status >= 400 {
+				return nil
+			}
+			var target string
+			for _, name := range []string{"id", "key", "number", "sku"} {
+				if v := c.Param(name); v != "" {
+					target = v
+					break
+				}
+			}
+			s.record(c, chat.AuditEntry{Action: action, Target: target})
+			return nil
+		}
+	}
+}
+
+// listAudit serves GET /api/v1/audit?cursor=&limit=&site=KEY&action=.
+func (s *Server) listAudit(c echo.Context) error {
+	if s.opts.Audit == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "the audit log is not enabled")
+	}
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	f := chat.AuditFilter{Action: c.QueryParam("action"), Limit: limit}
+	if key := c.QueryParam("site"); key != "" {
+		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
+		if err != nil {
+			return err
+		}
+		f.SiteID = &site.ID
+	}
+	page, err := s.opts.Audit.List(c.Request().Context(), f, c.QueryParam("cursor"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// subjectOf reads ?site=KEY&email=|customer_id=|visitor_token=.
+func subjectOf(c echo.Context) chat.Subject {
+	return chat.Subject{Site: c.QueryParam("site"), Email: strings.TrimSpace(c.QueryParam("email")),
+		CustomerID: strings.TrimSpace(c.QueryParam("customer_id")), VisitorToken: strings.TrimSpace(c.QueryParam("visitor_token"))}
+}
+
+// exportSubject serves GET /api/v1/privacy/subjects?site=KEY&email=… : one
+// JSON document with everything kefu holds about the subject.
+func (s *Server) exportSubject(c echo.Context) error {
+	if s.opts.Privacy == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "privacy requests are not enabled")
+	}
+	exp, err := s.opts.Privacy.Export(c.Request().Context(), subjectOf(c), actorOf(c))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="kefu-export.json"`)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, exp)
+}
+
+// eraseSubject serves DELETE /api/v1/privacy/subjects?site=KEY&email=… and
+// answers with what was deleted.
+func (s *Server) eraseSubject(c echo.Context) error {
+	if s.opts.Privacy == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "privacy requests are not enabled")
+	}
+	out, err := s.opts.Privacy.Erase(c.Request().Context(), subjectOf(c), actorOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// modelData serves GET /api/v1/privacy/model-data?site=KEY: which data
+// goes to the configured model endpoint.
+func (s *Server) modelData(c echo.Context) error {
+	site, err := s.site(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, chat.ModelDataFor(s.opts.Engine.ModelStatus().Configured, site.Config()))
+}
+
+// sensitiveParams are query parameters whose values name a person.
+var sensitiveParams = map[string]bool{"email": true, "customer_id": true, "visitor_token": true, "token": true}
+
+// logURI is uri fit for the request log: the values of sensitiveParams, and
+// any value that holds an email address or phone number, are masked.
+func logURI(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	vals, err := url.ParseQuery(query)
+	if err != nil {
+		return path + "?[unparsed]"
+	}
+	for k, vs := range vals {
+		for i, v := range vs {
+			if sensitiveParams[k] || chat.RedactContacts(v) != v {
+				vs[i] = "***"
+			}
+		}
+	}
+	return path + "?" + vals.Encode()
+}
