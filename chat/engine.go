@@ -240,7 +240,7 @@ func (e *Engine) CSAT(ctx context.Context, sess *Session, score int, comment str
 	if utf8.RuneCountInString(comment) > 1000 {
 		return fmt.Errorf("comment longer than 1000 characters: %w", ErrInvalid)
 	}
-	return e.opts.Store.SetCSAT(ctx, sess.Conversation.ID, score, strings.TrimSpace(comment))
+	return e.opts.Store.SetCSAT(ctx, sess.Conversation.ID, score, Redact(strings.TrimSpace(comment)))
 }
 
 // Typing tells the conversation's watchers that the shopper is typing.

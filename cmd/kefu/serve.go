@@ -128,6 +128,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if demoSite != nil {
 		base := strings.TrimSuffix(cfg.PublicURL, "/")
 		fmt.Fprintf(e.stdout, "\n  Demo shop:   %s/demo   ← open this and chat with the bot\n", base)
+		fmt.Fprintf(e.stdout, "  Console:     %s/console   (agents and admins)\n", base)
 		fmt.Fprintf(e.stdout, "  Widget key:  %s\n", demoSite.SiteKey)
 		fmt.Fprintf(e.stdout, "  Admin login: %s (password: shown once when created, or KEFU_ADMIN_PASSWORD)\n\n", demoSite.AdminEmail)
 	}
