@@ -70,8 +70,8 @@ func (b *PGBroker) Publish(ctx context.Context, ev Event) error {
 // connection drops.
 func (b *PGBroker) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := b.listen(ctx)
+	for first := true; ctx.Err() == nil; first = false {
+		err := b.listen(ctx, !first)
 		if ctx.Err() != nil {
 			return
 		}
@@ -85,7 +85,10 @@ func (b *PGBroker) Run(ctx context.Context) {
 	}
 }
 
-func (b *PGBroker) listen(ctx context.Context) error {
+// listen receives events until the connection fails. After a reconnect,
+// events sent while it was down are lost to this node: once listening again
+// it asks local watchers to resync from the database.
+func (b *PGBroker) listen(ctx context.Context, reconnect bool) error {
 	conn, err := b.db.Acquire(ctx)
 	if err != nil {
 		return err
@@ -93,6 +96,10 @@ func (b *PGBroker) listen(ctx context.Context) error {
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "listen "+pgChannel); err != nil {
 		return err
+	}
+	if reconnect {
+		b.logger.Info("event listener back; local clients resync")
+		b.hub.Resync()
 	}
 	// A dropped connection must not go back to the pool still listening.
 	defer conn.Conn().Close(context.Background())

@@ -65,3 +65,35 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 	case <-time.After(500 * time.Millisecond):
 	}
 }
+
+// When a node's listening connection drops, events may be missed: once it
+// listens again, its watchers are told to resync from the database.
+func TestPGBrokerResyncAfterDrop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := pgtest.New(t)
+	hub := chat.NewHub()
+	b := chat.NewPGBroker(db, hub, chat.NewStore(db), nil)
+	go b.Run(ctx)
+	resynced := make(chan bool, 1)
+	hub.WatchConversation("c1", func(ev *chat.Event) bool {
+		if ev.Kind == chat.KindResync {
+			resynced <- true
+		}
+		return true
+	})
+	sub := hub.SubscribeSite(1, 4)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := db.Exec(ctx, `select pg_terminate_backend(pid) from pg_stat_activity
+		where datname = current_database() and query like 'listen%' and pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-resynced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("watcher was not told to resync after the listener reconnected")
+	}
+	if _, open := <-sub.C; open || !sub.Dropped() {
+		t.Error("channel subscriber was not closed for resync")
+	}
+}

@@ -13,6 +13,9 @@ const (
 	KindTyping  = "typing"
 	// KindPresence: a console user went online, away or offline (site events only).
 	KindPresence = "presence"
+	// KindResync tells a watcher that events may have been missed (a node's
+	// link to the others dropped); it should reload from the database.
+	KindResync = "resync"
 )
 
 // Event is something that happened in a conversation, fanned out to every
@@ -147,6 +150,25 @@ func (h *Hub) Deliver(e Event) {
 				s.dropped = true
 				h.remove(s)
 			}
+		}
+	}
+}
+
+// Resync tells every subscriber of this node that events may have been
+// missed: callback watchers get a KindResync event, channel subscribers are
+// closed as if slow. Either way clients reconnect and reload from the
+// database (widgets resume by seq, consoles reload their lists).
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ev := &Event{Kind: KindResync}
+	for _, set := range h.subs {
+		for s := range set {
+			if s.fn != nil {
+				s.fn(ev)
+			}
+			s.dropped = true
+			h.remove(s)
 		}
 	}
 }

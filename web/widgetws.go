@@ -211,6 +211,10 @@ func (wc *widgetConn) flush() {
 // deliver is the hub's callback: never blocks. Events that arrive before
 // the welcome and replay are queued wait until they are.
 func (wc *widgetConn) deliver(ev *chat.Event) bool {
+	if ev.Kind == chat.KindResync {
+		go wc.closeWith(closeSlow, "missed events: reconnect")
+		return false
+	}
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	if wc.closed {
