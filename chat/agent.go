@@ -540,14 +540,13 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error
 			after = "and (c.priority < $8 or (c.priority = $8 and (" + sortAt + ", c.id) > ($6, $7::uuid)))"
 		}
 	}
-	sql := `select ` + convColumns + `, coalesce(u.name, ''), lm.role, lm.body, lm.created_at, coalesce(ls.sentiment, ''),
-		coalesce(ls.sentiment_score, 0), ` + sortAt + `
+	// The preview is the shopper's latest message: what an agent answers.
+	sql := `select ` + convColumns + `, coalesce(u.name, ''), lm.role, lm.body, lm.created_at, coalesce(lm.sentiment, ''),
+		coalesce(lm.sentiment_score, 0), ` + sortAt + `
 		from conversations c join visitors v on v.id = c.visitor_id
 		left join users u on u.id = c.assigned_user_id
-		left join lateral (select role, body, created_at from messages m where m.conversation_id = c.id and m.role <> 'note'
-			order by m.seq desc limit 1) lm on true
-		left join lateral (select sentiment, sentiment_score from messages m where m.conversation_id = c.id and m.role = 'shopper'
-			order by m.seq desc limit 1) ls on true
+		left join lateral (select role, body, created_at, sentiment, sentiment_score from messages m
+			where m.conversation_id = c.id and m.role = 'shopper' order by m.seq desc limit 1) lm on true
 		where c.state = any($1) and ($2 or c.site_id = any($3)) and ($4 = 0 or c.assigned_user_id = $4)
 		and (c.state <> 'bot' or c.last_seq > 0) ` + after + `
 		order by ` + order + ` limit $5`

@@ -559,3 +559,22 @@ func TestProductCards(t *testing.T) {
 		t.Errorf("model path: %+v; want the in-stock lamp's card under the reply", bot)
 	}
 }
+
+func TestOutsideBusinessHours(t *testing.T) {
+	f := newFixture(t, false)
+	tomorrow := (int(time.Now().UTC().Weekday()) + 1) % 7
+	f.site.Settings = map[string]any{"business_hours": map[string]any{"days": []int{tomorrow}, "open": "09:00", "close": "17:00"}}
+	for _, tt := range []struct{ locale, text, want string }{
+		{"en", "a person please", "we're back"},
+		{"zh-CN", "我要人工客服", "回来"},
+	} {
+		v := f.visitor(tt.locale)
+		sys := replies(v.say(tt.text), chat.RoleSystem)
+		if len(sys) != 1 || !strings.Contains(sys[0].Text, tt.want) || !strings.Contains(sys[0].Text, "09:00") {
+			t.Errorf("%q outside business hours: %+v; want when the team is back", tt.text, sys)
+		}
+		if c := v.conversation(); c.State != chat.StateQueued {
+			t.Errorf("state %s; want queued (the conversation waits for the team)", c.State)
+		}
+	}
+}

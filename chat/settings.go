@@ -16,6 +16,9 @@ type SiteSettings struct {
 	DailyTokenBudget int `json:"daily_token_budget"`
 	// MinutesPerQueued estimates the wait per conversation ahead in the queue.
 	MinutesPerQueued int `json:"minutes_per_queued"`
+	// BusinessHours are when people answer; outside them an escalated
+	// shopper is told when the team is back.
+	BusinessHours BusinessHours `json:"business_hours"`
 	// MaskContacts masks shoppers' email addresses and phone numbers in
 	// what is sent to the model (see RedactContacts).
 	MaskContacts bool `json:"mask_contacts"`

@@ -37,6 +37,7 @@ var phrases = map[string][2]string{
 	"no_answer":     {"I'm not sure about that one, and I'd rather not guess. Would you like me to bring in a person from our team?", "这个问题我不太确定，不想随便回答您。需要我为您转接人工客服吗？"},
 	"queued":        {"I've asked a person from our team to join. Expected wait: about %d minutes. You can keep writing here.", "已为您转接人工客服，预计等待约 %d 分钟。您可以继续在这里留言。"},
 	"queued_soon":   {"I've asked a person from our team to join; someone will be with you shortly.", "已为您转接人工客服，马上就会有人来为您服务。"},
+	"closed":        {"Our team is away right now — we're back %s. Leave your email here and we'll reply; this conversation stays in our queue.", "我们的客服现在不在线，将于%s回来。请留下您的邮箱，我们会回复您，本次对话会保留在排队中。"},
 	"no_agents":     {"No one from our team is online right now. Leave your email here and we'll reply as soon as we're back — this conversation stays in our queue.", "目前没有在线的人工客服。请留下您的邮箱，我们上线后会第一时间回复您，本次对话会保留在排队中。"},
 	"email_saved":   {"Thanks — we'll reply to %s.", "好的，我们会回复到 %s。"},
 	"agent_joined":  {"%s has joined the conversation.", "%s 已加入对话。"},

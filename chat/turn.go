@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,10 @@ func (e *Engine) agentsOnline(siteID int64) int {
 
 // waitNotice tells the shopper when a person will answer.
 func (e *Engine) waitNotice(ctx context.Context, site *Site, lang string) string {
+	hours := site.Config().BusinessHours
+	if open, next, err := hours.Status(time.Now()); err == nil && !open && !next.IsZero() {
+		return say(lang, "closed", backAt(lang, next, hours.Timezone))
+	}
 	if e.agentsOnline(site.ID) == 0 {
 		return say(lang, "no_agents")
 	}
@@ -104,6 +109,18 @@ func (e *Engine) waitNotice(ctx context.Context, site *Site, lang string) string
 		return say(lang, "queued_soon")
 	}
 	return say(lang, "queued", (ahead-1)*max(1, site.Config().MinutesPerQueued))
+}
+
+// backAt says when the team is back, in the site's time zone.
+func backAt(lang string, t time.Time, zone string) string {
+	if zone == "" {
+		zone = "UTC"
+	}
+	if lang == "zh" {
+		days := []string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+		return fmt.Sprintf("%s %s（%s）", days[t.Weekday()], t.Format("15:04"), zone)
+	}
+	return fmt.Sprintf("%s %s (%s)", t.Format("Mon"), t.Format("15:04"), zone)
 }
 
 // escalate queues the conversation for a person with a reason, a priority

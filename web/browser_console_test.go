@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -305,12 +307,19 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 	a.signIn(s.origin, "mia@example.com", "correct horse battery")
 	a.press(`.top nav a[data-page="knowledge"]`)
 	a.waitFor("the knowledge page", `document.querySelector("#drop") && document.querySelector("#docs")`)
-	a.run("upload", chromedp.SetUploadFiles("#files", []string{doc}))
-	a.waitFor("the upload ready", `document.querySelector('.up[data-file="gift-wrapping.md"] .st-ready')`)
+	pdf := filepath.Join(dir, "care-card.pdf")
+	if err := os.WriteFile(pdf, simplePDF("Care card", "Wash the linen duvet cover at forty degrees and line dry it in the shade."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.run("upload", chromedp.SetUploadFiles("#files", []string{doc, pdf}))
+	a.waitFor("the uploads ready", `document.querySelector('.up[data-file="gift-wrapping.md"] .st-ready') && document.querySelector('.up[data-file="care-card.pdf"] .st-ready')`)
 	a.waitFor("the document listed", `[...document.querySelectorAll("#docs tr")].some(r => r.innerText.includes("Gift wrapping"))`)
 	a.fill("#kbq", "can you wrap my present with a card")
 	a.pressEnter()
 	a.waitFor("ranked passages", `document.querySelector("#hits .hit .t")?.textContent == "Gift wrapping" && document.querySelector("#hits .hit .badge").textContent.startsWith("score ")`)
+	a.fill("#kbq", "how do I wash the duvet cover")
+	a.pressEnter()
+	a.waitFor("the PDF's passage first", `document.querySelector("#hits .hit")?.innerText.includes("line dry")`)
 	a.consoleShot("knowledge")
 
 	// Sites: the exact embed snippet.
@@ -463,4 +472,32 @@ func TestBrowserConsoleStreamsBotReply(t *testing.T) {
 	if !strings.HasPrefix(final, "Orders ship within one business day") || !strings.HasPrefix(answer, strings.TrimSpace(partial)) || len(partial) >= len(final) {
 		t.Errorf("streamed %q, then %q; want a growing prefix of the answer, then all of it", partial, final)
 	}
+}
+
+// simplePDF writes a one-page PDF with a title and one line of Helvetica
+// text, with a correct cross-reference table.
+func simplePDF(title, text string) []byte {
+	content := fmt.Sprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET", text)
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		fmt.Sprintf("<< /Title (%s) >>", title),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, len(objs), xref)
+	return b.Bytes()
 }

@@ -615,9 +615,28 @@
     }
   }
   function notifyQueued() {
-    if (localStorage.getItem("kefu.notify") === "1" && "Notification" in window && Notification.permission === "granted" && document.hidden) {
+    if (localStorage.getItem("kefu.notify") !== "1") return;
+    chime();
+    if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
       try { new Notification(t("notify.new")); } catch (e) { /* not allowed here */ }
     }
+  }
+  // chime plays two short tones (WebAudio: no sound file to fetch).
+  let audio;
+  function chime() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [660, 880].forEach((hz, i) => {
+        const o = audio.createOscillator(), g = audio.createGain(), at = audio.currentTime + i * 0.16;
+        o.frequency.value = hz;
+        g.gain.setValueAtTime(0.0001, at);
+        g.gain.exponentialRampToValueAtTime(0.15, at + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, at + 0.15);
+        o.connect(g).connect(audio.destination);
+        o.start(at);
+        o.stop(at + 0.16);
+      });
+    } catch (e) { /* no audio here */ }
   }
 
   // ---- Overlays and keyboard ----

@@ -51,7 +51,7 @@ window.KEFU_I18N = {
     "model.title": "Model status", "model.configured": "Configured", "model.name": "Model", "model.available": "Healthy",
     "model.offline": "No model configured: the bot answers offline from the knowledge base and order data.",
     "model.open": "Circuit open: the endpoint is failing and the bot answers offline.", "yes": "yes", "no": "no",
-    "notify.on": "Notify me of new queued conversations", "notify.new": "New conversation in the queue",
+    "notify.on": "Sound and a desktop notification for new queued conversations", "notify.new": "New conversation in the queue",
     "reason.requested": "Asked for a person", "reason.negative_sentiment": "Negative sentiment", "reason.no_answer": "Bot could not answer",
     "reason.sensitive_intent": "Sensitive topic", "reason.tool_failure": "Order lookup failed", "reason.limit": "Bot limit reached"
   },
@@ -105,7 +105,7 @@ window.KEFU_I18N = {
     "model.title": "模型状态", "model.configured": "已配置", "model.name": "模型", "model.available": "健康",
     "model.offline": "未配置模型：机器人根据知识库和订单数据离线回答。",
     "model.open": "熔断中：模型接口出错，机器人离线回答。", "yes": "是", "no": "否",
-    "notify.on": "有新的排队会话时通知我", "notify.new": "排队中有新会话",
+    "notify.on": "有新的排队会话时播放提示音并发送桌面通知", "notify.new": "排队中有新会话",
     "reason.requested": "顾客要求人工", "reason.negative_sentiment": "负面情绪", "reason.no_answer": "机器人无法回答",
     "reason.sensitive_intent": "敏感话题", "reason.tool_failure": "订单查询失败", "reason.limit": "机器人额度用尽"
   }
