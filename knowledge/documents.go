@@ -184,9 +184,10 @@ type Page[T any] struct {
 	Next  string `json:"next_cursor"`
 }
 
-// List returns documents of siteID (all sites when 0), newest first, limit
-// per page, continuing after cursor.
-func (l *Library) List(ctx context.Context, siteID int64, cursor string, limit int) (Page[Document], error) {
+// List returns documents of siteID (all sites when 0) whose title or file
+// name contains match (any when empty), newest first, limit per page,
+// continuing after cursor.
+func (l *Library) List(ctx context.Context, siteID int64, match, cursor string, limit int) (Page[Document], error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
@@ -198,8 +199,9 @@ func (l *Library) List(ctx context.Context, siteID int64, cursor string, limit i
 		}
 		before = c
 	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(match)) + "%"
 	rows, err := l.db.Query(ctx, "select "+docColumns+` from documents where ($1 = 0 or site_id = $1) and id < $2
-		order by id desc limit $3`, siteID, before, limit+1)
+		and (title ilike $4 or source ilike $4) order by id desc limit $3`, siteID, before, limit+1, like)
 	if err != nil {
 		return Page[Document]{}, fmt.Errorf("list documents: %w", err)
 	}

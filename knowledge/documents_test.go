@@ -131,9 +131,14 @@ func TestDuplicateReplaceDelete(t *testing.T) {
 	if !dup.Duplicate || dup.ID != first.ID {
 		t.Errorf("identical content under another name = %+v; want the existing document %d marked duplicate", dup, first.ID)
 	}
-	page, _ := lib.List(ctx, site, "", 10)
+	page, _ := lib.List(ctx, site, "", "", 10)
 	if len(page.Items) != 1 {
 		t.Errorf("after a duplicate upload there are %d documents; want 1", len(page.Items))
+	}
+	for match, want := range map[string]int{"POLICY": 1, "polic": 1, "nothing-like-it": 0, "%": 0, "_": 0} {
+		if page, _ := lib.List(ctx, site, match, "", 10); len(page.Items) != want {
+			t.Errorf("List(match %q) = %d documents; want %d", match, len(page.Items), want)
+		}
 	}
 
 	second := ingest(t, lib, site, "policy.md", "# Policy\n\nParcels travel by submarine under the ocean.\n")
@@ -166,7 +171,7 @@ func TestBadDocuments(t *testing.T) {
 		!strings.Contains(err.Error(), ".pdf") {
 		t.Errorf("Add(.exe) = %v; want ErrUnsupported listing the supported types", err)
 	}
-	page, _ := lib.List(ctx, site, "", 10)
+	page, _ := lib.List(ctx, site, "", "", 10)
 	if len(page.Items) != 0 {
 		t.Errorf("a refused upload left %d documents", len(page.Items))
 	}

@@ -320,6 +320,11 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 	a.fill("#kbq", "how do I wash the duvet cover")
 	a.pressEnter()
 	a.waitFor("the PDF's passage first", `document.querySelector("#hits .hit")?.innerText.includes("line dry")`)
+	a.fill("#docq", "care")
+	a.waitFor("the filtered list", `(() => { const r = [...document.querySelectorAll("#docs tr")].map(r => r.innerText);
+		return r.length == 1 && r[0].includes("care-card.pdf"); })()`)
+	a.press("#reindex")
+	a.waitFor("the re-index done", `document.querySelector("#reindex-st").textContent.startsWith("Re-indexed with builtin-hash")`)
 	a.consoleShot("knowledge")
 
 	// Sites: the exact embed snippet.
@@ -332,6 +337,10 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 	}
 	a.consoleShot("sites")
 	a.eval(`document.querySelector('form[data-site] input[name="negative_streak"]').value = "3"`, nil)
+	a.eval(`(() => { const f = document.querySelector('form[data-site]');
+		f.querySelector('input[name="timezone"]').value = "Asia/Shanghai";
+		f.querySelector('input[name="open"]').value = "09:00"; f.querySelector('input[name="close"]').value = "18:00";
+		f.querySelector('input[name="day1"]').checked = true; f.querySelector('input[name="day5"]').checked = true; })()`, nil)
 	a.press(`form[data-site] button[type=submit]`)
 	a.waitFor("saved", `document.querySelector("#toast").textContent == "Settings saved."`)
 	site, err := s.opts.Sites.ByKey(context.Background(), s.site.Key)
@@ -340,6 +349,9 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 	}
 	if cfg := site.Config(); cfg.Escalation.NegativeStreak != 3 || !cfg.Escalation.EscalateAngry || cfg.Persona == "" || cfg.MinutesPerQueued != 3 {
 		t.Errorf("saved settings = %+v; want negative_streak 3 and the defaults kept", cfg)
+	}
+	if h := site.Config().BusinessHours; h.Timezone != "Asia/Shanghai" || h.Open != "09:00" || h.Close != "18:00" || fmt.Sprint(h.Days) != "[1 5]" {
+		t.Errorf("saved business hours = %+v; want Mon and Fri 09:00–18:00 Asia/Shanghai", h)
 	}
 
 	// Model status and users render.

@@ -357,6 +357,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "DELETE", path: fmt.Sprintf("/api/v1/tokens/%d", tok.ID), a: audAdmin, ok: 200},
 		{method: "PUT", path: "/api/v1/sites/" + env.site.Key + "/settings", a: audAdmin, ok: 200, body: js(map[string]any{"minutes_per_queued": 4})},
 		{method: "GET", path: "/api/v1/model", a: audAdmin, ok: 200},
+		{method: "POST", path: "/api/v1/knowledge/reindex", a: audAdmin, ok: 202},
+		{method: "GET", path: "/api/v1/knowledge/reindex", a: audAdmin, ok: 200},
 		{method: "POST", path: "/api/v1/knowledge/documents" + sk, a: audAdminOrToken, sc: scopeSite, ok: 202, body: func() (string, []byte) {
 			return multipartDoc(fmt.Sprintf("up%d.md", env.n.Add(1)), fmt.Sprintf("# Up %d\n\nText.\n", env.n.Load()))
 		}},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,7 +86,7 @@ func (s *Server) listDocuments(c echo.Context) error {
 		return err
 	}
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	page, err := s.opts.Library.List(c.Request().Context(), site.ID, c.QueryParam("cursor"), limit)
+	page, err := s.opts.Library.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
 	}
@@ -168,4 +169,60 @@ func upsert[T any](s *Server, c echo.Context, param string, key func(*T) *string
 		return err
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// reindexJob is this node's re-index of every embedding, started from the
+// console; one runs at a time.
+type reindexJob struct {
+	mu      sync.Mutex
+	running bool
+	done    int
+	total   int
+	err     string
+	model   string
+}
+
+func (j *reindexJob) status() map[string]any {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return map[string]any{"running": j.running, "done": j.done, "total": j.total, "error": j.err, "model": j.model}
+}
+
+// startReindex rebuilds every chunk's vector with the current embedding
+// model in the background; GET reports its progress.
+func (s *Server) startReindex(c echo.Context) error {
+	j := &s.reindex
+	j.mu.Lock()
+	if j.running { // one at a time: report the one running
+		j.mu.Unlock()
+		return c.JSON(http.StatusAccepted, j.status())
+	}
+	j.running, j.done, j.total, j.err = true, 0, 0, ""
+	j.model = s.opts.Library.Index().Embedder().Model()
+	j.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.closing
+		cancel()
+	}()
+	go func() {
+		defer cancel()
+		err := s.opts.Library.Index().Reindex(ctx, func(done, total int) {
+			j.mu.Lock()
+			j.done, j.total = done, total
+			j.mu.Unlock()
+		})
+		j.mu.Lock()
+		j.running = false
+		if err != nil {
+			j.err = "re-index failed; see the server log"
+			s.logger.Error("reindex", "error", err)
+		}
+		j.mu.Unlock()
+	}()
+	return c.JSON(http.StatusAccepted, j.status())
+}
+
+func (s *Server) reindexStatus(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.reindex.status())
 }

@@ -82,6 +82,8 @@ func (s *Server) routes() {
 	api.GET("/knowledge/documents", s.listDocuments, conOrTok, s.siteAccess)
 	api.GET("/knowledge/documents/:id", s.getDocument, conOrTok, s.siteAccess)
 	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeDel))
+	api.POST("/knowledge/reindex", s.startReindex, adm)
+	api.GET("/knowledge/reindex", s.reindexStatus, adm)
 	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)

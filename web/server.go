@@ -56,6 +56,7 @@ type Options struct {
 type Server struct {
 	sockets  sync.WaitGroup // open agent sockets; Shutdown closes and waits for them
 	widgets  widgetConns    // open widget sockets
+	reindex  reindexJob     // the console's re-index, on this node
 	closing  chan struct{}
 	stopOnce sync.Once
 	echo     *echo.Echo

@@ -263,7 +263,7 @@ func kbList(ctx context.Context, e env, lib *knowledge.Library, asJSON bool) err
 	}
 	rows := []row{}
 	for cursor := ""; ; {
-		page, err := lib.List(ctx, 0, cursor, 200)
+		page, err := lib.List(ctx, 0, "", cursor, 200)
 		if err != nil {
 			return err
 		}

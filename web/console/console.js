@@ -728,7 +728,10 @@
       dragleave: () => drop.classList.remove("over"),
       drop: ev => { ev.preventDefault(); drop.classList.remove("over"); upload([...ev.dataTransfer.files]); },
     } }, t("kb.drop"), " ", el("button.btn", { type: "button", text: t("act.upload"), on: { click: () => input.click() } }), input);
-    const docs = pager(cursor => api("GET", "/knowledge/documents" + q({ site: currentSite(), cursor, limit: 25 })), (items, append) => {
+    const filter = el("input", { type: "search", id: "docq", placeholder: t("kb.filter"), on: { input: () => {
+      clearTimeout(filter._t); filter._t = setTimeout(() => docs.load(), 250);
+    } } });
+    const docs = pager(cursor => api("GET", "/knowledge/documents" + q({ site: currentSite(), q: filter.value.trim() || undefined, cursor, limit: 25 })), (items, append) => {
       const rows = items.map(doc => el("tr", { "data-doc": doc.id },
         el("td", el("b", doc.title || doc.source), el("div.muted.mono", doc.source)),
         el("td", el("span.st-" + cls(doc.status), doc.status), doc.error ? el("div.err", doc.error) : null),
@@ -758,6 +761,25 @@
         try { doc = await api("GET", `/knowledge/documents/${doc.id}` + q({ site: currentSite() })); } catch (e) { st.textContent = e.message; return; }
       }
     }
+    // Re-index: rebuild every embedding (after changing the embedding model), with progress.
+    const reindexBar = el("progress", { max: 1, value: 0, hidden: true, id: "reindex-bar" });
+    const reindexSt = el("span.muted", { id: "reindex-st" });
+    const reindexBtn = el("button.btn.small", { type: "button", id: "reindex", text: t("act.reindex"), on: { click: async () => {
+      reindexBtn.disabled = true;
+      try {
+        let st = await api("POST", "/knowledge/reindex");
+        reindexBar.hidden = false;
+        while (st.running) {
+          reindexBar.value = st.total ? st.done / st.total : 0;
+          reindexSt.textContent = t("kb.reindexing", { done: st.done, total: st.total });
+          await new Promise(r => setTimeout(r, 700));
+          st = await api("GET", "/knowledge/reindex");
+        }
+        reindexBar.value = 1;
+        reindexSt.textContent = st.error || t("kb.reindexed", { model: st.model });
+      } catch (e) { fail(e); }
+      reindexBtn.disabled = false;
+    } } });
     const qi = el("input", { type: "search", id: "kbq", placeholder: t("kb.search.ph"), style: "flex:1;min-width:200px" });
     const hits = el("div", { id: "hits" });
     const search = el("form.form", { on: { submit: async ev => {
@@ -777,7 +799,7 @@
       el("h1", t("kb.title"), sitePicker(() => { docs.load(); set(hits); })),
       el("div.card", drop, uploads),
       el("div.card", el("h2", t("kb.search")), search, hits),
-      el("div.card", el("h2", t("kb.docs")), el("table", el("thead", el("tr", ["", "kb.status", "kb.chunks", "kb.size", "kb.updated", ""].map(k => el("th", k ? t(k) : "")))), tbody), docs.more)));
+      el("div.card", el("h2", t("kb.docs"), reindexBtn, reindexBar, reindexSt), filter, el("table", el("thead", el("tr", ["", "kb.status", "kb.chunks", "kb.size", "kb.updated", ""].map(k => el("th", k ? t(k) : "")))), tbody), docs.more)));
     docs.load();
   }
 
@@ -796,7 +818,16 @@
         persona: el("textarea", { rows: 2, name: "persona" }), rules: el("textarea", { rows: 2, name: "rules" }),
         neg: el("input", { type: "number", min: 0, name: "negative_streak" }), noans: el("input", { type: "number", min: 0, name: "no_answer_streak" }),
         angry: el("input", { type: "checkbox", name: "escalate_angry" }), minutes: el("input", { type: "number", min: 0, name: "minutes_per_queued" }),
+        tz: el("input", { type: "text", name: "timezone", placeholder: "Asia/Shanghai" }),
+        open: el("input", { type: "time", name: "open" }), close: el("input", { type: "time", name: "close" }),
+        days: [0, 1, 2, 3, 4, 5, 6].map(d => el("input", { type: "checkbox", name: "day" + d, value: String(d) })),
+        color: el("input", { type: "color", name: "color" }), title: el("input", { type: "text", name: "title" }),
+        greeting: el("input", { type: "text", name: "greeting" }),
       };
+      const hours = cfg.business_hours || {}, look = cfg.widget || {};
+      f.tz.value = hours.timezone || ""; f.open.value = hours.open || ""; f.close.value = hours.close || "";
+      f.days.forEach(c => { c.checked = (hours.days || []).includes(Number(c.value)); });
+      f.color.value = look.color || "#7c4a34"; f.title.value = look.title || ""; f.greeting.value = look.greeting || "";
       // Empty fields keep the server's defaults (shown as placeholders).
       f.persona.placeholder = "You are the friendly customer-service assistant of an online shop.";
       f.neg.placeholder = "2"; f.noans.placeholder = "2"; f.minutes.placeholder = "3";
@@ -811,11 +842,20 @@
         put(next, "minutes_per_queued", f.minutes.value === "" ? "" : Number(f.minutes.value));
         put(next.escalation, "negative_streak", f.neg.value === "" ? "" : Number(f.neg.value));
         put(next.escalation, "no_answer_streak", f.noans.value === "" ? "" : Number(f.noans.value));
+        const days = f.days.filter(c => c.checked).map(c => Number(c.value));
+        next.business_hours = f.open.value || f.close.value || days.length
+          ? { timezone: f.tz.value.trim(), open: f.open.value, close: f.close.value, days } : {};
+        next.widget = { ...(cur.widget || {}), color: f.color.value };
+        put(next.widget, "title", f.title.value.trim()); put(next.widget, "greeting", f.greeting.value.trim());
         try { await api("PUT", `/sites/${encodeURIComponent(site.key)}/settings`, next); site.settings = next; toast(t("sites.saved")); } catch (e) { fail(e); }
       } } }, el("div.grid2",
         el("label.wide", t("sites.persona"), f.persona), el("label.wide", t("sites.rules"), f.rules),
         el("label", t("sites.neg"), f.neg), el("label", t("sites.noanswer"), f.noans),
-        el("label", t("sites.minutes"), f.minutes), el("label.check", f.angry, t("sites.angry"))),
+        el("label", t("sites.minutes"), f.minutes), el("label.check", f.angry, t("sites.angry")),
+        el("label", t("sites.tz"), f.tz), el("label", t("sites.hours"), el("span", f.open, " – ", f.close)),
+        el("label.wide", t("sites.days"), el("span.days", f.days.map((c, d) => el("label.check", c, t("day." + d))))),
+        el("label", t("sites.color"), f.color), el("label", t("sites.title"), f.title),
+        el("label.wide", t("sites.greeting"), f.greeting)),
         el("div", { style: "margin-top:10px" }, el("button.btn.primary", { type: "submit", text: t("act.save") })));
       page.append(el("div.card", el("h2", site.name),
         el("table", el("tbody",
