@@ -45,7 +45,7 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 		}
 	}
 	var got []*chat.Event
-	timeout := time.After(5 * time.Second)
+	timeout := time.After(15 * time.Second)
 	for len(got) < 2 {
 		select {
 		case ev := <-subB.C:

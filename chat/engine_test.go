@@ -154,7 +154,7 @@ func (v *visitor) say(text string) []chat.Event {
 	if _, _, err := v.f.engine.Post(context.Background(), v.sess, fmt.Sprintf("c%d", v.n), text); err != nil {
 		v.f.t.Fatalf("Post(%q): %v", text, err)
 	}
-	return v.collect(4 * time.Second)
+	return v.collect(8 * time.Second) // generous: the suite shares 2 cores with browsers
 }
 
 // collect gathers events until a bot or system message has arrived and a

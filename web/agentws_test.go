@@ -36,10 +36,10 @@ func (c *wsClient) nextWhere(typ string, ok func(map[string]any) bool) map[strin
 	}
 }
 
-// waitFor polls cond for up to 5 seconds.
+// waitFor polls cond for up to 15 seconds (the suite shares 2 cores).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}

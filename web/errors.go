@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/intents"
 	"kefu/knowledge"
 )
 
@@ -47,6 +48,7 @@ var domainErrors = []struct {
 	{knowledge.ErrUnsupported, http.StatusUnsupportedMediaType},
 	{knowledge.ErrNotFound, http.StatusNotFound},
 	{knowledge.ErrInvalid, http.StatusBadRequest},
+	{intents.ErrBadData, http.StatusBadRequest},
 	{chat.ErrUnauthorized, http.StatusUnauthorized},
 	{chat.ErrForbidden, http.StatusForbidden},
 	{chat.ErrNotFound, http.StatusNotFound},

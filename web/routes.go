@@ -84,6 +84,8 @@ func (s *Server) routes() {
 	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeDel))
 	api.POST("/knowledge/reindex", s.startReindex, adm)
 	api.GET("/knowledge/reindex", s.reindexStatus, adm)
+	api.GET("/intents", s.listIntents, conOrTok, s.siteAccess)
+	api.POST("/intents/examples", s.addIntentExamples, admOrTok, s.siteAccess)
 	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"kefu/chat"
+	"kefu/intents"
 	"kefu/knowledge"
 )
 
@@ -48,8 +49,11 @@ type Options struct {
 
 	// Audit is the audit log (nil: actions are not recorded); Privacy
 	// answers data-subject requests (nil: those routes answer 404).
-	Audit   *chat.Audit
-	Privacy *chat.Privacy
+	// Intents and IntentStore serve sites' custom intents (nil: not enabled).
+	Intents     *intents.Service
+	IntentStore *intents.Store
+	Audit       *chat.Audit
+	Privacy     *chat.Privacy
 }
 
 // Server is kefu's HTTP server.

@@ -92,6 +92,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Accounts:       accounts,
 		AdminToken:     cfg.AdminToken,
 		MaxUploadBytes: cfg.MaxUploadMB << 20,
+		Intents:        understanding,
+		IntentStore:    intents.NewStore(db.Pool),
 		Engine:         engine,
 		Store:          store,
 		Hub:            hub,
