@@ -161,6 +161,10 @@
     ["inbox", "nav.inbox", false], ["knowledge", "nav.knowledge", true], ["sites", "nav.sites", true], ["users", "nav.users", true],
     ["canned", "nav.canned", true], ["tokens", "nav.tokens", true], ["model", "nav.model", true],
   ];
+  // Pages defined in other files (analytics.js, privacy.js) register in
+  // window.KEFU_PAGES before this script runs: {id, key, admin, render(main, kit)}.
+  const EXTRA = {};
+  for (const p of window.KEFU_PAGES || []) { PAGES.push([p.id, p.key, !!p.admin]); EXTRA[p.id] = p.render; }
   function shell(page) {
     const nav = el("nav", { "aria-label": "Main" }, PAGES.filter(p => !p[2] || isAdmin()).map(([id, key]) =>
       el("a", { href: "#/" + id, class: id === page ? "cur" : "", "aria-current": id === page ? "page" : null, "data-page": id, text: t(key) })));
@@ -198,7 +202,9 @@
     if (page === "inbox") return showInbox(parts[1], parts[2]);
     S.cur = null; S.detail = null;
     const main = shell(page);
-    ({ knowledge: pageKnowledge, sites: pageSites, users: pageUsers, canned: pageCanned, tokens: pageTokens, model: pageModel })[page](main);
+    const builtin = { knowledge: pageKnowledge, sites: pageSites, users: pageUsers, canned: pageCanned, tokens: pageTokens, model: pageModel };
+    if (builtin[page]) return builtin[page](main);
+    EXTRA[page](main, kit(), parts.slice(1));
   }
   window.addEventListener("hashchange", route);
 
@@ -969,6 +975,9 @@
         !m.configured ? el("p.muted", t("model.offline")) : !m.available ? el("p.err", t("model.open")) : null);
     } catch (e) { set(card, el("span.err", e.message)); }
   }
+
+  // kit is what the pages in other files may use.
+  const kit = () => ({ S, el, add, set, $, api, t, lang: () => lang, toast, fail, isAdmin, sitePicker, currentSite, pager, copy, dialog, closeDialog });
 
   // ---- Start ----
   function start() {
