@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +36,17 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		fs.IntVar(&o.conns, "conns", 1000, "idle widget connections to hold")
 		fs.IntVar(&o.active, "active", 50, "active conversations")
 		fs.Float64Var(&o.rate, "rate", 20, "shopper messages per second, over all active conversations")
+		fs.Func("rates", "several offered rates to run one after another, e.g. 25,50,100,200 (finds the knee)", func(v string) error {
+			for _, f := range strings.Split(v, ",") {
+				r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+				if err != nil || r <= 0 {
+					return fmt.Errorf("rates: %q is not a positive number", f)
+				}
+				o.rates = append(o.rates, r)
+			}
+			return nil
+		})
+		fs.IntVar(&o.agents, "agents", 0, "after the active phase: agent→shopper deliveries across two nodes, this many agent messages")
 		fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to send")
 		fs.DurationVar(&o.ttft, "llm-ttft", 300*time.Millisecond, "fake model's time to first token")
 		fs.Float64Var(&o.tps, "llm-tps", 50, "fake model's tokens per second")
@@ -54,11 +63,17 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "idle connections: %d accepted in %s; server RSS %+.1f MB → %.1f KB per connection\n",
 			res.IdleConns, res.AcceptTime, res.IdleRSSDeltaMB, res.KBPerIdleConn)
 		fmt.Fprintf(e.stdout, "  of which Go heap in use %.1f KB and goroutine stacks %.1f KB per connection\n", res.HeapKBPerConn, res.StackKBPerConn)
-		fmt.Fprintf(e.stdout, "turns: %d in %s = %.1f/s (offered %.1f/s), errors %d, unanswered %d\n",
-			res.Turns, res.Duration, res.TurnsPerSec, o.rate, res.Errors, res.Unanswered)
-		fmt.Fprintf(e.stdout, "server overhead to first delta (minus the model's %s): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n",
-			o.ttft, res.OverheadP50, res.OverheadP95, res.OverheadP99)
-		fmt.Fprintf(e.stdout, "database connections used: %d; server RSS at end %.1f MB\n", res.DBConns, res.RSSEndMB)
+		fmt.Fprintf(e.stdout, "%d active conversations, %s per rate; server overhead = first delta minus the model's %s\n", o.active, o.duration, o.ttft)
+		fmt.Fprintf(e.stdout, "%8s %8s %7s %7s %7s %7s %6s %6s %8s %8s\n", "offered", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors", "unans", "db", "kefu cpu", "machine")
+		for _, p := range res.Phases {
+			fmt.Fprintf(e.stdout, "%8.0f %8.1f %7.1f %7.1f %7.1f %7d %6d %6d %7.0f%% %7.0f%%\n", p.Rate, p.TurnsPerSec,
+				p.OverheadP50, p.OverheadP95, p.OverheadP99, p.Errors, p.Unanswered, p.DBConns, p.ServerCPU, p.MachineCPU)
+		}
+		if f := res.FanOut; f != nil {
+			fmt.Fprintf(e.stdout, "agent→shopper across two nodes: %d of %d delivered, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+				f.Delivered, f.Sent, f.P50, f.P95, f.P99, f.Max)
+		}
+		fmt.Fprintf(e.stdout, "server RSS at end %.1f MB\n", res.RSSEndMB)
 		return nil
 	})
 }
@@ -66,6 +81,8 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 type chatBench struct {
 	conns, active int
 	rate, tps     float64
+	rates         []float64
+	agents        int
 	duration      time.Duration
 	ttft          time.Duration
 	asJSON        bool
@@ -79,16 +96,24 @@ type chatBenchResult struct {
 	KBPerIdleConn  float64       `json:"kb_per_idle_conn"`
 	HeapKBPerConn  float64       `json:"heap_kb_per_idle_conn"`
 	StackKBPerConn float64       `json:"stack_kb_per_idle_conn"`
-	Turns          int           `json:"turns"`
-	Errors         int           `json:"errors"`
-	Unanswered     int           `json:"unanswered"`
-	Duration       time.Duration `json:"duration_ns"`
-	TurnsPerSec    float64       `json:"turns_per_sec"`
-	OverheadP50    float64       `json:"overhead_p50_ms"`
-	OverheadP95    float64       `json:"overhead_p95_ms"`
-	OverheadP99    float64       `json:"overhead_p99_ms"`
-	DBConns        int           `json:"db_conns"`
+	Phases         []phaseResult `json:"phases"`
+	FanOut         *fanOutResult `json:"fan_out,omitempty"`
 	RSSEndMB       float64       `json:"rss_end_mb"`
+}
+
+// phaseResult is one offered rate of the active phase.
+type phaseResult struct {
+	Rate        float64 `json:"offered_rate"`
+	Turns       int     `json:"turns"`
+	Errors      int     `json:"errors"`
+	Unanswered  int     `json:"unanswered"`
+	TurnsPerSec float64 `json:"turns_per_sec"`
+	OverheadP50 float64 `json:"overhead_p50_ms"`
+	OverheadP95 float64 `json:"overhead_p95_ms"`
+	OverheadP99 float64 `json:"overhead_p99_ms"`
+	ServerCPU   float64 `json:"server_cpu_pct"`  // of one core
+	MachineCPU  float64 `json:"machine_cpu_pct"` // of all cores, everything on the machine
+	DBConns     int     `json:"db_conns_max"`
 }
 
 const benchOrigin = "http://bench.kefu.local"
@@ -145,43 +170,12 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	go llmSrv.Serve(llmLn)
 	defer llmSrv.Close()
 
-	addr, err := freeAddr()
+	node, err := startNode(ctx, db.url, "http://"+llmLn.Addr().String()+"/v1", o.profile != "")
 	if err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	dbURL := db.url
-	child := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--database-url", dbURL,
-		"--openai-base-url", "http://"+llmLn.Addr().String()+"/v1", "--chat-model", "fake", "--log-format", "json",
-		"--visitor-rate", "100000", "--site-rate", "10000000")
-	pprofAddr := ""
-	if o.profile != "" {
-		if pprofAddr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-		child.Args = append(child.Args, "--pprof-addr", pprofAddr)
-	}
-	child.Env = append(os.Environ(), "KEFU_LOG_FORMAT=json")
-	logFile, err := os.CreateTemp("", "kefu-bench-server-*.log")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(logFile.Name())
-	child.Stdout, child.Stderr = logFile, logFile
-	if err := child.Start(); err != nil {
-		return nil, err
-	}
-	defer func() {
-		child.Process.Signal(syscall.SIGTERM)
-		child.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
-		return nil, fmt.Errorf("bench server: %w (log: %s)", err, logFile.Name())
-	}
+	defer node.stop()
+	child, base, addr, pprofAddr := node.cmd, node.base, node.addr, node.pprofAddr
 	wsURL := "ws://" + addr + "/v1/widget/ws?site=" + site.Key
 	res := &chatBenchResult{}
 
@@ -244,19 +238,22 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 			logger.Warn("heap profile", "error", err)
 		}
 	}
-	overheads, turns, errs, unanswered := o.activePhase(ctx, wsURL)
-	res.Turns, res.Errors, res.Unanswered = turns, errs, unanswered
-	res.Duration = o.duration
-	res.TurnsPerSec = float64(turns) / o.duration.Seconds()
-	slices.Sort(overheads)
-	pct := func(p float64) float64 {
-		if len(overheads) == 0 {
-			return 0
-		}
-		return float64(overheads[min(len(overheads)-1, int(p*float64(len(overheads))))]) / float64(time.Millisecond)
+	rates := o.rates
+	if len(rates) == 0 {
+		rates = []float64{o.rate}
 	}
-	res.OverheadP50, res.OverheadP95, res.OverheadP99 = pct(0.50), pct(0.95), pct(0.99)
-	db.Pool.QueryRow(ctx, "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()").Scan(&res.DBConns)
+	for _, rate := range rates {
+		res.Phases = append(res.Phases, o.measurePhase(ctx, db, child.Process.Pid, rate, func() ([]time.Duration, int, int, int) {
+			return o.activePhase(ctx, wsURL, rate)
+		}))
+	}
+	if o.agents > 0 {
+		fan, err := o.fanOut(ctx, db, site, "http://"+llmLn.Addr().String()+"/v1", wsURL, base)
+		if err != nil {
+			return nil, fmt.Errorf("fan-out: %w", err)
+		}
+		res.FanOut = fan
+	}
 	res.RSSEndMB = float64(rssKB(child.Process.Pid)) / 1024
 	return res, nil
 }
@@ -264,10 +261,10 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 // activePhase runs o.active conversations sending o.rate messages per second
 // in all, each waiting for its reply before the next; it returns the server
 // overhead of each turn (first delta minus the model's time to first token).
-func (o *chatBench) activePhase(ctx context.Context, wsURL string) (overheads []time.Duration, turns, errs, unanswered int) {
+func (o *chatBench) activePhase(ctx context.Context, wsURL string, rate float64) (overheads []time.Duration, turns, errs, unanswered int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	perConn := o.rate / float64(max(1, o.active))
+	perConn := rate / float64(max(1, o.active))
 	deadline := time.Now().Add(o.duration)
 	for i := 0; i < o.active; i++ {
 		wg.Add(1)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -181,11 +180,8 @@ func (o *searchBench) time(ctx context.Context, lib *knowledge.Library, siteID i
 			}
 			lat = append(lat, time.Since(t))
 		}
-		slices.Sort(lat)
-		pct := func(p float64) float64 {
-			return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Millisecond)
-		}
-		return pct(0.5), pct(0.95), pct(0.99), nil
+		ms := millis(lat)
+		return percentile(ms, 0.5), percentile(ms, 0.95), percentile(ms, 0.99), nil
 	}
 	res.Queries = len(queries)
 	if res.P50ms, res.P95ms, res.P99ms, err = timed(retrieval.Hybrid); err != nil {
