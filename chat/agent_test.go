@@ -44,12 +44,8 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	if _, err := lib.Add(ctx, site.ID, "shipping.md", []byte(shippingDoc)); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if did, err := lib.ProcessNext(ctx, nil); err != nil {
-			t.Fatal(err)
-		} else if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		t.Fatal(err)
 	}
 	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites},
 		accounts: chat.NewAccounts(db)}

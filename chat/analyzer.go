@@ -15,13 +15,23 @@ func (a ServiceAnalyzer) Analyze(ctx context.Context, siteID int64, text string)
 	u := a.Service.Understand(ctx, siteID, text)
 	out := Analysis{Intent: u.Intent.Intent, Confidence: u.Intent.Confidence, Sentiment: u.Sentiment.Label,
 		SentimentScore: u.Sentiment.Score, Angry: u.Sentiment.Angry}
-	for _, e := range u.Entities {
+	out.OrderNumbers, out.Emails = split(u.Entities)
+	return out
+}
+
+// Entities implements Analyzer.
+func (a ServiceAnalyzer) Entities(siteID int64, text string) (orderNumbers, emails []string) {
+	return split(a.Service.Entities(siteID, text))
+}
+
+func split(entities []intents.Entity) (orderNumbers, emails []string) {
+	for _, e := range entities {
 		switch e.Type {
 		case intents.EntityOrderNumber:
-			out.OrderNumbers = append(out.OrderNumbers, e.Value)
+			orderNumbers = append(orderNumbers, e.Value)
 		case intents.EntityEmail:
-			out.Emails = append(out.Emails, e.Value)
+			emails = append(emails, e.Value)
 		}
 	}
-	return out
+	return orderNumbers, emails
 }

@@ -59,6 +59,7 @@ func ActorToken(t *APIToken) string { return "api token " + t.Name }
 type AuditFilter struct {
 	SiteID *int64
 	UserID *int64
+	Actor  string // exact: a user's email, "system", "api token NAME"
 	Action string // exact, or a prefix ending in "." ("privacy.")
 	Limit  int
 }
@@ -112,6 +113,9 @@ func (a *Audit) List(ctx context.Context, f AuditFilter, cursor string) (Page[Au
 	}
 	if f.UserID != nil {
 		add("user_id = ?", *f.UserID)
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {

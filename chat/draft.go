@@ -43,6 +43,7 @@ type composed struct {
 	escalate   Decision // the model asked for a person (request_human)
 	usedTools  bool
 	confidence float64 // retrieval confidence of the passages it was given
+	searched   bool    // the knowledge search ran (confidence means something)
 	ttft       time.Duration
 	tokens     int
 }
@@ -63,7 +64,7 @@ func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, ms
 	c := &composed{}
 	if e.opts.Library != nil {
 		if res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 4); err == nil {
-			hits, c.confidence = res.Hits, res.Confidence
+			hits, c.confidence, c.searched = res.Hits, res.Confidence, true
 		}
 	}
 	customer, _, verified := e.verify(ctx, site, conv, a)
@@ -133,9 +134,19 @@ func (e *Engine) draftWithModel(ctx context.Context, site *Site, conv *Conversat
 		return reply{}, err
 	}
 	return reply{id: id, model: e.opts.Model.Name(), text: c.text, citations: c.citations, products: c.products,
-		escalate: c.escalate, ttft: c.ttft, tokens: c.tokens,
+		escalate: c.escalate, ttft: c.ttft, tokens: c.tokens, confidence: c.retrievalConfidence(),
 		answered: c.usedTools || c.confidence >= site.Config().Escalation.MinConfidence ||
 			a.Intent == "greeting" || a.Intent == "goodbye" || a.Intent == "feedback"}, nil
+}
+
+// retrievalConfidence is the confidence recorded on the reply: nil when no
+// knowledge search ran.
+func (c *composed) retrievalConfidence() *float64 {
+	if !c.searched {
+		return nil
+	}
+	v := c.confidence
+	return &v
 }
 
 // systemPrompt holds the shop's persona, the rules, and the retrieved
@@ -284,6 +295,7 @@ func (e *Engine) verify(ctx context.Context, site *Site, conv *Conversation, a A
 	}
 	id, err := e.opts.Commerce.VerifyOrderEmail(ctx, site.ID, number, emails[0])
 	if err != nil {
+		e.verifyFailed(conv.VisitorID)
 		return nil, number, verifyMismatch
 	}
 	if err := e.opts.Store.SetVisitorCustomer(ctx, conv.VisitorID, id); err != nil {

@@ -33,6 +33,8 @@ type Analysis struct {
 // Analyzer classifies shopper messages (intents and sentiment, with entities).
 type Analyzer interface {
 	Analyze(ctx context.Context, siteID int64, text string) Analysis
+	// Entities is the cheap part of Analyze: order numbers and emails only.
+	Entities(siteID int64, text string) (orderNumbers, emails []string)
 }
 
 // MaxMessageLength bounds a shopper or agent message (characters).
@@ -68,9 +70,13 @@ type Engine struct {
 	visitors map[int64]*rate.Limiter
 	sitesRL  map[int64]*rate.Limiter
 	verifyRL map[int64]*rate.Limiter // order+email verification attempts per visitor
-	wg       sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// ...and wrong guesses per network address: a new visitor costs nothing,
+	// so without this one address could guess with a fresh visitor each time.
+	verifyAddrRL map[string]*rate.Limiter
+	remotes      map[int64]string // visitor → the address it last wrote from
+	wg           sync.WaitGroup
+	ctx          context.Context
+	cancel       context.CancelFunc
 }
 
 // NewEngine returns an engine; Close stops its background turns.
@@ -87,7 +93,7 @@ func NewEngine(opts Options) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{opts: opts, logger: opts.Logger, queues: map[string]*turnQueue{},
 		visitors: map[int64]*rate.Limiter{}, sitesRL: map[int64]*rate.Limiter{}, verifyRL: map[int64]*rate.Limiter{},
-		ctx: ctx, cancel: cancel}
+		verifyAddrRL: map[string]*rate.Limiter{}, remotes: map[int64]string{}, ctx: ctx, cancel: cancel}
 }
 
 // Close waits for running turns to finish (bounded by ctx) and stops new ones.
@@ -128,6 +134,7 @@ type Session struct {
 	Site         *Site
 	Visitor      *Visitor
 	Conversation *Conversation
+	Remote       string // the client's network address, for per-address limits ("" when unknown)
 }
 
 // Hello resumes the visitor with token (or creates one when token is empty
@@ -198,6 +205,11 @@ func (e *Engine) Post(ctx context.Context, sess *Session, clientID, text string)
 		return nil, false, fmt.Errorf("client_id too long: %w", ErrInvalid)
 	}
 	limited := !e.allow(sess.Site.ID, sess.Visitor.ID)
+	if sess.Remote != "" {
+		e.mu.Lock()
+		e.remotes[sess.Visitor.ID] = sess.Remote
+		e.mu.Unlock()
+	}
 	m, state, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: sess.Conversation.ID, Role: RoleShopper, Text: text, ClientID: clientID})
 	if err != nil || dup {
 		return m, dup, err
@@ -267,20 +279,22 @@ func (e *Engine) enqueue(convID string, fn func(context.Context)) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		for {
-			e.mu.Lock()
-			if len(q.tasks) == 0 {
-				delete(e.queues, convID)
+		e.renewLease(convID, func() {
+			for {
+				e.mu.Lock()
+				if len(q.tasks) == 0 {
+					delete(e.queues, convID)
+					e.mu.Unlock()
+					return
+				}
+				task := q.tasks[0]
+				q.tasks = q.tasks[1:]
 				e.mu.Unlock()
-				return
+				ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
+				task(ctx)
+				cancel()
 			}
-			task := q.tasks[0]
-			q.tasks = q.tasks[1:]
-			e.mu.Unlock()
-			ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
-			task(ctx)
-			cancel()
-		}
+		})
 	}()
 }
 

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -26,6 +27,10 @@ var (
 	orderRE = regexp.MustCompile(`LL-\d{6}`)
 	mailRE  = regexp.MustCompile(`[\w.+-]+@[\w.-]+\.\w+`)
 )
+
+func (keywords) Entities(_ int64, text string) (orderNumbers, emails []string) {
+	return orderRE.FindAllString(text, -1), mailRE.FindAllString(text, -1)
+}
 
 func (keywords) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
 	t := strings.ToLower(text)
@@ -60,6 +65,8 @@ type fixture struct {
 	site   *chat.Site
 	sites  *chat.Sites
 	fake   *fakellm.Server
+	db     *pgxpool.Pool
+	opts   chat.Options
 }
 
 const shippingDoc = `# Shipping
@@ -106,14 +113,10 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 			t.Fatal(err)
 		}
 	}
-	for {
-		if did, err := lib.ProcessNext(ctx, nil); err != nil {
-			t.Fatal(err)
-		} else if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites}
+	f := &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites, db: db}
 	opts := chat.Options{Store: f.store, Sites: sites, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
 		AgentsOnline: func(int64) int { return 1 }}
 	if withModel {
@@ -122,7 +125,7 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 		t.Cleanup(srv.Close)
 		opts.Model = llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "fake", FirstTokenTimeout: 500 * time.Millisecond, Retries: 1})
 	}
-	f.engine = chat.NewEngine(opts)
+	f.engine, f.opts = chat.NewEngine(opts), opts
 	t.Cleanup(func() { f.engine.Close(context.Background()) })
 	return f
 }

@@ -147,12 +147,12 @@ func (p *Privacy) resolve(ctx context.Context, q querier, s Subject) (*subjectRo
 	if err := ids(&r.customers, `select id from customers where site_id = $1 and (
 			($2 <> '' and external_id = $2) or ($3 <> '' and lower(email) = lower($3))
 			or id = (select customer_id from visitors where site_id = $1 and $4 <> '' and token = $4))
-		order by id`, r.siteID, strings.TrimSpace(s.CustomerID), email, strings.TrimSpace(s.VisitorToken)); err != nil {
+		order by id`, r.siteID, strings.TrimSpace(s.CustomerID), email, visitorTokenHash(strings.TrimSpace(s.VisitorToken))); err != nil {
 		return nil, err
 	}
 	if err := ids(&r.visitors, `select id from visitors where site_id = $1 and (
 			($2 <> '' and token = $2) or customer_id = any($3)) order by id`,
-		r.siteID, strings.TrimSpace(s.VisitorToken), r.customers); err != nil {
+		r.siteID, visitorTokenHash(strings.TrimSpace(s.VisitorToken)), r.customers); err != nil {
 		return nil, err
 	}
 	if err := ids(&r.conversations, `select id::text from conversations where site_id = $1 and (
@@ -231,6 +231,10 @@ func (p *Privacy) Erase(ctx context.Context, s Subject, by AuditEntry) (*Erasure
 		r, err := p.resolve(ctx, tx, s)
 		if err != nil {
 			return err
+		}
+		// Analytics keep the conversations' anonymous facts (analytics.go).
+		if err := archiveFacts(ctx, tx, time.Now(), r.conversations); err != nil {
+			return fmt.Errorf("privacy: erase: %w", err)
 		}
 		steps := []struct {
 			n    *int64

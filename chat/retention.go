@@ -158,9 +158,19 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 		ret := site.Config().Retention
 		if d := ret.ConversationDays; d > 0 {
 			cutoff := now.AddDate(0, 0, -d)
-			if err := batch(&rep.Conversations, `delete from conversations where id in (
-				select id from conversations where site_id = $1 and updated_at < $2 limit $3)`, site.ID, cutoff); err != nil {
+			// Analytics keep each deleted conversation's anonymous facts
+			// (analytics.go), archived by the same statement that deletes it.
+			if err := batch(&rep.Conversations, `with doomed as materialized (
+					select id from conversations where site_id = $2 and updated_at < $3 limit $4),
+				archived as (`+archiveSQL("c.id in (select id from doomed)", false)+`)
+				delete from conversations where id in (select id from doomed)`, now, site.ID, cutoff); err != nil {
 				return rep, err
+			}
+			// A live conversation about to lose old messages has its facts
+			// frozen first, so its past period keeps its numbers.
+			if _, err := conn.Exec(ctx, archiveSQL(`c.site_id = $2 and c.id in (
+					select m.conversation_id from messages m where m.created_at < $3)`, true), now, site.ID, cutoff); err != nil {
+				return rep, fmt.Errorf("retention: %w", err)
 			}
 			if err := batch(&rep.Messages, `delete from messages where id in (
 				select m.id from messages m join conversations c on c.id = m.conversation_id

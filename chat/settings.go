@@ -24,6 +24,9 @@ type SiteSettings struct {
 	MaskContacts bool `json:"mask_contacts"`
 	// Retention says how long conversations and uploaded files are kept.
 	Retention Retention `json:"retention"`
+	// PricePer1KTokens is what the model endpoint charges per 1000 tokens,
+	// in the shop's currency; analytics estimate the model's cost with it.
+	PricePer1KTokens float64 `json:"price_per_1k_tokens"`
 }
 
 // DefaultSettings are the settings of a site that configured nothing.

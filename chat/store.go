@@ -2,8 +2,10 @@ package chat
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,7 +60,12 @@ type Message struct {
 	LatencyMS        int        `json:"latency_ms,omitempty"`
 	TTFTMS           int        `json:"ttft_ms,omitempty"`
 	Tokens           int        `json:"tokens,omitempty"`
-	At               time.Time  `json:"at"`
+	// Answered and RetrievalConfidence are set on bot replies: whether the
+	// bot answered (false: it abstained) and the knowledge search's
+	// confidence behind the reply (nil: no search ran). Insights read them.
+	Answered            *bool     `json:"answered,omitempty"`
+	RetrievalConfidence *float64  `json:"retrieval_confidence,omitempty"`
+	At                  time.Time `json:"at"`
 }
 
 // Conversation is a visitor's thread with the shop and who owns it now.
@@ -101,11 +108,20 @@ type Store struct{ db *pgxpool.Pool }
 // NewStore returns the conversation store on db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
+// visitorTokenHash is what the visitors table keeps of a token: its SHA-256
+// in hex (migration 0010), so a copy of the database opens no conversation.
+func visitorTokenHash(token string) string {
+	if token == "" {
+		return ""
+	}
+	return hex.EncodeToString(hashToken(token))
+}
+
 // Visitor returns the visitor of siteID with token, or ErrNotFound.
 func (s *Store) Visitor(ctx context.Context, siteID int64, token string) (*Visitor, error) {
-	var v Visitor
+	v := Visitor{Token: token}
 	err := s.db.QueryRow(ctx, `update visitors set last_seen_at = now() where site_id = $1 and token = $2
-		returning id, site_id, token, customer_id, locale`, siteID, token).Scan(&v.ID, &v.SiteID, &v.Token, &v.CustomerID, &v.Locale)
+		returning id, site_id, customer_id, locale`, siteID, visitorTokenHash(token)).Scan(&v.ID, &v.SiteID, &v.CustomerID, &v.Locale)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("visitor: %w", ErrNotFound)
 	}
@@ -119,7 +135,7 @@ func (s *Store) Visitor(ctx context.Context, siteID int64, token string) (*Visit
 func (s *Store) NewVisitor(ctx context.Context, siteID int64, locale string) (*Visitor, error) {
 	v := Visitor{SiteID: siteID, Token: "v_" + randomHex(20), Locale: locale}
 	err := s.db.QueryRow(ctx, `insert into visitors (site_id, token, locale) values ($1, $2, $3) returning id`,
-		siteID, v.Token, locale).Scan(&v.ID)
+		siteID, visitorTokenHash(v.Token), locale).Scan(&v.ID)
 	if err != nil {
 		return nil, fmt.Errorf("create visitor: %w", err)
 	}
@@ -183,14 +199,19 @@ func (s *Store) Conversation(ctx context.Context, id string) (*Conversation, err
 }
 
 const msgColumns = `id, conversation_id, seq, role, body, coalesce(client_id, ''), user_id, intent, intent_confidence, sentiment,
-	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, created_at`
+	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, answered, retrieval_confidence, created_at`
 
 func scanMessage(row pgx.Row) (*Message, error) {
 	var m Message
 	var conf, score float32
+	var retrieval *float32
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Role, &m.Text, &m.ClientID, &m.UserID, &m.Intent, &conf,
-		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.At)
+		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.Answered, &retrieval, &m.At)
 	m.IntentConfidence, m.SentimentScore = float64(conf), float64(score)
+	if retrieval != nil {
+		r := float64(*retrieval)
+		m.RetrievalConfidence = &r
+	}
 	if m.Citations == nil {
 		m.Citations = []Citation{}
 	}
@@ -202,6 +223,9 @@ func scanMessage(row pgx.Row) (*Message, error) {
 // stored one and dup = true. A shopper message reopens a resolved
 // conversation (the returned state says so).
 func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state State, dup bool, err error) {
+	if strings.ContainsRune(m.Text, 0) { // PostgreSQL text cannot hold it: a clear error, not a failed insert
+		return nil, "", false, fmt.Errorf("message text contains a NUL character: %w", ErrInvalid)
+	}
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		// Locking the conversation row serialises appends: seq stays gapless.
 		var seq int
@@ -224,12 +248,20 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 		}
 		if m.Role == RoleShopper {
 			if next, err := Next(state, ActionShopperMessage); err == nil {
+				if state == StateResolved && next != StateResolved {
+					// Analytics: a reopen, in the same transaction (analytics.go).
+					if err := recordEvent(ctx, tx, m.ConversationID, EventReopened, "", nil); err != nil {
+						return err
+					}
+				}
 				state = next
 			}
 		}
+		// A shopper message to the bot starts the turn's lease (recover.go).
 		if err := tx.QueryRow(ctx, `update conversations set last_seq = last_seq + 1, state = $2, updated_at = now(),
-			resolved_at = case when $2 = 'resolved' then resolved_at end
-			where id = $1 returning last_seq`, m.ConversationID, state).Scan(&seq); err != nil {
+			resolved_at = case when $2 = 'resolved' then resolved_at end,
+			turn_lease = case when $3 and $2 = 'bot' then now() + make_interval(secs => $4) else turn_lease end
+			where id = $1 returning last_seq`, m.ConversationID, state, m.Role == RoleShopper, turnLease.Seconds()).Scan(&seq); err != nil {
 			return err
 		}
 		var clientID *string
@@ -248,11 +280,13 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 			m.Products = []Product{}
 		}
 		stored, err = scanMessage(tx.QueryRow(ctx, `insert into messages (id, conversation_id, seq, role, body, client_id, user_id,
-				intent, intent_confidence, sentiment, sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products)
-			values (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+				intent, intent_confidence, sentiment, sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products,
+				answered, retrieval_confidence)
+			values (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17,
+				$18, $19)
 			returning `+msgColumns,
 			m.ConversationID, seq, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
-			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products))
+			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products, m.Answered, m.RetrievalConfidence))
 		return err
 	})
 	if err != nil {
@@ -346,7 +380,11 @@ func (s *Store) Transition(ctx context.Context, id string, ch Change) (*Conversa
 		default:
 			_, err = tx.Exec(ctx, `update conversations set state = $2, updated_at = now() where id = $1`, id, next)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// Analytics: the change's event, in the same transaction (analytics.go).
+		return recordTransition(ctx, tx, id, state, ch)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s conversation: %w", ch.Action, err)

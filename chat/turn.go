@@ -62,7 +62,8 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	}
 	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
 		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
-		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens}
+		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens,
+		Answered: &reply.answered, RetrievalConfidence: reply.confidence}
 	if _, err := e.commit(ctx, site.ID, bot); err != nil {
 		e.logger.Error("commit bot reply", "error", err)
 		return
@@ -176,15 +177,16 @@ func snip(s string, n int) string {
 
 // reply is the bot's drafted answer.
 type reply struct {
-	id        string
-	text      string
-	citations []Citation
-	products  []Product
-	answered  bool // false: the bot could not answer (counts toward escalation)
-	model     string
-	ttft      time.Duration
-	tokens    int
-	escalate  Decision // the model asked for a person (request_human)
+	id         string
+	text       string
+	citations  []Citation
+	products   []Product
+	answered   bool     // false: the bot could not answer (counts toward escalation)
+	confidence *float64 // the knowledge search's confidence behind the reply; nil: none ran
+	model      string
+	ttft       time.Duration
+	tokens     int
+	escalate   Decision // the model asked for a person (request_human)
 }
 
 // draft writes the bot's reply: with the model when one is available,
@@ -243,14 +245,19 @@ func (e *Engine) draftOffline(ctx context.Context, site *Site, conv *Conversatio
 	if a.Intent == "other" {
 		need += 0.1
 	}
+	var confidence *float64
+	if err == nil {
+		confidence = &res.Confidence
+	}
 	if err != nil || len(res.Hits) == 0 || res.Confidence < need {
-		return reply{text: say(lang, "no_answer")}
+		return reply{text: say(lang, "no_answer"), confidence: confidence}
 	}
 	h := res.Hits[0]
 	return reply{
-		text:      say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
-		citations: []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
-		answered:  true,
+		text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
+		citations:  []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
+		answered:   true,
+		confidence: confidence,
 	}
 }
 
@@ -338,15 +345,16 @@ func (e *Engine) recentEntities(ctx context.Context, conv *Conversation) (number
 		if msgs[i].Role != RoleShopper {
 			continue
 		}
-		a := e.opts.Analyzer.Analyze(ctx, conv.SiteID, msgs[i].Text)
-		numbers = append(numbers, a.OrderNumbers...)
-		emails = append(emails, a.Emails...)
+		n, m := e.opts.Analyzer.Entities(conv.SiteID, msgs[i].Text)
+		numbers = append(numbers, n...)
+		emails = append(emails, m...)
 	}
 	return numbers, emails
 }
 
-// allowVerify limits order+email attempts per visitor: 5 at once, then one
-// every two minutes.
+// allowVerify limits order+email attempts per visitor (5 at once, then one
+// every two minutes) and, while the visitor's network address has used up
+// its failures (see verifyFailed), refuses every visitor from it.
 func (e *Engine) allowVerify(visitorID int64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -355,5 +363,28 @@ func (e *Engine) allowVerify(visitorID int64) bool {
 		l = rate.NewLimiter(rate.Every(2*time.Minute), 5)
 		e.verifyRL[visitorID] = l
 	}
-	return l.Allow()
+	if !l.Allow() {
+		return false
+	}
+	a := e.verifyAddrRL[e.remotes[visitorID]]
+	return a == nil || a.Tokens() >= 1
+}
+
+// verifyFailed counts a wrong order+email pair against the visitor's
+// address: 10 at once, then one every 30 seconds, however many visitors it
+// opens. Only failures count, so shoppers behind one shared address (an
+// office, a proxy) who type their own order right are not held up.
+func (e *Engine) verifyFailed(visitorID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	addr := e.remotes[visitorID]
+	if addr == "" {
+		return
+	}
+	a := e.verifyAddrRL[addr]
+	if a == nil {
+		a = rate.NewLimiter(rate.Every(30*time.Second), 10)
+		e.verifyAddrRL[addr] = a
+	}
+	a.Allow()
 }

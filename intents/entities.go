@@ -60,6 +60,21 @@ var currencyCodes = map[string]string{
 	"jpy": "JPY", "日元": "JPY",
 }
 
+// currencyOf looks up a currency word matched by amountCodeRe. Why
+// EqualFold, not ToLower: (?i) also matches folds like "uſd" (long s),
+// which ToLower leaves alone.
+func currencyOf(word string) string {
+	if c, ok := currencyCodes[strings.ToLower(word)]; ok {
+		return c
+	}
+	for k, c := range currencyCodes {
+		if strings.EqualFold(k, word) {
+			return c
+		}
+	}
+	return ""
+}
+
 // Extractor finds entities in messages. Sites may have their own order
 // number pattern. It is safe for concurrent use.
 type Extractor struct {
@@ -105,9 +120,9 @@ func (x *Extractor) Extract(text string) []Entity {
 	}
 	for _, m := range amountCodeRe.FindAllStringSubmatchIndex(text, -1) {
 		if m[2] >= 0 { // number then currency
-			found = add(found, amount(text, m[0], m[1], text[m[2]:m[3]], sub(text, m, 2), currencyCodes[strings.ToLower(text[m[6]:m[7]])]))
+			found = add(found, amount(text, m[0], m[1], text[m[2]:m[3]], sub(text, m, 2), currencyOf(text[m[6]:m[7]])))
 		} else { // code then number
-			found = add(found, amount(text, m[0], m[1], text[m[10]:m[11]], sub(text, m, 6), currencyCodes[strings.ToLower(text[m[8]:m[9]])]))
+			found = add(found, amount(text, m[0], m[1], text[m[10]:m[11]], sub(text, m, 6), currencyOf(text[m[8]:m[9]])))
 		}
 	}
 	for _, m := range phoneRe.FindAllStringIndex(text, -1) {
@@ -117,13 +132,15 @@ func (x *Extractor) Extract(text string) []Entity {
 		}
 		s := text[start:end]
 		digits := onlyDigits(s)
+		intl := strings.HasPrefix(s, "+")
+		if !intl && strings.HasPrefix(s, "00") { // 00 is the international prefix: count the digits after it
+			digits, intl = digits[2:], true
+		}
 		if n := len(digits); n < 7 || n > 15 {
 			continue
 		}
-		if strings.HasPrefix(s, "+") {
+		if intl {
 			digits = "+" + digits
-		} else if strings.HasPrefix(s, "00") {
-			digits = "+" + digits[2:]
 		}
 		found = add(found, Entity{Type: EntityPhone, Text: s, Start: start, End: end, Value: digits})
 	}

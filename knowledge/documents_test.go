@@ -43,14 +43,8 @@ func ingest(t *testing.T, lib *knowledge.Library, site int64, name, content stri
 	if err != nil {
 		t.Fatalf("Add(%s): %v", name, err)
 	}
-	for {
-		did, err := lib.ProcessNext(ctx, nil)
-		if err != nil {
-			t.Fatalf("ProcessNext: %v", err)
-		}
-		if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		t.Fatalf("ProcessNext: %v", err)
 	}
 	got, err := lib.Get(ctx, site, doc.ID)
 	if err != nil {

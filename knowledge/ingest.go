@@ -12,6 +12,17 @@ import (
 	"kefu/retrieval"
 )
 
+// ProcessAll ingests queued documents until none is left (seeding, tools
+// and tests; a server runs Run instead).
+func (l *Library) ProcessAll(ctx context.Context) error {
+	for {
+		did, err := l.ProcessNext(ctx, nil)
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
 // ProcessNext ingests the oldest queued document, if there is one, and
 // reports whether it took one. progress, when set, sees the document as its
 // status and progress change. Any node may run it: documents are claimed
@@ -120,14 +131,8 @@ func (l *Library) Run(ctx context.Context) {
 	tick := time.NewTicker(3 * time.Second)
 	defer tick.Stop()
 	for {
-		for {
-			did, err := l.ProcessNext(ctx, nil)
-			if err != nil && ctx.Err() == nil {
-				l.logger.Error("ingest", "error", err)
-			}
-			if !did || err != nil {
-				break
-			}
+		if err := l.ProcessAll(ctx); err != nil && ctx.Err() == nil {
+			l.logger.Error("ingest", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -119,7 +119,7 @@ func Parse(name string, data []byte) (*Parsed, error) {
 		case "text":
 			p = parseText(s)
 		case "html":
-			p = parseHTML(s)
+			p, err = parseHTML(s)
 		case "faq-csv":
 			p, err = parseFAQCSV(s)
 		case "faq-json":
@@ -680,10 +680,10 @@ var htmlHeadings = map[atom.Atom]int{atom.H1: 1, atom.H2: 2, atom.H3: 3, atom.H4
 // scripts, styles, navigation, headers, footers, asides, forms and hidden
 // elements. h1–h6 build the heading path. The title is <title>, else the
 // first h1.
-func parseHTML(s string) *Parsed {
+func parseHTML(s string) (*Parsed, error) {
 	doc, err := html.Parse(strings.NewReader(s))
-	if err != nil { // html.Parse only fails on reader errors
-		return &Parsed{}
+	if err != nil { // a reader error, or nesting deeper than 512 elements
+		return nil, invalidf("unreadable HTML (%v)", err)
 	}
 	title := ""
 	if t := findElement(doc, func(n *html.Node) bool { return n.DataAtom == atom.Title && n.Namespace == "" }); t != nil {
@@ -715,7 +715,7 @@ func parseHTML(s string) *Parsed {
 	}
 	w.walk(root)
 	w.flush()
-	return b.parsed(title)
+	return b.parsed(title), nil
 }
 
 // htmlFragmentParagraphs returns the paragraphs of an HTML fragment (an
@@ -1269,6 +1269,11 @@ func parsePDF(data []byte) (p *Parsed, err error) {
 
 	var ex pdfExtractor
 	pages := pdfPages(r)
+	if len(pages) > maxPDFPages {
+		// Why fail, not keep the first pages: a silently cut manual answers
+		// wrongly about what it no longer holds.
+		return nil, invalidf("PDF has more than %d pages (split it into smaller files)", maxPDFPages)
+	}
 	pageErrs := 0
 	for i, page := range pages {
 		if err := ex.page(i+1, page); err != nil {
@@ -1314,14 +1319,15 @@ func hasEncryptDict(data []byte) bool {
 
 // pdfPages walks the page tree. Why not Reader.Page: it walks from the root
 // for every page and loops forever on a page tree that contains itself;
-// this walk is bounded in depth and size.
+// this walk is bounded in depth and size. It returns at most maxPDFPages+1
+// pages, so the caller can tell a file has too many.
 func pdfPages(r *pdf.Reader) []pdf.Page {
 	var pages []pdf.Page
 	nodes := 0
 	var walk func(v pdf.Value, depth int)
 	walk = func(v pdf.Value, depth int) {
 		nodes++
-		if depth > maxPDFTreeDepth || nodes > maxPDFTreeNodes || len(pages) >= maxPDFPages || v.Kind() != pdf.Dict {
+		if depth > maxPDFTreeDepth || nodes > maxPDFTreeNodes || len(pages) > maxPDFPages || v.Kind() != pdf.Dict {
 			return
 		}
 		kids := v.Key("Kids")

@@ -138,14 +138,8 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 			t.Fatalf("add %s: %v", name, err)
 		}
 	}
-	for {
-		did, err := lib.ProcessNext(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		t.Fatal(err)
 	}
 	engineOpts := chat.Options{Store: s.store, Sites: sites, Hub: s.hub, Analyzer: chat.ServiceAnalyzer{Service: understanding(t)},
 		Library: lib, Commerce: s.commerce}

@@ -197,6 +197,37 @@ func TestBrowserReconnectSendsQueuedMessageOnce(t *testing.T) {
 	}
 }
 
+// A message the server cannot store right now (here: a constraint that
+// refuses it, standing in for a database that is away) gets an error frame
+// that names it; the widget sends it again until it is stored, once.
+func TestBrowserRetriesMessageAfterErrorFrame(t *testing.T) {
+	s := newShop(t, shopConfig{})
+	b := newTab(t, "desktop", 1280, 800, false)
+	b.open(s.origin + "/demo")
+	b.openWidget()
+	b.say("Hello")
+	b.waitFor("the greeting", `R.querySelector(".log .them")`)
+
+	ctx := context.Background()
+	const text = "Is anyone there?"
+	if _, err := s.db.Exec(ctx, `alter table messages add constraint refuse_once check (body <> '`+text+`') not valid`); err != nil {
+		t.Fatal(err)
+	}
+	b.say(text)
+	b.waitFor("the error banner", `!R.querySelector(".bn").hidden && R.querySelector(".bn").className.includes("warn")`)
+	b.waitFor("the message still pending", `R.querySelector(".log .pd")`)
+	if n := count(s.messages(), func(m chat.Message) bool { return m.Text == text }); n != 0 {
+		t.Fatalf("stored %d times while refused", n)
+	}
+	if _, err := s.db.Exec(ctx, `alter table messages drop constraint refuse_once`); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the retried message acknowledged", `!R.querySelector(".log .pd") && [...R.querySelectorAll(".log .me")].some(r => r._it.seq && r.innerText == `+jsString(text)+`)`)
+	if n := count(s.messages(), func(m chat.Message) bool { return m.Text == text }); n != 1 {
+		t.Errorf("the database holds the retried message %d times; want once", n)
+	}
+}
+
 func TestBrowserRendersHostileTextAsText(t *testing.T) {
 	// The title arrives as text: an HTML page whose <title> spells markup.
 	s := newShop(t, shopConfig{model: true, docs: map[string]string{

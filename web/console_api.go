@@ -527,6 +527,9 @@ func (s *Server) updateSiteSettings(c echo.Context) error {
 	if err := json.Unmarshal(b, &typed); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "settings: "+err.Error())
 	}
+	if r := typed.Retention; r.ConversationDays < 0 || r.FileDays < 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "settings: retention days must be 0 (keep forever) or more")
+	}
 	key := c.Param("key")
 	site, err := s.opts.Sites.UpdateSettings(c.Request().Context(), key, settings)
 	if err != nil {

@@ -44,8 +44,8 @@ func TestConsoleAssets(t *testing.T) {
 	page := getPath(t, h, "/console").Body.String()
 	// The page names each asset by its content hash; those URLs are cached for good.
 	refs := regexp.MustCompile(`/console/assets/([a-z0-9]+\.(?:js|css))\?v=([0-9a-f]{16})`).FindAllStringSubmatch(page, -1)
-	if len(refs) != 3 {
-		t.Fatalf("the console page references %d hashed assets; want console.css, i18n.js and console.js:\n%s", len(refs), page)
+	if len(refs) != 5 {
+		t.Fatalf("the console page references %d hashed assets; want console.css, i18n.js, analytics.js, privacy.js and console.js:\n%s", len(refs), page)
 	}
 	if strings.Contains(page, "<script>") || strings.Contains(page, "style=") || strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Errorf("the console page has inline script or style or loads from elsewhere:\n%s", page)
@@ -91,10 +91,15 @@ func TestConsoleAssets(t *testing.T) {
 // assigns markup.
 func TestConsoleScriptHasNoHTMLSinks(t *testing.T) {
 	h := web.New(web.Options{}).Handler()
-	js := getPath(t, h, "/console/assets/console.js").Body.String()
-	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
-		if strings.Contains(js, sink) {
-			t.Errorf("console.js uses %s", sink)
+	for _, name := range []string{"console.js", "analytics.js", "privacy.js"} {
+		js := getPath(t, h, "/console/assets/"+name).Body.String()
+		if len(js) < 500 {
+			t.Fatalf("%s: %d bytes", name, len(js))
+		}
+		for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
+			if strings.Contains(js, sink) {
+				t.Errorf("%s uses %s", name, sink)
+			}
 		}
 	}
 	i18n := getPath(t, h, "/console/assets/i18n.js").Body.String()

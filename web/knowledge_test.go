@@ -70,14 +70,8 @@ func (a *apiClient) upload(name string, content []byte, token string) (int, map[
 }
 
 func (a *apiClient) drain() {
-	for {
-		did, err := a.lib.ProcessNext(context.Background(), nil)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		if !did {
-			return
-		}
+	if err := a.lib.ProcessAll(context.Background()); err != nil {
+		a.t.Fatal(err)
 	}
 }
 

@@ -81,13 +81,14 @@ func (s *Server) audited(action string) echo.MiddlewareFunc {
 	}
 }
 
-// listAudit serves GET /api/v1/audit?cursor=&limit=&site=KEY&action=.
+// listAudit serves GET /api/v1/audit?cursor=&limit=&site=KEY&action=&actor=
+// (action: exact, or a prefix ending in "."; actor: exact, as listed).
 func (s *Server) listAudit(c echo.Context) error {
 	if s.opts.Audit == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "the audit log is not enabled")
 	}
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	f := chat.AuditFilter{Action: c.QueryParam("action"), Limit: limit}
+	f := chat.AuditFilter{Action: strings.TrimSpace(c.QueryParam("action")), Actor: strings.TrimSpace(c.QueryParam("actor")), Limit: limit}
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
 		if err != nil {
@@ -118,9 +119,21 @@ func (s *Server) exportSubject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="kefu-export.json"`)
+	// The file name says which site and day; never who (it is in the admin's downloads).
+	name := "kefu-export-" + fileSafe(exp.Site) + "-" + exp.GeneratedAt.Format("20060102-150405") + ".json"
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, exp)
+}
+
+// fileSafe keeps the letters, digits, '-' and '_' of s (for a file name).
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // eraseSubject serves DELETE /api/v1/privacy/subjects?site=KEY&email=… and
@@ -149,6 +162,19 @@ func (s *Server) modelData(c echo.Context) error {
 // sensitiveParams are query parameters whose values name a person.
 var sensitiveParams = map[string]bool{"email": true, "customer_id": true, "visitor_token": true, "token": true}
 
+// secretParam says whether a query parameter's name suggests a credential
+// (access_token, api_key, password, secret, hash…): kefu reads none from the
+// query string, but a client may put one there, and the log must not keep it.
+func secretParam(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"token", "secret", "passw", "key", "hash", "signature", "auth", "session", "csrf"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // logURI is uri fit for the request log: the values of sensitiveParams, and
 // any value that holds an email address or phone number, are masked.
 func logURI(uri string) string {
@@ -162,7 +188,7 @@ func logURI(uri string) string {
 	}
 	for k, vs := range vals {
 		for i, v := range vs {
-			if sensitiveParams[k] || chat.RedactContacts(v) != v {
+			if sensitiveParams[k] || secretParam(k) || chat.RedactContacts(v) != v {
 				vs[i] = "***"
 			}
 		}

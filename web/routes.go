@@ -17,6 +17,7 @@ func (s *Server) routes() {
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
 	e.Use(s.metrics.middleware)
+	e.Use(cleanQuery) // NUL bytes and invalid UTF-8 in a query string: 400 (query.go)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -62,9 +63,9 @@ func (s *Server) routes() {
 	api.POST("/users/:id/enable", s.setUserDisabled(false), adm, s.audited("user.enable"))
 	api.PUT("/users/:id/sites", s.setUserSites, adm, s.audited("user.sites"))
 	api.DELETE("/users/:id/sessions", s.revokeUserSessions, adm, s.audited("user.revoke_sessions"))
-	api.POST("/canned", s.createCanned, adm, s.siteAccess)
-	api.PUT("/canned/:id", s.updateCanned, adm)
-	api.DELETE("/canned/:id", s.deleteCanned, adm)
+	api.POST("/canned", s.createCanned, adm, s.siteAccess, s.audited("canned.create"))
+	api.PUT("/canned/:id", s.updateCanned, adm, s.audited("canned.update"))
+	api.DELETE("/canned/:id", s.deleteCanned, adm, s.audited("canned.delete"))
 	api.GET("/tokens", s.listTokens, adm)
 	api.POST("/tokens", s.createToken, adm, s.audited("token.create"))
 	api.DELETE("/tokens/:id", s.revokeToken, adm, s.audited("token.revoke"))
@@ -82,13 +83,20 @@ func (s *Server) routes() {
 	api.GET("/knowledge/documents", s.listDocuments, conOrTok, s.siteAccess)
 	api.GET("/knowledge/documents/:id", s.getDocument, conOrTok, s.siteAccess)
 	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeDel))
-	api.POST("/knowledge/reindex", s.startReindex, adm)
+	api.POST("/knowledge/reindex", s.startReindex, adm, s.audited("knowledge.reindex"))
 	api.GET("/knowledge/reindex", s.reindexStatus, adm)
 	api.GET("/intents", s.listIntents, conOrTok, s.siteAccess)
-	api.POST("/intents/examples", s.addIntentExamples, admOrTok, s.siteAccess)
+	api.POST("/intents/examples", s.addIntentExamples, admOrTok, s.siteAccess, s.audited("intents.examples"))
 	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)
+
+	// Analytics (admins, and API tokens for their site; docs/analytics.md).
+	api.GET("/analytics/summary", s.analyticsSummary, admOrTok, s.analyticsSites)
+	api.GET("/analytics/gaps", s.gapsReport, admOrTok, s.analyticsSites)
+	api.POST("/analytics/gaps/publish", s.publishGap, admOrTok) // the body names the site; checked there
+	api.GET("/analytics/at-risk", s.atRiskReport, admOrTok, s.analyticsSites)
+	api.GET("/analytics/topics", s.topicsReport, admOrTok, s.analyticsSites)
 
 	// The console's pages: one app shell, its hashed assets.
 	e.GET("/console", s.consolePage)

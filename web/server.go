@@ -54,6 +54,10 @@ type Options struct {
 	IntentStore *intents.Store
 	Audit       *chat.Audit
 	Privacy     *chat.Privacy
+
+	// NewVisitorsPerMinute bounds the widget hellos that create a visitor
+	// (and a conversation), per network address; 0: no limit.
+	NewVisitorsPerMinute int
 }
 
 // Server is kefu's HTTP server.
@@ -71,7 +75,8 @@ type Server struct {
 	siteMu    sync.Mutex
 	siteCache map[string]cachedSite
 
-	auth authState // sign-in rate limits (auth.go)
+	auth      authState  // sign-in rate limits (auth.go)
+	newVisits limiterSet // hellos that create a visitor, per address (widgetws.go)
 }
 
 // cachedSite is a site looked up by widget key, kept briefly: every widget

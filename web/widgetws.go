@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -64,6 +65,10 @@ type errorFrame struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// For a message that was not stored: its client_id, and whether sending
+	// it again later may work (the database or a limit, not the message).
+	ClientID string `json:"client_id,omitempty"`
+	Retry    bool   `json:"retry,omitempty"`
 }
 
 // widgetSocket serves GET /v1/widget/ws?site=KEY: the site and the Origin
@@ -89,7 +94,7 @@ func (s *Server) widgetSocket(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader already answered
 	}
-	wc := &widgetConn{srv: s, conn: conn, site: site}
+	wc := &widgetConn{srv: s, conn: conn, site: site, remote: clientIP(c.Request())}
 	if !s.widgets.add(wc) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"),
 			time.Now().Add(wsWriteWait))
@@ -125,6 +130,9 @@ type widgetConn struct {
 	conn *websocket.Conn
 	site *chat.Site
 	sess *chat.Session // set by hello; read only by the reader
+	// remote is the client's address: order verification is limited per
+	// address as well as per visitor (a new visitor costs nothing).
+	remote string
 
 	mu         sync.Mutex
 	queue      []any // frames (encoded or not) and *chat.Event, in order
@@ -208,6 +216,18 @@ func (wc *widgetConn) flush() {
 	}
 }
 
+// drain waits, at most d, until the queued frames are written.
+func (wc *widgetConn) drain(d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		wc.mu.Lock()
+		idle := !wc.writing && len(wc.queue) == 0
+		wc.mu.Unlock()
+		if idle {
+			return
+		}
+	}
+}
+
 // deliver is the hub's callback: never blocks. Events that arrive before
 // the welcome and replay are queued wait until they are.
 func (wc *widgetConn) deliver(ev *chat.Event) bool {
@@ -257,15 +277,27 @@ func (wc *widgetConn) readLoop() {
 	}
 }
 
+var errBadFrame = errors.New("malformed frame: expected a JSON object with a type")
+
+// decodeFrame decodes one client text frame; its error is errBadFrame,
+// whose text the client sees. (A separate func so it can be fuzzed.)
+func decodeFrame(data []byte) (inFrame, error) {
+	var f inFrame
+	if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
+		return inFrame{}, errBadFrame
+	}
+	return f, nil
+}
+
 // frame decodes and handles one client frame; false ends the socket.
 func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
 	if kind != websocket.TextMessage {
 		wc.sendError("bad_frame", "frames are JSON text")
 		return true
 	}
-	var f inFrame
-	if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
-		wc.sendError("bad_frame", "malformed frame: expected a JSON object with a type")
+	f, err := decodeFrame(data)
+	if err != nil {
+		wc.sendError("bad_frame", err.Error())
 		return true
 	}
 	if wc.sess == nil && f.Type != "hello" {
@@ -284,8 +316,16 @@ func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
 		if status >= 500 {
 			wc.srv.logger.Error("widget frame", "type", f.Type, "error", err)
 		}
-		wc.sendError(body.Code, body.Message)
-		return f.Type != "hello"
+		ef := errorFrame{Type: "error", Code: body.Code, Message: body.Message}
+		if f.Type == "message" {
+			ef.ClientID, ef.Retry = f.ClientID, status >= 500 || status == http.StatusTooManyRequests
+		}
+		wc.send(ef)
+		if f.Type == "hello" {
+			wc.drain(time.Second) // the client learns why before the socket closes
+			return false
+		}
+		return true
 	}
 	return true
 }
@@ -320,10 +360,14 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	if len(token) > 100 || len(f.Locale) > 35 || f.LastSeq < 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "malformed hello")
 	}
+	if !wc.srv.allowNewVisitor(ctx, wc.site, token, wc.remote) {
+		return fmt.Errorf("too many new visitors from one address: %w", chat.ErrRateLimited)
+	}
 	sess, err := wc.srv.opts.Engine.Hello(ctx, wc.site, token, f.Locale, f.Identity)
 	if err != nil {
 		return err
 	}
+	sess.Remote = wc.remote
 	// Watch before reading the replay, so nothing falls between them; what
 	// arrives meanwhile waits in pending until welcome and replay are queued.
 	sub := wc.srv.opts.Hub.WatchConversation(sess.Conversation.ID, wc.deliver)
@@ -353,6 +397,22 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	}
 	wc.pending, wc.ready = nil, true
 	return nil
+}
+
+// allowNewVisitor limits hellos that would create a visitor (no token, or
+// one that opens nothing) per address: each costs rows in the database, so a
+// script must not be able to open them without end. Returning visitors pass.
+func (s *Server) allowNewVisitor(ctx context.Context, site *chat.Site, token, remote string) bool {
+	n := s.opts.NewVisitorsPerMinute
+	if n <= 0 {
+		return true
+	}
+	if token != "" {
+		if _, err := s.opts.Store.Visitor(ctx, site.ID, token); err == nil {
+			return true
+		}
+	}
+	return s.newVisits.allow(remote, time.Minute/time.Duration(n), n)
 }
 
 func (wc *widgetConn) handleMessage(ctx context.Context, f inFrame) error {

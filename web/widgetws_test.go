@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
 	"kefu/internal/fakellm"
@@ -31,15 +32,18 @@ func (plain) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
 	return chat.Analysis{Intent: "other", Sentiment: "neutral"}
 }
 
+func (plain) Entities(int64, string) (orderNumbers, emails []string) { return nil, nil }
+
 type widgetEnv struct {
 	t     *testing.T
 	url   string
 	site  *chat.Site
 	store *chat.Store
 	fake  *fakellm.Server
+	db    *pgxpool.Pool
 }
 
-func newWidgetEnv(t *testing.T, withModel bool) *widgetEnv {
+func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *widgetEnv {
 	t.Helper()
 	db := pgtest.New(t)
 	sites := chat.NewSites(db)
@@ -51,7 +55,7 @@ func newWidgetEnv(t *testing.T, withModel bool) *widgetEnv {
 	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	lib.Index().EnsureModel(context.Background())
 	opts := chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
-	env := &widgetEnv{t: t, site: site, store: store}
+	env := &widgetEnv{t: t, site: site, store: store, db: db}
 	if withModel {
 		env.fake = fakellm.New()
 		m := httptest.NewServer(env.fake)
@@ -60,8 +64,11 @@ func newWidgetEnv(t *testing.T, withModel bool) *widgetEnv {
 	}
 	engine := chat.NewEngine(opts)
 	t.Cleanup(func() { engine.Close(context.Background()) })
-	srv := web.New(web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub})
-	ts := httptest.NewServer(srv.Handler())
+	wo := web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub}
+	for _, f := range tweak {
+		f(&wo)
+	}
+	ts := httptest.NewServer(web.New(wo).Handler())
 	t.Cleanup(ts.Close)
 	env.url = "ws" + strings.TrimPrefix(ts.URL, "http") + "/v1/widget/ws?site=" + site.Key
 	return env
@@ -249,5 +256,38 @@ func TestWidgetStreamsDeltasThenMessage(t *testing.T) {
 	raw, _ := json.Marshal(final)
 	if !strings.Contains(string(raw), `"at":"`) {
 		t.Errorf("message frame %s lacks its time", raw)
+	}
+}
+
+// Each hello without a known token creates a visitor and a conversation: one
+// address gets a bounded number of those; returning visitors always get in.
+func TestWidgetLimitsNewVisitorsPerAddress(t *testing.T) {
+	env := newWidgetEnv(t, false, func(o *web.Options) { o.NewVisitorsPerMinute = 3 })
+	var tokens []string
+	for range 3 {
+		c := env.client()
+		c.send(map[string]any{"type": "hello", "visitor_token": nil, "last_seq": 0})
+		w, _ := c.next("welcome")
+		tokens = append(tokens, w["visitor_token"].(string))
+	}
+	for _, token := range []any{nil, "made-up-token"} {
+		c := env.client()
+		c.send(map[string]any{"type": "hello", "visitor_token": token, "last_seq": 0})
+		e, _ := c.next("error")
+		if e["code"] != "rate_limited" {
+			t.Errorf("hello %v past the limit: %v; want rate_limited", token, e)
+		}
+	}
+	c := env.client()
+	c.send(map[string]any{"type": "hello", "visitor_token": tokens[0], "last_seq": 0})
+	if w, _ := c.next("welcome"); w["visitor_token"] != tokens[0] {
+		t.Errorf("a returning visitor past the limit got %v", w)
+	}
+	var visitors int
+	if err := env.db.QueryRow(context.Background(), "select count(*) from visitors").Scan(&visitors); err != nil {
+		t.Fatal(err)
+	}
+	if visitors != 3 {
+		t.Errorf("%d visitors stored; want 3", visitors)
 	}
 }

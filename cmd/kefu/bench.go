@@ -150,12 +150,8 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	if _, err := lib.Add(ctx, site.ID, "delivery.md", []byte(benchDoc)); err != nil {
 		return nil, err
 	}
-	for {
-		if did, err := lib.ProcessNext(ctx, nil); err != nil {
-			return nil, err
-		} else if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		return nil, err
 	}
 
 	fake := fakellm.New()

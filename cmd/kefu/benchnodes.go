@@ -40,7 +40,7 @@ func startNode(ctx context.Context, dbURL, llmURL string, pprof bool) (*benchNod
 	n := &benchNode{addr: addr, base: "http://" + addr}
 	n.cmd = exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--database-url", dbURL,
 		"--openai-base-url", llmURL, "--chat-model", "fake", "--log-format", "json",
-		"--visitor-rate", "100000", "--site-rate", "10000000")
+		"--visitor-rate", "100000", "--site-rate", "10000000", "--new-visitor-rate", "10000000")
 	if pprof {
 		if n.pprofAddr, err = freeAddr(); err != nil {
 			return nil, err

@@ -30,6 +30,7 @@ type serveConfig struct {
 	MaxUploadMB     int64
 	VisitorRate     int
 	SiteRate        int
+	NewVisitorRate  int
 	PprofAddr       string
 }
 
@@ -50,6 +51,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
 	fs.IntVar(&c.VisitorRate, "visitor-rate", 20, "shopper messages per visitor per minute")
 	fs.IntVar(&c.SiteRate, "site-rate", 600, "shopper messages per site per minute")
+	fs.IntVar(&c.NewVisitorRate, "new-visitor-rate", 60, "new widget visitors per network address per minute (each opens a conversation)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests to finish on shutdown")
 }
 
@@ -101,8 +103,8 @@ func (c *serveConfig) validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("KEFU_ADMIN_TOKEN must have at least 16 characters"))
 	}
-	if c.VisitorRate <= 0 || c.SiteRate <= 0 {
-		errs = append(errs, errors.New("--visitor-rate and --site-rate must be positive"))
+	if c.VisitorRate <= 0 || c.SiteRate <= 0 || c.NewVisitorRate <= 0 {
+		errs = append(errs, errors.New("--visitor-rate, --site-rate and --new-visitor-rate must be positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

@@ -55,7 +55,7 @@ func TestRunUsage(t *testing.T) {
 }
 
 func TestServeConfigValidation(t *testing.T) {
-	valid := serveConfig{Addr: ":8080", PublicURL: "http://localhost:8080", ChatModel: "gpt-4o-mini", LogFormat: "text", ShutdownTimeout: time.Second, MaxUploadMB: 20, VisitorRate: 20, SiteRate: 600}
+	valid := serveConfig{Addr: ":8080", PublicURL: "http://localhost:8080", ChatModel: "gpt-4o-mini", LogFormat: "text", ShutdownTimeout: time.Second, MaxUploadMB: 20, VisitorRate: 20, SiteRate: 600, NewVisitorRate: 60}
 	tests := []struct {
 		name   string
 		change func(*serveConfig)

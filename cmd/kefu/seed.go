@@ -120,14 +120,8 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 			return nil, fmt.Errorf("demo document %s: %w", name, err)
 		}
 	}
-	for {
-		did, err := lib.ProcessNext(ctx, nil)
-		if err != nil {
-			return nil, err
-		}
-		if !did {
-			break
-		}
+	if err := lib.ProcessAll(ctx); err != nil {
+		return nil, err
 	}
 	res.Documents = len(docs)
 	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders, "documents", res.Documents)

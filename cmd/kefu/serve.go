@@ -82,24 +82,25 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	engine := chat.NewEngine(engineOpts)
 	srv := web.New(web.Options{
-		Addr:           cfg.Addr,
-		Version:        version(),
-		Ready:          func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
-		Logger:         logger,
-		Sites:          sites,
-		Library:        lib,
-		Commerce:       commerce,
-		Accounts:       accounts,
-		AdminToken:     cfg.AdminToken,
-		MaxUploadBytes: cfg.MaxUploadMB << 20,
-		Intents:        understanding,
-		IntentStore:    intents.NewStore(db.Pool),
-		Engine:         engine,
-		Store:          store,
-		Hub:            hub,
-		PublicURL:      cfg.PublicURL,
-		Audit:          chat.NewAudit(db.Pool),
-		Privacy:        chat.NewPrivacy(db.Pool),
+		Addr:                 cfg.Addr,
+		Version:              version(),
+		Ready:                func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
+		Logger:               logger,
+		Sites:                sites,
+		Library:              lib,
+		Commerce:             commerce,
+		Accounts:             accounts,
+		AdminToken:           cfg.AdminToken,
+		MaxUploadBytes:       cfg.MaxUploadMB << 20,
+		NewVisitorsPerMinute: cfg.NewVisitorRate,
+		Intents:              understanding,
+		IntentStore:          intents.NewStore(db.Pool),
+		Engine:               engine,
+		Store:                store,
+		Hub:                  hub,
+		PublicURL:            cfg.PublicURL,
+		Audit:                chat.NewAudit(db.Pool),
+		Privacy:              chat.NewPrivacy(db.Pool),
 	})
 
 	// Background workers stop with workCtx and are waited for before the pool closes.
@@ -111,6 +112,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	retainer := chat.NewRetainer(db.Pool, chat.RetentionOptions{Logger: logger})
 	workers.Add(1) // retention: every node runs it, one at a time (advisory lock)
 	go func() { defer workers.Done(); retainer.Run(workCtx) }()
+	workers.Add(1) // every node answers shopper messages a dead node left without a reply, each once
+	go func() { defer workers.Done(); engine.RecoverTurns(workCtx, 5*time.Second) }()
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()

@@ -829,11 +829,20 @@
         days: [0, 1, 2, 3, 4, 5, 6].map(d => el("input", { type: "checkbox", name: "day" + d, value: String(d) })),
         color: el("input", { type: "color", name: "color" }), title: el("input", { type: "text", name: "title" }),
         greeting: el("input", { type: "text", name: "greeting" }),
+        convDays: el("input", { type: "number", min: 0, step: 1, name: "conversation_days", placeholder: "365" }),
+        fileDays: el("input", { type: "number", min: 0, step: 1, name: "file_days", placeholder: "90" }),
+        mask: el("input", { type: "checkbox", name: "mask_contacts" }),
       };
       const hours = cfg.business_hours || {}, look = cfg.widget || {};
       f.tz.value = hours.timezone || ""; f.open.value = hours.open || ""; f.close.value = hours.close || "";
       f.days.forEach(c => { c.checked = (hours.days || []).includes(Number(c.value)); });
       f.color.value = look.color || "#7c4a34"; f.title.value = look.title || ""; f.greeting.value = look.greeting || "";
+      const ret = cfg.retention || {};
+      f.convDays.value = ret.conversation_days ?? ""; f.fileDays.value = ret.file_days ?? ""; f.mask.checked = !!cfg.mask_contacts;
+      // What this site sends to the model, next to the setting that changes it.
+      const md = el("div.md.wide", { "data-md": site.key });
+      const loadMD = () => modelData(site.key, md, "");
+      loadMD();
       // Empty fields keep the server's defaults (shown as placeholders).
       f.persona.placeholder = "You are the friendly customer-service assistant of an online shop.";
       f.neg.placeholder = "2"; f.noans.placeholder = "2"; f.minutes.placeholder = "3";
@@ -853,7 +862,13 @@
           ? { timezone: f.tz.value.trim(), open: f.open.value, close: f.close.value, days } : {};
         next.widget = { ...(cur.widget || {}), color: f.color.value };
         put(next.widget, "title", f.title.value.trim()); put(next.widget, "greeting", f.greeting.value.trim());
-        try { await api("PUT", `/sites/${encodeURIComponent(site.key)}/settings`, next); site.settings = next; toast(t("sites.saved")); } catch (e) { fail(e); }
+        // Retention days: empty keeps the server's default, 0 keeps forever.
+        next.retention = { ...(cur.retention || {}) };
+        put(next.retention, "conversation_days", f.convDays.value === "" ? "" : Number(f.convDays.value));
+        put(next.retention, "file_days", f.fileDays.value === "" ? "" : Number(f.fileDays.value));
+        if (!Object.keys(next.retention).length) delete next.retention;
+        next.mask_contacts = f.mask.checked;
+        try { await api("PUT", `/sites/${encodeURIComponent(site.key)}/settings`, next); site.settings = next; toast(t("sites.saved")); loadMD(); } catch (e) { fail(e); }
       } } }, el("div.grid2",
         el("label.wide", t("sites.persona"), f.persona), el("label.wide", t("sites.rules"), f.rules),
         el("label", t("sites.neg"), f.neg), el("label", t("sites.noanswer"), f.noans),
@@ -861,7 +876,10 @@
         el("label", t("sites.tz"), f.tz), el("label", t("sites.hours"), el("span", f.open, " – ", f.close)),
         el("label.wide", t("sites.days"), el("span.days", f.days.map((c, d) => el("label.check", c, t("day." + d))))),
         el("label", t("sites.color"), f.color), el("label", t("sites.title"), f.title),
-        el("label.wide", t("sites.greeting"), f.greeting)),
+        el("label.wide", t("sites.greeting"), f.greeting),
+        el("h3.wide.sub", t("sites.privacy")),
+        el("label", t("sites.retconv"), f.convDays), el("label", t("sites.retfiles"), f.fileDays),
+        el("label.check.wide", f.mask, t("sites.mask")), md),
         el("div", { style: "margin-top:10px" }, el("button.btn.primary", { type: "submit", text: t("act.save") })));
       page.append(el("div.card", el("h2", site.name),
         el("table", el("tbody",
@@ -963,18 +981,41 @@
   }
 
   // ---- Admin: model ----
+  // modelData draws into box what the site sends to the model endpoint
+  // (GET /privacy/model-data), in plain words; name is the model's, if known.
+  async function modelData(key, box, name) {
+    try {
+      const md = await api("GET", "/privacy/model-data" + q({ site: key }));
+      // Server phrases are English; the UI translates those it knows ("md:" keys).
+      const tr = s => { const k = "md:" + s, v = t(k); return v === k ? s : v; };
+      const part = (head, list, id) => list && list.length ? [el("h4", head), el("ul", { "data-md-part": id }, list.map(s => el("li", tr(s))))] : null;
+      set(box, !md.configured ? el("p.md-head.md-none", { text: t("md.offline") }) : [
+        el("p.md-head", name ? t("md.sent", { name }) : t("md.sent.endpoint")),
+        el("ul", { "data-md-part": "sent" }, md.sent.map(s => el("li", tr(s)))),
+        part(t("md.masked"), md.masked, "masked"), part(t("md.never"), md.never_sent, "never")]);
+      box.dataset.configured = String(!!md.configured);
+    } catch (e) { set(box, el("p.err", e.message)); }
+  }
+
   async function pageModel(main) {
     const card = el("div.card", { id: "model" }, t("list.loading"));
-    main.append(el("div.page", el("h1", t("model.title")), card));
+    const md = el("div.md", { id: "model-data" }, t("list.loading"));
+    let name = "";
+    const picker = S.sites.length > 1 ? sitePicker(() => modelData(currentSite(), md, name)) : null;
+    main.append(el("div.page", el("h1", t("model.title")), card,
+      el("div.card", el("h2.md-title", t("md.title"), picker), md)));
     try {
       const m = await api("GET", "/model");
+      name = m.configured ? m.name || "" : "";
       set(card, el("table", el("tbody",
         el("tr", el("th", t("model.configured")), el("td", t(m.configured ? "yes" : "no"))),
         m.configured ? el("tr", el("th", t("model.name")), el("td.mono", m.name || "")) : null,
         m.configured ? el("tr", el("th", t("model.available")), el("td", el("span", { class: m.available ? "st-ready" : "st-failed", text: t(m.available ? "yes" : "no") }))) : null)),
         !m.configured ? el("p.muted", t("model.offline")) : !m.available ? el("p.err", t("model.open")) : null);
     } catch (e) { set(card, el("span.err", e.message)); }
+    modelData(currentSite(), md, name);
   }
+
 
   // kit is what the pages in other files may use.
   const kit = () => ({ S, el, add, set, $, api, t, lang: () => lang, toast, fail, isAdmin, sitePicker, currentSite, pager, copy, dialog, closeDialog });

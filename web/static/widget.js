@@ -293,7 +293,7 @@
   };
 
   const push = (p) => {
-    if (ready && p.sock != ws) {
+    if (ready && p.sock != ws && pend[p.cid] == p) {
       ws.send(JSON.stringify({ type: "message", client_id: p.cid, text: p.text }));
       p.sock = ws;
     }
@@ -422,8 +422,17 @@
         return setState(f.state, f.agent && f.agent.name);
       case "typing":
         return typing("agent");
-      case "error":
+      case "error": {
+        // A message the server could not store (its database was away, a
+        // limit): send it again, later and later; the client_id keeps it once.
+        const p = pend[f.client_id];
+        if (p && f.retry) {
+          p.sock = 0;
+          clearTimeout(p.rt);
+          p.rt = setTimeout(() => push(p), Math.min(15e3, 500 * 2 ** (p.n = (p.n || 0) + 1)));
+        }
         return banner(f.code == "rate_limited" ? t.slow : lang == "zh" ? t.error : f.message || t.error, "warn", 6000);
+      }
     }
   }
 

@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"kefu/chat"
+)
+
+// scriptGap stores a conversation where the shopper asked text and the bot
+// abstained (as the bot's turn records it).
+func (env *consoleEnv) scriptGap(site *chat.Site, text string) string {
+	env.t.Helper()
+	ctx := context.Background()
+	v, err := env.store.NewVisitor(ctx, site.ID, "en")
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	conv, err := env.store.OpenConversation(ctx, v, "en")
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	m, _, _, err := env.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleShopper, Text: text})
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	env.store.Annotate(ctx, m.ID, "other", 0.5, "negative", -0.6)
+	no, conf := false, 0.12
+	if _, _, _, err := env.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleBot, Text: "I don't know",
+		Answered: &no, RetrievalConfidence: &conf}); err != nil {
+		env.t.Fatal(err)
+	}
+	return conv.ID
+}
+
+// raw sends a GET and returns the status, content type and body.
+func (env *consoleEnv) raw(c caller, path string) (int, string, string) {
+	env.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, env.url+path, nil)
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "kefu_session", Value: c.cookie})
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+func TestInsightsAPI(t *testing.T) {
+	env := newConsoleEnv(t)
+	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
+	token := caller{name: "token", bearer: bootstrapToken}
+	today := time.Now().UTC().Format(time.DateOnly)
+	weekAgo := time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
+	period := "from=" + weekAgo + "&to=" + today
+	site := "&site=" + url.QueryEscape(env.site.Key)
+
+	env.scriptGap(env.site, "do you ship to Canada?")
+	env.scriptGap(env.site, "Canada shipping?")
+	env.scriptGap(env.site, "=HYPERLINK(\"http://evil\") gift cards?")
+	env.scriptGap(env.other, "do you ship to Norway?")
+
+	for _, kind := range []string{"gaps", "at-risk", "topics"} {
+		path := "/api/v1/analytics/" + kind + "?" + period
+		if code, _ := env.json(agent, http.MethodGet, path+site, nil); code != http.StatusForbidden {
+			t.Errorf("agent GET %s: %d; want 403", kind, code)
+		}
+		if code, body := env.json(admin, http.MethodGet, path+site, nil); code != http.StatusOK {
+			t.Errorf("admin GET %s: %d %v", kind, code, body)
+		}
+		if code, body := env.json(token, http.MethodGet, path+site, nil); code != http.StatusOK {
+			t.Errorf("token GET %s: %d %v", kind, code, body)
+		}
+		if code, _ := env.json(token, http.MethodGet, path, nil); code != http.StatusBadRequest {
+			t.Errorf("token GET %s without site: %d; want 400", kind, code)
+		}
+		for _, bad := range []string{"from=2026-13-01&to=" + today, "from=" + today + "&to=" + weekAgo, "from=yesterday",
+			"from=2020-01-01&to=2026-01-01", period + "&format=xml"} {
+			if code, body := env.json(admin, http.MethodGet, "/api/v1/analytics/"+kind+"?"+bad+site, nil); code != http.StatusBadRequest {
+				t.Errorf("GET %s?%s: %d %v; want 400", kind, bad, code, body)
+			}
+		}
+		code, ctype, body := env.raw(admin, path+site+"&format=csv")
+		if code != http.StatusOK || !strings.HasPrefix(ctype, "text/csv") {
+			t.Errorf("GET %s as CSV: %d %s", kind, code, ctype)
+		}
+		if _, err := csv.NewReader(strings.NewReader(body)).ReadAll(); err != nil || !strings.Contains(body, "\n") {
+			t.Errorf("GET %s as CSV is not CSV: %v\n%s", kind, err, body)
+		}
+	}
+
+	// Gaps: grouped, per site, and with every field the console reads.
+	_, body := env.json(admin, http.MethodGet, "/api/v1/analytics/gaps?"+period+site, nil)
+	items, _ := body["items"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("gaps of site 1: %v; want 2 groups (Canada, gift cards)", body)
+	}
+	g1 := items[0].(map[string]any)
+	if g1["id"] != "g1" || g1["count"] != 2.0 || len(g1["examples"].([]any)) != 2 || g1["languages"].([]any)[0] != "en" ||
+		g1["reasons"].(map[string]any)["abstained"] != 2.0 || len(g1["conversation_ids"].([]any)) != 2 ||
+		g1["draft"].(map[string]any)["answer"] != "" || g1["last_at"] == "" {
+		t.Errorf("first gap %v", g1)
+	}
+	_, body = env.json(admin, http.MethodGet, "/api/v1/analytics/gaps?"+period, nil)
+	if all, _ := body["items"].([]any); len(all) != 3 {
+		t.Errorf("an admin's gaps of every site: %v; want 3 groups", body)
+	}
+	_, _, gapsCSV := env.raw(admin, "/api/v1/analytics/gaps?"+period+site+"&format=csv")
+	if !strings.Contains(gapsCSV, `'=HYPERLINK`) || !strings.HasPrefix(gapsCSV, "id,count,question,") {
+		t.Errorf("gaps CSV does not neutralise formulas or lacks its header:\n%s", gapsCSV)
+	}
+
+	// At risk: the visitors were negative once each, which is not "repeated".
+	_, body = env.json(admin, http.MethodGet, "/api/v1/analytics/at-risk?"+period+site, nil)
+	if items, ok := body["items"].([]any); !ok || len(items) != 0 {
+		t.Errorf("at-risk: %v; want an empty list", body)
+	}
+	// Topics: every topic, total counts the negative messages.
+	_, body = env.json(admin, http.MethodGet, "/api/v1/analytics/topics?"+period+site, nil)
+	if topics, _ := body["topics"].([]any); len(topics) != 6 || body["total"] != 3.0 {
+		t.Errorf("topics: %v; want 6 topics and 3 texts", body)
+	}
+}
+
+func TestPublishGapAnswersShoppers(t *testing.T) {
+	var logs bytes.Buffer
+	env := newPrivacyEnv(t, &logs) // with the audit log
+	ctx := context.Background()
+	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
+	question := "Do you ship to Canada?"
+	answer := "Yes. We ship to Canada with Canada Post; delivery takes 7 to 10 business days and duties are included."
+	entry := map[string]any{"site": env.site.Key, "question": question, "answer": answer, "title": "Shipping to Canada"}
+
+	if code, _ := env.json(agent, http.MethodPost, "/api/v1/analytics/gaps/publish", entry); code != http.StatusForbidden {
+		t.Errorf("agent publish: %d; want 403", code)
+	}
+	for name, bad := range map[string]any{
+		"empty answer":  map[string]any{"site": env.site.Key, "question": question, "answer": "  "},
+		"no question":   map[string]any{"site": env.site.Key, "answer": answer},
+		"unknown field": map[string]any{"site": env.site.Key, "question": question, "answer": answer, "x": 1},
+		"huge answer":   map[string]any{"site": env.site.Key, "question": question, "answer": strings.Repeat("a", 6000)},
+	} {
+		if code, body := env.json(admin, http.MethodPost, "/api/v1/analytics/gaps/publish", bad); code != http.StatusBadRequest {
+			t.Errorf("publish with %s: %d %v; want 400", name, code, body)
+		}
+	}
+	if code, _ := env.json(admin, http.MethodPost, "/api/v1/analytics/gaps/publish",
+		map[string]any{"site": "nope", "question": question, "answer": answer}); code != http.StatusNotFound {
+		t.Errorf("publish to an unknown site: %d; want 404", code)
+	}
+	if page, err := env.lib.List(ctx, env.site.ID, "", "", 10); err != nil || len(page.Items) != 0 {
+		t.Fatalf("refused publishes stored documents: %+v %v", page.Items, err)
+	}
+
+	code, doc := env.json(admin, http.MethodPost, "/api/v1/analytics/gaps/publish", entry)
+	if code != http.StatusAccepted || doc["title"] != "FAQ: Shipping to Canada" || doc["content_type"] != "faq-json" {
+		t.Fatalf("publish: %d %v", code, doc)
+	}
+	docID := int64(doc["id"].(float64))
+	// Searchable once ingested (the server's worker does this within a second; here the test runs it).
+	if err := env.lib.ProcessAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := env.lib.Get(ctx, env.site.ID, docID); err != nil || d.Status != "ready" {
+		t.Fatalf("published document: %+v %v; want ready", d, err)
+	}
+	res, err := env.lib.Search(ctx, env.site.ID, "can you deliver my order to Canada", 3)
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].DocumentID != docID {
+		t.Fatalf("search after publishing: %+v %v", res, err)
+	}
+	_, page := env.json(admin, http.MethodGet, "/api/v1/audit?action="+chat.AuditKnowledgeAdd, nil)
+	if items, _ := page["items"].([]any); len(items) != 1 || items[0].(map[string]any)["target"] != strconv.FormatInt(docID, 10) ||
+		items[0].(map[string]any)["actor"] != "boss@example.com" {
+		t.Errorf("audit of the publish: %v; want one %s entry naming the document", page, chat.AuditKnowledgeAdd)
+	}
+	// Publishing the same entry again changes nothing.
+	if code, again := env.json(admin, http.MethodPost, "/api/v1/analytics/gaps/publish", entry); code != http.StatusOK || again["id"] != doc["id"] {
+		t.Errorf("republish: %d %v; want 200 and the same document", code, again)
+	}
+
+	// The bot, offline, now answers the question from the published entry.
+	sess, err := env.engine.Hello(ctx, env.site, "", "en", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.engine.Post(ctx, sess, "q1", "do you ship to Canada?"); err != nil {
+		t.Fatal(err)
+	}
+	var bot *chat.Message
+	for deadline := time.Now().Add(15 * time.Second); bot == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		msgs, err := env.store.Messages(ctx, sess.Conversation.ID, 0, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range msgs {
+			if msgs[i].Role == chat.RoleBot {
+				bot = &msgs[i]
+			}
+		}
+	}
+	if bot == nil {
+		t.Fatal("the bot did not reply")
+	}
+	if !strings.Contains(bot.Text, "Canada Post") || len(bot.Citations) != 1 || bot.Citations[0].DocumentID != docID ||
+		bot.Answered == nil || !*bot.Answered {
+		t.Errorf("bot reply %q citations %+v answered %v; want the published answer, cited", bot.Text, bot.Citations, bot.Answered)
+	}
+}
