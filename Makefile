@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
 
-.PHONY: build run test bench lint provision clean
+.PHONY: build run test bench lint provision clean fuzz soak
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kefu ./cmd/kefu
@@ -20,6 +20,15 @@ test:
 ## bench: benchmarks (same throwaway database); record results in docs/benchmarks.md
 bench:
 	scripts/test.sh -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 30s); seed corpora already run in make test
+fuzz:
+	scripts/fuzz.sh
+
+## soak: the fault and upload-bomb tests at full size (build tag soak), same throwaway database; see docs/reliability.md
+soak:
+	$(GO) vet -tags soak ./cmd/kefu ./knowledge
+	scripts/test.sh -tags soak -race -count=1 -timeout 30m -v -run 'TestKillNodeMidStream|TestPostgresRestartUnderLoad|TestReconnectStorm|TestUploadBombs' ./cmd/kefu ./knowledge
 
 lint:
 	scripts/lint.sh
