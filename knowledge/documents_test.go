@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -322,4 +323,50 @@ func TestTermStatsStayExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after delete")
+}
+
+// A small site's vector leg scans its own vectors exactly; a big one goes
+// through HNSW. On a few dozen vectors HNSW is exact too, so both paths must
+// return the same neighbours at the same similarities, and neither may
+// return another site's chunk.
+func TestVectorLegExactAndHNSWAgree(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	small, other := newSite(t, db, "small"), newSite(t, db, "other")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	ingest(t, lib, small, "returns.md", returnsMD)
+	ingest(t, lib, small, "returns-zh.md", returnsZH)
+	var big strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&big, "## Section %d\nRefund parcel delivery number %d: broken items and payment methods, case %d.\n\n", i, i, i*7)
+	}
+	ingest(t, lib, other, "other.md", "# Other shop\n\n"+big.String())
+
+	ix := lib.Index()
+	run := func(q string) []retrieval.Hit {
+		res, err := ix.SearchMode(ctx, small, q, 4, retrieval.VectorOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Hits
+	}
+	for _, q := range []string{"my package came broken", "how long until I get my refund?", "退款多久到账", "payment methods"} {
+		ix.SetExactLimit(retrieval.DefaultExactLimit)
+		exact := run(q)
+		ix.SetExactLimit(0)
+		hnsw := run(q)
+		if len(exact) == 0 || len(exact) != len(hnsw) {
+			t.Fatalf("%q: exact %d hits, HNSW %d", q, len(exact), len(hnsw))
+		}
+		for i := range exact {
+			if math.Abs(exact[i].Similarity-hnsw[i].Similarity) > 1e-6 {
+				t.Errorf("%q: hit %d similarity exact %.4f, HNSW %.4f", q, i, exact[i].Similarity, hnsw[i].Similarity)
+			}
+			for _, h := range []retrieval.Hit{exact[i], hnsw[i]} {
+				if strings.Contains(h.Text, "Section") || strings.Contains(h.Heading, "Other shop") {
+					t.Errorf("%q: another site's chunk: %+v", q, h)
+				}
+			}
+		}
+	}
 }

@@ -21,12 +21,27 @@ import (
 // Index is the search index over document chunks: a tsvector per chunk for
 // full-text search and one vector per chunk and embedding model.
 type Index struct {
-	db  *pgxpool.Pool
-	emb Embedder
+	db         *pgxpool.Pool
+	emb        Embedder
+	exactLimit int64
 }
 
+// DefaultExactLimit is how many chunks a site may have and still be searched
+// exactly. One HNSW graph holds every site's vectors of a model, so finding
+// a small site's few vectors in it means walking past everyone else's (with
+// a 100k-chunk site beside it, a 2-chunk site's vector leg took most of the
+// database's CPU under chat load). Scanning a small site's own vectors is
+// cheaper than that, and exact.
+const DefaultExactLimit = 10000
+
 // NewIndex returns the index on db, embedding with emb.
-func NewIndex(db *pgxpool.Pool, emb Embedder) *Index { return &Index{db: db, emb: emb} }
+func NewIndex(db *pgxpool.Pool, emb Embedder) *Index {
+	return &Index{db: db, emb: emb, exactLimit: DefaultExactLimit}
+}
+
+// SetExactLimit sets how many chunks a site may have and be searched
+// exactly instead of through the HNSW index (0: always the index).
+func (ix *Index) SetExactLimit(n int64) { ix.exactLimit = n }
 
 // Embedder returns the index's embedder.
 func (ix *Index) Embedder() Embedder { return ix.emb }
@@ -283,17 +298,29 @@ func (ix *Index) retrieve(ctx context.Context, siteID int64, query string, q []f
 	return hits, nil
 }
 
-// nearest returns the n chunks of siteID closest to q by the index's model
-// (HNSW, with pgvector's iterative scan so the site filter still fills n).
+// nearest returns the n chunks of siteID closest to q by the index's model:
+// exactly for a small site (see DefaultExactLimit), otherwise through HNSW
+// with pgvector's iterative scan so the site filter still fills n.
 func (ix *Index) nearest(ctx context.Context, tx pgx.Tx, siteID int64, q []float32, n int) ([]Hit, error) {
-	if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
+	var chunks int64
+	if err := tx.QueryRow(ctx, "select coalesce((select chunks from site_stats where site_id = $1), 0)", siteID).Scan(&chunks); err != nil {
 		return nil, err
 	}
 	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
-	rows, err := tx.Query(ctx, fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
+	// OFFSET 0 keeps the planner from ordering through the HNSW index: the
+	// site's rows come from its btree and are sorted by computed distance.
+	query := fmt.Sprintf(`select chunk_id, 1 - d from (select e.chunk_id, e.embedding::%[1]s <=> $1::%[1]s as d
+		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 offset 0) s
+		order by d limit $3`, cast, quoteLiteral(ix.emb.Model()))
+	if chunks > ix.exactLimit {
+		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
+			return nil, err
+		}
+		query = fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
 		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
-		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model())),
-		pgvector.NewVector(q), siteID, n)
+		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model()))
+	}
+	rows, err := tx.Query(ctx, query, pgvector.NewVector(q), siteID, n)
 	if err != nil {
 		return nil, err
 	}
