@@ -111,3 +111,23 @@ func TestErrorsAreJSON(t *testing.T) {
 		t.Errorf("GET unknown path = %d %s; want 404 with a JSON error", code, body)
 	}
 }
+
+// The database pool's state is on /metrics (the first thing to look at when
+// requests queue under load).
+func TestMetricsShowDatabasePool(t *testing.T) {
+	pool := pgtest.New(t)
+	h := web.New(web.Options{Collectors: pg.PoolCollectors(pool)}).Handler()
+	if err := pool.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/metrics")
+	for _, want := range []string{"kefu_db_pool_max_conns ", "kefu_db_pool_acquired_conns ", "kefu_db_pool_acquires_total ",
+		"kefu_db_pool_waited_acquires_total ", "kefu_db_pool_acquire_seconds_total "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "kefu_db_pool_acquires_total 0\n") {
+		t.Errorf("the pool's acquires are not counted:\n%s", body)
+	}
+}

@@ -55,6 +55,9 @@ type Options struct {
 	Audit       *chat.Audit
 	Privacy     *chat.Privacy
 
+	// Collectors are more metrics for /metrics (the database pool's).
+	Collectors []prometheus.Collector
+
 	// NewVisitorsPerMinute bounds the widget hellos that create a visitor
 	// (and a conversation), per network address; 0: no limit.
 	NewVisitorsPerMinute int
@@ -121,6 +124,7 @@ func New(opts Options) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(), closing: make(chan struct{}),
 		siteCache: map[string]cachedSite{}}
+	s.metrics.registry.MustRegister(opts.Collectors...)
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
 	go s.widgets.ping(s.closing)

@@ -62,12 +62,14 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "idle connections: %d accepted in %s; server RSS %+.1f MB → %.1f KB per connection\n",
 			res.IdleConns, res.AcceptTime, res.IdleRSSDeltaMB, res.KBPerIdleConn)
-		fmt.Fprintf(e.stdout, "  of which Go heap in use %.1f KB and goroutine stacks %.1f KB per connection\n", res.HeapKBPerConn, res.StackKBPerConn)
+		fmt.Fprintf(e.stdout, "  of which Go heap in use %.1f KB and goroutine stacks %.1f KB per connection; server CPU while idle %.1f%% of a core\n",
+			res.HeapKBPerConn, res.StackKBPerConn, res.IdleCPU)
 		fmt.Fprintf(e.stdout, "%d active conversations, %s per rate; server overhead = first delta minus the model's %s\n", o.active, o.duration, o.ttft)
-		fmt.Fprintf(e.stdout, "%8s %8s %7s %7s %7s %7s %6s %6s %8s %8s\n", "offered", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors", "unans", "db", "kefu cpu", "machine")
+		fmt.Fprintf(e.stdout, "%8s %8s %7s %7s %7s %7s %6s %6s %9s %9s %8s %8s\n", "offered", "turns/s", "p50 ms", "p95 ms", "p99 ms",
+			"errors", "unans", "db", "pool wait", "wait ms", "kefu cpu", "machine")
 		for _, p := range res.Phases {
-			fmt.Fprintf(e.stdout, "%8.0f %8.1f %7.1f %7.1f %7.1f %7d %6d %6d %7.0f%% %7.0f%%\n", p.Rate, p.TurnsPerSec,
-				p.OverheadP50, p.OverheadP95, p.OverheadP99, p.Errors, p.Unanswered, p.DBConns, p.ServerCPU, p.MachineCPU)
+			fmt.Fprintf(e.stdout, "%8.0f %8.1f %7.1f %7.1f %7.1f %7d %6d %6d %8.1f%% %9.2f %7.0f%% %7.0f%%\n", p.Rate, p.TurnsPerSec,
+				p.OverheadP50, p.OverheadP95, p.OverheadP99, p.Errors, p.Unanswered, p.DBConns, p.PoolWaitedPct, p.PoolWaitMs, p.ServerCPU, p.MachineCPU)
 		}
 		if f := res.FanOut; f != nil {
 			fmt.Fprintf(e.stdout, "agent→shopper across two nodes: %d of %d delivered, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -96,6 +98,7 @@ type chatBenchResult struct {
 	KBPerIdleConn  float64       `json:"kb_per_idle_conn"`
 	HeapKBPerConn  float64       `json:"heap_kb_per_idle_conn"`
 	StackKBPerConn float64       `json:"stack_kb_per_idle_conn"`
+	IdleCPU        float64       `json:"idle_cpu_pct"` // of one core, over 5 s with only the idle connections
 	Phases         []phaseResult `json:"phases"`
 	FanOut         *fanOutResult `json:"fan_out,omitempty"`
 	RSSEndMB       float64       `json:"rss_end_mb"`
@@ -114,6 +117,10 @@ type phaseResult struct {
 	ServerCPU   float64 `json:"server_cpu_pct"`  // of one core
 	MachineCPU  float64 `json:"machine_cpu_pct"` // of all cores, everything on the machine
 	DBConns     int     `json:"db_conns_max"`
+	// Of the server's database connection acquires: the share that waited
+	// for a free connection, and the mean time an acquire took.
+	PoolWaitedPct float64 `json:"pool_waited_pct"`
+	PoolWaitMs    float64 `json:"pool_wait_ms"`
 }
 
 const benchOrigin = "http://bench.kefu.local"
@@ -219,6 +226,9 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 		logger.Warn("idle connections failed", "count", n)
 	}
 	time.Sleep(2 * time.Second) // let the server settle
+	cpu0 := procCPU(child.Process.Pid)
+	time.Sleep(5 * time.Second) // idle: only the server's pings and timers run
+	res.IdleCPU = float64(procCPU(child.Process.Pid)-cpu0) / clockTicks / 5 * 100
 	rss1 := rssKB(child.Process.Pid)
 	mem1 := goMemory(base)
 	res.IdleRSSDeltaMB = float64(rss1-rss0) / 1024
@@ -239,7 +249,7 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 		rates = []float64{o.rate}
 	}
 	for _, rate := range rates {
-		res.Phases = append(res.Phases, o.measurePhase(ctx, db, child.Process.Pid, rate, func() ([]time.Duration, int, int, int) {
+		res.Phases = append(res.Phases, o.measurePhase(ctx, db, child.Process.Pid, base, rate, func() ([]time.Duration, int, int, int) {
 			return o.activePhase(ctx, wsURL, rate)
 		}))
 	}
@@ -385,7 +395,10 @@ func freeAddr() (string, error) {
 }
 
 // goMemory scrapes the server's Go memory gauges from /metrics.
-func goMemory(base string) map[string]float64 {
+func goMemory(base string) map[string]float64 { return scrape(base, "go_memstats_") }
+
+// scrape reads the server's metrics whose names start with prefix.
+func scrape(base, prefix string) map[string]float64 {
 	out := map[string]float64{}
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -394,7 +407,7 @@ func goMemory(base string) map[string]float64 {
 	defer resp.Body.Close()
 	for s := bufio.NewScanner(resp.Body); s.Scan(); {
 		name, val, ok := strings.Cut(s.Text(), " ")
-		if ok && strings.HasPrefix(name, "go_memstats_") {
+		if ok && strings.HasPrefix(name, prefix) {
 			out[name], _ = strconv.ParseFloat(val, 64)
 		}
 	}

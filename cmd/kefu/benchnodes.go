@@ -73,7 +73,7 @@ func (n *benchNode) stop() {
 
 // measurePhase runs one active phase and samples what it costs: the
 // server's CPU, the whole machine's CPU and the database connections in use.
-func (o *chatBench) measurePhase(ctx context.Context, db *database, pid int, rate float64, run func() ([]time.Duration, int, int, int)) phaseResult {
+func (o *chatBench) measurePhase(ctx context.Context, db *database, pid int, base string, rate float64, run func() ([]time.Duration, int, int, int)) phaseResult {
 	p := phaseResult{Rate: rate}
 	stop := make(chan struct{})
 	var sampled sync.WaitGroup
@@ -91,11 +91,16 @@ func (o *chatBench) measurePhase(ctx context.Context, db *database, pid int, rat
 			}
 		}
 	}()
-	cpu0, busy0, total0, start := procCPU(pid), 0.0, 0.0, time.Now()
-	busy0, total0 = machineCPU()
+	pool0, cpu0, start := scrape(base, "kefu_db_pool_"), procCPU(pid), time.Now()
+	busy0, total0 := machineCPU()
 	overheads, turns, errs, unanswered := run()
 	elapsed := time.Since(start)
 	busy1, total1 := machineCPU()
+	pool1 := scrape(base, "kefu_db_pool_")
+	if n := pool1["kefu_db_pool_acquires_total"] - pool0["kefu_db_pool_acquires_total"]; n > 0 {
+		p.PoolWaitedPct = (pool1["kefu_db_pool_waited_acquires_total"] - pool0["kefu_db_pool_waited_acquires_total"]) / n * 100
+		p.PoolWaitMs = (pool1["kefu_db_pool_acquire_seconds_total"] - pool0["kefu_db_pool_acquire_seconds_total"]) / n * 1000
+	}
 	p.ServerCPU = float64(procCPU(pid)-cpu0) / clockTicks / elapsed.Seconds() * 100
 	if total1 > total0 {
 		p.MachineCPU = (busy1 - busy0) / (total1 - total0) * 100

@@ -93,6 +93,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
 		NewVisitorsPerMinute: cfg.NewVisitorRate,
+		Collectors:           pg.PoolCollectors(db.Pool),
 		Intents:              understanding,
 		IntentStore:          intents.NewStore(db.Pool),
 		Engine:               engine,
