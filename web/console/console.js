@@ -420,11 +420,13 @@
     let cannedItems = [], cannedIdx = 0, cannedSeq = 0;
     async function updateCanned() {
       const m = /^\/([a-z0-9_-]*)$/i.exec(ta.value);
-      if (!m) { pop.hidden = true; cannedItems = []; return; }
+      if (!m) { closeCanned(); return; }
       const my = ++cannedSeq;
       try {
         const page = await api("GET", "/canned" + q({ site: siteOf(d.site_id).key, q: m[1].toLowerCase(), limit: 8 }));
-        if (my !== cannedSeq) return;
+        // A late answer (to an earlier keystroke, or after a pick) must not
+        // reopen the list: the next Enter would pick again instead of sending.
+        if (my !== cannedSeq || ta.value !== m[0]) return;
         cannedItems = page.items || []; cannedIdx = 0; drawCanned();
       } catch (e) { pop.hidden = true; }
     }
@@ -433,7 +435,8 @@
       set(pop, ...cannedItems.map((c, i) => el("button", { type: "button", role: "option", class: i === cannedIdx ? "cur" : "",
         "aria-selected": String(i === cannedIdx), on: { mousedown: ev => { ev.preventDefault(); pickCanned(i); } } }, el("b", "/" + c.shortcut), el("span", c.text))));
     }
-    function pickCanned(i) { ta.value = cannedItems[i].text; pop.hidden = true; cannedItems = []; ta.focus(); }
+    function pickCanned(i) { ta.value = cannedItems[i].text; closeCanned(); ta.focus(); }
+    function closeCanned() { cannedSeq++; pop.hidden = true; cannedItems = []; }
     ta.addEventListener("input", () => {
       updateCanned();
       if (!noteMode && Date.now() - S.lastTyping > 2500) { S.lastTyping = Date.now(); send({ type: "typing", conversation_id: d.id }); }
@@ -442,7 +445,7 @@
       if (cannedItems.length && !pop.hidden) {
         if (ev.key === "ArrowDown" || ev.key === "ArrowUp") { ev.preventDefault(); cannedIdx = (cannedIdx + (ev.key === "ArrowDown" ? 1 : cannedItems.length - 1)) % cannedItems.length; drawCanned(); return; }
         if (ev.key === "Enter" || ev.key === "Tab") { ev.preventDefault(); pickCanned(cannedIdx); return; }
-        if (ev.key === "Escape") { ev.preventDefault(); pop.hidden = true; cannedItems = []; return; }
+        if (ev.key === "Escape") { ev.preventDefault(); closeCanned(); return; }
       }
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); sendReply(); }
       else if (ev.key === "Escape") ta.blur();
