@@ -74,6 +74,7 @@ type Engine struct {
 	// so without this one address could guess with a fresh visitor each time.
 	verifyAddrRL map[string]*rate.Limiter
 	remotes      map[int64]string // visitor → the address it last wrote from
+	pruneAt      int              // the limiter maps' size that triggers the next prune
 	wg           sync.WaitGroup
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -176,6 +177,7 @@ var ErrRateLimited = errors.New("rate limited")
 func (e *Engine) allow(siteID, visitorID int64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.pruneLocked()
 	v := e.visitors[visitorID]
 	if v == nil {
 		v = rate.NewLimiter(rate.Limit(float64(e.opts.VisitorPerMinute)/60), max(5, e.opts.VisitorPerMinute/4))
@@ -187,6 +189,39 @@ func (e *Engine) allow(siteID, visitorID int64) bool {
 		e.sitesRL[siteID] = s
 	}
 	return v.Allow() && s.Allow()
+}
+
+// maxLimiters is how many per-visitor and per-address limiters the engine
+// keeps before it forgets those that have refilled.
+const maxLimiters = 20000
+
+// pruneLocked forgets limiters that are full again (forgetting them changes
+// nothing), so a server that has seen many visitors does not keep them all.
+// It runs when the maps have doubled since the last pass, so its cost is
+// spread over the calls that grew them. e.mu must be held.
+func (e *Engine) pruneLocked() {
+	n := len(e.visitors) + len(e.verifyRL) + len(e.verifyAddrRL)
+	if n < max(maxLimiters, e.pruneAt) {
+		return
+	}
+	full := func(l *rate.Limiter) bool { return l.Tokens() >= float64(l.Burst()) }
+	for id, l := range e.visitors {
+		if full(l) {
+			delete(e.visitors, id)
+			delete(e.remotes, id) // set again by the visitor's next message
+		}
+	}
+	for id, l := range e.verifyRL {
+		if full(l) {
+			delete(e.verifyRL, id)
+		}
+	}
+	for addr, l := range e.verifyAddrRL {
+		if full(l) {
+			delete(e.verifyAddrRL, addr)
+		}
+	}
+	e.pruneAt = 2 * (len(e.visitors) + len(e.verifyRL) + len(e.verifyAddrRL))
 }
 
 // Post commits a shopper message (idempotent by clientID) and schedules the
