@@ -456,6 +456,8 @@ func TestBrowserAnalytics(t *testing.T) {
 	p.open(s.origin + "/console#/analytics")
 	p.waitFor("the analytics cards", `document.querySelector('#an-kpis [data-value="conversations"]')?.textContent == "3" && document.querySelector('[data-chart="daily"] svg')`)
 	p.waitFor("no horizontal scrolling", `document.documentElement.scrollWidth <= innerWidth && document.querySelector("#analytics").scrollWidth <= innerWidth`)
+	p.waitFor("the current page's menu item in view", `(() => { const n = document.querySelector(".top nav"), c = n.querySelector("a.cur").getBoundingClientRect(), r = n.getBoundingClientRect();
+		return n.scrollWidth > n.clientWidth && c.left >= r.left - 1 && c.right <= r.right + 1 })()`)
 	var phone struct{ ChartsFit, CardsPerRow int }
 	p.eval(`(() => { const w = document.querySelector("#analytics").clientWidth; const tops = [...document.querySelectorAll("#an-kpis .an-kpi")].map(k => k.offsetTop);
 		return {chartsFit: [...document.querySelectorAll("svg.an-chart")].filter(s => s.getBoundingClientRect().width <= w).length - document.querySelectorAll("svg.an-chart").length,

@@ -181,6 +181,9 @@
       el("div.me", presence, el("span", { class: "who", text: S.me.name }), langButton("btn"), logout));
     const main = el("main", { id: "main" });
     set(app(), top, main);
+    // On a phone the menu scrolls sideways: show where we are.
+    const cur = nav.querySelector("a.cur");
+    if (cur && nav.scrollWidth > nav.clientWidth) nav.scrollLeft += cur.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - cur.offsetWidth) / 2;
     updateConn();
     return main;
   }
