@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/intents"
+	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
 )
@@ -27,6 +28,8 @@ type Insights struct {
 	db     *pgxpool.Pool
 	model  Model // nil or unavailable: drafts are not model-written
 	logger *slog.Logger
+	// library, when set, tells which gaps the knowledge base now answers.
+	library *knowledge.Library
 }
 
 // NewInsights returns the insights of store's conversations; model (may be
@@ -39,7 +42,11 @@ func NewInsights(store *Store, model Model, logger *slog.Logger) *Insights {
 }
 
 // Insights returns the engine's insights (its store and model).
-func (e *Engine) Insights() *Insights { return NewInsights(e.opts.Store, e.opts.Model, e.logger) }
+func (e *Engine) Insights() *Insights {
+	in := NewInsights(e.opts.Store, e.opts.Model, e.logger)
+	in.library = e.opts.Library
+	return in
+}
 
 // InsightsQuery selects the conversations of Sites in [From, To).
 type InsightsQuery struct {
@@ -90,6 +97,10 @@ type Gap struct {
 	ConversationIDs []string   `json:"conversation_ids"`
 	Draft           GapDraft   `json:"draft"`
 	LastAt          time.Time  `json:"last_at"`
+	// Covered: the knowledge base answers the group's question now (with
+	// the confidence the offline bot needs), e.g. after its FAQ entry was
+	// published. Only known for a one-site report.
+	Covered bool `json:"covered"`
 }
 
 // Report bounds.
@@ -134,6 +145,17 @@ func (in *Insights) Gaps(ctx context.Context, q InsightsQuery) ([]Gap, error) {
 	groups := groupGaps(rows)
 	if in.model != nil && in.model.Available() {
 		in.modelDrafts(ctx, groups)
+	}
+	if in.library != nil && len(q.Sites) == 1 {
+		site := q.Sites[0]
+		need := site.Config().Escalation.MinConfidence + lowConfidenceUp
+		for i := range groups {
+			res, err := in.library.Search(ctx, site.ID, groups[i].Question, 1)
+			if err != nil {
+				return nil, fmt.Errorf("gap %q covered: %w", groups[i].Question, err)
+			}
+			groups[i].Covered = len(res.Hits) > 0 && res.Confidence >= need
+		}
 	}
 	return groups, nil
 }

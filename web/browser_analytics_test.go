@@ -422,6 +422,12 @@ func TestBrowserAnalytics(t *testing.T) {
 	if count(docs.Items, func(d doc) bool { return d.Source == "FAQ: Gift cards for the moon base.json" }) != 1 {
 		t.Errorf("the knowledge documents after publishing: %+v; want the FAQ once", docs.Items)
 	}
+	// Once ingested, the report says the knowledge base answers that gap now.
+	if err := s.opts.Library.ProcessAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.press("#an-apply")
+	a.waitFor("the gap answered now", `[...document.querySelectorAll("#an-gaps .an-gap")].some(g => /moon base/i.test(g.innerText) && g.querySelector(".an-covered")?.textContent == "Answered now")`)
 
 	// An empty period says so.
 	a.eval(`(document.querySelector("#an-from").value = "2020-01-01", document.querySelector("#an-to").value = "2020-01-31")`, nil)

@@ -145,6 +145,49 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 	answer := "Yes. We ship to Canada with Canada Post; delivery takes 7 to 10 business days and duties are included."
 	entry := map[string]any{"site": env.site.Key, "question": question, "answer": answer, "title": "Shipping to Canada"}
 
+	// A shopper asks first; the knowledge base has no answer: a gap, not covered.
+	askBot := func(clientID, text string) *chat.Message {
+		t.Helper()
+		sess, err := env.engine.Hello(ctx, env.site, "", "en", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := env.engine.Post(ctx, sess, clientID, text); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			msgs, err := env.store.Messages(ctx, sess.Conversation.ID, 0, 0, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range msgs {
+				if msgs[i].Role == chat.RoleBot {
+					return &msgs[i]
+				}
+			}
+		}
+		t.Fatal("the bot did not reply")
+		return nil
+	}
+	today := time.Now().UTC().Format("2006-01-02")
+	gapsURL := "/api/v1/analytics/gaps?from=" + today + "&to=" + today + "&site=" + env.site.Key
+	covered := func() []any {
+		t.Helper()
+		code, body := env.json(admin, http.MethodGet, gapsURL, nil)
+		items, _ := body["items"].([]any)
+		if code != http.StatusOK || len(items) != 1 {
+			t.Fatalf("gaps: %d %v; want one group", code, body)
+		}
+		g := items[0].(map[string]any)
+		return []any{g["question"], g["covered"]}
+	}
+	if before := askBot("q0", question); before.Answered == nil || *before.Answered {
+		t.Fatalf("before publishing the bot answered %q", before.Text)
+	}
+	if got := covered(); got[1] != false {
+		t.Errorf("gap before publishing: %v; want covered false", got)
+	}
+
 	if code, _ := env.json(agent, http.MethodPost, "/api/v1/analytics/gaps/publish", entry); code != http.StatusForbidden {
 		t.Errorf("agent publish: %d; want 403", code)
 	}
@@ -192,29 +235,13 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 		t.Errorf("republish: %d %v; want 200 and the same document", code, again)
 	}
 
+	// The report now says the knowledge base answers that gap.
+	if got := covered(); got[1] != true {
+		t.Errorf("gap after publishing: %v; want covered true", got)
+	}
+
 	// The bot, offline, now answers the question from the published entry.
-	sess, err := env.engine.Hello(ctx, env.site, "", "en", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := env.engine.Post(ctx, sess, "q1", "do you ship to Canada?"); err != nil {
-		t.Fatal(err)
-	}
-	var bot *chat.Message
-	for deadline := time.Now().Add(15 * time.Second); bot == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		msgs, err := env.store.Messages(ctx, sess.Conversation.ID, 0, 0, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range msgs {
-			if msgs[i].Role == chat.RoleBot {
-				bot = &msgs[i]
-			}
-		}
-	}
-	if bot == nil {
-		t.Fatal("the bot did not reply")
-	}
+	bot := askBot("q1", "do you ship to Canada?")
 	if !strings.Contains(bot.Text, "Canada Post") || len(bot.Citations) != 1 || bot.Citations[0].DocumentID != docID ||
 		bot.Answered == nil || !*bot.Answered {
 		t.Errorf("bot reply %q citations %+v answered %v; want the published answer, cited", bot.Text, bot.Citations, bot.Answered)

@@ -45,7 +45,7 @@
     "g.none": "No unanswered questions in this period.", "g.count": "{n} times", "g.once": "once", "g.examples": "Examples", "g.languages": "Languages",
     "g.abstained": "abstained", "g.low_confidence": "low confidence", "g.no_answer": "no answer", "g.last": "last {t}", "g.convs": "Conversations",
     "g.edit": "Edit & publish", "g.site": "Site", "g.ftitle": "Title", "g.fquestion": "Question", "g.fanswer": "Answer", "g.publish": "Publish", "g.cancel": "Cancel",
-    "g.published": "Published", "g.done": "Published to the knowledge base.", "g.needed": "Title, question and answer are all needed.",
+    "g.published": "Published", "g.covered": "Answered now", "g.covered.help": "The knowledge base answers this question now (for example since its FAQ entry was published).", "g.done": "Published to the knowledge base.", "g.needed": "Title, question and answer are all needed.",
     "r.title": "Customers at risk", "r.help": "Shoppers with negative messages, an escalation nobody resolved, or a low rating (1–2).",
     "r.none": "No customers at risk in this period.", "r.customer": "Customer", "r.reasons": "Why", "r.negative": "Negative msgs", "r.csat": "Rating", "r.last": "Last seen", "r.convs": "Conversations",
     "r.visitor": "Visitor {id}", "risk.negative_sentiment": "Negative sentiment", "risk.unresolved_escalation": "Unresolved escalation", "risk.low_csat": "Low rating",
@@ -92,7 +92,7 @@
     "g.none": "此期间没有未回答的问题。", "g.count": "{n} 次", "g.once": "1 次", "g.examples": "示例", "g.languages": "语言",
     "g.abstained": "未作答", "g.low_confidence": "置信度低", "g.no_answer": "无答案", "g.last": "最近 {t}", "g.convs": "会话",
     "g.edit": "编辑并发布", "g.site": "站点", "g.ftitle": "标题", "g.fquestion": "问题", "g.fanswer": "答案", "g.publish": "发布", "g.cancel": "取消",
-    "g.published": "已发布", "g.done": "已发布到知识库。", "g.needed": "标题、问题和答案均为必填。",
+    "g.published": "已发布", "g.covered": "现已可答", "g.covered.help": "知识库现在可以回答这个问题（例如其常见问题已发布）。", "g.done": "已发布到知识库。", "g.needed": "标题、问题和答案均为必填。",
     "r.title": "流失风险客户", "r.help": "有负面消息、转人工后未解决，或评分较低（1–2）的顾客。",
     "r.none": "此期间没有流失风险客户。", "r.customer": "客户", "r.reasons": "原因", "r.negative": "负面消息", "r.csat": "评分", "r.last": "最近", "r.convs": "会话",
     "r.visitor": "访客 {id}", "risk.negative_sentiment": "负面情绪", "risk.unresolved_escalation": "转人工未解决", "risk.low_csat": "评分低",
@@ -504,7 +504,8 @@
         if (published.has(pubKey)) { row.classList.add("published"); badge.hidden = false; }
         const reasons = g.reasons || {};
         add(row, [
-          el("div.an-gap-head", el("b.an-gap-q", g.question || ""), el("span.badge.an-gap-count", g.count === 1 ? t("g.once") : t("g.count", { n: g.count || 0 })), badge, edit),
+          el("div.an-gap-head", el("b.an-gap-q", g.question || ""), el("span.badge.an-gap-count", g.count === 1 ? t("g.once") : t("g.count", { n: g.count || 0 })), badge,
+            g.covered ? el("span.badge.an-covered", { title: t("g.covered.help"), text: t("g.covered") }) : null, edit),
           el("div.an-gap-meta.muted",
             ["abstained", "low_confidence", "no_answer"].filter(x => reasons[x]).map(x => el("span.badge.reason", `${t("g." + x)} ${reasons[x]}`)),
             (g.languages || []).length ? el("span", t("g.languages") + ": " + g.languages.join(", ")) : null,
