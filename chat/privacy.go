@@ -81,6 +81,9 @@ type Export struct {
 	Visitors      []json.RawMessage `json:"visitors"`
 	Conversations []json.RawMessage `json:"conversations"` // CSAT score and comment included
 	Messages      []json.RawMessage `json:"messages"`
+	// Events: when the conversations were escalated (and why), taken by a
+	// person, handed back, resolved, reopened; which agent is left out.
+	Events []json.RawMessage `json:"conversation_events"`
 }
 
 // Erasure counts what Erase deleted.
@@ -189,6 +192,8 @@ func (p *Privacy) Export(ctx context.Context, s Subject, by AuditEntry) (*Export
 			{&out.Visitors, "select row_to_json(t) from visitors t where id = any($1) order by id", []any{r.visitors}},
 			{&out.Conversations, "select row_to_json(t) from conversations t where id::text = any($1) order by created_at, id", []any{r.conversations}},
 			{&out.Messages, "select row_to_json(t) from messages t where conversation_id::text = any($1) order by conversation_id, seq", []any{r.conversations}},
+			{&out.Events, `select row_to_json(t) from (select conversation_id, kind, reason, at from conversation_events
+				where conversation_id::text = any($1) order by at, id) t`, []any{r.conversations}},
 		}
 		for _, part := range parts {
 			rows, err := tx.Query(ctx, part.sql, part.args...)

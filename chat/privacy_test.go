@@ -113,6 +113,9 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 			store.SetContactEmail(ctx, conv.ID, contact)
 		}
 		store.SetCSAT(ctx, conv.ID, 4, "thanks "+customer)
+		if _, err := store.Transition(ctx, conv.ID, chat.Change{Action: chat.ActionEscalate, Reason: chat.ReasonRequested, Priority: 2}); err != nil {
+			t.Fatal(err)
+		}
 		return v.Token
 	}
 	f.aliceVisitor = visitor(f.siteA, "c-1", "", "where is A1?", "alice here")
@@ -251,6 +254,7 @@ func TestExportRoundTrip(t *testing.T) {
 		Messages []struct {
 			Body string `json:"body"`
 		} `json:"messages"`
+		Events []map[string]any `json:"conversation_events"`
 	}
 	if err := json.Unmarshal(doc, &back); err != nil {
 		t.Fatal(err)
@@ -268,6 +272,14 @@ func TestExportRoundTrip(t *testing.T) {
 		len(back.Conversations) != 2 || back.Conversations[0].CSATScore == nil ||
 		!slices.Equal(bodies, []string{"alice here", "please email me", "where is A1?"}) {
 		t.Errorf("export after erase = %s; want alice's customer, orders A1 A2, her visitor, 2 conversations with CSAT and 3 messages", doc)
+	}
+	if len(back.Events) != 2 {
+		t.Errorf("export events = %v; want her 2 conversations' escalations", back.Events)
+	}
+	for _, ev := range back.Events {
+		if ev["kind"] != "escalated" || ev["reason"] != chat.ReasonRequested || ev["user_id"] != nil {
+			t.Errorf("export event %v; want escalated/requested, no agent id", ev)
+		}
 	}
 }
 
