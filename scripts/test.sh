@@ -33,13 +33,4 @@ if [ $# -gt 0 ]; then
 	go test "$@"
 	exit
 fi
-# Why a second chance: a few browser and socket tests have failed once in a
-# while when the whole suite shares the 2 cores (known flakes, listed in the
-# issues; they are bugs to fix, not noise). A package that fails is run once
-# more, and the first failure stays in the log above.
-if ! go test -race -count=1 ./... 2>&1 | tee "$tmp/go-test.log"; then
-	failed=$(awk '$1 == "FAIL" && $2 ~ /^kefu/ {print $2}' "$tmp/go-test.log" | sort -u)
-	[ -n "$failed" ] || exit 1
-	echo "== FLAKY? retrying once: $failed"
-	go test -race -count=1 $failed
-fi
+go test -race -count=1 ./...
