@@ -712,15 +712,19 @@
   const currentSite = () => { const s = $("#site"); return s ? s.value : (S.sites[0] && S.sites[0].key) || ""; };
   function pager(fetchPage, draw) {
     // Draws pages into a tbody with a "load more" button; returns reload().
-    let next = "";
+    let next = "", seq = 0;
     const more = el("button.btn.more", { type: "button", hidden: true, text: t("list.more"), on: { click: () => load(true) } });
     async function load(append) {
+      // Only the latest load draws: a filter changed twice quickly must not
+      // end showing the first answer because it arrived last.
+      const my = ++seq;
       try {
         const page = await fetchPage(append ? next : "");
+        if (my !== seq) return;
         next = page.next_cursor || "";
         draw(page.items || [], append);
         more.hidden = !next;
-      } catch (e) { fail(e); }
+      } catch (e) { if (my === seq) fail(e); }
     }
     return { more, load };
   }
