@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -31,67 +30,45 @@ type analyticsTab struct {
 
 func newAnalyticsTab(t *testing.T, name string, w, h int64) *analyticsTab {
 	t.Helper()
-	a := &analyticsTab{tab: &tab{t: t, name: name}}
-	b := a.tab
+	a := &analyticsTab{}
 	note := func(s string) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
+		a.mu.Lock()
+		defer a.mu.Unlock()
 		if a.watching {
 			a.problems = append(a.problems, s)
 		}
 	}
-	ctx, cancel := chromedp.NewContext(browser(t), chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) {
-		switch e := ev.(type) {
-		case *page.EventJavascriptDialogOpening:
-			b.mu.Lock()
-			b.dialogs = append(b.dialogs, string(e.Type)+": "+e.Message)
-			b.mu.Unlock()
-			go chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		case *runtime.EventExceptionThrown:
-			msg := e.ExceptionDetails.Text
-			if ex := e.ExceptionDetails.Exception; ex != nil {
-				msg += " " + ex.Description
-			}
-			b.mu.Lock()
-			b.errs = append(b.errs, msg)
-			b.mu.Unlock()
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
-				var parts []string
-				for _, arg := range e.Args {
-					if len(arg.Value) > 0 {
-						parts = append(parts, string(arg.Value))
-					} else {
-						parts = append(parts, arg.Description)
+	a.tab = openTab(t, name, w, h, tabOptions{ownProfile: true, acceptDialogs: true,
+		listen: func(ev any) {
+			switch e := ev.(type) {
+			case *runtime.EventConsoleAPICalled:
+				if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+					var parts []string
+					for _, arg := range e.Args {
+						if len(arg.Value) > 0 {
+							parts = append(parts, string(arg.Value))
+						} else {
+							parts = append(parts, arg.Description)
+						}
 					}
+					note("console." + string(e.Type) + ": " + strings.Join(parts, " "))
 				}
-				note("console." + string(e.Type) + ": " + strings.Join(parts, " "))
+			case *cdplog.EventEntryAdded:
+				if e.Entry.Level == cdplog.EntryLevelError {
+					note(fmt.Sprintf("log %s: %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL))
+				}
 			}
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.EntryLevelError {
-				note(fmt.Sprintf("log %s: %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL))
-			}
-		}
-	}))
-	b.ctx = ctx
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{})
-		return err
-	})); err != nil {
-		t.Fatalf("open tab: %v", err)
-	}
+		},
+		setup: []chromedp.Action[chromedp.Void]{chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{})
+			return err
+		})},
+	})
 	t.Cleanup(func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if len(b.errs) > 0 {
-			t.Errorf("%s: uncaught JavaScript exceptions: %q", name, b.errs)
-		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
 		if len(a.problems) > 0 {
 			t.Errorf("%s: console errors: %q", name, a.problems)
-		}
-		if len(b.dialogs) > 0 {
-			t.Errorf("%s: JavaScript dialogs opened: %q", name, b.dialogs)
 		}
 	})
 	return a

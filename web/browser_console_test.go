@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -39,41 +37,25 @@ func consoleShop(t *testing.T, cfg shopConfig, role string) (*shop, *chat.User) 
 	return s, u
 }
 
+// askForPerson opens the demo shop in a shopper's tab, says hello and asks
+// for a person; the conversation waits in the queue.
+func askForPerson(t *testing.T, s *shop) *tab {
+	t.Helper()
+	b := newTab(t, "shopper", 1280, 800, false)
+	b.open(s.origin + "/demo")
+	b.openWidget()
+	b.say("Hello")
+	b.waitFor("the greeting", `R.querySelector(".log .them")`)
+	b.click(".hu")
+	b.waitFor("the waiting banner", `R.querySelector(".bn").textContent.includes("Waiting for a person")`)
+	return b
+}
+
 // newConsoleTab opens a tab in a browser context of its own (its own
 // cookies and storage), as an agent's browser is not the shopper's.
 func newConsoleTab(t *testing.T, name string, w, h int64) *tab {
 	t.Helper()
-	b := &tab{t: t, name: name}
-	ctx, cancel := chromedp.NewContext(browser(t), chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) {
-		switch e := ev.(type) {
-		case *page.EventJavascriptDialogOpening:
-			b.mu.Lock()
-			b.dialogs = append(b.dialogs, string(e.Type)+": "+e.Message)
-			b.mu.Unlock()
-			go chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		case *runtime.EventExceptionThrown:
-			msg := e.ExceptionDetails.Text
-			if ex := e.ExceptionDetails.Exception; ex != nil {
-				msg += " " + ex.Description
-			}
-			b.mu.Lock()
-			b.errs = append(b.errs, msg)
-			b.mu.Unlock()
-		}
-	}))
-	b.ctx = ctx
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
-		t.Fatalf("open tab: %v", err)
-	}
-	t.Cleanup(func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if len(b.errs) > 0 {
-			t.Errorf("%s: uncaught JavaScript exceptions: %q", name, b.errs)
-		}
-	})
-	return b
+	return openTab(t, name, w, h, tabOptions{ownProfile: true, acceptDialogs: true, dialogsOK: true})
 }
 
 // press clicks the page element sel (outside the widget) with the mouse
@@ -183,13 +165,7 @@ func TestBrowserConsoleTakeover(t *testing.T) {
 	a.waitFor("an empty queue", `document.querySelector('[data-count="queue"]').textContent == "0"`)
 
 	// A shopper asks for a person; the queue shows it without a reload.
-	b := newTab(t, "shopper", 1280, 800, false)
-	b.open(s.origin + "/demo")
-	b.openWidget()
-	b.say("Hello")
-	b.waitFor("the greeting", `R.querySelector(".log .them")`)
-	b.click(".hu")
-	b.waitFor("the waiting banner", `R.querySelector(".bn").textContent.includes("Waiting for a person")`)
+	b := askForPerson(t, s)
 	a.waitFor("the conversation in the queue", `document.querySelectorAll("#rows .row").length == 1 && document.querySelector('[data-count="queue"]').textContent == "1"`)
 	a.consoleShot("inbox")
 
@@ -400,13 +376,7 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 
 func TestBrowserConsolePhoneChinese(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
-	b := newTab(t, "shopper", 1280, 800, false)
-	b.open(s.origin + "/demo")
-	b.openWidget()
-	b.say("Hello")
-	b.waitFor("the greeting", `R.querySelector(".log .them")`)
-	b.click(".hu")
-	b.waitFor("the waiting banner", `R.querySelector(".bn").textContent.includes("Waiting for a person")`)
+	askForPerson(t, s)
 
 	a := newConsoleTab(t, "phone", 390, 844)
 	a.open(s.origin + "/console")

@@ -261,14 +261,31 @@ type tab struct {
 // newTab opens a tab with a w×h viewport (mobile: a touch phone).
 func newTab(t *testing.T, name string, w, h int64, mobile bool) *tab {
 	t.Helper()
+	return openTab(t, name, w, h, tabOptions{mobile: mobile})
+}
+
+// tabOptions says how a test tab differs from a shopper's plain tab.
+type tabOptions struct {
+	mobile        bool                             // phone emulation: scale 2, touch
+	ownProfile    bool                             // a browser context of its own (cookies, storage): an agent's browser is not the shopper's
+	acceptDialogs bool                             // accept JavaScript dialogs (confirm) instead of dismissing them
+	dialogsOK     bool                             // a dialog is expected, not a failure
+	listen        func(ev any)                     // more events to watch
+	setup         []chromedp.Action[chromedp.Void] // run as the tab opens
+}
+
+// openTab opens a tab; uncaught exceptions (and dialogs, unless dialogsOK)
+// fail the test when it ends.
+func openTab(t *testing.T, name string, w, h int64, o tabOptions) *tab {
+	t.Helper()
 	b := &tab{t: t, name: name}
-	ctx, cancel := chromedp.NewContext(browser(t), chromedp.WithListener(func(ev any) {
+	opts := []chromedp.ContextOption{chromedp.WithListener(func(ev any) {
 		switch e := ev.(type) {
 		case *page.EventJavascriptDialogOpening:
 			b.mu.Lock()
 			b.dialogs = append(b.dialogs, string(e.Type)+": "+e.Message)
 			b.mu.Unlock()
-			go chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			go chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: o.acceptDialogs})
 		case *runtime.EventExceptionThrown:
 			msg := e.ExceptionDetails.Text
 			if ex := e.ExceptionDetails.Exception; ex != nil {
@@ -278,21 +295,28 @@ func newTab(t *testing.T, name string, w, h int64, mobile bool) *tab {
 			b.errs = append(b.errs, msg)
 			b.mu.Unlock()
 		}
-	}))
+		if o.listen != nil {
+			o.listen(ev)
+		}
+	})}
+	if o.ownProfile {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(browser(t), opts...)
 	b.ctx = ctx
 	t.Cleanup(cancel)
 	var emulate []chromedp.EmulateViewportOption
-	if mobile {
+	if o.mobile {
 		emulate = append(emulate, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
 	}
 	// The first Do opens the tab; its context (without a deadline) owns it.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h, emulate...)); err != nil {
+	if err := chromedp.Do(ctx, append([]chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(w, h, emulate...)}, o.setup...)...); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
 	t.Cleanup(func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if len(b.dialogs) > 0 {
+		if len(b.dialogs) > 0 && !o.dialogsOK {
 			t.Errorf("%s: JavaScript dialogs opened: %q", name, b.dialogs)
 		}
 		if len(b.errs) > 0 {

@@ -1,11 +1,7 @@
 package web
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -21,18 +17,7 @@ import (
 //go:embed console/index.html console/console.js console/i18n.js console/console.css console/analytics.js console/privacy.js
 var consoleFS embed.FS
 
-func consoleAssetFrom(name, ctype string) *asset {
-	body, err := consoleFS.ReadFile("console/" + name)
-	if err != nil {
-		panic(err)
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(body)
-	zw.Close()
-	sum := sha256.Sum256(body)
-	return &asset{body: body, gz: buf.Bytes(), hash: hex.EncodeToString(sum[:8]), ctype: ctype}
-}
+func consoleAssetFrom(name, ctype string) *asset { return mustAsset(consoleFS, "console/"+name, ctype) }
 
 var (
 	consoleAssets = map[string]*asset{

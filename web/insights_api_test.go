@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -41,25 +40,6 @@ func (env *consoleEnv) scriptGap(site *chat.Site, text string) string {
 	return conv.ID
 }
 
-// raw sends a GET and returns the status, content type and body.
-func (env *consoleEnv) raw(c caller, path string) (int, string, string) {
-	env.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, env.url+path, nil)
-	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: "kefu_session", Value: c.cookie})
-	}
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		env.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
-}
-
 func TestInsightsAPI(t *testing.T) {
 	env := newConsoleEnv(t)
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
@@ -94,9 +74,9 @@ func TestInsightsAPI(t *testing.T) {
 				t.Errorf("GET %s?%s: %d %v; want 400", kind, bad, code, body)
 			}
 		}
-		code, ctype, body := env.raw(admin, path+site+"&format=csv")
-		if code != http.StatusOK || !strings.HasPrefix(ctype, "text/csv") {
-			t.Errorf("GET %s as CSV: %d %s", kind, code, ctype)
+		code, header, body := env.getRaw(admin, path+site+"&format=csv")
+		if ctype := header.Get("Content-Type"); code != http.StatusOK || !strings.HasPrefix(ctype, "text/csv") {
+			t.Errorf("GET %s as CSV: %d %s", kind, code, header.Get("Content-Type"))
 		}
 		if _, err := csv.NewReader(strings.NewReader(body)).ReadAll(); err != nil || !strings.Contains(body, "\n") {
 			t.Errorf("GET %s as CSV is not CSV: %v\n%s", kind, err, body)
@@ -119,7 +99,7 @@ func TestInsightsAPI(t *testing.T) {
 	if all, _ := body["items"].([]any); len(all) != 3 {
 		t.Errorf("an admin's gaps of every site: %v; want 3 groups", body)
 	}
-	_, _, gapsCSV := env.raw(admin, "/api/v1/analytics/gaps?"+period+site+"&format=csv")
+	_, _, gapsCSV := env.getRaw(admin, "/api/v1/analytics/gaps?"+period+site+"&format=csv")
 	if !strings.Contains(gapsCSV, `'=HYPERLINK`) || !strings.HasPrefix(gapsCSV, "id,count,question,") {
 		t.Errorf("gaps CSV does not neutralise formulas or lacks its header:\n%s", gapsCSV)
 	}

@@ -36,8 +36,9 @@ type asset struct {
 	ctype    string
 }
 
-func mustAsset(name, ctype string) *asset {
-	body, err := assets.ReadFile(name)
+// mustAsset reads an embedded file and keeps it with its gzip and hash.
+func mustAsset(fsys embed.FS, name, ctype string) *asset {
+	body, err := fsys.ReadFile(name)
 	if err != nil {
 		panic(err)
 	}
@@ -50,7 +51,7 @@ func mustAsset(name, ctype string) *asset {
 }
 
 var (
-	widgetJS = mustAsset("static/widget.js", "text/javascript; charset=utf-8")
+	widgetJS = mustAsset(assets, "static/widget.js", "text/javascript; charset=utf-8")
 	demoPage = template.Must(template.ParseFS(assets, "templates/demo.html"))
 )
 
