@@ -75,6 +75,7 @@ type Engine struct {
 	verifyAddrRL map[string]*rate.Limiter
 	remotes      map[int64]string // visitor → the address it last wrote from
 	pruneAt      int              // the limiter maps' size that triggers the next prune
+	closed       bool             // Close has begun: no new turns (their messages are stored; recover.go answers them)
 	wg           sync.WaitGroup
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -99,6 +100,10 @@ func NewEngine(opts Options) *Engine {
 
 // Close waits for running turns to finish (bounded by ctx) and stops new ones.
 func (e *Engine) Close(ctx context.Context) {
+	// Under e.mu, so no enqueue can Add to e.wg while Wait runs.
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	select {
@@ -305,6 +310,9 @@ type turnQueue struct {
 func (e *Engine) enqueue(convID string, fn func(context.Context)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
 	if q, ok := e.queues[convID]; ok {
 		q.tasks = append(q.tasks, fn)
 		return

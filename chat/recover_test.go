@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -94,5 +95,36 @@ func TestAnswerUnansweredOnce(t *testing.T) {
 	}
 	if n, _ := f.engine.AnswerUnanswered(ctx); n != 0 {
 		t.Errorf("a message older than the window: %d taken; want 0", n)
+	}
+}
+
+// Shutting down while shoppers still write: Close stops new turns without
+// racing the posts (the race detector watches), and every message is stored.
+func TestCloseWhilePosting(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	e := chat.NewEngine(f.opts)
+	sess, err := e.Hello(ctx, f.site, "", "en", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 40 {
+			if _, _, err := e.Post(ctx, sess, "c"+strconv.Itoa(i), "hello "+strconv.Itoa(i)); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	e.Close(ctx)
+	wg.Wait()
+	var n int
+	if err := f.db.QueryRow(ctx, "select count(*) from messages where conversation_id = $1 and role = 'shopper'", sess.Conversation.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 40 {
+		t.Errorf("%d shopper messages stored; want 40", n)
 	}
 }
