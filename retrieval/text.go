@@ -47,12 +47,18 @@ func Tokenize(text string) []Token {
 				i += n
 			}
 			runes = append(runes, i)
+			// Traditional characters are read as simplified ("運費" = "运费"):
+			// token texts come from the folded run, offsets from the original.
+			run, offs := text[start:i], runes
+			if folded, ok := simplified(run); ok {
+				run, offs = folded, runeOffsets(folded, start)
+			}
 			if len(runes) == 2 {
-				toks = append(toks, Token{Text: text[start:i], Start: start, End: i, CJK: true})
+				toks = append(toks, Token{Text: run, Start: start, End: i, CJK: true})
 				continue
 			}
 			for k := 0; k+2 < len(runes); k++ {
-				toks = append(toks, Token{Text: text[runes[k]:runes[k+2]], Start: runes[k], End: runes[k+2], CJK: true})
+				toks = append(toks, Token{Text: run[offs[k]-start : offs[k+2]-start], Start: runes[k], End: runes[k+2], CJK: true})
 			}
 		case isWordRune(fold(r)):
 			start := i
