@@ -319,6 +319,35 @@ func TestTermStatsStayExact(t *testing.T) {
 	check("after ingest")
 	ingest(t, lib, site, "a.md", "# Returns\n\nA completely different policy about parcels.\n")
 	check("after replace")
+	// Chunks of an older text analysis (here: a made-up one) are analysed
+	// again in place; the update trigger keeps the statistics exact.
+	if _, err := db.Exec(ctx, `update chunks set analyzer = 1, tsv = to_tsvector('simple', 'old words'), terms = 2,
+		tf = '{"old": 1, "words": 1}' where site_id = $1`, site); err != nil {
+		t.Fatal(err)
+	}
+	check("after an old analysis")
+	fulltext := func(q string) []retrieval.Hit {
+		res, err := lib.Index().SearchMode(ctx, site, q, 5, retrieval.TextOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Hits
+	}
+	if hits := fulltext("退"); len(hits) != 0 {
+		t.Fatalf("the old analysis has no unigrams, yet 退 found %d hits", len(hits))
+	}
+	if err := lib.Index().Reanalyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after Reanalyze")
+	if hits := fulltext("退"); len(hits) == 0 || !strings.Contains(hits[0].Text, "退") {
+		t.Fatalf("after Reanalyze the unigram 退 finds %v", hits)
+	}
+	var stale int
+	db.QueryRow(ctx, "select count(*) from chunks where analyzer <> $1", retrieval.AnalyzerVersion).Scan(&stale)
+	if stale != 0 {
+		t.Fatalf("%d chunks still have an old analysis", stale)
+	}
 	if err := lib.Delete(ctx, site, doc.ID); err != nil {
 		t.Fatal(err)
 	}

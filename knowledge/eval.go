@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -53,11 +54,22 @@ func matches(source, expected string) bool {
 	return false
 }
 
-// Evaluate measures hit@1/3/10 and MRR (within the top k) of the hybrid
-// search, each retriever alone, and an in-memory BM25 baseline over the same
-// chunks.
-func (l *Library) Evaluate(ctx context.Context, siteID int64, cases []EvalCase, k int) ([]EvalReport, error) {
-	k = max(k, 10)
+// EvalOptions tune an evaluation.
+type EvalOptions struct {
+	K int // results per query (at least 10)
+	// Features, when set, receives one JSON line per query with the fused
+	// candidates' reranker features and which are right (RerankQuery), for
+	// training the reranker (kefu kb rerank).
+	Features io.Writer
+}
+
+// Evaluate measures hit@1/3/10 and MRR (within the top k) of the full search
+// (reranked), the fused legs before reranking, each leg alone, and a textbook
+// BM25 baseline over the same chunks, on the cases that have an expected
+// source. A query written "earlier question || query" is searched as a
+// follow-up of the earlier question.
+func (l *Library) Evaluate(ctx context.Context, siteID int64, cases []EvalCase, opt EvalOptions) ([]EvalReport, error) {
+	k := max(opt.K, 10)
 	chunks, err := l.index.Chunks(ctx, siteID)
 	if err != nil {
 		return nil, err
@@ -69,14 +81,15 @@ func (l *Library) Evaluate(ctx context.Context, siteID int64, cases []EvalCase, 
 	bm25 := retrieval.NewBM25(texts)
 	methods := []struct {
 		name string
-		rank func(q string) ([]string, error)
+		rank func(q retrieval.Query) ([]string, error)
 	}{
 		{"hybrid", l.ranker(ctx, siteID, k, retrieval.Hybrid)},
-		{"vector", l.ranker(ctx, siteID, k, retrieval.VectorOnly)},
+		{"fused", l.ranker(ctx, siteID, k, retrieval.Fused)},
 		{"fulltext", l.ranker(ctx, siteID, k, retrieval.TextOnly)},
-		{"bm25", func(q string) ([]string, error) {
+		{"vector", l.ranker(ctx, siteID, k, retrieval.VectorOnly)},
+		{"bm25", func(q retrieval.Query) ([]string, error) {
 			var out []string
-			for _, i := range bm25.Top(q, k) {
+			for _, i := range bm25.Top(strings.TrimSpace(q.Context+" "+q.Text), k) {
 				out = append(out, chunks[i].Source)
 			}
 			return out, nil
@@ -84,9 +97,13 @@ func (l *Library) Evaluate(ctx context.Context, siteID int64, cases []EvalCase, 
 	}
 	reports := make([]EvalReport, 0, len(methods))
 	for _, m := range methods {
-		rep := EvalReport{Method: m.name, Cases: len(cases)}
+		rep := EvalReport{Method: m.name}
 		for _, c := range cases {
-			sources, err := m.rank(c.Query)
+			if strings.TrimSpace(c.Expected) == "" {
+				continue // an unanswerable query: only the features (for the confidence) use it
+			}
+			rep.Cases++
+			sources, err := m.rank(c.query())
 			if err != nil {
 				return nil, err
 			}
@@ -108,17 +125,40 @@ func (l *Library) Evaluate(ctx context.Context, siteID int64, cases []EvalCase, 
 				break
 			}
 		}
-		if n := float64(len(cases)); n > 0 {
+		if n := float64(rep.Cases); n > 0 {
 			rep.Hit1, rep.Hit3, rep.Hit10, rep.MRR = rep.Hit1/n, rep.Hit3/n, rep.Hit10/n, rep.MRR/n
 		}
 		reports = append(reports, rep)
 	}
+	if opt.Features != nil {
+		enc := json.NewEncoder(opt.Features)
+		for _, c := range cases {
+			res, err := l.index.Find(ctx, siteID, c.query(), k, retrieval.Fused)
+			if err != nil {
+				return nil, err
+			}
+			rq := retrieval.RerankQuery{Query: c.Query}
+			for _, h := range res.Hits {
+				rq.Features = append(rq.Features, h.Features())
+				rq.Right = append(rq.Right, c.Expected != "" && matches(h.Source, c.Expected))
+			}
+			if err := enc.Encode(rq); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return reports, nil
 }
 
-func (l *Library) ranker(ctx context.Context, siteID int64, k int, mode retrieval.Mode) func(string) ([]string, error) {
-	return func(q string) ([]string, error) {
-		res, err := l.index.SearchMode(ctx, siteID, q, k, mode)
+// query is the case's search: "earlier question || query" is a follow-up.
+func (c EvalCase) query() retrieval.Query {
+	parts := strings.Split(c.Query, " || ")
+	return retrieval.Query{Text: parts[len(parts)-1], Context: strings.Join(parts[:len(parts)-1], " ")}
+}
+
+func (l *Library) ranker(ctx context.Context, siteID int64, k int, mode retrieval.Mode) func(retrieval.Query) ([]string, error) {
+	return func(q retrieval.Query) ([]string, error) {
+		res, err := l.index.Find(ctx, siteID, q, k, mode)
 		if err != nil {
 			return nil, err
 		}

@@ -3,11 +3,13 @@ package retrieval
 import (
 	"math"
 	"sort"
+	"unicode/utf8"
 )
 
-// BM25 is an in-memory Okapi BM25 ranker over the same terms as the index.
-// kefu does not search with it; it is the baseline that evaluations compare
-// the hybrid search against.
+// BM25 is the textbook baseline that evaluations compare kefu's search
+// against: an in-memory Okapi BM25 over stemmed English words without stop
+// words and every Chinese character unigram and bigram, nothing else (no
+// heading weight, no synonyms, no pruning).
 type BM25 struct {
 	docs  []map[string]int
 	lens  []int
@@ -22,7 +24,7 @@ func NewBM25(texts []string) *BM25 {
 	total := 0
 	for _, t := range texts {
 		tf := map[string]int{}
-		terms := Terms(t)
+		terms := baselineTerms(t)
 		for _, w := range terms {
 			tf[w]++
 		}
@@ -44,7 +46,7 @@ func (m *BM25) Top(query string, k int) []int {
 	n := float64(len(m.docs))
 	scores := make([]float64, len(m.docs))
 	seen := map[string]bool{}
-	for _, q := range Terms(query) {
+	for _, q := range baselineTerms(query) {
 		if seen[q] || m.df[q] == 0 {
 			continue
 		}
@@ -64,4 +66,25 @@ func (m *BM25) Top(query string, k int) []int {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
 	return idx[:min(k, len(idx))]
+}
+
+// baselineTerms are Terms plus every CJK character as a unigram.
+func baselineTerms(text string) []string {
+	var out []string
+	for _, t := range Terms(text) {
+		out = append(out, t)
+		if r, n := utf8.DecodeRuneInString(t); IsCJK(r) && n < len(t) {
+			out = append(out, t[:n])
+		}
+	}
+	// the last character of each CJK run is only the second half of a bigram
+	toks := Tokenize(text)
+	for i, t := range toks {
+		if t.CJK && (i+1 == len(toks) || !toks[i+1].CJK || toks[i+1].Start >= t.End) {
+			if _, n := utf8.DecodeRuneInString(t.Text); n < len(t.Text) {
+				out = append(out, t.Text[n:])
+			}
+		}
+	}
+	return out
 }

@@ -4,18 +4,13 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
-	"golang.org/x/sync/errgroup"
 )
 
 // Index is the search index over document chunks: a tsvector per chunk for
@@ -24,6 +19,7 @@ type Index struct {
 	db         *pgxpool.Pool
 	emb        Embedder
 	exactLimit int64
+	candidates int // BM25's first candidate budget; 0: score every matching chunk
 }
 
 // DefaultExactLimit is how many chunks a site may have and still be searched
@@ -36,12 +32,21 @@ const DefaultExactLimit = 10000
 
 // NewIndex returns the index on db, embedding with emb.
 func NewIndex(db *pgxpool.Pool, emb Embedder) *Index {
-	return &Index{db: db, emb: emb, exactLimit: DefaultExactLimit}
+	return &Index{db: db, emb: emb, exactLimit: DefaultExactLimit, candidates: maxCandidates}
 }
 
 // SetExactLimit sets how many chunks a site may have and be searched
 // exactly instead of through the HNSW index (0: always the index).
 func (ix *Index) SetExactLimit(n int64) { ix.exactLimit = n }
+
+// SetExhaustive makes BM25 score every chunk with any query term (no
+// candidate pruning): the reference that measures what pruning loses.
+func (ix *Index) SetExhaustive(on bool) {
+	ix.candidates = maxCandidates
+	if on {
+		ix.candidates = 0
+	}
+}
 
 // Embedder returns the index's embedder.
 func (ix *Index) Embedder() Embedder { return ix.emb }
@@ -114,22 +119,15 @@ func (ix *Index) Replace(ctx context.Context, tx pgx.Tx, siteID, docID int64, ch
 	for i, c := range chunks {
 		ords[i], starts[i], ends[i] = int32(i), int32(c.Start), int32(c.End)
 		headings[i], bodies[i], sources[i] = c.Heading, c.Text, c.Source
-		ht, bt := Terms(c.Heading), Terms(c.Text)
-		headTerms[i], bodyTerms[i], lens[i] = strings.Join(ht, " "), strings.Join(bt, " "), int32(len(ht)+len(bt))
-		tfs[i] = map[string]int{}
-		for _, t := range ht {
-			tfs[i][t] += 2 // a heading says what the chunk is about
-		}
-		for _, t := range bt {
-			tfs[i][t]++
-		}
+		a := analyze(c.Heading, c.Text)
+		headTerms[i], bodyTerms[i], lens[i], tfs[i] = a.head, a.body, a.length, a.tf
 	}
-	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv, terms, tf)
+	rows, err := tx.Query(ctx, `insert into chunks (document_id, site_id, ord, heading, body, start_pos, end_pos, source, tsv, terms, tf, analyzer)
 		select $1, $2, u.ord, u.heading, u.body, u.s, u.e, u.src,
-			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms), u.len, u.tf
+			setweight(to_tsvector('simple', u.hterms), 'A') || to_tsvector('simple', u.bterms), u.len, u.tf, $13
 		from unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::jsonb[])
 			as u(ord, heading, body, s, e, src, hterms, bterms, len, tf)
-		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms, lens, tfs)
+		returning id, ord`, docID, siteID, ords, headings, bodies, starts, ends, sources, headTerms, bodyTerms, lens, tfs, AnalyzerVersion)
 	if err != nil {
 		return fmt.Errorf("insert chunks: %w", err)
 	}
@@ -151,375 +149,73 @@ func (ix *Index) Replace(ctx context.Context, tx pgx.Tx, siteID, docID int64, ch
 	return nil
 }
 
-// Hit is one search result.
-type Hit struct {
-	ChunkID    int64   `json:"chunk_id"`
-	DocumentID int64   `json:"document_id"`
-	Heading    string  `json:"heading"`
-	Text       string  `json:"text"`
-	Source     string  `json:"source"`
-	Start      int     `json:"start"`
-	End        int     `json:"end"`
-	Score      float64 `json:"score"`      // reciprocal rank fusion score
-	Similarity float64 `json:"similarity"` // cosine similarity of the query and chunk vectors
-	Coverage   float64 `json:"coverage"`   // IDF-weighted share of the query's words in the chunk
-	VectorRank int     `json:"vector_rank,omitempty"`
-	TextRank   int     `json:"text_rank,omitempty"`
+// analysis is what the index stores about a chunk's text.
+type analysis struct {
+	head, body string         // the heading's and the body's search terms, space-separated
+	length     int32          // number of terms (BM25's document length)
+	tf         map[string]int // term frequencies; a heading term counts twice
 }
 
-// Result is a ranked list of hits and how sure the index is about them.
-type Result struct {
-	Hits []Hit `json:"hits"`
-	// Confidence in [0, 1] that the best hit answers the query: its cosine
-	// similarity, raised when full-text search ranked it too. Callers abstain
-	// below a threshold instead of guessing.
-	Confidence float64 `json:"confidence"`
-}
-
-// efSearch is HNSW's candidate list size per search (pgvector's default is 40).
-const efSearch = 400
-
-// rrfK is reciprocal rank fusion's constant (Cormack et al. use 60).
-const rrfK = 60
-
-// builtinVectorWeight is the built-in embedder's weight in the fusion (full text
-// has 1). That embedder hashes the same words BM25 sees, so it mostly adds
-// typo and partial-word matches: it should tip close calls, not outvote
-// BM25. A semantic embeddings model gets full weight.
-// Weights 1, 0.5 and 0.25 were compared on the demo evaluation set; see
-// docs/benchmarks.md for what that means for the reported numbers.
-const builtinVectorWeight = 0.25
-
-func (ix *Index) vectorWeight() float64 {
-	if _, builtin := ix.emb.(*HashEmbedder); builtin {
-		return builtinVectorWeight
+func analyze(heading, body string) analysis {
+	ht, bt := SearchTerms(heading), SearchTerms(body)
+	a := analysis{head: strings.Join(ht, " "), body: strings.Join(bt, " "), length: int32(len(ht) + len(bt)), tf: map[string]int{}}
+	for _, t := range ht {
+		a.tf[t] += 2 // a heading says what the chunk is about
 	}
-	return 1
+	for _, t := range bt {
+		a.tf[t]++
+	}
+	return a
 }
 
-// Mode selects the retrievers a search uses.
-type Mode int
-
-// Search modes: both retrievers fused (the default), or one alone (for
-// evaluation).
-const (
-	Hybrid Mode = iota
-	VectorOnly
-	TextOnly
-)
-
-// Search returns the k best chunks of siteID for query: vector top-N (HNSW,
-// with pgvector's iterative scan so the site filter still fills N) and
-// full-text top-N, fused by reciprocal rank.
-func (ix *Index) Search(ctx context.Context, siteID int64, query string, k int) (*Result, error) {
-	return ix.SearchMode(ctx, siteID, query, k, Hybrid)
-}
-
-// SearchMode is Search with a choice of retrievers.
-func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k int, mode Mode) (*Result, error) {
-	if k <= 0 {
-		k = 5
+// Reanalyze analyses again, in batches, the chunks an older AnalyzerVersion
+// indexed, calling progress(done, total) after each batch; the statistics
+// follow through a trigger. Searches keep working meanwhile (a chunk not yet
+// analysed again only lacks the new kinds of terms).
+func (ix *Index) Reanalyze(ctx context.Context, progress func(done, total int)) error {
+	var total int
+	if err := ix.db.QueryRow(ctx, "select count(*) from chunks where analyzer < $1", AnalyzerVersion).Scan(&total); err != nil {
+		return fmt.Errorf("count chunks to analyse: %w", err)
 	}
-	n := max(4*k, 40)
-	vecs, err := ix.emb.Embed(ctx, []string{query})
-	if err != nil {
-		return nil, fmt.Errorf("embed query: %w", err)
-	}
-	// The two retrievers run at once, each in its own read-only snapshot;
-	// the hits are then loaded in a third. A document replaced in between
-	// shows up in one snapshot and not another: hits the loading snapshot
-	// no longer has are dropped, and when that happens the search runs again,
-	// so a result is always one consistent version of every document.
-	var ranked []*Hit
-	for attempt := 0; ; attempt++ {
-		hits, err := ix.retrieve(ctx, siteID, query, vecs[0], n, mode)
+	done := 0
+	var after int64
+	for done < total {
+		rows, err := ix.db.Query(ctx, `select id, heading, body from chunks where analyzer < $1 and id > $2 order by id limit 500`, AnalyzerVersion, after)
 		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+			return fmt.Errorf("read chunks to analyse: %w", err)
 		}
-		fused := fuse(hits, k, ix.vectorWeight())
-		ranked, err = ix.load(ctx, fused, vecs[0])
+		var ids []int64
+		var heads, bodies []string
+		var tfs []map[string]int
+		var lens []int32
+		var id int64
+		var heading, body string
+		_, err = pgx.ForEachRow(rows, []any{&id, &heading, &body}, func() error {
+			a := analyze(heading, body)
+			ids, heads, bodies, lens, tfs = append(ids, id), append(heads, a.head), append(bodies, a.body), append(lens, a.length), append(tfs, a.tf)
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+			return fmt.Errorf("read chunks to analyse: %w", err)
 		}
-		if len(ranked) == len(fused) || attempt == 2 {
+		if len(ids) == 0 {
 			break
 		}
+		_, err = ix.db.Exec(ctx, `update chunks c set tsv = setweight(to_tsvector('simple', u.h), 'A') || to_tsvector('simple', u.b),
+				terms = u.len, tf = u.tf, analyzer = $6
+			from unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::jsonb[]) as u(id, h, b, len, tf)
+			where c.id = u.id and c.analyzer < $6`, ids, heads, bodies, lens, tfs, AnalyzerVersion)
+		if err != nil {
+			return fmt.Errorf("analyse chunks: %w", err)
+		}
+		after = ids[len(ids)-1]
+		done += len(ids)
+		if progress != nil {
+			progress(min(done, total), total)
+		}
 	}
-	res := &Result{Hits: make([]Hit, len(ranked))}
-	for i, h := range ranked {
-		res.Hits[i] = *h
-	}
-	if len(ranked) > 0 {
-		res.Confidence = confidence(ranked[0])
-	}
-	return res, nil
+	return nil
 }
-
-// readOnly is the transaction mode of searches.
-var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-
-// retrieve runs the vector and BM25 retrievers concurrently and returns
-// their hits by chunk id, with each hit's rank in each list.
-func (ix *Index) retrieve(ctx context.Context, siteID int64, query string, q []float32, n int, mode Mode) (map[int64]*Hit, error) {
-	var vec []Hit
-	var text []textHit
-	g, gctx := errgroup.WithContext(ctx)
-	if mode != TextOnly {
-		g.Go(func() error {
-			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
-				vec, err = ix.nearest(gctx, tx, siteID, q, n)
-				return err
-			})
-		})
-	}
-	if mode != VectorOnly {
-		g.Go(func() error {
-			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
-				text, err = bm25(gctx, tx, siteID, Terms(query), n)
-				return err
-			})
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	hits := make(map[int64]*Hit, len(vec)+len(text))
-	for i := range vec {
-		vec[i].VectorRank = i + 1
-		hits[vec[i].ChunkID] = &vec[i]
-	}
-	for i, t := range text {
-		if h, ok := hits[t.ID]; ok {
-			h.TextRank, h.Coverage = i+1, t.Coverage
-		} else {
-			hits[t.ID] = &Hit{ChunkID: t.ID, TextRank: i + 1, Coverage: t.Coverage, Similarity: -1}
-		}
-	}
-	return hits, nil
-}
-
-// nearest returns the n chunks of siteID closest to q by the index's model:
-// exactly for a small site (see DefaultExactLimit), otherwise through HNSW
-// with pgvector's iterative scan so the site filter still fills n.
-func (ix *Index) nearest(ctx context.Context, tx pgx.Tx, siteID int64, q []float32, n int) ([]Hit, error) {
-	var chunks int64
-	if err := tx.QueryRow(ctx, "select coalesce((select chunks from site_stats where site_id = $1), 0)", siteID).Scan(&chunks); err != nil {
-		return nil, err
-	}
-	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
-	// OFFSET 0 keeps the planner from ordering through the HNSW index: the
-	// site's rows come from its btree and are sorted by computed distance.
-	query := fmt.Sprintf(`select chunk_id, 1 - d from (select e.chunk_id, e.embedding::%[1]s <=> $1::%[1]s as d
-		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 offset 0) s
-		order by d limit $3`, cast, quoteLiteral(ix.emb.Model()))
-	if chunks > ix.exactLimit {
-		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
-			return nil, err
-		}
-		query = fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
-		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
-		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model()))
-	}
-	rows, err := tx.Query(ctx, query, pgvector.NewVector(q), siteID, n)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
-		var h Hit
-		err := r.Scan(&h.ChunkID, &h.Similarity)
-		return h, err
-	})
-}
-
-// fuse scores hits by reciprocal rank fusion and returns the best k.
-func fuse(hits map[int64]*Hit, k int, vectorWeight float64) []*Hit {
-	ranked := make([]*Hit, 0, len(hits))
-	for _, h := range hits {
-		if h.VectorRank > 0 {
-			h.Score += vectorWeight / float64(rrfK+h.VectorRank)
-		}
-		if h.TextRank > 0 {
-			h.Score += 1.0 / float64(rrfK+h.TextRank)
-		}
-		ranked = append(ranked, h)
-	}
-	sort.Slice(ranked, func(i, j int) bool {
-		if ranked[i].Score != ranked[j].Score {
-			return ranked[i].Score > ranked[j].Score
-		}
-		return ranked[i].ChunkID < ranked[j].ChunkID
-	})
-	return ranked[:min(k, len(ranked))]
-}
-
-// confidence blends the top hit's cosine similarity, the share of the
-// query's (IDF-weighted) words it contains, and agreement of the two
-// retrievers.
-func confidence(h *Hit) float64 {
-	c := (max(h.Similarity, 0) + h.Coverage) / 2
-	if h.TextRank > 0 && h.VectorRank > 0 {
-		c = min(1, c+0.1)
-	}
-	return c
-}
-
-// load fills the chunk fields of hits (and the similarity of full-text-only
-// hits, so every hit has one); it returns the hits that still exist, in order.
-func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, error) {
-	if len(hits) == 0 {
-		return hits, nil
-	}
-	ids := make([]int64, len(hits))
-	byID := map[int64]*Hit{}
-	for i, h := range hits {
-		ids[i] = h.ChunkID
-		byID[h.ChunkID] = h
-	}
-	rows, err := ix.db.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
-			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0)
-		from chunks c left join chunk_embeddings e on e.chunk_id = c.id and e.model = %s
-		where c.id = any($1)`, ix.emb.Dim(), ix.emb.Dim(), quoteLiteral(ix.emb.Model())), ids, pgvector.NewVector(q))
-	if err != nil {
-		return nil, fmt.Errorf("load hits: %w", err)
-	}
-	found := map[int64]bool{}
-	var (
-		id, doc            int64
-		heading, body, src string
-		start, end         int32
-		sim                float64
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim}, func() error {
-		h := byID[id]
-		found[id] = true
-		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End = doc, heading, body, src, int(start), int(end)
-		if h.Similarity < 0 {
-			h.Similarity = sim
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load hits: %w", err)
-	}
-	out := hits[:0]
-	for _, h := range hits {
-		if found[h.ChunkID] {
-			out = append(out, h)
-		}
-	}
-	return out, nil
-}
-
-// BM25 parameters (Robertson's usual values).
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
-
-// maxCandidates bounds how many chunks BM25 scores for one query.
-const maxCandidates = 600
-
-// bm25 ranks siteID's chunks for terms by Okapi BM25, with document
-// frequencies and lengths kept in term_stats and site_stats, and term
-// frequencies in chunks.tf (where a heading term counts twice).
-// textHit is a BM25 result with the share of the query it covers.
-type textHit struct {
-	ID       int64
-	Coverage float64 // IDF-weighted share of the query's terms the chunk contains
-}
-
-func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []string, limit int) ([]textHit, error) {
-	seen := map[string]bool{}
-	var uniq []string
-	for _, t := range terms {
-		if !seen[t] {
-			seen[t] = true
-			uniq = append(uniq, t)
-		}
-	}
-	if len(uniq) == 0 {
-		return nil, nil
-	}
-	var chunks, length int64
-	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&chunks, &length)
-	if errors.Is(err, pgx.ErrNoRows) || chunks <= 0 {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, "select term, df from term_stats where site_id = $1 and term = any($2) and df > 0", siteID, uniq)
-	if err != nil {
-		return nil, err
-	}
-	type stat struct {
-		Term string
-		DF   int64
-	}
-	stats, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
-	if err != nil || len(stats) == 0 {
-		return nil, err
-	}
-	// Candidates come from the rarest terms, as many as keep the candidate
-	// set near maxCandidates; the other terms only add to the score. (A
-	// search for "the order status" must not score half the index.)
-	sort.Slice(stats, func(i, j int) bool { return stats[i].DF < stats[j].DF })
-	var qterms, selectors []string
-	var idfs []float64
-	var covered int64
-	// Words the site has never seen count fully against coverage: a question
-	// about the weather shares no words with a shop's help pages. Unseen CJK
-	// bigrams count half: many are just the seam between two words ("货需").
-	known := make(map[string]bool, len(stats))
-	for _, s := range stats {
-		known[s.Term] = true
-	}
-	total := 0.0
-	for _, t := range uniq {
-		if known[t] {
-			continue
-		}
-		w := math.Log(1 + (float64(chunks)+0.5)/0.5)
-		if r, _ := utf8.DecodeRuneInString(t); IsCJK(r) {
-			w /= 2
-		}
-		total += w
-	}
-	for _, s := range stats {
-		qterms = append(qterms, s.Term)
-		idfs = append(idfs, math.Log(1+(float64(chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5)))
-		total += idfs[len(idfs)-1]
-		if len(selectors) == 0 || covered+s.DF <= maxCandidates {
-			selectors = append(selectors, s.Term)
-			covered += s.DF
-		}
-	}
-	avgdl := float64(length) / float64(chunks)
-	rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
-		select c.id, s.matched / $10 from chunks c
-		cross join lateral (
-			select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score, sum(q.idf) as matched
-			from q cross join lateral (select (c.tf ->> q.term)::float8 as tf) x
-			where x.tf is not null) s
-		where c.site_id = $1 and c.tsv @@ $4::tsquery
-		order by s.score desc, c.id limit $9`,
-		siteID, qterms, idfs, orQuery(selectors), bm25K1+1, bm25K1, bm25B, avgdl, limit, total)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[textHit])
-}
-
-// orQuery is a tsquery matching any of terms, each quoted as a lexeme.
-func orQuery(terms []string) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''") + "'"
-	}
-	return strings.Join(parts, " | ")
-}
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // Reindex embeds every chunk with the current model, in batches, calling
 // progress(done, total) after each; other models' vectors are left alone
@@ -580,6 +276,45 @@ func (ix *Index) Reindex(ctx context.Context, progress func(done, total int)) er
 			progress(done, total)
 		}
 	}
+}
+
+// TextRecall measures BM25's candidate pruning against exhaustive scoring:
+// the share of the exhaustive top k that the pruned search returns, averaged
+// over queries (a returned chunk scoring as high as the exhaustive k-th
+// counts as found: ties are not misses).
+func (ix *Index) TextRecall(ctx context.Context, siteID int64, queries []string, k int) (float64, error) {
+	var sum float64
+	n := 0
+	for _, q := range queries {
+		var pruned, exact []textHit
+		err := pgx.BeginTxFunc(ctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
+			terms := makePlan(Query{Text: q}, TextOnly).terms
+			if pruned, _, err = bm25(ctx, tx, siteID, terms, k, maxCandidates); err != nil {
+				return err
+			}
+			exact, _, err = bm25(ctx, tx, siteID, terms, k, 0)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("text recall: %w", err)
+		}
+		if len(exact) == 0 {
+			continue
+		}
+		kth := exact[len(exact)-1].Score - 1e-9
+		found := 0
+		for _, h := range pruned {
+			if h.Score >= kth {
+				found++
+			}
+		}
+		sum += float64(min(found, len(exact))) / float64(len(exact))
+		n++
+	}
+	if n == 0 {
+		return 1, nil
+	}
+	return sum / float64(n), nil
 }
 
 // Missing counts chunks without a vector of the current model (after a model

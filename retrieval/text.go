@@ -148,3 +148,52 @@ func CountTokens(text string) int {
 	}
 	return n
 }
+
+// AnalyzerVersion names the text analysis the index stores (SearchTerms).
+// Chunks analysed by an older version are analysed again (Index.Reanalyze).
+// 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to simplified.
+const AnalyzerVersion = 2
+
+// cjkStopChars are function characters left out of the unigrams: they occur
+// in nearly every Chinese sentence and only cost candidate lookups.
+var cjkStopChars = map[rune]bool{
+	'的': true, '了': true, '吗': true, '呢': true, '吧': true, '啊': true, '呀': true, '哦': true, '嘛': true,
+	'么': true, '着': true, '之': true, '我': true, '你': true, '您': true, '他': true, '她': true, '它': true,
+	'们': true, '这': true, '那': true, '是': true, '在': true, '和': true, '就': true, '都': true, '也': true,
+	'很': true, '个': true,
+}
+
+// SearchTerms are what the search index stores and a query looks for:
+// Terms, plus every CJK character of a longer run on its own except a few
+// function characters. Unigrams match Chinese paraphrases that share
+// characters but not bigrams ("退钱" and "退款" share 退).
+func SearchTerms(text string) []string {
+	toks := Tokenize(text)
+	terms := make([]string, 0, 2*len(toks))
+	for i, t := range toks {
+		if !t.CJK {
+			if IsStopWord(t.Text) {
+				continue
+			}
+			if w := strings.ReplaceAll(english.Stem(t.Text, false), "'", ""); w != "" {
+				terms = append(terms, w)
+			}
+			continue
+		}
+		terms = append(terms, t.Text)
+		first, n := utf8.DecodeRuneInString(t.Text)
+		if n == len(t.Text) {
+			continue // a lone character is already a unigram
+		}
+		if !cjkStopChars[first] {
+			terms = append(terms, t.Text[:n])
+		}
+		// the run's last character: the second of its last bigram
+		if last := i+1 >= len(toks) || !toks[i+1].CJK || toks[i+1].Start >= t.End; last {
+			if r, _ := utf8.DecodeRuneInString(t.Text[n:]); !cjkStopChars[r] {
+				terms = append(terms, t.Text[n:])
+			}
+		}
+	}
+	return terms
+}

@@ -72,3 +72,39 @@ func TestCountTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchTerms(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"退钱", []string{"退钱", "退", "钱"}},
+		{"怎么退货", []string{"怎么", "怎", "么退", "退货", "退", "货"}},
+		{"運費 refunds", []string{"运费", "运", "费", "refund"}},
+		{"我的", []string{"我的"}}, // function characters are not unigrams
+		{"包", []string{"包"}},
+	}
+	for _, tt := range tests {
+		if got := SearchTerms(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SearchTerms(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTraditionalFoldsToSimplified(t *testing.T) {
+	in := "運費怎麼算 退貨"
+	var got []string
+	for _, tok := range Tokenize(in) {
+		got = append(got, tok.Text)
+		if tok.End > len(in) || tok.Start >= tok.End {
+			t.Fatalf("token %q has offsets [%d:%d] outside %q", tok.Text, tok.Start, tok.End, in)
+		}
+	}
+	want := []string{"运费", "费怎", "怎么", "么算", "退货"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Tokenize(%q) = %q; want %q", in, got, want)
+	}
+	if Simplified("頭髮乾燥") != "头发干燥" {
+		t.Fatalf("Simplified = %q", Simplified("頭髮乾燥"))
+	}
+}

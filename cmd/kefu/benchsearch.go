@@ -23,6 +23,7 @@ type searchBench struct {
 	chunks, queries int
 	asJSON          bool
 	site            string
+	lang            string // en: made-up words; zh: made-up Chinese words, no spaces
 }
 
 type searchBenchResult struct {
@@ -38,6 +39,7 @@ type searchBenchResult struct {
 	TextP50ms     float64 `json:"text_p50_ms"`
 	TextP95ms     float64 `json:"text_p95_ms"`
 	RecallAt10    float64 `json:"hnsw_recall_at_10"`
+	TextRecall10  float64 `json:"bm25_pruning_recall_at_10"`
 }
 
 func cmdBenchSearch(ctx context.Context, e env, args []string) error {
@@ -47,6 +49,7 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 		fs.IntVar(&o.queries, "queries", 300, "queries to time")
 		fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 		fs.StringVar(&o.site, "site", "", "time searches on this site's existing chunks (no ingestion)")
+		fs.StringVar(&o.lang, "lang", "en", "corpus language: en (made-up words) or zh (made-up Chinese words, no spaces)")
 	}, func(db *database, logger *slog.Logger, _ []string) error {
 		res, err := o.run(ctx, e, db, logger)
 		if err != nil {
@@ -59,6 +62,7 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "hybrid search, %d queries: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", res.Queries, res.P50ms, res.P95ms, res.P99ms)
 		fmt.Fprintf(e.stdout, "  vector leg alone: p50 %.1f ms, p95 %.1f ms; BM25 leg alone: p50 %.1f ms, p95 %.1f ms\n", res.VectorP50ms, res.VectorP95ms, res.TextP50ms, res.TextP95ms)
 		fmt.Fprintf(e.stdout, "HNSW recall@10 against exact search: %.3f\n", res.RecallAt10)
+		fmt.Fprintf(e.stdout, "BM25 recall@10 of candidate pruning against exhaustive scoring: %.4f\n", res.TextRecall10)
 		return nil
 	})
 }
@@ -84,6 +88,10 @@ func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog
 			c := chunks[rng.IntN(len(chunks))]
 			w := strings.Fields(c.Text)
 			if len(w) < 5 {
+				if r := []rune(c.Text); len(w) > 0 && len(r) >= 12 { // Chinese: a span of characters
+					i := rng.IntN(len(r) - 8)
+					queries = append(queries, c.Heading+string(r[i:i+6]))
+				}
 				continue
 			}
 			i := rng.IntN(len(w) - 4)
@@ -97,7 +105,12 @@ func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	vocab := syntheticVocab(rng, 20000)
+	vocab, sep := syntheticVocab(rng, 20000), " "
+	if o.lang == "zh" {
+		vocab, sep = syntheticChinese(rng, 20000), ""
+	} else if o.lang != "en" {
+		return nil, usageErr("--lang is en or zh")
+	}
 	// Text has topics: each document draws most words from its topic's own
 	// few hundred, the rest from the whole vocabulary (both Zipf-distributed).
 	topics := make([][]string, 300)
@@ -125,11 +138,11 @@ func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog
 					words[i] = vocab[zipf(rng, len(vocab))]
 				}
 			}
-			heading := topic[rng.IntN(len(topic))] + " " + vocab[rng.IntN(len(vocab))]
-			fmt.Fprintf(&b, "## %s\n\n%s.\n\n", heading, strings.Join(words, " "))
+			heading := topic[rng.IntN(len(topic))] + sep + vocab[rng.IntN(len(vocab))]
+			fmt.Fprintf(&b, "## %s\n\n%s.\n\n", heading, strings.Join(words, sep))
 			if rng.IntN(o.chunks/o.queries+1) == 0 && len(queries) < o.queries {
 				i := rng.IntN(len(words) - 4)
-				queries = append(queries, heading+" "+strings.Join(words[i:i+3], " "))
+				queries = append(queries, heading+sep+strings.Join(words[i:i+3], sep))
 			}
 		}
 		if _, err := lib.Add(ctx, site.ID, fmt.Sprintf("guide-%05d.md", d), []byte(b.String())); err != nil {
@@ -199,6 +212,9 @@ func (o *searchBench) time(ctx context.Context, lib *knowledge.Library, siteID i
 		return nil, err
 	}
 	res.RecallAt10 = recall
+	if res.TextRecall10, err = lib.Index().TextRecall(ctx, site.ID, queries, 10); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -212,6 +228,29 @@ func syntheticVocab(rng *rand.Rand, n int) []string {
 		for s := 0; s < 2+rng.IntN(2); s++ {
 			b.WriteByte(cons[rng.IntN(len(cons))])
 			b.WriteByte(vows[rng.IntN(len(vows))])
+		}
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// syntheticChinese makes n made-up Chinese words of one to three characters
+// drawn Zipf-like from 3,500 characters, a tenth of them function
+// characters (的, 了, 是 …) that occur everywhere, as in real text.
+func syntheticChinese(rng *rand.Rand, n int) []string {
+	chars := []rune("的了是我你在和就都也很个这那有不人一")
+	for len(chars) < 3500 {
+		chars = append(chars, rune(0x4E00+rng.IntN(0x9FA5-0x4E00)))
+	}
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		var b strings.Builder
+		for range 1 + rng.IntN(3) {
+			b.WriteRune(chars[zipf(rng, len(chars))])
 		}
 		if w := b.String(); !seen[w] {
 			seen[w] = true

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,14 +74,18 @@ func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, err
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|eval")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|eval|rerank")
 	}
 	sub := args[0]
+	if sub == "rerank" {
+		return kbRerank(e, args[1:])
+	}
 	var (
-		siteKey string
-		k       int
-		asJSON  bool
-		data    string
+		siteKey  string
+		k        int
+		asJSON   bool
+		data     string
+		features string
 	)
 	return dbCommand(ctx, e, "kb "+sub, args[1:], func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -94,6 +99,7 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 		}
 		if sub == "eval" {
 			fs.StringVar(&data, "data", "", "CSV with header query,expected_source")
+			fs.StringVar(&features, "features", "", "also write the fused candidates' reranker features here (JSON lines, for kefu kb rerank)")
 		}
 	}, func(db *database, logger *slog.Logger, rest []string) error {
 		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
@@ -128,7 +134,10 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 			return nil
 		case "reindex":
 			bar := newProgress(e.stderr)
-			err := lib.Index().Reindex(ctx, func(done, total int) { bar.show("reindex", float64(done)/float64(total)) })
+			err := lib.Index().Reanalyze(ctx, func(done, total int) { bar.show("analyse", float64(done)/float64(total)) })
+			if err == nil {
+				err = lib.Index().Reindex(ctx, func(done, total int) { bar.show("reindex", float64(done)/float64(total)) })
+			}
 			bar.done()
 			if err != nil {
 				return err
@@ -157,7 +166,7 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return kbEval(ctx, e, lib, site.ID, data, k, asJSON)
+			return kbEval(ctx, e, lib, site.ID, data, k, asJSON, features)
 		}
 		return usageErr("unknown kb command %q", sub)
 	})
@@ -330,9 +339,9 @@ func (p *progress) done() {
 	}
 }
 
-func kbEval(ctx context.Context, e env, lib *knowledge.Library, siteID int64, path string, k int, asJSON bool) error {
+func kbEval(ctx context.Context, e env, lib *knowledge.Library, siteID int64, path string, k int, asJSON bool, featuresPath string) error {
 	if path == "" {
-		return usageErr("kefu kb eval --data FILE.csv [--k 10] [--json]")
+		return usageErr("kefu kb eval --data FILE.csv [--k 10] [--features OUT.jsonl] [--json]")
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -343,7 +352,16 @@ func kbEval(ctx context.Context, e env, lib *knowledge.Library, siteID int64, pa
 	if err != nil {
 		return err
 	}
-	reports, err := lib.Evaluate(ctx, siteID, cases, k)
+	opt := knowledge.EvalOptions{K: k}
+	if featuresPath != "" {
+		out, err := os.Create(featuresPath)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		opt.Features = out
+	}
+	reports, err := lib.Evaluate(ctx, siteID, cases, opt)
 	if err != nil {
 		return err
 	}
@@ -356,4 +374,95 @@ func kbEval(ctx context.Context, e env, lib *knowledge.Library, siteID int64, pa
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\n", r.Method, r.Cases, r.Hit1, r.Hit3, r.Hit10, r.MRR)
 	}
 	return tw.Flush()
+}
+
+// kbRerank trains the search reranker on feature files that kefu kb eval
+// --features wrote (development halves only), and reports a reranker's
+// hit@1 and reliability curve on other files (held-out halves).
+func kbRerank(e env, args []string) error {
+	fs := newFlagSet(e, "kb rerank")
+	train := fs.String("train", "", "feature files to train on, comma-separated")
+	out := fs.String("out", "", "write the trained reranker here (JSON)")
+	report := fs.String("report", "", "feature files to report on, comma-separated")
+	model := fs.String("model", "", "the reranker to report on (default: the trained one, else the built-in)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *train == "" && *report == "" {
+		return usageErr("kefu kb rerank --train F1,F2 --out FILE | --report F1,F2 [--model FILE]")
+	}
+	var r *retrieval.Reranker
+	if *train != "" {
+		qs, err := readRerankFiles(*train)
+		if err != nil {
+			return err
+		}
+		if r, err = retrieval.TrainReranker(qs, retrieval.RerankOptions{}); err != nil {
+			return err
+		}
+		r.Source = "kefu kb rerank --train " + *train
+		b, _ := json.MarshalIndent(r, "", "  ")
+		if *out == "" {
+			return usageErr("--train needs --out")
+		}
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if *report == "" {
+		return nil
+	}
+	switch {
+	case *model != "":
+		b, err := os.ReadFile(*model)
+		if err != nil {
+			return err
+		}
+		if r, err = retrieval.ParseReranker(b); err != nil {
+			return err
+		}
+	case r == nil:
+		r = retrieval.DefaultReranker()
+	}
+	qs, err := readRerankFiles(*report)
+	if err != nil {
+		return err
+	}
+	hit1, curve, ece := r.Evaluate(qs)
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"hit@1": hit1, "reliability": curve, "ece": ece})
+	}
+	fmt.Fprintf(e.stdout, "hit@1 %.3f over answerable queries; expected calibration error %.3f\n", hit1, ece)
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONFIDENCE\tQUERIES\tMEAN\tRIGHT")
+	for _, b := range curve {
+		if b.Queries > 0 {
+			fmt.Fprintf(tw, "%.1f–%.1f\t%d\t%.3f\t%.3f\n", b.Low, b.High, b.Queries, b.Confidence, b.Accuracy)
+		}
+	}
+	return tw.Flush()
+}
+
+func readRerankFiles(list string) ([]retrieval.RerankQuery, error) {
+	var out []retrieval.RerankQuery
+	for _, path := range strings.Split(list, ",") {
+		f, err := os.Open(strings.TrimSpace(path))
+		if err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(f)
+		for {
+			var q retrieval.RerankQuery
+			if err := dec.Decode(&q); err == io.EOF {
+				break
+			} else if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			out = append(out, q)
+		}
+		f.Close()
+	}
+	return out, nil
 }

@@ -106,15 +106,30 @@ func newFlagSet(e env, name string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns flag errors into usage errors.
+// parse parses args and turns flag errors into usage errors. Flags may come
+// anywhere ("kefu shop import orders FILE --site KEY"); after "--" every
+// argument is positional.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageErr("%v", err)
 		}
-		return usageErr("%v", err)
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // newLogger builds the process logger: text or JSON on stderr.

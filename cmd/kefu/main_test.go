@@ -262,3 +262,34 @@ func TestServe(t *testing.T) {
 		t.Fatal("serve did not shut down")
 	}
 }
+
+// Flags may come after positional arguments, as in most CLIs; "--" ends them.
+func TestFlagsAnywhere(t *testing.T) {
+	tests := []struct {
+		args     []string
+		site     string
+		json     bool
+		wantArgs []string
+	}{
+		{[]string{"orders", "f.json", "--site", "K"}, "K", false, []string{"orders", "f.json"}},
+		{[]string{"--json", "orders", "--site=K", "f.json"}, "K", true, []string{"orders", "f.json"}},
+		{[]string{"orders", "--", "--site", "f.json"}, "", false, []string{"orders", "--site", "f.json"}},
+		{nil, "", false, nil},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet(env{stderr: new(bytes.Buffer)}, "test")
+		site := fs.String("site", "", "")
+		asJSON := fs.Bool("json", false, "")
+		if err := parse(fs, tt.args); err != nil {
+			t.Fatalf("parse(%q): %v", tt.args, err)
+		}
+		if *site != tt.site || *asJSON != tt.json || fmt.Sprint(fs.Args()) != fmt.Sprint(tt.wantArgs) {
+			t.Errorf("parse(%q): site %q json %v args %q; want %q %v %q", tt.args, *site, *asJSON, fs.Args(), tt.site, tt.json, tt.wantArgs)
+		}
+	}
+	fs := newFlagSet(env{stderr: new(bytes.Buffer)}, "test")
+	fs.String("site", "", "")
+	if err := parse(fs, []string{"orders", "--bogus"}); !errors.Is(err, errUsage) {
+		t.Errorf("an unknown flag after an argument: %v; want a usage error", err)
+	}
+}

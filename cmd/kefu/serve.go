@@ -115,6 +115,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	go func() { defer workers.Done(); retainer.Run(workCtx) }()
 	workers.Add(1) // every node answers shopper messages a dead node left without a reply, each once
 	go func() { defer workers.Done(); engine.RecoverTurns(workCtx, 5*time.Second) }()
+	workers.Add(1) // chunks indexed by an older text analysis are analysed again, in place
+	go func() {
+		defer workers.Done()
+		err := lib.Index().Reanalyze(workCtx, func(done, total int) {
+			logger.Info("analysing chunks again for the current tokenizer", "done", done, "total", total)
+		})
+		if err != nil && workCtx.Err() == nil {
+			logger.Error("analyse chunks again", "error", err)
+		}
+	}()
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()

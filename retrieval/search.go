@@ -1,0 +1,564 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+	"golang.org/x/sync/errgroup"
+)
+
+// Hit is one search result.
+type Hit struct {
+	ChunkID    int64   `json:"chunk_id"`
+	DocumentID int64   `json:"document_id"`
+	Heading    string  `json:"heading"`
+	Text       string  `json:"text"`
+	Source     string  `json:"source"`
+	Start      int     `json:"start"`
+	End        int     `json:"end"`
+	Score      float64 `json:"score"`      // the reranker's score (or the fused score when not reranked)
+	Similarity float64 `json:"similarity"` // cosine similarity of the query and chunk vectors
+	Coverage   float64 `json:"coverage"`   // IDF-weighted share of the query's words (or their synonyms) in the chunk
+	VectorRank int     `json:"vector_rank,omitempty"`
+	TextRank   int     `json:"text_rank,omitempty"`
+
+	textScore float64   // BM25
+	fused     float64   // reciprocal rank fusion
+	features  []float64 // the reranker's inputs (see featureNames)
+}
+
+// Features returns the reranker's inputs for the hit, named by FeatureNames
+// (nil when the search did not rerank).
+func (h *Hit) Features() []float64 { return h.features }
+
+// Result is a ranked list of hits and how sure the index is about them.
+type Result struct {
+	Hits []Hit `json:"hits"`
+	// Confidence is the calibrated probability that the best hit holds the
+	// answer. Callers abstain below a threshold instead of guessing.
+	Confidence float64 `json:"confidence"`
+	// Expansions are the terms the vocabulary added to the query.
+	Expansions []string `json:"expansions,omitempty"`
+}
+
+// Query is what a search looks for.
+type Query struct {
+	Text string
+	// Context is the conversation's current topic that Text continues (the
+	// previous question of a follow-up such as "and to Canada?"); its words
+	// count, with less weight than Text's.
+	Context string
+	// Vocabulary adds the words policies use for the shopper's words; nil
+	// means the built-in one (BuiltinVocabulary).
+	Vocabulary *Vocabulary
+}
+
+// Mode selects the parts a search uses; evaluations compare them.
+type Mode struct {
+	Vector, Text bool // the legs
+	Expand       bool // the vocabulary's expansions
+	Rerank       bool // the learned reranker over the fused candidates
+}
+
+// Search modes.
+var (
+	Hybrid     = Mode{Vector: true, Text: true, Expand: true, Rerank: true}
+	Fused      = Mode{Vector: true, Text: true, Expand: true} // fused by rank, not reranked
+	VectorOnly = Mode{Vector: true}
+	TextOnly   = Mode{Text: true}
+)
+
+// efSearch is HNSW's candidate list size per search (pgvector's default is 40).
+const efSearch = 400
+
+// rrfK is reciprocal rank fusion's constant (Cormack et al. use 60).
+const rrfK = 60
+
+// Weights of the words that are not the shopper's own.
+const (
+	expansionWeight = 0.5 // a vocabulary's terms
+	contextWeight   = 0.5 // a follow-up's earlier question
+)
+
+// rerankDepth is how many fused candidates the reranker orders.
+const rerankDepth = 20
+
+// builtinVectorWeight is the hashing embedder's weight in the fusion (full
+// text has 1). That embedder hashes the same words BM25 sees, so it mostly
+// adds typo and partial-word matches: it should tip close calls, not outvote
+// BM25. A semantic embeddings model gets full weight.
+const builtinVectorWeight = 0.25
+
+func (ix *Index) vectorWeight() float64 {
+	if w, ok := ix.emb.(interface{ FusionWeight() float64 }); ok {
+		return w.FusionWeight()
+	}
+	if _, builtin := ix.emb.(*HashEmbedder); builtin {
+		return builtinVectorWeight
+	}
+	return 1
+}
+
+// Search returns the k best chunks of siteID for query with every part on
+// (the built-in vocabulary, both legs, the reranker).
+func (ix *Index) Search(ctx context.Context, siteID int64, query string, k int) (*Result, error) {
+	return ix.Find(ctx, siteID, Query{Text: query}, k, Hybrid)
+}
+
+// SearchMode is Search with a choice of parts.
+func (ix *Index) SearchMode(ctx context.Context, siteID int64, query string, k int, mode Mode) (*Result, error) {
+	return ix.Find(ctx, siteID, Query{Text: query}, k, mode)
+}
+
+// wterm is a query term with its weight.
+type wterm struct {
+	term   string
+	weight float64
+}
+
+// concept is one word of the query for coverage: the chunk covers it when it
+// has the term, or every term of one of its alternatives (synonyms).
+type concept struct {
+	term   string
+	alts   [][]string
+	weight float64 // 1 for the shopper's words, less for a follow-up's context
+}
+
+// plan is a query analysed for the legs and the features.
+type plan struct {
+	terms      []wterm
+	concepts   []concept
+	vector     string // what the vector leg embeds
+	expansions []string
+}
+
+func makePlan(q Query, mode Mode) plan {
+	var p plan
+	vocab := q.Vocabulary
+	if vocab == nil {
+		vocab = BuiltinVocabulary()
+	}
+	weights := map[string]float64{}
+	var order []string
+	add := func(t string, w float64) {
+		if _, ok := weights[t]; !ok {
+			order = append(order, t)
+		}
+		weights[t] = max(weights[t], w)
+	}
+	byTerm := map[string]int{}
+	addConcepts := func(text string, w float64) {
+		for _, t := range SearchTerms(text) {
+			add(t, w)
+			if _, ok := byTerm[t]; !ok {
+				byTerm[t] = len(p.concepts)
+				p.concepts = append(p.concepts, concept{term: t, weight: w})
+			}
+		}
+		if !mode.Expand {
+			return
+		}
+		for _, x := range vocab.Expand(text) {
+			covered := SearchTerms(x.Phrase)
+			for _, e := range x.Terms {
+				et := SearchTerms(e)
+				for _, t := range et {
+					add(t, w*expansionWeight)
+				}
+				for _, c := range covered {
+					if i, ok := byTerm[c]; ok {
+						p.concepts[i].alts = append(p.concepts[i].alts, et)
+					}
+				}
+				if w == 1 {
+					p.expansions = append(p.expansions, e)
+				}
+			}
+		}
+	}
+	addConcepts(q.Text, 1)
+	p.vector = q.Text
+	if strings.TrimSpace(q.Context) != "" {
+		addConcepts(q.Context, contextWeight)
+		p.vector = q.Context + "\n" + q.Text
+	}
+	for _, t := range order {
+		p.terms = append(p.terms, wterm{t, weights[t]})
+	}
+	return p
+}
+
+// Find returns the k best chunks of siteID for q: the BM25 top-N over the
+// query's terms and its vocabulary expansions, and the vector top-N (HNSW,
+// or exact for a small site), fused by reciprocal rank; with mode.Rerank the
+// best rerankDepth of those are ordered by the learned reranker, whose best
+// score gives the calibrated confidence.
+func (ix *Index) Find(ctx context.Context, siteID int64, q Query, k int, mode Mode) (*Result, error) {
+	if k <= 0 {
+		k = 5
+	}
+	n := max(4*k, 40)
+	p := makePlan(q, mode)
+	vecs, err := ix.emb.Embed(ctx, []string{p.vector})
+	if err != nil {
+		return nil, fmt.Errorf("embed query: %w", err)
+	}
+	depth := k
+	if mode.Rerank {
+		depth = max(k, rerankDepth)
+	}
+	// The two retrievers run at once, each in its own read-only snapshot;
+	// the hits are then loaded in a third. A document replaced in between
+	// shows up in one snapshot and not another: hits the loading snapshot
+	// no longer has are dropped, and when that happens the search runs again,
+	// so a result is always one consistent version of every document.
+	var ranked []*Hit
+	var stats termStats
+	for attempt := 0; ; attempt++ {
+		var hits map[int64]*Hit
+		hits, stats, err = ix.retrieve(ctx, siteID, p, vecs[0], n, mode)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		fused := fuse(hits, depth, ix.vectorWeight())
+		ranked, err = ix.load(ctx, fused, vecs[0])
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		if len(ranked) == len(fused) || attempt == 2 {
+			break
+		}
+	}
+	res := &Result{Expansions: p.expansions}
+	if len(ranked) == 0 {
+		return res, nil
+	}
+	features(ranked, p, stats)
+	rr := defaultReranker()
+	if mode.Rerank {
+		for _, h := range ranked {
+			h.Score = rr.score(h.features)
+		}
+		sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Score > ranked[j].Score })
+	}
+	ranked = ranked[:min(k, len(ranked))]
+	res.Hits = make([]Hit, len(ranked))
+	for i, h := range ranked {
+		res.Hits[i] = *h
+	}
+	res.Confidence = rr.confidence(ranked)
+	return res, nil
+}
+
+// readOnly is the transaction mode of searches.
+var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// retrieve runs the vector and BM25 retrievers concurrently and returns
+// their hits by chunk id, with each hit's rank in each list, and the query
+// terms' statistics.
+func (ix *Index) retrieve(ctx context.Context, siteID int64, p plan, q []float32, n int, mode Mode) (map[int64]*Hit, termStats, error) {
+	var vec []Hit
+	var text []textHit
+	var stats termStats
+	g, gctx := errgroup.WithContext(ctx)
+	if mode.Vector {
+		g.Go(func() error {
+			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
+				vec, err = ix.nearest(gctx, tx, siteID, q, n)
+				return err
+			})
+		})
+	}
+	g.Go(func() error { // the statistics are needed for the features even without the BM25 leg
+		return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
+			limit := n
+			if !mode.Text {
+				limit = 0
+			}
+			text, stats, err = bm25(gctx, tx, siteID, p.terms, limit, ix.candidates)
+			return err
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return nil, stats, err
+	}
+	hits := make(map[int64]*Hit, len(vec)+len(text))
+	for i := range vec {
+		vec[i].VectorRank = i + 1
+		hits[vec[i].ChunkID] = &vec[i]
+	}
+	for i, t := range text {
+		if h, ok := hits[t.ID]; ok {
+			h.TextRank, h.textScore = i+1, t.Score
+		} else {
+			hits[t.ID] = &Hit{ChunkID: t.ID, TextRank: i + 1, textScore: t.Score, Similarity: -1}
+		}
+	}
+	return hits, stats, nil
+}
+
+// nearest returns the n chunks of siteID closest to q by the index's model:
+// exactly for a small site (see DefaultExactLimit), otherwise through HNSW
+// with pgvector's iterative scan so the site filter still fills n.
+func (ix *Index) nearest(ctx context.Context, tx pgx.Tx, siteID int64, q []float32, n int) ([]Hit, error) {
+	var chunks int64
+	if err := tx.QueryRow(ctx, "select coalesce((select chunks from site_stats where site_id = $1), 0)", siteID).Scan(&chunks); err != nil {
+		return nil, err
+	}
+	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
+	// OFFSET 0 keeps the planner from ordering through the HNSW index: the
+	// site's rows come from its btree and are sorted by computed distance.
+	query := fmt.Sprintf(`select chunk_id, 1 - d from (select e.chunk_id, e.embedding::%[1]s <=> $1::%[1]s as d
+		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 offset 0) s
+		order by d limit $3`, cast, quoteLiteral(ix.emb.Model()))
+	if chunks > ix.exactLimit {
+		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
+			return nil, err
+		}
+		query = fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
+		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
+		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model()))
+	}
+	rows, err := tx.Query(ctx, query, pgvector.NewVector(q), siteID, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
+		var h Hit
+		err := r.Scan(&h.ChunkID, &h.Similarity)
+		return h, err
+	})
+}
+
+// fuse scores hits by reciprocal rank fusion and returns the best k.
+func fuse(hits map[int64]*Hit, k int, vectorWeight float64) []*Hit {
+	ranked := make([]*Hit, 0, len(hits))
+	for _, h := range hits {
+		if h.VectorRank > 0 {
+			h.fused += vectorWeight / float64(rrfK+h.VectorRank)
+		}
+		if h.TextRank > 0 {
+			h.fused += 1.0 / float64(rrfK+h.TextRank)
+		}
+		h.Score = h.fused
+		ranked = append(ranked, h)
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		if ranked[i].fused != ranked[j].fused {
+			return ranked[i].fused > ranked[j].fused
+		}
+		return ranked[i].ChunkID < ranked[j].ChunkID
+	})
+	return ranked[:min(k, len(ranked))]
+}
+
+// load fills the chunk fields of hits (and the similarity of full-text-only
+// hits, so every hit has one); it returns the hits that still exist, in order.
+func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, error) {
+	if len(hits) == 0 {
+		return hits, nil
+	}
+	ids := make([]int64, len(hits))
+	byID := map[int64]*Hit{}
+	for i, h := range hits {
+		ids[i] = h.ChunkID
+		byID[h.ChunkID] = h
+	}
+	rows, err := ix.db.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
+			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0)
+		from chunks c left join chunk_embeddings e on e.chunk_id = c.id and e.model = %s
+		where c.id = any($1)`, ix.emb.Dim(), ix.emb.Dim(), quoteLiteral(ix.emb.Model())), ids, pgvector.NewVector(q))
+	if err != nil {
+		return nil, fmt.Errorf("load hits: %w", err)
+	}
+	found := map[int64]bool{}
+	var (
+		id, doc            int64
+		heading, body, src string
+		start, end         int32
+		sim                float64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim}, func() error {
+		h := byID[id]
+		found[id] = true
+		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End = doc, heading, body, src, int(start), int(end)
+		if h.Similarity < 0 {
+			h.Similarity = sim
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load hits: %w", err)
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if found[h.ChunkID] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// BM25 parameters (Robertson's usual values).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// maxCandidates is how many chunks BM25 first scores for one query; it
+// scores more when that could have missed one of the best (see bm25).
+const maxCandidates = 600
+
+// exactTop is how many of BM25's best chunks pruning must never change.
+const exactTop = 10
+
+// textHit is a BM25 result.
+type textHit struct {
+	ID    int64
+	Score float64
+}
+
+// termStats are the site's statistics for the query's terms.
+type termStats struct {
+	chunks int64
+	idf    map[string]float64 // terms the site has
+}
+
+// unseenIDF is the weight of a term the site has never seen: as rare as can
+// be for a word; half that for a CJK bigram (many are just the seam between
+// two words, "货需"); nothing for a lone character.
+func (s termStats) unseenIDF(t string) float64 {
+	w := math.Log(1 + (float64(s.chunks)+0.5)/0.5)
+	if r, n := utf8.DecodeRuneInString(t); IsCJK(r) {
+		if n == len(t) {
+			return 0
+		}
+		return w / 2
+	}
+	return w
+}
+
+// bm25 ranks siteID's chunks by Okapi BM25 for weighted query terms (a
+// term's weight multiplies its IDF), with document frequencies and lengths
+// kept in term_stats and site_stats, and term frequencies in chunks.tf
+// (where a heading term counts twice). It returns at most limit hits (limit
+// 0: only the statistics) and the terms' statistics.
+//
+// Candidates come from the query's rarest terms, as many as keep the
+// candidate set near budget chunks (a search for "the order status" must not
+// score half the index); every query term adds to the score. Pruning is
+// safe: a chunk without any of the selecting terms scores at most the sum of
+// the other terms' largest possible contributions (weight × idf × (k1+1)),
+// so when the exactTop-th candidate scores at least that, no chunk left out
+// could be among the best exactTop. Otherwise the selection grows (doubling
+// the budget) and the candidates are scored again. budget 0 scores every
+// chunk with any query term (the exhaustive reference the pruned search is
+// measured against).
+func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, budget int) ([]textHit, termStats, error) {
+	stats := termStats{idf: map[string]float64{}}
+	weight := map[string]float64{}
+	var uniq []string
+	for _, t := range terms {
+		if _, ok := weight[t.term]; !ok {
+			uniq = append(uniq, t.term)
+		}
+		weight[t.term] = max(weight[t.term], t.weight)
+	}
+	if len(uniq) == 0 {
+		return nil, stats, nil
+	}
+	var length int64
+	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&stats.chunks, &length)
+	if errors.Is(err, pgx.ErrNoRows) || stats.chunks <= 0 {
+		return nil, stats, nil
+	}
+	if err != nil {
+		return nil, stats, err
+	}
+	rows, err := tx.Query(ctx, "select term, df from term_stats where site_id = $1 and term = any($2) and df > 0", siteID, uniq)
+	if err != nil {
+		return nil, stats, err
+	}
+	type stat struct {
+		Term string
+		DF   int64
+	}
+	dfs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
+	if err != nil {
+		return nil, stats, err
+	}
+	for _, s := range dfs {
+		stats.idf[s.Term] = math.Log(1 + (float64(stats.chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5))
+	}
+	if len(dfs) == 0 || limit <= 0 {
+		return nil, stats, nil
+	}
+	sort.Slice(dfs, func(i, j int) bool {
+		if dfs[i].DF != dfs[j].DF {
+			return dfs[i].DF < dfs[j].DF
+		}
+		return dfs[i].Term < dfs[j].Term
+	})
+	qterms := make([]string, len(dfs))
+	idfs := make([]float64, len(dfs)) // weighted
+	for i, s := range dfs {
+		qterms[i], idfs[i] = s.Term, weight[s.Term]*stats.idf[s.Term]
+	}
+	avgdl := float64(length) / float64(stats.chunks)
+	selected := 0 // dfs[:selected] select the candidates
+	var covered int64
+	grow := func(limit int64) {
+		for selected < len(dfs) && (selected == 0 || budget <= 0 || covered+dfs[selected].DF <= limit) {
+			covered += dfs[selected].DF
+			selected++
+		}
+	}
+	grow(int64(budget))
+	for {
+		rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
+			select c.id, s.score from chunks c
+			-- tf is stored compressed: decompress it once per chunk, not once per term
+			cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
+			cross join lateral (
+				select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
+				from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
+				where x.tf is not null) s
+			where c.site_id = $1 and c.tsv @@ $4::tsquery
+			order by s.score desc, c.id limit $9`,
+			siteID, qterms, idfs, orQuery(qterms[:selected]), bm25K1+1, bm25K1, bm25B, avgdl, limit)
+		if err != nil {
+			return nil, stats, err
+		}
+		hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[textHit])
+		if err != nil || selected == len(dfs) {
+			return hits, stats, err
+		}
+		bound := 0.0
+		for _, idf := range idfs[selected:] {
+			bound += idf * (bm25K1 + 1)
+		}
+		if k := min(exactTop, limit); len(hits) >= k && hits[k-1].Score >= bound {
+			return hits, stats, nil
+		}
+		grow(2 * max(covered, int64(budget)))
+	}
+}
+
+// orQuery is a tsquery matching any of terms, each quoted as a lexeme.
+func orQuery(terms []string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''") + "'"
+	}
+	return strings.Join(parts, " | ")
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -1,0 +1,256 @@
+package retrieval
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// Vocabulary maps the words shoppers use to the words shop policies use
+// ("send it back" → return, 退钱 → 退款, Germany → European Union), so a
+// search finds a passage that never uses the shopper's words. A search adds
+// the expansions to the query with less weight than the shopper's own words.
+// A Vocabulary is immutable and safe for concurrent use.
+type Vocabulary struct {
+	words map[string][]int // first word stem of a phrase → rules
+	cjk   []int            // rules whose phrase is matched as Chinese characters
+	rules []vocabRule
+}
+
+type vocabRule struct {
+	source string   // the phrase as written
+	phrase []string // word stems; nil for a Chinese phrase
+	chars  string   // a Chinese phrase (simplified, lowercased)
+	expand []string
+}
+
+// Synonym is one line of a vocabulary: phrases a shopper writes and the
+// terms a search adds for them.
+type Synonym struct {
+	Phrases []string `json:"phrases"`
+	Terms   []string `json:"terms"`
+}
+
+//go:embed vocab/lexicon.txt vocab/places.txt
+var vocabFiles embed.FS
+
+// BuiltinVocabulary is kefu's own shop lexicon and place gazetteer
+// (retrieval/vocab, written by the kefu team).
+var BuiltinVocabulary = sync.OnceValue(func() *Vocabulary {
+	var syns []Synonym
+	for _, name := range []string{"vocab/lexicon.txt", "vocab/places.txt"} {
+		b, err := vocabFiles.ReadFile(name)
+		if err != nil {
+			panic(err) // embedded: cannot happen
+		}
+		s, err := ParseSynonyms(string(b))
+		if err != nil {
+			panic(fmt.Sprintf("%s: %v", name, err)) // checked by the tests
+		}
+		syns = append(syns, s...)
+	}
+	return NewVocabulary(syns)
+})
+
+// ParseSynonyms reads lines "phrase, phrase, … => term, term, …" ('#' starts
+// a comment line). It names the first bad line.
+func ParseSynonyms(text string) ([]Synonym, error) {
+	var out []Synonym
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s, err := ParseSynonym(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// MaxSynonymLength bounds one synonym line (characters).
+const MaxSynonymLength = 2000
+
+// ParseSynonym reads one line "phrase, phrase, … => term, term, …".
+func ParseSynonym(line string) (Synonym, error) {
+	if len([]rune(line)) > MaxSynonymLength {
+		return Synonym{}, fmt.Errorf("longer than %d characters", MaxSynonymLength)
+	}
+	left, right, ok := strings.Cut(line, "=>")
+	if !ok {
+		return Synonym{}, fmt.Errorf(`no "=>" between the phrases and the terms`)
+	}
+	s := Synonym{Phrases: splitList(left), Terms: splitList(right)}
+	if len(s.Phrases) == 0 || len(s.Terms) == 0 {
+		return Synonym{}, fmt.Errorf(`need at least one phrase before "=>" and one term after it`)
+	}
+	for _, p := range s.Phrases {
+		if len(Tokenize(p)) == 0 {
+			return Synonym{}, fmt.Errorf("phrase %q has no words", p)
+		}
+	}
+	return s, nil
+}
+
+// String writes s as ParseSynonym reads it.
+func (s Synonym) String() string {
+	return strings.Join(s.Phrases, ", ") + " => " + strings.Join(s.Terms, ", ")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// NewVocabulary builds a vocabulary from synonym lines.
+func NewVocabulary(syns []Synonym) *Vocabulary {
+	v := &Vocabulary{words: map[string][]int{}}
+	return v.add(syns)
+}
+
+// With returns a vocabulary with v's lines and syns (a site's own synonyms).
+func (v *Vocabulary) With(syns []Synonym) *Vocabulary {
+	if len(syns) == 0 {
+		return v
+	}
+	out := &Vocabulary{words: make(map[string][]int, len(v.words)), cjk: append([]int(nil), v.cjk...), rules: append([]vocabRule(nil), v.rules...)}
+	for k, idx := range v.words {
+		out.words[k] = append([]int(nil), idx...)
+	}
+	return out.add(syns)
+}
+
+func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
+	for _, s := range syns {
+		for _, p := range s.Phrases {
+			r := vocabRule{source: p, expand: s.Terms}
+			toks := Tokenize(p)
+			if allCJK(toks) {
+				r.chars = Simplified(strings.ToLower(strings.Join(strings.Fields(p), "")))
+				v.cjk = append(v.cjk, len(v.rules))
+			} else {
+				for _, t := range toks {
+					r.phrase = append(r.phrase, stem(t.Text))
+				}
+				v.words[r.phrase[0]] = append(v.words[r.phrase[0]], len(v.rules))
+			}
+			v.rules = append(v.rules, r)
+		}
+	}
+	return v
+}
+
+func allCJK(toks []Token) bool {
+	for _, t := range toks {
+		if !t.CJK {
+			return false
+		}
+	}
+	return len(toks) > 0
+}
+
+func stem(w string) string { return english.Stem(w, false) }
+
+// Expansion is what a vocabulary adds for one phrase of a text.
+type Expansion struct {
+	Phrase string   // the phrase of the text it matched (as the rule writes it)
+	Terms  []string // the terms the search adds
+}
+
+// Expand returns the expansions of text, in the order the rules matched;
+// terms the text already contains are left out, and a term is added once.
+func (v *Vocabulary) Expand(text string) []Expansion {
+	if v == nil {
+		return nil
+	}
+	toks := Tokenize(text)
+	var words []string
+	for _, t := range toks {
+		if !t.CJK {
+			words = append(words, stem(t.Text))
+		}
+	}
+	var hits []int
+	for i, w := range words {
+		for _, r := range v.words[w] {
+			p := v.rules[r].phrase
+			if i+len(p) <= len(words) && equalStrings(words[i:i+len(p)], p) {
+				hits = append(hits, r)
+			}
+		}
+	}
+	if len(v.cjk) > 0 {
+		folded := Simplified(strings.ToLower(text))
+		for _, r := range v.cjk {
+			if strings.Contains(folded, v.rules[r].chars) {
+				hits = append(hits, r)
+			}
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, t := range SearchTerms(text) {
+		have[t] = true
+	}
+	seen := map[string]bool{}
+	var out []Expansion
+	for _, r := range hits {
+		x := Expansion{Phrase: v.rules[r].source}
+		for _, e := range v.rules[r].expand {
+			key := strings.ToLower(e)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if terms := SearchTerms(e); len(terms) > 0 && !allIn(terms, have) {
+				x.Terms = append(x.Terms, e)
+			}
+		}
+		if len(x.Terms) > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ExpandTerms is Expand's terms alone.
+func (v *Vocabulary) ExpandTerms(text string) []string {
+	var out []string
+	for _, x := range v.Expand(text) {
+		out = append(out, x.Terms...)
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func allIn(terms []string, set map[string]bool) bool {
+	for _, t := range terms {
+		if !set[t] {
+			return false
+		}
+	}
+	return true
+}

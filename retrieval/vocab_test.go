@@ -1,0 +1,70 @@
+package retrieval
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestBuiltinVocabularyExpands(t *testing.T) {
+	v := BuiltinVocabulary()
+	tests := []struct {
+		in   string
+		want []string // each must be among the expansions
+		not  []string // none of these may be
+	}{
+		{"how long do I have to send it back", []string{"return"}, nil},
+		{"when do I get my money back?", []string{"refund"}, nil},
+		{"How much is shipping to Germany?", []string{"european union"}, []string{"united kingdom"}},
+		{"运费到德国多少", []string{"欧盟"}, nil},
+		{"運費到德國多少", []string{"欧盟"}, nil}, // traditional characters
+		{"退钱要多久", []string{"退款"}, nil},
+		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
+		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
+		{"contact us please", nil, []string{"united states"}}, // "us" is a pronoun, not a country
+		{"the weather is nice", nil, []string{"return", "refund"}},
+	}
+	for _, tt := range tests {
+		got := v.ExpandTerms(tt.in)
+		for _, w := range tt.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Expand(%q) = %q; want %q among them", tt.in, got, w)
+			}
+		}
+		for _, n := range tt.not {
+			if slices.Contains(got, n) {
+				t.Errorf("Expand(%q) = %q; %q must not be among them", tt.in, got, n)
+			}
+		}
+	}
+	// terms the text already has are not added again
+	if got := v.ExpandTerms("refund my money back"); slices.Contains(got, "refund") {
+		t.Errorf("Expand repeats a term of the text: %q", got)
+	}
+}
+
+func TestSiteSynonyms(t *testing.T) {
+	syns, err := ParseSynonyms("# a comment\nthrow, blanket throw => plaid\n羊绒 => cashmere\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Synonym{{Phrases: []string{"throw", "blanket throw"}, Terms: []string{"plaid"}}, {Phrases: []string{"羊绒"}, Terms: []string{"cashmere"}}}
+	if !reflect.DeepEqual(syns, want) {
+		t.Fatalf("ParseSynonyms = %+v", syns)
+	}
+	v := BuiltinVocabulary().With(syns)
+	if got := v.ExpandTerms("is the wool throw warm"); !slices.Contains(got, "plaid") {
+		t.Errorf("site synonym not applied: %q", got)
+	}
+	if got := BuiltinVocabulary().ExpandTerms("is the wool throw warm"); slices.Contains(got, "plaid") {
+		t.Errorf("With changed the built-in vocabulary: %q", got)
+	}
+	if got := v.ExpandTerms("羊絨圍巾"); !slices.Contains(got, "cashmere") {
+		t.Errorf("Chinese site synonym not applied to traditional text: %q", got)
+	}
+	for _, bad := range []string{"no arrow here", " => terms", "phrase =>", "!!! => x"} {
+		if _, err := ParseSynonym(bad); err == nil {
+			t.Errorf("ParseSynonym(%q) accepted a bad line", bad)
+		}
+	}
+}
