@@ -400,13 +400,18 @@ func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Convers
 		Model: e.opts.Model.Name(), Confidence: c.confidence, ReplyTo: msg.Seq}, nil
 }
 
-// suggestOffline offers the order rows for an order question, else the best
-// knowledge passage (whatever its confidence: the agent judges), else nothing.
+// suggestOffline offers the order rows for a question about the shopper's
+// order, else the part of a passage that answers, else the best knowledge
+// passage whatever its confidence (the agent judges), else nothing.
 func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
-	if orderIntents[a.Intent] || len(a.OrderNumbers) > 0 {
-		if text, ok := e.orderReply(ctx, site, conv, a, lang); ok {
+	q := e.newQuestion(ctx, site, conv, msg, a, lang)
+	if aboutOwnOrder(q) || orderRelated[a.Intent] {
+		if text, ok := e.orderReply(ctx, q); ok {
 			return &Suggestion{Text: text, Citations: []Citation{}, Source: "orders"}
 		}
+	}
+	if r := e.knowledgeAnswer(ctx, q); r.answered {
+		return &Suggestion{Text: r.text, Citations: r.citations, Source: "knowledge", Confidence: *r.confidence}
 	}
 	if e.opts.Library != nil {
 		res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)
@@ -414,7 +419,7 @@ func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversat
 			h := res.Hits[0]
 			return &Suggestion{
 				Text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
-				Citations:  []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
+				Citations:  []Citation{hitCitation(1, h)},
 				Source:     "knowledge",
 				Confidence: res.Confidence,
 			}

@@ -26,8 +26,12 @@ type Analysis struct {
 	Sentiment      string // negative, neutral, positive
 	SentimentScore float64
 	Angry          bool
-	OrderNumbers   []string
-	Emails         []string
+	// Problem: the shopper reports something that went wrong ("I was
+	// charged twice"), not asks how something works ("will I be charged
+	// in pounds?").
+	Problem      bool
+	OrderNumbers []string
+	Emails       []string
 }
 
 // Analyzer classifies shopper messages (intents and sentiment, with entities).

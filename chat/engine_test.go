@@ -44,7 +44,9 @@ func (keywords) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
 	case strings.Contains(t, "order") || strings.Contains(t, "订单") || len(a.OrderNumbers) > 0:
 		a.Intent = "order_status"
 	case strings.Contains(t, "charged twice"):
-		a.Intent = "payment_issue"
+		a.Intent, a.Problem = "payment_issue", true
+	case strings.Contains(t, "charged in"):
+		a.Intent = "payment_issue" // a question about how paying works
 	case strings.Contains(t, "lamp") || strings.Contains(t, "台灯"):
 		a.Intent = "product_question"
 	}
@@ -273,7 +275,13 @@ func TestEscalationRules(t *testing.T) {
 			t.Errorf("%q: state %s reason %q priority %d; want queued %s %d", tt.text, c.State, c.EscalationReason, c.Priority, tt.reason, tt.priority)
 		}
 	}
+	// A question about how paying works is answered, not escalated.
 	v := f.visitor("en")
+	v.say("will I be charged in pounds?")
+	if c := v.conversation(); c.State != chat.StateBot {
+		t.Errorf("a payment question escalated (%s %q)", c.State, c.EscalationReason)
+	}
+	v = f.visitor("en")
 	v.say("this is terrible service")
 	if c := v.conversation(); c.State != chat.StateBot {
 		t.Fatalf("one negative message escalated (%s)", c.State)

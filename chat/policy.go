@@ -19,7 +19,8 @@ type Policy struct {
 	EscalateAngry bool `json:"escalate_angry"`
 	// NoAnswerStreak escalates after the bot could not answer this many times in a row.
 	NoAnswerStreak int `json:"no_answer_streak"`
-	// SensitiveIntents escalate at once (payment disputes and the like).
+	// SensitiveIntents escalate at once when the shopper reports a problem
+	// with them (a payment dispute; not a question about how paying works).
 	SensitiveIntents []string `json:"sensitive_intents"`
 	// ComplaintScore: a complaint at or below this sentiment score escalates.
 	ComplaintScore float64 `json:"complaint_score"`
@@ -47,6 +48,7 @@ type Signals struct {
 	Sentiment      string // negative, neutral, positive
 	SentimentScore float64
 	Angry          bool
+	Problem        bool // the message reports a problem rather than asks a question
 	RequestedHuman bool // the widget's button
 	NegativeStreak int  // including this message
 }
@@ -68,7 +70,7 @@ func (p Policy) Decide(s Signals) Decision {
 		return Decision{true, ReasonNegativeSentiment, 3}
 	case p.NegativeStreak > 0 && s.NegativeStreak >= p.NegativeStreak:
 		return Decision{true, ReasonNegativeSentiment, 2}
-	case contains(p.SensitiveIntents, s.Intent):
+	case contains(p.SensitiveIntents, s.Intent) && s.Problem:
 		return Decision{true, ReasonSensitiveIntent, 3}
 	case s.Intent == "complaint" && s.SentimentScore <= p.ComplaintScore:
 		return Decision{true, ReasonSensitiveIntent, 2}

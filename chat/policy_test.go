@@ -15,7 +15,8 @@ func TestPolicyDecide(t *testing.T) {
 		{"angry", Signals{Intent: "order_status", Sentiment: "negative", SentimentScore: -0.9, Angry: true, NegativeStreak: 1}, Decision{true, ReasonNegativeSentiment, 3}},
 		{"negative once", Signals{Intent: "order_status", Sentiment: "negative", SentimentScore: -0.4, NegativeStreak: 1}, Decision{}},
 		{"negative twice", Signals{Intent: "order_status", Sentiment: "negative", SentimentScore: -0.4, NegativeStreak: 2}, Decision{true, ReasonNegativeSentiment, 2}},
-		{"payment dispute", Signals{Intent: "payment_issue", Sentiment: "neutral"}, Decision{true, ReasonSensitiveIntent, 3}},
+		{"payment dispute", Signals{Intent: "payment_issue", Problem: true, Sentiment: "neutral"}, Decision{true, ReasonSensitiveIntent, 3}},
+		{"payment question", Signals{Intent: "payment_issue", Sentiment: "neutral"}, Decision{}}, // asks how paying works
 		{"mild complaint", Signals{Intent: "complaint", Sentiment: "negative", SentimentScore: -0.3, NegativeStreak: 1}, Decision{}},
 		{"bitter complaint", Signals{Intent: "complaint", Sentiment: "negative", SentimentScore: -0.8, NegativeStreak: 1}, Decision{true, ReasonSensitiveIntent, 2}},
 	}

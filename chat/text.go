@@ -52,6 +52,13 @@ var phrases = map[string][2]string{
 	"no_orders":     {"I don't see any orders for your account yet.", "您的账户下暂时没有订单。"},
 	"your_orders":   {"Your recent orders:", "您最近的订单："},
 	"products":      {"Here are some products that match:", "为您找到以下相关商品："},
+	"in_stock":      {"In stock", "有货"},
+	"out_of_stock":  {"Out of stock", "暂时缺货"},
+	"thanks":        {"You're welcome! Anything else I can help with?", "不客气！还有什么可以帮您的吗？"},
+	"from_english":  {"", "（以下内容摘自英文帮助文档）"},
+	"offer_check":   {"Want me to check your order %s?", "需要我帮您查一下订单 %s 吗？"},
+	"offer_check_unverified": {"If it's about a specific order, send me the order number and the email you ordered with and I'll check it.",
+		"如果是具体某个订单，请发送订单号和下单邮箱，我来帮您查。"},
 }
 
 // say returns phrase key in lang, formatted with args.
@@ -104,6 +111,9 @@ func describeOrder(lang string, o OrderSummary) string {
 			fmt.Fprintf(&b, "，签收日期 %s", day(o.Delivered))
 		}
 		fmt.Fprintf(&b, "。订单金额 %.2f %s。", o.Total, o.Currency)
+		if len(o.Items) > 0 {
+			fmt.Fprintf(&b, "商品：%s。", strings.Join(o.Items, "，"))
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "Order %s %s", o.Number, st[0])
@@ -120,5 +130,8 @@ func describeOrder(lang string, o OrderSummary) string {
 		fmt.Fprintf(&b, ", delivered on %s", day(o.Delivered))
 	}
 	fmt.Fprintf(&b, ". Total: %.2f %s.", o.Total, o.Currency)
+	if len(o.Items) > 0 {
+		fmt.Fprintf(&b, " Items: %s.", strings.Join(o.Items, ", "))
+	}
 	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"kefu/knowledge"
+	"kefu/retrieval"
 )
 
 // orderIntents are the intents answered from the shopper's own orders.
@@ -43,7 +44,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	if a.Sentiment == "negative" {
 		negative = conv.NegativeStreak + 1
 	}
-	d := cfg.Escalation.Decide(Signals{Intent: a.Intent, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+	d := cfg.Escalation.Decide(Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Angry: a.Angry, NegativeStreak: negative})
 	if d.Escalate {
 		e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak)
@@ -187,12 +188,14 @@ type reply struct {
 	ttft       time.Duration
 	tokens     int
 	escalate   Decision // the model asked for a person (request_human)
+	evidence   *Evidence
 }
 
 // draft writes the bot's reply: with the model when one is available,
-// otherwise (or when it fails) extractively from knowledge and order data.
+// otherwise (or when it fails) from the evidence alone.
 func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
 	id := newUUID()
+	q := e.newQuestion(ctx, site, conv, msg, a, lang)
 	if e.opts.Model != nil && e.opts.Model.Available() && e.withinBudget(ctx, site) {
 		r, err := e.draftWithModel(ctx, site, conv, id, msg, a, lang)
 		if err == nil {
@@ -200,9 +203,19 @@ func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg 
 		}
 		e.logger.Warn("model failed, answering offline", "conversation", conv.ID, "error", err)
 	}
-	r := e.draftOffline(ctx, site, conv, msg, a, lang)
+	r := e.offline(ctx, q)
 	r.id = id
 	return r
+}
+
+// newQuestion gathers what the bot knows around a shopper message: the
+// verified customer, the order asked about, and the topic a follow-up
+// continues.
+func (e *Engine) newQuestion(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *question {
+	q := &question{site: site, conv: conv, text: msg.Text, a: a, lang: lang}
+	q.customer, q.number, q.verified = e.verify(ctx, site, conv, a)
+	q.context = e.followUpContext(ctx, conv, msg)
+	return q
 }
 
 func (e *Engine) withinBudget(ctx context.Context, site *Site) bool {
@@ -212,53 +225,6 @@ func (e *Engine) withinBudget(ctx context.Context, site *Site) bool {
 	}
 	used, err := e.opts.Store.TokensToday(ctx, site.ID)
 	return err != nil || used < budget
-}
-
-// draftOffline answers without a model: greetings, order status from the
-// order row, the best knowledge passage above the confidence threshold, or
-// an honest "I don't know" with the offer of a person.
-func (e *Engine) draftOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
-	switch a.Intent {
-	case "greeting":
-		return reply{text: say(lang, "greeting"), answered: true}
-	case "goodbye":
-		return reply{text: say(lang, "goodbye"), answered: true}
-	case "human_agent":
-		return reply{text: say(lang, "no_answer")}
-	}
-	// An email alone usually answers "which email did you order with?".
-	if orderIntents[a.Intent] || len(a.OrderNumbers) > 0 || (len(a.Emails) > 0 && conv.CustomerID == nil) {
-		if text, ok := e.orderReply(ctx, site, conv, a, lang); ok {
-			return reply{text: text, answered: true}
-		}
-	}
-	if a.Intent == "product_question" && e.opts.Commerce != nil {
-		if products := e.products(ctx, site, msg.Text); len(products) > 0 {
-			return reply{text: say(lang, "products"), products: products, answered: true}
-		}
-	}
-	if e.opts.Library == nil {
-		return reply{text: say(lang, "no_answer")}
-	}
-	res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)
-	need := site.Config().Escalation.MinConfidence
-	if a.Intent == "other" {
-		need += 0.1
-	}
-	var confidence *float64
-	if err == nil {
-		confidence = &res.Confidence
-	}
-	if err != nil || len(res.Hits) == 0 || res.Confidence < need {
-		return reply{text: say(lang, "no_answer"), confidence: confidence}
-	}
-	h := res.Hits[0]
-	return reply{
-		text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
-		citations:  []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
-		answered:   true,
-		confidence: confidence,
-	}
 }
 
 // passage trims a chunk to about n characters at a sentence end.
@@ -275,41 +241,73 @@ func passage(text string, n int) string {
 }
 
 // orderReply answers about the shopper's orders. Order data is shown only to
-// a verified customer (see verify).
-func (e *Engine) orderReply(ctx context.Context, site *Site, conv *Conversation, a Analysis, lang string) (string, bool) {
+// a verified customer (see verify); an unverified shopper is asked for the
+// order number and email.
+func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 	if e.opts.Commerce == nil {
 		return "", false
 	}
-	customer, number, res := e.verify(ctx, site, conv, a)
+	lang, site := q.lang, q.site
 	switch {
-	case res == verifyLimited:
+	case q.verified == verifyLimited:
 		return say(lang, "verify_limit"), true
-	case res == verifyMismatch:
-		return say(lang, "order_unknown", number), true
-	case customer == nil && number != "":
-		return say(lang, "verify_order", number), true
-	case customer == nil:
+	case q.verified == verifyMismatch:
+		return say(lang, "order_unknown", q.number), true
+	case q.customer == nil && q.number != "":
+		return say(lang, "verify_order", q.number), true
+	case q.customer == nil:
 		return say(lang, "ask_order"), true
-	case number != "":
-		o, err := e.opts.Commerce.OrderFor(ctx, site.ID, *customer, number)
+	case q.number != "":
+		o, err := e.opts.Commerce.OrderFor(ctx, site.ID, *q.customer, q.number)
 		if err != nil {
-			return say(lang, "order_unknown", number), true
+			return say(lang, "order_unknown", q.number), true
 		}
 		return describeOrder(lang, summaryOf(o)), true
 	}
-	orders, err := e.opts.Commerce.Orders(ctx, site.ID, *customer, 3)
+	orders, err := e.opts.Commerce.Orders(ctx, site.ID, *q.customer, 10)
 	if err != nil {
 		return "", false
 	}
 	if len(orders) == 0 {
 		return say(lang, "no_orders"), true
 	}
-	lines := []string{say(lang, "your_orders")}
+	// The orders with an item the shopper names ("where are my earbuds?"),
+	// else the three most recent.
+	var picked []knowledge.OrderRecord
+	words := retrieval.TermSet(q.text)
 	for _, o := range orders {
+		for _, it := range o.Items {
+			if namesItem(words, it.Title) {
+				picked = append(picked, o)
+				break
+			}
+		}
+	}
+	if len(picked) == 0 {
+		picked = orders[:min(3, len(orders))]
+	}
+	if len(picked) == 1 {
+		return describeOrder(lang, summaryOf(&picked[0])), true
+	}
+	lines := []string{say(lang, "your_orders")}
+	for _, o := range picked {
 		lines = append(lines, "• "+describeOrder(lang, summaryOf(&o)))
 	}
 	return strings.Join(lines, "\n"), true
 }
+
+// namesItem reports whether the shopper's words name an item: a word of its
+// title other than the most common ones.
+func namesItem(words map[string]bool, title string) bool {
+	for _, t := range retrieval.SearchTerms(title) {
+		if len(t) > 3 && words[t] && !genericItemWord[t] {
+			return true
+		}
+	}
+	return false
+}
+
+var genericItemWord = map[string]bool{"set": true, "pack": true, "cotton": true, "linen": true, "wool": true}
 
 // products finds product cards for a shopper's words.
 func (e *Engine) products(ctx context.Context, site *Site, query string) []Product {

@@ -119,7 +119,10 @@ func validCurrency(c *string) error {
 }
 
 // Commerce stores customers, orders and products.
-type Commerce struct{ db *pgxpool.Pool }
+type Commerce struct {
+	db    *pgxpool.Pool
+	cache catalogCache
+}
 
 // NewCommerce returns the commerce store on db.
 func NewCommerce(db *pgxpool.Pool) *Commerce { return &Commerce{db: db} }

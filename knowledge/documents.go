@@ -53,6 +53,7 @@ type Library struct {
 	logger *slog.Logger
 	wake   chan struct{}
 	chunk  ChunkOptions
+	vocab  vocabCache
 }
 
 // NewLibrary returns the document library on db, indexing into index.

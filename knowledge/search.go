@@ -23,8 +23,17 @@ type Hit struct {
 
 // SearchResult is a ranked list of hits and the index's confidence in the best.
 type SearchResult struct {
-	Hits       []Hit   `json:"hits"`
-	Confidence float64 `json:"confidence"`
+	Hits       []Hit    `json:"hits"`
+	Confidence float64  `json:"confidence"`
+	Expansions []string `json:"expansions,omitempty"` // the words the vocabulary added
+	// Concepts are the query's words with their synonyms (see Coverage).
+	Concepts []retrieval.Concept `json:"-"`
+}
+
+// Coverage is the IDF-weighted share of the query's words (or their
+// synonyms) that text has, and the words it misses, most important first.
+func (r *SearchResult) Coverage(text string) (float64, []retrieval.Concept) {
+	return (&retrieval.Result{Concepts: r.Concepts}).Coverage(text)
 }
 
 // MaxQueryLength bounds a search query (characters); longer input is cut.
@@ -32,18 +41,28 @@ const MaxQueryLength = 1000
 
 // Search runs a hybrid search over siteID's documents.
 func (l *Library) Search(ctx context.Context, siteID int64, query string, k int) (*SearchResult, error) {
-	query = strings.TrimSpace(query)
-	if query == "" {
+	return l.Find(ctx, siteID, retrieval.Query{Text: query}, k)
+}
+
+// Find runs a hybrid search for q over siteID's documents.
+func (l *Library) Find(ctx context.Context, siteID int64, q retrieval.Query, k int) (*SearchResult, error) {
+	q.Text = strings.TrimSpace(q.Text)
+	if q.Text == "" {
 		return nil, fmt.Errorf("empty query: %w", ErrInvalid)
 	}
-	if r := []rune(query); len(r) > MaxQueryLength {
-		query = string(r[:MaxQueryLength])
+	q.Text, q.Context = truncate(q.Text, MaxQueryLength), truncate(q.Context, MaxQueryLength)
+	if q.Vocabulary == nil {
+		v, err := l.Vocabulary(ctx, siteID)
+		if err != nil {
+			return nil, err
+		}
+		q.Vocabulary = v
 	}
-	res, err := l.index.Search(ctx, siteID, query, k)
+	res, err := l.index.Find(ctx, siteID, q, k, retrieval.Hybrid)
 	if err != nil {
 		return nil, err
 	}
-	out := &SearchResult{Hits: make([]Hit, len(res.Hits)), Confidence: res.Confidence}
+	out := &SearchResult{Hits: make([]Hit, len(res.Hits)), Confidence: res.Confidence, Expansions: res.Expansions, Concepts: res.Concepts}
 	ids := make([]int64, len(res.Hits))
 	for i, h := range res.Hits {
 		ids[i] = h.DocumentID
@@ -72,3 +91,10 @@ func (l *Library) Search(ctx context.Context, siteID int64, query string, k int)
 
 // Index exposes the library's search index (for reindex and model checks).
 func (l *Library) Index() *retrieval.Index { return l.index }
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

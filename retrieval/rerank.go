@@ -39,20 +39,19 @@ func features(hits []*Hit, p plan, stats termStats) {
 	// weights of the query's concepts, and its two rarest known ones
 	idf := make([]float64, len(p.concepts))
 	total, unseen := 0.0, 0.0
+	known := make([]bool, len(p.concepts))
 	for i, c := range p.concepts {
-		w, ok := stats.idf[c.term]
-		if !ok {
-			w = stats.unseenIDF(c.term)
-			if len(c.alts) == 0 {
-				unseen += w * c.weight
-			}
+		w, ok := stats.weight(c.term)
+		if !ok && len(c.alts) == 0 {
+			unseen += w * c.weight
 		}
+		known[i] = ok
 		idf[i] = w * c.weight
 		total += idf[i]
 	}
 	rare := make([]int, 0, len(p.concepts))
 	for i, c := range p.concepts {
-		if _, ok := stats.idf[c.term]; (ok || len(c.alts) > 0) && c.weight == 1 {
+		if (known[i] || len(c.alts) > 0) && c.weight == 1 {
 			rare = append(rare, i)
 		}
 	}

@@ -12,6 +12,14 @@ type RerankQuery struct {
 	Query    string      `json:"query"`
 	Features [][]float64 `json:"features"`
 	Right    []bool      `json:"right"`
+	Weight   float64     `json:"weight,omitempty"` // how much the query counts in training (0 means 1)
+}
+
+func (q RerankQuery) weight() float64 {
+	if q.Weight > 0 {
+		return q.Weight
+	}
+	return 1
 }
 
 // RerankOptions tune TrainReranker; the zero value means the defaults.
@@ -21,7 +29,7 @@ type RerankOptions struct {
 
 // TrainReranker learns a Reranker from queries: the weights by pairwise
 // logistic regression (each right candidate should outscore each wrong one
-// of its query: RankNet's loss, each query weighing the same), then the
+// of its query: RankNet's loss, each query weighing its Weight), then the
 // calibration by logistic regression of "the best candidate is right" on
 // CalibrationNames over every query, the unanswerable ones included (Platt
 // scaling with more inputs). Both are fitted by Newton's method from zero:
@@ -60,7 +68,7 @@ func TrainReranker(queries []RerankQuery, opt RerankOptions) (*Reranker, error) 
 					x[i] = p[i] - n[i]
 				}
 				xs = append(xs, x)
-				ws = append(ws, 1/float64(len(pos)*len(neg)))
+				ws = append(ws, q.weight()/float64(len(pos)*len(neg)))
 			}
 		}
 	}
@@ -86,7 +94,7 @@ func TrainReranker(queries []RerankQuery, opt RerankOptions) (*Reranker, error) 
 		if right {
 			y = 1
 		}
-		cy, cw = append(cy, y), append(cw, 1)
+		cy, cw = append(cy, y), append(cw, q.weight())
 	}
 	if len(cx) == 0 {
 		return nil, fmt.Errorf("no query to calibrate on")
@@ -115,6 +123,13 @@ func (r *Reranker) calibrationExample(q RerankQuery) ([]float64, bool, bool) {
 		lead = best - second
 	}
 	return calibrationInputs(best, lead, q.Features[bi]), q.Right[bi], true
+}
+
+// FitLogistic fits P(y=1|x) = σ(w·x + b) to examples weighted by ws,
+// with an L2 penalty l2 on w (not b), by Newton's method; it returns w then
+// b. Deterministic.
+func FitLogistic(xs [][]float64, ys, ws []float64, l2 float64) []float64 {
+	return logistic(xs, ys, ws, l2, true)
 }
 
 // logistic fits weights (and a last one for the bias when bias is set) of

@@ -47,6 +47,60 @@ type Result struct {
 	Confidence float64 `json:"confidence"`
 	// Expansions are the terms the vocabulary added to the query.
 	Expansions []string `json:"expansions,omitempty"`
+	// Concepts are the query's words with their synonyms and weights, for
+	// judging whether a piece of text covers the question (Coverage).
+	Concepts []Concept `json:"-"`
+}
+
+// Concept is one word of a query: its search term, the synonyms that
+// stand for it (each a set of terms that must all be present), how rare it
+// is on the site (IDF; a word the site never uses is as rare as can be)
+// and how much it counts (1 for the shopper's own words).
+type Concept struct {
+	Term   string
+	Alts   [][]string
+	IDF    float64
+	Weight float64
+	Known  bool // the site's text has the term
+}
+
+// Covers reports whether terms (a set of SearchTerms) have the concept or
+// one of its synonyms.
+func (c Concept) Covers(terms map[string]bool) bool {
+	if terms[c.Term] {
+		return true
+	}
+	for _, alt := range c.Alts {
+		if allIn(alt, terms) {
+			return true
+		}
+	}
+	return false
+}
+
+// TermSet is the set of text's search terms.
+func TermSet(text string) map[string]bool { return termSet(SearchTerms(text)) }
+
+// Coverage is the IDF-weighted share of the query's concepts that text
+// covers, and the concepts it misses (most important first).
+func (r *Result) Coverage(text string) (float64, []Concept) {
+	terms := TermSet(text)
+	covered, total := 0.0, 0.0
+	var missing []Concept
+	for _, c := range r.Concepts {
+		w := c.IDF * c.Weight
+		total += w
+		if c.Covers(terms) {
+			covered += w
+		} else {
+			missing = append(missing, c)
+		}
+	}
+	sort.SliceStable(missing, func(i, j int) bool { return missing[i].IDF*missing[i].Weight > missing[j].IDF*missing[j].Weight })
+	if total == 0 {
+		return 0, missing
+	}
+	return covered / total, missing
 }
 
 // Query is what a search looks for.
@@ -238,6 +292,14 @@ func (ix *Index) Find(ctx context.Context, siteID int64, q Query, k int, mode Mo
 		}
 	}
 	res := &Result{Expansions: p.expansions}
+	for i, c := range p.concepts {
+		if fix, ok := stats.corrected[c.term]; ok {
+			c.alts = append(c.alts, []string{fix})
+			p.concepts[i] = c
+		}
+		idf, known := stats.weight(c.term)
+		res.Concepts = append(res.Concepts, Concept{Term: c.term, Alts: c.alts, IDF: idf, Weight: c.weight, Known: known})
+	}
 	if len(ranked) == 0 {
 		return res, nil
 	}
@@ -428,8 +490,119 @@ type textHit struct {
 
 // termStats are the site's statistics for the query's terms.
 type termStats struct {
-	chunks int64
-	idf    map[string]float64 // terms the site has
+	chunks    int64
+	idf       map[string]float64 // terms the site has
+	corrected map[string]string  // an unseen query term → the site's term it is a typo of
+}
+
+// stat is a term's document frequency.
+type stat struct {
+	Term string
+	DF   int64
+}
+
+// correctable reports whether an unseen term may be a typo worth fixing: a
+// Latin word of four or more letters.
+func correctable(t string) bool {
+	if len(t) < 4 {
+		return false
+	}
+	for _, r := range t {
+		if r > 0x7f || (r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// corrections finds, for each term, the site's term within one edit (two
+// for words of eight letters or more) that shares its first letter, the
+// most frequent of the closest ones.
+func corrections(ctx context.Context, tx pgx.Tx, siteID int64, terms []string) (map[string]stat, error) {
+	prefixes := make([]string, 0, len(terms))
+	for _, t := range terms {
+		prefixes = append(prefixes, t[:1])
+	}
+	rows, err := tx.Query(ctx, `select term, df from term_stats
+		where site_id = $1 and df > 0 and left(term, 1) = any($2) and length(term) between $3 and $4`,
+		siteID, prefixes, 3, 40)
+	if err != nil {
+		return nil, err
+	}
+	cands, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]stat{}
+	for _, t := range terms {
+		limit := 1
+		if len(t) >= 8 {
+			limit = 2
+		}
+		best, bestD := stat{}, limit+1
+		for _, c := range cands {
+			if c.Term[0] != t[0] || abs(len(c.Term)-len(t)) > limit {
+				continue
+			}
+			if d := editDistance(t, c.Term, limit); d < bestD || (d == bestD && c.DF > best.DF) {
+				best, bestD = c, d
+			}
+		}
+		if bestD <= limit {
+			out[t] = best
+		}
+	}
+	return out, nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// editDistance is the optimal string alignment distance of a and b (edits
+// and swaps of two neighbours), or limit+1 when it is larger than limit.
+func editDistance(a, b string, limit int) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(b)], limit+1)
+}
+
+// weight is a query term's IDF on the site (that of the word it is a typo
+// of, if so), and whether the site has it; see unseenIDF for the others.
+func (s termStats) weight(t string) (float64, bool) {
+	if idf, ok := s.idf[t]; ok {
+		return idf, true
+	}
+	if fix, ok := s.corrected[t]; ok {
+		return s.idf[fix], true
+	}
+	return s.unseenIDF(t), false
 }
 
 // unseenIDF is the weight of a term the site has never seen: as rare as can
@@ -487,13 +660,36 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 	if err != nil {
 		return nil, stats, err
 	}
-	type stat struct {
-		Term string
-		DF   int64
-	}
 	dfs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
 	if err != nil {
 		return nil, stats, err
+	}
+	// A word the site never uses may be a typo of one it does ("shiping"):
+	// the closest such word joins the query with the same weight.
+	seen := map[string]bool{}
+	for _, s := range dfs {
+		seen[s.Term] = true
+	}
+	var unseen []string
+	for _, t := range uniq {
+		if !seen[t] && correctable(t) {
+			unseen = append(unseen, t)
+		}
+	}
+	if len(unseen) > 0 {
+		fixes, err := corrections(ctx, tx, siteID, unseen)
+		if err != nil {
+			return nil, stats, err
+		}
+		stats.corrected = map[string]string{}
+		for _, t := range unseen {
+			if f, ok := fixes[t]; ok && !seen[f.Term] {
+				stats.corrected[t] = f.Term
+				seen[f.Term] = true
+				weight[f.Term] = max(weight[f.Term], weight[t])
+				dfs = append(dfs, stat{f.Term, f.DF})
+			}
+		}
 	}
 	for _, s := range dfs {
 		stats.idf[s.Term] = math.Log(1 + (float64(stats.chunks)-float64(s.DF)+0.5)/(float64(s.DF)+0.5))

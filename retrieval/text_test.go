@@ -108,3 +108,34 @@ func TestTraditionalFoldsToSimplified(t *testing.T) {
 		t.Fatalf("Simplified = %q", Simplified("頭髮乾燥"))
 	}
 }
+
+func TestWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"眼罩拆封了不想要了可以退吗", []string{"眼罩", "拆封", "了", "不", "想要", "了", "可以", "退", "吗"}},
+		{"能帮我刻字吗", []string{"能", "帮", "我", "刻字", "吗"}},
+		{"顺丰已经发出了 refund", []string{"顺丰", "已经", "发出", "了", "refund"}},
+		{"運費怎麼算", []string{"运费", "怎么", "算"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, w := range Words(tt.in) {
+			got = append(got, w.Text)
+			if w.Start < 0 || w.End > len(tt.in) || w.Start >= w.End {
+				t.Fatalf("Words(%q): %q has offsets [%d:%d]", tt.in, w.Text, w.Start, w.End)
+			}
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Words(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkWords(b *testing.B) {
+	Words("加载") // the word list loads once
+	for b.Loop() {
+		Words("顺丰已经发出了，地址写错了能改吗")
+	}
+}

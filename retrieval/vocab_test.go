@@ -68,3 +68,23 @@ func TestSiteSynonyms(t *testing.T) {
 		}
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"shipe", "ship", 1, 1},
+		{"refnd", "refund", 1, 1},
+		{"retrun", "return", 1, 1}, // a swap is one edit
+		{"warrenti", "warranti", 2, 1},
+		{"cat", "dog", 1, 2}, // over the limit: limit+1
+		{"same", "same", 1, 0},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b, tt.limit); got != tt.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d; want %d", tt.a, tt.b, tt.limit, got, tt.want)
+		}
+	}
+}

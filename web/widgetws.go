@@ -53,12 +53,14 @@ type messageFrame struct {
 	Text      string          `json:"text"`
 	Citations []chat.Citation `json:"citations"`
 	Products  []chat.Product  `json:"products,omitempty"`
-	At        string          `json:"at"`
+	// Answered is set on bot replies: false when the bot could not answer.
+	Answered *bool  `json:"answered,omitempty"`
+	At       string `json:"at"`
 }
 
 func toMessageFrame(m *chat.Message) messageFrame {
 	return messageFrame{Type: "message", Seq: m.Seq, ID: m.ID, Role: m.Role, Text: m.Text, Citations: m.Citations,
-		Products: m.Products, At: m.At.UTC().Format(time.RFC3339)}
+		Products: m.Products, Answered: m.Answered, At: m.At.UTC().Format(time.RFC3339)}
 }
 
 type errorFrame struct {

@@ -74,11 +74,16 @@ func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, err
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|eval|rerank")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank")
 	}
 	sub := args[0]
-	if sub == "rerank" {
+	switch sub {
+	case "rerank":
 		return kbRerank(e, args[1:])
+	case "ask":
+		return cmdKBAsk(ctx, e, args[1:])
+	case "test":
+		return cmdKBTest(ctx, e, args[1:])
 	}
 	var (
 		siteKey  string
@@ -444,9 +449,12 @@ func kbRerank(e env, args []string) error {
 	return tw.Flush()
 }
 
+// readRerankFiles reads feature files, weighting queries so that every file
+// (evaluation set) counts the same in training, however many queries it has.
 func readRerankFiles(list string) ([]retrieval.RerankQuery, error) {
 	var out []retrieval.RerankQuery
 	for _, path := range strings.Split(list, ",") {
+		from := len(out)
 		f, err := os.Open(strings.TrimSpace(path))
 		if err != nil {
 			return nil, err
@@ -463,6 +471,9 @@ func readRerankFiles(list string) ([]retrieval.RerankQuery, error) {
 			out = append(out, q)
 		}
 		f.Close()
+		for i := from; i < len(out); i++ {
+			out[i].Weight = 100 / float64(len(out)-from)
+		}
 	}
 	return out, nil
 }

@@ -1,0 +1,224 @@
+package chat
+
+import (
+	"context"
+	"strings"
+
+	"kefu/knowledge"
+	"kefu/retrieval"
+)
+
+// The bot answers from evidence, not from the intent alone: for each
+// shopper message it considers what each source can supply — a knowledge
+// passage that covers the question, the shopper's own orders, the catalog —
+// and chooses by that. The intent decides only what a source is asked and
+// which answer wins a tie ("how long until my refund reaches PayPal?" is
+// answered from the refund policy, with an offer to check the order).
+
+// question is a shopper message with everything the bot knows around it.
+type question struct {
+	site     *Site
+	conv     *Conversation // nil outside a conversation (answer tests)
+	text     string
+	context  string // the earlier question a follow-up continues ("" for none)
+	a        Analysis
+	lang     string
+	customer *int64 // the verified customer
+	number   string // the order number the shopper is asking about, if any
+	verified verifyResult
+}
+
+// ownOrderIntents are answered from the shopper's own order first.
+var ownOrderIntents = map[string]bool{"order_status": true}
+
+// orderRelated intents are usually policy questions that a specific order
+// can make more precise: the bot answers from the policy and offers to look
+// at the order.
+var orderRelated = map[string]bool{
+	"cancel_order": true, "change_order": true, "shipping_address": true, "refund_status": true, "return_refund": true,
+	"exchange": true, "delivery_problem": true,
+}
+
+// productIntents are answered from the catalog first.
+var productIntents = map[string]bool{"product_question": true, "stock": true}
+
+// smallTalk intents have a fixed answer when the message says nothing else.
+var smallTalk = map[string]string{"greeting": "greeting", "goodbye": "goodbye", "thanks": "thanks"}
+
+// aboutOwnOrder reports whether the message asks about the shopper's own
+// order (its status, contents or tracking) rather than how something works.
+func aboutOwnOrder(q *question) bool {
+	if q.number != "" && len(q.a.OrderNumbers) > 0 || ownOrderIntents[q.a.Intent] {
+		return true
+	}
+	// An email alone, with an order number earlier, usually answers "which
+	// email did you order with?".
+	if len(q.a.Emails) > 0 && q.number != "" {
+		return true
+	}
+	t := " " + strings.ToLower(q.text) + " "
+	for _, p := range ownOrderPhrases {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var ownOrderPhrases = []string{
+	" my order", " my orders", " my parcel", " my package", " my package", " my delivery", " my stuff", " my purchase",
+	"what did i order", "what did i buy", "did i order", "my last order", "my recent order", "my tracking",
+	"我的订单", "我的快递", "我的包裹", "我买的", "我下的单", "我的货", "我订的",
+}
+
+// offline answers without a model: small talk, the shopper's orders, a
+// knowledge passage that covers the question (the part that answers it,
+// cited), the catalog, or an honest "not sure" with the offer of a person.
+func (e *Engine) offline(ctx context.Context, q *question) reply {
+	if key, ok := smallTalk[q.a.Intent]; ok && q.context == "" && !hasContent(q.text) {
+		return reply{text: say(q.lang, key), answered: true}
+	}
+	if q.a.Intent == "human_agent" && !hasContent(q.text) {
+		return reply{text: say(q.lang, "no_answer")}
+	}
+	// The shopper's own order, when the bot can look at it: a verified
+	// shopper, or an order number to verify.
+	own := aboutOwnOrder(q)
+	if own && e.opts.Commerce != nil && (q.customer != nil || q.number != "") {
+		if text, ok := e.orderReply(ctx, q); ok {
+			return reply{text: text, answered: true}
+		}
+	}
+	kb := e.knowledgeAnswer(ctx, q)
+	if prod, ok := e.productAnswer(ctx, q); ok && (!kb.answered || prod.named) {
+		return prod.reply
+	}
+	if kb.answered {
+		if (orderRelated[q.a.Intent] || own) && e.opts.Commerce != nil {
+			kb.text += "\n\n" + e.orderOffer(ctx, q)
+		}
+		return kb
+	}
+	// A question that can only be answered for one order: ask which.
+	if (orderRelated[q.a.Intent] || own) && e.opts.Commerce != nil {
+		if text, ok := e.orderReply(ctx, q); ok {
+			kb.text, kb.answered = text, true
+			return kb
+		}
+	}
+	kb.text = say(q.lang, "no_answer")
+	return kb
+}
+
+// orderOffer is the line after a policy answer that offers to look at the
+// shopper's order.
+func (e *Engine) orderOffer(ctx context.Context, q *question) string {
+	if q.customer != nil {
+		if orders, err := e.opts.Commerce.Orders(ctx, q.site.ID, *q.customer, 1); err == nil && len(orders) > 0 {
+			return say(q.lang, "offer_check", orders[0].Number)
+		}
+	}
+	return say(q.lang, "offer_check_unverified")
+}
+
+// knowledgeAnswer searches the knowledge base and quotes the part of a
+// passage that answers, when the evidence says it does (see Evidence).
+func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
+	if e.opts.Library == nil {
+		return reply{}
+	}
+	res, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: q.text, Context: q.context, Vocabulary: e.vocabulary(ctx, q.site)}, searchDepth)
+	if err != nil || len(res.Hits) == 0 {
+		return reply{}
+	}
+	confidence := res.Confidence
+	r := reply{confidence: &confidence}
+	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
+	x, ok := bestExtract(res, cs, searchDepth)
+	if !ok {
+		return r
+	}
+	ev := newEvidence(res, cs, x)
+	r.evidence = ev
+	if !e.accepts(q, ev) {
+		return r
+	}
+	var b strings.Builder
+	if q.lang == "zh" && englishOnly(x.text) {
+		b.WriteString(say(q.lang, "from_english") + "\n")
+	}
+	b.WriteString(x.text)
+	b.WriteString(" [1]")
+	r.text = b.String()
+	r.citations = []Citation{hitCitation(1, x.hit)}
+	r.answered = true
+	return r
+}
+
+// searchDepth is how many passages an answer may be taken from.
+const searchDepth = 3
+
+// accepts decides whether the evidence is good enough to quote: its
+// calibrated probability of answering must reach the site's minimum (and
+// 0.1 more when the message seems out of scope).
+func (e *Engine) accepts(q *question, ev *Evidence) bool {
+	need := q.site.Config().Escalation.MinConfidence
+	if q.a.Intent == "other" {
+		need += 0.1
+	}
+	return ev.Score >= need
+}
+
+// productWords are the search terms of the site's product titles.
+func (e *Engine) productWords(ctx context.Context, site *Site) map[string]bool {
+	if e.opts.Commerce == nil {
+		return nil
+	}
+	w, err := e.opts.Commerce.TitleTerms(ctx, site.ID)
+	if err != nil {
+		e.logger.Warn("product words", "site", site.ID, "error", err)
+	}
+	return w
+}
+
+// vocabulary is the site's search vocabulary: the built-in one with the
+// site's own synonyms.
+func (e *Engine) vocabulary(ctx context.Context, site *Site) *retrieval.Vocabulary {
+	if e.opts.Library == nil {
+		return nil
+	}
+	v, err := e.opts.Library.Vocabulary(ctx, site.ID)
+	if err != nil {
+		e.logger.Warn("site synonyms", "site", site.ID, "error", err)
+		return retrieval.BuiltinVocabulary()
+	}
+	return v
+}
+
+// hitCitation cites a knowledge hit.
+func hitCitation(n int, h knowledge.Hit) Citation {
+	return Citation{N: n, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}
+}
+
+// smallTalkWords are the words of greetings, thanks and goodbyes.
+var smallTalkWords = map[string]bool{"hi": true, "hello": true, "hey": true, "hiya": true, "yo": true, "thanks": true, "thank": true,
+	"you": true, "thx": true, "ty": true, "bye": true, "goodbye": true, "good": true, "morning": true, "afternoon": true, "evening": true,
+	"night": true, "cheers": true, "ok": true, "okay": true, "great": true, "nice": true, "cool": true, "see": true, "ya": true, "there": true,
+	"much": true, "so": true, "a": true, "lot": true, "have": true, "day": true, "all": true, "the": true, "best": true, "everyone": true}
+
+// hasContent reports whether a message says more than a greeting, thanks
+// or goodbye.
+func hasContent(text string) bool {
+	for _, w := range retrieval.Words(text) {
+		if w.CJK {
+			if !functionWord(w.Text) && !strings.Contains("你好您好谢谢感谢再见拜拜早上晚上下午好的嗯哈啦啊呀哦", w.Text) {
+				return true
+			}
+			continue
+		}
+		if !smallTalkWords[w.Text] && !retrieval.IsStopWord(w.Text) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,263 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"kefu/knowledge"
+	"kefu/retrieval"
+)
+
+// Product questions are answered from the catalog: the product the shopper
+// names, with the facts they ask about (stock and restock, price, colours,
+// sizes, material, care, battery, plug …) read from its attributes and
+// description; a question that only filters ("anything under $30?",
+// "有没有白色的T恤") gets the matching products as cards.
+
+// attributeCues map words of a question to the attributes that answer it.
+var attributeCues = []struct {
+	words []string
+	keys  []string
+}{
+	{[]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货", "补货", "能买", "卖完", "没货", "现货"}, []string{"stock", "restock"}},
+	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
+	{[]string{"colour", "color", "colours", "colors", "颜色", "色"}, []string{"color", "colors_available"}},
+	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
+	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
+	{[]string{"made of", "material", "fabric", "thick", "thin", "heavy", "weight", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
+	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
+	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "多久", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
+	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
+	{[]string{"bulb", "fitting", "socket", "watt", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
+	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
+	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
+	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
+	{[]string{"capacity", "hold", "ml", "容量", "装多少"}, []string{"capacity"}},
+	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
+	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率"}, []string{"output", "power"}},
+}
+
+// attributeLabels name attributes in replies.
+var attributeLabels = map[string][2]string{
+	"price": {"Price", "价格"}, "stock": {"Stock", "库存"}, "restock": {"Restock", "补货"}, "color": {"Colour", "颜色"},
+	"colors_available": {"Colours available", "可选颜色"}, "sizes": {"Sizes", "尺码"}, "size": {"Size", "尺寸"}, "fit": {"Fit", "版型"},
+	"dimensions": {"Dimensions", "尺寸"}, "length": {"Length", "长度"}, "capacity": {"Capacity", "容量"}, "material": {"Material", "材质"},
+	"weight": {"Weight", "重量"}, "care": {"Care", "洗护"}, "dishwasher_safe": {"Dishwasher safe", "可用洗碗机"},
+	"microwave_safe": {"Microwave safe", "可用微波炉"}, "battery": {"Battery", "电池"}, "runtime": {"Runtime", "续航"},
+	"burn_time": {"Burn time", "燃烧时间"}, "plug_type": {"Plug type", "插头类型"}, "power": {"Power", "电源"},
+	"max_load": {"Max load", "最大负载"}, "fitting": {"Fitting", "灯头"}, "max_bulb": {"Max bulb", "最大灯泡"},
+	"warranty": {"Warranty", "保修"}, "ships_from": {"Ships from", "发货仓"}, "scent": {"Scent", "香型"},
+	"bluetooth": {"Bluetooth", "蓝牙"}, "water_resistance": {"Water resistance", "防水等级"}, "output": {"Output", "输出"},
+}
+
+// asked returns the attributes a question asks about, in cue order.
+func asked(text string) []string {
+	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	var keys []string
+	seen := map[string]bool{}
+	for _, c := range attributeCues {
+		for _, w := range c.words {
+			if strings.Contains(t, w) && (w[0] >= 0x80 || strings.Contains(t, " "+w) || strings.Contains(t, w+" ") || len(w) > 4) {
+				for _, k := range c.keys {
+					if !seen[k] {
+						seen[k] = true
+						keys = append(keys, k)
+					}
+				}
+				break
+			}
+		}
+	}
+	return keys
+}
+
+// listCues mark a question that asks what the shop has.
+var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", "got any", "any ", "anything", "something", "recommend",
+	"what have you got", "looking for", "need a", "cheapest", "有没有", "有什么", "有卖", "推荐", "想买", "卖不卖", "有吗"}
+
+func listing(text string) bool {
+	t := " " + strings.ToLower(text) + " "
+	for _, c := range listCues {
+		if strings.Contains(t, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// productReply is a catalog answer; named: about one product the question
+// names and the facts it asks for.
+type productReply struct {
+	reply
+	named bool
+}
+
+// productAnswer answers from the catalog when the question names a product
+// or asks what the shop has; ok is false when the catalog has nothing to say.
+func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, bool) {
+	if e.opts.Commerce == nil {
+		return productReply{}, false
+	}
+	text := q.text
+	pq := knowledge.ParseProductQuery(text)
+	pq.Vocabulary = e.vocabulary(ctx, q.site)
+	if q.context != "" { // "do you have it in navy?" after "how much is the linen shirt?"
+		pq.Text = q.context + "\n" + text
+	}
+	matches, err := e.opts.Commerce.FindProducts(ctx, q.site.ID, pq, 4)
+	if err != nil {
+		e.logger.Warn("find products", "error", err)
+		return productReply{}, false
+	}
+	if len(matches) == 0 {
+		return productReply{}, false
+	}
+	named := matches[0].Named
+	if !named && !(listing(text) && (pq.Filtered() || productIntents[q.a.Intent])) && !(pq.Filtered() && productIntents[q.a.Intent]) {
+		return productReply{}, false
+	}
+	cards := make([]Product, len(matches))
+	for i, m := range matches {
+		cards[i] = productCard(m.Product)
+	}
+	if named && (len(matches) == 1 || !listing(text) || len(asked(text)) > 0) {
+		desc, specific := describeProduct(q.lang, matches[0].Product, text, pq)
+		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific}, true
+	}
+	var b strings.Builder
+	b.WriteString(say(q.lang, "products"))
+	for _, m := range matches {
+		fmt.Fprintf(&b, "\n• %s — %s%s", m.Title, money(m.Price, m.Currency), stockNote(q.lang, m.Product))
+	}
+	return productReply{reply: reply{text: b.String(), products: cards, answered: true}}, true
+}
+
+func productCard(p knowledge.Product) Product {
+	return Product{SKU: p.SKU, Title: p.Title, Price: p.Price, Currency: p.Currency, URL: p.URL, ImageURL: p.ImageURL, InStock: p.Stock > 0}
+}
+
+func money(v float64, currency string) string {
+	switch currency {
+	case "USD", "":
+		return fmt.Sprintf("$%.2f", v)
+	case "CNY":
+		return fmt.Sprintf("¥%.2f", v)
+	}
+	return fmt.Sprintf("%.2f %s", v, currency)
+}
+
+func stockNote(lang string, p knowledge.Product) string {
+	if p.Stock > 0 {
+		return ""
+	}
+	note := say(lang, "out_of_stock")
+	if r, ok := p.Attributes["restock"]; ok {
+		note += " · " + fmt.Sprint(r)
+	}
+	return " (" + note + ")"
+}
+
+// describeProduct states the product facts a question asks about: the
+// attributes its words point to (price and stock when none), then the
+// sentence of the description that shares most words with the question.
+// specific reports whether it found what the question asks (an asked
+// attribute, or a describing sentence), not just price and stock.
+func describeProduct(lang string, p knowledge.Product, text string, pq knowledge.ProductQuery) (string, bool) {
+	keys := asked(text)
+	if len(pq.Colors) > 0 {
+		keys = append([]string{"color", "colors_available"}, keys...)
+	}
+	specific := false
+	label := func(k string) string {
+		l, ok := attributeLabels[k]
+		if !ok {
+			return strings.ReplaceAll(k, "_", " ")
+		}
+		if lang == "zh" {
+			return l[1]
+		}
+		return l[0]
+	}
+	var facts []string
+	seen := map[string]bool{}
+	add := func(k string) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		switch k {
+		case "price":
+			facts = append(facts, label(k)+": "+money(p.Price, p.Currency))
+			specific = true
+		case "stock":
+			if p.Stock > 0 {
+				facts = append(facts, say(lang, "in_stock"))
+			} else {
+				facts = append(facts, say(lang, "out_of_stock"))
+			}
+			specific = true
+		default:
+			if v, ok := p.Attributes[k]; ok {
+				facts = append(facts, label(k)+": "+fmt.Sprint(v))
+				specific = true
+			}
+		}
+	}
+	for _, k := range keys {
+		add(k)
+	}
+	sentence := describingSentence(p.Description, text, p.Title)
+	if !specific && sentence == "" {
+		add("price")
+		add("stock")
+		specific = false
+	}
+	sep := ". "
+	if lang == "zh" {
+		sep = "；"
+	}
+	out := p.Title
+	if len(facts) > 0 {
+		out += " — " + strings.Join(facts, sep)
+	}
+	if sentence != "" {
+		out += "\n" + sentence
+		specific = true
+	}
+	return out, specific
+}
+
+// describingSentence is the description sentence that shares the most
+// question words (other than the product's own title words), or "".
+func describingSentence(description, question, title string) string {
+	q := retrieval.TermSet(question)
+	for t := range retrieval.TermSet(title) {
+		delete(q, t)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	type scored struct {
+		s string
+		n int
+	}
+	var best []scored
+	for _, s := range sentences(description) {
+		n := 0
+		for t := range retrieval.TermSet(s) {
+			if q[t] && len([]rune(t)) > 1 {
+				n++
+			}
+		}
+		if n > 0 {
+			best = append(best, scored{s, n})
+		}
+	}
+	if len(best) == 0 {
+		return ""
+	}
+	sort.SliceStable(best, func(i, j int) bool { return best[i].n > best[j].n })
+	return best[0].s
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"kefu/chat"
+	"kefu/retrieval"
+)
+
+// kbTestResult is how the bot did on one test question.
+type kbTestResult struct {
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Query    string         `json:"query"`
+	Verdict  string         `json:"verdict"` // pass, wrong, declined (answerable); pass, answered (out of scope)
+	Missing  []string       `json:"missing,omitempty"`
+	Reply    string         `json:"reply"`
+	Evidence *chat.Evidence `json:"evidence,omitempty"`
+}
+
+// cmdKBTest runs answer tests: questions with the facts a right answer must
+// contain (docs/eval/demo/questions.csv's columns), asked as shoppers would
+// without storing anything.
+func cmdKBTest(ctx context.Context, e env, args []string) error {
+	var siteKey, data, half, features, train, out string
+	var asJSON, show bool
+	return dbCommand(ctx, e, "kb test", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&siteKey, "site", "", "site key (default: the only site)")
+		fs.StringVar(&data, "data", "", "test questions (id,split,lang,kind,customer,context,query,expected_source,facts)")
+		fs.StringVar(&half, "half", "all", "dev, held or all")
+		fs.StringVar(&features, "features", "", "write each question's evidence and whether its extract holds the facts (JSON lines)")
+		fs.StringVar(&train, "train", "", "fit the answer model on these feature files (comma-separated) instead of testing")
+		fs.StringVar(&out, "out", "", "with --train: write the model here")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		fs.BoolVar(&show, "show", false, "print the questions that did not pass")
+	}, func(db *database, logger *slog.Logger, _ []string) error {
+		if train != "" {
+			return trainAnswerModel(e, train, out)
+		}
+		if data == "" {
+			return usageErr("kefu kb test --data FILE [--half dev|held|all] [--features OUT] | --train F1,F2 --out FILE")
+		}
+		site, err := resolveSite(ctx, db, siteKey)
+		if err != nil {
+			return err
+		}
+		cases, err := readAnswerCases(data, half)
+		if err != nil {
+			return err
+		}
+		eng, stop, err := newAnswerEngine(ctx, e, db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		var feat *json.Encoder
+		if features != "" {
+			f, err := os.Create(features)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			feat = json.NewEncoder(f)
+		}
+		var results []kbTestResult
+		for _, c := range cases {
+			res, err := eng.Ask(ctx, site, chat.AskRequest{Text: c.Query, Context: c.Context, Customer: c.Customer, Locale: localeOf(c.Lang)})
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.ID, err)
+			}
+			r := kbTestResult{ID: c.ID, Kind: c.Kind, Query: c.Query, Reply: res.Reply, Evidence: res.Evidence}
+			text := res.Reply
+			for _, p := range res.Products {
+				text += fmt.Sprintf("\n%s %.2f", p.Title, p.Price)
+			}
+			missing := chat.MissingFacts(text, c.Facts)
+			for _, m := range missing {
+				r.Missing = append(r.Missing, m.String())
+			}
+			switch {
+			case c.Kind == "oos" && res.Answered:
+				r.Verdict = "answered"
+			case c.Kind == "oos", res.Answered && len(missing) == 0:
+				r.Verdict = "pass"
+			case !res.Answered:
+				r.Verdict = "declined"
+			default:
+				r.Verdict = "wrong"
+			}
+			results = append(results, r)
+			if feat != nil && res.Evidence != nil {
+				right := c.Kind != "oos" && c.Kind != "product" && c.Kind != "order" && len(chat.MissingFacts(res.Evidence.Extract, c.Facts)) == 0
+				if err := feat.Encode(answerExample{ID: c.ID, Evidence: res.Evidence, Right: right, Kind: c.Kind}); err != nil {
+					return err
+				}
+			}
+		}
+		if asJSON {
+			return writeJSON(e.stdout, results)
+		}
+		printKBTest(e, results, show)
+		return nil
+	})
+}
+
+// answerExample is one line of a feature file for the answer model.
+type answerExample struct {
+	ID       string         `json:"id"`
+	Evidence *chat.Evidence `json:"evidence"`
+	Right    bool           `json:"right"` // the extract holds the question's facts
+	Kind     string         `json:"kind"`
+}
+
+func localeOf(lang string) string {
+	if lang == "zh" {
+		return "zh-CN"
+	}
+	return "en-US"
+}
+
+func printKBTest(e env, results []kbTestResult, show bool) {
+	counts := map[string]map[string]int{}
+	for _, r := range results {
+		kind := "answerable"
+		if r.Kind == "oos" {
+			kind = "out of scope"
+		}
+		if counts[kind] == nil {
+			counts[kind] = map[string]int{}
+		}
+		counts[kind][r.Verdict]++
+		counts[kind]["n"]++
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "QUESTIONS\tKIND\tPASS\tWRONG\tDECLINED\tANSWERED (OOS)")
+	for _, kind := range []string{"answerable", "out of scope"} {
+		c := counts[kind]
+		if c == nil {
+			continue
+		}
+		n := float64(c["n"])
+		fmt.Fprintf(tw, "%d\t%s\t%.3f\t%.3f\t%.3f\t%.3f\n", c["n"], kind, float64(c["pass"])/n, float64(c["wrong"])/n,
+			float64(c["declined"])/n, float64(c["answered"])/n)
+	}
+	tw.Flush()
+	if !show {
+		return
+	}
+	for _, r := range results {
+		if r.Verdict == "pass" {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "\n%s [%s] %s: %s\n  missing: %s\n  reply: %s\n", r.ID, r.Kind, r.Verdict, r.Query, strings.Join(r.Missing, " | "),
+			strings.ReplaceAll(snip(r.Reply, 300), "\n", " ⏎ "))
+		if ev := r.Evidence; ev != nil {
+			fmt.Fprintf(e.stdout, "  evidence: %s > %s · score %.2f · retrieval %.2f · coverage %.2f · focus %v · top two %.1f · unseen %.2f · rank %d\n  extract: %s\n",
+				ev.Source, ev.Heading, ev.Score, ev.Retrieval, ev.Coverage, ev.Focus, ev.TopTwo, ev.Unseen, ev.Rank, strings.ReplaceAll(snip(ev.Extract, 200), "\n", " ⏎ "))
+		}
+	}
+}
+
+// trainAnswerModel fits the answer model on feature files (development
+// questions only) and writes it.
+func trainAnswerModel(e env, files, out string) error {
+	if out == "" {
+		return usageErr("--train needs --out")
+	}
+	var xs [][]float64
+	var ys, ws []float64
+	for _, path := range strings.Split(files, ",") {
+		b, err := os.ReadFile(strings.TrimSpace(path))
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		for dec.More() {
+			var ex answerExample
+			if err := dec.Decode(&ex); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if ex.Kind == "product" || ex.Kind == "order" || ex.Evidence == nil {
+				continue // answered from the catalog or the orders, not a passage
+			}
+			xs = append(xs, chat.EvidenceInputs(ex.Evidence))
+			y := 0.0
+			if ex.Right {
+				y = 1
+			}
+			ys, ws = append(ys, y), append(ws, 1)
+		}
+	}
+	if len(xs) == 0 {
+		return usageErr("no examples in %s", files)
+	}
+	w := retrieval.FitLogistic(xs, ys, ws, 0.5)
+	model := map[string]any{"inputs": chat.AnswerInputs(), "weights": w,
+		"source": fmt.Sprintf("kefu kb test --train %s (%d examples)", files, len(xs))}
+	b, _ := json.MarshalIndent(model, "", "  ")
+	return os.WriteFile(out, append(b, '\n'), 0o644)
+}

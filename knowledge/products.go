@@ -1,0 +1,400 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"kefu/retrieval"
+)
+
+// Product search answers shoppers' product questions from the catalog: it
+// reads filters from their words (a price limit, a colour, a size, in stock,
+// the cheapest), finds the products their words name (titles weigh most,
+// then attributes, then descriptions; the shop vocabulary adds the catalog's
+// words for theirs, 毯子 → throw blanket), and keeps those that pass.
+
+// ProductQuery is a shopper's product question read into words and filters.
+type ProductQuery struct {
+	Text       string
+	MinPrice   float64  // 0: none (in the catalog's currency)
+	MaxPrice   float64  // 0: none
+	Colors     []string // colour families the product must come in (blue, white …)
+	Sizes      []string // sizes it must come in (queen, xl …)
+	InStock    bool
+	Cheapest   bool // the shopper asked for the cheapest
+	Vocabulary *retrieval.Vocabulary
+}
+
+// Filtered reports whether the query has any filter.
+func (q ProductQuery) Filtered() bool {
+	return q.MinPrice > 0 || q.MaxPrice > 0 || len(q.Colors) > 0 || len(q.Sizes) > 0 || q.InStock || q.Cheapest
+}
+
+// ProductMatch is a product found for a query.
+type ProductMatch struct {
+	Product
+	Score float64 `json:"score"`
+	// Named: the query's words name this product (words of its title, or of
+	// its kind), not just share a word with its description.
+	Named bool `json:"named"`
+}
+
+var (
+	priceUnder = regexp.MustCompile(`(?i)(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|不超过|低于|少于|便宜于)\s*(?:us\s*)?[$¥￥€£]?\s*(\d+(?:\.\d+)?)`)
+	priceOver  = regexp.MustCompile(`(?i)(?:over|above|more than|at least|>=?|超过|高于|至少)\s*[$¥￥€£]?\s*(\d+(?:\.\d+)?)`)
+	priceZh    = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(?:元|块|美元|刀|dollars?|usd|bucks)?\s*(以内|以下|之内|以上)`)
+)
+
+// colorFamilies maps the colour words shoppers use to a family, and the
+// family to the catalog colour names it includes.
+var colorFamilies = map[string][]string{
+	"blue":   {"blue", "navy", "indigo", "denim", "teal", "蓝", "藏青"},
+	"white":  {"white", "ivory", "cream", "chalk", "off-white", "白"},
+	"black":  {"black", "charcoal", "graphite", "onyx", "黑"},
+	"grey":   {"grey", "gray", "heather", "slate", "灰"},
+	"green":  {"green", "olive", "sage", "moss", "celadon", "绿"},
+	"brown":  {"brown", "walnut", "chocolate", "coffee", "tan", "棕", "咖啡"},
+	"beige":  {"beige", "sand", "oat", "oatmeal", "natural", "stone", "khaki", "米", "卡其", "原木"},
+	"red":    {"red", "rust", "burgundy", "wine", "红"},
+	"pink":   {"pink", "blush", "rose", "粉"},
+	"yellow": {"yellow", "mustard", "amber", "黄"},
+}
+
+// sizeWords are sizes a shopper may ask for.
+var sizeWords = map[string]string{"xs": "XS", "xl": "XL", "xxl": "XXL", "queen": "Queen", "king": "King", "twin": "Twin",
+	"double": "Double", "single": "Single", "full": "Full"}
+
+var cheapestWords = []string{"cheapest", "least expensive", "lowest price", "most affordable", "最便宜", "最实惠", "价格最低"}
+var inStockWords = []string{"in stock", "available now", "有货", "现货"}
+
+// ParseProductQuery reads a shopper's product question.
+func ParseProductQuery(text string) ProductQuery {
+	q := ProductQuery{Text: text}
+	lower := strings.ToLower(text)
+	if m := priceUnder.FindStringSubmatch(lower); m != nil {
+		q.MaxPrice, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := priceOver.FindStringSubmatch(lower); m != nil {
+		q.MinPrice, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := priceZh.FindStringSubmatch(lower); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		if m[2] == "以上" {
+			q.MinPrice = v
+		} else {
+			q.MaxPrice = v
+		}
+	}
+	words := map[string]bool{}
+	for _, t := range retrieval.Tokenize(lower) {
+		words[t.Text] = true
+	}
+	folded := retrieval.Simplified(lower)
+	families := make([]string, 0, len(colorFamilies))
+	for f := range colorFamilies {
+		families = append(families, f)
+	}
+	sort.Strings(families)
+	for _, f := range families {
+		for _, w := range colorFamilies[f] {
+			if words[w] || (w[0] >= 0x80 && strings.Contains(folded, w+"色")) || (w == "藏青" && strings.Contains(folded, w)) {
+				q.Colors = append(q.Colors, f)
+				break
+			}
+		}
+	}
+	for w, s := range sizeWords {
+		if words[w] {
+			q.Sizes = append(q.Sizes, s)
+		}
+	}
+	sort.Strings(q.Sizes)
+	for _, w := range cheapestWords {
+		if strings.Contains(lower, w) {
+			q.Cheapest = true
+		}
+	}
+	for _, w := range inStockWords {
+		if strings.Contains(lower, w) {
+			q.InStock = true
+		}
+	}
+	return q
+}
+
+// catalog is a site's products, indexed for search.
+type catalog struct {
+	products   []Product
+	title      []map[string]bool // search terms of each title
+	attrs      []map[string]bool // of each product's attribute values
+	desc       []map[string]bool // of each description
+	idf        map[string]float64
+	titleTerms map[string]bool
+	version    string
+}
+
+// catalogCache keeps each site's catalog until its products change.
+type catalogCache struct {
+	mu    sync.Mutex
+	sites map[int64]*catalog
+}
+
+// catalog returns the site's indexed products; a change to them (any
+// insert, update or delete) is seen by the next call.
+func (c *Commerce) catalog(ctx context.Context, siteID int64) (*catalog, error) {
+	var n int64
+	var last *time.Time
+	if err := c.db.QueryRow(ctx, "select count(*), max(updated_at) from products where site_id = $1", siteID).Scan(&n, &last); err != nil {
+		return nil, fmt.Errorf("catalog version: %w", err)
+	}
+	version := strconv.FormatInt(n, 10)
+	if last != nil {
+		version += "@" + last.UTC().Format(time.RFC3339Nano)
+	}
+	c.cache.mu.Lock()
+	cat := c.cache.sites[siteID]
+	c.cache.mu.Unlock()
+	if cat != nil && cat.version == version {
+		return cat, nil
+	}
+	rows, err := c.db.Query(ctx, `select sku, title, description, price::float8, currency, stock, url, image_url, attributes
+		from products where site_id = $1 order by id`, siteID)
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	products, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Product, error) {
+		var p Product
+		err := r.Scan(&p.SKU, &p.Title, &p.Description, &p.Price, &p.Currency, &p.Stock, &p.URL, &p.ImageURL, &p.Attributes)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	cat = &catalog{products: products, idf: map[string]float64{}, titleTerms: map[string]bool{}, version: version}
+	df := map[string]int{}
+	for _, p := range products {
+		t, a, d := retrieval.TermSet(p.Title), retrieval.TermSet(AttributeText(p.Attributes)), retrieval.TermSet(p.Description)
+		cat.title, cat.attrs, cat.desc = append(cat.title, t), append(cat.attrs, a), append(cat.desc, d)
+		for k := range t {
+			cat.titleTerms[k] = true
+		}
+		all := map[string]bool{}
+		for _, m := range []map[string]bool{t, a, d} {
+			for k := range m {
+				all[k] = true
+			}
+		}
+		for k := range all {
+			df[k]++
+		}
+	}
+	for k, v := range df {
+		cat.idf[k] = math.Log(1 + (float64(len(products))-float64(v)+0.5)/(float64(v)+0.5))
+	}
+	c.cache.mu.Lock()
+	if c.cache.sites == nil || len(c.cache.sites) > 1000 {
+		c.cache.sites = map[int64]*catalog{}
+	}
+	c.cache.sites[siteID] = cat
+	c.cache.mu.Unlock()
+	return cat, nil
+}
+
+// AttributeText is a product's attribute values as text (keys left out:
+// "color": "Navy" reads "Navy").
+func AttributeText(attrs map[string]any) string {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%v\n", attrs[k])
+	}
+	return b.String()
+}
+
+// namedWeight is the share of the query's product words a title must have
+// for the product to count as named.
+const namedWeight = 0.5
+
+// FindProducts returns the site's products that match q, best first: those
+// its words name, or, for a question that is only filters ("anything under
+// $30?"), those that pass the filters. Products that fail a filter are left
+// out.
+func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuery, k int) ([]ProductMatch, error) {
+	cat, err := c.catalog(ctx, siteID)
+	if err != nil {
+		return nil, err
+	}
+	if k <= 0 || k > 20 {
+		k = 4
+	}
+	// The query's words that the catalog has, and the vocabulary's words
+	// for the others (毯子 → throw, blanket).
+	type word struct {
+		terms []string
+		idf   float64
+	}
+	var words []word
+	have := map[string]bool{}
+	for _, t := range retrieval.SearchTerms(q.Text) {
+		if idf, ok := cat.idf[t]; ok && !have[t] && !productStop[t] {
+			have[t] = true
+			words = append(words, word{[]string{t}, idf})
+		}
+	}
+	if q.Vocabulary != nil {
+		for _, x := range q.Vocabulary.Expand(q.Text) {
+			for _, e := range x.Terms {
+				terms := retrieval.SearchTerms(e)
+				idf, ok := 0.0, len(terms) > 0
+				for _, t := range terms {
+					v, in := cat.idf[t]
+					ok = ok && in
+					idf = max(idf, v)
+				}
+				if ok && !have[e] {
+					have[e] = true
+					words = append(words, word{terms, idf * 0.8})
+				}
+			}
+		}
+	}
+	total := 0.0
+	for _, w := range words {
+		total += w.idf
+	}
+	var out []ProductMatch
+	for i, p := range cat.products {
+		if !q.passes(p) {
+			continue
+		}
+		score, inTitle := 0.0, 0.0
+		for _, w := range words {
+			switch {
+			case allTerms(cat.title[i], w.terms):
+				score += 3 * w.idf
+				inTitle += w.idf
+			case allTerms(cat.attrs[i], w.terms):
+				score += 1.5 * w.idf
+			case allTerms(cat.desc[i], w.terms):
+				score += w.idf
+			}
+		}
+		m := ProductMatch{Product: p, Score: score, Named: total > 0 && inTitle >= namedWeight*total && inTitle >= 1}
+		if score > 0 || (len(words) == 0 && q.Filtered()) {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if q.Cheapest || (len(words) == 0 && q.MaxPrice > 0) {
+			if out[i].Price != out[j].Price {
+				return out[i].Price < out[j].Price
+			}
+		}
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Stock > 0 && out[j].Stock <= 0
+	})
+	if len(out) > 0 && out[0].Named {
+		// a named product leads; products that only share a word stay out
+		named := out[:0]
+		for _, m := range out {
+			if m.Named {
+				named = append(named, m)
+			}
+		}
+		out = named
+	}
+	return out[:min(k, len(out))], nil
+}
+
+// productStop are words too common in product questions to name a product.
+var productStop = map[string]bool{"product": true, "item": true, "thing": true, "buy": true, "sell": true, "shop": true,
+	"store": true, "order": true, "price": true, "cost": true, "stock": true, "avail": true, "size": true, "color": true, "colour": true}
+
+func allTerms(set map[string]bool, terms []string) bool {
+	for _, t := range terms {
+		if !set[t] {
+			return false
+		}
+	}
+	return len(terms) > 0
+}
+
+// passes reports whether p meets q's filters.
+func (q ProductQuery) passes(p Product) bool {
+	if q.MaxPrice > 0 && p.Price > q.MaxPrice {
+		return false
+	}
+	if q.MinPrice > 0 && p.Price < q.MinPrice {
+		return false
+	}
+	if q.InStock && p.Stock <= 0 {
+		return false
+	}
+	if len(q.Colors) > 0 {
+		colors := strings.ToLower(fmt.Sprint(p.Attributes["color"], " ", p.Attributes["colors_available"], " ", p.Attributes["colors"], " ", p.Title))
+		ok := false
+		for _, f := range q.Colors {
+			for _, name := range colorFamilies[f] {
+				if strings.Contains(colors, name) {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(q.Sizes) > 0 {
+		sizes := strings.ToLower(fmt.Sprint(p.Attributes["size"], ",", p.Attributes["sizes"], ",", p.Title))
+		for _, s := range q.Sizes {
+			if !containsWord(sizes, strings.ToLower(s)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// containsWord reports whether w occurs in s between non-letters.
+func containsWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := j == 0 || !isLetter(s[j-1])
+		after := j+len(w) == len(s) || !isLetter(s[j+len(w)])
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+
+// TitleTerms are the search terms of the site's product titles (to tell a
+// product the shopper mentions from the topic of their question).
+func (c *Commerce) TitleTerms(ctx context.Context, siteID int64) (map[string]bool, error) {
+	cat, err := c.catalog(ctx, siteID)
+	if err != nil {
+		return nil, err
+	}
+	return cat.titleTerms, nil
+}
