@@ -134,7 +134,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	confidence := res.Confidence
 	r := reply{confidence: &confidence}
 	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
-	x, ok := bestExtract(res, cs, searchDepth)
+	x, ok := bestExtract(res, cs, q.text, searchDepth)
 	if !ok {
 		return r
 	}
@@ -156,7 +156,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 }
 
 // searchDepth is how many passages an answer may be taken from.
-const searchDepth = 3
+const searchDepth = 5
 
 // accepts decides whether the evidence is good enough to quote: its
 // calibrated probability of answering must reach the site's minimum (and

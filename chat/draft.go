@@ -53,6 +53,9 @@ type composeOptions struct {
 	tools   []llm.Tool
 	note    string       // an extra line for the instructions
 	onDelta func(string) // streamed pieces; nil: not streamed anywhere
+	// onEvidence receives what the model is given to answer from: the
+	// passages and prompt first, then each tool result.
+	onEvidence func(string)
 }
 
 // compose has the model write a reply to msg: retrieval, verification,
@@ -79,6 +82,12 @@ func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, ms
 	prompt := systemPrompt(cfg, lang, conv.Summary, hits, customer != nil, notice) + opt.note
 	msgs := append([]llm.Message{{Role: "system", Content: prompt}}, history...)
 	msgs = append(msgs, llm.Message{Role: "user", Content: wrapShopper(msg.Text)})
+	if opt.onEvidence != nil { // the note (a correction naming invented facts) is not evidence
+		opt.onEvidence(strings.TrimSuffix(prompt, opt.note))
+		for _, m := range msgs[1:] {
+			opt.onEvidence(m.Content)
+		}
+	}
 	if cfg.MaskContacts {
 		maskContacts(msgs, conv.Summary)
 	}
@@ -109,6 +118,9 @@ func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, ms
 		msgs = append(msgs, llm.Message{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
 		for _, call := range resp.ToolCalls {
 			out, esc, products := e.runTool(ctx, site, customer, call)
+			if opt.onEvidence != nil {
+				opt.onEvidence(out)
+			}
 			if esc.Escalate {
 				c.escalate = esc
 			}
@@ -125,18 +137,43 @@ func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, ms
 }
 
 // draftWithModel streams the model's reply to the conversation's watchers
-// as it is written; the final message keeps the deltas' id.
-func (e *Engine) draftWithModel(ctx context.Context, site *Site, conv *Conversation, id string, msg *Message, a Analysis, lang string) (reply, error) {
-	c, err := e.compose(ctx, site, conv, msg, a, lang, composeOptions{tools: tools, onDelta: func(delta string) {
-		e.publish(Event{Kind: KindDelta, ConversationID: conv.ID, SiteID: site.ID, DeltaID: id, Delta: delta})
-	}})
-	if err != nil {
-		return reply{}, err
+// as it is written, sentence by sentence once each sentence's facts are
+// found in the evidence (see ground.go); the final message keeps the deltas'
+// id. A draft with an unsupported fact is written once more with a
+// correction; a second one falls back to the offline answer.
+func (e *Engine) draftWithModel(ctx context.Context, q *question, id string, msg *Message) (reply, error) {
+	site, conv, a, lang := q.site, q.conv, q.a, q.lang
+	var note string
+	for attempt := 0; attempt < 2; attempt++ {
+		g := e.newGuard(ctx, conv, site, id, attempt > 0)
+		c, err := e.compose(g.ctx, site, conv, msg, a, lang, composeOptions{tools: tools, note: note, onDelta: g.delta, onEvidence: g.pool.add})
+		if err == nil {
+			g.finish()
+		}
+		g.cancel()
+		switch {
+		case err != nil && g.failed == nil:
+			return reply{}, err
+		case g.failed == nil:
+			r := reply{id: id, model: e.opts.Model.Name(), text: c.text, citations: c.citations, products: c.products,
+				escalate: c.escalate, ttft: c.ttft, tokens: c.tokens, confidence: c.retrievalConfidence(),
+				answered: c.usedTools || c.confidence >= site.Config().Escalation.MinConfidence ||
+					a.Intent == "greeting" || a.Intent == "goodbye" || a.Intent == "thanks" || a.Intent == "feedback",
+				grounding: GroundingVerified}
+			if attempt > 0 {
+				r.grounding = GroundingCorrected
+			}
+			e.groundingCounted(r.grounding)
+			return r, nil
+		}
+		e.logger.Info("model reply stated unsupported facts", "conversation", conv.ID, "facts", g.failed, "attempt", attempt+1)
+		note = "\nYour previous draft stated " + strings.Join(g.failed, ", ") + ", which the knowledge passages, the tool results and the conversation do not contain. " +
+			"Write the reply again using only facts they contain; if they do not answer the question, say you don't know and offer a person.\n"
 	}
-	return reply{id: id, model: e.opts.Model.Name(), text: c.text, citations: c.citations, products: c.products,
-		escalate: c.escalate, ttft: c.ttft, tokens: c.tokens, confidence: c.retrievalConfidence(),
-		answered: c.usedTools || c.confidence >= site.Config().Escalation.MinConfidence ||
-			a.Intent == "greeting" || a.Intent == "goodbye" || a.Intent == "feedback"}, nil
+	r := e.offline(ctx, q)
+	r.id, r.grounding = id, GroundingFallback
+	e.groundingCounted(r.grounding)
+	return r, nil
 }
 
 // retrievalConfidence is the confidence recorded on the reply: nil when no

@@ -80,6 +80,7 @@ type Engine struct {
 	remotes      map[int64]string // visitor → the address it last wrote from
 	pruneAt      int              // the limiter maps' size that triggers the next prune
 	closed       bool             // Close has begun: no new turns (their messages are stored; recover.go answers them)
+	grounding    groundingStats
 	wg           sync.WaitGroup
 	ctx          context.Context
 	cancel       context.CancelFunc

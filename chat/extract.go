@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -335,7 +337,7 @@ var timeWords = map[string]bool{
 }
 
 // bestExtract chooses, among the top hits, the units that answer best.
-func bestExtract(res *knowledge.SearchResult, cs concepts, maxHits int) (extract, bool) {
+func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int) (extract, bool) {
 	focus, hasFocus := cs.focus()
 	var best extract
 	found := false
@@ -353,8 +355,19 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, maxHits int) (extract
 			cov, own float64
 		}
 		var ss []scored
+		// A document's introduction (its title is the chunk's only
+		// heading) says what the page covers, rarely the answer.
+		intro := 1.0
+		if !strings.Contains(h.Heading, " > ") && !strings.Contains(h.Source, "#") {
+			intro = introWeight
+		}
+		nums := numbers(q)
 		for _, u := range us {
-			ss = append(ss, scored{u, cs.coverage(head + "\n" + u.match), cs.coverage(u.match)})
+			cov := cs.coverage(head+"\n"+u.match) * intro
+			if len(nums) > 0 && inRange(nums, u.match) {
+				cov += rangeBonus // "a US men's 10" picks the row "US men: 9–12"
+			}
+			ss = append(ss, scored{u, cov, cs.coverage(u.match)})
 		}
 		top := 0
 		for i, s := range ss {
@@ -399,7 +412,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, maxHits int) (extract
 		}
 		e := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen)}
 		covered := head + "\n" + strings.Join(matches, "\n")
-		e.coverage = cs.coverage(covered)
+		e.coverage = cs.coverage(covered) * intro
 		e.terms = retrieval.TermSet(covered)
 		e.focus = !hasFocus || focus.Covers(e.terms)
 		// the first hit is the reranker's choice: another hit must do clearly better
@@ -408,4 +421,45 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, maxHits int) (extract
 		}
 	}
 	return best, found
+}
+
+// introWeight discounts a document's introduction.
+const introWeight = 0.7
+
+// rangeBonus is what a unit gains when a range in it holds a number of the
+// question.
+const rangeBonus = 0.15
+
+var (
+	numberRE = regexp.MustCompile(`\d+(?:\.\d+)?`)
+	rangeRE  = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*[–—−~-]\s*(\d+(?:\.\d+)?)`)
+)
+
+// numbers are the numbers of a question.
+func numbers(q string) []float64 {
+	var out []float64
+	for _, m := range numberRE.FindAllString(q, 8) {
+		if v, err := strconv.ParseFloat(m, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// inRange reports whether a range in text ("9–12", "98–104") holds one of
+// nums.
+func inRange(nums []float64, text string) bool {
+	for _, m := range rangeRE.FindAllStringSubmatch(text, -1) {
+		lo, err1 := strconv.ParseFloat(m[1], 64)
+		hi, err2 := strconv.ParseFloat(m[2], 64)
+		if err1 != nil || err2 != nil || lo >= hi {
+			continue
+		}
+		for _, n := range nums {
+			if n >= lo && n <= hi {
+				return true
+			}
+		}
+	}
+	return false
 }

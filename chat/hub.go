@@ -27,6 +27,7 @@ type Event struct {
 	Message        *Message `json:"message,omitempty"`
 	DeltaID        string   `json:"delta_id,omitempty"` // the bot message being streamed
 	Delta          string   `json:"delta,omitempty"`
+	DeltaReset     bool     `json:"delta_reset,omitempty"` // the streamed draft starts again: drop what came before
 	State          State    `json:"state,omitempty"`
 	AgentName      string   `json:"agent_name,omitempty"`
 	Role           string   `json:"role,omitempty"`    // typing: who types

@@ -63,9 +63,12 @@ type Message struct {
 	// Answered and RetrievalConfidence are set on bot replies: whether the
 	// bot answered (false: it abstained) and the knowledge search's
 	// confidence behind the reply (nil: no search ran). Insights read them.
-	Answered            *bool     `json:"answered,omitempty"`
-	RetrievalConfidence *float64  `json:"retrieval_confidence,omitempty"`
-	At                  time.Time `json:"at"`
+	Answered            *bool    `json:"answered,omitempty"`
+	RetrievalConfidence *float64 `json:"retrieval_confidence,omitempty"`
+	// Grounding is what the grounding check found on a model's reply
+	// (Grounding…); "" without a model.
+	Grounding string    `json:"grounding,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Conversation is a visitor's thread with the shop and who owns it now.
@@ -199,14 +202,14 @@ func (s *Store) Conversation(ctx context.Context, id string) (*Conversation, err
 }
 
 const msgColumns = `id, conversation_id, seq, role, body, coalesce(client_id, ''), user_id, intent, intent_confidence, sentiment,
-	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, answered, retrieval_confidence, created_at`
+	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, answered, retrieval_confidence, grounding, created_at`
 
 func scanMessage(row pgx.Row) (*Message, error) {
 	var m Message
 	var conf, score float32
 	var retrieval *float32
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Role, &m.Text, &m.ClientID, &m.UserID, &m.Intent, &conf,
-		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.Answered, &retrieval, &m.At)
+		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.Answered, &retrieval, &m.Grounding, &m.At)
 	m.IntentConfidence, m.SentimentScore = float64(conf), float64(score)
 	if retrieval != nil {
 		r := float64(*retrieval)
@@ -281,12 +284,12 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 		}
 		stored, err = scanMessage(tx.QueryRow(ctx, `insert into messages (id, conversation_id, seq, role, body, client_id, user_id,
 				intent, intent_confidence, sentiment, sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products,
-				answered, retrieval_confidence)
+				answered, retrieval_confidence, grounding)
 			values (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17,
-				$18, $19)
+				$18, $19, $20)
 			returning `+msgColumns,
 			m.ConversationID, seq, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
-			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products, m.Answered, m.RetrievalConfidence))
+			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products, m.Answered, m.RetrievalConfidence, m.Grounding))
 		return err
 	})
 	if err != nil {

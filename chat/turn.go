@@ -64,7 +64,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
 		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens,
-		Answered: &reply.answered, RetrievalConfidence: reply.confidence}
+		Answered: &reply.answered, RetrievalConfidence: reply.confidence, Grounding: reply.grounding}
 	if _, err := e.commit(ctx, site.ID, bot); err != nil {
 		e.logger.Error("commit bot reply", "error", err)
 		return
@@ -189,6 +189,7 @@ type reply struct {
 	tokens     int
 	escalate   Decision // the model asked for a person (request_human)
 	evidence   *Evidence
+	grounding  string // what the grounding check found (Grounding…)
 }
 
 // draft writes the bot's reply: with the model when one is available,
@@ -197,7 +198,7 @@ func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg 
 	id := newUUID()
 	q := e.newQuestion(ctx, site, conv, msg, a, lang)
 	if e.opts.Model != nil && e.opts.Model.Available() && e.withinBudget(ctx, site) {
-		r, err := e.draftWithModel(ctx, site, conv, id, msg, a, lang)
+		r, err := e.draftWithModel(ctx, q, id, msg)
 		if err == nil {
 			return r
 		}

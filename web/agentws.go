@@ -467,7 +467,7 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		}
 		return map[string]any{"type": "message", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "message": ev.Message}
 	case chat.KindDelta:
-		return map[string]any{"type": "delta", "conversation_id": ev.ConversationID, "id": ev.DeltaID, "text": ev.Delta}
+		return map[string]any{"type": "delta", "conversation_id": ev.ConversationID, "id": ev.DeltaID, "text": ev.Delta, "reset": ev.DeltaReset}
 	case chat.KindState:
 		f := map[string]any{"type": "state", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "state": ev.State}
 		if ev.UserID != nil {

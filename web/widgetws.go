@@ -518,6 +518,9 @@ func widgetFrame(ev *chat.Event, replayedTo int) any {
 		}
 		return toMessageFrame(ev.Message)
 	case chat.KindDelta:
+		if ev.DeltaReset {
+			return map[string]any{"type": "delta", "id": ev.DeltaID, "text": ev.Delta, "reset": true}
+		}
 		return map[string]any{"type": "delta", "id": ev.DeltaID, "text": ev.Delta}
 	case chat.KindState:
 		f := map[string]any{"type": "state", "state": ev.State}

@@ -31,8 +31,11 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && args[0] == "answers" {
 		return cmdBenchAnswers(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "fakemodel" {
+		return cmdBenchFakeModel(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "chat" {
-		return usageErr("kefu bench chat|search|answers [flags] (-h for each)")
+		return usageErr("kefu bench chat|search|answers|fakemodel [flags] (-h for each)")
 	}
 	var o chatBench
 	return dbCommand(ctx, e, "bench chat", args[1:], func(fs *flag.FlagSet) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,7 @@ type answersBench struct {
 	concurrency           int
 	timeout               time.Duration
 	asJSON, show          bool
+	invented              string // the fake model's log of invented facts
 }
 
 // answerCase is one question of the file.
@@ -69,6 +71,7 @@ func cmdBenchAnswers(ctx context.Context, e env, args []string) error {
 		fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long to wait for each reply")
 		fs.BoolVar(&o.asJSON, "json", false, "print every verdict as JSON")
 		fs.BoolVar(&o.show, "show", false, "print the questions that were not right, with the replies")
+		fs.StringVar(&o.invented, "invented", "", "the hallucinating fake model's log (kefu bench fakemodel --log): report how many invented facts reached shoppers")
 	}
 	measure := func(site *chat.Site) error {
 		cases, err := readAnswerCases(o.data, o.half)
@@ -80,6 +83,9 @@ func cmdBenchAnswers(ctx context.Context, e env, args []string) error {
 			return writeJSON(e.stdout, verdicts)
 		}
 		o.print(e, verdicts)
+		if o.invented != "" {
+			return reportInvented(e, o.invented, verdicts)
+		}
 		return nil
 	}
 	if slices.Contains(args, "-secret") || slices.Contains(args, "--secret") || hasPrefixArg(args, "-secret=", "--secret=") {
@@ -346,4 +352,43 @@ func snip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// reportInvented counts the invented facts of the fake model's log that
+// reached a shopper's final reply.
+func reportInvented(e env, path string, vs []answerVerdict) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var all strings.Builder
+	for _, v := range vs {
+		all.WriteString(v.Reply + "\n")
+	}
+	replies := all.String()
+	total, reached := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var f struct{ Fact string }
+		if json.Unmarshal([]byte(line), &f) != nil || f.Fact == "" {
+			continue
+		}
+		total++
+		if strings.Contains(replies, f.Fact) {
+			reached++
+			if reached <= 5 {
+				for _, v := range vs {
+					if strings.Contains(v.Reply, f.Fact) {
+						fmt.Fprintf(e.stdout, "reached: %q in %s: %s\n", f.Fact, v.ID, snip(strings.ReplaceAll(v.Reply, "\n", " "), 300))
+						break
+					}
+				}
+			}
+		}
+	}
+	if total == 0 {
+		fmt.Fprintln(e.stdout, "the fake model invented nothing")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "invented facts: %d; reached a shopper: %d; caught: %.3f\n", total, reached, 1-float64(reached)/float64(total))
+	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/web"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -93,7 +95,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
 		NewVisitorsPerMinute: cfg.NewVisitorRate,
-		Collectors:           pg.PoolCollectors(db.Pool),
+		Collectors:           append(pg.PoolCollectors(db.Pool), groundingCollectors(engine)...),
 		Intents:              understanding,
 		IntentStore:          intents.NewStore(db.Pool),
 		Engine:               engine,
@@ -163,4 +165,20 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	engine.Close(sctx) // let bot turns in flight commit their replies
 	logger.Info("stopped", "took", time.Since(start))
 	return nil
+}
+
+// groundingCollectors count model replies by what the grounding check found.
+func groundingCollectors(engine *chat.Engine) []prometheus.Collector {
+	var out []prometheus.Collector
+	for i, result := range []string{chat.GroundingVerified, chat.GroundingCorrected, chat.GroundingFallback} {
+		out = append(out, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "kefu_grounding_replies_total",
+			Help:        "Model replies by what the grounding check found: verified, corrected (an unsupported fact caught, the second draft passed) or fallback (the offline answer sent).",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 {
+			v, c, f := engine.GroundingCounts()
+			return float64([]int64{v, c, f}[i])
+		}))
+	}
+	return out
 }
