@@ -463,6 +463,10 @@ type InboxItem struct {
 	LastMessage    *Preview `json:"last_message,omitempty"`
 	Sentiment      string   `json:"sentiment,omitempty"` // of the shopper's latest message
 	SentimentScore float64  `json:"sentiment_score,omitempty"`
+	// What the bot answered while the conversation waited for a person
+	// (nobody was online): how many answers, and the latest.
+	AnsweredWhileWaiting int      `json:"answered_while_waiting,omitempty"`
+	LastBotAnswer        *Preview `json:"last_bot_answer,omitempty"`
 }
 
 // inboxCursor is the position after the last item of a page.
@@ -547,11 +551,14 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error
 	}
 	// The preview is the shopper's latest message: what an agent answers.
 	sql := `select ` + convColumns + `, coalesce(u.name, ''), lm.role, lm.body, lm.created_at, coalesce(lm.sentiment, ''),
-		coalesce(lm.sentiment_score, 0), ` + sortAt + `
+		coalesce(lm.sentiment_score, 0), ` + sortAt + `, coalesce(ba.n, 0), ba.body, ba.at
 		from conversations c join visitors v on v.id = c.visitor_id
 		left join users u on u.id = c.assigned_user_id
 		left join lateral (select role, body, created_at, sentiment, sentiment_score from messages m
 			where m.conversation_id = c.id and m.role = 'shopper' order by m.seq desc limit 1) lm on true
+		left join lateral (select count(*) n, (array_agg(m.body order by m.seq desc))[1] body, max(m.created_at) at from messages m
+			where c.state = 'queued' and m.conversation_id = c.id and m.role = 'bot' and m.answered
+			and m.created_at > coalesce(c.queued_at, c.created_at)) ba on true
 		where c.state = any($1) and ($2 or c.site_id = any($3)) and ($4 = 0 or c.assigned_user_id = $4)
 		and (c.state <> 'bot' or c.last_seq > 0) ` + after + `
 		order by ` + order + ` limit $5`
@@ -567,11 +574,16 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error
 		var at *time.Time
 		var score float32
 		var key time.Time
+		var botBody *string
+		var botAt *time.Time
 		c := &it.Conversation
 		err := r.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.CustomerID, &c.State, &c.AssignedUserID, &c.Priority, &c.EscalationReason,
 			&c.EscalationSummary, &c.Summary, &c.LastSeq, &c.NegativeStreak, &c.NoAnswerStreak, &c.WaitingNotice, &c.ContactEmail,
 			&c.Locale, &csat, &c.CreatedAt, &c.UpdatedAt, &c.QueuedAt, &c.ResolvedAt,
-			&it.AssignedName, &role, &body, &at, &it.Sentiment, &score, &key)
+			&it.AssignedName, &role, &body, &at, &it.Sentiment, &score, &key, &it.AnsweredWhileWaiting, &botBody, &botAt)
+		if botBody != nil && botAt != nil && it.AnsweredWhileWaiting > 0 {
+			it.LastBotAnswer = &Preview{Role: RoleBot, Text: snip(*botBody, 140), At: *botAt}
+		}
 		if csat != nil {
 			n := int(*csat)
 			c.CSATScore = &n

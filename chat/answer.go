@@ -76,24 +76,26 @@ var ownOrderPhrases = []string{
 // cited), the catalog, or an honest "not sure" with the offer of a person.
 func (e *Engine) offline(ctx context.Context, q *question) reply {
 	if key, ok := smallTalk[q.a.Intent]; ok && q.context == "" && !hasContent(q.text) {
-		return reply{text: say(q.lang, key), answered: true}
+		return reply{text: say(q.lang, key), answered: true, kind: kindSmallTalk}
 	}
 	if q.a.Intent == "human_agent" && !hasContent(q.text) {
-		return reply{text: say(q.lang, "no_answer")}
+		return reply{text: say(q.lang, "no_answer"), kind: kindDecline}
 	}
 	// The shopper's own order, when the bot can look at it: a verified
 	// shopper, or an order number to verify.
 	own := aboutOwnOrder(q)
 	if own && e.opts.Commerce != nil && (q.customer != nil || q.number != "") {
-		if text, ok := e.orderReply(ctx, q); ok {
-			return reply{text: text, answered: true}
+		if r, ok := e.orderAnswer(ctx, q); ok {
+			return r
 		}
 	}
 	kb := e.knowledgeAnswer(ctx, q)
 	if prod, ok := e.productAnswer(ctx, q); ok && (!kb.answered || prod.named) {
+		prod.kind = kindProduct
 		return prod.reply
 	}
 	if kb.answered {
+		kb.kind = kindKnowledge
 		if (orderRelated[q.a.Intent] || own) && e.opts.Commerce != nil {
 			kb.text += "\n\n" + e.orderOffer(ctx, q)
 		}
@@ -101,13 +103,27 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	}
 	// A question that can only be answered for one order: ask which.
 	if (orderRelated[q.a.Intent] || own) && e.opts.Commerce != nil {
-		if text, ok := e.orderReply(ctx, q); ok {
-			kb.text, kb.answered = text, true
-			return kb
+		if r, ok := e.orderAnswer(ctx, q); ok {
+			r.confidence, r.evidence = kb.confidence, kb.evidence
+			return r
 		}
 	}
-	kb.text = say(q.lang, "no_answer")
+	kb.text, kb.kind = say(q.lang, "no_answer"), kindDecline
 	return kb
+}
+
+// orderAnswer is orderReply as a reply: the order's facts for a verified
+// shopper, else the question for the order number or email.
+func (e *Engine) orderAnswer(ctx context.Context, q *question) (reply, bool) {
+	text, ok := e.orderReply(ctx, q)
+	if !ok {
+		return reply{}, false
+	}
+	kind := kindOrder
+	if q.customer == nil {
+		kind = kindAskOrder
+	}
+	return reply{text: text, answered: true, kind: kind}, true
 }
 
 // orderOffer is the line after a policy answer that offers to look at the

@@ -589,3 +589,49 @@ func TestOutsideBusinessHours(t *testing.T) {
 		}
 	}
 }
+
+// When a conversation waits for a person and nobody is online, the bot
+// keeps answering what it can answer with confidence, says the team will
+// follow up, and the queue shows what it answered; with an agent online it
+// leaves the answering to them.
+func TestKeepsHelpingWhileWaiting(t *testing.T) {
+	f := newFixture(t, false)
+	online := 0
+	f.opts.AgentsOnline = func(int64) int { return online }
+	eng := chat.NewEngine(f.opts)
+	t.Cleanup(func() { eng.Close(context.Background()) })
+	f.engine = eng
+	v := f.visitor("en")
+	v.say("a person please")
+	if c := v.conversation(); c.State != chat.StateQueued {
+		t.Fatalf("state %s; want queued", c.State)
+	}
+	bot := replies(v.say("how many business days does express delivery take"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "2 to 3 business days") || !strings.Contains(bot[0].Text, "follow up") ||
+		len(bot[0].Citations) != 1 {
+		t.Fatalf("while waiting, nobody online: %+v; want the answer, cited, and that the team follows up", bot)
+	}
+	if bot := replies(v.say("what is the meaning of life"), chat.RoleBot); len(bot) != 0 {
+		t.Errorf("while waiting, a question the bot cannot answer got %+v; want no guess", bot)
+	}
+	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var item *chat.InboxItem
+	for i := range page.Items {
+		if page.Items[i].ID == v.sess.Conversation.ID {
+			item = &page.Items[i]
+		}
+	}
+	if item == nil || item.AnsweredWhileWaiting != 1 || item.LastBotAnswer == nil || !strings.Contains(item.LastBotAnswer.Text, "2 to 3") {
+		t.Fatalf("queue item %+v; want one answer while waiting, shown", item)
+	}
+	// With an agent online the bot stays out of the way.
+	online = 1
+	w := f.visitor("en")
+	w.say("a person please")
+	if bot := replies(w.say("how many business days does express delivery take"), chat.RoleBot); len(bot) != 0 {
+		t.Errorf("with an agent online the bot answered a queued conversation: %+v", bot)
+	}
+}

@@ -54,6 +54,7 @@ var phrases = map[string][2]string{
 	"products":      {"Here are some products that match:", "为您找到以下相关商品："},
 	"in_stock":      {"In stock", "有货"},
 	"out_of_stock":  {"Out of stock", "暂时缺货"},
+	"follow_up":     {"A person from our team will also follow up here as soon as they're back.", "人工客服回来后也会在这里跟进。"},
 	"thanks":        {"You're welcome! Anything else I can help with?", "不客气！还有什么可以帮您的吗？"},
 	"from_english":  {"", "（以下内容摘自英文帮助文档）"},
 	"offer_check":   {"Want me to check your order %s?", "需要我帮您查一下订单 %s 吗？"},

@@ -34,7 +34,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	cfg := site.Config()
 	switch conv.State {
 	case StateQueued:
-		e.whileQueued(ctx, site, conv, a, lang)
+		e.whileQueued(ctx, site, conv, msg, a, lang)
 		return
 	case StateAgent, StateResolved:
 		return // a person owns it: the bot stays silent
@@ -77,17 +77,47 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 }
 
 // whileQueued handles a shopper message while the conversation waits for a
-// person: keep an email the shopper leaves, and say once that someone is coming.
-func (e *Engine) whileQueued(ctx context.Context, site *Site, conv *Conversation, a Analysis, lang string) {
+// person: keep an email the shopper leaves; when nobody can answer soon (no
+// agent online, or outside business hours) keep answering what the bot can
+// answer with confidence, saying the team will follow up; otherwise say once
+// that someone is coming.
+func (e *Engine) whileQueued(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) {
 	if len(a.Emails) > 0 && conv.ContactEmail == "" {
 		if err := e.opts.Store.SetContactEmail(ctx, conv.ID, a.Emails[0]); err == nil {
 			e.system(ctx, site.ID, conv.ID, say(lang, "email_saved", a.Emails[0]))
 		}
 		return
 	}
-	if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
-		e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+	if !e.nobodyToAnswer(site) {
+		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+		}
+		return
 	}
+	start := time.Now()
+	r := e.offline(ctx, e.newQuestion(ctx, site, conv, msg, a, lang))
+	if !r.answered || (r.kind != kindKnowledge && r.kind != kindProduct && r.kind != kindOrder) {
+		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+		}
+		return
+	}
+	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: r.text + "\n\n" + say(lang, "follow_up"),
+		Citations: r.citations, Products: r.products, Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment,
+		SentimentScore: a.SentimentScore, LatencyMS: int(time.Since(start).Milliseconds()), Answered: &r.answered,
+		RetrievalConfidence: r.confidence}
+	if _, err := e.commit(ctx, site.ID, bot); err != nil {
+		e.logger.Error("commit bot reply while waiting", "conversation", conv.ID, "error", err)
+	}
+}
+
+// nobodyToAnswer reports whether no person will answer soon: no agent is
+// online, or the team is outside its business hours.
+func (e *Engine) nobodyToAnswer(site *Site) bool {
+	if open, _, err := site.Config().BusinessHours.Status(time.Now()); err == nil && !open {
+		return true
+	}
+	return e.agentsOnline(site.ID) == 0
 }
 
 func (e *Engine) agentsOnline(siteID int64) int {
@@ -190,7 +220,18 @@ type reply struct {
 	escalate   Decision // the model asked for a person (request_human)
 	evidence   *Evidence
 	grounding  string // what the grounding check found (Grounding…)
+	kind       string // where an offline answer came from (kind…)
 }
+
+// Where an offline answer comes from.
+const (
+	kindSmallTalk = "smalltalk"
+	kindOrder     = "order"     // the shopper's order data
+	kindAskOrder  = "ask_order" // "which order?" or the email to verify it
+	kindKnowledge = "knowledge"
+	kindProduct   = "product"
+	kindDecline   = "decline"
+)
 
 // draft writes the bot's reply: with the model when one is available,
 // otherwise (or when it fails) from the evidence alone.
