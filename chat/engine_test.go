@@ -3,13 +3,14 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
 	"kefu/internal/fakellm"
@@ -635,3 +636,5 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 		t.Errorf("with an agent online the bot answered a queued conversation: %+v", bot)
 	}
 }
+
+func (f *fixture) lib() *knowledge.Library { return f.opts.Library }

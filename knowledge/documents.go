@@ -224,12 +224,14 @@ func (l *Library) List(ctx context.Context, siteID int64, match, cursor string, 
 // Delete removes a document of siteID and, in the same statement, its chunks
 // and vectors: it is gone from search at once.
 func (l *Library) Delete(ctx context.Context, siteID, id int64) error {
-	tag, err := l.db.Exec(ctx, "delete from documents where site_id = $1 and id = $2", siteID, id)
+	var source string
+	err := l.db.QueryRow(ctx, "delete from documents where site_id = $1 and id = $2 returning source", siteID, id).Scan(&source)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("document %d: %w", id, ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("delete document %d: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("document %d: %w", id, ErrNotFound)
-	}
+	l.changed(ctx, siteID, "deleted "+source)
 	return nil
 }

@@ -94,6 +94,7 @@ func (l *Library) ProcessNext(ctx context.Context, progress func(Document)) (boo
 		return true, fmt.Errorf("store chunks of document %d: %w", doc.ID, err)
 	}
 	doc.Status, doc.Progress, doc.Chunks = StatusReady, 1, len(chunks)
+	l.changed(ctx, doc.SiteID, doc.Source)
 	report()
 	l.logger.Info("document ingested", "id", doc.ID, "source", doc.Source, "chunks", len(chunks))
 	return true, nil

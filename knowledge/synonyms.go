@@ -65,6 +65,7 @@ func (l *Library) AddSynonym(ctx context.Context, siteID int64, line string) (*S
 		return nil, fmt.Errorf("add synonym: %w", err)
 	}
 	l.vocab.forget(siteID)
+	l.changed(ctx, siteID, "synonyms: "+syn.String())
 	return s, nil
 }
 
@@ -80,6 +81,7 @@ func (l *Library) DeleteSynonym(ctx context.Context, siteID, id int64) (*SiteSyn
 		return nil, fmt.Errorf("delete synonym: %w", err)
 	}
 	l.vocab.forget(siteID)
+	l.changed(ctx, siteID, "synonyms: removed "+s.Synonym.String())
 	return s, nil
 }
 
@@ -131,4 +133,29 @@ func (l *Library) Vocabulary(ctx context.Context, siteID int64) (*retrieval.Voca
 	l.vocab.sites[siteID] = vocabEntry{v: v, at: time.Now()}
 	l.vocab.mu.Unlock()
 	return v, nil
+}
+
+// changed records that siteID's knowledge changed (a document ingested or
+// deleted, the vocabulary edited): answer tests run after it.
+func (l *Library) changed(ctx context.Context, siteID int64, what string) {
+	_, err := l.db.Exec(ctx, `insert into knowledge_changes (site_id, changed_at, what) values ($1, now(), $2)
+		on conflict (site_id) do update set changed_at = now(), what = excluded.what`, siteID, what)
+	if err != nil && l.logger != nil {
+		l.logger.Warn("record knowledge change", "site", siteID, "error", err)
+	}
+}
+
+// LastChange returns when siteID's knowledge last changed and what changed
+// (zero time when never).
+func (l *Library) LastChange(ctx context.Context, siteID int64) (time.Time, string, error) {
+	var at time.Time
+	var what string
+	err := l.db.QueryRow(ctx, "select changed_at, what from knowledge_changes where site_id = $1", siteID).Scan(&at, &what)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, "", nil
+	}
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("last knowledge change: %w", err)
+	}
+	return at, what, nil
 }

@@ -1,0 +1,119 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"kefu/chat"
+)
+
+func TestAnswerTests(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	tests := chat.NewAnswerTests(f.db, f.engine, nil)
+	express, err := tests.Add(ctx, f.site.ID, chat.AnswerTest{Question: "how many business days does express delivery take",
+		Facts: []chat.Fact{{"2 to 3 business days", "2–3 business days"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tests.Add(ctx, f.site.ID, chat.AnswerTest{Question: "how long do I have to return something",
+		Facts: []chat.Fact{{"30 days"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []chat.AnswerTest{
+		{Question: "", Facts: []chat.Fact{{"x"}}},
+		{Question: "no facts"},
+		{Question: "empty wording", Facts: []chat.Fact{{" "}}},
+		{Question: strings.Repeat("long ", 1000), Facts: []chat.Fact{{"x"}}},
+	} {
+		if _, err := tests.Add(ctx, f.site.ID, bad); !errors.Is(err, chat.ErrInvalid) {
+			t.Errorf("Add(%.30q) = %v; want ErrInvalid", bad.Question, err)
+		}
+	}
+	if _, err := tests.LatestRun(ctx, f.site.ID); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("LatestRun before any run: %v; want ErrNotFound", err)
+	}
+	run, err := tests.Run(ctx, f.site, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Passed != 2 || run.Failed != 0 || len(run.Regressed) != 0 {
+		t.Fatalf("first run: %d passed, %d failed, %d regressed; want 2, 0, 0 (%+v)", run.Passed, run.Failed, len(run.Regressed), run.Results)
+	}
+	// The shop replaces its shipping page: express now takes longer. The
+	// test that passed fails, and the run says it regressed.
+	if _, err := f.lib().Add(ctx, f.site.ID, "shipping.md", []byte("# Shipping\n\n## Delivery times\nEvery order takes 10 business days.\n\n## Returns window\nYou can return any item within 30 days of delivery for a full refund.\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.lib().ProcessAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err = tests.Run(ctx, f.site, "knowledge changed: shipping.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Regressed) != 1 || run.Regressed[0].TestID != express.ID || run.Regressed[0].Passed {
+		t.Fatalf("after the change: regressed %+v; want the express test", run.Regressed)
+	}
+	list, err := tests.List(ctx, f.site.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Last == nil || list[0].Last.Passed || list[1].Last == nil || !list[1].Last.Passed {
+		t.Fatalf("list after the runs: %+v; want the express test failing, the returns test passing", list)
+	}
+	latest, err := tests.LatestRun(ctx, f.site.ID)
+	if err != nil || latest.ID != run.ID || len(latest.Regressed) != 1 || len(latest.Results) != 2 {
+		t.Fatalf("LatestRun = %+v, %v", latest, err)
+	}
+	if err := tests.Delete(ctx, f.site.ID, express.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tests.Delete(ctx, f.site.ID, express.ID); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("deleting twice: %v; want ErrNotFound", err)
+	}
+}
+
+// A knowledge change starts a run by itself, once.
+func TestAnswerTestsRunAfterKnowledgeChanges(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	tests := chat.NewAnswerTests(f.db, f.engine, nil)
+	if _, err := tests.Add(ctx, f.site.ID, chat.AnswerTest{Question: "how long do I have to return something", Facts: []chat.Fact{{"30 days"}}}); err != nil {
+		t.Fatal(err)
+	}
+	watchCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); tests.Watch(watchCtx, f.lib(), 20*time.Millisecond, 0) }()
+	t.Cleanup(func() { stop(); <-done })
+	// The fixture ingested documents: that change is tested once.
+	latest := waitRun(t, tests, f.site.ID, 0)
+	if !strings.HasPrefix(latest.Reason, "knowledge changed") || latest.Passed != 1 {
+		t.Fatalf("first run: %+v", latest)
+	}
+	if _, err := f.lib().AddSynonym(ctx, f.site.ID, "send back => return"); err != nil {
+		t.Fatal(err)
+	}
+	next := waitRun(t, tests, f.site.ID, latest.ID)
+	if !strings.Contains(next.Reason, "synonyms") {
+		t.Fatalf("run after the vocabulary changed: reason %q", next.Reason)
+	}
+}
+
+// waitRun waits for a finished run newer than after (polling the database,
+// the only place a run shows).
+func waitRun(t *testing.T, tests *chat.AnswerTests, siteID, after int64) *chat.AnswerTestRun {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if run, err := tests.LatestRun(context.Background(), siteID); err == nil && run.ID > after {
+			return run
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no run after %d", after)
+	return nil
+}
