@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -198,6 +200,9 @@ func a11yAnswers(r fakellm.Request) fakellm.Reply {
 
 var cjk = regexp.MustCompile(`\p{Han}`)
 
+// questions are the shopper's question to a11yAnswers, by language.
+var questions = map[string]string{"en": "How long does shipping to the US take?", "zh": "寄到美国要多久？"}
+
 // The demo storefront with the widget open, then with a streamed answer,
 // in English and Chinese, on a desktop and a phone; then the widget in
 // other accent colours a shop may set.
@@ -205,7 +210,6 @@ func TestBrowserA11yDemoAndWidget(t *testing.T) {
 	s := newShop(t, shopConfig{model: true, demoDocs: true})
 	s.fake.SetTiming(20*time.Millisecond, 4)
 	s.fake.Respond(a11yAnswers)
-	questions := map[string]string{"en": "How long does shipping to the US take?", "zh": "寄到美国要多久？"}
 	for _, v := range []viewport{desktop, phone} {
 		b := openTab(t, v.name, v.w, v.h, tabOptions{mobile: v.phone, ownProfile: true})
 		for _, lang := range []string{"en", "zh"} {
@@ -387,5 +391,282 @@ func TestBrowserA11yConsole(t *testing.T) {
 				a.waitFor("the shortcuts closed", `!document.querySelector("#overlay")`)
 			}
 		}
+	}
+}
+
+// key presses one key (kb.Tab, kb.Enter, "a"…), with Shift when shift.
+func (b *tab) key(k string, shift bool) {
+	b.t.Helper()
+	var opts []chromedp.KeyOption
+	if shift {
+		opts = append(opts, chromedp.KeyModifiers(chromedp.ModifierShift))
+	}
+	b.run("key "+k, chromedp.KeyEvent(k, opts...))
+}
+
+// tabTo presses Tab (Shift+Tab when back) until expr is true: what it
+// names can be reached with the keyboard. It fails after 60 presses.
+func (b *tab) tabTo(what, expr string, back bool) {
+	b.t.Helper()
+	for range 60 {
+		var ok bool
+		b.eval(`!!(`+expr+`)`, &ok)
+		if ok {
+			return
+		}
+		b.key(kb.Tab, back)
+	}
+	b.shot("tab")
+	var at string
+	b.eval(`(document.activeElement === document.getElementById("kefu-widget") ? R.activeElement : document.activeElement)?.outerHTML.slice(0, 200)`, &at)
+	b.t.Fatalf("%s: 60 Tab presses do not reach %s; focus is on %s", b.name, what, at)
+}
+
+// recordLive records, in window.__live, the text of every live region (an
+// aria-live other than off, or a live role) under root each time it
+// changes: what a screen reader would be given to read.
+func (b *tab) recordLive(root string) {
+	b.t.Helper()
+	b.eval(`(() => { window.__live = [];
+		const live = e => { const l = e.getAttribute("aria-live"); return l ? l !== "off" : ["status", "alert", "log", "marquee", "timer"].includes(e.getAttribute("role")); };
+		const region = n => { for (let e = n.nodeType === 1 ? n : n.parentElement; e; e = e.parentElement) if (live(e)) return e; return null; };
+		new MutationObserver(rs => { const seen = new Set(); for (const r of rs) { const e = region(r.target); if (e && !seen.has(e)) { seen.add(e); window.__live.push(e.textContent); } } })
+			.observe(`+root+`, {subtree: true, childList: true, characterData: true}); })()`, nil)
+}
+
+func (b *tab) liveSaid() []string {
+	b.t.Helper()
+	var said []string
+	b.eval(`window.__live`, &said)
+	return said
+}
+
+// A shopper with a keyboard alone: finds the launcher, opens the chat (focus
+// moves in), asks, hears the streamed answer once when it is complete, reads
+// it, asks for a person, and closes the chat (focus goes back). Also: the
+// panel at 200% zoom and with reduced motion.
+func TestBrowserA11yShopperKeyboard(t *testing.T) {
+	s := newShop(t, shopConfig{model: true, demoDocs: true})
+	s.fake.SetTiming(100*time.Millisecond, 12)
+	s.fake.Respond(a11yAnswers)
+	b := openTab(t, "shopper", desktop.w, desktop.h, tabOptions{ownProfile: true})
+	b.open(s.origin + "/demo")
+	b.waitFor("the launcher", `R && R.querySelector(".l")`)
+	launcher := `document.activeElement === document.getElementById("kefu-widget") && R.activeElement === R.querySelector(".l")`
+	b.tabTo("the chat launcher", launcher, false)
+	var name string
+	b.eval(`R.querySelector(".l").getAttribute("aria-label") + "|" + R.querySelector(".l").getAttribute("aria-expanded")`, &name)
+	if name != "Open chat|false" {
+		t.Errorf("the launcher reads %q; want a button \"Open chat\", not expanded", name)
+	}
+	b.key(kb.Enter, false)
+	b.waitFor("the open panel with focus in the composer", `R.querySelector(".w.open") && R.activeElement === R.querySelector("textarea")`)
+	b.shot("open")
+
+	// Ask; the reply streams in pieces but is said once, whole.
+	b.recordLive("R")
+	b.typeText(questions["en"], true)
+	b.waitFor("the reply streaming", `R.querySelector('.r[aria-busy="true"] .m')?.textContent.length > 3`)
+	b.waitFor("the whole reply", `R.querySelector(".log .them .src") && !R.querySelector('.r[aria-busy="true"]')`)
+	said := b.liveSaid()
+	var whole []string
+	for _, x := range said {
+		if strings.Contains(x, "Reno") {
+			whole = append(whole, x)
+		}
+	}
+	if len(whole) != 1 || !strings.HasPrefix(whole[0], "Assistant: ") || !strings.Contains(whole[0], "Free over $49") {
+		t.Errorf("live regions said %q; want the whole reply once, after \"Assistant: \"", said)
+	}
+
+	// Reading it: the conversation is a named region that takes focus (the
+	// arrow keys scroll it), between the header and the composer.
+	b.tabTo("the conversation", `R.activeElement === R.querySelector(".s")`, true)
+	var region string
+	b.eval(`R.activeElement.getAttribute("role") + "|" + R.activeElement.getAttribute("aria-label")`, &region)
+	if region != "region|Messages" {
+		t.Errorf("the conversation is %q; want a region named Messages", region)
+	}
+	// Tab and Shift+Tab go round inside the open panel.
+	for i := range 12 {
+		b.key(kb.Tab, i >= 6)
+		var inside bool
+		b.eval(`document.activeElement === document.getElementById("kefu-widget") && R.querySelector(".p").contains(R.activeElement)`, &inside)
+		if !inside {
+			t.Fatalf("after %d Tab presses focus left the open panel", i+1)
+		}
+	}
+
+	// Ask for a person; focus stays in the composer when the button goes.
+	b.tabTo(`"Talk to a person"`, `R.activeElement === R.querySelector(".hu")`, false)
+	b.key(kb.Enter, false)
+	b.waitFor("the waiting banner, focus in the composer", `R.querySelector(".bn").textContent.includes("Waiting for a person") && R.activeElement === R.querySelector("textarea")`)
+	if st := s.conversation().State; st != chat.StateQueued {
+		t.Errorf("after asking for a person the conversation is %q; want queued", st)
+	}
+
+	// Escape closes; focus is back on the launcher.
+	b.key(kb.Escape, false)
+	b.waitFor("the closed panel, focus on the launcher", `!R.querySelector(".w.open") && `+launcher)
+
+	// A reload shows the history but says none of it: it is not news.
+	b.run("reload", chromedp.Reload())
+	b.waitFor("the launcher", `R && R.querySelector(".l")`)
+	b.tabTo("the chat launcher", launcher, false)
+	b.key(kb.Enter, false)
+	b.waitFor("the history", `R.querySelectorAll(".log .them .src").length == 1 && R.activeElement === R.querySelector("textarea")`)
+	var announced string
+	b.eval(`R.querySelector(".sr[aria-live]").textContent`, &announced)
+	if announced != "" {
+		t.Errorf("after a reload the live region says %q; want nothing (history is not announced)", announced)
+	}
+
+	// 200% zoom on a 1280×800 window is a 640×400 viewport: the panel fills
+	// it, with its header, composer and send button in view; with reduced
+	// motion nothing animates.
+	b.resize(viewport{"zoom200", 640, 400, false})
+	b.run("reduced motion", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	}))
+	var fit struct {
+		Panel, Close, Send, TA [4]float64
+		Transition, Animation  string
+	}
+	b.eval(`(() => { const box = s => { const r = R.querySelector(s).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+		return {panel: box(".p"), close: box(".x"), send: box(".sd"), ta: box("textarea"),
+			transition: getComputedStyle(R.querySelector(".p")).transitionDuration, animation: getComputedStyle(R.querySelector(".cur") || R.querySelector(".l")).animationName} })()`, &fit)
+	inView := func(r [4]float64) bool {
+		return r[0] >= 0 && r[1] >= 0 && r[2] <= 640 && r[3] <= 400 && r[2] > r[0] && r[3] > r[1]
+	}
+	if !inView(fit.Panel) || !inView(fit.Close) || !inView(fit.Send) || !inView(fit.TA) {
+		t.Errorf("at 200%% zoom (640×400): panel %v, close %v, send %v, composer %v; want all inside the viewport", fit.Panel, fit.Close, fit.Send, fit.TA)
+	}
+	for _, d := range strings.Split(fit.Transition, ",") {
+		if strings.TrimSpace(d) != "0s" || fit.Animation != "none" {
+			t.Errorf("with reduced motion the panel's transitions last %q and the launcher animates %q; want 0s and none", fit.Transition, fit.Animation)
+			break
+		}
+	}
+	b.shot("zoom200")
+}
+
+// An agent with a keyboard alone: signs in, hears a new conversation arrive,
+// opens and claims it, replies, inserts a canned response, writes a note,
+// opens the transfer dialog (focus stays in it), hands back to the bot and
+// resolves. The shopper hears the agent's reply once.
+func TestBrowserA11yAgentKeyboard(t *testing.T) {
+	s, _ := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+	ctx := context.Background()
+	leo, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.opts.Accounts.Users.SetSites(ctx, leo.ID, []int64{s.site.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.opts.Accounts.Canned.Create(ctx, s.site.ID, "thanks", "Thanks for waiting! I'm on it."); err != nil {
+		t.Fatal(err)
+	}
+	a := newConsoleTab(t, "agent", desktop.w, desktop.h)
+	a.open(s.origin + "/console")
+	a.waitFor("the sign-in form, focus in the email", `document.activeElement === document.querySelector("form.login #email")`)
+	a.typeText("mia@example.com", false)
+	a.key(kb.Tab, false)
+	a.typeText("correct horse battery", true)
+	a.waitFor("the inbox, live", `document.querySelector("#rows") && document.querySelector("#conn .dot.live")`)
+	a.recordLive("document.body")
+
+	// A shopper asks for a person: the agent hears it.
+	b := askForPerson(t, s)
+	b.recordLive("R")
+	a.waitFor("the conversation in the queue", `document.querySelectorAll("#rows .row").length == 1`)
+	a.waitFor("the queue announced", `window.__live.some(x => x.includes("New conversation in the queue: 1 waiting"))`)
+
+	// Open it and claim it.
+	a.tabTo("the queued conversation", `document.activeElement.matches("#rows .row")`, false)
+	a.key(kb.Enter, false)
+	a.waitFor("the transcript", `document.querySelector("#log .msg.shopper") && document.querySelector('[data-act="claim"]')`)
+	a.tabTo("Claim", `document.activeElement.matches('[data-act="claim"]')`, false)
+	a.key(kb.Enter, false)
+	a.waitFor("the claim, focus in the reply box", `document.querySelector("#conv .head .with")?.textContent == "With you" && document.activeElement.id == "reply"`)
+
+	// Reply; the shopper hears it once.
+	a.typeText("Hi, I'm Mia. How can I help?", true)
+	a.waitFor("the reply sent", `[...document.querySelectorAll("#log .msg.agent .b")].some(e => e.textContent == "Hi, I'm Mia. How can I help?") && document.activeElement.id == "reply"`)
+	b.waitFor("the agent's reply", `[...R.querySelectorAll(".log .them .m")].some(m => m.innerText.includes("Hi, I'm Mia."))`)
+	if n := count(b.liveSaid(), func(x string) bool { return x == "Mia Chen: Hi, I'm Mia. How can I help?" }); n != 1 {
+		t.Errorf("the shopper's live regions said the agent's reply %d times (%q); want once, with her name", n, b.liveSaid())
+	}
+
+	// A canned response: the list is announced and the editor points at
+	// the option (focus stays in the editor); Enter inserts, Enter sends.
+	a.typeText("/than", false)
+	a.waitFor("the canned list", `document.querySelector("#canned:not([hidden]) [role=option][aria-selected=true]") &&
+		document.querySelector("#reply").getAttribute("aria-activedescendant") == document.querySelector("#canned [aria-selected=true]").id &&
+		document.querySelector("#reply").getAttribute("aria-expanded") == "true" && document.activeElement.id == "reply"`)
+	a.waitFor("the list announced", `window.__live.some(x => x.startsWith("1 canned responses"))`)
+	a.key(kb.ArrowDown, false)
+	a.pressEnter()
+	a.waitFor("the canned text in the editor", `document.querySelector("#reply").value == "Thanks for waiting! I'm on it." && document.querySelector("#canned").hidden`)
+	a.pressEnter()
+	b.waitFor("the canned reply", `[...R.querySelectorAll(".log .them .m")].some(m => m.innerText.includes("Thanks for waiting!"))`)
+
+	// An internal note, with the note toggle reached by Tab.
+	a.tabTo("the note toggle", `document.activeElement.id == "note-toggle"`, false)
+	a.key(kb.Enter, false)
+	a.waitFor("note mode, focus in the editor", `document.querySelector("#note-toggle").getAttribute("aria-pressed") == "true" && document.activeElement.id == "reply" &&
+		document.querySelector("#reply").getAttribute("aria-label") == "Internal note"`)
+	a.typeText("Polite shopper; check the parcel.", true)
+	a.waitFor("the note", `[...document.querySelectorAll("#log .msg.note .b")].some(e => e.textContent == "Polite shopper; check the parcel.")`)
+	a.tabTo("the note toggle", `document.activeElement.id == "note-toggle"`, false)
+	a.key(kb.Enter, false)
+
+	// Transfer: the dialog takes focus and keeps it; Escape gives it back.
+	a.tabTo("Transfer", `document.activeElement.matches('[data-act="transfer"]')`, true)
+	a.key(kb.Enter, false)
+	a.waitFor("the transfer dialog, focus on Leo", `document.activeElement.matches('.dialog .pick[data-user="`+fmt.Sprint(leo.ID)+`"]')`)
+	for i := range 5 {
+		a.key(kb.Tab, i%2 == 1)
+		var in bool
+		a.eval(`!!document.activeElement.closest(".dialog")`, &in)
+		if !in {
+			t.Fatalf("after %d Tab presses focus left the transfer dialog", i+1)
+		}
+	}
+	a.key(kb.Escape, false)
+	a.waitFor("the dialog closed, focus on Transfer", `!document.querySelector("#overlay") && document.activeElement.matches('[data-act="transfer"]')`)
+
+	// Hand back to the bot, then resolve; focus never falls out of the conversation.
+	a.tabTo("Hand back", `document.activeElement.matches('[data-act="handback"]')`, false)
+	a.key(kb.Enter, false)
+	a.waitFor("the bot state, focus in the conversation", `document.querySelector("#state").textContent == "Bot" && document.querySelector("#conv").contains(document.activeElement)`)
+	a.waitFor("the state announced", `window.__live.includes("Bot")`)
+	a.tabTo("Resolve", `document.activeElement.matches('[data-act="resolve"]')`, false)
+	a.key(kb.Enter, false)
+	a.waitFor("resolved", `document.querySelector("#state").textContent == "Resolved" && document.querySelector("#conv").contains(document.activeElement)`)
+	b.waitFor("the rating card", `!R.querySelector(".cs").hidden`)
+	if st := s.conversation().State; st != chat.StateResolved {
+		t.Errorf("the conversation is %q; want resolved", st)
+	}
+	a.consoleShot("keyboard-resolved")
+
+	// Single-key shortcuts can be turned off (WCAG 2.1.4): then "4" does nothing.
+	a.eval(`document.activeElement.blur()`, nil)
+	a.key("?", false)
+	a.waitFor("the shortcuts", `document.querySelector("#keys-on")`)
+	a.tabTo("the shortcuts switch", `document.activeElement.id == "keys-on"`, false)
+	a.key(" ", false)
+	a.waitFor("shortcuts off", `!document.querySelector("#keys-on").checked`)
+	a.key(kb.Escape, false)
+	a.waitFor("the help closed", `!document.querySelector("#overlay")`)
+	a.eval(`document.activeElement.blur()`, nil)
+	a.key("4", false)
+	a.key("?", false)
+	a.waitFor("the help again (? stays on)", `document.querySelector("#help")`)
+	var hash string
+	a.eval(`location.hash`, &hash)
+	if strings.HasPrefix(hash, "#/inbox/resolved") {
+		t.Errorf("with single-key shortcuts off, 4 still opened %s", hash)
 	}
 }

@@ -272,6 +272,14 @@
     if (fresh || (id || null) !== S.cur) openConversation(id || null);
   }
 
+  // setCounts takes new counts (from a list, the socket's welcome or its
+  // counts events) and announces a longer queue than the one last heard.
+  let heard = -1;
+  function setCounts(c) {
+    if (heard >= 0 && c.queued > heard) announce(t("announce.queued", { n: c.queued }));
+    heard = c.queued;
+    S.counts = c; renderCounts();
+  }
   function renderCounts() {
     for (const n of document.querySelectorAll("[data-count]")) n.textContent = S.counts[TAB_COUNT[n.dataset.count]] ?? 0;
   }
@@ -286,7 +294,7 @@
       if (my !== listSeq) return;
       S.items = more ? S.items.concat(page.items || []) : (page.items || []);
       S.next = page.next_cursor || "";
-      if (page.counts) { S.counts = page.counts; renderCounts(); }
+      if (page.counts) setCounts(page.counts);
       renderList();
     } catch (e) { if (e.status !== 401) fail(e); }
   }
@@ -641,13 +649,12 @@
   function onFrame(f) {
     switch (f.type) {
       case "welcome":
-        if (f.counts) { S.counts = f.counts; renderCounts(); }
+        if (f.counts) setCounts(f.counts);
         for (const a of f.agents || []) S.agents.set(a.id, a);
         refreshList(); if (S.cur) reloadDetail();
         break;
       case "counts":
-        if (f.queued > S.counts.queued) announce(t("announce.queued", { n: f.queued }));
-        S.counts = { queued: f.queued, mine: f.mine, open: f.open }; renderCounts();
+        setCounts({ queued: f.queued, mine: f.mine, open: f.open });
         break;
       case "message":
         if (f.conversation_id === S.cur && f.message) appendMessage(f.message);
