@@ -377,6 +377,9 @@ func TestBrowserA11yConsole(t *testing.T) {
 					a.waitFor("the "+p+" page", `document.querySelector('.top nav a[aria-current="page"]')?.dataset.page == `+jsString(p))
 					a.settle(p)
 					a.axeCheck("console/" + p + "/" + who.role + "/" + lang + "/" + v.name)
+					if who.role == "admin" {
+						a.shot(p + "-" + lang + "-" + v.name)
+					}
 				}
 				a.eval(`location.hash = "#/inbox/queue/" + `+jsString(conv), nil)
 				a.waitFor("the conversation", `document.querySelector("#log .msg.shopper")`)
