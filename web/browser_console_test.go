@@ -147,8 +147,10 @@ func TestBrowserConsoleSignIn(t *testing.T) {
 	a.waitFor("the sign-in form after reload", `document.querySelector("form.login #email")`)
 }
 
-func TestBrowserConsoleTakeover(t *testing.T) {
-	s, mia := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+// addLeoAndThanks adds a second agent of the shop's site, Leo Wang, and
+// the canned response /thanks.
+func addLeoAndThanks(t *testing.T, s *shop) *chat.User {
+	t.Helper()
 	ctx := context.Background()
 	leo, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
 	if err != nil {
@@ -160,6 +162,13 @@ func TestBrowserConsoleTakeover(t *testing.T) {
 	if _, err := s.opts.Accounts.Canned.Create(ctx, s.site.ID, "thanks", "Thanks for waiting! I'm on it."); err != nil {
 		t.Fatal(err)
 	}
+	return leo
+}
+
+func TestBrowserConsoleTakeover(t *testing.T) {
+	s, mia := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+	ctx := context.Background()
+	leo := addLeoAndThanks(t, s)
 	a := newConsoleTab(t, "agent", 1280, 800)
 	a.signIn(s.origin, "mia@example.com", "correct horse battery")
 	a.waitFor("an empty queue", `document.querySelector('[data-count="queue"]').textContent == "0"`)

@@ -37,7 +37,7 @@ func TestBrowserChatStreamsCitesAndResumes(t *testing.T) {
 
 	b.openWidget()
 	var header string
-	b.eval(`getComputedStyle(R.querySelector("header")).backgroundColor`, &header)
+	b.eval(`getComputedStyle(R.querySelector(".tp")).backgroundColor`, &header)
 	if header != "rgb(124, 74, 50)" {
 		t.Errorf("header colour = %s; want the page's data-color #7c4a32", header)
 	}
@@ -153,7 +153,7 @@ func TestBrowserReconnectSendsQueuedMessageOnce(t *testing.T) {
 		// Delivered: acknowledged, in its place. (After two answers it could
 		// not back with knowledge the bot hands over to a person, so there
 		// may be no answer.)
-		b.waitFor("the queued message delivered", `!R.querySelector(".log .pd") && [...R.querySelectorAll(".log .me")].some(r => r._it.seq && r.innerText == `+jsString(text)+`)`)
+		b.waitFor("the queued message delivered", `!R.querySelector(".log .pd") && [...R.querySelectorAll(".log .me")].some(r => r._it.seq && r.querySelector(".m").innerText == `+jsString(text)+`)`)
 		b.waitFor("the reconnecting notice gone and no reply streaming", `R.querySelector(".cn").hidden && !R.querySelector(".log [aria-busy=true]")`)
 
 		rows := b.rows()
@@ -222,7 +222,7 @@ func TestBrowserRetriesMessageAfterErrorFrame(t *testing.T) {
 	if _, err := s.db.Exec(ctx, `alter table messages drop constraint refuse_once`); err != nil {
 		t.Fatal(err)
 	}
-	b.waitFor("the retried message acknowledged", `!R.querySelector(".log .pd") && [...R.querySelectorAll(".log .me")].some(r => r._it.seq && r.innerText == `+jsString(text)+`)`)
+	b.waitFor("the retried message acknowledged", `!R.querySelector(".log .pd") && [...R.querySelectorAll(".log .me")].some(r => r._it.seq && r.querySelector(".m").innerText == `+jsString(text)+`)`)
 	if n := count(s.messages(), func(m chat.Message) bool { return m.Text == text }); n != 1 {
 		t.Errorf("the database holds the retried message %d times; want once", n)
 	}

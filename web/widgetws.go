@@ -388,8 +388,14 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	}
 	wc.sub = sub
 	conv := sess.Conversation
+	// last_seq: where the replay ends, so the widget tells what was said
+	// before it connected (read, not announced) from what is new.
+	last := f.LastSeq
+	if n := len(replay); n > 0 {
+		last = replay[n-1].Seq
+	}
 	wc.enqueueLocked(map[string]any{"type": "welcome", "visitor_token": sess.Visitor.Token,
-		"conversation_id": conv.ID, "state": conv.State})
+		"conversation_id": conv.ID, "state": conv.State, "last_seq": last})
 	for i := range replay {
 		wc.enqueueLocked(toMessageFrame(&replay[i]))
 		wc.replayedTo = max(wc.replayedTo, replay[i].Seq)

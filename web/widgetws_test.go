@@ -156,8 +156,8 @@ func TestWidgetProtocol(t *testing.T) {
 	}
 	w := c.hello(nil, 0)
 	token, _ := w["visitor_token"].(string)
-	if token == "" || w["conversation_id"] == "" || w["state"] != "bot" {
-		t.Fatalf("welcome = %v; want a token, a conversation and state bot", w)
+	if token == "" || w["conversation_id"] == "" || w["state"] != "bot" || w["last_seq"] != float64(0) {
+		t.Fatalf("welcome = %v; want a token, a conversation, state bot and last_seq 0 (nothing to replay)", w)
 	}
 	c.send(map[string]any{"type": "message", "client_id": "m1", "text": "hello there"})
 	ack, _ := c.next("ack")
@@ -197,8 +197,9 @@ func TestWidgetProtocol(t *testing.T) {
 	c2 := env.client()
 	c2.send(map[string]any{"type": "hello", "visitor_token": token, "last_seq": 1})
 	w2, _ := c2.next("welcome")
-	if w2["conversation_id"] != w["conversation_id"] || w2["visitor_token"] != token {
-		t.Fatalf("resume welcome = %v; want the same conversation", w2)
+	// last_seq says where the replay ends: what the widget shows as history.
+	if w2["conversation_id"] != w["conversation_id"] || w2["visitor_token"] != token || w2["last_seq"] != float64(2) {
+		t.Fatalf("resume welcome = %v; want the same conversation and last_seq 2 (the replay's end)", w2)
 	}
 	replayed, _ := c2.next("message")
 	if replayed["seq"] != float64(2) || replayed["role"] != "bot" {

@@ -51,7 +51,7 @@
     "r.visitor": "Visitor {id}", "risk.negative_sentiment": "Negative sentiment", "risk.unresolved_escalation": "Unresolved escalation", "risk.low_csat": "Low rating",
     "t.title": "Topics", "t.help": "What shoppers complain about or comment on (complaints, feedback, negative messages and rating comments), by topic, with their sentiment.", "t.none": "No topics in this period.",
     "t.topic": "Topic", "t.examples": "Examples", "t.total": "{n} texts classified in all",
-    "an.open": "Open conversation {n}",
+    "an.open": "Open conversation {n}", "an.table": "Table",
   });
   Object.assign(window.KEFU_I18N.zh, {
     "nav.analytics": "数据分析",
@@ -98,12 +98,13 @@
     "r.visitor": "访客 {id}", "risk.negative_sentiment": "负面情绪", "risk.unresolved_escalation": "转人工未解决", "risk.low_csat": "评分低",
     "t.title": "话题", "t.help": "顾客在抱怨或评价什么（投诉、反馈、负面消息及评分留言），按话题分类并附情绪。", "t.none": "此期间没有话题。",
     "t.topic": "话题", "t.examples": "示例", "t.total": "共分类 {n} 条文本",
-    "an.open": "打开会话 {n}",
+    "an.open": "打开会话 {n}", "an.table": "表格",
   });
 
   const NS = "http://www.w3.org/2000/svg";
-  const COLORS = { conversations: "#2454d6", escalated: "#c4302b", botconfirmed: "#1a7f4b", botassumed: "#8cc9a6", bot: "#2454d6", human: "#e08a1e",
-    prev: "#c9ced8", negative: "#c4302b", neutral: "#b8bfca", positive: "#1a7f4b", sentiment: "#6b4fbb" };
+  // Every colour stands out from the white card at least 3:1 (WCAG 1.4.11).
+  const COLORS = { conversations: "#2454d6", escalated: "#c4302b", botconfirmed: "#1a7f4b", botassumed: "#4e9a6f", bot: "#2454d6", human: "#c0771a",
+    prev: "#8d95a2", negative: "#c4302b", neutral: "#8d95a2", positive: "#1a7f4b", sentiment: "#6b4fbb" };
   const STORE = "kefu.analytics";
 
   // ---- Dates ----
@@ -440,9 +441,11 @@
       drawCharts();
 
       // Tables: the readable alternative to each chart, each with its CSV.
-      // A link inside <summary> follows the link; it does not toggle the table.
-      const tcard = (title, tableName, body, open) => el("details.card.an-card.an-tcard", { open: !!open, "data-table": tableName },
-        el("summary", el("h2", title), csvLink("summary", tableName)), body);
+      // The heading and the CSV link stay outside <summary> (a summary is a
+      // button: nothing interactive may sit in it, and it hides a heading).
+      const tcard = (title, tableName, body, open) => el("div.card.an-card.an-tcard", { "data-table": tableName },
+        el("div.an-head", el("h2", title), csvLink("summary", tableName)),
+        el("details", { open: !!open }, el("summary", t("an.table")), body));
       set(tables,
         tcard(t("tb.daily"), "daily", daily.length ? table([t("tb.day"), ...[t("s.conversations"), t("s.escalated"), t("s.botconfirmed"), t("s.botassumed"), t("tb.csatavg"), t("tb.sentavg"), t("tb.negative")].map(N)],
           daily.map(d => el("tr", el("td", d.day), el("td.num", num(d.conversations, lang)), el("td.num", num(d.escalated, lang)), el("td.num", num(d.bot_resolved_confirmed, lang)),

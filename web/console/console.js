@@ -46,6 +46,15 @@
   const $ = (sel, root) => (root || document).querySelector(sel);
   const app = () => document.getElementById("app");
 
+  // announce says text to screen readers, politely (a live region that
+  // shows nothing): new messages, queue changes, state changes.
+  function announce(text) {
+    const e = document.getElementById("announce");
+    if (!e) return;
+    e.textContent = "";
+    e.textContent = text;
+  }
+
   let toastTimer;
   function toast(msg, bad) {
     const e = document.getElementById("toast");
@@ -72,6 +81,9 @@
     const h = [...b].map(x => x.toString(16).padStart(2, "0")).join("");
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
+  // tongue names the language of a text when it is clearly Chinese or
+  // English (for the lang attribute: screen readers switch voices).
+  const tongue = s => /[\u3400-\u9fff]/.test(s || "") ? "zh-CN" : /[a-z]/i.test(s || "") ? "en" : null;
   const bytes = n => n < 1024 ? n + " B" : n < 1048576 ? (n / 1024).toFixed(1) + " KB" : (n / 1048576).toFixed(1) + " MB";
 
   // ---- Session and API ----
@@ -145,7 +157,7 @@
       el("label", { for: "password", text: t("login.password") }), pw,
       submit, err,
       el("p.muted", { style: "margin:14px 0 0;font-size:12px;text-align:right" }, langButton("btn small")));
-    set(app(), form);
+    set(app(), el("main.login-main", form));
     email.focus();
   }
   function langButton(cls) {
@@ -166,9 +178,9 @@
   const EXTRA = {};
   for (const p of window.KEFU_PAGES || []) { PAGES.push([p.id, p.key, !!p.admin]); EXTRA[p.id] = p.render; }
   function shell(page) {
-    const nav = el("nav", { "aria-label": "Main" }, PAGES.filter(p => !p[2] || isAdmin()).map(([id, key]) =>
+    const nav = el("nav", { "aria-label": t("nav.main") }, PAGES.filter(p => !p[2] || isAdmin()).map(([id, key]) =>
       el("a", { href: "#/" + id, class: id === page ? "cur" : "", "aria-current": id === page ? "page" : null, "data-page": id, text: t(key) })));
-    const presence = el("select", { id: "presence", "aria-label": "Presence", on: { change: ev => {
+    const presence = el("select", { id: "presence", "aria-label": t("presence.label"), on: { change: ev => {
       S.presence = ev.target.value; localStorage.setItem("kefu.presence", S.presence); send({ type: "presence", status: S.presence }); updateConn();
     } } }, ["online", "away"].map(v => el("option", { value: v, selected: S.presence === v, text: t("presence." + v) })));
     const logout = el("button.btn", { type: "button", id: "logout", text: t("nav.logout"), on: { click: async () => {
@@ -179,8 +191,10 @@
       el("div.brand", el("span", "kefu")), nav,
       el("div.conn", { id: "conn" }, el("i.dot"), el("span")),
       el("div.me", presence, el("span", { class: "who", text: S.me.name }), langButton("btn"), logout));
-    const main = el("main", { id: "main" });
-    set(app(), top, main);
+    const main = el("main", { id: "main", tabindex: "-1" });
+    // The link jumps over the top bar (its href is no route: a click focuses main).
+    const skip = el("a.skip", { href: "#main", text: t("nav.skip"), on: { click: ev => { ev.preventDefault(); main.focus(); } } });
+    set(app(), skip, top, main);
     // On a phone the menu scrolls sideways: show where we are.
     const cur = nav.querySelector("a.cur");
     if (cur && nav.scrollWidth > nav.clientWidth) nav.scrollLeft += cur.getBoundingClientRect().left - nav.getBoundingClientRect().left - (nav.clientWidth - cur.offsetWidth) / 2;
@@ -202,12 +216,20 @@
     let page = parts[0] || "inbox";
     if (!PAGES.some(p => p[0] === page && (!p[2] || isAdmin()))) page = "inbox";
     document.title = t("nav." + page) + " · kefu";
-    if (page === "inbox") return showInbox(parts[1], parts[2]);
-    S.cur = null; S.detail = null;
-    const main = shell(page);
-    const builtin = { knowledge: pageKnowledge, sites: pageSites, users: pageUsers, canned: pageCanned, tokens: pageTokens, model: pageModel };
-    if (builtin[page]) return builtin[page](main);
-    EXTRA[page](main, kit(), parts.slice(1));
+    // Chosen from the menu with the keyboard: focus moves to the new page's heading.
+    const fromNav = !!(document.activeElement && document.activeElement.closest && document.activeElement.closest(".top nav"));
+    if (page === "inbox") showInbox(parts[1], parts[2]);
+    else {
+      S.cur = null; S.detail = null;
+      const main = shell(page);
+      const builtin = { knowledge: pageKnowledge, sites: pageSites, users: pageUsers, canned: pageCanned, tokens: pageTokens, model: pageModel };
+      if (builtin[page]) builtin[page](main);
+      else EXTRA[page](main, kit(), parts.slice(1));
+    }
+    // Every page has one level-one heading: a page that drew none gets its name.
+    const main = $("#main"), key = (PAGES.find(p => p[0] === page) || [])[1];
+    if (main && !main.querySelector("h1")) main.prepend(el("h1.sr", t(key)));
+    if (fromNav && main) { const h = main.querySelector("h1"); h.tabIndex = -1; h.focus(); }
   }
   window.addEventListener("hashchange", route);
 
@@ -221,21 +243,43 @@
     S.tab = tab;
     if (fresh) {
       const main = shell("inbox");
-      const tabs = el("div.tabs", { role: "tablist" }, Object.keys(TABS).map(k =>
-        el("button", { type: "button", role: "tab", "data-tab": k, on: { click: () => { location.hash = "#/inbox/" + k; } } },
+      // Tabs as the ARIA pattern has them: one tab stop, arrows move between
+      // the tabs (and show that list), Home and End go to the ends.
+      const keys = Object.keys(TABS);
+      const tabs = el("div.tabs", { role: "tablist", "aria-label": t("nav.inbox"), on: { keydown: ev => {
+        const i = keys.indexOf(ev.target.dataset.tab);
+        if (i < 0) return;
+        const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: keys.length - 1 }[ev.key];
+        if (j === undefined) return;
+        ev.preventDefault();
+        const k = keys[(j + keys.length) % keys.length];
+        location.hash = "#/inbox/" + k;
+        $("#tab-" + k).focus();
+      } } }, keys.map(k =>
+        el("button", { type: "button", role: "tab", id: "tab-" + k, "aria-controls": "rows", "data-tab": k, on: { click: () => { location.hash = "#/inbox/" + k; } } },
           t("tab." + k), TAB_COUNT[k] ? el("span.n", { "data-count": k }) : null)));
-      const list = el("section.list", { "aria-label": t("nav.inbox") }, tabs, el("div.rows", { id: "rows" }));
-      main.append(el("div.inbox", { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side" })));
+      const list = el("section.list", { "aria-label": t("nav.inbox") }, tabs, el("div.rows", { id: "rows", role: "tabpanel" }));
+      main.append(el("h1.sr", t("nav.inbox")), el("div.inbox", { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side" })));
     }
     if (fresh || tabChanged) { S.items = []; S.next = ""; set($("#rows"), el("div.empty", t("list.loading"))); loadList(); }
     for (const b of document.querySelectorAll(".tabs button")) {
       b.classList.toggle("cur", b.dataset.tab === tab);
       b.setAttribute("aria-selected", b.dataset.tab === tab);
+      b.tabIndex = b.dataset.tab === tab ? 0 : -1;
     }
+    $("#rows").setAttribute("aria-labelledby", "tab-" + tab);
     renderCounts();
     if (fresh || (id || null) !== S.cur) openConversation(id || null);
   }
 
+  // setCounts takes new counts (from a list, the socket's welcome or its
+  // counts events) and announces a longer queue than the one last heard.
+  let heard = -1;
+  function setCounts(c) {
+    if (heard >= 0 && c.queued > heard) announce(t("announce.queued", { n: c.queued }));
+    heard = c.queued;
+    S.counts = c; renderCounts();
+  }
   function renderCounts() {
     for (const n of document.querySelectorAll("[data-count]")) n.textContent = S.counts[TAB_COUNT[n.dataset.count]] ?? 0;
   }
@@ -250,7 +294,7 @@
       if (my !== listSeq) return;
       S.items = more ? S.items.concat(page.items || []) : (page.items || []);
       S.next = page.next_cursor || "";
-      if (page.counts) { S.counts = page.counts; renderCounts(); }
+      if (page.counts) setCounts(page.counts);
       renderList();
     } catch (e) { if (e.status !== 401) fail(e); }
   }
@@ -264,7 +308,7 @@
       const site = siteOf(it.site_id);
       const who = it.contact_email || t("conv.visitor") + " " + it.id.slice(0, 6);
       const waitFrom = it.state === "queued" ? it.queued_at : (it.last_message && it.last_message.at) || it.updated_at;
-      return el("button.row", { type: "button", "data-id": it.id, class: it.id === S.cur ? "cur" : "", on: { click: () => go(it.id) } },
+      return el("button.row", { type: "button", "data-id": it.id, class: it.id === S.cur ? "cur" : "", "aria-current": it.id === S.cur ? "true" : null, on: { click: () => go(it.id) } },
         el("div.l1", el("span.who", who), it.priority > 0 ? el("span.badge.p", "P" + it.priority) : null,
           el("span.age", { title: when(waitFrom), text: it.state === "queued" ? t("conv.waiting", { t: ago(waitFrom) }) : ago(waitFrom) })),
         el("div.pv", it.last_message ? [it.last_message.role !== "shopper" ? el("span.muted", t("role." + it.last_message.role) + ": ") : null, it.last_message.text] : ""),
@@ -277,7 +321,10 @@
     });
     if (!out.length) out.push(el("div.empty", t("list.empty")));
     if (S.next) out.push(el("button.btn.more", { type: "button", id: "more", text: t("list.more"), on: { click: () => loadList(true) } }));
+    // A redraw must not drop the keyboard's place: focus the same row again.
+    const had = document.activeElement, id = had && rows.contains(had) ? had.dataset.id || had.id : null;
     set(rows, ...out);
+    if (id) { const e = rows.querySelector(`[data-id="${CSS.escape(id)}"]`) || $("#" + id) || rows.querySelector(".row"); if (e) e.focus(); }
   }
   // reason names an escalation reason in the UI's language (unknown codes as they are).
   const reason = r => { const k = "reason." + r; const s = t(k); return s === k ? r : s; };
@@ -288,7 +335,10 @@
   let convSeq = 0;
   async function openConversation(id) {
     S.cur = id; S.detail = null;
-    for (const r of document.querySelectorAll(".row")) r.classList.toggle("cur", r.dataset.id === id);
+    for (const r of document.querySelectorAll(".row")) {
+      r.classList.toggle("cur", r.dataset.id === id);
+      if (r.dataset.id === id) r.setAttribute("aria-current", "true"); else r.removeAttribute("aria-current");
+    }
     const inbox = $("#inbox");
     inbox.classList.toggle("open", !!id);
     const conv = $("#conv"), side = $("#side");
@@ -311,10 +361,14 @@
 
   function renderConversation() {
     const d = S.detail, conv = $("#conv");
+    // Redrawn (an action, a state change): the keyboard keeps its place, or
+    // lands on the heading when its control is gone.
+    const had = document.activeElement, inside = !!had && conv.contains(had) && had !== document.body;
+    const again = inside ? (had.id ? "#" + CSS.escape(had.id) : had.dataset.act ? `[data-act="${had.dataset.act}"]` : "") : "";
     const mine = d.state === "agent" && d.assigned_user_id === S.me.id;
     const head = el("div.head",
       el("button.btn.back", { type: "button", text: "← " + t("conv.back"), on: { click: () => go(null) } }),
-      el("h2", el("span", d.contact_email || t("conv.visitor") + " " + d.id.slice(0, 6)),
+      el("h2", { tabindex: "-1" }, el("span", d.contact_email || t("conv.visitor") + " " + d.id.slice(0, 6)),
         el("span.badge.state-" + d.state, { id: "state" }, t("state." + d.state)),
         d.state === "agent" ? el("span.with",
           mine ? t("conv.withyou") : t("conv.with", { name: d.assigned_name || (S.agents.get(d.assigned_user_id) || {}).name || "#" + d.assigned_user_id })) : null),
@@ -323,7 +377,9 @@
         mine ? act("transfer", "act.transfer", transfer) : null,
         (d.state === "agent" ? mine || isAdmin() : d.state === "queued") ? act("handback", "act.handback", () => action("handback")) : null,
         d.state !== "resolved" && (mine || d.state !== "agent" || isAdmin()) ? act("resolve", "act.resolve", () => action("resolve")) : null));
-    const log = el("div.log", { id: "log", role: "log", "aria-live": "polite" });
+    // Not a live region: new messages are announced once, whole (announce),
+    // never a streamed reply piece by piece. It scrolls, so it takes focus.
+    const log = el("div.log", { id: "log", role: "region", "aria-label": t("conv.messages"), tabindex: "0" });
     for (const m of d.messages) log.append(messageEl(m));
     const banner = d.escalation_reason || d.escalation_summary ? el("div.banner", { id: "esc" },
       el("b", t("esc.reason") + ":"), d.escalation_reason ? reason(d.escalation_reason) : "",
@@ -331,6 +387,7 @@
     set(conv, head, banner || "", log, el("div.typing", { id: "typing" }), composer(mine));
     log.scrollTop = log.scrollHeight;
     renderSide();
+    if (inside) { const e = (again && conv.querySelector(again)) || conv.querySelector(".head h2"); if (e && !e.disabled) e.focus(); else conv.querySelector(".head h2").focus(); }
   }
   const act = (name, key, fn, primary) => el("button.btn" + (primary ? ".primary" : ""), { type: "button", "data-act": name, text: t(key), on: { click: fn } });
 
@@ -342,7 +399,7 @@
       m.sentiment ? el("span.badge." + cls(m.sentiment), { title: "sentiment", text: m.sentiment }) : null);
     const cites = (m.citations || []).length ? el("div.cites", m.citations.map(c =>
       el("span.cite", { title: c.source || "" }, "[" + c.n + "] " + (c.title || c.source) + (c.heading ? " › " + c.heading : "")))) : null;
-    return el("div.msg." + cls(role), { "data-id": m.id, "data-seq": m.seq }, meta, el("div.b", m.text), cites);
+    return el("div.msg." + cls(role), { "data-id": m.id, "data-seq": m.seq }, meta, el("div.b", { lang: tongue(m.text) }, m.text), cites);
   }
 
   function appendMessage(m) {
@@ -353,6 +410,7 @@
     const streaming = log.querySelector(`.msg.streaming[data-id="${CSS.escape(m.id)}"]`) || (m.role === "bot" && log.querySelector(".msg.streaming"));
     const e = messageEl(m);
     if (streaming) streaming.replaceWith(e); else log.append(e);
+    if (m.user_id !== S.me.id) announce(t("role." + (m.role === "note" ? "note" : m.role)) + ": " + m.text);
     if (stuck || m.role !== "shopper") log.scrollTop = log.scrollHeight;
     if (m.role === "shopper") showTyping("");
     refreshMeta();
@@ -408,11 +466,11 @@
     const d = S.detail;
     const canReply = mine;
     const canNote = d.state !== "resolved";
-    const ta = el("textarea", { id: "reply", rows: 3, "aria-label": t("act.send"), disabled: !canReply && !noteMode });
+    const ta = el("textarea", { id: "reply", rows: 3, "aria-controls": "canned", disabled: !canReply && !noteMode });
     const box = el("div.composer" + (noteMode ? ".note" : ""), { id: "composer" });
-    const pop = el("div.canned", { id: "canned", role: "listbox", hidden: true });
+    const pop = el("div.canned", { id: "canned", role: "listbox", "aria-label": t("nav.canned"), hidden: true });
     let sendBtn;
-    const placeholder = () => { ta.placeholder = noteMode ? t("composer.note") : canReply ? t("composer.reply") : t("composer.claimfirst"); ta.disabled = !(noteMode ? canNote : canReply); if (sendBtn) sendBtn.disabled = ta.disabled; };
+    const placeholder = () => { ta.setAttribute("aria-label", noteMode ? t("act.note") : t("conv.reply")); ta.placeholder = noteMode ? t("composer.note") : canReply ? t("composer.reply") : t("composer.claimfirst"); ta.disabled = !(noteMode ? canNote : canReply); if (sendBtn) sendBtn.disabled = ta.disabled; };
     const noteBtn = el("button.btn" + (noteMode ? ".on" : ""), { type: "button", id: "note-toggle", "aria-pressed": String(noteMode), disabled: !canNote, text: t("act.note"), on: { click: () => toggleNote() } });
     const suggestBtn = el("button.btn", { type: "button", id: "suggest", text: t("act.suggest"), disabled: d.state === "resolved", on: { click: suggest } });
     sendBtn = el("button.btn.primary", { type: "button", id: "send", text: t("act.send"), on: { click: () => sendReply() } });
@@ -433,13 +491,19 @@
         cannedItems = page.items || []; cannedIdx = 0; drawCanned();
       } catch (e) { pop.hidden = true; }
     }
+    // The list stays a popup of the editor (focus never leaves it): the
+    // current option is its aria-activedescendant, and opening it is announced.
     function drawCanned() {
+      const was = !pop.hidden;
       pop.hidden = !cannedItems.length;
-      set(pop, ...cannedItems.map((c, i) => el("button", { type: "button", role: "option", class: i === cannedIdx ? "cur" : "",
+      set(pop, ...cannedItems.map((c, i) => el("button", { type: "button", role: "option", id: "canned-" + i, tabindex: "-1", class: i === cannedIdx ? "cur" : "",
         "aria-selected": String(i === cannedIdx), on: { mousedown: ev => { ev.preventDefault(); pickCanned(i); } } }, el("b", "/" + c.shortcut), el("span", c.text))));
+      if (pop.hidden) ta.removeAttribute("aria-activedescendant"); else ta.setAttribute("aria-activedescendant", "canned-" + cannedIdx);
+      ta.setAttribute("aria-expanded", String(!pop.hidden));
+      if (!was && !pop.hidden) announce(t("canned.open", { n: cannedItems.length }));
     }
     function pickCanned(i) { ta.value = cannedItems[i].text; closeCanned(); ta.focus(); }
-    function closeCanned() { cannedSeq++; pop.hidden = true; cannedItems = []; }
+    function closeCanned() { cannedSeq++; pop.hidden = true; cannedItems = []; ta.removeAttribute("aria-activedescendant"); ta.setAttribute("aria-expanded", "false"); }
     ta.addEventListener("input", () => {
       updateCanned();
       if (!noteMode && Date.now() - S.lastTyping > 2500) { S.lastTyping = Date.now(); send({ type: "typing", conversation_id: d.id }); }
@@ -585,12 +649,12 @@
   function onFrame(f) {
     switch (f.type) {
       case "welcome":
-        if (f.counts) { S.counts = f.counts; renderCounts(); }
+        if (f.counts) setCounts(f.counts);
         for (const a of f.agents || []) S.agents.set(a.id, a);
         refreshList(); if (S.cur) reloadDetail();
         break;
       case "counts":
-        S.counts = { queued: f.queued, mine: f.mine, open: f.open }; renderCounts();
+        setCounts({ queued: f.queued, mine: f.mine, open: f.open });
         break;
       case "message":
         if (f.conversation_id === S.cur && f.message) appendMessage(f.message);
@@ -611,6 +675,7 @@
           S.detail.assigned_name = (f.agent && f.agent.name) || (S.agents.get(f.assigned_user_id) || {}).name || "";
           const banner = $("#claimed");
           renderConversation();
+          announce(t("state." + f.state) + (S.detail.assigned_name && f.state === "agent" ? " · " + S.detail.assigned_name : ""));
           if (keep && $("#reply")) $("#reply").value = keep;
           if (banner && f.state === "agent" && f.assigned_user_id !== S.me.id) $("#conv .head").after(banner);
         }
@@ -655,8 +720,15 @@
   function dialog(title, ...body) {
     closeDialog();
     const prev = document.activeElement;
-    const dlg = el("div.dialog", { role: "dialog", "aria-modal": "true", "aria-label": title }, el("h2", title), body,
+    const dlg = el("div.dialog", { role: "dialog", "aria-modal": "true", "aria-labelledby": "dialog-title" }, el("h2", { id: "dialog-title" }, title), body,
       el("div.end", el("button.btn", { type: "button", text: t("act.close"), on: { click: closeDialog } })));
+    // Modal: Tab and Shift+Tab go round inside it.
+    dlg.addEventListener("keydown", ev => {
+      if (ev.key !== "Tab") return;
+      const f = [...dlg.querySelectorAll("button,input,select,textarea,a[href],[tabindex]")].filter(e => !e.disabled && e.tabIndex >= 0 && e.offsetParent);
+      const first = f[0], last = f[f.length - 1];
+      if (ev.shiftKey ? document.activeElement === first : document.activeElement === last) { ev.preventDefault(); (ev.shiftKey ? last : first).focus(); }
+    });
     const o = el("div.overlay", { id: "overlay", on: { click: ev => { if (ev.target === o) closeDialog(); } } }, dlg);
     o._prev = prev;
     document.body.append(o);
@@ -668,17 +740,23 @@
     const keys = [["j / k", "help.jk"], ["1 – 4", "help.1"], ["c", "help.c"], ["r", "help.r"], ["n", "help.n"], ["s", "help.s"],
       ["t", "help.t"], ["h", "help.h"], ["e", "help.e"], ["?", "help.q"], ["Esc", "help.esc"]];
     dialog(t("help.title"), el("div.keys", { id: "help" }, keys.map(([k, key]) => [el("span", k.split(" ").map(p => p.length > 1 && p !== "Esc" ? " " + p + " " : el("kbd", p))), el("span", t(key))])),
-      el("label", { style: "display:flex;gap:6px;margin-top:14px;font-size:13px" }, el("input", { type: "checkbox", checked: localStorage.getItem("kefu.notify") === "1", on: { change: ev => {
+      el("label", { style: "display:flex;gap:6px;margin-top:14px;font-size:13px" }, el("input", { type: "checkbox", id: "keys-on", checked: keysOn(), on: { change: ev => {
+        localStorage.setItem("kefu.keys", ev.target.checked ? "1" : "0");
+      } } }), t("help.keys")),
+      el("label", { style: "display:flex;gap:6px;margin-top:8px;font-size:13px" }, el("input", { type: "checkbox", checked: localStorage.getItem("kefu.notify") === "1", on: { change: ev => {
         localStorage.setItem("kefu.notify", ev.target.checked ? "1" : "0");
         if (ev.target.checked && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
       } } }), t("notify.on")));
   }
+  // Single-key shortcuts are on unless turned off in the help ("?", which stays on).
+  const keysOn = () => localStorage.getItem("kefu.keys") !== "0";
   document.addEventListener("keydown", ev => {
     if (!S.me) return;
     if (ev.key === "Escape" && $("#overlay")) { closeDialog(); return; }
     const tag = (ev.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || ev.target.isContentEditable || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if ($("#overlay")) return;
+    if (ev.key !== "?" && !keysOn()) return;
     const inInbox = !!$("#inbox");
     const click = sel => { const b = $(sel); if (b && !b.disabled) { ev.preventDefault(); b.click(); } };
     switch (ev.key) {
@@ -744,7 +822,7 @@
       dragleave: () => drop.classList.remove("over"),
       drop: ev => { ev.preventDefault(); drop.classList.remove("over"); upload([...ev.dataTransfer.files]); },
     } }, t("kb.drop"), " ", el("button.btn", { type: "button", text: t("act.upload"), on: { click: () => input.click() } }), input);
-    const filter = el("input", { type: "search", id: "docq", placeholder: t("kb.filter"), on: { input: () => {
+    const filter = el("input", { type: "search", id: "docq", placeholder: t("kb.filter"), "aria-label": t("kb.filter"), on: { input: () => {
       clearTimeout(filter._t); filter._t = setTimeout(() => docs.load(), 250);
     } } });
     const docs = pager(cursor => api("GET", "/knowledge/documents" + q({ site: currentSite(), q: filter.value.trim() || undefined, cursor, limit: 25 })), (items, append) => {
@@ -762,7 +840,7 @@
     function confirmInline(doc) { return window.KEFU_CONFIRM ? window.KEFU_CONFIRM(doc) : confirm(t("kb.confirm", { name: doc.title || doc.source })); }
     async function upload(files) {
       for (const f of files) {
-        const bar = el("progress", { max: 1, value: 0 }), st = el("span.st-uploading", "uploading");
+        const bar = el("progress", { max: 1, value: 0, "aria-label": f.name }), st = el("span.st-uploading", "uploading");
         uploads.prepend(el("div.up", { "data-file": f.name }, el("span.name", { title: f.name, text: f.name }), bar, st));
         const fd = new FormData(); fd.append("file", f);
         api("POST", "/knowledge/documents" + q({ site: currentSite() }), fd).then(doc => poll(doc, bar, st)).catch(e => { st.className = "st-failed"; st.textContent = e.message; });
@@ -778,8 +856,8 @@
       }
     }
     // Re-index: rebuild every embedding (after changing the embedding model), with progress.
-    const reindexBar = el("progress", { max: 1, value: 0, hidden: true, id: "reindex-bar" });
-    const reindexSt = el("span.muted", { id: "reindex-st" });
+    const reindexBar = el("progress", { max: 1, value: 0, hidden: true, id: "reindex-bar", "aria-label": t("act.reindex") });
+    const reindexSt = el("span.muted", { id: "reindex-st", role: "status" });
     const reindexBtn = el("button.btn.small", { type: "button", id: "reindex", text: t("act.reindex"), on: { click: async () => {
       reindexBtn.disabled = true;
       try {
@@ -796,8 +874,8 @@
       } catch (e) { fail(e); }
       reindexBtn.disabled = false;
     } } });
-    const qi = el("input", { type: "search", id: "kbq", placeholder: t("kb.search.ph"), style: "flex:1;min-width:200px" });
-    const hits = el("div", { id: "hits" });
+    const qi = el("input", { type: "search", id: "kbq", placeholder: t("kb.search.ph"), "aria-label": t("kb.search"), style: "flex:1;min-width:200px" });
+    const hits = el("div", { id: "hits", "aria-live": "polite" });
     const search = el("form.form", { on: { submit: async ev => {
       ev.preventDefault();
       if (!qi.value.trim()) return;
@@ -815,7 +893,8 @@
       el("h1", t("kb.title"), sitePicker(() => { docs.load(); set(hits); })),
       el("div.card", drop, uploads),
       el("div.card", el("h2", t("kb.search")), search, hits),
-      el("div.card", el("h2", t("kb.docs"), reindexBtn, reindexBar, reindexSt), filter, el("table", el("thead", el("tr", ["", "kb.status", "kb.chunks", "kb.size", "kb.updated", ""].map(k => el("th", k ? t(k) : "")))), tbody), docs.more)));
+      el("div.card", el("div.card-head", el("h2", t("kb.docs")), reindexBtn, reindexBar, reindexSt), filter,
+        el("div.scroll", el("table", el("thead", el("tr", ["kb.doc", "kb.status", "kb.chunks", "kb.size", "kb.updated", "col.actions"].map(k => el("th", t(k))))), tbody)), docs.more)));
     docs.load();
   }
 
@@ -835,7 +914,7 @@
         neg: el("input", { type: "number", min: 0, name: "negative_streak" }), noans: el("input", { type: "number", min: 0, name: "no_answer_streak" }),
         angry: el("input", { type: "checkbox", name: "escalate_angry" }), minutes: el("input", { type: "number", min: 0, name: "minutes_per_queued" }),
         tz: el("input", { type: "text", name: "timezone", placeholder: "Asia/Shanghai" }),
-        open: el("input", { type: "time", name: "open" }), close: el("input", { type: "time", name: "close" }),
+        open: el("input", { type: "time", name: "open", "aria-label": t("sites.opens") }), close: el("input", { type: "time", name: "close", "aria-label": t("sites.closes") }),
         days: [0, 1, 2, 3, 4, 5, 6].map(d => el("input", { type: "checkbox", name: "day" + d, value: String(d) })),
         color: el("input", { type: "color", name: "color" }), title: el("input", { type: "text", name: "title" }),
         greeting: el("input", { type: "text", name: "greeting" }),
@@ -883,8 +962,8 @@
         el("label.wide", t("sites.persona"), f.persona), el("label.wide", t("sites.rules"), f.rules),
         el("label", t("sites.neg"), f.neg), el("label", t("sites.noanswer"), f.noans),
         el("label", t("sites.minutes"), f.minutes), el("label.check", f.angry, t("sites.angry")),
-        el("label", t("sites.tz"), f.tz), el("label", t("sites.hours"), el("span", f.open, " – ", f.close)),
-        el("label.wide", t("sites.days"), el("span.days", f.days.map((c, d) => el("label.check", c, t("day." + d))))),
+        el("label", t("sites.tz"), f.tz), el("fieldset", el("legend", t("sites.hours")), el("span", f.open, " – ", f.close)),
+        el("fieldset.wide", el("legend", t("sites.days")), el("span.days", f.days.map((c, d) => el("label.check", c, t("day." + d))))),
         el("label", t("sites.color"), f.color), el("label", t("sites.title"), f.title),
         el("label.wide", t("sites.greeting"), f.greeting),
         el("h3.wide.sub", t("sites.privacy")),
@@ -896,7 +975,7 @@
           el("tr", el("th", t("sites.key")), el("td.mono", site.key)),
           el("tr", el("th", t("sites.origins")), el("td", (site.allowed_origins || []).join(", ") || "—")),
           site.secret ? el("tr", el("th", t("sites.secret")), el("td.mono", site.secret)) : null)),
-        el("h2", { style: "margin-top:14px" }, t("sites.snippet")), el("div.snippet", el("code", { class: "snippet-code", text: snippet }), copyBtn),
+        el("h2", { style: "margin-top:14px" }, t("sites.snippet")), el("div.snippet", el("code", { class: "snippet-code", tabindex: "0", text: snippet }), copyBtn),
         el("h2", { style: "margin-top:14px" }, t("sites.settings")), form));
     }
   }
@@ -937,7 +1016,7 @@
       el("label", t("users.password"), f.password), el("button.btn.primary", { type: "submit", text: t("act.create") }));
     main.append(el("div.page", el("h1", t("nav.users")),
       el("div.card", el("h2", t("users.invite")), form, out),
-      el("div.card", el("table", el("thead", el("tr", ["users.name", "users.email", "users.role", "users.sites", "users.status", ""].map(k => el("th", k ? t(k) : "")))), tbody), list.more)));
+      el("div.card", el("table", el("thead", el("tr", ["users.name", "users.email", "users.role", "users.sites", "users.status", "col.actions"].map(k => el("th", t(k))))), tbody), list.more)));
     list.load();
   }
 
@@ -958,7 +1037,7 @@
     } } }, el("label", t("canned.shortcut"), sc), el("label", t("canned.text"), tx), el("button.btn.primary", { type: "submit", text: t("act.create") }));
     main.append(el("div.page", el("h1", t("nav.canned"), sitePicker(() => list.load())),
       el("div.card", el("h2", t("canned.add")), form),
-      el("div.card", el("table", el("thead", el("tr", el("th", t("canned.shortcut")), el("th", t("canned.text")), el("th"))), tbody), list.more)));
+      el("div.card", el("table", el("thead", el("tr", el("th", t("canned.shortcut")), el("th", t("canned.text")), el("th", t("col.actions")))), tbody), list.more)));
     list.load();
   }
 
@@ -986,7 +1065,7 @@
       } catch (e) { fail(e); }
     } } }, el("label", t("tokens.name"), name), el("label", t("tokens.site"), site), el("button.btn.primary", { type: "submit", text: t("act.create") }));
     main.append(el("div.page", el("h1", t("nav.tokens")), el("div.card", el("h2", t("tokens.add")), form, out),
-      el("div.card", el("table", el("thead", el("tr", [t("tokens.name"), "", t("kb.site"), t("tokens.created"), t("tokens.lastused"), ""].map(x => el("th", x)))), tbody), list.more)));
+      el("div.card", el("table", el("thead", el("tr", [t("tokens.name"), t("tokens.prefix"), t("kb.site"), t("tokens.created"), t("tokens.lastused"), t("col.actions")].map(x => el("th", x)))), tbody), list.more)));
     list.load();
   }
 
@@ -1013,7 +1092,7 @@
     let name = "";
     const picker = S.sites.length > 1 ? sitePicker(() => modelData(currentSite(), md, name)) : null;
     main.append(el("div.page", el("h1", t("model.title")), card,
-      el("div.card", el("h2.md-title", t("md.title"), picker), md)));
+      el("div.card", el("div.card-head", el("h2.md-title", t("md.title")), picker), md)));
     try {
       const m = await api("GET", "/model");
       name = m.configured ? m.name || "" : "";
@@ -1028,7 +1107,7 @@
 
 
   // kit is what the pages in other files may use.
-  const kit = () => ({ S, el, add, set, $, api, t, lang: () => lang, toast, fail, isAdmin, sitePicker, currentSite, pager, copy, dialog, closeDialog });
+  const kit = () => ({ S, el, add, set, $, api, t, lang: () => lang, toast, fail, isAdmin, sitePicker, currentSite, pager, copy, dialog, closeDialog, announce, tongue });
 
   // ---- Start ----
   function start() {

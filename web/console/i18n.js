@@ -60,7 +60,11 @@ window.KEFU_I18N = {
     "md.sent": "Sent to {name} when the bot answers:", "md.masked": "Masked before anything is sent:", "md.never": "Never sent:",
     "notify.on": "Sound and a desktop notification for new queued conversations", "notify.new": "New conversation in the queue",
     "reason.requested": "Asked for a person", "reason.negative_sentiment": "Negative sentiment", "reason.no_answer": "Bot could not answer",
-    "reason.sensitive_intent": "Sensitive topic", "reason.tool_failure": "Order lookup failed", "reason.limit": "Bot limit reached"
+    "reason.sensitive_intent": "Sensitive topic", "reason.tool_failure": "Order lookup failed", "reason.limit": "Bot limit reached",
+    "nav.main": "Main menu", "nav.skip": "Skip to the page", "presence.label": "Your status", "conv.messages": "Messages",
+    "conv.reply": "Reply to the shopper", "canned.open": "{n} canned responses: Up and Down to choose, Enter to insert",
+    "announce.queued": "New conversation in the queue: {n} waiting", "help.keys": "Single-key shortcuts (turn them off if you use speech input)",
+    "sites.opens": "Opens at", "sites.closes": "Closes at", "kb.doc": "Document", "col.actions": "Actions", "tokens.prefix": "Prefix"
   },
   zh: {
     "app.name": "kefu 客服台",
@@ -135,6 +139,10 @@ window.KEFU_I18N = {
     "md:anything: no model endpoint is configured, replies are drafted on this server": "任何数据：未配置模型接口，回复在本服务器上生成",
     "notify.on": "有新的排队会话时播放提示音并发送桌面通知", "notify.new": "排队中有新会话",
     "reason.requested": "顾客要求人工", "reason.negative_sentiment": "负面情绪", "reason.no_answer": "机器人无法回答",
-    "reason.sensitive_intent": "敏感话题", "reason.tool_failure": "订单查询失败", "reason.limit": "机器人额度用尽"
+    "reason.sensitive_intent": "敏感话题", "reason.tool_failure": "订单查询失败", "reason.limit": "机器人额度用尽",
+    "nav.main": "主菜单", "nav.skip": "跳到页面内容", "presence.label": "我的状态", "conv.messages": "消息",
+    "conv.reply": "回复顾客", "canned.open": "{n} 条快捷回复：上下键选择，Enter 插入",
+    "announce.queued": "排队中有新会话：{n} 个等待中", "help.keys": "单键快捷键（使用语音输入时可关闭）",
+    "sites.opens": "开始营业", "sites.closes": "结束营业", "kb.doc": "文档", "col.actions": "操作", "tokens.prefix": "前缀"
   }
 };

@@ -25,9 +25,9 @@
       joined: "%s joined the conversation", withAgent: "You're chatting with our support team",
       back: "You're back with the assistant", resolved: "This conversation was marked as resolved.",
       rate: "How would you rate this conversation?", stars: "%s out of 5", comment: "Anything else to tell us? (optional)",
-      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources", typing: "%s is typing",
+      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources",
       unread: "%s unread", soldOut: "Out of stock", error: "Something went wrong. Please try again.",
-      slow: "You're sending messages quickly — please wait a moment.", powered: "Powered by kefu", chat: "Chat",
+      slow: "You're sending messages quickly — please wait a moment.", powered: "Powered by kefu", chat: "Messages",
     },
     zh: {
       title: "在线客服", greet: "您好！请问有什么可以帮您？", open: "打开在线客服", close: "关闭",
@@ -38,9 +38,9 @@
       joined: "%s 已加入对话", withAgent: "人工客服正在为您服务",
       back: "已为您切换回智能助手", resolved: "本次对话已结束。",
       rate: "您对本次服务满意吗？", stars: "%s 分（满分 5 分）", comment: "还有什么想告诉我们的吗？（选填）",
-      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源", typing: "%s 正在输入",
+      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源",
       unread: "%s 条未读", soldOut: "缺货", error: "出错了，请稍后重试。",
-      slow: "您发送得太快了，请稍等片刻。", powered: "由 kefu 提供支持", chat: "聊天",
+      slow: "您发送得太快了，请稍等片刻。", powered: "由 kefu 提供支持", chat: "聊天记录",
     },
   };
 
@@ -71,7 +71,7 @@
 
   let lang = "en", t = T.en, ident = null, opened = false, built = false, wantOpen = ls("sessionStorage").open;
   let ws = null, ready = false, attempt = 0, timer = 0, conv = "", state = "", agentName = "", wantHuman = false;
-  let contig = 0, got = {}, bySeq = {}, byId = {}, pend = {};
+  let contig = 0, got = {}, bySeq = {}, byId = {}, pend = {}, hist = 0, back;
   let root, $ = {}, lastTyping = 0, typingTimer = 0, bannerTimer = 0;
 
   const el = (tag, cls, text) => {
@@ -168,9 +168,10 @@
     r.className = "r " + (mine ? "me" : role == "system" ? "sys" : "them") + (mine && !it.seq ? " pd" : "");
     r.textContent = "";
     r.setAttribute("aria-busy", !!it.draft);
-    if (!mine && role != "system") r.append(el("div", "who", role == "agent" ? agentName || t.agent : t.bot));
+    if (role != "system") r.append(el("div", "who", who(it)));
     const b = el("div", "m");
     b.append(md(it.text || "", it.cites || []));
+    tongue(b, it.text);
     if (it.at) b.title = new Date(it.at).toLocaleString(lang);
     r.append(b);
     if (it.draft) {
@@ -180,6 +181,7 @@
     }
     if (it.cites && it.cites.length) {
       const box = el("div", "srcs");
+      box.setAttribute("role", "group");
       box.setAttribute("aria-label", t.sources);
       for (const c of it.cites) {
         const u = /^https?:/i.test(c.source || "") ? safeURL(c.source) : "";
@@ -194,6 +196,7 @@
       const box = el("div", "cards");
       for (const p of it.products.slice(0, 8)) {
         const u = safeURL(p.url), c = u ? link(u, "card") : el("div", "card"), pic = el("div", "pic", [...(p.title || "?")][0]);
+        pic.setAttribute("aria-hidden", "true");
         const img = /^https?:/i.test(p.image_url || "") && safeURL(p.image_url);
         if (img) {
           const i = el("img");
@@ -211,6 +214,20 @@
       r.append(box);
     }
     if (mine && !it.seq) r.append(el("div", "meta", ready ? t.sending : t.waiting));
+  };
+
+  // ---- for screen readers: who says each message and in which language;
+  // a new reply is read out once, whole, from a polite live region (never
+  // its streamed pieces: the message list itself is not live).
+  const who = (it) => (it.role == "shopper" ? t.you : it.role == "agent" ? agentName || t.agent : t.bot);
+  const tongue = (e, s) => {
+    const l = /[\u3400-\u9fff]/.test(s) ? "zh-CN" : /[a-z]/i.test(s) ? "en" : "";
+    if (l && l != root.lang) e.lang = l;
+  };
+  const say = (it) => {
+    const m = el("span", "", [...it.el.querySelectorAll(".m p,.m li")].map((x) => x.textContent).join(" "));
+    tongue(m, m.textContent);
+    $.an.replaceChildren(who(it) + (lang == "zh" ? "：" : ": "), m);
   };
 
   const place = (it) => {
@@ -245,6 +262,7 @@
     if (!f.seq || !f.id) return;
     const end = nearEnd();
     let it = bySeq[f.seq] || byId[f.id];
+    const fresh = !(it && it.seq) && f.seq > hist && (f.role == "bot" || f.role == "agent");
     if (!it && f.role == "shopper") {
       // Our own message, echoed before its ack: adopt the pending bubble.
       it = Object.values(pend).find((p) => !p.seq && p.text == f.text);
@@ -255,6 +273,7 @@
     gotSeq(f.seq);
     draw(it);
     place(it);
+    if (fresh) say(it);
     if (f.role != "shopper") typing(0);
     if (end) toEnd(1);
     badge();
@@ -394,6 +413,8 @@
           return reconnect();
         }
         conv = f.conversation_id;
+        // What the first replay brings was said before this page: not news.
+        if (!contig) hist = f.last_seq || 0;
         P.t = f.visitor_token;
         save();
         ready = true;
@@ -520,8 +541,6 @@
     clearTimeout(typingTimer);
     $.ty.hidden = !who;
     if (!who) return;
-    const name = who == "agent" ? agentName || t.agent : t.bot;
-    $.ty.setAttribute("aria-label", fmt(t.typing, name));
     typingTimer = setTimeout(() => typing(0), who == "agent" ? 5000 : 30000);
     toEnd();
   }
@@ -552,7 +571,10 @@
     if (v) {
       connect();
       toEnd(1);
-      if (!quiet) setTimeout(() => $.ta.focus(), 60);
+      if (!quiet) {
+        back = d.activeElement;
+        setTimeout(() => $.ta.focus(), 60);
+      }
     }
     badge();
   }
@@ -614,56 +636,57 @@
 .w{font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:#1f2937;-webkit-font-smoothing:antialiased}
 svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 button{font:inherit;cursor:pointer}
-:focus-visible{outline:2px solid var(--k);outline-offset:2px}
+:focus-visible{outline:2px solid var(--ka);outline-offset:2px}
+.sr,.r:not(.first)>.who,.me>.who{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .l{position:fixed;bottom:20px;right:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--k);color:var(--kt);box-shadow:0 6px 24px rgba(0,0,0,.22);display:grid;place-items:center;z-index:2147483000;transition:transform .2s;animation:in .3s}
 .l:hover{transform:scale(1.06)}.l svg{width:26px;height:26px}.l:focus-visible{outline-offset:4px}
 .bd{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e11d48;color:#fff;font-size:12px;font-weight:700;line-height:18px;border:2px solid #fff}
 .p{position:fixed;bottom:92px;right:20px;width:380px;height:min(660px,calc(100vh - 116px));min-height:320px;display:flex;flex-direction:column;background:#fff;border-radius:18px;box-shadow:0 16px 56px rgba(15,23,42,.28);overflow:hidden;z-index:2147483001;opacity:0;visibility:hidden;transform:translateY(14px) scale(.98);transform-origin:bottom right;transition:opacity .2s,transform .2s,visibility .2s}
 .left .l,.left .p{right:auto;left:20px}.left .p{transform-origin:bottom left}
 .open .p{opacity:1;visibility:visible;transform:none}
-header{background:var(--k);color:var(--kt);padding:14px 10px 14px 16px;display:flex;align-items:center;gap:12px;flex:none}
-header :focus-visible{outline-color:currentColor}
+.tp{background:var(--k);color:var(--kt);padding:14px 10px 14px 16px;display:flex;align-items:center;gap:12px;flex:none}
+.tp :focus-visible{outline-color:currentColor}
 .av{width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.22);display:grid;place-items:center;font-weight:700;font-size:17px;flex:none}
 .hd{min-width:0;flex:1}h2{margin:0;font-size:16px;font-weight:650;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.sub{font-size:12.5px;opacity:.88;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding-left:2px}.sub:before{content:"";display:inline-block;width:8px;height:8px;margin-right:6px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.35)}
+.sub{font-size:12.5px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding-left:2px}.sub:before{content:"";display:inline-block;width:8px;height:8px;margin-right:6px;border-radius:50%;background:#4ade80;box-shadow:0 0 0 2px rgba(255,255,255,.35)}
 [data-s=queued] .sub:before{background:#fbbf24}[data-s=resolved] .sub:before{background:#cbd5e1}
 .x{background:transparent;border:0;color:inherit;width:36px;height:36px;border-radius:10px;display:grid;place-items:center;flex:none}.x:hover{background:rgba(255,255,255,.16)}
 .bn{padding:9px 16px;font-size:13px;background:#fff7e6;color:#8a4b00;border-bottom:1px solid #fde8c0;flex:none}.bn.ok{background:#ecfdf3;color:#0f6b3f;border-color:#c9f0da}.bn.warn{background:#fef2f2;color:#9f1d1d;border-color:#fbd5d5}
 .cn{padding:7px 16px;font-size:12.5px;background:#f1f5f9;color:#475569;text-align:center;flex:none}
-.s{flex:1;overflow-y:auto;padding:14px 14px 10px;background:#f7f8fa;overscroll-behavior:contain}
+.s{flex:1;overflow-y:auto;padding:14px 14px 10px;background:#f7f8fa;overscroll-behavior:contain}.s:focus-visible{outline-offset:-2px}
 .r{display:flex;flex-direction:column;align-items:flex-start;margin-top:3px}.r.first{margin-top:12px}.r.me{align-items:flex-end}.r.sys{align-items:center}
-.who{display:none;font-size:11.5px;color:#6b7280;margin:0 0 4px 6px;font-weight:550}.first>.who{display:block}
+.who{font-size:11.5px;color:#5f6673;margin:0 0 4px 6px;font-weight:550}
 .m{max-width:86%;padding:9px 13px;border-radius:18px;background:#fff;border:1px solid #e6e8ec;overflow-wrap:anywhere;box-shadow:0 1px 1px rgba(0,0,0,.03)}
 .them .m{border-top-left-radius:6px}.me .m{background:var(--k);color:var(--kt);border-color:transparent;border-top-right-radius:6px}
-.pd .m{opacity:.62}.sys .m{background:#eef1f5;border:0;box-shadow:none;color:#4b5563;font-size:12.5px;text-align:center;max-width:92%;border-radius:12px}
+.sys .m{background:#eef1f5;border:0;box-shadow:none;color:#4b5563;font-size:12.5px;text-align:center;max-width:92%;border-radius:12px}
 .m p{margin:0 0 7px}.m p:last-child{margin:0}.m ul,.m ol{margin:2px 0 7px;padding-left:20px}.m li{margin:2px 0}.m a{color:inherit;text-decoration:underline;text-underline-offset:2px}
-.m sup{font-size:10px;font-weight:700;color:var(--k);padding:0 2px}.me .m sup{color:inherit}
+.m sup{font-size:10px;font-weight:700;color:var(--ka);padding:0 2px}.me .m sup{color:inherit}
 .cur{display:inline-block;width:7px;height:14px;margin-left:2px;vertical-align:-2px;background:currentColor;opacity:.35;animation:bl 1s steps(2) infinite}
-.meta{font-size:11px;color:#94a3b8;margin:3px 8px 0}
+.meta{font-size:11px;color:#64748b;margin:3px 8px 0}
 .srcs{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;max-width:92%}
 .src{display:inline-flex;align-items:center;gap:6px;max-width:100%;padding:3px 10px 3px 3px;border-radius:999px;background:#fff;border:1px solid #e2e5ea;font-size:12px;color:#374151;text-decoration:none}
 .src span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}a.src:hover{border-color:var(--k)}
 .src b{display:grid;place-items:center;min-width:18px;height:18px;border-radius:9px;background:var(--k);color:var(--kt);font-size:11px;flex:none}
 .cards{display:flex;gap:8px;overflow-x:auto;max-width:100%;padding:8px 2px 4px;scroll-snap-type:x mandatory}
 .card{flex:0 0 148px;background:#fff;border:1px solid #e6e8ec;border-radius:14px;overflow:hidden;color:inherit;text-decoration:none;scroll-snap-align:start}a.card:hover{border-color:var(--k)}
-.pic{position:relative;height:96px;background:linear-gradient(135deg,#eef0f4,#dfe3ea);display:grid;place-items:center;font-size:30px;font-weight:700;color:#9aa3b2}
+.pic{position:relative;height:96px;background:linear-gradient(135deg,#eef0f4,#dfe3ea);display:grid;place-items:center;font-size:30px;font-weight:700;color:#6b7280}
 .pic img{position:absolute;inset:0;width:100%;height:100%;object-fit:cover}
 .ci{padding:8px 10px 10px}.ct{font-size:12.5px;font-weight:550;line-height:1.35;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}.cp{font-size:12.5px;color:#6b7280;margin-top:3px}
 .ty{margin:12px 0 2px;padding:12px 14px;background:#fff;border:1px solid #e6e8ec;border-radius:18px;border-top-left-radius:6px;display:inline-flex;gap:4px}
 .ty i{width:7px;height:7px;border-radius:50%;background:#9aa3b2;animation:dot 1.2s infinite}.ty i:nth-child(2){animation-delay:.15s}.ty i:nth-child(3){animation-delay:.3s}
 .thx{margin:0;font-weight:600;color:#0f6b3f}
 .cs{margin:14px 0 4px;padding:14px;background:#fff;border:1px solid #e6e8ec;border-radius:16px;text-align:center}.cs>p{margin:0 0 8px;font-weight:600}
-.stars{display:flex;justify-content:center;gap:4px}.star{border:0;background:none;font-size:28px;line-height:1;color:#d4d8df;padding:2px 4px;border-radius:8px}.star.on,.star:hover{color:#f5a524}
+.stars{display:flex;justify-content:center;gap:4px}.star{border:0;background:none;font-size:28px;line-height:1;color:#8a919c;padding:2px 4px;border-radius:8px}.star.on,.star:hover{color:#b45309}
 .cs textarea{width:100%;margin-top:10px}.go{margin-top:10px;border:0;border-radius:10px;padding:8px 16px;background:var(--k);color:var(--kt);font-weight:600}
-footer{flex:none;border-top:1px solid #eceef2;padding:8px 12px 8px;background:#fff}
-.hu{display:inline-flex;align-items:center;gap:6px;margin:0 0 8px;padding:5px 12px 5px 8px;border:1px solid #e2e5ea;border-radius:999px;background:#fff;color:#374151;font-size:12.5px}.hu svg{width:16px;height:16px}.hu:hover{border-color:var(--k);color:var(--k)}.hu:disabled{opacity:.5;cursor:default}
+.ft{flex:none;border-top:1px solid #eceef2;padding:8px 12px 8px;background:#fff}
+.hu{display:inline-flex;align-items:center;gap:6px;margin:0 0 8px;padding:5px 12px 5px 8px;border:1px solid #e2e5ea;border-radius:999px;background:#fff;color:#374151;font-size:12.5px}.hu svg{width:16px;height:16px}.hu:hover{border-color:var(--ka);color:var(--ka)}.hu:disabled{opacity:.5;cursor:default}
 .c{display:flex;align-items:flex-end;gap:8px}
 textarea{flex:1;resize:none;border:1px solid #d6dae1;border-radius:14px;padding:9px 13px;font:inherit;color:inherit;background:#fff;min-height:42px;max-height:120px;outline:0;transition:border-color .15s,box-shadow .15s}
-textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow:0 0 0 3px color-mix(in srgb,var(--k) 18%,transparent)}
+textarea:focus-visible{outline:0}textarea:focus{border-color:var(--ka);box-shadow:0 0 0 1px var(--ka)}
 .sd{width:42px;height:42px;border-radius:14px;border:0;background:var(--k);color:var(--kt);display:grid;place-items:center;flex:none}.sd svg{width:20px;height:20px}
-.pw{text-align:center;font-size:11px;color:#a0a7b4;margin-top:6px}
+.pw{text-align:center;font-size:11px;color:#6b7280;margin-top:6px}
 @keyframes dot{0%,60%,100%{transform:none;opacity:.45}30%{transform:translateY(-4px);opacity:1}}@keyframes bl{to{opacity:0}}@keyframes in{from{transform:scale(.6);opacity:0}}
-@media (max-width:520px){.p,.left .p{top:0;left:0;right:0;bottom:0;width:auto;height:auto;min-height:0;border-radius:0;transform:translateY(24px)}.open .l{display:none}textarea{font-size:16px}header{padding-top:max(14px,env(safe-area-inset-top))}footer{padding-bottom:max(8px,env(safe-area-inset-bottom))}}
+@media (max-width:520px),(max-height:560px){.p,.left .p{top:0;left:0;right:0;bottom:0;width:auto;height:auto;min-height:0;border-radius:0;transform:translateY(24px)}.open .l{display:none}textarea{font-size:16px}.tp{padding-top:max(14px,env(safe-area-inset-top))}.ft{padding-bottom:max(8px,env(safe-area-inset-bottom))}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
 
   function build(cfg) {
@@ -686,11 +709,18 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
       sh.adoptedStyleSheets = [sheet];
     } else sh.append(el("style", "", CSS));
     sh.append(root);
-    // Brand colour: a valid CSS colour only; dark text on light colours.
+    // Brand colour: a valid CSS colour only (made opaque on white); text on
+    // it black or white, whichever reads better (≥ 4.5:1 for any colour),
+    // and for text and focus rings on light grounds a darker shade of it.
     let color = pick("color");
     if (!color || !CSS_supports(color)) color = "#4f46e5";
-    root.style.setProperty("--k", color);
-    root.style.setProperty("--kt", "#fff");
+    const k = rgb(color), g = [247, 248, 250];
+    let a = k;
+    while (ratio(a, g) < 4.5) a = a.map((v) => v * 0.9);
+    const css = (c) => "rgb(" + c.map(Math.round) + ")";
+    root.style.setProperty("--k", css(k));
+    root.style.setProperty("--kt", ratio(k, [255, 255, 255]) >= 4.5 ? "#fff" : "#000");
+    root.style.setProperty("--ka", css(a));
     if (/left/i.test(pick("position"))) root.classList.add("left");
     const title = pick("title") || cfg.name || t.title;
 
@@ -704,10 +734,11 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
 
     const p = ($.p = el("div", "p"));
     p.setAttribute("role", "dialog");
+    p.setAttribute("aria-modal", "true");
     p.setAttribute("aria-label", title);
     p.id = "kefu-panel";
     l.setAttribute("aria-controls", p.id);
-    const hd = el("header"), av = el("div", "av", [...title][0].toUpperCase()), hx = el("div", "hd");
+    const hd = el("div", "tp"), av = el("div", "av", [...title][0].toUpperCase()), hx = el("div", "hd");
     av.setAttribute("aria-hidden", "true");
     $.sub = el("div", "sub", t.botSub);
     hx.append(el("h2", "", title), $.sub);
@@ -715,10 +746,13 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
     x.type = "button";
     x.setAttribute("aria-label", t.close);
     x.append(icon(ICONS.x));
-    x.onclick = () => {
+    // Closed from inside: focus goes back to what opened it (the launcher,
+    // or a button of the page that called kefu('open')).
+    const shut = () => {
       open(false);
-      l.focus();
+      (back && back != host && back != d.body && back.isConnected ? back : l).focus();
     };
+    x.onclick = shut;
     hd.append(av, hx, x);
     $.bn = el("div", "bn");
     $.bn.setAttribute("role", "status");
@@ -727,26 +761,33 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
     $.cn.setAttribute("role", "status");
     $.cn.hidden = true;
     $.s = el("div", "s");
+    // The conversation scrolls: a named region that takes focus, so the
+    // arrow keys scroll it.
+    $.s.setAttribute("role", "region");
+    $.s.setAttribute("aria-label", t.chat);
+    $.s.tabIndex = 0;
     const greet = el("div", "r them first"), gm = el("div", "m");
     gm.append(md(pick("greeting") || t.greet, []));
     greet.append(el("div", "who", t.bot), gm);
     $.log = el("div", "log");
-    $.log.setAttribute("role", "log");
-    $.log.setAttribute("aria-live", "polite");
-    $.log.setAttribute("aria-label", t.chat);
+    $.an = el("div", "sr");
+    $.an.setAttribute("aria-live", "polite");
     $.ty = el("div", "ty");
-    $.ty.setAttribute("role", "status");
+    $.ty.setAttribute("aria-hidden", "true");
     $.ty.append(el("i"), el("i"), el("i"));
     $.ty.hidden = true;
     $.cs = el("div", "cs");
     $.cs.hidden = true;
     $.s.append(greet, $.log, $.ty, $.cs);
 
-    const ft = el("footer");
+    const ft = el("div", "ft");
     $.hu = el("button", "hu");
     $.hu.type = "button";
     $.hu.append(icon(ICONS.person), t.human);
-    $.hu.onclick = human;
+    $.hu.onclick = () => {
+      human();
+      $.ta.focus();
+    };
     const c = el("form", "c");
     $.ta = el("textarea");
     $.ta.rows = 1;
@@ -782,10 +823,9 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
     p.addEventListener("keydown", (e) => {
       if (e.key == "Escape") {
         e.stopPropagation();
-        open(false);
-        l.focus();
+        shut();
       } else if (e.key == "Tab") {
-        const f = [...p.querySelectorAll("button,textarea,a[href]")].filter((n) => !n.disabled && n.offsetParent);
+        const f = [...p.querySelectorAll("button,textarea,a[href],[tabindex]")].filter((n) => !n.disabled && n.offsetParent);
         const a = sh.activeElement, first = f[0], last = f[f.length - 1];
         if (e.shiftKey ? a == first || !f.includes(a) : a == last) {
           e.preventDefault();
@@ -793,11 +833,8 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
         }
       }
     });
-    root.append(p, l);
+    root.append(p, l, $.an);
     d.body.append(host);
-    // Colour contrast for the text on the brand colour.
-    const rgb = getComputedStyle(l).backgroundColor.match(/\d+(\.\d+)?/g) || [0, 0, 0];
-    if (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 170) root.style.setProperty("--kt", "#111827");
 
     built = true;
     for (const o of P.o) queue(o.c, o.t);
@@ -810,6 +847,20 @@ textarea:focus-visible{outline:0}textarea:focus{border-color:var(--k);box-shadow
     w.addEventListener("online", () => !ws && (opened || P.t) && reconnect());
   }
   const CSS_supports = (c) => w.CSS && w.CSS.supports && w.CSS.supports("color", c);
+  // rgb: any CSS colour as [r, g, b], composited on white; ratio: WCAG contrast.
+  const rgb = (c) => {
+    const x = d.createElement("canvas").getContext("2d");
+    x.fillStyle = "#fff";
+    x.fillRect(0, 0, 1, 1);
+    x.fillStyle = c;
+    x.fillRect(0, 0, 1, 1);
+    return [...x.getImageData(0, 0, 1, 1).data].slice(0, 3);
+  };
+  const lum = (c) => c.reduce((s, v, i) => ((v /= 255), s + [0.2126, 0.7152, 0.0722][i] * (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)), 0);
+  const ratio = (a, b) => {
+    const x = lum(a), y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
 
   for (const args of queued) api(...args);
   const start = () => {
