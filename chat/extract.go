@@ -182,8 +182,21 @@ type extract struct {
 	coverage float64 // of the question, by the units and their heading
 	focus    bool    // the units (with the heading) cover the question's main word
 	units    int
+	own      float64         // coverage by the quoted part alone (without the heading)
 	terms    map[string]bool // search terms of the units and their heading
 }
+
+// score ranks extracts of different passages: coverage with the heading,
+// and a share for what the quoted part covers itself.
+func (x extract) score() float64 { return 0.7*x.coverage + 0.3*x.own }
+
+// questionHeading is how much of the question a heading must cover to be
+// the question itself; ownLead how much a unit must cover on its own to be
+// quoted instead of the answer's first sentence.
+const (
+	questionHeading = 0.75
+	ownLead         = 0.5
+)
 
 // concepts are a question's words weighted for judging an answer: by how
 // rare each is on the site, nothing for words that ask ("how long",
@@ -375,6 +388,11 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 				top = i
 			}
 		}
+		// A heading that asks the question (an FAQ's "How long does
+		// delivery take?"): the answer starts right below it.
+		if cs.coverage(head) >= questionHeading && ss[top].own < ownLead {
+			top = 0
+		}
 		chosen := []scored{ss[top]}
 		// rows that match as well (the same destination by two carriers),
 		// or a neighbour that adds a word of the question
@@ -410,13 +428,15 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 			}
 			matches = append(matches, s.u.match)
 		}
-		e := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen)}
+		e := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own}
 		covered := head + "\n" + strings.Join(matches, "\n")
 		e.coverage = cs.coverage(covered) * intro
 		e.terms = retrieval.TermSet(covered)
 		e.focus = !hasFocus || focus.Covers(e.terms)
-		// the first hit is the reranker's choice: another hit must do clearly better
-		if !found || (e.focus && !best.focus) || (e.focus == best.focus && e.coverage > best.coverage+0.15) {
+		// the first hit is the reranker's choice: another hit must do clearly
+		// better, by the question's words in its heading and in the quoted
+		// part itself
+		if !found || (e.focus && !best.focus) || (e.focus == best.focus && e.score() > best.score()+0.1) {
 			best, found = e, true
 		}
 	}

@@ -275,6 +275,10 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	for _, w := range words {
 		total += w.idf
 	}
+	// "Is the speaker in stock?" asks about a product whatever its stock:
+	// in stock filters only a question that names none.
+	inStock := q.InStock
+	q.InStock = false
 	var out []ProductMatch
 	for i, p := range cat.products {
 		if !q.passes(p) {
@@ -317,6 +321,14 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 			}
 		}
 		out = named
+	} else if inStock {
+		kept := out[:0]
+		for _, m := range out {
+			if m.Stock > 0 {
+				kept = append(kept, m)
+			}
+		}
+		out = kept
 	}
 	return out[:min(k, len(out))], nil
 }

@@ -88,6 +88,13 @@ func (s *Server) routes() {
 	api.GET("/intents", s.listIntents, conOrTok, s.siteAccess)
 	api.POST("/intents/examples", s.addIntentExamples, admOrTok, s.siteAccess, s.audited("intents.examples"))
 	api.GET("/knowledge/search", s.searchKnowledge, conOrTok, s.siteAccess)
+	api.GET("/knowledge/synonyms", s.listSynonyms, conOrTok, s.siteAccess)
+	api.POST("/knowledge/synonyms", s.createSynonym, admOrTok, s.siteAccess, s.audited("knowledge.synonym_add"))
+	api.DELETE("/knowledge/synonyms/:id", s.deleteSynonym, admOrTok, s.siteAccess, s.audited("knowledge.synonym_delete"))
+	api.GET("/answer-tests", s.listAnswerTests, admOrTok, s.siteAccess)
+	api.POST("/answer-tests", s.createAnswerTest, admOrTok, s.siteAccess, s.audited("answer_tests.create"))
+	api.DELETE("/answer-tests/:id", s.deleteAnswerTest, admOrTok, s.siteAccess, s.audited("answer_tests.delete"))
+	api.POST("/answer-tests/run", s.runAnswerTests, admOrTok, s.siteAccess)
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)
 

@@ -42,10 +42,12 @@ type Options struct {
 	AdminToken     string
 	MaxUploadBytes int64 // knowledge uploads; 20 MB when 0
 
-	Engine    *chat.Engine
-	Store     *chat.Store
-	Hub       *chat.Hub
-	PublicURL string
+	Engine *chat.Engine
+	// AnswerTests keeps and runs the sites' answer tests (nil: not offered).
+	AnswerTests *chat.AnswerTests
+	Store       *chat.Store
+	Hub         *chat.Hub
+	PublicURL   string
 
 	// Audit is the audit log (nil: actions are not recorded); Privacy
 	// answers data-subject requests (nil: those routes answer 404).

@@ -33,7 +33,7 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 	var asJSON, show bool
 	return dbCommand(ctx, e, "kb test", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&siteKey, "site", "", "site key (default: the only site)")
-		fs.StringVar(&data, "data", "", "test questions (id,split,lang,kind,customer,context,query,expected_source,facts)")
+		fs.StringVar(&data, "data", "", "test questions from a file (id,split,lang,kind,customer,context,query,expected_source,facts); without it, the site's own answer tests run")
 		fs.StringVar(&half, "half", "all", "dev, held or all")
 		fs.StringVar(&features, "features", "", "write each question's evidence and whether its extract holds the facts (JSON lines)")
 		fs.StringVar(&train, "train", "", "fit the answer model on these feature files (comma-separated) instead of testing")
@@ -44,12 +44,12 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 		if train != "" {
 			return trainAnswerModel(e, train, out)
 		}
-		if data == "" {
-			return usageErr("kefu kb test --data FILE [--half dev|held|all] [--features OUT] | --train F1,F2 --out FILE")
-		}
 		site, err := resolveSite(ctx, db, siteKey)
 		if err != nil {
 			return err
+		}
+		if data == "" {
+			return runStoredTests(ctx, e, db, site, asJSON)
 		}
 		cases, err := readAnswerCases(data, half)
 		if err != nil {
@@ -108,6 +108,34 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 		printKBTest(e, results, show)
 		return nil
 	})
+}
+
+// runStoredTests runs the site's own answer tests now (as the console's
+// "Run now" does) and prints each result and what regressed.
+func runStoredTests(ctx context.Context, e env, db *database, site *chat.Site, asJSON bool) error {
+	eng, stop, err := newAnswerEngine(ctx, e, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer stop()
+	run, err := chat.NewAnswerTests(db.Pool, eng, nil).Run(ctx, site, "manual")
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(e.stdout, run)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESULT\tQUESTION\tMISSING")
+	for _, r := range run.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Verdict, r.Question, strings.Join(r.Missing, "; "))
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%d passed, %d failed\n", run.Passed, run.Failed)
+	for _, r := range run.Regressed {
+		fmt.Fprintf(e.stdout, "regressed since the run before: %s\n", r.Question)
+	}
+	return nil
 }
 
 // answerExample is one line of a feature file for the answer model.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ type demoSeed struct {
 	Products      int    `json:"products"`
 	Orders        int    `json:"orders"`
 	Documents     int    `json:"documents"`
+	AnswerTests   int    `json:"answer_tests"`
 }
 
 func cmdSeed(ctx context.Context, e env, args []string) error {
@@ -124,11 +126,37 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 		return nil, err
 	}
 	res.Documents = len(docs)
+	if res.AnswerTests, err = seedAnswerTests(ctx, db, site.ID); err != nil {
+		return nil, err
+	}
 	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders, "documents", res.Documents)
 	if res.AdminPassword != "" {
 		fmt.Fprintf(e.stdout, "Demo admin created: %s, password (shown once): %s\n", demoAdminEmail, res.AdminPassword)
 	}
 	return res, nil
+}
+
+// seedAnswerTests gives the demo site its own answer tests, once.
+func seedAnswerTests(ctx context.Context, db *database, siteID int64) (int, error) {
+	tests := chat.NewAnswerTests(db.Pool, nil, nil)
+	have, err := tests.List(ctx, siteID)
+	if err != nil || len(have) > 0 {
+		return len(have), err
+	}
+	b, err := demo.FS.ReadFile("answer-tests.json")
+	if err != nil {
+		return 0, err
+	}
+	var list []chat.AnswerTest
+	if err := json.Unmarshal(b, &list); err != nil {
+		return 0, fmt.Errorf("demo answer tests: %w", err)
+	}
+	for _, t := range list {
+		if _, err := tests.Add(ctx, siteID, t); err != nil {
+			return 0, fmt.Errorf("demo answer test %q: %w", t.Question, err)
+		}
+	}
+	return len(list), nil
 }
 
 // randomToken returns n random bytes, URL-safe base64 encoded.

@@ -83,6 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
 	engine := chat.NewEngine(engineOpts)
+	answerTests := chat.NewAnswerTests(db.Pool, engine, logger)
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
@@ -104,6 +105,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		PublicURL:            cfg.PublicURL,
 		Audit:                chat.NewAudit(db.Pool),
 		Privacy:              chat.NewPrivacy(db.Pool),
+		AnswerTests:          answerTests,
 	})
 
 	// Background workers stop with workCtx and are waited for before the pool closes.
@@ -117,6 +119,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	go func() { defer workers.Done(); retainer.Run(workCtx) }()
 	workers.Add(1) // every node answers shopper messages a dead node left without a reply, each once
 	go func() { defer workers.Done(); engine.RecoverTurns(workCtx, 5*time.Second) }()
+	workers.Add(1) // a site's answer tests run after its knowledge changes (one node per site at a time)
+	go func() { defer workers.Done(); answerTests.Watch(workCtx, lib, 10*time.Second, 5*time.Second) }()
 	workers.Add(1) // chunks indexed by an older text analysis are analysed again, in place
 	go func() {
 		defer workers.Done()

@@ -7,7 +7,7 @@ import "embed"
 
 // FS holds docs/*.md, products.json and orders.json.
 //
-//go:embed docs/*.md products.json orders.json
+//go:embed docs/*.md products.json orders.json answer-tests.json
 var FS embed.FS
 
 // Site is the demo site's name; seeding finds the demo site by it.

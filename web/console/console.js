@@ -312,6 +312,8 @@
         el("div.l1", el("span.who", who), it.priority > 0 ? el("span.badge.p", "P" + it.priority) : null,
           el("span.age", { title: when(waitFrom), text: it.state === "queued" ? t("conv.waiting", { t: ago(waitFrom) }) : ago(waitFrom) })),
         el("div.pv", it.last_message ? [it.last_message.role !== "shopper" ? el("span.muted", t("role." + it.last_message.role) + ": ") : null, it.last_message.text] : ""),
+        it.answered_while_waiting ? el("div.pv.bot-meanwhile", { title: it.last_bot_answer ? it.last_bot_answer.text : "" },
+          el("span.muted", t("conv.answeredMeanwhile", { n: it.answered_while_waiting }) + ": "), it.last_bot_answer ? it.last_bot_answer.text : "") : null,
         el("div.l3",
           it.escalation_reason ? el("span.badge.reason", { title: it.escalation_reason, text: reason(it.escalation_reason) }) : null,
           it.sentiment ? el("span.badge." + cls(it.sentiment), it.sentiment) : null,
@@ -396,7 +398,8 @@
     const author = m.user_id == null ? "" : m.user_id === S.me.id ? S.me.name : (S.detail && S.detail.authors && S.detail.authors[m.user_id]) || "";
     const meta = el("div.meta", el("span", t("role." + role) + (author ? " · " + author : "")), el("span", { title: when(m.at), text: clock(m.at) }),
       m.intent ? el("span.badge", { title: "intent", text: m.intent + (m.intent_confidence ? " " + Math.round(m.intent_confidence * 100) + "%" : "") }) : null,
-      m.sentiment ? el("span.badge." + cls(m.sentiment), { title: "sentiment", text: m.sentiment }) : null);
+      m.sentiment ? el("span.badge." + cls(m.sentiment), { title: "sentiment", text: m.sentiment }) : null,
+      m.grounding ? el("span.badge.grounding." + cls(m.grounding), { title: t("grounding.title"), text: t("grounding." + m.grounding) }) : null);
     const cites = (m.citations || []).length ? el("div.cites", m.citations.map(c =>
       el("span.cite", { title: c.source || "" }, "[" + c.n + "] " + (c.title || c.source) + (c.heading ? " › " + c.heading : "")))) : null;
     return el("div.msg." + cls(role), { "data-id": m.id, "data-seq": m.seq }, meta, el("div.b", { lang: tongue(m.text) }, m.text), cites);
@@ -448,6 +451,7 @@
       log.append(e);
     }
     if (!e.classList.contains("streaming")) return;
+    if (f.reset) e.querySelector(".b").textContent = ""; // the draft starts again
     e.querySelector(".b").textContent += f.text;
     log.scrollTop = log.scrollHeight;
   }

@@ -287,6 +287,7 @@
       draw(it);
       place(it);
     }
+    if (f.reset) it.text = it.stale = ""; // the draft starts again (a fact could not be checked)
     if (it.stale) return typing("bot"); // pieces were lost: wait for the whole reply
     it.text += f.text;
     draw(it);
