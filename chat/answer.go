@@ -66,9 +66,10 @@ func aboutOwnOrder(q *question) bool {
 }
 
 var ownOrderPhrases = []string{
-	" my order", " my orders", " my parcel", " my package", " my package", " my delivery", " my stuff", " my purchase",
+	" my order", " my orders", " my parcel", " my package", " my delivery", " my stuff", " my purchase",
 	"what did i order", "what did i buy", "did i order", "my last order", "my recent order", "my tracking",
-	"我的订单", "我的快递", "我的包裹", "我买的", "我下的单", "我的货", "我订的",
+	"我的订单", "我的快递", "我的包裹", "我买的", "我下的单", "我的货", "我订的", "我上次买", "上次买的", "我买了什么", "我买过",
+	"那单", "这单", "我的单",
 }
 
 // offline answers without a model: small talk, the shopper's orders, a
@@ -83,14 +84,16 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	}
 	// The shopper's own order, when the bot can look at it: a verified
 	// shopper, or an order number to verify.
-	own := aboutOwnOrder(q)
+	own := aboutOwnOrder(q) || e.namesOwnItem(ctx, q)
 	if own && e.opts.Commerce != nil && (q.customer != nil || q.number != "") {
 		if r, ok := e.orderAnswer(ctx, q); ok {
 			return r
 		}
 	}
 	kb := e.knowledgeAnswer(ctx, q)
-	if prod, ok := e.productAnswer(ctx, q); ok && (!kb.answered || prod.named) {
+	// The catalog answers when the help pages do not, or when the question
+	// asks what only the catalog knows (a price, stock, colours).
+	if prod, ok := e.productAnswer(ctx, q); ok && (!kb.answered || prod.catalogOnly) {
 		prod.kind = kindProduct
 		return prod.reply
 	}
@@ -124,6 +127,28 @@ func (e *Engine) orderAnswer(ctx context.Context, q *question) (reply, bool) {
 		kind = kindAskOrder
 	}
 	return reply{text: text, answered: true, kind: kind}, true
+}
+
+// namesOwnItem reports whether a verified shopper's message (or the topic
+// it continues) names an item of one of their orders ("where are my
+// earbuds?", "did the refund for the hoodie go through?").
+func (e *Engine) namesOwnItem(ctx context.Context, q *question) bool {
+	if q.customer == nil || e.opts.Commerce == nil {
+		return false
+	}
+	orders, err := e.opts.Commerce.Orders(ctx, q.site.ID, *q.customer, 10)
+	if err != nil {
+		return false
+	}
+	words := retrieval.TermSet(q.text + "\n" + q.context)
+	for _, o := range orders {
+		for _, it := range o.Items {
+			if namesItem(words, it.Title) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // orderOffer is the line after a policy answer that offers to look at the

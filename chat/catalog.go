@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -91,7 +92,8 @@ func listing(text string) bool {
 // names and the facts it asks for.
 type productReply struct {
 	reply
-	named bool
+	named       bool // about one product the question names, with the facts it asks
+	catalogOnly bool // it asks what only the catalog knows (price, stock, colours)
 }
 
 // productAnswer answers from the catalog when the question names a product
@@ -111,6 +113,12 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		e.logger.Warn("find products", "error", err)
 		return productReply{}, false
 	}
+	if os.Getenv("DEBUGPROD") != "" {
+		fmt.Fprintf(os.Stderr, "products %q: query %+v → %d matches\n", text, pq, len(matches))
+		for _, m := range matches {
+			fmt.Fprintf(os.Stderr, "   %s named=%v score=%.2f\n", m.Title, m.Named, m.Score)
+		}
+	}
 	if len(matches) == 0 {
 		return productReply{}, false
 	}
@@ -122,16 +130,62 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	for i, m := range matches {
 		cards[i] = productCard(m.Product)
 	}
-	if named && (len(matches) == 1 || !listing(text) || len(asked(text)) > 0) {
+	if named && (len(matches) == 1 || !listing(text)) {
 		desc, specific := describeProduct(q.lang, matches[0].Product, text, pq)
-		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific}, true
+		// Without the facts asked for, the product's price and stock
+		// answer only a plain question about it ("the walnut board?"), not
+		// one about something its data does not say ("engrave my board").
+		if !specific && (!productIntents[q.a.Intent] || uncovered(text, matches[0].Product)) {
+			return productReply{}, false
+		}
+		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific, catalogOnly(text, pq)}, true
+	}
+	if !listing(text) && !pq.Filtered() {
+		return productReply{}, false
 	}
 	var b strings.Builder
 	b.WriteString(say(q.lang, "products"))
 	for _, m := range matches {
 		fmt.Fprintf(&b, "\n• %s — %s%s", m.Title, money(m.Price, m.Currency), stockNote(q.lang, m.Product))
 	}
-	return productReply{reply: reply{text: b.String(), products: cards, answered: true}}, true
+	return productReply{reply: reply{text: b.String(), products: cards, answered: true}, catalogOnly: true}, true
+}
+
+// catalogFacts are the facts only the catalog knows (a shop's help pages
+// cover care, sizing, warranty and shipping).
+var catalogFacts = map[string]bool{"price": true, "stock": true, "restock": true, "color": true, "colors_available": true,
+	"material": true, "weight": true, "dimensions": true, "length": true, "capacity": true, "battery": true, "runtime": true,
+	"burn_time": true, "bluetooth": true, "water_resistance": true, "output": true, "power": true, "plug_type": true,
+	"max_load": true, "fitting": true, "max_bulb": true, "scent": true}
+
+// catalogOnly reports whether a product question asks what only the
+// catalog knows.
+func catalogOnly(text string, pq knowledge.ProductQuery) bool {
+	if len(pq.Colors) > 0 || pq.Filtered() {
+		return true
+	}
+	for _, k := range asked(text) {
+		if catalogFacts[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// uncovered reports whether the question has a word of substance that the
+// product's title, attributes and description do not have.
+func uncovered(text string, p knowledge.Product) bool {
+	have := retrieval.TermSet(p.Title + "\n" + knowledge.AttributeText(p.Attributes) + "\n" + p.Description)
+	for _, w := range retrieval.Words(text) {
+		t := retrieval.SearchTerms(w.Text)
+		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || (w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
+			continue
+		}
+		if !have[t[0]] && len(t[0]) > 2 {
+			return true
+		}
+	}
+	return false
 }
 
 func productCard(p knowledge.Product) Product {

@@ -54,19 +54,27 @@ var (
 	priceZh    = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(?:元|块|美元|刀|dollars?|usd|bucks)?\s*(以内|以下|之内|以上)`)
 )
 
-// colorFamilies maps the colour words shoppers use to a family, and the
-// family to the catalog colour names it includes.
+// colorFamilies maps a colour family to the catalog colour names it
+// includes; colorWords are the words that ask for a family ("blue", "蓝色").
 var colorFamilies = map[string][]string{
-	"blue":   {"blue", "navy", "indigo", "denim", "teal", "蓝", "藏青"},
-	"white":  {"white", "ivory", "cream", "chalk", "off-white", "白"},
-	"black":  {"black", "charcoal", "graphite", "onyx", "黑"},
-	"grey":   {"grey", "gray", "heather", "slate", "灰"},
-	"green":  {"green", "olive", "sage", "moss", "celadon", "绿"},
-	"brown":  {"brown", "walnut", "chocolate", "coffee", "tan", "棕", "咖啡"},
-	"beige":  {"beige", "sand", "oat", "oatmeal", "natural", "stone", "khaki", "米", "卡其", "原木"},
-	"red":    {"red", "rust", "burgundy", "wine", "红"},
-	"pink":   {"pink", "blush", "rose", "粉"},
-	"yellow": {"yellow", "mustard", "amber", "黄"},
+	"blue":   {"blue", "navy", "indigo", "denim", "teal"},
+	"white":  {"white", "ivory", "cream", "chalk", "off-white"},
+	"black":  {"black", "charcoal", "graphite", "onyx"},
+	"grey":   {"grey", "gray", "heather", "slate"},
+	"green":  {"green", "olive", "sage", "moss", "celadon"},
+	"brown":  {"brown", "walnut", "chocolate", "coffee", "tan"},
+	"beige":  {"beige", "sand", "oat", "oatmeal", "natural", "stone", "khaki"},
+	"red":    {"red", "rust", "burgundy", "wine"},
+	"pink":   {"pink", "blush", "rose"},
+	"yellow": {"yellow", "mustard", "amber"},
+}
+
+var colorWords = map[string]string{
+	"blue": "blue", "navy": "blue", "white": "white", "ivory": "white", "cream": "white", "black": "black", "grey": "grey",
+	"gray": "grey", "green": "green", "olive": "green", "brown": "brown", "beige": "beige", "khaki": "beige", "red": "red",
+	"pink": "pink", "yellow": "yellow", "蓝色": "blue", "蓝的": "blue", "藏青": "blue", "海军蓝": "blue", "白色": "white",
+	"白的": "white", "黑色": "black", "黑的": "black", "灰色": "grey", "灰的": "grey", "绿色": "green", "军绿": "green",
+	"棕色": "brown", "咖啡色": "brown", "米色": "beige", "卡其": "beige", "红色": "red", "粉色": "pink", "黄色": "yellow",
 }
 
 // sizeWords are sizes a shopper may ask for.
@@ -99,19 +107,18 @@ func ParseProductQuery(text string) ProductQuery {
 		words[t.Text] = true
 	}
 	folded := retrieval.Simplified(lower)
-	families := make([]string, 0, len(colorFamilies))
-	for f := range colorFamilies {
-		families = append(families, f)
-	}
-	sort.Strings(families)
-	for _, f := range families {
-		for _, w := range colorFamilies[f] {
-			if words[w] || (w[0] >= 0x80 && strings.Contains(folded, w+"色")) || (w == "藏青" && strings.Contains(folded, w)) {
-				q.Colors = append(q.Colors, f)
-				break
-			}
+	seenColor := map[string]bool{}
+	for w, f := range colorWords {
+		hit := words[w]
+		if w[0] >= 0x80 {
+			hit = strings.Contains(folded, w)
+		}
+		if hit && !seenColor[f] {
+			seenColor[f] = true
+			q.Colors = append(q.Colors, f)
 		}
 	}
+	sort.Strings(q.Colors)
 	for w, s := range sizeWords {
 		if words[w] {
 			q.Sizes = append(q.Sizes, s)
@@ -249,6 +256,9 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	var words []word
 	have := map[string]bool{}
 	for _, t := range retrieval.SearchTerms(q.Text) {
+		if q.Filtered() && isNumber(t) {
+			continue // "under $30": the 30 is the filter's
+		}
 		if idf, ok := cat.idf[t]; ok && !have[t] && !productStop[t] {
 			have[t] = true
 			words = append(words, word{[]string{t}, idf})
@@ -271,35 +281,48 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 			}
 		}
 	}
-	total := 0.0
+	// A product is named when its title has most of the query's words that
+	// name products (those any title has: "lamp", not "nightstand" or
+	// "refill").
+	named := 0.0
 	for _, w := range words {
-		total += w.idf
+		if cat.inAnyTitle(w.terms) {
+			named += w.idf
+		}
 	}
 	// "Is the speaker in stock?" asks about a product whatever its stock:
 	// in stock filters only a question that names none.
 	inStock := q.InStock
 	q.InStock = false
-	var out []ProductMatch
-	for i, p := range cat.products {
-		if !q.passes(p) {
-			continue
-		}
-		score, inTitle := 0.0, 0.0
-		for _, w := range words {
-			switch {
-			case allTerms(cat.title[i], w.terms):
-				score += 3 * w.idf
-				inTitle += w.idf
-			case allTerms(cat.attrs[i], w.terms):
-				score += 1.5 * w.idf
-			case allTerms(cat.desc[i], w.terms):
-				score += w.idf
+	match := func(words []word) []ProductMatch {
+		var out []ProductMatch
+		for i, p := range cat.products {
+			if !q.passes(p) {
+				continue
+			}
+			score, inTitle := 0.0, 0.0
+			for _, w := range words {
+				switch {
+				case allTerms(cat.title[i], w.terms):
+					score += 3 * w.idf
+					inTitle += w.idf
+				case allTerms(cat.attrs[i], w.terms):
+					score += 1.5 * w.idf
+				case allTerms(cat.desc[i], w.terms):
+					score += w.idf
+				}
+			}
+			m := ProductMatch{Product: p, Score: score, Named: named > 0 && inTitle >= namedWeight*named && inTitle >= 1}
+			if score > 0 || (len(words) == 0 && q.Filtered()) {
+				out = append(out, m)
 			}
 		}
-		m := ProductMatch{Product: p, Score: score, Named: total > 0 && inTitle >= namedWeight*total && inTitle >= 1}
-		if score > 0 || (len(words) == 0 && q.Filtered()) {
-			out = append(out, m)
-		}
+		return out
+	}
+	out := match(words)
+	if len(out) == 0 && q.Filtered() {
+		out = match(nil) // "anything under $30 for a gift?": the filter alone
+		words = nil
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if q.Cheapest || (len(words) == 0 && q.MaxPrice > 0) {
@@ -336,6 +359,11 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 // productStop are words too common in product questions to name a product.
 var productStop = map[string]bool{"product": true, "item": true, "thing": true, "buy": true, "sell": true, "shop": true,
 	"store": true, "order": true, "price": true, "cost": true, "stock": true, "avail": true, "size": true, "color": true, "colour": true}
+
+// inAnyTitle reports whether some product's title has all terms.
+func (c *catalog) inAnyTitle(terms []string) bool {
+	return allTerms(c.titleTerms, terms)
+}
 
 func allTerms(set map[string]bool, terms []string) bool {
 	for _, t := range terms {
@@ -409,4 +437,9 @@ func (c *Commerce) TitleTerms(ctx context.Context, siteID int64) (map[string]boo
 		return nil, err
 	}
 	return cat.titleTerms, nil
+}
+
+func isNumber(t string) bool {
+	_, err := strconv.ParseFloat(t, 64)
+	return err == nil
 }
