@@ -20,7 +20,8 @@ const intentsUsage = `kefu intents train --data train.csv --out model.json [--ho
 kefu intents classify [--model model.json] [--json]   (one text per line on stdin)
 kefu intents eval --data test.csv [--model model.json] [--json]
 kefu intents add --site KEY --data examples.csv [--json]   (custom intents of a site)
-kefu intents list --site KEY [--json]`
+kefu intents list --site KEY [--json]
+kefu intents datasets --out DIR [--datasets ../shared/datasets]   (public evaluation sets as CSV)`
 
 const sentimentUsage = `kefu sentiment train --data train.csv --out model.json [--holdout 0.2]
 kefu sentiment classify [--model model.json] [--json]   (one text per line on stdin)
@@ -44,6 +45,8 @@ func cmdIntents(ctx context.Context, e env, args []string) error {
 		})
 	case "add", "list":
 		return cmdIntentsSite(ctx, e, args[0], args[1:])
+	case "datasets":
+		return cmdIntentsDatasets(ctx, e, args[1:])
 	}
 	return usageErr("unknown intents command %q\n%s", args[0], intentsUsage)
 }
