@@ -41,7 +41,7 @@ func TestLabelsRoundTrip(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("NormalizeIntentLabels labels = %q; want %q (only oos read as other)", got, want)
 	}
-	c, err := intents.TrainClassifier(context.Background(), exs, intents.TrainOptions{Folds: 1})
+	c, err := intents.TrainClassifier(context.Background(), exs, intents.TrainOptions{Folds: 1, NoBackground: true})
 	if err != nil {
 		t.Fatal(err)
 	}

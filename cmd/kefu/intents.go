@@ -16,9 +16,9 @@ import (
 	"kefu/intents"
 )
 
-const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2]
+const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2] [--oos evidence|threshold] [--no-background]
 kefu intents classify [--model model.json] [--json]   (one text per line on stdin)
-kefu intents eval --data test.csv [--model model.json] [--json]
+kefu intents eval --data test.csv [--model model.json | --train train.csv [--baseline perceptron]] [--json]
 kefu intents add --site KEY --data examples.csv [--json]   (custom intents of a site)
 kefu intents list --site KEY [--json]
 kefu intents datasets --out DIR [--datasets ../shared/datasets]   (public evaluation sets as CSV)`
@@ -40,9 +40,7 @@ func cmdIntents(ctx context.Context, e env, args []string) error {
 			return intentLine{Text: text, Intent: p.Intent, Confidence: round4(p.Confidence), Top: roundTop(p.Top)}
 		})
 	case "eval":
-		return evalCommand(e, "intents eval", args[1:], loadIntents, func(c any, exs []intents.Example) intents.Report {
-			return intents.EvaluateIntents(c.(*intents.Classifier), exs)
-		})
+		return evalIntents(ctx, e, args[1:])
 	case "add", "list":
 		return cmdIntentsSite(ctx, e, args[0], args[1:])
 	case "datasets":
@@ -147,9 +145,18 @@ func trainCommand(ctx context.Context, e env, name string, args []string,
 	holdout := fs.Float64("holdout", 0, "hold out this fraction of each label, train on the rest and report accuracy on it")
 	seed := fs.Uint64("seed", 1, "seed for shuffling and the held-out split")
 	epochs := fs.Int("epochs", 0, "training epochs (0: default)")
+	oos, noBackground := new(string), new(bool)
+	*oos = string(intents.OOSEvidence)
+	if name == "intents train" {
+		fs.StringVar(oos, "oos", *oos, "out-of-scope detection: evidence, or threshold (kefu's first rule, for comparison)")
+		fs.BoolVar(noBackground, "no-background", false, "do not also learn the built-in background examples as other")
+	}
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if m := intents.OOSMode(*oos); m != intents.OOSEvidence && m != intents.OOSThreshold {
+		return usageErr("--oos must be evidence or threshold")
 	}
 	if *out == "" {
 		return usageErr("--out FILE is required")
@@ -166,7 +173,7 @@ func trainCommand(ctx context.Context, e env, name string, args []string,
 	}
 	trainSet, testSet := intents.SplitHoldout(exs, *holdout, *seed)
 	start := time.Now()
-	m, err := train(ctx, trainSet, intents.TrainOptions{Seed: *seed, Epochs: *epochs})
+	m, err := train(ctx, trainSet, intents.TrainOptions{Seed: *seed, Epochs: *epochs, OOS: intents.OOSMode(*oos), NoBackground: *noBackground})
 	if err != nil {
 		return err
 	}
@@ -305,6 +312,64 @@ func evalCommand(e env, name string, args []string, load func(string) (any, erro
 		return err
 	}
 	rep := eval(m, exs)
+	if *asJSON {
+		return writeJSON(e.stdout, rep)
+	}
+	return rep.WriteTable(e.stdout)
+}
+
+// evalIntents is kefu intents eval: it scores the built-in model, a saved
+// model, or one it trains first on --train (kefu's classifier, or with
+// --baseline perceptron the plain averaged perceptron on character
+// 1–3-grams that kefu's is measured against).
+func evalIntents(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "intents eval")
+	data := fs.String("data", "", "labelled CSV (text,label; oos is out of scope) (required)")
+	model := fs.String("model", "", "model JSON from train; empty: the built-in model")
+	train := fs.String("train", "", "train on this CSV first and score that model (instead of --model)")
+	baseline := fs.String("baseline", "", "with --train: train this baseline instead of kefu's classifier (perceptron)")
+	epochs := fs.Int("epochs", 0, "with --train: training epochs (0: the default)")
+	seed := fs.Uint64("seed", 1, "with --train: seed for shuffling")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *train != "" && *model != "":
+		return usageErr("give --model or --train, not both")
+	case *baseline != "" && *train == "":
+		return usageErr("--baseline needs --train")
+	case *baseline != "" && *baseline != "perceptron":
+		return usageErr("unknown --baseline %q (known: perceptron)", *baseline)
+	}
+	exs, err := readExamplesFile(*data)
+	if err != nil {
+		return err
+	}
+	var c intents.IntentClassifier
+	switch {
+	case *train != "":
+		trainSet, err := readExamplesFile(*train)
+		if err != nil {
+			return err
+		}
+		trainSet = intents.NormalizeIntentLabels(trainSet)
+		if *baseline == "perceptron" {
+			c, err = intents.TrainPerceptron(ctx, trainSet, intents.PerceptronOptions{Epochs: *epochs, Seed: *seed})
+		} else {
+			c, err = intents.TrainClassifier(ctx, trainSet, intents.TrainOptions{Epochs: *epochs, Seed: *seed})
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", *train, err)
+		}
+	default:
+		m, err := loadIntents(*model)
+		if err != nil {
+			return err
+		}
+		c = m.(*intents.Classifier)
+	}
+	rep := intents.EvaluateIntents(c, exs)
 	if *asJSON {
 		return writeJSON(e.stdout, rep)
 	}
