@@ -59,40 +59,44 @@ type posting struct {
 // quarter, merged and scaled to unit length.
 func termFeatures(text string) []feat {
 	terms := retrieval.Terms(text)
-	counts := make(map[uint32]float64, 3*len(terms))
+	out := make([]feat, 0, 4*len(terms))
 	for i, t := range terms {
-		counts[hashString(hashByte(fnvOffset, 'w'), t)]++
+		out = append(out, feat{id: hashString(hashByte(fnvOffset, 'w'), t), v: 1})
 		if i > 0 {
-			counts[hashString(hashByte(hashString(hashByte(fnvOffset, 'b'), terms[i-1]), ' '), t)] += 0.5
+			out = append(out, feat{id: hashString(hashByte(hashString(hashByte(fnvOffset, 'b'), terms[i-1]), ' '), t), v: 0.5})
 		}
 		if r := []rune(t); len(r) >= 4 && !retrieval.IsCJK(r[0]) {
 			padded := append(append([]rune{'<'}, r...), '>')
 			for k := 0; k+3 <= len(padded); k++ {
-				counts[hashString(hashByte(fnvOffset, 'c'), string(padded[k:k+3]))] += 0.25
+				out = append(out, feat{id: hashString(hashByte(fnvOffset, 'c'), string(padded[k:k+3])), v: 0.25})
 			}
 		}
 	}
-	out := make([]feat, 0, len(counts))
-	for id, c := range counts {
-		w := c
-		if c >= 1 {
-			w = 1 + math.Log(c) // sublinear
-		}
-		out = append(out, feat{id: id, v: float32(w)})
-	}
-	// In id order, so that sums (and so training) are the same every time.
+	// Merge repeats (in id order, so that sums, and so training, are the
+	// same every time) with sublinear weights.
 	slices.SortFunc(out, func(a, b feat) int { return cmp.Compare(a.id, b.id) })
-	var sum float64
+	merged := out[:0]
 	for _, f := range out {
-		sum += float64(f.v) * float64(f.v)
+		if n := len(merged); n > 0 && merged[n-1].id == f.id {
+			merged[n-1].v += f.v
+			continue
+		}
+		merged = append(merged, f)
+	}
+	var sum float64
+	for i, f := range merged {
+		if f.v > 1 {
+			merged[i].v = float32(1 + math.Log(float64(f.v)))
+		}
+		sum += float64(merged[i].v) * float64(merged[i].v)
 	}
 	if sum > 0 {
 		s := float32(1 / math.Sqrt(sum))
-		for i := range out {
-			out[i].v *= s
+		for i := range merged {
+			merged[i].v *= s
 		}
 	}
-	return out
+	return merged
 }
 
 func unitVector(v []float32) []float32 {
@@ -155,8 +159,14 @@ func newMemory(qs []query, ys []int, embed Embedder) *memory {
 	return m
 }
 
-// scratch holds per-look-up similarity buffers.
-var scratch = sync.Pool{New: func() any { return new([]float32) }}
+// scratch holds the buffers of one look-up: a similarity per example, and
+// which examples a sparse look-up touched.
+type scratch struct {
+	sims    []float32
+	touched []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // nearness is what a look-up finds: the highest cosine similarity to an
 // example of an in-scope label, of the label pred, and of Other.
@@ -168,33 +178,14 @@ type nearness struct {
 // (-1: none).
 func (m *memory) nearest(q query, pred, other int) nearness {
 	n := len(m.ys)
-	bufp := scratch.Get().(*[]float32)
-	defer scratch.Put(bufp)
-	if cap(*bufp) < n {
-		*bufp = make([]float32, n)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	if cap(sc.sims) < n {
+		sc.sims = make([]float32, n)
 	}
-	sims := (*bufp)[:n]
-	clear(sims)
-	if m.embed != nil {
-		if len(q.vec) == m.dim {
-			for i := range sims {
-				var s float32
-				for j, x := range m.vecs[i*m.dim : (i+1)*m.dim] {
-					s += x * q.vec[j]
-				}
-				sims[i] = s
-			}
-		}
-	} else {
-		for _, f := range q.terms {
-			for _, p := range m.post[f.id] {
-				sims[p.ex] += f.v * p.v
-			}
-		}
-	}
+	sims := sc.sims[:n]
 	var r nearness
-	for i, s := range sims {
-		v := float64(s)
+	see := func(i int, v float64) {
 		switch y := int(m.ys[i]); {
 		case y == other:
 			r.other = max(r.other, v)
@@ -205,5 +196,33 @@ func (m *memory) nearest(q query, pred, other int) nearness {
 			}
 		}
 	}
+	if m.embed != nil {
+		if len(q.vec) == m.dim {
+			for i := range sims {
+				var s float32
+				for j, x := range m.vecs[i*m.dim : (i+1)*m.dim] {
+					s += x * q.vec[j]
+				}
+				see(i, float64(s))
+			}
+		}
+		return r
+	}
+	// Sparse: only the examples sharing a feature with q; sims is all
+	// zeros between look-ups.
+	touched := sc.touched[:0]
+	for _, f := range q.terms {
+		for _, p := range m.post[f.id] {
+			if sims[p.ex] == 0 {
+				touched = append(touched, p.ex)
+			}
+			sims[p.ex] += f.v * p.v
+		}
+	}
+	for _, i := range touched {
+		see(int(i), float64(sims[i]))
+		sims[i] = 0
+	}
+	sc.touched = touched
 	return r
 }
