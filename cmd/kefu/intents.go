@@ -18,7 +18,7 @@ import (
 
 const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2] [--oos evidence|threshold] [--no-background]
 kefu intents classify [--model model.json] [--json]   (one text per line on stdin)
-kefu intents eval --data test.csv [--model model.json | --train train.csv [--baseline perceptron]] [--json]
+kefu intents eval --data test.csv [--model model.json | --train train.csv [--baseline perceptron] [--seeds N]] [--json]
 kefu intents add --site KEY --data examples.csv [--json]   (custom intents of a site)
 kefu intents list --site KEY [--json]
 kefu intents datasets --out DIR [--datasets ../shared/datasets]   (public evaluation sets as CSV)`
@@ -330,6 +330,9 @@ func evalIntents(ctx context.Context, e env, args []string) error {
 	baseline := fs.String("baseline", "", "with --train: train this baseline instead of kefu's classifier (perceptron)")
 	epochs := fs.Int("epochs", 0, "with --train: training epochs (0: the default)")
 	seed := fs.Uint64("seed", 1, "with --train: seed for shuffling")
+	seeds := fs.Int("seeds", 1, "with --train: train with seeds --seed, --seed+1, … this many times and report each run and the means")
+	oos := fs.String("oos", string(intents.OOSEvidence), "with --train: out-of-scope detection, evidence or threshold (kefu's first rule)")
+	noBackground := fs.Bool("no-background", false, "with --train: do not also learn the built-in background examples as other")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -337,6 +340,10 @@ func evalIntents(ctx context.Context, e env, args []string) error {
 	switch {
 	case *train != "" && *model != "":
 		return usageErr("give --model or --train, not both")
+	case *seeds < 1 || (*seeds > 1 && *train == ""):
+		return usageErr("--seeds must be at least 1, and more than 1 needs --train")
+	case intents.OOSMode(*oos) != intents.OOSEvidence && intents.OOSMode(*oos) != intents.OOSThreshold:
+		return usageErr("--oos must be evidence or threshold")
 	case *baseline != "" && *train == "":
 		return usageErr("--baseline needs --train")
 	case *baseline != "" && *baseline != "perceptron":
@@ -346,34 +353,88 @@ func evalIntents(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var c intents.IntentClassifier
-	switch {
-	case *train != "":
-		trainSet, err := readExamplesFile(*train)
-		if err != nil {
-			return err
-		}
-		trainSet = intents.NormalizeIntentLabels(trainSet)
-		if *baseline == "perceptron" {
-			c, err = intents.TrainPerceptron(ctx, trainSet, intents.PerceptronOptions{Epochs: *epochs, Seed: *seed})
-		} else {
-			c, err = intents.TrainClassifier(ctx, trainSet, intents.TrainOptions{Epochs: *epochs, Seed: *seed})
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", *train, err)
-		}
-	default:
+	if *train == "" {
 		m, err := loadIntents(*model)
 		if err != nil {
 			return err
 		}
-		c = m.(*intents.Classifier)
+		rep := intents.EvaluateIntents(m.(*intents.Classifier), exs)
+		if *asJSON {
+			return writeJSON(e.stdout, rep)
+		}
+		return rep.WriteTable(e.stdout)
 	}
-	rep := intents.EvaluateIntents(c, exs)
+	trainSet, err := readExamplesFile(*train)
+	if err != nil {
+		return err
+	}
+	trainSet = intents.NormalizeIntentLabels(trainSet)
+	var runs []intents.Report
+	for s := *seed; s < *seed+uint64(*seeds); s++ {
+		var c intents.IntentClassifier
+		if *baseline == "perceptron" {
+			c, err = intents.TrainPerceptron(ctx, trainSet, intents.PerceptronOptions{Epochs: *epochs, Seed: s})
+		} else {
+			c, err = intents.TrainClassifier(ctx, trainSet, intents.TrainOptions{Epochs: *epochs, Seed: s,
+				OOS: intents.OOSMode(*oos), NoBackground: *noBackground})
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", *train, err)
+		}
+		runs = append(runs, intents.EvaluateIntents(c, exs))
+	}
+	if len(runs) == 1 {
+		if *asJSON {
+			return writeJSON(e.stdout, runs[0])
+		}
+		return runs[0].WriteTable(e.stdout)
+	}
+	sum := summarize(runs)
 	if *asJSON {
-		return writeJSON(e.stdout, rep)
+		return writeJSON(e.stdout, map[string]any{"seeds": len(runs), "first_seed": *seed, "runs": runs, "mean": sum})
 	}
-	return rep.WriteTable(e.stdout)
+	fmt.Fprintf(e.stdout, "%d runs (seeds %d–%d): mean (min–max)\n", len(runs), *seed, *seed+uint64(len(runs))-1)
+	for _, k := range []string{"accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision"} {
+		if v, ok := sum[k]; ok {
+			fmt.Fprintf(e.stdout, "%-18s %.4f (%.4f–%.4f)\n", k, v[0], v[1], v[2])
+		}
+	}
+	return nil
+}
+
+// summarize returns the mean, min and max of each summary figure over the
+// runs (a figure missing from any run is left out).
+func summarize(runs []intents.Report) map[string][3]float64 {
+	out := map[string][3]float64{}
+	get := map[string]func(intents.Report) *float64{
+		"accuracy":          func(r intents.Report) *float64 { return &r.Accuracy },
+		"macro_f1":          func(r intents.Report) *float64 { return &r.MacroF1 },
+		"in_scope_accuracy": func(r intents.Report) *float64 { return r.InScopeAccuracy },
+		"oos_recall":        func(r intents.Report) *float64 { return r.OOSRecall },
+		"oos_precision":     func(r intents.Report) *float64 { return r.OOSPrecision },
+	}
+	for k, f := range get {
+		var sum, lo, hi float64
+		complete := true
+		for i, r := range runs {
+			v := f(r)
+			if v == nil {
+				complete = false
+				break
+			}
+			sum += *v
+			if i == 0 || *v < lo {
+				lo = *v
+			}
+			if i == 0 || *v > hi {
+				hi = *v
+			}
+		}
+		if complete {
+			out[k] = [3]float64{round4(sum / float64(len(runs))), round4(lo), round4(hi)}
+		}
+	}
+	return out
 }
 
 // cmdIntentsSite is kefu intents add|list: a site's custom intents in the

@@ -278,6 +278,16 @@ func TestIntentsLabelsRoundTripCommands(t *testing.T) {
 			t.Errorf("intents eval %v per-label = %q; want Gift_WRAP, Wholesale.B2B and other", args, labels)
 		}
 	}
+	out, err = kefuStdin(t, nil, "", "intents", "eval", "--data", data, "--train", data, "--seeds", "2", "--no-background", "--json")
+	var multi struct {
+		Seeds int
+		Runs  []map[string]any
+		Mean  map[string][3]float64
+	}
+	if err != nil || json.Unmarshal([]byte(out), &multi) != nil || multi.Seeds != 2 || len(multi.Runs) != 2 ||
+		multi.Mean["accuracy"][0] <= 0 || multi.Mean["oos_recall"] == ([3]float64{}) && multi.Mean["in_scope_accuracy"][0] <= 0 {
+		t.Errorf("intents eval --seeds 2 --json = %s, %v; want 2 runs and their means", out, err)
+	}
 }
 
 // Bad input gets a clear error and changes nothing.
@@ -303,6 +313,7 @@ func TestIntentsBadInput(t *testing.T) {
 		{"unknown baseline", []string{"intents", "eval", "--data", good, "--train", good, "--baseline", "svm"}, true, "unknown --baseline"},
 		{"model and train", []string{"intents", "eval", "--data", good, "--train", good, "--model", model}, true, "not both"},
 		{"unknown oos mode", []string{"intents", "train", "--data", good, "--out", model, "--oos", "magic"}, true, "--oos must be"},
+		{"seeds without --train", []string{"intents", "eval", "--data", good, "--seeds", "3"}, true, "--seeds"},
 	}
 	for _, tt := range tests {
 		_, err := kefuStdin(t, nil, "", tt.args...)
