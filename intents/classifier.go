@@ -183,9 +183,37 @@ func folds(ys []int, k int, seed uint64) []int {
 // returns each example's predicted probabilities from the model that did not
 // see it.
 func outOfFold(ctx context.Context, texts []string, ys []int, labels []string, opt TrainOptions) ([][]float64, error) {
-	k := opt.Folds
-	fold := folds(ys, k, opt.Seed)
+	fold := folds(ys, opt.Folds, opt.Seed)
 	probs := make([][]float64, len(texts))
+	err := eachFold(opt.Folds, func(f int) error {
+		var trT []string
+		var trY []int
+		for i := range texts {
+			if fold[i] != f {
+				trT = append(trT, texts[i])
+				trY = append(trY, ys[i])
+			}
+		}
+		m, err := trainLinear(ctx, trT, trY, labels, opt)
+		if err != nil {
+			return err
+		}
+		for i := range texts {
+			if fold[i] == f {
+				probs[i] = m.predict(texts[i], nil)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return probs, nil
+}
+
+// eachFold runs fn for folds 0…k-1, as many at once as there are
+// processors, and returns their errors joined.
+func eachFold(k int, fn func(f int) error) error {
 	errs := make([]error, k)
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -195,31 +223,11 @@ func outOfFold(ctx context.Context, texts []string, ys []int, labels []string, o
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			var trT []string
-			var trY []int
-			for i := range texts {
-				if fold[i] != f {
-					trT = append(trT, texts[i])
-					trY = append(trY, ys[i])
-				}
-			}
-			m, err := trainLinear(ctx, trT, trY, labels, opt)
-			if err != nil {
-				errs[f] = err
-				return
-			}
-			for i := range texts {
-				if fold[i] == f {
-					probs[i] = m.predict(texts[i], nil)
-				}
-			}
+			errs[f] = fn(f)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return probs, nil
+	return errors.Join(errs...)
 }
 
 // calibrate returns the Other threshold that maximises out-of-fold accuracy.
@@ -279,7 +287,7 @@ func calibrate(ctx context.Context, texts []string, ys []int, labels []string, o
 	return bestT, nil
 }
 
-func argmax(p []float64) int {
+func argmax[T float32 | float64](p []T) int {
 	best := 0
 	for i, v := range p {
 		if v > p[best] {

@@ -95,19 +95,23 @@ type sample struct {
 func featurizeAll(texts []string) [][]feat {
 	out := make([][]feat, len(texts))
 	for i, t := range texts {
-		x := featurize(t, defaultBuckets, nil)
-		slices.SortFunc(x, func(a, b feat) int { return cmp.Compare(a.id, b.id) })
-		merged := x[:0]
-		for _, f := range x {
-			if n := len(merged); n > 0 && merged[n-1].id == f.id {
-				merged[n-1].v += f.v
-				continue
-			}
-			merged = append(merged, f)
-		}
-		out[i] = slices.Clip(merged)
+		out[i] = slices.Clip(mergeFeats(featurize(t, defaultBuckets, nil)))
 	}
 	return out
+}
+
+// mergeFeats sorts x by bucket and adds up repeated ones, in place.
+func mergeFeats(x []feat) []feat {
+	slices.SortFunc(x, func(a, b feat) int { return cmp.Compare(a.id, b.id) })
+	merged := x[:0]
+	for _, f := range x {
+		if n := len(merged); n > 0 && merged[n-1].id == f.id {
+			merged[n-1].v += f.v
+			continue
+		}
+		merged = append(merged, f)
+	}
+	return merged
 }
 
 // encode maps the features' buckets to rows, assigning rows in order of

@@ -1,7 +1,6 @@
 package intents
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"sync"
@@ -74,15 +73,7 @@ func termFeatures(text string) []feat {
 	}
 	// Merge repeats (in id order, so that sums, and so training, are the
 	// same every time) with sublinear weights.
-	slices.SortFunc(out, func(a, b feat) int { return cmp.Compare(a.id, b.id) })
-	merged := out[:0]
-	for _, f := range out {
-		if n := len(merged); n > 0 && merged[n-1].id == f.id {
-			merged[n-1].v += f.v
-			continue
-		}
-		merged = append(merged, f)
-	}
+	merged := mergeFeats(out)
 	var sum float64
 	for i, f := range merged {
 		if f.v > 1 {

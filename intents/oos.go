@@ -2,14 +2,11 @@ package intents
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
 )
 
 // Out-of-scope evidence. A softmax spreads its probability over the labels
@@ -121,20 +118,12 @@ func calibrateEvidence(ctx context.Context, feats [][]feat, qs []query, ys []int
 	fold := folds(ys, k, opt.Seed)
 	group := classGroups(labels, other, k, opt.Seed)
 	pts := make([][]oofPoint, k)
-	errs := make([]error, k)
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for f := 0; f < k; f++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			pts[f], errs[f] = foldEvidence(ctx, feats, qs, ys, given, labels, other, fold, group, f, opt)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := eachFold(k, func(f int) error {
+		var err error
+		pts[f], err = foldEvidence(ctx, feats, qs, ys, given, labels, other, fold, group, f, opt)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
 	var all []oofPoint

@@ -89,7 +89,7 @@ func TrainPerceptron(ctx context.Context, examples []Example, opt PerceptronOpti
 					scores[c] += v
 				}
 			}
-			pred := argmax32(scores)
+			pred := argmax(scores)
 			if y := ys[i]; pred != y {
 				for _, r := range xs[i] {
 					base := int(r) * k
@@ -108,16 +108,6 @@ func TrainPerceptron(ctx context.Context, examples []Example, opt PerceptronOpti
 	return &Perceptron{labels: labels, rows: rows, w: w}, nil
 }
 
-func argmax32(p []float32) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // Classify returns the best label (Other when that is the oos class); the
 // perceptron has no probabilities, so Confidence is 1 and Top holds the
 // best label alone.
@@ -131,7 +121,7 @@ func (p *Perceptron) Classify(text string) Prediction {
 			}
 		}
 	}
-	best := p.labels[argmax32(scores)]
+	best := p.labels[argmax(scores)]
 	return Prediction{Intent: best, Confidence: 1, Top: []Scored{{Intent: best, P: 1}}, Source: "perceptron"}
 }
 

@@ -146,14 +146,18 @@ func countLabels(rows []datasets.Labeled) int {
 }
 
 func writeLabeledCSV(path string, rows []datasets.Labeled) error {
+	recs := [][]string{{"text", "label"}}
+	for _, r := range rows {
+		recs = append(recs, []string{r.Text, r.Label})
+	}
+	return writeCSV(path, recs)
+}
+
+// writeCSV writes records to path.
+func writeCSV(path string, recs [][]string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"text", "label"})
-	for _, r := range rows {
-		w.Write([]string{r.Text, r.Label})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := w.WriteAll(recs); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
@@ -303,18 +307,9 @@ func tatoebaAttribution(root string) ([]string, error) {
 }
 
 func writeBackgroundCSV(path string, rows []backgroundRow) error {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write([]string{"text", "label", "source"})
+	recs := [][]string{{"text", "label", "source"}}
 	for _, r := range rows {
-		w.Write([]string{r.text, "oos", r.source})
+		recs = append(recs, []string{r.text, "oos", r.source})
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeCSV(path, recs)
 }
