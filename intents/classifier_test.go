@@ -135,15 +135,17 @@ func TestClassifyEachIntent(t *testing.T) {
 
 func TestLowConfidenceIsOther(t *testing.T) {
 	c := mustBuiltin(t)
-	if th := c.Threshold(); th < 0 || th >= 1 {
-		t.Fatalf("Threshold() = %v; want in [0, 1)", th)
+	if th := c.Threshold(); th <= 0 || th >= 1 {
+		t.Fatalf("Threshold() = %v; want in (0, 1)", th)
 	}
 	// Gibberish spreads probability thin; whatever wins must not be trusted.
-	for _, text := range []string{"qwzx plorf vvv", "ξψω ΔΔΔ", "12 34 56 78"} {
-		got := c.Classify(text)
-		if got.Intent != intents.Other && got.Confidence < c.Threshold() {
-			t.Errorf("Classify(%q) = %s at %.2f, under the threshold %.2f; want other", text, got.Intent, got.Confidence, c.Threshold())
+	for _, text := range []string{"qwzx plorf vvv", "ξψω ΔΔΔ", "zzzz kkkk"} {
+		if got := c.Classify(text); got.Intent != intents.Other || got.OutOfScope <= c.Threshold() {
+			t.Errorf("Classify(%q) = %s (out of scope %.2f, threshold %.2f); want other", text, got.Intent, got.OutOfScope, c.Threshold())
 		}
+	}
+	if got := c.Classify("where is my order"); got.OutOfScope >= c.Threshold() {
+		t.Errorf("Classify(where is my order).OutOfScope = %.2f; want under the threshold %.2f", got.OutOfScope, c.Threshold())
 	}
 }
 
@@ -295,15 +297,15 @@ func TestEvaluateIntentsReport(t *testing.T) {
 	c := fixed{"a": "greeting", "b": "greeting", "c": intents.Other, "d": "invoice"}
 	exs := []intents.Example{{"a", "greeting"}, {"b", "account"}, {"c", "oos"}, {"d", "oos"}}
 	r := intents.EvaluateIntents(c, exs)
-	if r.Accuracy != 0.5 || *r.InScopeAccuracy != 0.5 || *r.OOSRecall != 0.5 {
-		t.Errorf("EvaluateIntents = acc %v, in-scope %v, oos %v; want 0.5 each", r.Accuracy, *r.InScopeAccuracy, *r.OOSRecall)
+	if r.Accuracy != 0.5 || *r.InScopeAccuracy != 0.5 || *r.OOSRecall != 0.5 || r.OOSPrecision == nil || *r.OOSPrecision != 1 {
+		t.Errorf("EvaluateIntents = acc %v, in-scope %v, oos recall %v, precision %v; want 0.5, 0.5, 0.5, 1", r.Accuracy, *r.InScopeAccuracy, *r.OOSRecall, r.OOSPrecision)
 	}
 	// labels: account (f1 0), greeting (p .5 r 1 → .667), invoice (0), other (p 1 r .5 → .667)
 	if want := (2.0 / 3 * 2) / 4; abs(r.MacroF1-want) > 1e-9 {
 		t.Errorf("MacroF1 = %v; want %v", r.MacroF1, want)
 	}
 	var table strings.Builder
-	if err := r.WriteTable(&table); err != nil || !strings.Contains(table.String(), "out-of-scope recall") {
+	if err := r.WriteTable(&table); err != nil || !strings.Contains(table.String(), "out-of-scope recall") || !strings.Contains(table.String(), "out-of-scope precis.") {
 		t.Errorf("WriteTable = %q, %v; want the summary lines", table.String(), err)
 	}
 }

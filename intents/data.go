@@ -159,8 +159,9 @@ func BuiltinExamples() ([]Example, error) {
 	return NormalizeIntentLabels(all), nil
 }
 
-// NormalizeIntentLabels lowercases labels and reads oos (and out_of_scope)
-// as Other, in place; it returns exs.
+// NormalizeIntentLabels trims labels and reads oos, out_of_scope and other
+// (in any case) as Other, in place; it returns exs. Every other label stays
+// exactly as given: a label is the user's and comes back unchanged.
 func NormalizeIntentLabels(exs []Example) []Example {
 	for i := range exs {
 		exs[i].Label = normalizeIntent(exs[i].Label)
@@ -169,9 +170,9 @@ func NormalizeIntentLabels(exs []Example) []Example {
 }
 
 func normalizeIntent(label string) string {
-	label = strings.ToLower(strings.TrimSpace(label))
-	switch label {
-	case "oos", "out_of_scope", "out-of-scope":
+	label = strings.TrimSpace(label)
+	switch strings.ToLower(label) {
+	case "oos", "out_of_scope", "out-of-scope", Other:
 		return Other
 	}
 	return label

@@ -24,10 +24,13 @@ type Report struct {
 	// MacroF1 averages F1 over every label that is gold or predicted.
 	MacroF1 float64 `json:"macro_f1"`
 	// InScopeAccuracy is the accuracy on examples whose gold label is not
-	// Other; OOSRecall the share of gold Other examples predicted Other
-	// (intent reports only; OOSRecall is null without Other examples).
+	// Other (one predicted Other is wrong); OOSRecall the share of gold
+	// Other examples predicted Other and OOSPrecision the share of texts
+	// predicted Other that are gold Other (intent reports only; null
+	// without such examples or predictions).
 	InScopeAccuracy *float64 `json:"in_scope_accuracy,omitempty"`
 	OOSRecall       *float64 `json:"oos_recall,omitempty"`
+	OOSPrecision    *float64 `json:"oos_precision,omitempty"`
 	// Neutral counts the texts of binary data that the sentiment analyzer
 	// called neutral (scored by the sign of their score).
 	Neutral  *int         `json:"neutral,omitempty"`
@@ -93,10 +96,13 @@ type IntentClassifier interface {
 func EvaluateIntents(c IntentClassifier, examples []Example) Report {
 	gold := make([]string, len(examples))
 	pred := make([]string, len(examples))
-	var in, inOK, oos, oosOK int
+	var in, inOK, oos, oosOK, predOOS int
 	for i, ex := range examples {
 		gold[i] = normalizeIntent(ex.Label)
 		pred[i] = c.Classify(ex.Text).Intent
+		if pred[i] == Other {
+			predOOS++
+		}
 		if gold[i] == Other {
 			oos++
 			if pred[i] == Other {
@@ -118,6 +124,10 @@ func EvaluateIntents(c IntentClassifier, examples []Example) Report {
 		v := float64(oosOK) / float64(oos)
 		r.OOSRecall = &v
 	}
+	if predOOS > 0 {
+		v := float64(oosOK) / float64(predOOS)
+		r.OOSPrecision = &v
+	}
 	return r
 }
 
@@ -138,6 +148,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	if r.OOSRecall != nil {
 		fmt.Fprintf(&b, "out-of-scope recall  %.4f\n", *r.OOSRecall)
+	}
+	if r.OOSPrecision != nil {
+		fmt.Fprintf(&b, "out-of-scope precis. %.4f\n", *r.OOSPrecision)
 	}
 	if r.Neutral != nil {
 		fmt.Fprintf(&b, "neutral answers      %d (scored by the sign of the score)\n", *r.Neutral)

@@ -1,6 +1,7 @@
 package intents
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -32,10 +33,37 @@ type TrainOptions struct {
 	LearningRate float64 // AdaGrad step size; default 0.2
 	Seed         uint64  // shuffling seed; training is deterministic for a seed
 	// Folds is the number of cross-validation folds used to calibrate the
-	// out-of-scope threshold of an intent classifier; default 5, 1 disables
-	// calibration (threshold 0).
+	// out-of-scope detection of an intent classifier (with OOSEvidence each
+	// fold also holds out a fifth of the intents); default 5, 1 disables
+	// calibration (then only what the softmax calls Other is out of scope).
 	Folds int
+	// OOS is how an intent classifier decides that a text is out of scope:
+	// OOSEvidence (the default) or OOSThreshold.
+	OOS OOSMode
+	// Embedder gives the vectors for the nearest-neighbour evidence;
+	// nil: cosine over the classifier's own hashed features.
+	Embedder Embedder
+	// NoBackground leaves out the built-in background examples (generic
+	// out-of-domain text, BackgroundExamples) that an intent classifier
+	// otherwise also learns as Other.
+	NoBackground bool
 }
+
+// OOSMode names a way to detect out-of-scope text.
+type OOSMode string
+
+const (
+	// OOSEvidence combines the softmax's confidence and margin, the
+	// probability of Other (trained with the background examples), the
+	// similarity to the nearest training examples and the share of unknown
+	// features in a logistic model calibrated by cross-validation, with
+	// intents held out as unknown.
+	OOSEvidence OOSMode = "evidence"
+	// OOSThreshold is kefu's first rule: Other when the best probability is
+	// under a threshold calibrated by cross-validation on the examples
+	// labelled Other (without them, nothing is rejected).
+	OOSThreshold OOSMode = "threshold"
+)
 
 func (o TrainOptions) withDefaults() TrainOptions {
 	if o.Epochs <= 0 {
@@ -46,6 +74,9 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	}
 	if o.LearningRate <= 0 {
 		o.LearningRate = 0.2
+	}
+	if o.OOS == "" {
+		o.OOS = OOSEvidence
 	}
 	if o.Folds == 0 {
 		o.Folds = 5
@@ -59,14 +90,36 @@ type sample struct {
 	y int
 }
 
-// encode featurizes texts and maps their buckets to rows, assigning rows in
-// order of first appearance (deterministic for the same data).
-func encode(texts []string, ys []int, buckets uint32) ([]sample, map[uint32]int32) {
+// featurizeAll returns the features of each text, sorted by bucket with
+// repeated ones merged, computed once for all the models trained on them.
+func featurizeAll(texts []string) [][]feat {
+	out := make([][]feat, len(texts))
+	for i, t := range texts {
+		out[i] = slices.Clip(mergeFeats(featurize(t, defaultBuckets, nil)))
+	}
+	return out
+}
+
+// mergeFeats sorts x by bucket and adds up repeated ones, in place.
+func mergeFeats(x []feat) []feat {
+	slices.SortFunc(x, func(a, b feat) int { return cmp.Compare(a.id, b.id) })
+	merged := x[:0]
+	for _, f := range x {
+		if n := len(merged); n > 0 && merged[n-1].id == f.id {
+			merged[n-1].v += f.v
+			continue
+		}
+		merged = append(merged, f)
+	}
+	return merged
+}
+
+// encode maps the features' buckets to rows, assigning rows in order of
+// first appearance (deterministic for the same data).
+func encode(feats [][]feat, ys []int) ([]sample, map[uint32]int32) {
 	rows := make(map[uint32]int32)
-	samples := make([]sample, len(texts))
-	var buf []feat
-	for i, text := range texts {
-		buf = featurize(text, buckets, buf[:0])
+	samples := make([]sample, len(feats))
+	for i, buf := range feats {
 		x := make([]feat, 0, len(buf))
 		for _, f := range buf {
 			r, ok := rows[f.id]
@@ -76,16 +129,7 @@ func encode(texts []string, ys []int, buckets uint32) ([]sample, map[uint32]int3
 			}
 			x = append(x, feat{id: uint32(r), v: f.v})
 		}
-		slices.SortFunc(x, func(a, b feat) int { return int(a.id) - int(b.id) })
-		merged := x[:0]
-		for _, f := range x {
-			if n := len(merged); n > 0 && merged[n-1].id == f.id {
-				merged[n-1].v += f.v
-				continue
-			}
-			merged = append(merged, f)
-		}
-		samples[i] = sample{x: slices.Clip(merged), y: ys[i]}
+		samples[i] = sample{x: x, y: ys[i]}
 	}
 	return samples, rows
 }
@@ -99,14 +143,19 @@ const minGrad = 1e-3
 // trainLinear fits a softmax regression with AdaGrad and L2 on the given
 // texts (labels as indexes into labels). It stops early when ctx ends.
 func trainLinear(ctx context.Context, texts []string, ys []int, labels []string, opt TrainOptions) (*linear, error) {
+	return trainLinearFeats(ctx, featurizeAll(texts), ys, labels, opt)
+}
+
+// trainLinearFeats is trainLinear on texts' features (from featurizeAll).
+func trainLinearFeats(ctx context.Context, feats [][]feat, ys []int, labels []string, opt TrainOptions) (*linear, error) {
 	opt = opt.withDefaults()
-	if len(texts) == 0 {
+	if len(feats) == 0 {
 		return nil, errors.New("no training examples")
 	}
 	if len(labels) < 2 {
 		return nil, fmt.Errorf("need at least two labels, have %d", len(labels))
 	}
-	samples, rows := encode(texts, ys, defaultBuckets)
+	samples, rows := encode(feats, ys)
 	k := len(labels)
 	w := make([]float32, len(rows)*k)
 	g2 := make([]float32, len(rows)*k) // AdaGrad's sums of squared gradients
@@ -183,10 +232,27 @@ func (m *linear) predict(text string, p []float64) []float64 {
 		p = make([]float64, len(m.labels))
 	}
 	p = p[:len(m.labels)]
+	m.scores(feats, p)
+	return p
+}
+
+// scores sets p (len(m.labels) values) to the label probabilities of a
+// text with features feats (from featurize) and returns the share of the
+// features' weight (squared, bias excluded) that training never saw: 1 for
+// a text of unknown words only, or an empty one.
+func (m *linear) scores(feats []feat, p []float64) float64 {
 	clear(p)
 	k := len(m.labels)
+	bias := hashByte(fnvOffset, kindBias) & (m.buckets - 1)
+	var seen, total float64
 	for _, f := range feats {
 		r, ok := m.rows[f.id]
+		if f.id != bias {
+			total += float64(f.v) * float64(f.v)
+			if ok {
+				seen += float64(f.v) * float64(f.v)
+			}
+		}
 		if !ok {
 			continue
 		}
@@ -196,7 +262,10 @@ func (m *linear) predict(text string, p []float64) []float64 {
 		}
 	}
 	softmax(p)
-	return p
+	if total == 0 {
+		return 1
+	}
+	return 1 - seen/total
 }
 
 // modelFile is the JSON form of a saved model. Rows and weights are
@@ -212,6 +281,17 @@ type modelFile struct {
 	Examples       int      `json:"examples"`
 	Rows           string   `json:"rows"`
 	Weights        string   `json:"weights"`
+	// Intent classifiers with out-of-scope evidence (OOSEvidence) only.
+	OOS    *oosModel   `json:"oos,omitempty"`
+	Memory *memoryFile `json:"memory,omitempty"`
+}
+
+// memoryFile is the nearest-neighbour memory in a saved model: the training
+// texts with their label indexes (vectors are recomputed on loading).
+type memoryFile struct {
+	Embedder string   `json:"embedder,omitempty"` // "": the classifier's own features
+	Texts    []string `json:"texts"`
+	Labels   []int    `json:"labels"`
 }
 
 const modelFormat = "kefu-linear"

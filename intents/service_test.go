@@ -204,15 +204,26 @@ func TestStoreAndServiceOnDatabase(t *testing.T) {
 	if added, err := store.AddExamples(ctx, siteID, wholesale()[:3]); err != nil || added != 0 {
 		t.Errorf("AddExamples(duplicates) = %d, %v; want 0 added", added, err)
 	}
-	for _, bad := range []intents.Example{{Text: "x", Label: "Has Space"}, {Text: " ", Label: "wholesale"}, {Text: "x", Label: "9lives"}} {
+	for _, bad := range []intents.Example{{Text: "x", Label: "Has Space"}, {Text: " ", Label: "wholesale"}, {Text: "x", Label: "-lives"}} {
 		if _, err := store.AddExamples(ctx, siteID, []intents.Example{{Text: "fine", Label: "fine"}, bad}); !errors.Is(err, intents.ErrBadData) {
 			t.Errorf("AddExamples(%+v) = %v; want ErrBadData", bad, err)
 		}
 	}
+	// Labels come back as given: "Gift.Wrap" stays a label of its own.
+	if added, err := store.AddExamples(ctx, siteID, []intents.Example{{Text: "gift wrap it", Label: " Gift.Wrap"}, {Text: "礼品包装", Label: "Gift.Wrap"}}); err != nil || added != 2 {
+		t.Fatalf("AddExamples(Gift.Wrap) = %d, %v; want 2 added", added, err)
+	}
 	list, err := store.Intents(ctx, siteID)
-	if err != nil || len(list) != 2 || list[0] != (intents.IntentCount{Label: "other", Examples: 1, Builtin: true}) ||
-		list[1] != (intents.IntentCount{Label: "wholesale", Examples: 16}) {
-		t.Errorf("Intents = %+v, %v; want other (1, built-in) and wholesale (16); nothing from the rejected batches", list, err)
+	if err != nil || len(list) != 3 || list[0] != (intents.IntentCount{Label: "Gift.Wrap", Examples: 2}) ||
+		list[1] != (intents.IntentCount{Label: "other", Examples: 1, Builtin: true}) ||
+		list[2] != (intents.IntentCount{Label: "wholesale", Examples: 16}) {
+		t.Errorf("Intents = %+v, %v; want Gift.Wrap (2), other (1, built-in) and wholesale (16); nothing from the rejected batches", list, err)
+	}
+	if exs, err := store.Examples(ctx, siteID); err != nil || exs[len(exs)-1] != (intents.Example{Text: "礼品包装", Label: "Gift.Wrap"}) {
+		t.Errorf("Examples = %v, %v; want the last one labelled Gift.Wrap", exs, err)
+	}
+	if n, err := store.DeleteIntent(ctx, siteID, "Gift.Wrap"); err != nil || n != 2 {
+		t.Errorf("DeleteIntent(Gift.Wrap) = %d, %v; want 2", n, err)
 	}
 	if ids, err := store.SitesWithExamples(ctx); err != nil || !slices.Equal(ids, []int64{siteID}) {
 		t.Errorf("SitesWithExamples = %v, %v; want [%d]", ids, err, siteID)

@@ -17,7 +17,10 @@ const (
 	MaxExamplesPerSite = 20000
 )
 
-var labelRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+// labelRe is what an intent label may be: letters (any script, any case)
+// and digits, then also _ . : / -, at most 64 characters. Labels are stored
+// and returned exactly as given.
+var labelRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.:/-]{0,63}$`)
 
 // IntentCount is a site's intent with its number of custom examples.
 type IntentCount struct {
@@ -33,10 +36,11 @@ type Store struct{ db *pgxpool.Pool }
 // NewStore returns the store on db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
-// CleanExample normalizes one custom example: trimmed text, a lowercase
-// label with oos read as Other. It returns an error wrapping ErrBadData for
-// an empty or too long text or a label that is not lowercase letters,
-// digits and underscores starting with a letter.
+// CleanExample normalizes one custom example: trimmed text and label, with
+// oos read as Other (any other label is kept as given, case included). It
+// returns an error wrapping ErrBadData for an empty or too long text or a
+// label that is not letters and digits (with _ . : / - after the first),
+// at most 64 characters.
 func CleanExample(ex Example) (Example, error) {
 	ex.Text = strings.TrimSpace(ex.Text)
 	ex.Label = normalizeIntent(ex.Label)
@@ -48,7 +52,7 @@ func CleanExample(ex Example) (Example, error) {
 	case !utf8.ValidString(ex.Text):
 		return ex, fmt.Errorf("example is not UTF-8: %w", ErrBadData)
 	case !labelRe.MatchString(ex.Label):
-		return ex, fmt.Errorf("intent name %q must be lowercase letters, digits and _ (starting with a letter, at most 64): %w", ex.Label, ErrBadData)
+		return ex, fmt.Errorf("intent name %q must be letters and digits, with _ . : / - after the first character, at most 64: %w", ex.Label, ErrBadData)
 	}
 	return ex, nil
 }
@@ -121,7 +125,7 @@ func (s *Store) Examples(ctx context.Context, siteID int64) ([]Example, error) {
 
 // Intents lists the site's custom intent labels with their example counts.
 func (s *Store) Intents(ctx context.Context, siteID int64) ([]IntentCount, error) {
-	rows, err := s.db.Query(ctx, `select label, count(*) from intent_examples where site_id = $1 group by label order by label`, siteID)
+	rows, err := s.db.Query(ctx, `select label, count(*) from intent_examples where site_id = $1 group by label order by label collate "C"`, siteID)
 	if err != nil {
 		return nil, fmt.Errorf("list intents: %w", err)
 	}

@@ -34,21 +34,22 @@ func TestCustomIntentsAPI(t *testing.T) {
 		"I want it gift wrapped", "add gift wrapping", "wrap my order as a gift", "is gift wrap available", "gift wrap with a card",
 		"please wrap the parcel as a present", "gift-wrap option?", "wrap it nicely for my mum", "can I get it wrapped",
 		"礼品包装", "可以帮我包装成礼物吗", "要礼盒包装", "能包装一下送人吗", "加个礼品包装", "送人的，帮忙包好看点", "有没有礼品包装服务"} {
-		fmt.Fprintf(&csv, "%q,gift_wrap\n", s)
+		fmt.Fprintf(&csv, "%q,Gift.Wrap\n", s)
 	}
 	code, res := api.do(http.MethodPost, "/api/v1/intents/examples?site="+site.Key, "text/csv", []byte(csv.String()), adminToken)
 	if code != http.StatusOK || res["added"] != float64(20) {
 		t.Fatalf("POST examples = %d %v; want 20 added and a retrain report", code, res)
 	}
-	if got := svc.Classify(ctx, site.ID, "could you gift wrap this for me").Intent; got != "gift_wrap" {
-		t.Errorf("after retraining, the site's classifier says %q; want gift_wrap", got)
+	// The label comes back exactly as it was given.
+	if got := svc.Classify(ctx, site.ID, "could you gift wrap this for me").Intent; got != "Gift.Wrap" {
+		t.Errorf("after retraining, the site's classifier says %q; want Gift.Wrap", got)
 	}
-	if got := svc.Classify(ctx, site.ID+1, "could you gift wrap this for me").Intent; got == "gift_wrap" {
+	if got := svc.Classify(ctx, site.ID+1, "could you gift wrap this for me").Intent; got == "Gift.Wrap" {
 		t.Errorf("another site learned the custom intent")
 	}
 	code, list := api.do(http.MethodGet, "/api/v1/intents?site="+site.Key, "", nil, adminToken)
-	if code != http.StatusOK || !strings.Contains(fmt.Sprint(list["items"]), "gift_wrap") {
-		t.Errorf("GET intents = %d %v; want gift_wrap listed", code, list)
+	if code != http.StatusOK || !strings.Contains(fmt.Sprint(list["items"]), "label:Gift.Wrap") {
+		t.Errorf("GET intents = %d %v; want Gift.Wrap listed", code, list)
 	}
 	for _, bad := range []struct {
 		ctype, body string

@@ -16,11 +16,12 @@ import (
 	"kefu/intents"
 )
 
-const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2]
+const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2] [--oos evidence|threshold] [--no-background]
 kefu intents classify [--model model.json] [--json]   (one text per line on stdin)
-kefu intents eval --data test.csv [--model model.json] [--json]
+kefu intents eval --data test.csv [--model model.json | --train train.csv [--baseline perceptron] [--seeds N]] [--json]
 kefu intents add --site KEY --data examples.csv [--json]   (custom intents of a site)
-kefu intents list --site KEY [--json]`
+kefu intents list --site KEY [--json]
+kefu intents datasets --out DIR [--datasets ../shared/datasets]   (public evaluation sets as CSV)`
 
 const sentimentUsage = `kefu sentiment train --data train.csv --out model.json [--holdout 0.2]
 kefu sentiment classify [--model model.json] [--json]   (one text per line on stdin)
@@ -39,11 +40,11 @@ func cmdIntents(ctx context.Context, e env, args []string) error {
 			return intentLine{Text: text, Intent: p.Intent, Confidence: round4(p.Confidence), Top: roundTop(p.Top)}
 		})
 	case "eval":
-		return evalCommand(e, "intents eval", args[1:], loadIntents, func(c any, exs []intents.Example) intents.Report {
-			return intents.EvaluateIntents(c.(*intents.Classifier), exs)
-		})
+		return evalIntents(ctx, e, args[1:])
 	case "add", "list":
 		return cmdIntentsSite(ctx, e, args[0], args[1:])
+	case "datasets":
+		return cmdIntentsDatasets(ctx, e, args[1:])
 	}
 	return usageErr("unknown intents command %q\n%s", args[0], intentsUsage)
 }
@@ -144,9 +145,18 @@ func trainCommand(ctx context.Context, e env, name string, args []string,
 	holdout := fs.Float64("holdout", 0, "hold out this fraction of each label, train on the rest and report accuracy on it")
 	seed := fs.Uint64("seed", 1, "seed for shuffling and the held-out split")
 	epochs := fs.Int("epochs", 0, "training epochs (0: default)")
+	oos, noBackground := new(string), new(bool)
+	*oos = string(intents.OOSEvidence)
+	if name == "intents train" {
+		fs.StringVar(oos, "oos", *oos, "out-of-scope detection: evidence, or threshold (kefu's first rule, for comparison)")
+		fs.BoolVar(noBackground, "no-background", false, "do not also learn the built-in background examples as other")
+	}
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if m := intents.OOSMode(*oos); m != intents.OOSEvidence && m != intents.OOSThreshold {
+		return usageErr("--oos must be evidence or threshold")
 	}
 	if *out == "" {
 		return usageErr("--out FILE is required")
@@ -163,7 +173,7 @@ func trainCommand(ctx context.Context, e env, name string, args []string,
 	}
 	trainSet, testSet := intents.SplitHoldout(exs, *holdout, *seed)
 	start := time.Now()
-	m, err := train(ctx, trainSet, intents.TrainOptions{Seed: *seed, Epochs: *epochs})
+	m, err := train(ctx, trainSet, intents.TrainOptions{Seed: *seed, Epochs: *epochs, OOS: intents.OOSMode(*oos), NoBackground: *noBackground})
 	if err != nil {
 		return err
 	}
@@ -306,6 +316,125 @@ func evalCommand(e env, name string, args []string, load func(string) (any, erro
 		return writeJSON(e.stdout, rep)
 	}
 	return rep.WriteTable(e.stdout)
+}
+
+// evalIntents is kefu intents eval: it scores the built-in model, a saved
+// model, or one it trains first on --train (kefu's classifier, or with
+// --baseline perceptron the plain averaged perceptron on character
+// 1–3-grams that kefu's is measured against).
+func evalIntents(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "intents eval")
+	data := fs.String("data", "", "labelled CSV (text,label; oos is out of scope) (required)")
+	model := fs.String("model", "", "model JSON from train; empty: the built-in model")
+	train := fs.String("train", "", "train on this CSV first and score that model (instead of --model)")
+	baseline := fs.String("baseline", "", "with --train: train this baseline instead of kefu's classifier (perceptron)")
+	epochs := fs.Int("epochs", 0, "with --train: training epochs (0: the default)")
+	seed := fs.Uint64("seed", 1, "with --train: seed for shuffling")
+	seeds := fs.Int("seeds", 1, "with --train: train with seeds --seed, --seed+1, … this many times and report each run and the means")
+	oos := fs.String("oos", string(intents.OOSEvidence), "with --train: out-of-scope detection, evidence or threshold (kefu's first rule)")
+	noBackground := fs.Bool("no-background", false, "with --train: do not also learn the built-in background examples as other")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *train != "" && *model != "":
+		return usageErr("give --model or --train, not both")
+	case *seeds < 1 || (*seeds > 1 && *train == ""):
+		return usageErr("--seeds must be at least 1, and more than 1 needs --train")
+	case intents.OOSMode(*oos) != intents.OOSEvidence && intents.OOSMode(*oos) != intents.OOSThreshold:
+		return usageErr("--oos must be evidence or threshold")
+	case *baseline != "" && *train == "":
+		return usageErr("--baseline needs --train")
+	case *baseline != "" && *baseline != "perceptron":
+		return usageErr("unknown --baseline %q (known: perceptron)", *baseline)
+	}
+	exs, err := readExamplesFile(*data)
+	if err != nil {
+		return err
+	}
+	if *train == "" {
+		m, err := loadIntents(*model)
+		if err != nil {
+			return err
+		}
+		rep := intents.EvaluateIntents(m.(*intents.Classifier), exs)
+		if *asJSON {
+			return writeJSON(e.stdout, rep)
+		}
+		return rep.WriteTable(e.stdout)
+	}
+	trainSet, err := readExamplesFile(*train)
+	if err != nil {
+		return err
+	}
+	trainSet = intents.NormalizeIntentLabels(trainSet)
+	var runs []intents.Report
+	for s := *seed; s < *seed+uint64(*seeds); s++ {
+		var c intents.IntentClassifier
+		if *baseline == "perceptron" {
+			c, err = intents.TrainPerceptron(ctx, trainSet, intents.PerceptronOptions{Epochs: *epochs, Seed: s})
+		} else {
+			c, err = intents.TrainClassifier(ctx, trainSet, intents.TrainOptions{Epochs: *epochs, Seed: s,
+				OOS: intents.OOSMode(*oos), NoBackground: *noBackground})
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", *train, err)
+		}
+		runs = append(runs, intents.EvaluateIntents(c, exs))
+	}
+	if len(runs) == 1 {
+		if *asJSON {
+			return writeJSON(e.stdout, runs[0])
+		}
+		return runs[0].WriteTable(e.stdout)
+	}
+	sum := summarize(runs)
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"seeds": len(runs), "first_seed": *seed, "runs": runs, "mean": sum})
+	}
+	fmt.Fprintf(e.stdout, "%d runs (seeds %d–%d): mean (min–max)\n", len(runs), *seed, *seed+uint64(len(runs))-1)
+	for _, k := range []string{"accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision"} {
+		if v, ok := sum[k]; ok {
+			fmt.Fprintf(e.stdout, "%-18s %.4f (%.4f–%.4f)\n", k, v[0], v[1], v[2])
+		}
+	}
+	return nil
+}
+
+// summarize returns the mean, min and max of each summary figure over the
+// runs (a figure missing from any run is left out).
+func summarize(runs []intents.Report) map[string][3]float64 {
+	out := map[string][3]float64{}
+	get := map[string]func(intents.Report) *float64{
+		"accuracy":          func(r intents.Report) *float64 { return &r.Accuracy },
+		"macro_f1":          func(r intents.Report) *float64 { return &r.MacroF1 },
+		"in_scope_accuracy": func(r intents.Report) *float64 { return r.InScopeAccuracy },
+		"oos_recall":        func(r intents.Report) *float64 { return r.OOSRecall },
+		"oos_precision":     func(r intents.Report) *float64 { return r.OOSPrecision },
+	}
+	for k, f := range get {
+		var sum, lo, hi float64
+		complete := true
+		for i, r := range runs {
+			v := f(r)
+			if v == nil {
+				complete = false
+				break
+			}
+			sum += *v
+			if i == 0 || *v < lo {
+				lo = *v
+			}
+			if i == 0 || *v > hi {
+				hi = *v
+			}
+		}
+		if complete {
+			out[k] = [3]float64{round4(sum / float64(len(runs))), round4(lo), round4(hi)}
+		}
+	}
+	return out
 }
 
 // cmdIntentsSite is kefu intents add|list: a site's custom intents in the

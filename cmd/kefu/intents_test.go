@@ -235,3 +235,93 @@ func TestIntentsAddAndList(t *testing.T) {
 		t.Error("intents add with an invalid label succeeded; want an error")
 	}
 }
+
+// Labels come back exactly as given through train, classify and eval.
+func TestIntentsLabelsRoundTripCommands(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("text,label\n")
+	for label, texts := range map[string][]string{
+		"Wholesale.B2B": {"do you sell wholesale", "bulk prices for my shop", "批发价多少", "I want to buy 500 pieces", "distributor pricing"},
+		"Gift_WRAP":     {"can you gift wrap it", "wrap it as a present", "礼品包装", "add gift wrapping", "is gift wrap available"},
+		"OOS":           {"what's the weather", "tell me a joke", "who won the game", "sing a song", "translate this"},
+	} {
+		for _, s := range texts {
+			b.WriteString(s + "," + label + "\n")
+		}
+	}
+	data := filepath.Join(dir, "train.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model.json")
+	if _, err := kefuStdin(t, nil, "", "intents", "train", "--data", data, "--out", model, "--no-background", "--epochs", "20"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kefuStdin(t, nil, "bulk wholesale prices please\n", "intents", "classify", "--model", model, "--json")
+	if err != nil || !strings.Contains(out, `"intent":"Wholesale.B2B"`) {
+		t.Errorf("intents classify = %q, %v; want the label Wholesale.B2B unchanged", out, err)
+	}
+	for _, args := range [][]string{{"--model", model}, {"--train", data}, {"--train", data, "--baseline", "perceptron"}} {
+		out, err = kefuStdin(t, nil, "", append([]string{"intents", "eval", "--data", data, "--json"}, args...)...)
+		var rep struct {
+			PerLabel []struct{ Label string } `json:"per_label"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("intents eval %v = %q, %v", args, out, err)
+		}
+		var labels []string
+		for _, l := range rep.PerLabel {
+			labels = append(labels, l.Label)
+		}
+		if !slices.Contains(labels, "Gift_WRAP") || !slices.Contains(labels, "Wholesale.B2B") || !slices.Contains(labels, "other") {
+			t.Errorf("intents eval %v per-label = %q; want Gift_WRAP, Wholesale.B2B and other", args, labels)
+		}
+	}
+	out, err = kefuStdin(t, nil, "", "intents", "eval", "--data", data, "--train", data, "--seeds", "2", "--no-background", "--json")
+	var multi struct {
+		Seeds int
+		Runs  []map[string]any
+		Mean  map[string][3]float64
+	}
+	if err != nil || json.Unmarshal([]byte(out), &multi) != nil || multi.Seeds != 2 || len(multi.Runs) != 2 ||
+		multi.Mean["accuracy"][0] <= 0 || multi.Mean["oos_recall"] == ([3]float64{}) && multi.Mean["in_scope_accuracy"][0] <= 0 {
+		t.Errorf("intents eval --seeds 2 --json = %s, %v; want 2 runs and their means", out, err)
+	}
+}
+
+// Bad input gets a clear error and changes nothing.
+func TestIntentsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	noLabel := filepath.Join(dir, "nolabel.csv")
+	if err := os.WriteFile(noLabel, []byte("text,name\nwhere is my order,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join("..", "..", "intents", "data", "test_en.csv")
+	model := filepath.Join(dir, "model.json")
+	tests := []struct {
+		name    string
+		args    []string
+		usage   bool
+		message string
+	}{
+		{"eval without a label column", []string{"intents", "eval", "--data", noLabel}, false, "needs a text column"},
+		{"eval training on a file without a label column", []string{"intents", "eval", "--data", good, "--train", noLabel}, false, "label column"},
+		{"train without a label column", []string{"intents", "train", "--data", noLabel, "--out", model}, false, "needs a text column"},
+		{"eval a missing file", []string{"intents", "eval", "--data", filepath.Join(dir, "nope.csv")}, false, "no such file"},
+		{"baseline without --train", []string{"intents", "eval", "--data", good, "--baseline", "perceptron"}, true, "--baseline needs --train"},
+		{"unknown baseline", []string{"intents", "eval", "--data", good, "--train", good, "--baseline", "svm"}, true, "unknown --baseline"},
+		{"model and train", []string{"intents", "eval", "--data", good, "--train", good, "--model", model}, true, "not both"},
+		{"unknown oos mode", []string{"intents", "train", "--data", good, "--out", model, "--oos", "magic"}, true, "--oos must be"},
+		{"seeds without --train", []string{"intents", "eval", "--data", good, "--seeds", "3"}, true, "--seeds"},
+	}
+	for _, tt := range tests {
+		_, err := kefuStdin(t, nil, "", tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.message) || errors.Is(err, errUsage) != tt.usage {
+			t.Errorf("%s: err = %v; want one saying %q (usage error: %v)", tt.name, err, tt.message, tt.usage)
+		}
+	}
+	if _, err := os.Stat(model); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed train left a model file (%v); want nothing written", err)
+	}
+}

@@ -326,44 +326,59 @@ type Turn struct {
 	Acts     []string
 }
 
-// CrossWOZ reads the user turns of CrossWOZ's "val" or "test" split.
-func CrossWOZ(root, split string) ([]Turn, error) {
+// crosswozMessage is one turn of a CrossWOZ dialogue.
+type crosswozMessage struct {
+	Content  string     `json:"content"`
+	Role     string     `json:"role"`
+	DialogAc [][]string `json:"dialog_act"`
+}
+
+// crosswoz reads CrossWOZ's "val" or "test" split: the dialogue ids, sorted,
+// and each dialogue's messages.
+func crosswoz(root, split string) ([]string, map[string][]crosswozMessage, error) {
 	path := filepath.Join(root, "zh_crosswoz", split+".json.zip")
 	z, err := zip.OpenReader(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer z.Close()
 	if len(z.File) == 0 {
-		return nil, fmt.Errorf("%s: empty zip", path)
+		return nil, nil, fmt.Errorf("%s: empty zip", path)
 	}
 	rc, err := z.File[0].Open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, 200<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	var dialogues map[string]struct {
-		Messages []struct {
-			Content  string     `json:"content"`
-			Role     string     `json:"role"`
-			DialogAc [][]string `json:"dialog_act"`
-		} `json:"messages"`
+		Messages []crosswozMessage `json:"messages"`
 	}
 	if err := json.Unmarshal(b, &dialogues); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	ids := make([]string, 0, len(dialogues))
-	for id := range dialogues {
+	msgs := make(map[string][]crosswozMessage, len(dialogues))
+	for id, d := range dialogues {
 		ids = append(ids, id)
+		msgs[id] = d.Messages
 	}
 	sort.Strings(ids)
+	return ids, msgs, nil
+}
+
+// CrossWOZ reads the user turns of CrossWOZ's "val" or "test" split.
+func CrossWOZ(root, split string) ([]Turn, error) {
+	ids, dialogues, err := crosswoz(root, split)
+	if err != nil {
+		return nil, err
+	}
 	var out []Turn
 	for _, id := range ids {
-		for _, m := range dialogues[id].Messages {
+		for _, m := range dialogues[id] {
 			if m.Role != "usr" || strings.TrimSpace(m.Content) == "" {
 				continue
 			}
@@ -394,4 +409,72 @@ func Check(root string) error {
 		return fmt.Errorf("%s: %w (set KEFU_DATASETS or pass --datasets)", root, ErrMissing)
 	}
 	return nil
+}
+
+// Banking77Unknown is BANKING77 with a quarter of its intents held out as
+// unknown, the standard open-intent setting: sorted by name, every 4th
+// intent (the 4th, 8th, … 76th: 19 of 77) is held out. Train holds the train
+// examples of the other 58 intents; test is the whole test split, the
+// held-out intents' examples labelled oos.
+func Banking77Unknown(root string) (train, test []Labeled, unknown []string, err error) {
+	all, err := Banking77(root, "train")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tst, err := Banking77(root, "test")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, ex := range all {
+		seen[ex.Label] = true
+	}
+	labels := make([]string, 0, len(seen))
+	for l := range seen {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	held := map[string]bool{}
+	for i, l := range labels {
+		if i%4 == 3 {
+			held[l] = true
+			unknown = append(unknown, l)
+		}
+	}
+	for _, ex := range all {
+		if !held[ex.Label] {
+			train = append(train, ex)
+		}
+	}
+	for _, ex := range tst {
+		if held[ex.Label] {
+			ex.Label = "oos"
+		}
+		test = append(test, ex)
+	}
+	return train, test, unknown, nil
+}
+
+// CrossWOZSingleAct returns the user turns of CrossWOZ's "val" or "test"
+// split that carry exactly one dialogue act, labelled Act-Domain-Slot
+// ("Request-酒店-地址", "General-thank-none"); the hotel-facility slots, which
+// name the facility ("酒店设施-温泉"), read as one slot "酒店设施".
+func CrossWOZSingleAct(root, split string) ([]Labeled, error) {
+	ids, dialogues, err := crosswoz(root, split)
+	if err != nil {
+		return nil, err
+	}
+	var out []Labeled
+	for _, id := range ids {
+		for _, m := range dialogues[id] {
+			text := strings.TrimSpace(m.Content)
+			if m.Role != "usr" || text == "" || len(m.DialogAc) != 1 || len(m.DialogAc[0]) < 3 {
+				continue
+			}
+			a := m.DialogAc[0]
+			slot, _, _ := strings.Cut(a[2], "-")
+			out = append(out, Labeled{Text: text, Label: a[0] + "-" + a[1] + "-" + slot})
+		}
+	}
+	return out, nil
 }
