@@ -67,7 +67,7 @@ func TestServiceCustomIntentsRetrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	const site, other = 7, 8
-	probes := []string{"do you have wholesale pricing for 300 units", "我们公司想批发一批"}
+	probes := []string{"do you have wholesale pricing for 300 units", "我们公司想批发一批货"}
 	for _, p := range probes {
 		if got := svc.Classify(ctx, site, p); got.Intent == "wholesale" {
 			t.Fatalf("before retraining Classify(%q) = wholesale; the built-in model cannot know it", p)
