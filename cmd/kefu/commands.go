@@ -102,6 +102,9 @@ func cmdSite(ctx context.Context, e env, args []string) error {
 		asJSON  bool
 	)
 	sub := args[0]
+	if err := knownSubcommand("site", sub, "add", "list", "rotate-secret"); err != nil {
+		return err
+	}
 	return dbCommand(ctx, e, "site "+sub, args[1:], func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		if sub == "add" {
@@ -228,4 +231,19 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// knownSubcommand refuses help requests and unknown subcommands with the
+// list of the known ones, before anything opens a database.
+func knownSubcommand(cmd, sub string, known ...string) error {
+	for _, k := range known {
+		if sub == k {
+			return nil
+		}
+	}
+	list := "kefu " + cmd + " " + strings.Join(known, "|") + " (-h after one for its flags)"
+	if sub == "-h" || sub == "-help" || sub == "--help" || sub == "help" {
+		return usageErr("%s", list)
+	}
+	return usageErr("unknown %s command %q: %s", cmd, sub, list)
 }

@@ -77,6 +77,9 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank")
 	}
 	sub := args[0]
+	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "source"); err != nil {
+		return err
+	}
 	switch sub {
 	case "rerank":
 		return kbRerank(e, args[1:])

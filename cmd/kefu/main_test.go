@@ -293,3 +293,19 @@ func TestFlagsAnywhere(t *testing.T) {
 		t.Errorf("an unknown flag after an argument: %v; want a usage error", err)
 	}
 }
+
+// Help and unknown subcommands never touch a database (kefu site -h used to
+// initialise and start a local one first).
+func TestHelpTouchesNoDatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	vars := map[string]string{"KEFU_DATA_DIR": dir}
+	for _, args := range [][]string{{"site", "-h"}, {"site", "--help"}, {"site", "bogus"}, {"kb", "-h"}, {"kb", "bogus"}} {
+		_, _, err := kefu(t, vars, args...)
+		if !errors.Is(err, errUsage) {
+			t.Errorf("kefu %v: %v; want a usage error", args, err)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("help created %s (%v): it must not touch a database", dir, err)
+	}
+}
