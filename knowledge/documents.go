@@ -54,6 +54,7 @@ type Library struct {
 	wake   chan struct{}
 	chunk  ChunkOptions
 	vocab  vocabCache
+	stale  time.Duration // see staleAfter
 }
 
 // NewLibrary returns the document library on db, indexing into index.
@@ -61,8 +62,12 @@ func NewLibrary(db *pgxpool.Pool, index *retrieval.Index, logger *slog.Logger) *
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Library{db: db, index: index, logger: logger, wake: make(chan struct{}, 1)}
+	return &Library{db: db, index: index, logger: logger, wake: make(chan struct{}, 1), stale: staleAfter}
 }
+
+// SetStaleAfter sets how long a document may stay 'processing' without
+// progress before Run queues it again (tests shorten it).
+func (l *Library) SetStaleAfter(d time.Duration) { l.stale = d }
 
 const docColumns = "id, site_id, title, source, content_type, checksum, size_bytes, status, error, progress, chunks, created_at, updated_at"
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -397,5 +398,58 @@ func TestVectorLegExactAndHNSWAgree(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A document a dead node left 'processing' is taken over by a node that is
+// already running (it used to be queued again only when a node started).
+func TestRunningNodeTakesOverStaleDocuments(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	lib.SetStaleAfter(time.Minute)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); lib.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+	// The loop is running: its first document is ingested.
+	first, err := lib.Add(ctx, site, "first.md", []byte(returnsMD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, lib, site, first.ID)
+	// Now another node's document shows up that it claimed an hour ago and
+	// never finished (written straight to the tables: nothing wakes the loop).
+	var doc knowledge.Document
+	err = db.QueryRow(ctx, `insert into documents (site_id, title, source, content_type, checksum, status, updated_at)
+		values ($1, 'returns', 'returns.md', 'markdown', 'x', 'processing', now() - interval '1 hour') returning id`, site).Scan(&doc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "insert into document_files (document_id, data) values ($1, $2)", doc.ID, []byte(returnsMD)); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, lib, site, doc.ID)
+}
+
+// waitReady waits until a document is ingested (the ingestion loop runs on
+// its own; its result shows in the database).
+func waitReady(t *testing.T, lib *knowledge.Library, site, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := lib.Get(ctx, site, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == knowledge.StatusReady {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stale document is still %s", got.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -123,15 +123,15 @@ func (l *Library) fail(ctx context.Context, doc *Document, reason string, report
 
 // Run ingests queued documents until ctx ends: at once after an Add on this
 // node, and every few seconds for uploads that reached other nodes. A
-// document left 'processing' by a node that died is queued again.
+// document left 'processing' by a node that died (no progress for
+// staleAfter) is queued again by whichever node looks next.
 func (l *Library) Run(ctx context.Context) {
-	if _, err := l.db.Exec(ctx, `update documents set status = 'queued'
-		where status = 'processing' and updated_at < now() - interval '10 minutes'`); err != nil && ctx.Err() == nil {
-		l.logger.Error("requeue stale documents", "error", err)
-	}
 	tick := time.NewTicker(3 * time.Second)
 	defer tick.Stop()
 	for {
+		if err := l.requeueStale(ctx); err != nil && ctx.Err() == nil {
+			l.logger.Error("requeue stale documents", "error", err)
+		}
 		if err := l.ProcessAll(ctx); err != nil && ctx.Err() == nil {
 			l.logger.Error("ingest", "error", err)
 		}
@@ -142,4 +142,14 @@ func (l *Library) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// staleAfter is how long a document may stay 'processing' without progress
+// before another node takes it over.
+const staleAfter = 10 * time.Minute
+
+func (l *Library) requeueStale(ctx context.Context) error {
+	_, err := l.db.Exec(ctx, `update documents set status = 'queued'
+		where status = 'processing' and updated_at < now() - $1::interval`, l.stale.String())
+	return err
 }
