@@ -292,7 +292,7 @@ func (e *Engine) history(ctx context.Context, conv *Conversation, beforeSeq int)
 		if summary != conv.Summary {
 			conv.Summary = summary
 			if err := e.opts.Store.SetSummary(ctx, conv.ID, summary); err != nil {
-				e.logger.Warn("save summary", "error", err)
+				e.logger.Warn("save summary", "conversation", conv.ID, "error", err)
 			}
 		}
 	}
@@ -336,7 +336,7 @@ func (e *Engine) verify(ctx context.Context, site *Site, conv *Conversation, a A
 		return nil, number, verifyMismatch
 	}
 	if err := e.opts.Store.SetVisitorCustomer(ctx, conv.VisitorID, id); err != nil {
-		e.logger.Error("verify visitor", "error", err)
+		e.logger.Error("verify visitor", "conversation", conv.ID, "error", err)
 	}
 	conv.CustomerID = &id
 	return &id, number, verifyOK

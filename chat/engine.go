@@ -167,7 +167,11 @@ func (e *Engine) Hello(ctx context.Context, site *Site, token, locale string, id
 	}
 	if id != nil && VerifyIdentity(site, *id) && e.opts.Commerce != nil {
 		cust, err := e.opts.Commerce.CustomerByExternalID(ctx, site.ID, id.UserID)
-		if err == nil && (v.CustomerID == nil || *v.CustomerID != cust) {
+		switch {
+		case errors.Is(err, knowledge.ErrNotFound): // a signed shopper without orders yet: nothing to link
+		case err != nil: // not "unverified": the shopper would lose their orders for no reason they can see
+			return nil, fmt.Errorf("verify the shopper's identity: %w", err)
+		case v.CustomerID == nil || *v.CustomerID != cust:
 			if err := e.opts.Store.SetVisitorCustomer(ctx, v.ID, cust); err != nil {
 				return nil, err
 			}
@@ -284,7 +288,7 @@ func (e *Engine) RequestHuman(ctx context.Context, sess *Session) error {
 	e.enqueue(convID, func(ctx context.Context) {
 		conv, err := e.opts.Store.Conversation(ctx, convID)
 		if err != nil {
-			e.logger.Error("request human", "error", err)
+			e.logger.Error("request human", "conversation", convID, "error", err)
 			return
 		}
 		e.escalate(ctx, site, conv, Decision{Escalate: true, Reason: ReasonRequested, Priority: 2}, lang)
@@ -353,7 +357,7 @@ func (e *Engine) publish(ev Event) {
 	}
 	if e.opts.Broker != nil {
 		if err := e.opts.Broker.Publish(context.Background(), ev); err != nil {
-			e.logger.Warn("publish to other nodes", "error", err)
+			e.logger.Warn("publish to other nodes", "conversation", ev.ConversationID, "error", err)
 		}
 	}
 }
@@ -371,7 +375,7 @@ func (e *Engine) commit(ctx context.Context, siteID int64, m *Message) (*Message
 // system posts a system message (state notices) to the conversation.
 func (e *Engine) system(ctx context.Context, siteID int64, convID, text string) {
 	if _, err := e.commit(ctx, siteID, &Message{ConversationID: convID, Role: RoleSystem, Text: text}); err != nil {
-		e.logger.Error("system message", "error", err)
+		e.logger.Error("system message", "conversation", convID, "error", err)
 	}
 }
 

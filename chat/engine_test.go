@@ -357,6 +357,18 @@ func TestSignedIdentity(t *testing.T) {
 	if err != nil || sess.Visitor.CustomerID != nil {
 		t.Fatalf("forged identity: %+v %v; want it ignored", sess.Visitor, err)
 	}
+	unknown := chat.Identity{UserID: "c9", Hash: sign(f.site.Secret, "c9")} // signed, no orders yet
+	if sess, err = f.engine.Hello(ctx, f.site, "", "en", &unknown); err != nil || sess.Visitor.CustomerID != nil {
+		t.Fatalf("signed identity without a customer record: %+v %v; want an unlinked visitor", sess, err)
+	}
+	// The database failing while checking a signed identity is an error,
+	// not a silently unverified shopper.
+	if _, err := f.db.Exec(ctx, "alter table customers rename to customers_away"); err != nil {
+		t.Fatal(err)
+	}
+	if sess, err = f.engine.Hello(ctx, f.site, "", "en", &good); err == nil {
+		t.Fatalf("Hello while customers cannot be read: %+v, nil; want an error", sess.Visitor)
+	}
 }
 
 func TestResolvedReopens(t *testing.T) {

@@ -62,18 +62,21 @@ type unanswered struct {
 // takeUnanswered claims, for this node, up to limit conversations whose
 // last message is a shopper's, to the bot, with a lapsed lease and not yet
 // recovered. The claim (a compare-and-set on the lease) lets exactly one of
-// several sweeping nodes have each.
+// several sweeping nodes have each; a conversation is marked recovered only
+// once its message is loaded, so a message that fails to load is tried
+// again when the lease lapses (within recoverWindow) and costs the others
+// nothing. The error joins the failures, each naming its conversation.
 func (s *Store) takeUnanswered(ctx context.Context, limit int) ([]unanswered, error) {
 	rows, err := s.db.Query(ctx, `
 		with due as (
-			select c.id, c.turn_lease, c.last_seq from conversations c
+			select c.id from conversations c
 			where c.state = 'bot' and c.turn_lease < now() and c.turn_lease > now() - make_interval(secs => $1)
 			  and c.recovered_seq < c.last_seq
 			  and exists (select 1 from messages m where m.conversation_id = c.id and m.seq = c.last_seq and m.role = 'shopper')
 			order by c.turn_lease
 			limit $2
 			for update skip locked)
-		update conversations c set turn_lease = now() + make_interval(secs => $3), recovered_seq = due.last_seq
+		update conversations c set turn_lease = now() + make_interval(secs => $3)
 		from due where c.id = due.id
 		returning c.id, c.site_id, c.last_seq`, recoverWindow.Seconds(), limit, turnLease.Seconds())
 	if err != nil {
@@ -92,14 +95,22 @@ func (s *Store) takeUnanswered(ctx context.Context, limit int) ([]unanswered, er
 		return nil, fmt.Errorf("take unanswered: %w", err)
 	}
 	out := make([]unanswered, 0, len(claims))
+	var errs []error
 	for _, c := range claims {
 		msgs, err := s.Messages(ctx, c.id, c.seq-1, 1, false)
-		if err != nil || len(msgs) == 0 {
-			return out, fmt.Errorf("take unanswered %s: %v", c.id, err)
+		if err == nil && len(msgs) == 0 {
+			err = ErrNotFound
+		}
+		if err == nil {
+			_, err = s.db.Exec(ctx, "update conversations set recovered_seq = $2 where id = $1 and recovered_seq < $2", c.id, c.seq)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("take unanswered conversation %s: %w", c.id, err))
+			continue
 		}
 		out = append(out, unanswered{siteID: c.siteID, message: &msgs[0]})
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // AnswerUnanswered runs the bot's turn for shopper messages another node

@@ -128,3 +128,38 @@ func TestCloseWhilePosting(t *testing.T) {
 		t.Errorf("%d shopper messages stored; want 40", n)
 	}
 }
+
+// A message that cannot be loaded does not cost the others their answer:
+// recovery used to mark every claimed conversation recovered before loading
+// their messages, so one failure left the rest unanswered for good.
+func TestAnswerUnansweredPastABadMessage(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	bad, good := f.visitor("en"), f.visitor("en")
+	for i, v := range []*visitor{bad, good} {
+		if _, _, _, err := f.store.Append(ctx, &chat.Message{ConversationID: v.sess.Conversation.ID, Role: chat.RoleShopper,
+			Text: "How long does express delivery take?", ClientID: "dead-node-" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The bad conversation's lease lapsed first, and its message cannot be
+	// read back (citations that are not a list).
+	if _, err := f.db.Exec(ctx, `update messages set citations = '{"not": "a list"}' where conversation_id = $1`, bad.sess.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	for id, ago := range map[string]string{bad.sess.Conversation.ID: "5 seconds", good.sess.Conversation.ID: "1 second"} {
+		if _, err := f.db.Exec(ctx, "update conversations set turn_lease = now() - $2::interval where id = $1", id, ago); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := f.engine.AnswerUnanswered(ctx)
+	if err == nil || !strings.Contains(err.Error(), bad.sess.Conversation.ID) {
+		t.Errorf("AnswerUnanswered error %v; want one naming the bad conversation", err)
+	}
+	if n != 1 {
+		t.Fatalf("started %d turns; want 1 (the good conversation)", n)
+	}
+	if bots := replies(good.collect(8*time.Second), chat.RoleBot); len(bots) != 1 {
+		t.Fatalf("the good conversation got %d replies; want 1", len(bots))
+	}
+}

@@ -23,11 +23,11 @@ var orderIntents = map[string]bool{
 func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, msg.Text)
 	if err := e.opts.Store.Annotate(ctx, msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore); err != nil {
-		e.logger.Error("annotate", "error", err)
+		e.logger.Error("annotate", "conversation", msg.ConversationID, "error", err)
 	}
 	conv, err := e.opts.Store.Conversation(ctx, msg.ConversationID)
 	if err != nil {
-		e.logger.Error("load conversation", "error", err)
+		e.logger.Error("load conversation", "conversation", msg.ConversationID, "error", err)
 		return
 	}
 	lang := Lang(msg.Text, conv.Locale)
@@ -47,7 +47,9 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	d := cfg.Escalation.Decide(Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Angry: a.Angry, NegativeStreak: negative})
 	if d.Escalate {
-		e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak)
+		if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak); err != nil {
+			e.logger.Error("streaks", "conversation", conv.ID, "error", err)
+		}
 		e.escalate(ctx, site, conv, d, lang)
 		return
 	}
@@ -59,14 +61,14 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 		noAnswer = conv.NoAnswerStreak + 1
 	}
 	if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, noAnswer); err != nil {
-		e.logger.Error("streaks", "error", err)
+		e.logger.Error("streaks", "conversation", conv.ID, "error", err)
 	}
 	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
 		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens,
 		Answered: &reply.answered, RetrievalConfidence: reply.confidence, Grounding: reply.grounding}
 	if _, err := e.commit(ctx, site.ID, bot); err != nil {
-		e.logger.Error("commit bot reply", "error", err)
+		e.logger.Error("commit bot reply", "conversation", conv.ID, "error", err)
 		return
 	}
 	if reply.escalate.Escalate {
@@ -164,7 +166,7 @@ func (e *Engine) escalate(ctx context.Context, site *Site, conv *Conversation, d
 	summary := e.summarize(ctx, conv)
 	updated, err := e.opts.Store.Transition(ctx, conv.ID, Change{Action: ActionEscalate, Reason: d.Reason, Priority: d.Priority, Summary: summary})
 	if err != nil {
-		e.logger.Error("escalate", "error", err)
+		e.logger.Error("escalate", "conversation", conv.ID, "error", err)
 		return
 	}
 	e.publish(Event{Kind: KindState, ConversationID: conv.ID, SiteID: site.ID, State: updated.State})
