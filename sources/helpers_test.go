@@ -286,4 +286,7 @@ func (e *env) chunkTexts(t *testing.T) string {
 	return b.String()
 }
 
-var _ = fetch.DefaultDelay
+// fetchLimits are test limits with a short request timeout.
+func fetchLimits(timeout time.Duration) fetch.Options {
+	return fetch.Options{Delay: -1, MaxBytes: 256 << 10, Timeout: timeout}
+}

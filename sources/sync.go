@@ -1064,7 +1064,7 @@ func (r *runner) feed(ctx context.Context) error {
 	}
 	products, fails, err := parseFeed(body, resp.ContentType)
 	if err != nil {
-		return fatalf("feed %s: %v", r.src.URL, errors.Unwrap(err))
+		return fatalf("feed %s: %s", r.src.URL, strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error()))
 	}
 	r.feedFails = fails
 	if len(products) == 0 {
@@ -1108,11 +1108,16 @@ func (r *runner) applyFeed(ctx context.Context) error {
 		if _, err := pgx.ForEachRow(rows, []any{&sku, &p.sum, &p.misses}, func() error { known[sku] = p; return nil }); err != nil {
 			return fmt.Errorf("load products: %w", err)
 		}
-		if r.feedSame {
-			c.unchanged = len(known)
-			return r.finish(ctx, tx, c, fails)
-		}
 		listed := map[string]bool{}
+		if r.feedSame { // the feed as last time: what it listed stays, what it lacked misses again
+			for sku, old := range known {
+				if old.misses == 0 {
+					listed[sku] = true
+					c.unchanged++
+				}
+			}
+			r.newFeedETag = r.validators
+		}
 		for _, pr := range r.products {
 			if listed[pr.SKU] {
 				continue // the first of a repeated id wins
