@@ -74,11 +74,14 @@ func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, err
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|eval|rerank")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|eval|rerank|source")
 	}
 	sub := args[0]
 	if sub == "rerank" {
 		return kbRerank(e, args[1:])
+	}
+	if sub == "source" {
+		return kbSource(ctx, e, args[1:])
 	}
 	var (
 		siteKey  string

@@ -15,6 +15,7 @@ import (
 	"kefu/internal/pg"
 	"kefu/knowledge"
 	"kefu/llm"
+	"kefu/sources"
 	"kefu/web"
 )
 
@@ -81,6 +82,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
 	engine := chat.NewEngine(engineOpts)
+	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
@@ -89,6 +91,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Sites:                sites,
 		Library:              lib,
 		Commerce:             commerce,
+		Sources:              syncer,
 		Accounts:             accounts,
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
@@ -125,6 +128,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			logger.Error("analyse chunks again", "error", err)
 		}
 	}()
+	workers.Add(1) // knowledge sources: every node syncs due ones, each source on one node at a time (a lease)
+	go func() { defer workers.Done(); syncer.Run(workCtx) }()
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()
