@@ -83,6 +83,7 @@ type Source struct {
 	MaxDepth     int        `json:"max_depth"`
 	NextRunAt    *time.Time `json:"next_run_at"`
 	Requested    bool       `json:"sync_requested"`
+	Due          bool       `json:"due"`                    // scheduled and due: the next free node starts it
 	Syncing      string     `json:"syncing_node,omitempty"` // the node holding the lease, while it lasts
 	Pages        int        `json:"pages"`                  // pages (or products, for a feed) it keeps
 	CreatedAt    time.Time  `json:"created_at"`
@@ -177,14 +178,14 @@ type NewSource struct {
 }
 
 const sourceColumns = `s.id, s.site_id, s.kind, s.url, s.every_seconds, s.allow_private, s.paused, s.max_pages, s.max_depth,
-	s.next_run_at, s.requested_at is not null, case when s.lease_until > now() then s.lease_owner else '' end, s.created_at,
+	s.next_run_at, s.requested_at is not null, not s.paused and s.next_run_at <= now(), case when s.lease_until > now() then s.lease_owner else '' end, s.created_at,
 	(select count(*) from source_pages p where p.source_id = s.id) + (select count(*) from source_products p where p.source_id = s.id)`
 
 func scanSource(row pgx.Row) (*Source, error) {
 	var s Source
 	var pages int64
 	err := row.Scan(&s.ID, &s.SiteID, &s.Kind, &s.URL, &s.EverySeconds, &s.AllowPrivate, &s.Paused, &s.MaxPages, &s.MaxDepth,
-		&s.NextRunAt, &s.Requested, &s.Syncing, &s.CreatedAt, &pages)
+		&s.NextRunAt, &s.Requested, &s.Due, &s.Syncing, &s.CreatedAt, &pages)
 	s.Pages = int(pages)
 	s.Schedule = ScheduleName(time.Duration(s.EverySeconds) * time.Second)
 	return &s, err
