@@ -156,14 +156,14 @@ func (s *Syncer) RunDue(ctx context.Context) int {
 // sitemap …) is a Run with Status "failed" and its Error, not an error.
 // Errors: ErrNotFound, ErrBusy (another node holds the source's lease).
 func (s *Syncer) Sync(ctx context.Context, id int64) (*Run, error) {
-	src, validators, err := s.claim(ctx, id)
+	runID, validators, err := s.claim(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var runID int64
-	if err := s.db.QueryRow(ctx, "insert into sync_runs (source_id, node) values ($1, $2) returning id", id, s.opts.Node).Scan(&runID); err != nil {
+	src, err := s.Get(ctx, 0, id)
+	if err != nil {
 		s.release(id)
-		return nil, fmt.Errorf("start run: %w", err)
+		return nil, err
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.opts.RunTimeout)
 	defer cancel()
@@ -188,38 +188,42 @@ func (s *Syncer) Sync(ctx context.Context, id int64) (*Run, error) {
 	return s.LoadRun(bg, runID)
 }
 
-// claim takes source id's lease for this node, marks runs that a dead node
-// left as abandoned, and returns the source with its feed's validators.
-func (s *Syncer) claim(ctx context.Context, id int64) (*Source, [2]string, error) {
+// claim takes source id's lease for this node and opens its run, marking
+// runs that a dead node left as abandoned, in one transaction (a reader
+// sees the source requested or its run running, never neither). It
+// returns the run and the feed's validators.
+func (s *Syncer) claim(ctx context.Context, id int64) (int64, [2]string, error) {
 	var v [2]string
-	tag, err := s.db.Exec(ctx, `update sources set lease_owner = $2, lease_until = now() + make_interval(secs => $3), requested_at = null
-		where id = $1 and (lease_until is null or lease_until < now())`, id, s.opts.Node, s.opts.Lease.Seconds())
-	if err != nil {
-		return nil, v, fmt.Errorf("claim source %d: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		var owner string
-		err := s.db.QueryRow(ctx, "select lease_owner from sources where id = $1", id).Scan(&owner)
+	var runID int64
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `update sources set lease_owner = $2, lease_until = now() + make_interval(secs => $3), requested_at = null
+			where id = $1 and (lease_until is null or lease_until < now()) returning feed_etag, feed_modified`,
+			id, s.opts.Node, s.opts.Lease.Seconds()).Scan(&v[0], &v[1])
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, v, fmt.Errorf("source %d: %w", id, ErrNotFound)
+			var owner string
+			err := tx.QueryRow(ctx, "select lease_owner from sources where id = $1", id).Scan(&owner)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("source %d: %w", id, ErrNotFound)
+			}
+			return fmt.Errorf("source %d is being synced by node %s; try again when it finishes: %w", id, owner, ErrBusy)
 		}
-		return nil, v, fmt.Errorf("source %d is being synced by node %s; try again when it finishes: %w", id, owner, ErrBusy)
-	}
-	if _, err := s.db.Exec(ctx, `update sync_runs set status = 'abandoned', finished_at = now(),
-		error = 'the node running it stopped before it finished; nothing of it was applied'
-		where source_id = $1 and status = 'running'`, id); err != nil {
-		s.release(id)
-		return nil, v, fmt.Errorf("claim source %d: %w", id, err)
-	}
-	src, err := s.Get(ctx, 0, id)
-	if err == nil {
-		err = s.db.QueryRow(ctx, "select feed_etag, feed_modified from sources where id = $1", id).Scan(&v[0], &v[1])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `update sync_runs set status = 'abandoned', finished_at = now(),
+			error = 'the node running it stopped before it finished; nothing of it was applied'
+			where source_id = $1 and status = 'running'`, id); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "insert into sync_runs (source_id, node) values ($1, $2) returning id", id, s.opts.Node).Scan(&runID)
+	})
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrBusy) {
+		return 0, v, err
 	}
 	if err != nil {
-		s.release(id)
-		return nil, v, err
+		return 0, v, fmt.Errorf("claim source %d: %w", id, err)
 	}
-	return src, v, nil
+	return runID, v, nil
 }
 
 // release gives up this node's lease on source id (after a failed start).

@@ -23,7 +23,7 @@
     "src.sync": "Sync now", "src.pause": "Pause", "src.resume": "Resume", "src.log": "Log", "src.remove": "Remove",
     "src.remove.title": "Remove this source?", "src.remove.what": "{url} and the {n} pages or products it brought in leave the knowledge base.",
     "src.remove.go": "Remove source", "src.removed": "Source removed.", "src.saved": "Schedule saved.",
-    "src.log.title": "Sync log", "src.log.when": "Started", "src.log.status": "Result", "src.log.took": "Took", "src.log.requests": "Requests",
+    "src.log.title": "Sync log", "src.log.when": "Started", "src.log.status": "Result", "src.log.took": "Took", "src.log.requests": "Requests", "src.log.changes": "Changes",
     "src.log.failures": "What failed", "src.log.none": "No runs yet.", "src.log.seconds": "{n} s",
     "src.status.ok": "ok", "src.status.failed": "failed", "src.status.running": "running", "src.status.abandoned": "interrupted",
     "pv.a.source.add": "Added a knowledge source", "pv.a.source.update": "Changed a knowledge source", "pv.a.source.sync": "Synced a knowledge source",
@@ -46,7 +46,7 @@
     "src.sync": "立即同步", "src.pause": "暂停", "src.resume": "恢复", "src.log": "日志", "src.remove": "移除",
     "src.remove.title": "移除此来源？", "src.remove.what": "{url} 及其带来的 {n} 个页面或商品将移出知识库。",
     "src.remove.go": "移除来源", "src.removed": "来源已移除。", "src.saved": "频率已保存。",
-    "src.log.title": "同步日志", "src.log.when": "开始时间", "src.log.status": "结果", "src.log.took": "耗时", "src.log.requests": "请求数",
+    "src.log.title": "同步日志", "src.log.when": "开始时间", "src.log.status": "结果", "src.log.took": "耗时", "src.log.requests": "请求数", "src.log.changes": "变化",
     "src.log.failures": "失败项", "src.log.none": "还没有同步记录。", "src.log.seconds": "{n} 秒",
     "src.status.ok": "成功", "src.status.failed": "失败", "src.status.running": "进行中", "src.status.abandoned": "中断",
     "pv.a.source.add": "添加知识来源", "pv.a.source.update": "修改知识来源", "pv.a.source.sync": "同步知识来源", "pv.a.source.remove": "移除知识来源",
@@ -160,7 +160,7 @@
         const res = await api("GET", `/knowledge/sources/${s.id}/runs` + q({ limit: 20 }));
         const runs = res.items || [];
         set(body, runs.length ? el("table", el("caption.visually-hidden", t("src.log.title")),
-          el("thead", el("tr", ["src.log.when", "src.log.status", "src.col.last", "src.log.took", "src.log.requests"].map(x => el("th", { scope: "col" }, t(x))))),
+          el("thead", el("tr", ["src.log.when", "src.log.status", "src.log.changes", "src.log.took", "src.log.requests"].map(x => el("th", { scope: "col" }, t(x))))),
           el("tbody", runs.map(r => [
             el("tr", { "data-run": r.id },
               el("td", when(r.started_at)),
