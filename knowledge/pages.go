@@ -75,27 +75,35 @@ func (l *Library) PreparePage(ctx context.Context, source string, p *Parsed, siz
 // Chunks is how many chunks the page has.
 func (p *PreparedPage) Chunks() int { return len(p.chunks) }
 
-// StorePage stores p as siteID's document whose source is p.Source, inside
-// tx: a new document, or the existing one with its chunks replaced. It
-// returns the document's id.
-func (l *Library) StorePage(ctx context.Context, tx pgx.Tx, siteID int64, p *PreparedPage) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `insert into documents (site_id, title, source, content_type, checksum, size_bytes, status, progress, chunks)
-		values ($1, $2, $3, 'html', $4, $5, 'ready', 1, $6)
-		on conflict (site_id, source) do update set title = excluded.title, content_type = 'html', checksum = excluded.checksum,
-			size_bytes = excluded.size_bytes, status = 'ready', error = '', progress = 1, chunks = excluded.chunks, updated_at = now()
-		returning id`, siteID, p.Title, p.Source, p.Checksum, p.Size, len(p.chunks)).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("store page %s: %w", p.Source, err)
+// StorePages stores pages as siteID's documents whose sources are their
+// URLs, inside tx: new documents, or existing ones with their chunks
+// replaced (all pages' chunks in one statement). It returns the documents'
+// ids in the order of pages; two pages must not share a source.
+func (l *Library) StorePages(ctx context.Context, tx pgx.Tx, siteID int64, pages []*PreparedPage) ([]int64, error) {
+	if len(pages) == 0 {
+		return nil, nil
 	}
-	// An upload that once had this name is superseded: its raw file goes.
-	if _, err := tx.Exec(ctx, "delete from document_files where document_id = $1", id); err != nil {
-		return 0, fmt.Errorf("store page %s: %w", p.Source, err)
+	ids := make([]int64, len(pages))
+	batch := make([]retrieval.DocumentChunks, len(pages))
+	for i, p := range pages {
+		err := tx.QueryRow(ctx, `insert into documents (site_id, title, source, content_type, checksum, size_bytes, status, progress, chunks)
+			values ($1, $2, $3, 'html', $4, $5, 'ready', 1, $6)
+			on conflict (site_id, source) do update set title = excluded.title, content_type = 'html', checksum = excluded.checksum,
+				size_bytes = excluded.size_bytes, status = 'ready', error = '', progress = 1, chunks = excluded.chunks, updated_at = now()
+			returning id`, siteID, p.Title, p.Source, p.Checksum, p.Size, len(p.chunks)).Scan(&ids[i])
+		if err != nil {
+			return nil, fmt.Errorf("store page %s: %w", p.Source, err)
+		}
+		batch[i] = retrieval.DocumentChunks{DocID: ids[i], Chunks: p.chunks, Vectors: p.vectors}
 	}
-	if err := l.index.Replace(ctx, tx, siteID, id, p.chunks, p.vectors); err != nil {
-		return 0, fmt.Errorf("store page %s: %w", p.Source, err)
+	// An upload that once had one of these names is superseded: its raw file goes.
+	if _, err := tx.Exec(ctx, "delete from document_files where document_id = any($1)", ids); err != nil {
+		return nil, fmt.Errorf("store pages: %w", err)
 	}
-	return id, nil
+	if err := l.index.ReplaceMany(ctx, tx, siteID, batch); err != nil {
+		return nil, fmt.Errorf("store pages: %w", err)
+	}
+	return ids, nil
 }
 
 // DocumentByChecksum returns the id of siteID's ready document with checksum

@@ -24,7 +24,7 @@ import (
 // feed. Tests change its pages between syncs; it answers conditional
 // requests and counts every request by path.
 type shop struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu       sync.Mutex
@@ -46,7 +46,7 @@ type resource struct {
 	handler     http.HandlerFunc  // answers instead, when set
 }
 
-func newShop(t *testing.T) *shop {
+func newShop(t testing.TB) *shop {
 	s := &shop{t: t, pages: map[string]*resource{}, requests: map[string]int{}, hold: map[string]func(*http.Request){}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
@@ -178,7 +178,7 @@ type env struct {
 	syncer *sources.Syncer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := pgtest.New(t)
 	e := &env{db: db, emb: &countingEmbedder{Embedder: retrieval.NewHashEmbedder(retrieval.DefaultDim)}}

@@ -178,7 +178,7 @@ type NewSource struct {
 }
 
 const sourceColumns = `s.id, s.site_id, s.kind, s.url, s.every_seconds, s.allow_private, s.paused, s.max_pages, s.max_depth,
-	s.next_run_at, s.requested_at is not null, not s.paused and s.next_run_at <= now(), case when s.lease_until > now() then s.lease_owner else '' end, s.created_at,
+	s.next_run_at, s.requested_at is not null, coalesce(not s.paused and s.next_run_at <= now(), false), case when s.lease_until > now() then s.lease_owner else '' end, s.created_at,
 	(select count(*) from source_pages p where p.source_id = s.id) + (select count(*) from source_products p where p.source_id = s.id)`
 
 func scanSource(row pgx.Row) (*Source, error) {

@@ -167,14 +167,18 @@ func (s *Syncer) Sync(ctx context.Context, id int64) (*Run, error) {
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.opts.RunTimeout)
 	defer cancel()
-	var lost atomic.Bool
+	var lost, applying atomic.Bool
 	beat := make(chan struct{})
-	go func() { defer close(beat); s.heartbeat(runCtx, id, cancel, &lost) }()
+	go func() { defer close(beat); s.heartbeat(runCtx, id, cancel, &lost, &applying) }()
 
 	r := &runner{s: s, src: src, runID: runID, validators: validators, results: map[string]*result{},
 		claimed: map[string]string{}, lastFlush: time.Now()}
 	err = r.execute(runCtx)
 	if err == nil {
+		// From here the applying transaction's fence holds the source: the
+		// heartbeat must not cancel a commit (it would see the lease the
+		// commit releases as lost).
+		applying.Store(true)
 		err = r.apply(runCtx)
 	}
 	cancel()
@@ -236,7 +240,7 @@ func (s *Syncer) release(id int64) {
 // heartbeat renews the lease until ctx ends; when the lease was lost (this
 // node stalled longer than the lease, and another took the source), it
 // cancels the run.
-func (s *Syncer) heartbeat(ctx context.Context, id int64, cancel context.CancelFunc, lost *atomic.Bool) {
+func (s *Syncer) heartbeat(ctx context.Context, id int64, cancel context.CancelFunc, lost, applying *atomic.Bool) {
 	t := time.NewTicker(s.opts.Lease / 3)
 	defer t.Stop()
 	for {
@@ -244,6 +248,9 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64, cancel context.CancelF
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if applying.Load() {
+			return
 		}
 		tag, err := s.db.Exec(ctx, `update sources set lease_until = now() + make_interval(secs => $3)
 			where id = $1 and lease_owner = $2 and lease_until > now()`, id, s.opts.Node, s.opts.Lease.Seconds())
@@ -857,19 +864,24 @@ func (r *runner) apply(ctx context.Context) error {
 				c.unchanged++
 			}
 		}
-		// Pages with new text first, so pages sharing their text find them.
+		// Pages with new text first, all in one batch, so pages sharing
+		// their text find them.
+		var stored []string
+		var prepared []*knowledge.PreparedPage
 		for _, u := range r.order {
+			if res := r.results[u]; res.kind == resStore {
+				stored, prepared = append(stored, u), append(prepared, res.page)
+			}
+		}
+		ids, err := r.s.lib.StorePages(ctx, tx, r.src.SiteID, prepared)
+		if err != nil {
+			return err
+		}
+		for i, u := range stored {
 			res := r.results[u]
-			if res.kind != resStore {
-				continue
-			}
-			id, err := r.s.lib.StorePage(ctx, tx, r.src.SiteID, res.page)
-			if err != nil {
-				return err
-			}
-			docs[res.checksum] = id
+			docs[res.checksum] = ids[i]
 			tally(u, res)
-			if err := upsert(u, res, &id); err != nil {
+			if err := upsert(u, res, &ids[i]); err != nil {
 				return fmt.Errorf("record page: %w", err)
 			}
 		}
@@ -1021,9 +1033,12 @@ func (r *runner) fail(ctx context.Context, reason string) {
 		fails = fails[:maxFailures]
 	}
 	err := pgx.BeginFunc(ctx, r.s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `update sync_runs set status = 'failed', finished_at = now(), error = $2, failed = $3,
-				requests = $4, done = $5, total = $6, failures = $7 where id = $1`,
-			r.runID, reason, len(fails), r.requests.Load(), done, total, fails); err != nil {
+		// Only a run still open: a commit whose answer was cut off by a
+		// cancellation did apply, and its log says so.
+		tag, err := tx.Exec(ctx, `update sync_runs set status = 'failed', finished_at = now(), error = $2, failed = $3,
+				requests = $4, done = $5, total = $6, failures = $7 where id = $1 and status = 'running'`,
+			r.runID, reason, len(fails), r.requests.Load(), done, total, fails)
+		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
 		return r.schedule(ctx, tx)
