@@ -255,7 +255,7 @@ func (e *Engine) draftOffline(ctx context.Context, site *Site, conv *Conversatio
 	h := res.Hits[0]
 	return reply{
 		text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
-		citations:  []Citation{{N: 1, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}},
+		citations:  []Citation{citationOf(1, h)},
 		answered:   true,
 		confidence: confidence,
 	}

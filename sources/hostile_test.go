@@ -259,3 +259,41 @@ func mustSync(t *testing.T, s *sources.Syncer, id int64) *sources.Run {
 	}
 	return run
 }
+
+// TestLeaseLost: a node whose lease another node took (it stalled past
+// the lease) stops its run and applies nothing.
+func TestLeaseLost(t *testing.T) {
+	e := newEnv(t)
+	s := newShop(t)
+	s.html("/help/returns", helpPage("Returns", "<p>Return unworn items within 30 days.</p>"))
+	src := e.add(t, "page", s.url("/help/returns"))
+	a := e.newSyncer("node-a", sources.Options{Lease: 300 * time.Millisecond})
+	reached := make(chan struct{})
+	var once sync.Once
+	s.hold["/help/returns"] = func(r *http.Request) { once.Do(func() { close(reached) }); <-r.Context().Done() }
+	done := make(chan *sources.Run)
+	go func() {
+		run, err := a.Sync(context.Background(), src.ID)
+		if err != nil {
+			t.Errorf("Sync: %v", err)
+		}
+		done <- run
+	}()
+	<-reached
+	// Node b took the source over (as if a's lease had run out).
+	if _, err := e.db.Exec(context.Background(), "update sources set lease_owner = 'node-b', lease_until = now() + interval '1 hour' where id = $1", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	run := <-done
+	if run.Status != sources.RunFailed || !strings.Contains(run.Error, "another node took over") {
+		t.Fatalf("run = %s %q; want failed: another node took over", run.Status, run.Error)
+	}
+	if docs := e.docs(t); len(docs) != 0 {
+		t.Errorf("documents = %v; want none applied", keys(docs))
+	}
+	var owner string
+	e.db.QueryRow(context.Background(), "select lease_owner from sources where id = $1", src.ID).Scan(&owner)
+	if owner != "node-b" {
+		t.Errorf("lease owner = %q; node a must not release node b's lease", owner)
+	}
+}

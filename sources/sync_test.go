@@ -200,3 +200,26 @@ func TestAddRefusesPrivateHosts(t *testing.T) {
 		t.Errorf("second Add of the same page = %v; want ErrConflict", err)
 	}
 }
+
+// TestSitemapIndex: an index listing a plain and a gzipped sitemap.
+func TestSitemapIndex(t *testing.T) {
+	e := newEnv(t)
+	s := newShop(t)
+	s.html("/help/a", helpPage("Alpaca", "<p>Alpaca wool is warm and light.</p>"))
+	s.html("/help/b", helpPage("Bamboo", "<p>Bamboo socks keep feet dry.</p>"))
+	s.sitemap("/sitemap-1.xml", "/help/a")
+	s.set("/sitemap-2.xml.gz", &resource{contentType: "application/x-gzip",
+		body: gzipped([]byte(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>` + s.url("/help/b") + `</loc></url></urlset>`))})
+	s.set("/sitemap.xml", &resource{contentType: "text/xml", body: `<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+		<sitemap><loc>` + s.url("/sitemap-1.xml") + `</loc></sitemap><sitemap><loc>` + s.url("/sitemap-2.xml.gz") + `</loc></sitemap>
+		<sitemap><loc>http://elsewhere.test/sitemap.xml</loc></sitemap></sitemapindex>`})
+	src := e.add(t, "sitemap", s.url("/sitemap.xml"))
+	run := e.sync(t, src.ID)
+	wantRun(t, run, sources.RunOK, 2, 0, 0, 0, 1)
+	if len(run.Failures) != 1 || !strings.Contains(run.Failures[0].Reason, "not on the sitemap's host") {
+		t.Errorf("failures = %v; want the other host's sitemap refused", run.Failures)
+	}
+	if !e.found(t, "bamboo socks", "Bamboo") || !e.found(t, "alpaca wool", "Alpaca") {
+		t.Error("pages of the index's sitemaps are not searchable")
+	}
+}
