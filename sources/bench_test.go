@@ -35,7 +35,16 @@ func helpText(i int) string {
 // starts to one host a sync is held to 5 requests/s whatever the engine
 // can do.
 func BenchmarkSitemap1000(b *testing.B) {
-	const n = 1000
+	benchSitemap(b, 1000, fetch.Options{Delay: -1, MaxBytes: 1 << 20, Timeout: 30 * time.Second})
+}
+
+// BenchmarkSitemapPolite100 is a 100-page sitemap with the default
+// politeness (2 requests at a time, 200 ms between request starts to one host).
+func BenchmarkSitemapPolite100(b *testing.B) {
+	benchSitemap(b, 100, fetch.Options{Delay: fetch.DefaultDelay, MaxBytes: 1 << 20, Timeout: 30 * time.Second})
+}
+
+func benchSitemap(b *testing.B, n int, limits fetch.Options) {
 	e := newEnv(b)
 	s := newShop(b)
 	paths := make([]string, n)
@@ -44,7 +53,7 @@ func BenchmarkSitemap1000(b *testing.B) {
 		s.html(paths[i], helpText(i))
 	}
 	s.sitemap("/sitemap.xml", paths...)
-	e.syncer = e.newSyncer("bench", sources.Options{Fetch: fetch.Options{Delay: -1, MaxBytes: 1 << 20, Timeout: 30 * time.Second}})
+	e.syncer = e.newSyncer("bench", sources.Options{Fetch: limits})
 	ctx := context.Background()
 	var first, again time.Duration
 	var reqs, embedded int64
