@@ -177,7 +177,6 @@ func sameHost(a, b *url.URL) bool {
 var notPages = map[string]bool{
 	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true, ".svg": true, ".ico": true, ".css": true,
 	".js": true, ".zip": true, ".gz": true, ".mp4": true, ".mp3": true, ".woff": true, ".woff2": true, ".xml": true, ".json": true,
-	".pdf": true,
 }
 
 // inScope reports whether link belongs to a crawl from start: same scheme

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -345,8 +346,8 @@ func (r *runner) get(ctx context.Context, req fetch.Request) (*fetch.Response, e
 	return r.s.client.Get(ctx, req)
 }
 
-// htmlTypes are the content types of pages.
-var htmlTypes = []string{"text/html", "application/xhtml+xml"}
+// pageTypes are the content types a page source reads: web pages, and the PDF and text files a help center links to.
+var pageTypes = []string{"text/html", "application/xhtml+xml", "application/pdf", "text/plain", "text/markdown"}
 
 // execute fetches what the source lists and prepares what changed.
 func (r *runner) execute(ctx context.Context) error {
@@ -445,7 +446,7 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 	res := &result{url: raw}
 	defer func() { r.record(ctx, res) }()
 	st := r.known[raw]
-	req := fetch.Request{URL: raw, Accept: htmlTypes}
+	req := fetch.Request{URL: raw, Accept: pageTypes}
 	if st != nil && st.docID != nil && st.misses == 0 {
 		req.ETag, req.LastModified = st.etag, st.lm
 	}
@@ -459,6 +460,9 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 	}
 	res.etag, res.lm = resp.ETag, resp.LastModified
 	switch {
+	case resp.NotModified && (req.ETag == "" && req.LastModified == ""):
+		res.kind, res.reason = resFailed, "answered 304 Not Modified to a request that was not conditional"
+		return res, nil
 	case resp.NotModified:
 		res.kind, res.canonical, res.checksum, res.links = resUnchanged, st.canonical, st.checksum, st.links
 		return res, nil
@@ -474,6 +478,9 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 	if final == nil || !sameHost(final, start) {
 		res.kind, res.reason = resFailed, "redirects to another site ("+resp.URL+")"
 		return res, nil
+	}
+	if name, ok := documentTypes[resp.ContentType]; ok { // a PDF or text file the site links to
+		return r.file(ctx, res, st, name, resp.Body, final)
 	}
 	ex, err := extract(resp.Body, resp.ContentType, final)
 	if err != nil {
@@ -499,6 +506,31 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 	if parsed.Title == "" {
 		parsed.Title = ex.Title
 	}
+	return r.store(ctx, res, st, parsed, len(ex.Main))
+}
+
+// documentTypes are the files besides HTML pages a source may sync, with
+// the file name knowledge parses them as.
+var documentTypes = map[string]string{"application/pdf": "page.pdf", "text/plain": "page.txt", "text/markdown": "page.md"}
+
+// file syncs a PDF or text file found at res.url.
+func (r *runner) file(ctx context.Context, res *result, st *pageState, name string, body []byte, final *url.URL) (*result, error) {
+	res.canonical = normalize(final).String()
+	parsed, err := knowledge.Parse(name, body)
+	if err != nil {
+		res.kind, res.reason = resFailed, strings.TrimSuffix(err.Error(), ": "+knowledge.ErrInvalid.Error())
+		return res, nil
+	}
+	if parsed.Title == "" {
+		parsed.Title = path.Base(final.Path)
+	}
+	return r.store(ctx, res, st, parsed, len(body))
+}
+
+// store decides what a fetched page's text means: unchanged, stored once
+// already (another URL or document has it), or new text to prepare.
+func (r *runner) store(ctx context.Context, res *result, st *pageState, parsed *knowledge.Parsed, size int) (*result, error) {
+	raw := res.url
 	res.checksum = knowledge.TextChecksum(parsed)
 	if st != nil && st.docID != nil && st.checksum == res.checksum && st.canonical == res.canonical {
 		res.kind = resUnchanged // a server without validators: same text, nothing to embed
@@ -515,7 +547,8 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 		res.kind = resAlias
 		return res, nil
 	}
-	res.page, err = r.s.lib.PreparePage(ctx, res.canonical, parsed, len(ex.Main))
+	var err error
+	res.page, err = r.s.lib.PreparePage(ctx, res.canonical, parsed, size)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}

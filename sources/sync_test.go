@@ -3,6 +3,7 @@ package sources_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -221,5 +222,30 @@ func TestSitemapIndex(t *testing.T) {
 	}
 	if !e.found(t, "bamboo socks", "Bamboo") || !e.found(t, "alpaca wool", "Alpaca") {
 		t.Error("pages of the index's sitemaps are not searchable")
+	}
+}
+
+// TestFilesBesidePages: a text or Markdown file a sitemap lists is synced
+// like a page; an image is refused for its content type; a 304 to a
+// request that was not conditional is a failure, not a crash.
+func TestFilesBesidePages(t *testing.T) {
+	e := newEnv(t)
+	s := newShop(t)
+	s.set("/help/policy.txt", &resource{contentType: "text/plain; charset=utf-8", body: "Warranty\n\nEvery lamp has a two-year warranty against defects.\n"})
+	s.set("/help/faq.md", &resource{contentType: "text/markdown", body: "# Care FAQ\n\n## Can I machine-wash alpaca?\n\nNo: hand-wash it cold.\n"})
+	s.set("/help/logo.png", &resource{contentType: "image/png", body: "\x89PNG...."})
+	s.set("/help/odd", &resource{status: http.StatusNotModified})
+	s.html("/help/a", helpPage("A", "<p>Alpaca wool is warm and light.</p>"))
+	s.html("/help/b", helpPage("B", "<p>Bamboo socks keep feet dry.</p>"))
+	s.sitemap("/sitemap.xml", "/help/policy.txt", "/help/faq.md", "/help/logo.png", "/help/odd", "/help/a", "/help/b")
+	src := e.add(t, "sitemap", s.url("/sitemap.xml"))
+	run := e.sync(t, src.ID)
+	wantRun(t, run, sources.RunOK, 4, 0, 0, 0, 2)
+	reasons := fmt.Sprint(run.Failures)
+	if !strings.Contains(reasons, "image/png") || !strings.Contains(reasons, "not conditional") {
+		t.Errorf("failures = %v; want the image's content type and the odd 304", run.Failures)
+	}
+	if !e.found(t, "lamp warranty years", "two-year warranty") || !e.found(t, "machine wash alpaca", "hand-wash") {
+		t.Error("the text and Markdown files are not searchable")
 	}
 }
