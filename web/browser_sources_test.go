@@ -70,6 +70,7 @@ func TestBrowserConsoleSources(t *testing.T) {
 	a.press("#src-add")
 	row := `document.querySelector("#sources tr[data-source]")`
 	a.waitFor("the first sync's result", row+` && `+row+`.querySelector(".src-last").textContent.includes("2 added")`)
+	a.waitFor("the result announced", `document.querySelector("#src-status").textContent.includes("2 added")`)
 	var text string
 	a.eval(row+`.innerText`, &text)
 	for _, want := range []string{help.URL + "/sitemap.xml", "Sitemap", "2 pages kept", "private addresses allowed", "Synced"} {

@@ -90,7 +90,7 @@
     const tbody = el("tbody", { id: "sources" });
     const status = el("p.visually-hidden", { id: "src-status", role: "status", "aria-live": "polite" });
     const siteSel = k.sitePicker(() => load());
-    let items = [], next = "", seq = 0, timer = null;
+    let items = [], next = "", seq = 0, timer = null, wasBusy = new Set();
     const more = el("button.btn.more", { type: "button", hidden: true, text: t("list.more"), on: { click: () => load(true) } });
 
     async function load(append) {
@@ -112,7 +112,15 @@
       set(tbody, items.length ? items.map(row) : el("tr", el("td.muted", { colspan: 4 }, t("src.none"))));
       if (focused) { const f = tbody.querySelector(`[data-focus="${CSS.escape(focused)}"]`); if (f) f.focus(); }
       const waiting = items.filter(busy);
-      status.textContent = waiting.map(s => s.url + ": " + lastText(s)).join(". ");
+      // Screen readers hear when a sync starts and how it ended, not every page count.
+      const said = [];
+      for (const s of items) {
+        const was = wasBusy.has(s.id), now = busy(s);
+        if (now && !was) said.push(s.url + ": " + t("src.queued"));
+        if (!now && was) said.push(s.url + ": " + lastText(s) + (s.last_run ? ", " + t("src.tally", s.last_run) : ""));
+      }
+      wasBusy = new Set(waiting.map(s => s.id));
+      if (said.length) status.textContent = said.join(". ");
       clearTimeout(timer);
       // Poll while a sync runs (often) or waits for a server to start it (less often).
       if (waiting.length) timer = setTimeout(() => { if (document.body.contains(tbody)) load(); }, items.some(running) ? 1000 : 2500);
