@@ -2,17 +2,24 @@ package sources
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/net/html/charset"
 
+	"kefu/internal/fetch"
 	"kefu/knowledge"
 )
 
@@ -288,4 +295,154 @@ func googleProduct(item map[string]string) (knowledge.Product, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// feedTypes are the content types a product feed may come as.
+var feedTypes = []string{"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "text/csv",
+	"text/tab-separated-values", "text/plain", "application/json", "application/gzip", "application/x-gzip", "application/octet-stream"}
+
+// feed fetches and reads a product feed (conditionally: a 304 changes nothing).
+func (r *runner) feed(ctx context.Context) error {
+	req := fetch.Request{URL: r.src.URL, Accept: feedTypes, MaxBytes: r.s.opts.FeedMaxBytes}
+	var stored int
+	if err := r.s.db.QueryRow(ctx, "select count(*) from source_products where source_id = $1", r.src.ID).Scan(&stored); err != nil {
+		return fmt.Errorf("count products: %w", err)
+	}
+	if stored > 0 {
+		req.ETag, req.LastModified = r.validators[0], r.validators[1]
+	}
+	resp, err := r.get(ctx, req)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fatalf("feed %s: %v", r.src.URL, err)
+	}
+	if resp.NotModified {
+		r.feedSame = true
+		return nil
+	}
+	if resp.Status != http.StatusOK {
+		return fatalf("feed %s answered HTTP %d %s", r.src.URL, resp.Status, http.StatusText(resp.Status))
+	}
+	body, err := gunzip(resp.Body, r.s.opts.FeedMaxBytes)
+	if err != nil {
+		return fatalf("feed %s: %v", r.src.URL, err)
+	}
+	products, fails, err := parseFeed(body, resp.ContentType)
+	if err != nil {
+		return fatalf("feed %s: %s", r.src.URL, strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error()))
+	}
+	r.feedFails = fails
+	if len(products) == 0 {
+		return fatalf("the feed lists no valid products (%d items failed); nothing was changed", len(fails))
+	}
+	if len(products) > r.src.MaxPages*10 {
+		return fatalf("the feed lists %d products; this source syncs at most %d", len(products), r.src.MaxPages*10)
+	}
+	if len(fails)*2 > len(products)+len(fails) {
+		return fatalf("%d of %d feed items are invalid (first: %s: %s); nothing was changed",
+			len(fails), len(products)+len(fails), fails[0].URL, fails[0].Reason)
+	}
+	r.products = products
+	r.newFeedETag = [2]string{resp.ETag, resp.LastModified}
+	return nil
+}
+
+// applyFeed upserts the feed's products and removes those missing twice, in one transaction.
+func (r *runner) applyFeed(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, r.s.db, func(tx pgx.Tx) error {
+		if err := r.fence(ctx, tx); err != nil {
+			return err
+		}
+		var c counts
+		fails := r.feedFails
+		c.failed = len(fails)
+		if len(fails) > maxFailures {
+			fails = fails[:maxFailures]
+		}
+		rows, err := tx.Query(ctx, "select sku, checksum, misses from source_products where source_id = $1", r.src.ID)
+		if err != nil {
+			return fmt.Errorf("load products: %w", err)
+		}
+		type prev struct {
+			sum    string
+			misses int
+		}
+		known := map[string]prev{}
+		var sku string
+		var p prev
+		if _, err := pgx.ForEachRow(rows, []any{&sku, &p.sum, &p.misses}, func() error { known[sku] = p; return nil }); err != nil {
+			return fmt.Errorf("load products: %w", err)
+		}
+		listed := map[string]bool{}
+		if r.feedSame { // the feed as last time: what it listed stays, what it lacked misses again
+			for sku, old := range known {
+				if old.misses == 0 {
+					listed[sku] = true
+					c.unchanged++
+				}
+			}
+			r.newFeedETag = r.validators
+		}
+		for _, pr := range r.products {
+			if listed[pr.SKU] {
+				continue // the first of a repeated id wins
+			}
+			listed[pr.SKU] = true
+			b, _ := json.Marshal(pr)
+			sum := sha256.Sum256(b)
+			h := hex.EncodeToString(sum[:])
+			old, ok := known[pr.SKU]
+			switch {
+			case ok && old.sum == h:
+				c.unchanged++
+				if old.misses > 0 {
+					if _, err := tx.Exec(ctx, "update source_products set misses = 0 where source_id = $1 and sku = $2", r.src.ID, pr.SKU); err != nil {
+						return fmt.Errorf("record product: %w", err)
+					}
+				}
+				continue
+			case ok:
+				c.changed++
+			default:
+				c.added++
+			}
+			if err := r.s.commerce.UpsertProductIn(ctx, tx, r.src.SiteID, pr); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `insert into source_products (source_id, sku, checksum, misses) values ($1, $2, $3, 0)
+				on conflict (source_id, sku) do update set checksum = excluded.checksum, misses = 0`, r.src.ID, pr.SKU, h); err != nil {
+				return fmt.Errorf("record product: %w", err)
+			}
+		}
+		var gone []string
+		for sku, old := range known {
+			if listed[sku] {
+				continue
+			}
+			if old.misses+1 < 2 {
+				c.unchanged++
+				if _, err := tx.Exec(ctx, "update source_products set misses = misses + 1 where source_id = $1 and sku = $2", r.src.ID, sku); err != nil {
+					return fmt.Errorf("record miss: %w", err)
+				}
+				continue
+			}
+			gone = append(gone, sku)
+		}
+		if len(gone) > 0 {
+			if _, err := tx.Exec(ctx, "delete from source_products where source_id = $1 and sku = any($2)", r.src.ID, gone); err != nil {
+				return fmt.Errorf("remove products: %w", err)
+			}
+			if err := r.s.commerce.DeleteProductsIn(ctx, tx, r.src.SiteID, gone); err != nil {
+				return err
+			}
+			c.removed = len(gone)
+		}
+		if _, err := tx.Exec(ctx, "update sources set feed_etag = $2, feed_modified = $3 where id = $1",
+			r.src.ID, r.newFeedETag[0], r.newFeedETag[1]); err != nil {
+			return fmt.Errorf("record feed validators: %w", err)
+		}
+		return r.finish(ctx, tx, c, fails)
+	})
 }
