@@ -1,49 +1,27 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"kefu/chat"
-	"kefu/internal/pgtest"
-	"kefu/knowledge"
-	"kefu/retrieval"
 	"kefu/sources"
 	"kefu/web"
 )
 
-// newSourcesEnv is a kefu server with two sites, console users, the audit
-// log and the source syncer (its scheduler is not running: tests sync
-// with env.syncer.Sync or RunDue).
+// newSourcesEnv is a console environment with the audit log and the
+// source syncer (its scheduler is not running: tests sync with RunDue).
 func newSourcesEnv(t *testing.T) (*consoleEnv, *sources.Syncer) {
 	t.Helper()
-	ctx := context.Background()
-	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, _ := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
-	other, _ := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
-	env := &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other}
-	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	env.lib.Index().EnsureModel(ctx)
-	commerce := knowledge.NewCommerce(db)
-	syncer := sources.New(db, env.lib, commerce, sources.Options{Node: "web-test"})
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Store: env.store, MaxUploadBytes: 1 << 20, Audit: chat.NewAudit(db), Sources: syncer})
-	ts := httptest.NewServer(srv.Handler())
-	env.url, env.handler = ts.URL, srv.Handler()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
+	var syncer *sources.Syncer
+	env := newAuditedEnv(t, &bytes.Buffer{}, func(env *consoleEnv, o *web.Options) {
+		syncer = sources.New(env.db, env.lib, o.Commerce, sources.Options{Node: "web-test"})
+		o.Sources = syncer
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("ann@example.com", "Ann", chat.RoleAgent, site.ID)
 	return env, syncer
 }
 
