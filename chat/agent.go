@@ -419,7 +419,7 @@ func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversat
 			h := res.Hits[0]
 			return &Suggestion{
 				Text:       say(lang, "found") + "\n\n" + passage(h.Text, 700) + " [1]",
-				Citations:  []Citation{hitCitation(1, h)},
+				Citations:  []Citation{citationOf(1, h)},
 				Source:     "knowledge",
 				Confidence: res.Confidence,
 			}

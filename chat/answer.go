@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"kefu/knowledge"
 	"kefu/retrieval"
 )
 
@@ -191,7 +190,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	b.WriteString(x.text)
 	b.WriteString(" [1]")
 	r.text = b.String()
-	r.citations = []Citation{hitCitation(1, x.hit)}
+	r.citations = []Citation{citationOf(1, x.hit)}
 	r.answered = true
 	return r
 }
@@ -234,11 +233,6 @@ func (e *Engine) vocabulary(ctx context.Context, site *Site) *retrieval.Vocabula
 		return retrieval.BuiltinVocabulary()
 	}
 	return v
-}
-
-// hitCitation cites a knowledge hit.
-func hitCitation(n int, h knowledge.Hit) Citation {
-	return Citation{N: n, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}
 }
 
 // smallTalkWords are the words of greetings, thanks and goodbyes.

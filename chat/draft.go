@@ -243,7 +243,7 @@ func cited(text string, hits []knowledge.Hit) []Citation {
 		}
 		seen[n] = true
 		h := hits[n-1]
-		out = append(out, Citation{N: n, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID})
+		out = append(out, citationOf(n, h))
 	}
 	return out
 }

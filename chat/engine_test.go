@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
@@ -650,3 +651,40 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 }
 
 func (f *fixture) lib() *knowledge.Library { return f.opts.Library }
+
+// TestWebPageCitationLinksPassage: a reply citing a page synced from the
+// shop's web links to the cited passage (a text fragment), an uploaded
+// file's citation has no link.
+func TestWebPageCitationLinksPassage(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	lib := f.opts.Library
+	parsed, err := knowledge.ParsePage([]byte(`<html><head><title>Gift cards</title></head><body><main><h1>Gift cards</h1>
+		<p>Gift cards never expire and can be used online and in our stores.</p></main></body></html>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := lib.PreparePage(ctx, "https://shop.example.com/help/gift-cards", parsed, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pgx.BeginFunc(ctx, f.db, func(tx pgx.Tx) error {
+		_, err := lib.StorePages(ctx, tx, f.site.ID, []*knowledge.PreparedPage{page})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := replies(f.visitor("en").say("do gift cards ever expire"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Citations) != 1 {
+		t.Fatalf("replies %+v; want one citing the gift card page", bot)
+	}
+	c := bot[0].Citations[0]
+	if c.Source != "https://shop.example.com/help/gift-cards" || !strings.HasPrefix(c.URL, c.Source+"#:~:text=Gift%20cards%20never%20expire") {
+		t.Errorf("citation = %+v; want the page URL with a text fragment of the passage", c)
+	}
+	bot = replies(f.visitor("en").say("how many business days does express delivery take"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Citations) != 1 || bot[0].Citations[0].URL != "" {
+		t.Errorf("an uploaded file's citation = %+v; want no URL", bot[0].Citations)
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/knowledge"
 )
 
 // Message roles.
@@ -28,6 +30,18 @@ type Citation struct {
 	Source     string `json:"source"`
 	Heading    string `json:"heading,omitempty"`
 	DocumentID int64  `json:"document_id,omitempty"`
+	// URL links a web page's passage (a text fragment browsers that support
+	// it scroll to); empty for uploaded files.
+	URL string `json:"url,omitempty"`
+}
+
+// citationOf cites hit h as [n].
+func citationOf(n int, h knowledge.Hit) Citation {
+	c := Citation{N: n, Title: h.Title, Source: h.Source, Heading: h.Heading, DocumentID: h.DocumentID}
+	if u := knowledge.PassageURL(h.Source, h.Text); u != h.Source {
+		c.URL = u
+	}
+	return c
 }
 
 // Product is a product card shown under a bot reply.

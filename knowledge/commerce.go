@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -166,10 +167,33 @@ func (c *Commerce) UpsertOrder(ctx context.Context, siteID int64, o Order) error
 
 // UpsertProduct validates p and inserts or replaces it for siteID.
 func (c *Commerce) UpsertProduct(ctx context.Context, siteID int64, p Product) error {
+	return upsertProduct(ctx, c.db, siteID, p)
+}
+
+// UpsertProductIn is UpsertProduct inside tx (a feed sync stores all of a
+// run's products in one transaction).
+func (c *Commerce) UpsertProductIn(ctx context.Context, tx pgx.Tx, siteID int64, p Product) error {
+	return upsertProduct(ctx, tx, siteID, p)
+}
+
+// DeleteProductsIn removes siteID's products with these SKUs inside tx.
+func (c *Commerce) DeleteProductsIn(ctx context.Context, tx pgx.Tx, siteID int64, skus []string) error {
+	if len(skus) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "delete from products where site_id = $1 and sku = any($2)", siteID, skus); err != nil {
+		return fmt.Errorf("delete products: %w", err)
+	}
+	return nil
+}
+
+func upsertProduct(ctx context.Context, db interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}, siteID int64, p Product) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	_, err := c.db.Exec(ctx, `insert into products (site_id, sku, title, description, price, currency, stock, url, image_url, attributes)
+	_, err := db.Exec(ctx, `insert into products (site_id, sku, title, description, price, currency, stock, url, image_url, attributes)
 		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		on conflict (site_id, sku) do update set title = excluded.title, description = excluded.description,
 			price = excluded.price, currency = excluded.currency, stock = excluded.stock, url = excluded.url,
@@ -179,6 +203,25 @@ func (c *Commerce) UpsertProduct(ctx context.Context, siteID int64, p Product) e
 		return fmt.Errorf("upsert product %s: %w", p.SKU, err)
 	}
 	return nil
+}
+
+// ParseProducts decodes products in DESIGN.md's import shape (a JSON array,
+// or CSV with the same field names, nested fields with dots; format "json",
+// "csv" or "" to sniff). Invalid rows are reported with their lines.
+func ParseProducts(data []byte, format string) ([]Product, []RowError, error) {
+	var out []Product
+	res, err := importRows(context.Background(), bytes.NewReader(data), ImportOptions{Format: format, SiteID: -1},
+		func(_ context.Context, p Product) error {
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, res.Errors, nil
 }
 
 // RowError is one rejected row of an import, by its line in the file.

@@ -453,3 +453,18 @@ func waitReady(t *testing.T, lib *knowledge.Library, site, id int64) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestPassageURL(t *testing.T) {
+	for _, tc := range []struct{ source, passage, want string }{
+		{"https://shop.test/help/returns", "- You can return unworn items within 30 days, no questions.\nMore.",
+			"https://shop.test/help/returns#:~:text=You%20can%20return%20unworn%20items%20within"},
+		{"https://shop.test/help#old", "Free-shipping over $50", "https://shop.test/help#:~:text=Free%2Dshipping%20over%20%2450"},
+		{"https://shop.test/zh", "退货政策：30天内可退", "https://shop.test/zh#:~:text=%E9%80%80%E8%B4%A7%E6%94%BF%E7%AD%96%EF%BC%9A30%E5%A4%A9%E5%86%85%E5%8F%AF%E9%80%80"},
+		{"returns.md", "You can return", "returns.md"},
+		{"https://shop.test/t", "| a | b |", "https://shop.test/t"}, // a table row: cells are not one run of text on the page
+	} {
+		if got := knowledge.PassageURL(tc.source, tc.passage); got != tc.want {
+			t.Errorf("PassageURL(%q, %q) = %q; want %q", tc.source, tc.passage, got, tc.want)
+		}
+	}
+}

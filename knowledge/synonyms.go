@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"kefu/retrieval"
 )
@@ -138,11 +139,23 @@ func (l *Library) Vocabulary(ctx context.Context, siteID int64) (*retrieval.Voca
 // changed records that siteID's knowledge changed (a document ingested or
 // deleted, the vocabulary edited): answer tests run after it.
 func (l *Library) changed(ctx context.Context, siteID int64, what string) {
-	_, err := l.db.Exec(ctx, `insert into knowledge_changes (site_id, changed_at, what) values ($1, now(), $2)
-		on conflict (site_id) do update set changed_at = now(), what = excluded.what`, siteID, what)
-	if err != nil && l.logger != nil {
+	if err := recordChange(ctx, l.db, siteID, what); err != nil {
 		l.logger.Warn("record knowledge change", "site", siteID, "error", err)
 	}
+}
+
+// execer runs a statement: the pool, or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func recordChange(ctx context.Context, db execer, siteID int64, what string) error {
+	_, err := db.Exec(ctx, `insert into knowledge_changes (site_id, changed_at, what) values ($1, now(), $2)
+		on conflict (site_id) do update set changed_at = now(), what = excluded.what`, siteID, what)
+	if err != nil {
+		return fmt.Errorf("record knowledge change: %w", err)
+	}
+	return nil
 }
 
 // LastChange returns when siteID's knowledge last changed and what changed

@@ -12,6 +12,7 @@ if [ -n "$unformatted" ]; then
 fi
 
 # Imports point down DESIGN.md's table: web > chat > intents > knowledge > retrieval > llm.
+# sources (syncing pages and feeds) sits beside chat: web > sources > knowledge.
 # Each line: a package and the kefu packages it must not import.
 fail=0
 check() {
@@ -26,14 +27,16 @@ check() {
 	done
 }
 check web cmd/kefu
-check chat web cmd/kefu
-check intents chat web cmd/kefu
-check knowledge intents chat web cmd/kefu
-check retrieval knowledge intents chat web cmd/kefu
-check llm retrieval knowledge intents chat web cmd/kefu
-check migrations llm retrieval knowledge intents chat web cmd/kefu
+check chat sources web cmd/kefu
+check sources chat intents web cmd/kefu
+check intents chat sources web cmd/kefu
+check knowledge intents chat sources web cmd/kefu internal/fetch
+check retrieval knowledge intents chat sources web cmd/kefu internal/fetch
+check llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
+check migrations llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
+check internal/fetch llm retrieval knowledge intents chat sources web cmd/kefu
 # Only web talks HTTP/websocket frameworks; only llm talks to go-openai.
-for pkg in chat intents knowledge retrieval llm migrations; do
+for pkg in chat intents knowledge retrieval llm migrations sources internal/fetch; do
 	if go list -deps "./$pkg" | grep -qE '^github.com/(labstack/echo|gorilla/websocket)'; then
 		echo "dependency direction: $pkg must not import echo or gorilla/websocket" >&2
 		fail=1
@@ -45,4 +48,14 @@ for pkg in web chat intents knowledge retrieval migrations; do
 		fail=1
 	fi
 done
+# Outbound HTTP to addresses users name goes through internal/fetch alone
+# (private addresses refused, limits kept); llm talks to the operator's
+# model endpoint, and the bench commands to a kefu they started.
+outbound=$(grep -lE 'http\.(Get|Post|Head|PostForm)\(|http\.DefaultClient|http\.Client\{|http\.Transport\{|net\.Dial\(|net\.Dialer\{|readability\.FromURL' \
+	$(find . -name '*.go' -not -name '*_test.go' -not -path './.data/*' -not -path './internal/fetch/*' -not -path './llm/*' \
+		-not -path './internal/fakellm/*' -not -path './cmd/kefu/bench*.go') || true)
+if [ -n "$outbound" ]; then
+	echo "outbound HTTP outside internal/fetch (use fetch.Client):" $outbound >&2
+	fail=1
+fi
 exit $fail

@@ -14,7 +14,7 @@ import (
 // are cached for good under their hashed URLs. Everything it shows comes
 // from the /api/v1 routes and the /v1/agent/ws socket.
 
-//go:embed console/index.html console/console.js console/i18n.js console/console.css console/analytics.js console/privacy.js console/answertests.js
+//go:embed console/index.html console/console.js console/i18n.js console/console.css console/analytics.js console/privacy.js console/answertests.js console/sources.js
 var consoleFS embed.FS
 
 func consoleAssetFrom(name, ctype string) *asset { return mustAsset(consoleFS, "console/"+name, ctype) }
@@ -27,6 +27,7 @@ var (
 		"analytics.js":   consoleAssetFrom("analytics.js", "text/javascript; charset=utf-8"),
 		"privacy.js":     consoleAssetFrom("privacy.js", "text/javascript; charset=utf-8"),
 		"answertests.js": consoleAssetFrom("answertests.js", "text/javascript; charset=utf-8"),
+		"sources.js":     consoleAssetFrom("sources.js", "text/javascript; charset=utf-8"),
 	}
 	consoleHTML = func() []byte {
 		page, err := consoleFS.ReadFile("console/index.html")

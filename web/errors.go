@@ -10,6 +10,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/knowledge"
+	"kefu/sources"
 )
 
 // apiError is the JSON shape of every error response:
@@ -57,6 +58,10 @@ var domainErrors = []struct {
 	{chat.ErrClaimed, http.StatusConflict},
 	{chat.ErrTransition, http.StatusConflict},
 	{chat.ErrRateLimited, http.StatusTooManyRequests},
+	{sources.ErrNotFound, http.StatusNotFound},
+	{sources.ErrInvalid, http.StatusBadRequest},
+	{sources.ErrConflict, http.StatusConflict},
+	{sources.ErrBusy, http.StatusConflict},
 }
 
 func codeFor(status int) string {

@@ -22,6 +22,13 @@ import (
 // and answers data-subject requests; logs go to logs.
 func newPrivacyEnv(t *testing.T, logs *bytes.Buffer) *consoleEnv {
 	t.Helper()
+	return newAuditedEnv(t, logs, nil)
+}
+
+// newAuditedEnv is newPrivacyEnv with more server options set by more
+// (given the environment before its server starts).
+func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web.Options)) *consoleEnv {
+	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
 	sites := chat.NewSites(db)
@@ -36,9 +43,13 @@ func newPrivacyEnv(t *testing.T, logs *bytes.Buffer) *consoleEnv {
 	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: env.lib,
 		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
+	opts := web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
 		Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)})
+		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)}
+	if more != nil {
+		more(env, &opts)
+	}
+	srv := web.New(opts)
 	ts := httptest.NewServer(srv.Handler())
 	env.url, env.handler = ts.URL, srv.Handler()
 	t.Cleanup(func() {

@@ -98,6 +98,17 @@ func (s *Server) routes() {
 	api.PUT("/orders/:number", s.putOrder, admOrTok, s.siteAccess)
 	api.PUT("/products/:sku", s.putProduct, admOrTok, s.siteAccess)
 
+	// Knowledge sources: pages, sitemaps, crawls and product feeds kefu
+	// syncs (admins and API tokens; changes audited in the handlers, with
+	// the source's site; sources_api.go).
+	api.GET("/knowledge/sources", s.listSources, admOrTok, s.siteAccess)
+	api.POST("/knowledge/sources", s.addSource, admOrTok, s.siteAccess)
+	api.GET("/knowledge/sources/:id", s.getSource, admOrTok)
+	api.PATCH("/knowledge/sources/:id", s.updateSource, admOrTok)
+	api.POST("/knowledge/sources/:id/sync", s.syncSource, admOrTok)
+	api.GET("/knowledge/sources/:id/runs", s.sourceRuns, admOrTok)
+	api.DELETE("/knowledge/sources/:id", s.removeSource, admOrTok)
+
 	// Analytics (admins, and API tokens for their site; docs/analytics.md).
 	api.GET("/analytics/summary", s.analyticsSummary, admOrTok, s.analyticsSites)
 	api.GET("/analytics/gaps", s.gapsReport, admOrTok, s.analyticsSites)

@@ -19,6 +19,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/knowledge"
+	"kefu/sources"
 )
 
 // Options configure a Server.
@@ -33,6 +34,9 @@ type Options struct {
 	Sites    *chat.Sites
 	Library  *knowledge.Library
 	Commerce *knowledge.Commerce
+	// Sources syncs knowledge from the shop's pages and feeds (nil: those
+	// routes answer 404).
+	Sources *sources.Syncer
 	// Accounts are console users, sessions, API tokens, canned responses
 	// and presence (auth.go); nil leaves only AdminToken.
 	Accounts *chat.Accounts

@@ -74,7 +74,7 @@ func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, err
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank|source")
 	}
 	sub := args[0]
 	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "source"); err != nil {
@@ -87,6 +87,9 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 		return cmdKBAsk(ctx, e, args[1:])
 	case "test":
 		return cmdKBTest(ctx, e, args[1:])
+	}
+	if sub == "source" {
+		return kbSource(ctx, e, args[1:])
 	}
 	var (
 		siteKey  string

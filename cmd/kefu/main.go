@@ -55,7 +55,7 @@ Commands:
   seed       load the demo shop (--demo)
   site       add, list sites; rotate a site's identity secret
   user       add console users
-  kb         knowledge base: ingest, list, delete, reindex, search, eval
+  kb         knowledge base: ingest, list, delete, reindex, search, eval; sources to sync (kb source)
   shop       import orders and products (JSON or CSV)
   privacy    export or erase a shopper's data (GDPR/PIPL requests); run the retention job
   intents    train, evaluate and run the intent classifier; add a site's custom intents

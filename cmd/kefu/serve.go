@@ -15,6 +15,7 @@ import (
 	"kefu/internal/pg"
 	"kefu/knowledge"
 	"kefu/llm"
+	"kefu/sources"
 	"kefu/web"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	engine := chat.NewEngine(engineOpts)
 	answerTests := chat.NewAnswerTests(db.Pool, engine, logger)
+	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
@@ -92,6 +94,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Sites:                sites,
 		Library:              lib,
 		Commerce:             commerce,
+		Sources:              syncer,
 		Accounts:             accounts,
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
@@ -131,6 +134,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			logger.Error("analyse chunks again", "error", err)
 		}
 	}()
+	workers.Add(1) // knowledge sources: every node syncs due ones, each source on one node at a time (a lease)
+	go func() { defer workers.Done(); syncer.Run(workCtx) }()
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()

@@ -184,7 +184,10 @@
       box.setAttribute("role", "group");
       box.setAttribute("aria-label", t.sources);
       for (const c of it.cites) {
-        const u = /^https?:/i.test(c.source || "") ? safeURL(c.source) : "";
+        // A web page's citation opens at the cited passage where the browser
+        // supports text fragments (c.url); elsewhere the page itself.
+        const page = (c.url && "fragmentDirective" in d) ? c.url : c.source;
+        const u = /^https?:/i.test(page || "") ? safeURL(page) : "";
         const chip = u ? link(u, "src") : el("span", "src");
         chip.title = (c.title || c.source || "") + (c.heading ? " — " + c.heading : "");
         chip.append(el("b", "", c.n), el("span", "", c.title || c.source || "?"));
