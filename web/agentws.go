@@ -86,6 +86,9 @@ func (s *Server) agentSocket(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader already answered
 	}
+	if f := s.hook().agentUpgraded; f != nil {
+		f()
+	}
 	ac := &agentConn{srv: s, conn: conn, user: user, token: ck.Value, session: sess, scope: scope, siteIDs: siteIDs,
 		connID: newConnID(), out: make(chan any, wsSendQueue), events: make(chan *chat.Event, agentQueue),
 		done: make(chan struct{}), writerDone: make(chan struct{}), status: chat.StatusOnline}

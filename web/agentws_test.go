@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kefu/chat"
+	"kefu/web"
 )
 
 // console opens the agent socket for a caller from kefu's own origin.
@@ -181,5 +183,44 @@ func TestAgentSocketRefusesEndedSession(t *testing.T) {
 	}
 	if got := env.dialStatus("/v1/agent/ws", bob, "http://"+strings.TrimPrefix(env.url, "http://")+".evil.example"); got != 403 {
 		t.Errorf("look-alike origin = %d; want 403", got)
+	}
+}
+
+// A console whose connection is upgraded while the server shuts down is
+// Shutdown's to close from the start: Shutdown says when it could not wait
+// for it, and the console is told the server is going away without being
+// welcomed (nor marked online). agentSocket used to count the socket for
+// Shutdown only after the upgrade, so Shutdown could return before it
+// started, and it then ran on after the server had stopped.
+func TestAgentSocketUpgradedDuringShutdown(t *testing.T) {
+	env := newConsoleEnv(t)
+	upgraded, release := make(chan struct{}), make(chan struct{})
+	web.SetTestHooks(env.srv, web.TestHooks{AgentUpgraded: func() { close(upgraded); <-release }})
+	ann := env.console(env.session("ann", env.agent))
+	<-upgraded
+	gone, cancel := context.WithCancel(context.Background())
+	cancel() // Shutdown must not wait: it reports what it could not close
+	if err := env.srv.Shutdown(gone); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with a console still opening = %v; want it to report the open socket (context canceled)", err)
+	}
+	close(release)
+	ann.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		_, data, err := ann.conn.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Errorf("the console read %v; want close 1001", err)
+			}
+			break
+		}
+		t.Errorf("frame after shutdown began: %s", data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := env.srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown waiting for the console: %v", err)
+	}
+	if st, err := env.accounts.Presence.Of(ctx, env.agent.ID); err != nil || st != chat.StatusOffline {
+		t.Errorf("ann's presence after shutdown = %q, %v; want offline", st, err)
 	}
 }

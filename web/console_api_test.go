@@ -31,6 +31,7 @@ type consoleEnv struct {
 	db       *pgxpool.Pool
 	url      string // http://127.0.0.1:port
 	handler  http.Handler
+	srv      *web.Server
 	accounts *chat.Accounts
 	store    *chat.Store
 	engine   *chat.Engine
@@ -68,7 +69,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	env.url = ts.URL
 	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
 		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20})
-	h, env.handler = srv.Handler(), srv.Handler()
+	h, env.handler, env.srv = srv.Handler(), srv.Handler(), srv
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -86,6 +87,27 @@ type Server struct {
 
 	auth      authState  // sign-in rate limits (auth.go)
 	newVisits limiterSet // hellos that create a visitor, per address (widgetws.go)
+
+	hooks atomic.Pointer[testHooks] // nil but in tests (export_test.go)
+}
+
+// testHooks stop a socket at a chosen point, so tests can order what
+// happens concurrently without sleeping. Each may be nil.
+type testHooks struct {
+	helloReplayed func(conversationID string, closeSocket func()) // hello has read the replay
+	helloQueueing func()                                          // hello is about to queue the welcome and the replay
+	deliver       func()                                          // the hub hands a widget socket an event
+	agentUpgraded func()                                          // an agent socket's connection has been upgraded
+}
+
+var noHooks testHooks
+
+// hook returns the test hooks (all nil in production).
+func (s *Server) hook() *testHooks {
+	if h := s.hooks.Load(); h != nil {
+		return h
+	}
+	return &noHooks
 }
 
 // cachedSite is a site looked up by widget key, kept briefly: every widget

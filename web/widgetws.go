@@ -233,6 +233,9 @@ func (wc *widgetConn) drain(d time.Duration) {
 // deliver is the hub's callback: never blocks. Events that arrive before
 // the welcome and replay are queued wait until they are.
 func (wc *widgetConn) deliver(ev *chat.Event) bool {
+	if f := wc.srv.hook().deliver; f != nil {
+		f()
+	}
 	if ev.Kind == chat.KindResync {
 		go wc.closeWith(closeSlow, "missed events: reconnect")
 		return false
@@ -378,10 +381,16 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 		sub.Close()
 		return err
 	}
+	if f := wc.srv.hook().helloReplayed; f != nil {
+		f(sess.Conversation.ID, func() { wc.closeWith(websocket.CloseGoingAway, "server restarting") })
+	}
 	wc.sess = sess
 	wc.conn.SetReadDeadline(time.Now().Add(wsPongWait))
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
+	if f := wc.srv.hook().helloQueueing; f != nil {
+		f()
+	}
 	if wc.closed {
 		sub.Close()
 		return nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ func (plain) Entities(int64, string) (orderNumbers, emails []string) { return ni
 
 type widgetEnv struct {
 	t     *testing.T
+	srv   *web.Server
+	hub   *chat.Hub
 	url   string
 	site  *chat.Site
 	store *chat.Store
@@ -55,7 +58,7 @@ func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *wi
 	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	lib.Index().EnsureModel(context.Background())
 	opts := chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
-	env := &widgetEnv{t: t, site: site, store: store, db: db}
+	env := &widgetEnv{t: t, site: site, store: store, db: db, hub: hub}
 	if withModel {
 		env.fake = fakellm.New()
 		m := httptest.NewServer(env.fake)
@@ -68,7 +71,8 @@ func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *wi
 	for _, f := range tweak {
 		f(&wo)
 	}
-	ts := httptest.NewServer(web.New(wo).Handler())
+	env.srv = web.New(wo)
+	ts := httptest.NewServer(env.srv.Handler())
 	t.Cleanup(ts.Close)
 	env.url = "ws" + strings.TrimPrefix(ts.URL, "http") + "/v1/widget/ws?site=" + site.Key
 	return env
@@ -290,5 +294,55 @@ func TestWidgetLimitsNewVisitorsPerAddress(t *testing.T) {
 	}
 	if visitors != 3 {
 		t.Errorf("%d visitors stored; want 3", visitors)
+	}
+}
+
+// A socket that closes while hello replays, as an event for its
+// conversation arrives, must not freeze the hub. Hello used to hold the
+// socket's lock while closing its subscription (which takes the hub's lock)
+// while the hub held its lock to hand the socket the event (which takes the
+// socket's lock): each waited for the other for ever, and with the hub's
+// lock every socket of the node. The hooks order the two deterministically.
+func TestWidgetHelloClosingWhileEventArrives(t *testing.T) {
+	env := newWidgetEnv(t, false)
+	var conv string
+	entered, release, delivered := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	web.SetTestHooks(env.srv, web.TestHooks{
+		HelloReplayed: func(id string, closeSocket func()) {
+			conv = id
+			closeSocket() // the server goes away (or a ping fails) during the replay…
+			go func() {   // …as an agent starts typing in the conversation
+				env.hub.Deliver(chat.Event{Kind: chat.KindTyping, ConversationID: id, SiteID: env.site.ID, Role: chat.RoleHuman})
+				close(delivered)
+			}()
+			<-entered // the hub is handing the socket the event
+		},
+		Deliver:       func() { once.Do(func() { close(entered); <-release }) },
+		HelloQueueing: func() { close(release) }, // let the hub go on as hello queues its welcome
+	})
+	c := env.client()
+	c.send(map[string]any{"type": "hello", "visitor_token": nil, "last_seq": 0})
+	select {
+	case <-delivered:
+	case <-time.After(20 * time.Second): // a deadlock never ends: this only bounds the wait
+		t.Fatal("the hub is frozen: delivering an event to a socket closing during hello never returned")
+	}
+	// The socket is closed as going away, and nothing of it is left.
+	c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = c.conn.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("the client read %v; want close 1001", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := env.srv.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	if n := env.hub.Subscribers(conv); n != 0 {
+		t.Errorf("%d subscriptions left for the closed socket's conversation; want 0", n)
 	}
 }
