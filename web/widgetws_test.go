@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -344,5 +345,30 @@ func TestWidgetHelloClosingWhileEventArrives(t *testing.T) {
 	}
 	if n := env.hub.Subscribers(conv); n != 0 {
 		t.Errorf("%d subscriptions left for the closed socket's conversation; want 0", n)
+	}
+}
+
+// A replay is not a slow client: a widget resuming a long conversation
+// gets every message it missed (up to chat.MaxReplay), however many more
+// than the frames a socket may have waiting. It used to be closed with
+// 4008 once the replay passed 63 frames, and reconnected into the same.
+func TestWidgetLongReplay(t *testing.T) {
+	env := newWidgetEnv(t, false)
+	w := env.client().hello(nil, 0)
+	conv := w["conversation_id"].(string)
+	const n = 150
+	for i := range n {
+		m := &chat.Message{ConversationID: conv, Role: chat.RoleAgent, Text: fmt.Sprintf("line %d", i+1)}
+		if _, _, _, err := env.store.Append(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := env.client()
+	c.hello(w["visitor_token"], 0)
+	for i := range n {
+		f, _ := c.next("message")
+		if f["seq"] != float64(i+1) {
+			t.Fatalf("replayed message %d = %v; want seq %d", i, f, i+1)
+		}
 	}
 }
