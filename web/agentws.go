@@ -21,7 +21,7 @@ import (
 //
 //	{"type":"welcome","user":{…},"site_ids":[…],"counts":{"queued","mine","open"},"agents":[{"id","name","status"}]}
 //	{"type":"message","conversation_id","site_id","message":{…}}        (notes included)
-//	{"type":"delta","conversation_id","id","text"}                       (the bot's reply as it is written)
+//	{"type":"delta","conversation_id","id","text","reset"}               (the bot's reply as it is written)
 //	{"type":"state","conversation_id","site_id","state","assigned_user_id"?,"agent":{"id","name"}?}
 //	{"type":"typing","conversation_id","role":"shopper|agent","user_id"?,"name"?}
 //	{"type":"presence","user_id","name","status":"online|away|offline"}
@@ -32,18 +32,79 @@ import (
 // {"type":"presence","status":"online|away"}.
 //
 // The socket closes with 4001 when the session ends (sign-out, revoked,
-// expired, user disabled; checked every agentRecheck) and with 4008 when
-// the client is too slow to take its events; the console then reconnects
-// and reloads its lists.
+// expired, user disabled; checked every agentRecheck), with 4008 when the
+// client is too slow to take its events (or events may have been missed),
+// and with 1001 when the server goes away; the console then reconnects and
+// reloads its lists.
 
 // Agent socket limits (STYLE C12).
 const (
 	agentReadLimit   = 4 << 10
-	agentEventBuffer = 256 // per site subscription
-	agentQueue       = 256 // merged events waiting for the writer
+	agentQueue       = 256 // frames waiting for a slow console before it is closed
 	agentRecheck     = 30 * time.Second
 	agentCountsDelay = 300 * time.Millisecond
 	closeSession     = 4001
+)
+
+// Frames the console reads (console.js); errorFrame is the widget's.
+type (
+	agentWelcomeFrame struct {
+		Type    string           `json:"type"` // welcome
+		User    *chat.User       `json:"user"`
+		SiteIDs []int64          `json:"site_ids"`
+		Counts  chat.InboxCounts `json:"counts"`
+		Agents  []agentStatus    `json:"agents"`
+	}
+	agentStatus struct {
+		ID     int64  `json:"id"`
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	}
+	countsFrame struct {
+		Type string `json:"type"` // counts
+		chat.InboxCounts
+	}
+	agentMessageFrame struct {
+		Type           string        `json:"type"` // message
+		ConversationID string        `json:"conversation_id"`
+		SiteID         int64         `json:"site_id"`
+		Message        *chat.Message `json:"message"`
+	}
+	agentDeltaFrame struct {
+		Type           string `json:"type"` // delta
+		ConversationID string `json:"conversation_id"`
+		ID             string `json:"id"`
+		Text           string `json:"text"`
+		Reset          bool   `json:"reset"`
+	}
+	agentStateFrame struct {
+		Type           string     `json:"type"` // state
+		ConversationID string     `json:"conversation_id"`
+		SiteID         int64      `json:"site_id"`
+		State          chat.State `json:"state"`
+		AssignedUserID *int64     `json:"assigned_user_id,omitempty"`
+		Agent          *agentRef  `json:"agent,omitempty"`
+	}
+	agentRef struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	agentTypingFrame struct {
+		Type           string `json:"type"` // typing
+		ConversationID string `json:"conversation_id"`
+		Role           string `json:"role"`
+		*typist               // a colleague; nil: the shopper
+	}
+	typist struct {
+		UserID int64  `json:"user_id"`
+		Name   string `json:"name"`
+	}
+	presenceFrame struct {
+		Type   string `json:"type"` // presence
+		UserID int64  `json:"user_id"`
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	}
 )
 
 // agentSocket upgrades a signed-in console user whose page is kefu's own.
@@ -60,7 +121,7 @@ func (s *Server) agentSocket(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
 	ctx := req.Context()
-	sess, user, err := s.opts.Accounts.Sessions.Validate(ctx, ck.Value)
+	_, user, err := s.opts.Accounts.Sessions.Validate(ctx, ck.Value)
 	if err != nil {
 		return err
 	}
@@ -68,7 +129,7 @@ func (s *Server) agentSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var siteIDs []int64
+	siteIDs := []int64{}
 	sites, err := s.opts.Sites.List(ctx)
 	if err != nil {
 		return err
@@ -78,26 +139,24 @@ func (s *Server) agentSocket(c echo.Context) error {
 			siteIDs = append(siteIDs, site.ID)
 		}
 	}
-	up := websocket.Upgrader{
-		ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: wsWriteBuffers,
-		CheckOrigin: func(*http.Request) bool { return true }, // checked above
+	ac := &agentConn{srv: s, c: newWSConn(agentQueue), user: user, token: ck.Value, scope: scope, siteIDs: siteIDs,
+		connID: newConnID(), status: chat.StatusOnline, sent: map[int64]string{}, typed: map[string]time.Time{},
+		sites: map[string]int64{}}
+	// Counted before the upgrade: Shutdown waits for the socket from the
+	// moment the HTTP server stops tracking its connection.
+	if !s.sockets.add(ac.c) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "server restarting")
 	}
-	conn, err := up.Upgrade(c.Response(), req, nil)
+	ws, err := upgrade(c.Response(), req)
 	if err != nil {
-		return nil // the upgrader already answered
+		s.sockets.remove(ac.c)
+		return nil
 	}
 	if f := s.hook().agentUpgraded; f != nil {
 		f()
 	}
-	ac := &agentConn{srv: s, conn: conn, user: user, token: ck.Value, session: sess, scope: scope, siteIDs: siteIDs,
-		connID: newConnID(), out: make(chan any, wsSendQueue), events: make(chan *chat.Event, agentQueue),
-		done: make(chan struct{}), writerDone: make(chan struct{}), status: chat.StatusOnline}
-	for _, id := range siteIDs {
-		ac.subs = append(ac.subs, s.opts.Hub.SubscribeSite(id, agentEventBuffer))
-	}
-	s.sockets.Add(1)
-	go ac.writeLoop()
-	go ac.readLoop()
+	ac.c.attach(ws)
+	go ac.serve()
 	return nil
 }
 
@@ -107,144 +166,220 @@ func newConnID() string {
 	return hex.EncodeToString(b)
 }
 
-// agentConn is one console socket: a reader, a writer, and one forwarder
-// per site subscription merging events into events.
+// agentConn is one console socket (wsConn: its reader handles the frames
+// below). Beside it run only timers: the session re-check and the counts
+// that follow state changes, each stopped and waited for when it ends.
 type agentConn struct {
 	srv     *Server
-	conn    *websocket.Conn
+	c       *wsConn
 	user    *chat.User
 	token   string // the session cookie, to re-check the session
-	session *chat.ConsoleSession
 	scope   chat.Scope
 	siteIDs []int64
 	connID  string
-	subs    []*chat.Subscription
-	fwd     sync.WaitGroup
+	// Of the reader alone: the site watches, when the agent last typed in
+	// a conversation, and the site of conversations already checked.
+	subs  []*chat.Subscription
+	typed map[string]time.Time
+	sites map[string]int64
 
-	out        chan any
-	events     chan *chat.Event
-	done       chan struct{}
-	writerDone chan struct{} // closed when the writer has cleaned up
-	once       sync.Once
-	slow       bool // set before done closes when the client fell behind
-
-	mu     sync.Mutex
-	status string // online or away, as this socket reports it
+	mu      sync.Mutex
+	status  string           // online or away, as this socket reports it
+	sent    map[int64]string // presence last sent per user: admins hear each change once per site
+	stopped bool             // no timer starts any more
+	recheck *time.Timer
+	counts  *time.Timer // set while a counts frame is due
+	timers  sync.WaitGroup
+	present bool // this socket's presence was recorded: remove it at the end
 }
 
-func (ac *agentConn) close() { ac.once.Do(func() { close(ac.done) }) }
-
-// send queues a frame for the writer; a client too slow for its own
-// replies is disconnected.
-func (ac *agentConn) send(v any) {
-	select {
-	case ac.out <- v:
-	case <-ac.done:
-	default:
-		ac.close()
+// serve is the socket's reader, for its whole life. A socket closed during
+// its upgrade (the server going away) is closed without a welcome.
+func (ac *agentConn) serve() {
+	if !ac.c.closing() {
+		ac.start()
 	}
+	ac.c.serve(agentReadLimit, wsPongWait, ac.handle)
+	ac.stop()
+	ac.srv.sockets.remove(ac.c)
 }
 
-func (ac *agentConn) sendError(code, msg string) {
-	ac.send(errorFrame{Type: "error", Code: code, Message: msg})
+// start watches the sites, records the presence and opens with the welcome
+// (events since the watch began follow it).
+func (ac *agentConn) start() {
+	for _, id := range ac.siteIDs {
+		ac.subs = append(ac.subs, ac.srv.opts.Hub.WatchSite(id, ac.deliver))
+	}
+	ac.mu.Lock()
+	ac.present = true
+	ac.mu.Unlock()
+	ac.updatePresence(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	w, err := ac.welcome(ctx)
+	cancel()
+	if err != nil {
+		ac.srv.logger.Error("agent welcome", "error", err)
+		ac.c.close(websocket.CloseInternalServerErr, "internal error")
+		return
+	}
+	ac.c.open([]any{w}, nil)
+	ac.later(&ac.recheck, agentRecheck, ac.recheckSession)
 }
 
-// forward merges one site subscription into ac.events until it closes.
-func (ac *agentConn) forward(sub *chat.Subscription) {
-	defer ac.fwd.Done()
-	for ev := range sub.C {
-		select {
-		case ac.events <- ev:
-		case <-ac.done:
-			return
-		default:
-			ac.mu.Lock()
-			ac.slow = true
-			ac.mu.Unlock()
-			ac.close()
-			return
+// stop ends what start began: the watches, the timers, the presence.
+func (ac *agentConn) stop() {
+	for _, sub := range ac.subs {
+		sub.Close()
+	}
+	ac.mu.Lock()
+	ac.stopped = true
+	for _, t := range []*time.Timer{ac.recheck, ac.counts} {
+		if t != nil && t.Stop() {
+			ac.timers.Done() // it will not run
 		}
 	}
-	if sub.Dropped() {
-		ac.mu.Lock()
-		ac.slow = true
-		ac.mu.Unlock()
-		ac.close()
+	present := ac.present
+	ac.mu.Unlock()
+	ac.timers.Wait()
+	if present {
+		ac.updatePresence(true)
 	}
 }
 
-// agentFrame is a typing or presence frame from the client.
+// later runs fn after d, unless the socket has stopped; fn calls
+// ac.timers.Done. Only one timer runs per slot: a due one is kept.
+func (ac *agentConn) later(slot **time.Timer, d time.Duration, fn func()) {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if ac.stopped || *slot != nil {
+		return
+	}
+	ac.timers.Add(1)
+	*slot = time.AfterFunc(d, fn)
+}
+
+// recheckSession closes the socket when its session has ended (sign-out,
+// revoked, disabled): a socket must not outlive it. The check also keeps
+// the presence fresh.
+func (ac *agentConn) recheckSession() {
+	defer ac.timers.Done()
+	ac.mu.Lock()
+	ac.recheck = nil
+	ac.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, _, err := ac.srv.opts.Accounts.Sessions.Validate(ctx, ac.token)
+	cancel()
+	if errors.Is(err, chat.ErrUnauthorized) {
+		ac.c.drop(closeSession, "session ended: sign in again")
+		return
+	}
+	ac.updatePresence(false)
+	ac.later(&ac.recheck, agentRecheck, ac.recheckSession)
+}
+
+// sendCounts sends the inbox badges, agentCountsDelay after a state change.
+func (ac *agentConn) sendCounts() {
+	defer ac.timers.Done()
+	ac.mu.Lock()
+	ac.counts = nil
+	ac.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := ac.srv.opts.Store.InboxCounts(ctx, ac.scope, ac.user.ID)
+	if err != nil {
+		ac.srv.logger.Warn("inbox counts", "error", err)
+		return
+	}
+	ac.c.publish(countsFrame{Type: "counts", InboxCounts: n})
+}
+
+// deliver is the hub's callback: it never blocks; false when the socket is
+// closing, and the hub forgets it.
+func (ac *agentConn) deliver(ev *chat.Event) bool {
+	switch ev.Kind {
+	case chat.KindResync:
+		ac.c.drop(closeSlow, "missed events: reconnect")
+		return false
+	case chat.KindState:
+		ac.later(&ac.counts, agentCountsDelay, ac.sendCounts)
+	case chat.KindPresence:
+		if ev.UserID != nil {
+			ac.mu.Lock()
+			same := ac.sent[*ev.UserID] == ev.Status
+			ac.sent[*ev.UserID] = ev.Status
+			ac.mu.Unlock()
+			if same {
+				return !ac.c.closing()
+			}
+		}
+	}
+	if f := ac.frame(ev); f != nil {
+		return ac.c.publish(f)
+	}
+	return !ac.c.closing()
+}
+
+// agentInFrame is a typing or presence frame from the client.
 type agentInFrame struct {
 	Type           string `json:"type"`
 	ConversationID string `json:"conversation_id"`
 	Status         string `json:"status"`
 }
 
-func (ac *agentConn) readLoop() {
-	defer func() {
-		ac.close()
-		ac.conn.Close()
-		<-ac.writerDone // presence is cleaned up before Shutdown returns
-		ac.srv.sockets.Done()
-	}()
-	ac.conn.SetReadLimit(agentReadLimit)
-	ac.conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	ac.conn.SetPongHandler(func(string) error { return ac.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	typed := map[string]time.Time{} // conversation → last typing event sent
-	sites := map[string]int64{}     // conversation → its site, once checked
-	for {
-		kind, data, err := ac.conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		// Any frame proves the client is alive.
-		ac.conn.SetReadDeadline(time.Now().Add(wsPongWait))
-		var f agentInFrame
-		if kind != websocket.TextMessage || json.Unmarshal(data, &f) != nil || f.Type == "" {
-			ac.sendError("bad_frame", "malformed frame: expected a JSON object with a type")
-			continue
-		}
-		switch f.Type {
-		case "typing":
-			if time.Since(typed[f.ConversationID]) < typingInterval {
-				continue
-			}
-			conv, err := ac.conversation(f.ConversationID, sites)
-			if err != nil {
-				status, body := errorStatus(err)
-				if status >= 500 {
-					ac.srv.logger.Error("agent typing", "error", err)
-				}
-				ac.sendError(body.Code, body.Message)
-				continue
-			}
-			if len(typed) > 100 {
-				clear(typed)
-			}
-			typed[f.ConversationID] = time.Now()
-			ac.srv.opts.Engine.AgentTyping(conv, ac.user)
-		case "presence":
-			if f.Status != chat.StatusOnline && f.Status != chat.StatusAway {
-				ac.sendError("bad_request", "status must be online or away")
-				continue
-			}
-			ac.mu.Lock()
-			changed := ac.status != f.Status
-			ac.status = f.Status
-			ac.mu.Unlock()
-			if changed {
-				ac.updatePresence(false)
-			}
-		default:
-			ac.sendError("bad_frame", "unknown frame type "+f.Type)
-		}
+// handle handles one client frame (on the reader); it never ends the socket.
+func (ac *agentConn) handle(kind int, data []byte) bool {
+	// Any frame proves the client is alive.
+	ac.c.ws.SetReadDeadline(time.Now().Add(wsPongWait))
+	var f agentInFrame
+	if kind != websocket.TextMessage || json.Unmarshal(data, &f) != nil || f.Type == "" {
+		ac.sendError("bad_frame", "malformed frame: expected a JSON object with a type")
+		return true
 	}
+	switch f.Type {
+	case "typing":
+		if time.Since(ac.typed[f.ConversationID]) < typingInterval {
+			return true
+		}
+		conv, err := ac.conversation(f.ConversationID)
+		if err != nil {
+			status, body := errorStatus(err)
+			if status >= 500 {
+				ac.srv.logger.Error("agent typing", "error", err)
+			}
+			ac.sendError(body.Code, body.Message)
+			return true
+		}
+		if len(ac.typed) > 100 {
+			clear(ac.typed)
+		}
+		ac.typed[f.ConversationID] = time.Now()
+		ac.srv.opts.Engine.AgentTyping(conv, ac.user)
+	case "presence":
+		if f.Status != chat.StatusOnline && f.Status != chat.StatusAway {
+			ac.sendError("bad_request", "status must be online or away")
+			return true
+		}
+		ac.mu.Lock()
+		changed := ac.status != f.Status
+		ac.status = f.Status
+		ac.mu.Unlock()
+		if changed {
+			ac.updatePresence(false)
+		}
+	default:
+		ac.sendError("bad_frame", "unknown frame type "+f.Type)
+	}
+	return true
+}
+
+func (ac *agentConn) sendError(code, msg string) {
+	ac.c.send(errorFrame{Type: "error", Code: code, Message: msg})
 }
 
 // conversation returns a conversation of one of the agent's sites (only
 // its id and site are needed for typing).
-func (ac *agentConn) conversation(id string, sites map[string]int64) (*chat.Conversation, error) {
-	if site, ok := sites[id]; ok {
+func (ac *agentConn) conversation(id string) (*chat.Conversation, error) {
+	if site, ok := ac.sites[id]; ok {
 		return &chat.Conversation{ID: id, SiteID: site}, nil
 	}
 	notFound := errors.New("conversation not found")
@@ -260,10 +395,10 @@ func (ac *agentConn) conversation(id string, sites map[string]int64) (*chat.Conv
 	if !ac.scope.Allows(conv.SiteID) {
 		return nil, echo.NewHTTPError(http.StatusNotFound, notFound.Error())
 	}
-	if len(sites) > 100 {
-		clear(sites)
+	if len(ac.sites) > 100 {
+		clear(ac.sites)
 	}
-	sites[id] = conv.SiteID
+	ac.sites[id] = conv.SiteID
 	return conv, nil
 }
 
@@ -300,165 +435,37 @@ func (ac *agentConn) updatePresence(gone bool) {
 }
 
 // welcome is the first frame: who is connected, the badges, and the colleagues' presence.
-func (ac *agentConn) welcome(ctx context.Context) (map[string]any, error) {
-	counts, err := ac.srv.opts.Store.InboxCounts(ctx, ac.scope, ac.user.ID)
-	if err != nil {
-		return nil, err
+func (ac *agentConn) welcome(ctx context.Context) (agentWelcomeFrame, error) {
+	w := agentWelcomeFrame{Type: "welcome", User: ac.user, SiteIDs: ac.siteIDs, Agents: []agentStatus{}}
+	var err error
+	if w.Counts, err = ac.srv.opts.Store.InboxCounts(ctx, ac.scope, ac.user.ID); err != nil {
+		return w, err
 	}
 	seen := map[int64]bool{}
 	var ids []int64
-	var names []string
 	for _, site := range ac.siteIDs {
 		users, err := ac.srv.opts.Accounts.Users.Agents(ctx, site)
 		if err != nil {
-			return nil, err
+			return w, err
 		}
 		for _, u := range users {
 			if !seen[u.ID] {
 				seen[u.ID] = true
-				ids, names = append(ids, u.ID), append(names, u.Name)
+				ids = append(ids, u.ID)
+				w.Agents = append(w.Agents, agentStatus{ID: u.ID, Name: u.Name, Status: chat.StatusOffline})
 			}
 		}
 	}
 	status, err := ac.srv.opts.Accounts.Presence.Statuses(ctx, ids)
 	if err != nil {
-		return nil, err
+		return w, err
 	}
-	agents := make([]map[string]any, len(ids))
-	for i, id := range ids {
-		st := status[id]
-		if st == "" {
-			st = chat.StatusOffline
-		}
-		agents[i] = map[string]any{"id": id, "name": names[i], "status": st}
-	}
-	siteIDs := ac.siteIDs
-	if siteIDs == nil {
-		siteIDs = []int64{}
-	}
-	return map[string]any{"type": "welcome", "user": ac.user, "site_ids": siteIDs, "counts": counts, "agents": agents}, nil
-}
-
-func (ac *agentConn) countsFrame() (any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	n, err := ac.srv.opts.Store.InboxCounts(ctx, ac.scope, ac.user.ID)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"type": "counts", "queued": n.Queued, "mine": n.Mine, "open": n.Open}, nil
-}
-
-func (ac *agentConn) writeLoop() {
-	ping := time.NewTicker(wsPingPeriod)
-	recheck := time.NewTicker(agentRecheck)
-	var counts *time.Timer
-	var countsC <-chan time.Time
-	for _, sub := range ac.subs {
-		ac.fwd.Add(1)
-		go ac.forward(sub)
-	}
-	defer func() {
-		ping.Stop()
-		recheck.Stop()
-		if counts != nil {
-			counts.Stop()
-		}
-		for _, sub := range ac.subs {
-			sub.Close()
-		}
-		ac.fwd.Wait()
-		ac.updatePresence(true)
-		ac.conn.Close()
-		close(ac.writerDone)
-	}()
-	write := func(v any) bool {
-		ac.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		if err := ac.conn.WriteJSON(v); err != nil {
-			ac.close()
-			return false
-		}
-		return true
-	}
-	closeWith := func(code int, reason string) {
-		ac.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		ac.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-		ac.close()
-	}
-	ac.updatePresence(false)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	w, err := ac.welcome(ctx)
-	cancel()
-	if err != nil {
-		ac.srv.logger.Error("agent welcome", "error", err)
-		closeWith(websocket.CloseInternalServerErr, "internal error")
-		return
-	}
-	if !write(w) {
-		return
-	}
-	sent := map[int64]string{} // presence last sent per user: admins hear each change once per site
-	for {
-		select {
-		case <-ac.done:
-			ac.mu.Lock()
-			slow := ac.slow
-			ac.mu.Unlock()
-			if slow {
-				closeWith(closeSlow, "slow client: reconnect")
-			} else {
-				closeWith(websocket.CloseNormalClosure, "")
-			}
-			return
-		case <-ac.srv.closing:
-			closeWith(websocket.CloseGoingAway, "server restarting")
-			return
-		case v := <-ac.out:
-			if !write(v) {
-				return
-			}
-		case ev := <-ac.events:
-			if ev.Kind == chat.KindState && countsC == nil {
-				counts = time.NewTimer(agentCountsDelay)
-				countsC = counts.C
-			}
-			if ev.Kind == chat.KindPresence && ev.UserID != nil {
-				if sent[*ev.UserID] == ev.Status {
-					continue
-				}
-				sent[*ev.UserID] = ev.Status
-			}
-			if f := ac.frame(ev); f != nil && !write(f) {
-				return
-			}
-		case <-countsC:
-			countsC = nil
-			f, err := ac.countsFrame()
-			if err != nil {
-				ac.srv.logger.Warn("inbox counts", "error", err)
-				continue
-			}
-			if !write(f) {
-				return
-			}
-		case <-ping.C:
-			if err := ac.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				ac.close()
-				return
-			}
-		case <-recheck.C:
-			// The session may have ended (sign-out, revoked, disabled): a
-			// socket must not outlive it. The check also keeps presence fresh.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, _, err := ac.srv.opts.Accounts.Sessions.Validate(ctx, ac.token)
-			cancel()
-			if errors.Is(err, chat.ErrUnauthorized) {
-				closeWith(closeSession, "session ended: sign in again")
-				return
-			}
-			ac.updatePresence(false)
+	for i := range w.Agents {
+		if st := status[w.Agents[i].ID]; st != "" {
+			w.Agents[i].Status = st
 		}
 	}
+	return w, nil
 }
 
 // frame turns a site event into the console's frame; nil skips it.
@@ -468,30 +475,29 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		if ev.Message == nil {
 			return nil
 		}
-		return map[string]any{"type": "message", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "message": ev.Message}
+		return agentMessageFrame{Type: "message", ConversationID: ev.ConversationID, SiteID: ev.SiteID, Message: ev.Message}
 	case chat.KindDelta:
-		return map[string]any{"type": "delta", "conversation_id": ev.ConversationID, "id": ev.DeltaID, "text": ev.Delta, "reset": ev.DeltaReset}
+		return agentDeltaFrame{Type: "delta", ConversationID: ev.ConversationID, ID: ev.DeltaID, Text: ev.Delta, Reset: ev.DeltaReset}
 	case chat.KindState:
-		f := map[string]any{"type": "state", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "state": ev.State}
+		f := agentStateFrame{Type: "state", ConversationID: ev.ConversationID, SiteID: ev.SiteID, State: ev.State}
 		if ev.UserID != nil {
-			f["assigned_user_id"] = *ev.UserID
-			f["agent"] = map[string]any{"id": *ev.UserID, "name": ev.AgentName}
+			f.AssignedUserID, f.Agent = ev.UserID, &agentRef{ID: *ev.UserID, Name: ev.AgentName}
 		}
 		return f
 	case chat.KindTyping:
 		if ev.UserID != nil && *ev.UserID == ac.user.ID {
 			return nil // one's own typing
 		}
-		f := map[string]any{"type": "typing", "conversation_id": ev.ConversationID, "role": ev.Role}
+		f := agentTypingFrame{Type: "typing", ConversationID: ev.ConversationID, Role: ev.Role}
 		if ev.UserID != nil {
-			f["user_id"], f["name"] = *ev.UserID, ev.AgentName
+			f.typist = &typist{UserID: *ev.UserID, Name: ev.AgentName}
 		}
 		return f
 	case chat.KindPresence:
 		if ev.UserID == nil {
 			return nil
 		}
-		return map[string]any{"type": "presence", "user_id": *ev.UserID, "name": ev.AgentName, "status": ev.Status}
+		return presenceFrame{Type: "presence", UserID: *ev.UserID, Name: ev.AgentName, Status: ev.Status}
 	}
 	return nil
 }

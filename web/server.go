@@ -72,9 +72,8 @@ type Options struct {
 
 // Server is kefu's HTTP server.
 type Server struct {
-	sockets  sync.WaitGroup // open agent sockets; Shutdown closes and waits for them
-	widgets  widgetConns    // open widget sockets
-	reindex  reindexJob     // the console's re-index, on this node
+	sockets  sockets    // open websockets (wsconn.go); Shutdown closes and waits for them
+	reindex  reindexJob // the console's re-index, on this node
 	closing  chan struct{}
 	stopOnce sync.Once
 	echo     *echo.Echo
@@ -89,25 +88,6 @@ type Server struct {
 	newVisits limiterSet // hellos that create a visitor, per address (widgetws.go)
 
 	hooks atomic.Pointer[testHooks] // nil but in tests (export_test.go)
-}
-
-// testHooks stop a socket at a chosen point, so tests can order what
-// happens concurrently without sleeping. Each may be nil.
-type testHooks struct {
-	helloReplayed func(conversationID string, closeSocket func()) // hello has read the replay
-	helloQueueing func()                                          // hello is about to queue the welcome and the replay
-	deliver       func()                                          // the hub hands a widget socket an event
-	agentUpgraded func()                                          // an agent socket's connection has been upgraded
-}
-
-var noHooks testHooks
-
-// hook returns the test hooks (all nil in production).
-func (s *Server) hook() *testHooks {
-	if h := s.hooks.Load(); h != nil {
-		return h
-	}
-	return &noHooks
 }
 
 // cachedSite is a site looked up by widget key, kept briefly: every widget
@@ -155,7 +135,6 @@ func New(opts Options) *Server {
 	s.metrics.registry.MustRegister(opts.Collectors...)
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
-	go s.widgets.ping(s.closing)
 	return s
 }
 
@@ -172,20 +151,13 @@ func (s *Server) Start() error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
-// until ctx ends.
-// Websockets are told the server is going away (close 1001: the widget
-// reconnects, to another node if there is one).
+// until ctx ends. Websockets are told the server is going away (close
+// 1001: the widget reconnects, to another node if there is one) and waited
+// for; when ctx ends first, the error says how many are still open.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
 	s.stopOnce.Do(func() { close(s.closing) })
-	s.widgets.shutdown(ctx)
-	done := make(chan struct{})
-	go func() { s.sockets.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-	return err
+	return errors.Join(err, s.sockets.shutdown(ctx))
 }
 
 // requestLogger logs one line per request with its id, route, status and time.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -19,17 +19,10 @@ import (
 // Widget socket limits (STYLE C12).
 const (
 	wsReadLimit    = 16 << 10 // bytes per frame
-	wsWriteWait    = 5 * time.Second
-	wsPongWait     = 60 * time.Second
-	wsPingPeriod   = 25 * time.Second
 	wsHelloWait    = 15 * time.Second
-	wsSendQueue    = 16 // frames waiting for an agent socket's writer
-	wsEventBuffer  = 64 // events waiting for a slow client before it is dropped
-	closeSlow      = 4008
+	wsEventBuffer  = 64 // frames waiting for a slow client before it is closed (a replay comes on top)
 	typingInterval = time.Second
 )
-
-var wsWriteBuffers = &sync.Pool{}
 
 // inFrame is any client → server frame of the widget protocol.
 type inFrame struct {
@@ -44,33 +37,68 @@ type inFrame struct {
 	Comment      string         `json:"comment"`
 }
 
-// messageFrame is a committed message as the widget sees it.
-type messageFrame struct {
-	Type      string          `json:"type"`
-	Seq       int             `json:"seq"`
-	ID        string          `json:"id"`
-	Role      string          `json:"role"`
-	Text      string          `json:"text"`
-	Citations []chat.Citation `json:"citations"`
-	Products  []chat.Product  `json:"products,omitempty"`
-	// Answered is set on bot replies: false when the bot could not answer.
-	Answered *bool  `json:"answered,omitempty"`
-	At       string `json:"at"`
-}
+// Frames the widget reads (DESIGN.md's widget protocol; widget.js).
+type (
+	welcomeFrame struct {
+		Type           string     `json:"type"` // welcome
+		VisitorToken   string     `json:"visitor_token"`
+		ConversationID string     `json:"conversation_id"`
+		State          chat.State `json:"state"`
+		// LastSeq is where the replay ends, so the widget tells what was
+		// said before it connected (read, not announced) from what is new.
+		LastSeq int `json:"last_seq"`
+	}
+	// messageFrame is a committed message as the widget sees it.
+	messageFrame struct {
+		Type      string          `json:"type"` // message
+		Seq       int             `json:"seq"`
+		ID        string          `json:"id"`
+		Role      string          `json:"role"`
+		Text      string          `json:"text"`
+		Citations []chat.Citation `json:"citations"`
+		Products  []chat.Product  `json:"products,omitempty"`
+		// Answered is set on bot replies: false when the bot could not answer.
+		Answered *bool  `json:"answered,omitempty"`
+		At       string `json:"at"`
+	}
+	ackFrame struct {
+		Type     string `json:"type"` // ack
+		ClientID string `json:"client_id"`
+		Seq      int    `json:"seq"`
+	}
+	deltaFrame struct {
+		Type  string `json:"type"` // delta
+		ID    string `json:"id"`
+		Text  string `json:"text"`
+		Reset bool   `json:"reset,omitempty"` // the draft starts again
+	}
+	stateFrame struct {
+		Type  string     `json:"type"` // state
+		State chat.State `json:"state"`
+		Agent *agentName `json:"agent,omitempty"`
+	}
+	agentName struct {
+		Name string `json:"name"`
+	}
+	typingFrame struct {
+		Type string `json:"type"` // typing
+		Role string `json:"role"` // agent
+	}
+	errorFrame struct {
+		Type    string `json:"type"` // error
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		// For a message that was not stored: its client_id, and whether
+		// sending it again later may work (the database or a limit, not the
+		// message).
+		ClientID string `json:"client_id,omitempty"`
+		Retry    bool   `json:"retry,omitempty"`
+	}
+)
 
 func toMessageFrame(m *chat.Message) messageFrame {
 	return messageFrame{Type: "message", Seq: m.Seq, ID: m.ID, Role: m.Role, Text: m.Text, Citations: m.Citations,
 		Products: m.Products, Answered: m.Answered, At: m.At.UTC().Format(time.RFC3339)}
-}
-
-type errorFrame struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// For a message that was not stored: its client_id, and whether sending
-	// it again later may work (the database or a limit, not the message).
-	ClientID string `json:"client_id,omitempty"`
-	Retry    bool   `json:"retry,omitempty"`
 }
 
 // widgetSocket serves GET /v1/widget/ws?site=KEY: the site and the Origin
@@ -88,25 +116,19 @@ func (s *Server) widgetSocket(c echo.Context) error {
 	if !originAllowed(site, origin, s.opts.PublicURL) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed for this site")
 	}
-	up := websocket.Upgrader{
-		ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: wsWriteBuffers,
-		CheckOrigin: func(*http.Request) bool { return true }, // checked above, against the site
+	wc := &widgetConn{srv: s, c: newWSConn(wsEventBuffer), site: site, remote: clientIP(c.Request())}
+	if !s.sockets.add(wc.c) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "server restarting")
 	}
-	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
+	ws, err := upgrade(c.Response(), c.Request())
 	if err != nil {
-		return nil // the upgrader already answered
-	}
-	wc := &widgetConn{srv: s, conn: conn, site: site, remote: clientIP(c.Request())}
-	if !s.widgets.add(wc) {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"),
-			time.Now().Add(wsWriteWait))
-		conn.Close()
+		s.sockets.remove(wc.c)
 		return nil
 	}
+	wc.c.attach(ws)
 	// The reader gets a fresh goroutine so the HTTP handler's (with its
-	// request, echo context and grown stack) can end. There is no writer
-	// goroutine: one runs only while frames are waiting (see flush).
-	go wc.readLoop()
+	// request, echo context and grown stack) can end.
+	go wc.serve()
 	return nil
 }
 
@@ -124,162 +146,55 @@ func originAllowed(site *chat.Site, origin, publicURL string) bool {
 	return publicURL != "" && origin == strings.ToLower(strings.TrimSuffix(publicURL, "/"))
 }
 
-// widgetConn is one widget socket: a reader goroutine for its life, and a
-// writer goroutine only while frames wait to be written. Pings come from
-// the server's one pinger (gorilla allows WriteControl beside a writer).
+// widgetConn is one widget socket (wsConn: its reader handles the frames
+// below). Events are held until hello has queued the welcome and the replay.
 type widgetConn struct {
 	srv  *Server
-	conn *websocket.Conn
+	c    *wsConn
 	site *chat.Site
-	sess *chat.Session // set by hello; read only by the reader
 	// remote is the client's address: order verification is limited per
 	// address as well as per visitor (a new visitor costs nothing).
 	remote string
 
-	mu         sync.Mutex
-	queue      []any // frames (encoded or not) and *chat.Event, in order
-	pending    []*chat.Event
-	ready      bool // welcome and replay are queued: live events go straight to the queue
-	writing    bool // a flush goroutine is running
-	closed     bool
-	replayedTo int
+	// Of the reader alone: the session (set by hello), the conversation's
+	// subscription, when the shopper last typed.
+	sess       *chat.Session
 	sub        *chat.Subscription
+	lastTyping time.Time
+
+	// replayedTo is the last seq hello replayed: later events of those
+	// messages (a slower node's) are not sent again.
+	replayedTo atomic.Int64
 }
 
-// closeWith ends the socket with a close code, once.
-func (wc *widgetConn) closeWith(code int, reason string) {
-	wc.mu.Lock()
-	if wc.closed {
-		wc.mu.Unlock()
-		return
+// serve is the socket's reader, for its whole life.
+func (wc *widgetConn) serve() {
+	wc.c.serve(wsReadLimit, wsHelloWait, wc.frame)
+	if wc.sub != nil {
+		wc.sub.Close()
 	}
-	wc.closed, wc.queue, wc.pending = true, nil, nil
-	sub := wc.sub
-	wc.mu.Unlock()
-	if sub != nil {
-		sub.Close()
-	}
-	wc.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsWriteWait))
-	wc.conn.Close()
-	wc.srv.widgets.remove(wc)
+	wc.srv.sockets.remove(wc.c)
 }
 
-// send queues a frame; a client too slow to take its frames is
-// disconnected (it resumes with last_seq).
-func (wc *widgetConn) send(v any) {
-	wc.mu.Lock()
-	defer wc.mu.Unlock()
-	wc.enqueueLocked(v)
-}
-
-// enqueueLocked must be called with wc.mu held.
-func (wc *widgetConn) enqueueLocked(v any) {
-	if wc.closed {
-		return
-	}
-	if len(wc.queue) >= wsEventBuffer {
-		go wc.closeWith(closeSlow, "slow client: reconnect")
-		return
-	}
-	wc.queue = append(wc.queue, v)
-	if !wc.writing {
-		wc.writing = true
-		go wc.flush()
-	}
-}
-
-// flush writes queued frames until the queue is empty, then exits.
-func (wc *widgetConn) flush() {
-	for {
-		wc.mu.Lock()
-		if len(wc.queue) == 0 || wc.closed {
-			wc.writing = false
-			wc.mu.Unlock()
-			return
-		}
-		v := wc.queue[0]
-		wc.queue[0] = nil
-		wc.queue = wc.queue[1:]
-		replayedTo := wc.replayedTo
-		wc.mu.Unlock()
-		if ev, ok := v.(*chat.Event); ok {
-			if v = widgetFrame(ev, replayedTo); v == nil {
-				continue
-			}
-		}
-		wc.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		if err := wc.conn.WriteJSON(v); err != nil {
-			wc.mu.Lock()
-			wc.writing = false
-			wc.mu.Unlock()
-			wc.closeWith(websocket.CloseAbnormalClosure, "")
-			return
-		}
-	}
-}
-
-// drain waits, at most d, until the queued frames are written.
-func (wc *widgetConn) drain(d time.Duration) {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		wc.mu.Lock()
-		idle := !wc.writing && len(wc.queue) == 0
-		wc.mu.Unlock()
-		if idle {
-			return
-		}
-	}
-}
-
-// deliver is the hub's callback: never blocks. Events that arrive before
-// the welcome and replay are queued wait until they are.
+// deliver is the hub's callback: it never blocks; false when the socket is
+// closing, and the hub forgets it.
 func (wc *widgetConn) deliver(ev *chat.Event) bool {
 	if f := wc.srv.hook().deliver; f != nil {
 		f()
 	}
 	if ev.Kind == chat.KindResync {
-		go wc.closeWith(closeSlow, "missed events: reconnect")
+		wc.c.drop(closeSlow, "missed events: reconnect")
 		return false
 	}
-	wc.mu.Lock()
-	defer wc.mu.Unlock()
-	if wc.closed {
-		return false
+	f := widgetFrame(ev, int(wc.replayedTo.Load()))
+	if f == nil {
+		return !wc.c.closing()
 	}
-	if !wc.ready {
-		if len(wc.pending) >= wsEventBuffer {
-			return false
-		}
-		wc.pending = append(wc.pending, ev)
-		return true
-	}
-	wc.enqueueLocked(ev)
-	return !wc.closed
+	return wc.c.publish(f)
 }
 
 func (wc *widgetConn) sendError(code, msg string) {
-	wc.send(errorFrame{Type: "error", Code: code, Message: msg})
-}
-
-func (wc *widgetConn) readLoop() {
-	defer wc.closeWith(websocket.CloseNormalClosure, "")
-	wc.conn.SetReadLimit(wsReadLimit)
-	wc.conn.SetReadDeadline(time.Now().Add(wsHelloWait))
-	wc.conn.SetPongHandler(func(string) error { return wc.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	var lastTyping time.Time
-	for {
-		kind, data, err := wc.conn.ReadMessage()
-		if err != nil {
-			return // closed, timed out, or too large (gorilla answers 1009)
-		}
-		// Why a goroutine we wait for: decoding and handling run deep (JSON,
-		// database, engine) and grow a stack; the reader, idle most of its
-		// life, keeps a small one. Frames are still handled one at a time.
-		done := make(chan bool, 1)
-		go func() { done <- wc.frame(kind, data, &lastTyping) }()
-		if !<-done {
-			return
-		}
-	}
+	wc.c.send(errorFrame{Type: "error", Code: code, Message: msg})
 }
 
 var errBadFrame = errors.New("malformed frame: expected a JSON object with a type")
@@ -295,7 +210,7 @@ func decodeFrame(data []byte) (inFrame, error) {
 }
 
 // frame decodes and handles one client frame; false ends the socket.
-func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
+func (wc *widgetConn) frame(kind int, data []byte) bool {
 	if kind != websocket.TextMessage {
 		wc.sendError("bad_frame", "frames are JSON text")
 		return true
@@ -310,8 +225,8 @@ func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
 		return true
 	}
 	if f.Type == "typing" {
-		if time.Since(*lastTyping) > typingInterval {
-			*lastTyping = time.Now()
+		if time.Since(wc.lastTyping) > typingInterval {
+			wc.lastTyping = time.Now()
 			wc.srv.opts.Engine.Typing(wc.sess)
 		}
 		return true
@@ -325,12 +240,10 @@ func (wc *widgetConn) frame(kind int, data []byte, lastTyping *time.Time) bool {
 		if f.Type == "message" {
 			ef.ClientID, ef.Retry = f.ClientID, status >= 500 || status == http.StatusTooManyRequests
 		}
-		wc.send(ef)
+		wc.c.send(ef)
 		if f.Type == "hello" {
-			wc.drain(time.Second) // the client learns why before the socket closes
-			return false
+			return false // the socket closes once the client has learnt why
 		}
-		return true
 	}
 	return true
 }
@@ -374,45 +287,35 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	}
 	sess.Remote = wc.remote
 	// Watch before reading the replay, so nothing falls between them; what
-	// arrives meanwhile waits in pending until welcome and replay are queued.
-	sub := wc.srv.opts.Hub.WatchConversation(sess.Conversation.ID, wc.deliver)
+	// arrives meanwhile is held until the welcome and the replay are queued.
+	wc.sub = wc.srv.opts.Hub.WatchConversation(sess.Conversation.ID, wc.deliver)
 	replay, err := wc.srv.opts.Store.Messages(ctx, sess.Conversation.ID, f.LastSeq, 0, false)
 	if err != nil {
-		sub.Close()
 		return err
 	}
 	if f := wc.srv.hook().helloReplayed; f != nil {
-		f(sess.Conversation.ID, func() { wc.closeWith(websocket.CloseGoingAway, "server restarting") })
+		f(sess.Conversation.ID, func() { wc.c.drop(websocket.CloseGoingAway, "server restarting") })
 	}
 	wc.sess = sess
-	wc.conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	wc.mu.Lock()
-	defer wc.mu.Unlock()
-	if f := wc.srv.hook().helloQueueing; f != nil {
-		f()
-	}
-	if wc.closed {
-		sub.Close()
-		return nil
-	}
-	wc.sub = sub
-	conv := sess.Conversation
-	// last_seq: where the replay ends, so the widget tells what was said
-	// before it connected (read, not announced) from what is new.
+	wc.c.ws.SetReadDeadline(time.Now().Add(wsPongWait))
 	last := f.LastSeq
 	if n := len(replay); n > 0 {
 		last = replay[n-1].Seq
 	}
-	wc.enqueueLocked(map[string]any{"type": "welcome", "visitor_token": sess.Visitor.Token,
-		"conversation_id": conv.ID, "state": conv.State, "last_seq": last})
+	wc.replayedTo.Store(int64(last))
+	first := make([]any, 0, 1+len(replay))
+	first = append(first, welcomeFrame{Type: "welcome", VisitorToken: sess.Visitor.Token,
+		ConversationID: sess.Conversation.ID, State: sess.Conversation.State, LastSeq: last})
 	for i := range replay {
-		wc.enqueueLocked(toMessageFrame(&replay[i]))
-		wc.replayedTo = max(wc.replayedTo, replay[i].Seq)
+		first = append(first, toMessageFrame(&replay[i]))
 	}
-	for _, ev := range wc.pending {
-		wc.enqueueLocked(ev)
+	if f := wc.srv.hook().helloQueueing; f != nil {
+		f()
 	}
-	wc.pending, wc.ready = nil, true
+	wc.c.open(first, func(f any) bool { // not what the replay holds
+		m, ok := f.(messageFrame)
+		return !ok || m.Seq > last
+	})
 	return nil
 }
 
@@ -441,90 +344,12 @@ func (wc *widgetConn) handleMessage(ctx context.Context, f inFrame) error {
 		return err
 	}
 	// Committed (now or before, for a resend): acknowledge.
-	wc.send(map[string]any{"type": "ack", "client_id": f.ClientID, "seq": m.Seq})
+	wc.c.send(ackFrame{Type: "ack", ClientID: f.ClientID, Seq: m.Seq})
 	return nil
 }
 
-// widgetConns is the set of open widget sockets, for the pinger and for
-// shutdown.
-type widgetConns struct {
-	mu      sync.Mutex
-	conns   map[*widgetConn]struct{}
-	closing bool
-	wg      sync.WaitGroup
-}
-
-func (w *widgetConns) add(wc *widgetConn) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closing {
-		return false
-	}
-	if w.conns == nil {
-		w.conns = map[*widgetConn]struct{}{}
-	}
-	w.conns[wc] = struct{}{}
-	w.wg.Add(1)
-	return true
-}
-
-func (w *widgetConns) remove(wc *widgetConn) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, ok := w.conns[wc]; ok {
-		delete(w.conns, wc)
-		w.wg.Done()
-	}
-}
-
-func (w *widgetConns) snapshot() []*widgetConn {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]*widgetConn, 0, len(w.conns))
-	for wc := range w.conns {
-		out = append(out, wc)
-	}
-	return out
-}
-
-// ping runs until stop closes: every wsPingPeriod it pings each socket (the
-// pong extends the socket's read deadline).
-func (w *widgetConns) ping(stop <-chan struct{}) {
-	t := time.NewTicker(wsPingPeriod)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			for _, wc := range w.snapshot() {
-				if err := wc.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-					go wc.closeWith(websocket.CloseAbnormalClosure, "")
-				}
-			}
-		}
-	}
-}
-
-// shutdown tells every socket the server is going away (the widget
-// reconnects, to another node if there is one) and waits for them, or ctx.
-func (w *widgetConns) shutdown(ctx context.Context) {
-	w.mu.Lock()
-	w.closing = true
-	w.mu.Unlock()
-	for _, wc := range w.snapshot() {
-		wc.closeWith(websocket.CloseGoingAway, "server restarting")
-	}
-	done := make(chan struct{})
-	go func() { w.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-}
-
 // widgetFrame turns a conversation event into what the shopper may see:
-// never internal notes, never the shopper's own typing.
+// never internal notes, never the shopper's own typing; nil for nothing.
 func widgetFrame(ev *chat.Event, replayedTo int) any {
 	switch ev.Kind {
 	case chat.KindMessage:
@@ -533,19 +358,16 @@ func widgetFrame(ev *chat.Event, replayedTo int) any {
 		}
 		return toMessageFrame(ev.Message)
 	case chat.KindDelta:
-		if ev.DeltaReset {
-			return map[string]any{"type": "delta", "id": ev.DeltaID, "text": ev.Delta, "reset": true}
-		}
-		return map[string]any{"type": "delta", "id": ev.DeltaID, "text": ev.Delta}
+		return deltaFrame{Type: "delta", ID: ev.DeltaID, Text: ev.Delta, Reset: ev.DeltaReset}
 	case chat.KindState:
-		f := map[string]any{"type": "state", "state": ev.State}
+		f := stateFrame{Type: "state", State: ev.State}
 		if ev.AgentName != "" {
-			f["agent"] = map[string]string{"name": ev.AgentName}
+			f.Agent = &agentName{Name: ev.AgentName}
 		}
 		return f
 	case chat.KindTyping:
 		if ev.Role == chat.RoleHuman {
-			return map[string]any{"type": "typing", "role": "agent"}
+			return typingFrame{Type: "typing", Role: "agent"}
 		}
 	}
 	return nil
