@@ -39,14 +39,10 @@ func NewIndex(db *pgxpool.Pool, emb Embedder) *Index {
 // exactly instead of through the HNSW index (0: always the index).
 func (ix *Index) SetExactLimit(n int64) { ix.exactLimit = n }
 
-// SetExhaustive makes BM25 score every chunk with any query term (no
-// candidate pruning): the reference that measures what pruning loses.
-func (ix *Index) SetExhaustive(on bool) {
-	ix.candidates = maxCandidates
-	if on {
-		ix.candidates = 0
-	}
-}
+// SetCandidates sets how many chunks BM25 first scores for a query (0:
+// every chunk with a query term, no pruning: the reference that measures
+// what pruning loses; the default is maxCandidates).
+func (ix *Index) SetCandidates(n int) { ix.candidates = n }
 
 // Embedder returns the index's embedder.
 func (ix *Index) Embedder() Embedder { return ix.emb }

@@ -744,7 +744,14 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		if k := min(exactTop, limit); len(hits) >= k && hits[k-1].Score >= bound {
 			return hits, stats, nil
 		}
+		// Double the candidates, and take at least one more term (the next
+		// may alone hold more than double).
+		before := selected
 		grow(2 * max(covered, int64(budget)))
+		if selected == before {
+			covered += dfs[selected].DF
+			selected++
+		}
 	}
 }
 
