@@ -212,7 +212,7 @@ func (o *searchBench) time(ctx context.Context, lib *knowledge.Library, siteID i
 		return nil, err
 	}
 	res.RecallAt10 = recall
-	if res.TextRecall10, err = lib.Index().TextRecall(ctx, site.ID, queries, 10); err != nil {
+	if res.TextRecall10, err = lib.Index().TextRecall(ctx, site.ID, queries[:min(100, len(queries))], 10); err != nil {
 		return nil, err
 	}
 	return res, nil
