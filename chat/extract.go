@@ -148,7 +148,7 @@ var questionWords = map[string]bool{
 	"ive": true, "dont": true, "doe": true, "ani": true, "possibl": true, "help": true, "question": true, "like": true, "just": true,
 	"realli": true, "actual": true, "right": true, "now": true, "yet": true, "lol": true, "guy": true,
 	"give": true, "take": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
-	"say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
+	"ever": true, "say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
 }
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
