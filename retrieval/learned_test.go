@@ -32,11 +32,11 @@ func builtin(t testing.TB) *retrieval.LearnedEmbedder {
 
 func TestBuiltinEmbedderLoadsAndEmbeds(t *testing.T) {
 	emb := builtin(t)
-	if emb.Dim() != 256 {
-		t.Errorf("Dim() = %d; want 256", emb.Dim())
+	if emb.Dim() != 512 {
+		t.Errorf("Dim() = %d; want 512 (256 learned, 255 hashed words, 1 language)", emb.Dim())
 	}
-	if !regexp.MustCompile(`^kefu-embed-v1-256-[0-9a-f]{8}$`).MatchString(emb.Model()) {
-		t.Errorf("Model() = %q; want kefu-embed-v1-256-<hash of the weights>", emb.Model())
+	if !regexp.MustCompile(`^kefu-embed-v1-512-[0-9a-f]{8}$`).MatchString(emb.Model()) {
+		t.Errorf("Model() = %q; want kefu-embed-v1-512-<hash of the weights>", emb.Model())
 	}
 	texts := []string{"Where is my parcel?", "退货政策", "send it back", ""}
 	vs, err := emb.Embed(context.Background(), texts)
@@ -44,8 +44,8 @@ func TestBuiltinEmbedderLoadsAndEmbeds(t *testing.T) {
 		t.Fatalf("Embed = %d vectors, %v", len(vs), err)
 	}
 	for i, v := range vs[:3] {
-		if len(v) != 256 || math.Abs(cosine(v, v)-1) > 1e-4 {
-			t.Errorf("vector of %q: length %d, norm² %f; want 256 and unit length", texts[i], len(v), cosine(v, v))
+		if len(v) != 512 || math.Abs(cosine(v, v)-1) > 1e-4 {
+			t.Errorf("vector of %q: length %d, norm² %f; want 512 and unit length", texts[i], len(v), cosine(v, v))
 		}
 		if w := emb.Vector(texts[i]); cosine(v, w) < 0.9999 {
 			t.Errorf("Vector(%q) differs from Embed's vector", texts[i])
@@ -83,6 +83,25 @@ func TestBuiltinEmbedderMeaning(t *testing.T) {
 	}
 }
 
+// Of two passages that mean the same, the one in the query's language is
+// nearer; a passage that shares the query's exact code is nearer than one
+// with another code.
+func TestBuiltinEmbedderPrefersLanguageAndExactWords(t *testing.T) {
+	emb := builtin(t)
+	tests := []struct{ query, near, far string }{
+		// Without the language dimension each is nearer the translation.
+		{"money back", "refund", "退款"},
+		{"发票", "开票", "invoice"},
+		{"where is order LL-100123", "Order LL-100123 left our warehouse on Monday.", "Order LL-200456 left our warehouse on Monday."},
+	}
+	for _, tt := range tests {
+		q := emb.Vector(tt.query)
+		if near, far := cosine(q, emb.Vector(tt.near)), cosine(q, emb.Vector(tt.far)); near <= far {
+			t.Errorf("%q: similarity %.3f to %q is not above %.3f to %q", tt.query, near, tt.near, far, tt.far)
+		}
+	}
+}
+
 // tinyCorpus is a synthetic training set: words of one "meaning" share a
 // group, and every pair joins two of its words.
 func tinyCorpus(epoch int) []retrieval.TrainPair {
@@ -106,7 +125,8 @@ func tinyCorpus(epoch int) []retrieval.TrainPair {
 func train(t *testing.T, seed uint64, workers int) (*retrieval.LearnedEmbedder, []byte) {
 	t.Helper()
 	emb, err := retrieval.TrainEmbedder(context.Background(), tinyCorpus, retrieval.TrainOptions{
-		Dim: 16, Buckets: 1 << 10, Epochs: 30, Batch: 8, Temperature: 0.1, Rate: 0.1, Seed: seed, Workers: workers})
+		Dim: 16, Buckets: 1 << 10, Epochs: 30, Batch: 8, Temperature: 0.1, Rate: 0.1, Seed: seed, Workers: workers,
+		LexDim: 7, LexShare: 0.2, LangWeight: 0.3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +158,10 @@ func TestTrainEmbedderIsDeterministic(t *testing.T) {
 	}
 	// What it saved loads back as the same model.
 	back, err := retrieval.LoadEmbedder(a)
-	if err != nil || back.Model() != emb.Model() || back.Dim() != 16 {
-		t.Fatalf("LoadEmbedder(saved) = %v, %v", back, err)
+	if err != nil || back.Model() != emb.Model() || back.Dim() != 16+7+1 {
+		t.Fatalf("LoadEmbedder(saved) = %v, %v; want the model back with 24 dimensions", back, err)
 	}
-	if !strings.HasPrefix(emb.Model(), "kefu-embed-v1-16-") {
+	if !strings.HasPrefix(emb.Model(), "kefu-embed-v1-24-") {
 		t.Errorf("Model() = %q; want the feature version and dimension in it", emb.Model())
 	}
 }
@@ -152,6 +172,8 @@ func TestTrainEmbedderRefusesBadInput(t *testing.T) {
 		"buckets not a power of two": {Buckets: 1000},
 		"negative temperature":       {Temperature: -1},
 		"tiny dimension":             {Dim: 2},
+		"words share without words":  {LexShare: 0.3},
+		"words share 1":              {LexDim: 8, LexShare: 1},
 	} {
 		if _, err := retrieval.TrainEmbedder(ctx, tinyCorpus, opt); !errors.Is(err, retrieval.ErrTrain) {
 			t.Errorf("%s: err = %v; want ErrTrain", name, err)
@@ -175,8 +197,11 @@ func TestLoadEmbedderRefusesBadWeights(t *testing.T) {
 	future[12] = 99 // feature version
 	bad["feature version"] = future
 	nan := append([]byte(nil), good...)
-	copy(nan[24:], []byte{0, 0, 0xc0, 0x7f}) // the first row's scale is NaN
+	copy(nan[36:], []byte{0, 0, 0xc0, 0x7f}) // the first row's scale is NaN
 	bad["NaN scale"] = nan
+	share := append([]byte(nil), good...)
+	copy(share[28:], []byte{0, 0, 0x80, 0x3f}) // the words' share is 1
+	bad["words share 1"] = share
 	for name, data := range bad {
 		if _, err := retrieval.LoadEmbedder(data); !errors.Is(err, retrieval.ErrWeights) {
 			t.Errorf("%s: err = %v; want ErrWeights", name, err)
@@ -219,11 +244,12 @@ func BenchmarkBuiltinEmbedShort(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "texts/s")
 }
 
+var chunk = strings.Repeat("Returns are free within 30 days of delivery. Items must be unworn and in their original packaging; "+
+	"we refund to the original payment method within 5 business days of receiving the parcel. 退货请在收货后30天内申请。", 5)
+
 // BenchmarkBuiltinEmbedChunk embeds a chunk of about 300 tokens.
 func BenchmarkBuiltinEmbedChunk(b *testing.B) {
 	emb := builtin(b)
-	chunk := strings.Repeat("Returns are free within 30 days of delivery. Items must be unworn and in their original packaging; "+
-		"we refund to the original payment method within 5 business days of receiving the parcel. 退货请在收货后30天内申请。", 5)
 	b.ReportAllocs()
 	for b.Loop() {
 		emb.Vector(chunk)
@@ -231,10 +257,19 @@ func BenchmarkBuiltinEmbedChunk(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
 }
 
+// The hashing embedder, for comparison.
 func BenchmarkHashEmbedShort(b *testing.B) {
 	emb := retrieval.NewHashEmbedder(retrieval.DefaultDim)
 	for i := 0; b.Loop(); i++ {
 		emb.Vector(shortTexts[i%len(shortTexts)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "texts/s")
+}
+
+func BenchmarkHashEmbedChunk(b *testing.B) {
+	emb := retrieval.NewHashEmbedder(retrieval.DefaultDim)
+	for b.Loop() {
+		emb.Vector(chunk)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
 }

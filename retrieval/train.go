@@ -48,13 +48,19 @@ type TrainPair struct {
 type TrainOptions struct {
 	Dim         int     // vector dimension; default 256
 	Buckets     uint32  // hashed feature rows, a power of two; default 1<<16
-	Epochs      int     // default 5
+	Epochs      int     // default 4
 	Batch       int     // pairs per batch (the others are a pair's negatives); default 256
 	Temperature float64 // softmax temperature of the contrastive loss; default 0.05
-	Rate        float64 // AdaGrad learning rate; default 0.05
+	Rate        float64 // AdaGrad learning rate; default 0.02
 	Init        float64 // standard deviation of the rows' random start; default 0.1
-	Seed        uint64  // the same data and seed give the same weights, byte for byte
-	Workers     int     // goroutines for the batch arithmetic; default 1 (results do not depend on it)
+	// The vector's fixed parts (see LearnedEmbedder), not trained: hashed
+	// words in LexDim dimensions with LexShare of the similarity (0: none),
+	// and the language with weight LangWeight (0: none).
+	LexDim     int
+	LexShare   float64
+	LangWeight float64
+	Seed       uint64 // the same data and seed give the same weights, byte for byte
+	Workers    int    // goroutines for the batch arithmetic; default 1 (results do not depend on it)
 	// Progress, when set, is called after each epoch with its mean loss.
 	Progress func(epoch int, loss float64)
 }
@@ -67,7 +73,7 @@ func (o *TrainOptions) defaults() {
 		o.Buckets = 1 << 16
 	}
 	if o.Epochs == 0 {
-		o.Epochs = 5
+		o.Epochs = 4
 	}
 	if o.Batch == 0 {
 		o.Batch = 256
@@ -76,7 +82,7 @@ func (o *TrainOptions) defaults() {
 		o.Temperature = 0.05
 	}
 	if o.Rate == 0 {
-		o.Rate = 0.05
+		o.Rate = 0.02
 	}
 	if o.Init == 0 {
 		o.Init = 0.1
@@ -101,7 +107,9 @@ var ErrTrain = errors.New("cannot train the embedder")
 func TrainEmbedder(ctx context.Context, pairs func(epoch int) []TrainPair, opt TrainOptions) (*LearnedEmbedder, error) {
 	opt.defaults()
 	if opt.Dim < 8 || opt.Dim > 4096 || opt.Buckets < 16 || opt.Buckets&(opt.Buckets-1) != 0 || opt.Buckets > 1<<24 ||
-		opt.Batch < 2 || opt.Epochs < 0 || opt.Temperature <= 0 || opt.Rate <= 0 || opt.Init < 0 {
+		opt.Batch < 2 || opt.Epochs < 0 || opt.Temperature <= 0 || opt.Rate <= 0 || opt.Init < 0 ||
+		opt.LexDim < 0 || opt.LexDim > 4096 || opt.LexShare < 0 || opt.LexShare >= 1 || (opt.LexDim == 0) != (opt.LexShare == 0) ||
+		opt.LangWeight < 0 || opt.LangWeight > 10 {
 		return nil, fmt.Errorf("%w: options %+v", ErrTrain, opt)
 	}
 	t := newTrainer(opt)
@@ -130,8 +138,10 @@ func TrainEmbedder(ctx context.Context, pairs func(epoch int) []TrainPair, opt T
 			opt.Progress(epoch+1, loss/float64(batches))
 		}
 	}
+	e := quantize(t.rows, opt.Dim, opt.Buckets)
+	e.lexDim, e.lexShare, e.langWeight = opt.LexDim, float32(opt.LexShare), float32(opt.LangWeight)
 	var buf bytes.Buffer
-	if err := quantize(t.rows, opt.Dim, opt.Buckets).Save(&buf); err != nil {
+	if err := e.Save(&buf); err != nil {
 		return nil, err
 	}
 	return LoadEmbedder(buf.Bytes())

@@ -85,7 +85,7 @@ func (c *serveConfig) validate() error {
 			errs = append(errs, fmt.Errorf("%s %q %v", name, v, err))
 		}
 	}
-	if c.Embedder != "builtin" && c.Embedder != "hash" {
+	if c.Embedder != "" && c.Embedder != "builtin" && c.Embedder != "hash" {
 		if st, err := os.Stat(c.Embedder); err != nil || st.IsDir() {
 			errs = append(errs, fmt.Errorf("KEFU_EMBEDDER %q must be builtin, hash or a weights file", c.Embedder))
 		}

@@ -62,14 +62,17 @@ func embedderTrain(ctx context.Context, e env, args []string) error {
 	attribution := fs.String("attribution", "", "also write the attribution lines of the Tatoeba pairs used to this file (CC BY 2.0 FR asks to ship them with the weights)")
 	seed := fs.Uint64("seed", 1, "seed: the same data and seed give the same weights, byte for byte")
 	var opt retrieval.TrainOptions
-	fs.IntVar(&opt.Epochs, "epochs", 5, "passes over the training pairs")
+	fs.IntVar(&opt.Epochs, "epochs", 4, "passes over the training pairs")
 	fs.IntVar(&opt.Dim, "dim", 256, "vector dimension")
 	buckets := fs.Uint("buckets", 1<<16, "hashed feature rows (a power of two)")
 	fs.IntVar(&opt.Batch, "batch", 256, "pairs per batch")
 	fs.Float64Var(&opt.Temperature, "temperature", 0.05, "softmax temperature of the contrastive loss")
-	fs.Float64Var(&opt.Rate, "rate", 0.05, "AdaGrad learning rate")
+	fs.Float64Var(&opt.Rate, "rate", 0.02, "AdaGrad learning rate")
 	fs.Float64Var(&opt.Init, "init", 0.1, "standard deviation of the rows' random start")
 	fs.IntVar(&opt.Workers, "workers", runtime.NumCPU(), "goroutines (the weights do not depend on it)")
+	fs.IntVar(&opt.LexDim, "lex-dim", 255, "dimensions of the vector's hashed-words part (0: none)")
+	fs.Float64Var(&opt.LexShare, "lex-share", 0.3, "share of the similarity the hashed words make")
+	fs.Float64Var(&opt.LangWeight, "lang-weight", 0.3, "weight of the vector's language dimension (0: none)")
 	var mix pairMix
 	fs.Float64Var(&mix.DocShare, "doc-share", 0.3, "share of cluster texts also paired with several other members joined")
 	fs.IntVar(&mix.DocSize, "doc-size", 4, "members joined into such a document")
@@ -84,6 +87,12 @@ func embedderTrain(ctx context.Context, e env, args []string) error {
 	}
 	if *buckets == 0 || *buckets&(*buckets-1) != 0 || *buckets > 1<<24 {
 		return usageErr("--buckets must be a power of two up to %d", 1<<24)
+	}
+	if opt.LexDim == 0 {
+		opt.LexShare = 0
+	}
+	if opt.LexDim < 0 || opt.LexDim > 4096 || opt.LexShare < 0 || opt.LexShare >= 1 || opt.LangWeight < 0 || opt.LangWeight > 10 {
+		return usageErr("--lex-dim must be in [0, 4096], --lex-share in [0, 1), --lang-weight in [0, 10]")
 	}
 	if opt.Epochs < 1 || mix.DocShare < 0 || mix.DocShare > 1 || mix.DocSize < 1 || mix.LexiconRepeat < 0 || mix.OwnRepeat < 0 {
 		return usageErr("--epochs, --doc-size must be positive; --doc-share in [0, 1]; repeats not negative")
@@ -120,7 +129,8 @@ func embedderTrain(ctx context.Context, e env, args []string) error {
 	}
 	if *attribution != "" {
 		text := "# Tatoeba sentence pairs (https://tatoeba.org, CC BY 2.0 FR, selected by ManyThings.org) that trained\n" +
-			"# " + emb.Model() + ": sentence ids and authors, one pair a line.\n" + strings.Join(data.attributions, "\n") + "\n"
+			"# " + emb.Model() + ": one pair a line, \"#English sentence id (author) & #Chinese sentence id (author)\".\n" +
+			strings.Join(data.attributions, "\n") + "\n"
 		if err := os.WriteFile(*attribution, []byte(text), 0o644); err != nil {
 			return fmt.Errorf("write attribution: %w", err)
 		}

@@ -122,7 +122,7 @@ func loadEmbedderData(root string) (*embedderData, error) {
 		}
 		// One English sentence may have several translations: one group.
 		d.translations = append(d.translations, retrieval.TrainPair{A: a, B: b, Group: "tatoeba:" + a})
-		d.attributions = append(d.attributions, p.Attribution)
+		d.attributions = append(d.attributions, strings.TrimPrefix(p.Attribution, "CC-BY 2.0 (France) Attribution: tatoeba.org "))
 		d.counts["tatoeba en↔zh pairs"]++
 	}
 	for i, set := range retrieval.ShopLexicon() {
