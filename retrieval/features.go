@@ -66,6 +66,10 @@ func bucket(h uint64, n uint32) uint32 {
 func features(dst []feature, text string, buckets uint32) []feature {
 	start := len(dst)
 	toks := Tokenize(text)
+	var memo map[string]string // a long text's words, stemmed once each
+	if len(toks) > 32 {
+		memo = make(map[string]string, len(toks)/2)
+	}
 	var prev string // the previous Latin term, for pairs
 	var run []rune  // the current CJK run (folded), for n-grams
 	lastEnd := -1   // end of the previous CJK token, to find runs
@@ -97,18 +101,25 @@ func features(dst []feature, text string, buckets uint32) []feature {
 			continue
 		}
 		flush()
-		dst = wordFeatures(dst, t.Text, &prev, buckets)
+		dst = wordFeatures(dst, t.Text, &prev, buckets, memo)
 	}
 	flush()
 	return mergeFeatures(dst, start)
 }
 
 // wordFeatures appends a Latin word's term, its pair with the previous
-// term, and its character n-grams.
-func wordFeatures(dst []feature, word string, prev *string, buckets uint32) []feature {
-	terms := Terms(word)
-	if len(terms) == 1 {
-		term := terms[0]
+// term, and its character n-grams. memo, when not nil, keeps words' terms.
+func wordFeatures(dst []feature, word string, prev *string, buckets uint32, memo map[string]string) []feature {
+	term, ok := memo[word]
+	if !ok {
+		if ts := Terms(word); len(ts) == 1 {
+			term = ts[0]
+		}
+		if memo != nil {
+			memo[word] = term
+		}
+	}
+	if term != "" {
 		dst = append(dst, feature{bucket(hashAdd(hashStart(kindTerm), term), buckets), 1})
 		if *prev != "" {
 			h := hashAdd(hashAdd(hashStart(kindPair), *prev), " ")
@@ -134,7 +145,7 @@ func wordFeatures(dst []feature, word string, prev *string, buckets uint32) []fe
 	}
 	if k := len(dst) - first; k > 0 {
 		w := 1 / float32(k)
-		if len(terms) == 0 {
+		if term == "" {
 			w /= 4 // a stop word's shape says little
 		}
 		for i := first; i < len(dst); i++ {
