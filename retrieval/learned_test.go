@@ -56,11 +56,24 @@ func TestBuiltinEmbedderLoadsAndEmbeds(t *testing.T) {
 	}
 }
 
+// nearer is a query, a text it should be nearer to, and one it should be
+// farther from.
+type nearer struct{ query, near, far string }
+
+func checkNearer(t *testing.T, emb *retrieval.LearnedEmbedder, tests []nearer) {
+	t.Helper()
+	for _, tt := range tests {
+		q := emb.Vector(tt.query)
+		if near, far := cosine(q, emb.Vector(tt.near)), cosine(q, emb.Vector(tt.far)); near <= far {
+			t.Errorf("%q: similarity %.3f to %q is not above %.3f to %q", tt.query, near, tt.near, far, tt.far)
+		}
+	}
+}
+
 // The shipped embedder has learned meaning: each query is closer to the
 // text that means the same than to one that only shares the topic.
 func TestBuiltinEmbedderMeaning(t *testing.T) {
-	emb := builtin(t)
-	tests := []struct{ query, same, other string }{
+	checkNearer(t, builtin(t), []nearer{
 		{"send it back", "return an item", "track my parcel"},
 		{"I'd like to send these shoes back", "How do I return a product?", "Where is my package?"},
 		{"money back", "refund", "free shipping"},
@@ -73,33 +86,19 @@ func TestBuiltinEmbedderMeaning(t *testing.T) {
 		{"我要开发票", "can I get an invoice", "can I change my address"},
 		{"retrun polcy", "return policy", "privacy policy"}, // typos
 		{"運費多少", "运费多少钱", "退货要多久"},                          // traditional characters
-	}
-	for _, tt := range tests {
-		q := emb.Vector(tt.query)
-		same, other := cosine(q, emb.Vector(tt.same)), cosine(q, emb.Vector(tt.other))
-		if same <= other {
-			t.Errorf("%q: similarity %.3f to %q is not above %.3f to %q", tt.query, same, tt.same, other, tt.other)
-		}
-	}
+	})
 }
 
 // Of two passages that mean the same, the one in the query's language is
 // nearer; a passage that shares the query's exact code is nearer than one
 // with another code.
 func TestBuiltinEmbedderPrefersLanguageAndExactWords(t *testing.T) {
-	emb := builtin(t)
-	tests := []struct{ query, near, far string }{
+	checkNearer(t, builtin(t), []nearer{
 		// Without the language dimension each is nearer the translation.
 		{"money back", "refund", "退款"},
 		{"发票", "开票", "invoice"},
 		{"where is order LL-100123", "Order LL-100123 left our warehouse on Monday.", "Order LL-200456 left our warehouse on Monday."},
-	}
-	for _, tt := range tests {
-		q := emb.Vector(tt.query)
-		if near, far := cosine(q, emb.Vector(tt.near)), cosine(q, emb.Vector(tt.far)); near <= far {
-			t.Errorf("%q: similarity %.3f to %q is not above %.3f to %q", tt.query, near, tt.near, far, tt.far)
-		}
-	}
+	})
 }
 
 // tinyCorpus is a synthetic training set: words of one "meaning" share a
