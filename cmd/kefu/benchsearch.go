@@ -69,7 +69,7 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 
 func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*searchBenchResult, error) {
 	sites := chat.NewSites(db.Pool)
-	lib, err := newLibrary(ctx, db, embedConfig{}, slog.New(slog.DiscardHandler))
+	lib, err := newLibrary(ctx, db, embedConfig{Embedder: e.getenv("KEFU_EMBEDDER")}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
