@@ -161,9 +161,6 @@ const builtinVectorWeight = 0.25
 const learnedVectorWeight = 1.0
 
 func (ix *Index) vectorWeight() float64 {
-	if w, ok := ix.emb.(interface{ FusionWeight() float64 }); ok {
-		return w.FusionWeight()
-	}
 	switch ix.emb.(type) {
 	case *HashEmbedder:
 		return builtinVectorWeight
