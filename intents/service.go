@@ -24,7 +24,7 @@ type ServiceOptions struct {
 	Train  TrainOptions      // for the built-in and the site models
 	LLM    Completer         // optional model for ClassifyLLM
 	LLMOpt LLMOptions        // timeout for the LLM (intents are filled in per site)
-	Mood   SentimentAnalyzer // default: the built-in Analyzer
+	Mood   SentimentAnalyzer // default: the built-in SentimentClassifier
 	// Builtin is an already trained built-in classifier to use (it is
 	// immutable, so services may share one); nil trains it.
 	Builtin *Classifier
@@ -36,6 +36,13 @@ type Understanding struct {
 	Sentiment Sentiment  `json:"sentiment"`
 	Entities  []Entity   `json:"entities"`
 	Language  string     `json:"language"` // zh, en, ja, ko or ""
+	// Problem says the message reports a problem ("my card was charged
+	// twice") rather than asking how something works or asking for
+	// something ("will my card be charged in pounds?"); ProblemP is the
+	// detector's probability that it does (Problem is ProblemP >=
+	// ProblemThreshold).
+	Problem  bool    `json:"problem"`
+	ProblemP float64 `json:"problem_p"`
 }
 
 // RetrainReport says what a retraining produced.
@@ -59,6 +66,7 @@ type Service struct {
 	builtin   *Classifier
 	base      []Example // the built-in examples, trained into every site model
 	mood      SentimentAnalyzer
+	problem   *ProblemDetector
 	extractor *Extractor
 
 	sites     atomic.Pointer[map[int64]*Classifier]
@@ -91,9 +99,12 @@ func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*S
 	}
 	s.mood = opt.Mood
 	if s.mood == nil {
-		if s.mood, err = NewAnalyzer(); err != nil {
-			return nil, err
+		if s.mood, err = BuiltinSentiment(); err != nil {
+			return nil, fmt.Errorf("train built-in sentiment: %w", err)
 		}
+	}
+	if s.problem, err = BuiltinProblem(); err != nil {
+		return nil, fmt.Errorf("train built-in problem detector: %w", err)
 	}
 	if s.extractor, err = NewExtractor(""); err != nil {
 		return nil, err
@@ -183,6 +194,10 @@ func intentInfos(labels []string) []IntentInfo {
 // Sentiment scores text with the service's analyzer.
 func (s *Service) Sentiment(text string) Sentiment { return s.mood.Analyze(text) }
 
+// Problem reports whether text reports a problem rather than asking, with
+// the probability that it does (see Understanding.Problem).
+func (s *Service) Problem(text string) (bool, float64) { return s.problem.Detect(text) }
+
 // SetOrderPattern sets the site's order number pattern ("" restores
 // DefaultOrderPattern). A bad pattern is an error wrapping ErrBadData.
 func (s *Service) SetOrderPattern(siteID int64, pattern string) error {
@@ -211,14 +226,17 @@ func (s *Service) Entities(siteID int64, text string) []Entity {
 }
 
 // Understand classifies text (built-in path, no model call), scores its
-// sentiment, extracts entities and detects the language.
+// sentiment, tells a problem report from a question, extracts entities and
+// detects the language.
 func (s *Service) Understand(ctx context.Context, siteID int64, text string) Understanding {
-	return Understanding{
+	u := Understanding{
 		Intent:    s.Classify(ctx, siteID, text),
 		Sentiment: s.Sentiment(text),
 		Entities:  s.Entities(siteID, text),
 		Language:  DetectLanguage(text),
 	}
+	u.Problem, u.ProblemP = s.Problem(text)
+	return u
 }
 
 // Retrain trains the site's model on the built-in examples plus the site's
