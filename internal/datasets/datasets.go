@@ -141,7 +141,7 @@ func MassiveZH(root, split string) ([]Labeled, error) {
 
 // Parallel is one MASSIVE train utterance in three locales.
 type Parallel struct {
-	ID, Label string
+	ID, Label  string
 	EN, ZH, TW string
 }
 
