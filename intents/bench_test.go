@@ -26,11 +26,13 @@ func messages(b *testing.B) []string {
 }
 
 // BenchmarkMessage measures the per-message cost on the hot path: intent
-// (built-in model) plus sentiment (built-in analyzer). It reports the
-// latency percentiles over all timed messages.
+// (built-in model) plus sentiment (built-in trained analyzer) plus the
+// problem detector. It reports the latency percentiles over all timed
+// messages.
 func BenchmarkMessage(b *testing.B) {
 	c := mustBuiltin(b)
-	a := newAnalyzer(b)
+	a := mustSentiment(b)
+	d := mustProblem(b)
 	texts := messages(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
@@ -40,6 +42,7 @@ func BenchmarkMessage(b *testing.B) {
 		start := time.Now()
 		c.Classify(text)
 		a.Analyze(text)
+		d.Detect(text)
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
@@ -76,13 +79,35 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
+// BenchmarkSentiment is the built-in trained analyzer (what ships).
 func BenchmarkSentiment(b *testing.B) {
+	a := mustSentiment(b)
+	texts := messages(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a.Analyze(texts[i%len(texts)])
+	}
+}
+
+// BenchmarkSentimentRules is the lexicon and rules alone.
+func BenchmarkSentimentRules(b *testing.B) {
 	a := newAnalyzer(b)
 	texts := messages(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		a.Analyze(texts[i%len(texts)])
+	}
+}
+
+func BenchmarkProblem(b *testing.B) {
+	d := mustProblem(b)
+	texts := messages(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.Detect(texts[i%len(texts)])
 	}
 }
 
