@@ -26,13 +26,11 @@ func messages(b *testing.B) []string {
 }
 
 // BenchmarkMessage measures the per-message cost on the hot path: intent
-// (built-in model) plus sentiment (built-in trained analyzer) plus the
-// problem detector. It reports the latency percentiles over all timed
-// messages.
+// (built-in model) plus sentiment (the built-in trained analyzer). It
+// reports the latency percentiles over all timed messages.
 func BenchmarkMessage(b *testing.B) {
 	c := mustBuiltin(b)
 	a := mustSentiment(b)
-	d := mustProblem(b)
 	texts := messages(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
@@ -42,14 +40,14 @@ func BenchmarkMessage(b *testing.B) {
 		start := time.Now()
 		c.Classify(text)
 		a.Analyze(text)
-		d.Detect(text)
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
 	reportPercentiles(b, lat)
 }
 
-// BenchmarkUnderstand adds entities and language detection (Service.Understand).
+// BenchmarkUnderstand adds the problem detector, entities and language
+// detection (Service.Understand).
 func BenchmarkUnderstand(b *testing.B) {
 	svc, err := intents.NewService(context.Background(), nil, intents.ServiceOptions{Builtin: mustBuiltin(b)})
 	if err != nil {

@@ -54,10 +54,12 @@ var (
 	zhConditions    = []string{"如果", "万一", "要是", "假如", "的话", "怎么办", "怎么处理", "会怎样", "会怎么样"}
 )
 
-// problemFeatures appends the features of text: n-grams, then cues.
-func problemFeatures(a *Analyzer, text string, mask uint32, dst []feat) []feat {
-	dst = ngramFeatures(text, mask, dst)
+// problemFeatures appends the features of text: n-grams, then cues, among
+// them the sentiment rules' cues c (of text).
+func problemFeatures(c ruleCues, text string, mask uint32, dst []feat) []feat {
 	trimmed := strings.TrimSpace(text)
+	toks := retrieval.Tokenize(trimmed)
+	dst = ngramFeatures(trimmed, toks, mask, dst)
 	last, _ := utf8.DecodeLastRuneInString(trimmed)
 	switch {
 	case last == '?' || last == '？':
@@ -69,7 +71,6 @@ func problemFeatures(a *Analyzer, text string, mask uint32, dst []feat) []feat {
 		strings.HasSuffix(trimmed, "呢") {
 		dst = addCue(dst, mask, "zh-particle", 1)
 	}
-	toks := retrieval.Tokenize(trimmed)
 	if len(toks) > 0 && !toks[0].CJK && questionOpeners[toks[0].Text] {
 		dst = addCue(dst, mask, "opens-question", 1)
 	}
@@ -91,7 +92,6 @@ func problemFeatures(a *Analyzer, text string, mask uint32, dst []feat) []feat {
 			break
 		}
 	}
-	_, c := a.analyze(text)
 	dst = addCue(dst, mask, "score", c.score)
 	if c.score <= -labelThreshold {
 		dst = addCue(dst, mask, "negative", 1)
@@ -122,7 +122,8 @@ func trainProblemDetector(ctx context.Context, rules *Analyzer, exs []Example) (
 		default:
 			return nil, fmt.Errorf("problem example %d: label %q is not ask or problem: %w", i+1, ex.Label, ErrBadData)
 		}
-		xs[i] = problemFeatures(rules, ex.Text, mask, nil)
+		_, c := rules.analyze(ex.Text)
+		xs[i] = problemFeatures(c, ex.Text, mask, nil)
 	}
 	m, err := trainSmall(ctx, xs, ys, labels, problemOptions)
 	if err != nil {
@@ -167,10 +168,18 @@ func (d *ProblemDetector) Detect(text string) (problem bool, p float64) {
 	if strings.TrimSpace(text) == "" {
 		return false, 0
 	}
+	_, c := d.rules.analyze(text)
+	return d.detect(text, c)
+}
+
+// detect is Detect with the sentiment rules' cues of text already known.
+func (d *ProblemDetector) detect(text string, c ruleCues) (bool, float64) {
+	if strings.TrimSpace(text) == "" {
+		return false, 0
+	}
 	var stack [384]feat
 	var pbuf [2]float64
-	probs := d.m.probs(problemFeatures(d.rules, text, d.m.mask, stack[:0]), pbuf[:0])
-	p = probs[d.problem]
+	p := d.m.probs(problemFeatures(c, text, d.m.mask, stack[:0]), pbuf[:0])[d.problem]
 	return p >= ProblemThreshold, p
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"kefu/retrieval"
 )
 
 // SentimentClassifier is the built-in sentiment analyzer: a softmax
@@ -35,7 +37,7 @@ var sentimentOptions = smallOptions{epochs: 10, l2: 1e-6, rate: 0.1, seed: 1}
 // sentimentFeatures appends the features of text: n-grams, then the rules'
 // cues, which it returns too.
 func sentimentFeatures(a *Analyzer, text string, mask uint32, dst []feat) ([]feat, ruleCues) {
-	dst = ngramFeatures(text, mask, dst)
+	dst = ngramFeatures(text, retrieval.Tokenize(text), mask, dst)
 	_, c := a.analyze(text)
 	return cueFeatures(c, mask, dst), c
 }
@@ -152,6 +154,13 @@ func BuiltinSentiment() (*SentimentClassifier, error) { return builtinSentiment(
 // Analyze labels text negative, neutral or positive; the score is
 // P(positive) − P(negative).
 func (s *SentimentClassifier) Analyze(text string) Sentiment {
+	out, _ := s.analyze(text)
+	return out
+}
+
+// analyze is Analyze, also returning the rules' cues (which the problem
+// detector uses too).
+func (s *SentimentClassifier) analyze(text string) (Sentiment, ruleCues) {
 	var stack [384]feat
 	var pbuf [3]float64
 	x, c := sentimentFeatures(s.rules, text, s.m.mask, stack[:0])
@@ -161,7 +170,7 @@ func (s *SentimentClassifier) Analyze(text string) Sentiment {
 		out.Label, out.Angry = Negative, true
 		out.Score = math.Min(out.Score, c.score)
 	}
-	return out
+	return out, c
 }
 
 // Examples returns how many texts the model was trained on.

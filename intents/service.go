@@ -230,12 +230,20 @@ func (s *Service) Entities(siteID int64, text string) []Entity {
 // detects the language.
 func (s *Service) Understand(ctx context.Context, siteID int64, text string) Understanding {
 	u := Understanding{
-		Intent:    s.Classify(ctx, siteID, text),
-		Sentiment: s.Sentiment(text),
-		Entities:  s.Entities(siteID, text),
-		Language:  DetectLanguage(text),
+		Intent:   s.Classify(ctx, siteID, text),
+		Entities: s.Entities(siteID, text),
+		Language: DetectLanguage(text),
 	}
-	u.Problem, u.ProblemP = s.Problem(text)
+	if sc, ok := s.mood.(*SentimentClassifier); ok {
+		// the built-in analyzer: its rules' cues serve the problem detector
+		// too, so the lexicon runs once
+		var c ruleCues
+		u.Sentiment, c = sc.analyze(text)
+		u.Problem, u.ProblemP = s.problem.detect(text, c)
+	} else {
+		u.Sentiment = s.Sentiment(text)
+		u.Problem, u.ProblemP = s.Problem(text)
+	}
 	return u
 }
 

@@ -88,11 +88,11 @@ func clauseBreak(gap string) bool {
 // ngramFeatures appends the hashed n-gram features of text: word unigrams
 // (marked when a negator precedes them in the clause) and bigrams, character
 // 3-grams inside longer words (typos, inflections), and CJK characters,
-// bigrams and trigrams. The values are scaled to unit length.
-func ngramFeatures(text string, mask uint32, dst []feat) []feat {
+// bigrams and trigrams. The values are scaled to unit length. toks are
+// text's tokens (retrieval.Tokenize).
+func ngramFeatures(text string, toks []retrieval.Token, mask uint32, dst []feat) []feat {
 	start := len(dst)
 	dst = append(dst, feat{id: hashByte(fnvOffset, smallBias) & mask, v: 1})
-	toks := retrieval.Tokenize(text)
 	prev, negLeft, end := "", 0, 0
 	for k, t := range toks {
 		if t.Start > end && clauseBreak(text[end:t.Start]) {
