@@ -1,15 +1,19 @@
 // Package intents understands shopper messages in English and Chinese: which
 // intent a message carries (with a calibrated "other" for anything out of
-// scope), its sentiment, the entities in it (order numbers, e-mails, phone
-// numbers, amounts), and how well all that is measured.
+// scope), whether it reports a problem or asks, its sentiment, the entities
+// in it (order numbers, e-mails, phone numbers, amounts), and how well all
+// that is measured.
 //
 // The built-in intent classifier is a softmax regression over hashed word,
 // character and CJK n-gram features (from retrieval.Tokenize), trained at
-// start-up from the examples in data/ in well under a second. The built-in
-// sentiment analyzer is a lexicon with rules (negation, intensifiers,
-// contrast, emoji, punctuation, shouting), and a shop can train its own
-// linear sentiment model instead. Sites can add their own intents and
-// examples; Service retrains a site's model and swaps it in without a restart.
+// start-up from the examples in data/. The built-in sentiment analyzer
+// (SentimentClassifier) and problem detector (ProblemDetector) are small
+// logistic regressions over n-grams plus the cues of a hand-written lexicon
+// with rules (negation, intensifiers, contrast, emoji, punctuation,
+// shouting), trained once per process in a fraction of a second; the rules
+// alone (Analyzer) still decide anger, and a shop can train its own linear
+// sentiment model instead. Sites can add their own intents and examples;
+// Service retrains a site's model and swaps it in without a restart.
 //
 // Invariants: trained models are immutable and safe for concurrent use;
 // training is deterministic for given data and options; nothing is ever
