@@ -77,10 +77,22 @@ func TestBuiltinSentimentOnHeldOutData(t *testing.T) {
 
 func TestUnderstandUsesBuiltinSentiment(t *testing.T) {
 	svc := newBuiltinService(t)
-	// the rules alone call this neutral (no lexicon word); the model knows
-	// a dead product is bad news
-	text := "the earbuds only play music in one ear"
-	if got := svc.Understand(t.Context(), 1, text).Sentiment; got.Label != intents.Negative {
-		t.Errorf("Understand(%q).Sentiment = %+v; want negative", text, got)
+	rules := newAnalyzer(t)
+	// no lexicon word: the rules call these neutral; the model knows that
+	// returning a thing within a week, or half the soup, is bad news
+	for _, text := range []string{"I had to return it after a week", "送来的时候汤只剩一半"} {
+		if r := rules.Analyze(text); r.Label != intents.Neutral {
+			t.Fatalf("rules: Analyze(%q) = %+v; the case needs a text the rules call neutral", text, r)
+		}
+		if got := svc.Understand(t.Context(), 1, text).Sentiment; got.Label != intents.Negative {
+			t.Errorf("Understand(%q).Sentiment = %+v; want negative", text, got)
+		}
+	}
+	// ordinary messages without any sentiment word stay neutral, even
+	// when their words are common in bad reviews
+	for _, text := range []string{"sent while the server was killed", "first message", "I waited for a while"} {
+		if got := svc.Understand(t.Context(), 1, text).Sentiment; got.Label != intents.Neutral || got.Score <= -0.15 || got.Score >= 0.15 {
+			t.Errorf("Understand(%q).Sentiment = %+v; want neutral within (-0.15, 0.15)", text, got)
+		}
 	}
 }

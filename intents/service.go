@@ -75,9 +75,10 @@ type Service struct {
 	retrainMu sync.Map   // site id → *sync.Mutex: one retraining per site at a time
 }
 
-// NewService trains the built-in classifier (well under a second; unless
-// opt.Builtin gives one) and returns a service with no site models yet; call
-// Load to train those.
+// NewService trains the built-in classifier (about a second, once per
+// process and training options; unless opt.Builtin gives one) and the small
+// built-in sentiment and problem models (once per process), and returns a
+// service with no site models yet; call Load to train those.
 // store may be nil when no site has custom intents.
 func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*Service, error) {
 	s := &Service{store: store, opt: opt, logger: opt.Logger}
@@ -89,22 +90,33 @@ func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*S
 		return nil, err
 	}
 	s.base = base
-	if s.builtin = opt.Builtin; s.builtin == nil {
-		start := time.Now()
-		if s.builtin, err = TrainClassifier(ctx, base, opt.Train); err != nil {
-			return nil, fmt.Errorf("train built-in intents: %w", err)
+	// The small built-in models (sentiment, problem reports) train while
+	// the intent classifier does; this goroutine is always waited for.
+	small := make(chan error, 1)
+	go func() {
+		_, err := BuiltinSentiment()
+		if err == nil {
+			_, err = BuiltinProblem()
 		}
-		s.builtin.source = "builtin"
-		s.logger.InfoContext(ctx, "intent classifier trained", "examples", len(base), "took", time.Since(start))
+		small <- err
+	}()
+	if s.builtin = opt.Builtin; s.builtin == nil {
+		if s.builtin, err = s.trainBuiltin(ctx, base, opt.Train); err != nil {
+			<-small
+			return nil, err
+		}
+	}
+	if err := <-small; err != nil {
+		return nil, fmt.Errorf("train built-in sentiment and problem models: %w", err)
 	}
 	s.mood = opt.Mood
 	if s.mood == nil {
 		if s.mood, err = BuiltinSentiment(); err != nil {
-			return nil, fmt.Errorf("train built-in sentiment: %w", err)
+			return nil, err
 		}
 	}
 	if s.problem, err = BuiltinProblem(); err != nil {
-		return nil, fmt.Errorf("train built-in problem detector: %w", err)
+		return nil, err
 	}
 	if s.extractor, err = NewExtractor(""); err != nil {
 		return nil, err
@@ -112,6 +124,33 @@ func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*S
 	s.sites.Store(&map[int64]*Classifier{})
 	s.patterns.Store(&map[int64]*Extractor{})
 	return s, nil
+}
+
+// builtinModels caches the built-in classifier of the process per training
+// options. It is immutable, so every Service can share it: a process that
+// starts several services (tests start several nodes) trains it once.
+var builtinModels = struct {
+	sync.Mutex
+	m map[TrainOptions]*Classifier
+}{m: map[TrainOptions]*Classifier{}}
+
+// trainBuiltin returns the built-in classifier for opt, training it on base
+// unless this process already did.
+func (s *Service) trainBuiltin(ctx context.Context, base []Example, opt TrainOptions) (*Classifier, error) {
+	builtinModels.Lock()
+	defer builtinModels.Unlock()
+	if c, ok := builtinModels.m[opt]; ok {
+		return c, nil
+	}
+	start := time.Now()
+	c, err := TrainClassifier(ctx, base, opt)
+	if err != nil {
+		return nil, fmt.Errorf("train built-in intents: %w", err)
+	}
+	c.source = "builtin"
+	builtinModels.m[opt] = c
+	s.logger.InfoContext(ctx, "intent classifier trained", "examples", len(base), "took", time.Since(start))
+	return c, nil
 }
 
 // Load retrains the model of every site that has custom examples (at
