@@ -124,3 +124,29 @@ func BenchmarkCVSentiment(b *testing.B) {
 		cvReport(b, "sentiment", ok, n)
 	}
 }
+
+// BenchmarkTrainSmallModels is the start-up cost of the small built-in
+// models: reading their examples, the rules' cues and training.
+func BenchmarkTrainSmallModels(b *testing.B) {
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		rules, err := NewAnalyzer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		sexs, err := BuiltinSentimentExamples()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := trainSentimentClassifier(ctx, rules, sexs); err != nil {
+			b.Fatal(err)
+		}
+		pexs, err := BuiltinProblemExamples()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := trainProblemDetector(ctx, rules, pexs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
