@@ -11,27 +11,39 @@ import (
 // the built-in models were checked without touching any test file. Each
 // benchmark reports 5-fold accuracy per language (folds by position).
 
-func cvFolds(exs []Example, f int) (train, test []Example) {
-	for i, ex := range exs {
-		if i%5 == f {
-			test = append(test, ex)
-		} else {
-			train = append(train, ex)
+// crossValidate reports the 5-fold accuracy (folds by position) of a model
+// that train builds, per language: right says whether the trained model
+// gets an example right.
+func crossValidate(b *testing.B, name string, all []Example, train func([]Example) (func(Example) bool, error)) {
+	for i := 0; i < b.N; i++ {
+		var ok, n [2]int
+		for f := 0; f < 5; f++ {
+			var trainSet, testSet []Example
+			for i, ex := range all {
+				if i%5 == f {
+					testSet = append(testSet, ex)
+				} else {
+					trainSet = append(trainSet, ex)
+				}
+			}
+			right, err := train(trainSet)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, ex := range testSet {
+				l := 0
+				if DetectLanguage(ex.Text) == "zh" {
+					l = 1
+				}
+				n[l]++
+				if right(ex) {
+					ok[l]++
+				}
+			}
 		}
+		b.ReportMetric(float64(ok[0])/float64(n[0]), name+"-cv-en")
+		b.ReportMetric(float64(ok[1])/float64(n[1]), name+"-cv-zh")
 	}
-	return train, test
-}
-
-func cvReport(b *testing.B, name string, ok, n [2]int) {
-	b.ReportMetric(float64(ok[0])/float64(n[0]), name+"-cv-en")
-	b.ReportMetric(float64(ok[1])/float64(n[1]), name+"-cv-zh")
-}
-
-func cvLang(text string) int {
-	if DetectLanguage(text) == "zh" {
-		return 1
-	}
-	return 0
 }
 
 // BenchmarkCVIntents: the built-in intent files, one model per fold without
@@ -41,24 +53,13 @@ func BenchmarkCVIntents(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < b.N; i++ {
-		var ok, n [2]int
-		for f := 0; f < 5; f++ {
-			train, test := cvFolds(all, f)
-			c, err := TrainClassifier(context.Background(), train, TrainOptions{Folds: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, ex := range test {
-				l := cvLang(ex.Text)
-				n[l]++
-				if c.Classify(ex.Text).Intent == ex.Label {
-					ok[l]++
-				}
-			}
+	crossValidate(b, "intent", all, func(train []Example) (func(Example) bool, error) {
+		c, err := TrainClassifier(context.Background(), train, TrainOptions{Folds: 1})
+		if err != nil {
+			return nil, err
 		}
-		cvReport(b, "intent", ok, n)
-	}
+		return func(ex Example) bool { return c.Classify(ex.Text).Intent == ex.Label }, nil
+	})
 }
 
 func BenchmarkCVProblem(b *testing.B) {
@@ -70,31 +71,23 @@ func BenchmarkCVProblem(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < b.N; i++ {
-		var ok, n [2]int
-		for f := 0; f < 5; f++ {
-			train, test := cvFolds(all, f)
-			d, err := trainProblemDetector(context.Background(), rules, train)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, ex := range test {
-				l := cvLang(ex.Text)
-				n[l]++
-				if got, _ := d.Detect(ex.Text); got == (ex.Label == labelProblem) {
-					ok[l]++
-				}
-			}
+	crossValidate(b, "problem", all, func(train []Example) (func(Example) bool, error) {
+		d, err := trainProblemDetector(context.Background(), rules, train)
+		if err != nil {
+			return nil, err
 		}
-		cvReport(b, "problem", ok, n)
-	}
+		return func(ex Example) bool { got, _ := d.Detect(ex.Text); return got == (ex.Label == labelProblem) }, nil
+	})
 }
 
 // BenchmarkCVSentiment: three-class accuracy (binary UCI lines: the label's
-// class) on the built-in sentiment training files.
+// class) on the built-in sentiment training files. KEFU_NEUTRAL_GATE sets
+// the neutral gate (0: none).
 func BenchmarkCVSentiment(b *testing.B) {
 	if v := os.Getenv("KEFU_NEUTRAL_GATE"); v != "" {
-		fmt.Sscanf(v, "%g", &neutralGate)
+		if _, err := fmt.Sscanf(v, "%g", &neutralGate); err != nil {
+			b.Fatalf("KEFU_NEUTRAL_GATE=%q: %v", v, err)
+		}
 	}
 	rules, err := NewAnalyzer()
 	if err != nil {
@@ -104,25 +97,16 @@ func BenchmarkCVSentiment(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < b.N; i++ {
-		var ok, n [2]int
-		for f := 0; f < 5; f++ {
-			train, test := cvFolds(all, f)
-			s, err := trainSentimentClassifier(context.Background(), rules, train)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, ex := range test {
-				l := cvLang(ex.Text)
-				want, _ := sentimentLabel(ex.Label)
-				n[l]++
-				if s.Analyze(ex.Text).Label == sentimentLabels[want] {
-					ok[l]++
-				}
-			}
+	crossValidate(b, "sentiment", all, func(train []Example) (func(Example) bool, error) {
+		s, err := trainSentimentClassifier(context.Background(), rules, train)
+		if err != nil {
+			return nil, err
 		}
-		cvReport(b, "sentiment", ok, n)
-	}
+		return func(ex Example) bool {
+			want, _ := sentimentLabel(ex.Label)
+			return s.Analyze(ex.Text).Label == sentimentLabels[want]
+		}, nil
+	})
 }
 
 // BenchmarkTrainSmallModels is the start-up cost of the small built-in
