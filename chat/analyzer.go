@@ -14,7 +14,7 @@ type ServiceAnalyzer struct{ Service *intents.Service }
 func (a ServiceAnalyzer) Analyze(ctx context.Context, siteID int64, text string) Analysis {
 	u := a.Service.Understand(ctx, siteID, text)
 	out := Analysis{Intent: u.Intent.Intent, Confidence: u.Intent.Confidence, Sentiment: u.Sentiment.Label,
-		SentimentScore: u.Sentiment.Score, Angry: u.Sentiment.Angry, Problem: problemIntents[u.Intent.Intent]}
+		SentimentScore: u.Sentiment.Score, Angry: u.Sentiment.Angry, Problem: u.Problem}
 	out.OrderNumbers, out.Emails = split(u.Entities)
 	return out
 }
@@ -35,7 +35,3 @@ func split(entities []intents.Entity) (orderNumbers, emails []string) {
 	}
 	return orderNumbers, emails
 }
-
-// problemIntents report a problem by their nature (until the analyzer says
-// for each message whether it reports one).
-var problemIntents = map[string]bool{"payment_issue": true, "complaint": true, "delivery_problem": true}

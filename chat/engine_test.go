@@ -475,7 +475,9 @@ func TestModelFailureFallsBackOffline(t *testing.T) {
 func TestStreamCutGivesOneCleanMessage(t *testing.T) {
 	f := newFixture(t, true)
 	f.fake.Respond(func(fakellm.Request) fakellm.Reply {
-		return fakellm.Reply{Text: "Express delivery takes two or three business days, and standard takes longer."}
+		// The first sentence is streamed (sentences reach the shopper once
+		// checked); the cut comes in the second.
+		return fakellm.Reply{Text: "Express is quick. Standard delivery takes longer than express delivery does, usually about a whole working week or so."}
 	})
 	f.fake.SetFailure(fakellm.FailCut, 0)
 	v := f.visitor("en")
@@ -677,7 +679,7 @@ func TestWebPageCitationLinksPassage(t *testing.T) {
 	}
 	bot := replies(f.visitor("en").say("do gift cards ever expire"), chat.RoleBot)
 	if len(bot) != 1 || len(bot[0].Citations) != 1 {
-		t.Fatalf("replies %+v; want one citing the gift card page", bot)
+		t.Fatalf("replies %d: %q; want one citing the gift card page", len(bot), bot[0].Text)
 	}
 	c := bot[0].Citations[0]
 	if c.Source != "https://shop.example.com/help/gift-cards" || !strings.HasPrefix(c.URL, c.Source+"#:~:text=Gift%20cards%20never%20expire") {

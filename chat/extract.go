@@ -148,7 +148,7 @@ var questionWords = map[string]bool{
 	"ive": true, "dont": true, "doe": true, "ani": true, "possibl": true, "help": true, "question": true, "like": true, "just": true,
 	"realli": true, "actual": true, "right": true, "now": true, "yet": true, "lol": true, "guy": true,
 	"give": true, "take": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
-	"say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
+	"ever": true, "say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
 }
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
@@ -359,6 +359,11 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 			break
 		}
 		us := units(h.Text)
+		// An FAQ row's text starts with its question (its heading): the
+		// answer is what follows.
+		if q := lastHeading(h.Heading); len(us) > 1 && strings.TrimSpace(us[0].text) == q {
+			us = us[1:]
+		}
 		if len(us) == 0 {
 			continue
 		}
@@ -482,4 +487,12 @@ func inRange(nums []float64, text string) bool {
 		}
 	}
 	return false
+}
+
+// lastHeading is the innermost heading of a heading path ("A > B" → "B").
+func lastHeading(path string) string {
+	if i := strings.LastIndex(path, " > "); i >= 0 {
+		return strings.TrimSpace(path[i+3:])
+	}
+	return strings.TrimSpace(path)
 }

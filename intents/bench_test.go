@@ -26,11 +26,11 @@ func messages(b *testing.B) []string {
 }
 
 // BenchmarkMessage measures the per-message cost on the hot path: intent
-// (built-in model) plus sentiment (built-in analyzer). It reports the
-// latency percentiles over all timed messages.
+// (built-in model) plus sentiment (the built-in trained analyzer). It
+// reports the latency percentiles over all timed messages.
 func BenchmarkMessage(b *testing.B) {
 	c := mustBuiltin(b)
-	a := newAnalyzer(b)
+	a := mustSentiment(b)
 	texts := messages(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
@@ -46,7 +46,8 @@ func BenchmarkMessage(b *testing.B) {
 	reportPercentiles(b, lat)
 }
 
-// BenchmarkUnderstand adds entities and language detection (Service.Understand).
+// BenchmarkUnderstand adds the problem detector, entities and language
+// detection (Service.Understand).
 func BenchmarkUnderstand(b *testing.B) {
 	svc, err := intents.NewService(context.Background(), nil, intents.ServiceOptions{Builtin: mustBuiltin(b)})
 	if err != nil {
@@ -66,23 +67,27 @@ func BenchmarkUnderstand(b *testing.B) {
 	reportPercentiles(b, lat)
 }
 
-func BenchmarkClassify(b *testing.B) {
-	c := mustBuiltin(b)
-	texts := messages(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		c.Classify(texts[i%len(texts)])
-	}
+func BenchmarkClassify(b *testing.B) { benchEach(b, func(t string) { mustBuiltin(b).Classify(t) }) }
+
+// BenchmarkSentiment is the built-in trained analyzer (what ships).
+func BenchmarkSentiment(b *testing.B) { benchEach(b, func(t string) { mustSentiment(b).Analyze(t) }) }
+
+// BenchmarkSentimentRules is the lexicon and rules alone.
+func BenchmarkSentimentRules(b *testing.B) {
+	a := newAnalyzer(b)
+	benchEach(b, func(t string) { a.Analyze(t) })
 }
 
-func BenchmarkSentiment(b *testing.B) {
-	a := newAnalyzer(b)
+func BenchmarkProblem(b *testing.B) { benchEach(b, func(t string) { mustProblem(b).Detect(t) }) }
+
+// benchEach runs f on the test messages in turn, b.N times.
+func benchEach(b *testing.B, f func(text string)) {
 	texts := messages(b)
+	f(texts[0]) // trains what f uses, before the timer starts
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		a.Analyze(texts[i%len(texts)])
+		f(texts[i%len(texts)])
 	}
 }
 

@@ -1,15 +1,19 @@
 // Package intents understands shopper messages in English and Chinese: which
 // intent a message carries (with a calibrated "other" for anything out of
-// scope), its sentiment, the entities in it (order numbers, e-mails, phone
-// numbers, amounts), and how well all that is measured.
+// scope), whether it reports a problem or asks, its sentiment, the entities
+// in it (order numbers, e-mails, phone numbers, amounts), and how well all
+// that is measured.
 //
 // The built-in intent classifier is a softmax regression over hashed word,
 // character and CJK n-gram features (from retrieval.Tokenize), trained at
-// start-up from the examples in data/ in well under a second. The built-in
-// sentiment analyzer is a lexicon with rules (negation, intensifiers,
-// contrast, emoji, punctuation, shouting), and a shop can train its own
-// linear sentiment model instead. Sites can add their own intents and
-// examples; Service retrains a site's model and swaps it in without a restart.
+// start-up from the examples in data/. The built-in sentiment analyzer
+// (SentimentClassifier) and problem detector (ProblemDetector) are small
+// logistic regressions over n-grams plus the cues of a hand-written lexicon
+// with rules (negation, intensifiers, contrast, emoji, punctuation,
+// shouting), trained once per process in a fraction of a second; the rules
+// alone (Analyzer) still decide anger, and a shop can train its own linear
+// sentiment model instead. Sites can add their own intents and examples;
+// Service retrains a site's model and swaps it in without a restart.
 //
 // Invariants: trained models are immutable and safe for concurrent use;
 // training is deterministic for given data and options; nothing is ever
@@ -35,6 +39,11 @@ const (
 	ProductQuestion = "product_question"
 	Complaint       = "complaint"
 	Feedback        = "feedback"
+	Thanks          = "thanks"
+	Exchange        = "exchange"
+	DeliveryProblem = "delivery_problem"
+	Discount        = "discount"
+	Stock           = "stock"
 	// Other is out of scope: nothing the shop's customer service handles, or
 	// a message the classifier is not confident about.
 	Other = "other"
@@ -51,21 +60,26 @@ type IntentInfo struct {
 func Taxonomy() []IntentInfo {
 	return []IntentInfo{
 		{Greeting, "says hello or opens the chat without a request yet"},
-		{Goodbye, "ends the chat, says bye or thanks to close"},
+		{Goodbye, "ends the chat: says bye, or that's all (thanks included)"},
+		{Thanks, "thanks the shop or the agent without closing the chat or asking anything new"},
 		{HumanAgent, "asks to talk to a person, a human agent or a manager instead of the bot"},
-		{OrderStatus, "asks where an order is, whether it shipped, or for tracking"},
+		{OrderStatus, "asks where an order is, whether it shipped, when it arrives, or for tracking"},
 		{CancelOrder, "wants to cancel an order"},
-		{ChangeOrder, "wants to change items, size, colour or quantity of an existing order"},
+		{ChangeOrder, "wants to change items, size, colour or quantity of an order before it ships"},
 		{ShippingAddress, "wants to set or change the delivery address"},
-		{DeliveryInfo, "asks about shipping options, costs, delivery times or regions in general"},
-		{ReturnRefund, "wants to return or exchange an item, or asks for a refund or the return policy"},
+		{DeliveryInfo, "asks how delivery works: shipping cost, delivery times, regions and countries served, carriers, pick-up"},
+		{DeliveryProblem, "a delivery went wrong or may go wrong: late, stuck, lost, missing items, damaged, or the wrong item received"},
+		{ReturnRefund, "wants to return an item or get a refund, or asks about the return policy"},
+		{Exchange, "wants to exchange an item received: another size or colour, or a replacement for a faulty one"},
 		{RefundStatus, "asks about a refund already requested: when the money arrives"},
-		{PaymentIssue, "a payment failed, was declined, charged twice or is disputed"},
-		{PaymentMethods, "asks which payment methods, cards, wallets or instalments are accepted"},
+		{PaymentIssue, "a payment problem: declined, failed, charged twice or the wrong amount, disputed"},
+		{PaymentMethods, "asks how paying works: payment methods, cards, wallets, currency, instalments, when the card is charged"},
+		{Discount, "discounts, coupons, promo codes, vouchers, sales and member offers (also a code that does not work)"},
 		{Invoice, "asks for an invoice, receipt or VAT/tax document"},
 		{Account, "login, password, sign-up, profile or account deletion"},
-		{ProductQuestion, "asks about a product: size, material, stock, compatibility, use"},
-		{Complaint, "complains about a product, a delivery or the service"},
+		{ProductQuestion, "asks about a product: size, material, price, compatibility, use, warranty, or what to buy"},
+		{Stock, "asks whether something is in stock, when it is restocked, or about pre-orders and back-orders"},
+		{Complaint, "complains about a product, the service or the shop in general"},
 		{Feedback, "gives praise, a suggestion or general feedback"},
 		{Other, "anything else: out of scope for the shop's customer service"},
 	}

@@ -424,6 +424,27 @@ func (a *Analyzer) matches(text string, units []unit) []match {
 
 // Analyze scores the sentiment of text.
 func (a *Analyzer) Analyze(text string) Sentiment {
+	s, _ := a.analyze(text)
+	return s
+}
+
+// ruleCues is what the rules saw in a text: the lexicon features of the
+// trained analyzer (SentimentClassifier).
+type ruleCues struct {
+	score      float64 // the rules' score in [-1, 1]
+	pos, neg   float64 // sums of the positive and (absolute) negative contributions
+	npos, nneg int     // how many contributions of each sign
+	negated    int     // sentiment words flipped by a negator
+	question   bool    // some clause is a question
+	contrast   bool    // a "but" or an "although"
+	shouting   bool
+	bangs      int
+	angry      bool // the rules' angry flag
+}
+
+// analyze scores text and reports the cues it used.
+func (a *Analyzer) analyze(text string) (Sentiment, ruleCues) {
+	var cues ruleCues
 	units, questions, bangs, quests, shouting := a.scan(text)
 	ms := a.matches(text, units)
 
@@ -490,6 +511,7 @@ func (a *Analyzer) Analyze(text string) Sentiment {
 			window = -1 // an emoji is not negated: "still nothing :("
 		}
 		if negClause == m.clause && m.from-negEnd <= window {
+			cues.negated++
 			if v > 0 {
 				v *= -0.74 * negStrength
 			} else {
@@ -515,6 +537,13 @@ func (a *Analyzer) Analyze(text string) Sentiment {
 			v *= 1.5
 		case concedeClause >= 0 && units[s.unit].clause == concedeClause:
 			v *= 0.5
+		}
+		if v > 0 {
+			cues.pos += v
+			cues.npos++
+		} else if v < 0 {
+			cues.neg -= v
+			cues.nneg++
 		}
 		raw += v
 	}
@@ -542,5 +571,8 @@ func (a *Analyzer) Analyze(text string) Sentiment {
 	}
 	heated := anger || shouting || bangs >= 2 || quests >= 2
 	s.Angry = s.Label == Negative && (score <= veryNegative || (heated && score <= angryScore))
-	return s
+	cues.score, cues.angry, cues.shouting, cues.bangs = s.Score, s.Angry, shouting, bangs
+	cues.question = slices.Contains(questions, true)
+	cues.contrast = lastContrast >= 0 || concedeClause >= 0
+	return s, cues
 }

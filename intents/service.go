@@ -24,7 +24,7 @@ type ServiceOptions struct {
 	Train  TrainOptions      // for the built-in and the site models
 	LLM    Completer         // optional model for ClassifyLLM
 	LLMOpt LLMOptions        // timeout for the LLM (intents are filled in per site)
-	Mood   SentimentAnalyzer // default: the built-in Analyzer
+	Mood   SentimentAnalyzer // default: the built-in SentimentClassifier
 	// Builtin is an already trained built-in classifier to use (it is
 	// immutable, so services may share one); nil trains it.
 	Builtin *Classifier
@@ -36,6 +36,13 @@ type Understanding struct {
 	Sentiment Sentiment  `json:"sentiment"`
 	Entities  []Entity   `json:"entities"`
 	Language  string     `json:"language"` // zh, en, ja, ko or ""
+	// Problem says the message reports a problem ("my card was charged
+	// twice") rather than asking how something works or asking for
+	// something ("will my card be charged in pounds?"); ProblemP is the
+	// detector's probability that it does (Problem is ProblemP >=
+	// ProblemThreshold).
+	Problem  bool    `json:"problem"`
+	ProblemP float64 `json:"problem_p"`
 }
 
 // RetrainReport says what a retraining produced.
@@ -59,6 +66,7 @@ type Service struct {
 	builtin   *Classifier
 	base      []Example // the built-in examples, trained into every site model
 	mood      SentimentAnalyzer
+	problem   *ProblemDetector
 	extractor *Extractor
 
 	sites     atomic.Pointer[map[int64]*Classifier]
@@ -67,9 +75,10 @@ type Service struct {
 	retrainMu sync.Map   // site id → *sync.Mutex: one retraining per site at a time
 }
 
-// NewService trains the built-in classifier (well under a second; unless
-// opt.Builtin gives one) and returns a service with no site models yet; call
-// Load to train those.
+// NewService trains the built-in classifier (about a second, once per
+// process and training options; unless opt.Builtin gives one) and the small
+// built-in sentiment and problem models (once per process), and returns a
+// service with no site models yet; call Load to train those.
 // store may be nil when no site has custom intents.
 func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*Service, error) {
 	s := &Service{store: store, opt: opt, logger: opt.Logger}
@@ -81,19 +90,33 @@ func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*S
 		return nil, err
 	}
 	s.base = base
-	if s.builtin = opt.Builtin; s.builtin == nil {
-		start := time.Now()
-		if s.builtin, err = TrainClassifier(ctx, base, opt.Train); err != nil {
-			return nil, fmt.Errorf("train built-in intents: %w", err)
+	// The small built-in models (sentiment, problem reports) train while
+	// the intent classifier does; this goroutine is always waited for.
+	small := make(chan error, 1)
+	go func() {
+		_, err := BuiltinSentiment()
+		if err == nil {
+			_, err = BuiltinProblem()
 		}
-		s.builtin.source = "builtin"
-		s.logger.InfoContext(ctx, "intent classifier trained", "examples", len(base), "took", time.Since(start))
+		small <- err
+	}()
+	if s.builtin = opt.Builtin; s.builtin == nil {
+		if s.builtin, err = s.trainBuiltin(ctx, base, opt.Train); err != nil {
+			<-small
+			return nil, err
+		}
+	}
+	if err := <-small; err != nil {
+		return nil, fmt.Errorf("train built-in sentiment and problem models: %w", err)
 	}
 	s.mood = opt.Mood
 	if s.mood == nil {
-		if s.mood, err = NewAnalyzer(); err != nil {
+		if s.mood, err = BuiltinSentiment(); err != nil {
 			return nil, err
 		}
+	}
+	if s.problem, err = BuiltinProblem(); err != nil {
+		return nil, err
 	}
 	if s.extractor, err = NewExtractor(""); err != nil {
 		return nil, err
@@ -101,6 +124,33 @@ func NewService(ctx context.Context, store ExampleStore, opt ServiceOptions) (*S
 	s.sites.Store(&map[int64]*Classifier{})
 	s.patterns.Store(&map[int64]*Extractor{})
 	return s, nil
+}
+
+// builtinModels caches the built-in classifier of the process per training
+// options. It is immutable, so every Service can share it: a process that
+// starts several services (tests start several nodes) trains it once.
+var builtinModels = struct {
+	sync.Mutex
+	m map[TrainOptions]*Classifier
+}{m: map[TrainOptions]*Classifier{}}
+
+// trainBuiltin returns the built-in classifier for opt, training it on base
+// unless this process already did.
+func (s *Service) trainBuiltin(ctx context.Context, base []Example, opt TrainOptions) (*Classifier, error) {
+	builtinModels.Lock()
+	defer builtinModels.Unlock()
+	if c, ok := builtinModels.m[opt]; ok {
+		return c, nil
+	}
+	start := time.Now()
+	c, err := TrainClassifier(ctx, base, opt)
+	if err != nil {
+		return nil, fmt.Errorf("train built-in intents: %w", err)
+	}
+	c.source = "builtin"
+	builtinModels.m[opt] = c
+	s.logger.InfoContext(ctx, "intent classifier trained", "examples", len(base), "took", time.Since(start))
+	return c, nil
 }
 
 // Load retrains the model of every site that has custom examples (at
@@ -183,6 +233,10 @@ func intentInfos(labels []string) []IntentInfo {
 // Sentiment scores text with the service's analyzer.
 func (s *Service) Sentiment(text string) Sentiment { return s.mood.Analyze(text) }
 
+// Problem reports whether text reports a problem rather than asking, with
+// the probability that it does (see Understanding.Problem).
+func (s *Service) Problem(text string) (bool, float64) { return s.problem.Detect(text) }
+
 // SetOrderPattern sets the site's order number pattern ("" restores
 // DefaultOrderPattern). A bad pattern is an error wrapping ErrBadData.
 func (s *Service) SetOrderPattern(siteID int64, pattern string) error {
@@ -211,14 +265,25 @@ func (s *Service) Entities(siteID int64, text string) []Entity {
 }
 
 // Understand classifies text (built-in path, no model call), scores its
-// sentiment, extracts entities and detects the language.
+// sentiment, tells a problem report from a question, extracts entities and
+// detects the language.
 func (s *Service) Understand(ctx context.Context, siteID int64, text string) Understanding {
-	return Understanding{
-		Intent:    s.Classify(ctx, siteID, text),
-		Sentiment: s.Sentiment(text),
-		Entities:  s.Entities(siteID, text),
-		Language:  DetectLanguage(text),
+	u := Understanding{
+		Intent:   s.Classify(ctx, siteID, text),
+		Entities: s.Entities(siteID, text),
+		Language: DetectLanguage(text),
 	}
+	if sc, ok := s.mood.(*SentimentClassifier); ok {
+		// the built-in analyzer: its rules' cues serve the problem detector
+		// too, so the lexicon runs once
+		var c ruleCues
+		u.Sentiment, c = sc.analyze(text)
+		u.Problem, u.ProblemP = s.problem.detect(text, c)
+	} else {
+		u.Sentiment = s.Sentiment(text)
+		u.Problem, u.ProblemP = s.Problem(text)
+	}
+	return u
 }
 
 // Retrain trains the site's model on the built-in examples plus the site's
@@ -242,7 +307,7 @@ func (s *Service) Retrain(ctx context.Context, siteID int64) (RetrainReport, err
 	var c *Classifier
 	if len(custom) > 0 {
 		all := make([]Example, 0, len(s.base)+len(custom))
-		all = append(append(all, s.base...), custom...)
+		all = append(append(all, s.base...), weighCustom(custom)...)
 		if c, err = TrainClassifier(ctx, NormalizeIntentLabels(all), s.opt.Train); err != nil {
 			return rep, fmt.Errorf("retrain site %d: %w", siteID, err)
 		}
@@ -260,6 +325,28 @@ func (s *Service) Retrain(ctx context.Context, siteID int64) (RetrainReport, err
 	rep.Labels, rep.Threshold, rep.Took = used.Labels(), used.Threshold(), time.Since(start)
 	s.logger.InfoContext(ctx, "site intents retrained", "site", siteID, "custom_examples", len(custom), "labels", len(rep.Labels), "took", rep.Took)
 	return rep, nil
+}
+
+// customWeight is how many examples a custom label should weigh at least:
+// a shop writes a dozen or two, the built-in labels have over a hundred,
+// and a label with few examples loses to its well-fed neighbours.
+const customWeight = 64
+
+// weighCustom repeats each custom label's examples (at most 8 times) until
+// the label weighs about customWeight examples.
+func weighCustom(custom []Example) []Example {
+	count := map[string]int{}
+	for _, ex := range custom {
+		count[ex.Label]++
+	}
+	var out []Example
+	for _, ex := range custom {
+		n := min(8, max(1, (customWeight+count[ex.Label]-1)/count[ex.Label]))
+		for range n {
+			out = append(out, ex)
+		}
+	}
+	return out
 }
 
 func copyMap[V any](m map[int64]V) map[int64]V {

@@ -468,3 +468,41 @@ func TestPassageURL(t *testing.T) {
 		}
 	}
 }
+
+// Candidate pruning grows until it cannot have missed one of the best ten,
+// even when the next term alone holds more than twice the candidates so far
+// (it used to stop growing there and search forever), and finds what an
+// exhaustive search finds.
+func TestPrunedSearchFindsWhatExhaustiveFinds(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
+	var b strings.Builder
+	b.WriteString("# Guide\n\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "## Part %d\n\nThe parcel section number %d talks about parcels.\n\n", i, i)
+	}
+	b.WriteString("## Rare\n\nA zeppelin.\n")
+	ingest(t, lib, site, "guide.md", b.String())
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	search := func(budget int) []int64 {
+		t.Helper()
+		lib.Index().SetCandidates(budget)
+		res, err := lib.Index().SearchMode(ctx, site, "zeppelin parcel", 10, retrieval.TextOnly)
+		if err != nil {
+			t.Fatalf("search with a candidate budget of %d: %v", budget, err)
+		}
+		var ids []int64
+		for _, h := range res.Hits {
+			ids = append(ids, h.ChunkID)
+		}
+		return ids
+	}
+	exhaustive := search(0)
+	pruned := search(5) // "zeppelin" selects 1 chunk; "parcel" alone holds 30
+	if len(exhaustive) != 10 || fmt.Sprint(pruned) != fmt.Sprint(exhaustive) {
+		t.Fatalf("pruned %v; exhaustive %v; want the same ten", pruned, exhaustive)
+	}
+}

@@ -39,14 +39,10 @@ func NewIndex(db *pgxpool.Pool, emb Embedder) *Index {
 // exactly instead of through the HNSW index (0: always the index).
 func (ix *Index) SetExactLimit(n int64) { ix.exactLimit = n }
 
-// SetExhaustive makes BM25 score every chunk with any query term (no
-// candidate pruning): the reference that measures what pruning loses.
-func (ix *Index) SetExhaustive(on bool) {
-	ix.candidates = maxCandidates
-	if on {
-		ix.candidates = 0
-	}
-}
+// SetCandidates sets how many chunks BM25 first scores for a query (0:
+// every chunk with a query term, no pruning: the reference that measures
+// what pruning loses; the default is maxCandidates).
+func (ix *Index) SetCandidates(n int) { ix.candidates = n }
 
 // Embedder returns the index's embedder.
 func (ix *Index) Embedder() Embedder { return ix.emb }
@@ -264,18 +260,37 @@ func (ix *Index) Reanalyze(ctx context.Context, progress func(done, total int)) 
 // progress(done, total) after each; other models' vectors are left alone
 // (a search only ever reads the current model's).
 func (ix *Index) Reindex(ctx context.Context, progress func(done, total int)) error {
+	return ix.reembed(ctx, false, progress)
+}
+
+// EmbedMissing embeds the chunks that have no vector of the current model
+// (after a model change), in batches, calling progress(done, total) after
+// each. Until a chunk has its vector, searches find it by full text only.
+func (ix *Index) EmbedMissing(ctx context.Context, progress func(done, total int)) error {
+	return ix.reembed(ctx, true, progress)
+}
+
+func (ix *Index) reembed(ctx context.Context, missingOnly bool, progress func(done, total int)) error {
 	if err := ix.EnsureModel(ctx); err != nil {
 		return err
 	}
 	var total int
-	if err := ix.db.QueryRow(ctx, "select count(*) from chunks").Scan(&total); err != nil {
+	var err error
+	if missingOnly {
+		total, err = ix.Missing(ctx)
+	} else {
+		err = ix.db.QueryRow(ctx, "select count(*) from chunks").Scan(&total)
+	}
+	if err != nil {
 		return fmt.Errorf("count chunks: %w", err)
 	}
 	const batch = 256
 	var after int64
 	done := 0
 	for {
-		rows, err := ix.db.Query(ctx, "select id, site_id, heading, body from chunks where id > $1 order by id limit $2", after, batch)
+		rows, err := ix.db.Query(ctx, `select c.id, c.site_id, c.heading, c.body from chunks c
+			where c.id > $1 and not ($3 and exists (select 1 from chunk_embeddings e where e.chunk_id = c.id and e.model = $4))
+			order by c.id limit $2`, after, batch, missingOnly, ix.emb.Model())
 		if err != nil {
 			return fmt.Errorf("read chunks: %w", err)
 		}
@@ -304,9 +319,11 @@ func (ix *Index) Reindex(ctx context.Context, progress func(done, total int)) er
 		if err != nil {
 			return err
 		}
+		// A chunk deleted meanwhile (its document replaced) gets no vector.
 		b := &pgx.Batch{}
 		for i, r := range list {
-			b.Queue(`insert into chunk_embeddings (chunk_id, site_id, model, embedding) values ($1, $2, $3, $4)
+			b.Queue(`insert into chunk_embeddings (chunk_id, site_id, model, embedding)
+				select $1, $2, $3, $4 where exists (select 1 from chunks where id = $1)
 				on conflict (chunk_id, model) do update set embedding = excluded.embedding`,
 				r.id, r.site, ix.emb.Model(), pgvector.NewVector(vecs[i]))
 		}
@@ -316,7 +333,7 @@ func (ix *Index) Reindex(ctx context.Context, progress func(done, total int)) er
 		after = list[len(list)-1].id
 		done += len(list)
 		if progress != nil {
-			progress(done, total)
+			progress(done, max(total, done))
 		}
 	}
 }

@@ -26,8 +26,8 @@ var FeatureNames = []string{
 	"unseen",         // IDF-weighted share of the query's words the site has never seen
 }
 
-// features computes every hit's reranker inputs and coverage.
-func features(hits []*Hit, p plan, stats termStats) {
+// describeHits computes every hit's reranker inputs and coverage.
+func describeHits(hits []*Hit, p plan, stats termStats) {
 	bestText, bestSim := 0.0, -1.0
 	for _, h := range hits {
 		if math.IsNaN(h.Similarity) {

@@ -225,7 +225,7 @@ func TestBrowserAnalytics(t *testing.T) {
 	ctx := context.Background()
 
 	visitorSays(t, s, nil, "How long does shipping take?")
-	const unanswered = "Do you sell gift cards for the moon base?"
+	const unanswered = "What is the weather like on the moon base?"
 	lost := visitorSays(t, s, nil, unanswered)
 	visitorSays(t, s, lost, unanswered)
 	waitUntil(t, "the unanswered question escalated", func() bool {
@@ -387,8 +387,8 @@ func TestBrowserAnalytics(t *testing.T) {
 	a.waitFor("the draft form", `!document.querySelector("#moon-gap form").hidden && document.querySelector("#moon-gap input[name=question]").value != ""`)
 	a.consoleShot("analytics-gap")
 	a.eval(`(() => { const f = document.querySelector("#moon-gap form"); f.querySelector("input[name=title]").value = ""; f.querySelector("textarea").value = ""; })()`, nil)
-	a.fill("#moon-gap input[name=title]", "Gift cards for the moon base")
-	a.fill("#moon-gap textarea[name=answer]", "We do not sell gift cards for the moon base; our gift cards work in the online shop only.")
+	a.fill("#moon-gap input[name=title]", "Weather on the moon base")
+	a.fill("#moon-gap textarea[name=answer]", "We cannot tell you the weather on the moon base: we are a shop, and we only deliver on Earth.")
 	a.press("#moon-gap button[type=submit]")
 	a.waitFor("the gap published", `document.querySelector("#moon-gap.published .an-published:not([hidden])") && document.querySelector("#moon-gap form").hidden`)
 	type doc struct{ Title, Source string }
@@ -396,7 +396,7 @@ func TestBrowserAnalytics(t *testing.T) {
 		Items []doc `json:"items"`
 	}
 	a.fetchJSON("/knowledge/documents?site="+s.site.Key+"&limit=100", &docs)
-	if count(docs.Items, func(d doc) bool { return d.Source == "FAQ: Gift cards for the moon base.json" }) != 1 {
+	if count(docs.Items, func(d doc) bool { return d.Source == "FAQ: Weather on the moon base.json" }) != 1 {
 		t.Errorf("the knowledge documents after publishing: %+v; want the FAQ once", docs.Items)
 	}
 	// Once ingested, the report says the knowledge base answers that gap now.

@@ -428,7 +428,7 @@ func TestBrowserConsolePhoneChinese(t *testing.T) {
 
 func TestBrowserConsoleStreamsBotReply(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{model: true, demoDocs: true}, chat.RoleAgent)
-	const answer = "Orders ship within one business day, and standard delivery in the US takes three to five business days after that [1]."
+	const answer = "Orders ship within one business day. Standard delivery in the US takes three to five business days after that [1]."
 	s.fake.Respond(func(r fakellm.Request) fakellm.Reply {
 		if strings.Contains(shopperText(r), "shipping") {
 			return fakellm.Reply{Text: answer}

@@ -114,7 +114,10 @@ func TestBrowserChatStreamsCitesAndResumes(t *testing.T) {
 
 func TestBrowserReconnectSendsQueuedMessageOnce(t *testing.T) {
 	s := newShop(t, shopConfig{model: true})
-	s.fake.Respond(func(r fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "You said: " + shopperText(r)} })
+	// Two sentences: the first reaches the widget while the second streams.
+	s.fake.Respond(func(r fakellm.Request) fakellm.Reply {
+		return fakellm.Reply{Text: "You said: " + shopperText(r) + ". Thanks for waiting while this longer answer streams in, piece by piece."}
+	})
 	b := newTab(t, "desktop", 1280, 800, false)
 	b.open(s.origin + "/demo")
 	b.openWidget()
@@ -232,7 +235,7 @@ func TestBrowserRendersHostileTextAsText(t *testing.T) {
 	// The title arrives as text: an HTML page whose <title> spells markup.
 	s := newShop(t, shopConfig{model: true, docs: map[string]string{
 		"pigeon.html": `<html><head><title>&lt;img src=x onerror="window.__xss='title'"&gt;Pigeon &lt;b&gt;post&lt;/b&gt;</title></head>` +
-			`<body><p>Parcels travel by carrier pigeon within two days.</p></body></html>`,
+			`<body><p>Parcels travel by carrier pigeon within two days. Our pigeon lofts: https://example.com/a</p></body></html>`,
 	}})
 	const botText = `<img src=x onerror="window.__xss='bot'"> **Carrier pigeons** deliver in two days [1]. ` +
 		`<script>window.__xss='script'</script> [click me](javascript:window.__xss='link') ` +

@@ -235,7 +235,10 @@ func TestWidgetOversizedFrame(t *testing.T) {
 
 func TestWidgetStreamsDeltasThenMessage(t *testing.T) {
 	env := newWidgetEnv(t, true)
-	env.fake.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "We ship worldwide within two days."} })
+	// Sentences reach the shopper one by one, each once its facts are checked.
+	env.fake.Respond(func(fakellm.Request) fakellm.Reply {
+		return fakellm.Reply{Text: "We ship worldwide. Parcels leave within two days. Tracking comes by email."}
+	})
 	c := env.client()
 	c.hello(nil, 0)
 	c.send(map[string]any{"type": "message", "client_id": "q", "text": "do you ship to Norway?"})

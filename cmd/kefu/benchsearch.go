@@ -69,7 +69,7 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 
 func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*searchBenchResult, error) {
 	sites := chat.NewSites(db.Pool)
-	lib, err := newLibrary(ctx, db, embedConfig{}, slog.New(slog.DiscardHandler))
+	lib, err := newLibrary(ctx, db, embedConfig{Embedder: e.getenv("KEFU_EMBEDDER")}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (o *searchBench) time(ctx context.Context, lib *knowledge.Library, siteID i
 		return nil, err
 	}
 	res.RecallAt10 = recall
-	if res.TextRecall10, err = lib.Index().TextRecall(ctx, site.ID, queries, 10); err != nil {
+	if res.TextRecall10, err = lib.Index().TextRecall(ctx, site.ID, queries[:min(100, len(queries))], 10); err != nil {
 		return nil, err
 	}
 	return res, nil

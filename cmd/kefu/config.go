@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type serveConfig struct {
 	ChatModel       string
 	EmbedModel      string
 	EmbedBaseURL    string
+	Embedder        string
 	LogFormat       string
 	Demo            bool
 	ShutdownTimeout time.Duration
@@ -43,6 +45,7 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.OpenAIAPIKey, "openai-api-key", "", "API key sent as a bearer token (env OPENAI_API_KEY)")
 	fs.StringVar(&c.ChatModel, "chat-model", envOr(e, "KEFU_CHAT_MODEL", "gpt-4o-mini"), "model for replies (env KEFU_CHAT_MODEL)")
 	fs.StringVar(&c.EmbedModel, "embed-model", e.getenv("KEFU_EMBED_MODEL"), "embeddings model; empty: built-in embedder (env KEFU_EMBED_MODEL)")
+	fs.StringVar(&c.Embedder, "embedder", envOr(e, "KEFU_EMBEDDER", "builtin"), "offline embedder when no embeddings model is set: builtin (trained, shipped in the binary), hash, or a weights file from kefu embedder train (env KEFU_EMBEDDER)")
 	fs.StringVar(&c.EmbedBaseURL, "embed-base-url", e.getenv("KEFU_EMBED_BASE_URL"), "embeddings base URL; empty: --openai-base-url (env KEFU_EMBED_BASE_URL)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(e, "KEFU_LOG_FORMAT", "text"), "text or json (env KEFU_LOG_FORMAT)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the demo shop on start if it is missing")
@@ -80,6 +83,11 @@ func (c *serveConfig) validate() error {
 		}
 		if err := checkHTTPURL(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q %v", name, v, err))
+		}
+	}
+	if c.Embedder != "" && c.Embedder != "builtin" && c.Embedder != "hash" {
+		if st, err := os.Stat(c.Embedder); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("KEFU_EMBEDDER %q must be builtin, hash or a weights file", c.Embedder))
 		}
 	}
 	if c.EmbedModel != "" && c.OpenAIBaseURL == "" && c.EmbedBaseURL == "" {

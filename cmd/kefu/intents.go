@@ -24,8 +24,9 @@ kefu intents list --site KEY [--json]
 kefu intents datasets --out DIR [--datasets ../shared/datasets]   (public evaluation sets as CSV)`
 
 const sentimentUsage = `kefu sentiment train --data train.csv --out model.json [--holdout 0.2]
-kefu sentiment classify [--model model.json] [--json]   (one text per line on stdin)
-kefu sentiment eval --data test.csv [--model model.json] [--json]`
+kefu sentiment classify [--model model.json|rules] [--json]   (one text per line on stdin)
+kefu sentiment eval --data test.csv [--model model.json|rules] [--json]
+  (no --model: the built-in trained analyzer; --model rules: its lexicon and rules alone)`
 
 func cmdIntents(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
@@ -228,7 +229,11 @@ func loadIntents(path string) (any, error) {
 }
 
 func loadSentiment(path string) (any, error) {
-	if path == "" {
+	switch path {
+	case "":
+		a, err := intents.BuiltinSentiment()
+		return intents.SentimentAnalyzer(a), err
+	case "rules": // the lexicon and rules alone (the analyzer before the trained model)
 		a, err := intents.NewAnalyzer()
 		return intents.SentimentAnalyzer(a), err
 	}

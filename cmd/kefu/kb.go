@@ -21,9 +21,11 @@ import (
 	"kefu/retrieval"
 )
 
-// embedConfig names the embeddings model; an empty Model means the built-in embedder.
+// embedConfig names the embeddings model; an empty Model means the offline
+// embedder named by Embedder (see builtinEmbedder).
 type embedConfig struct {
 	Model, BaseURL, APIKey string
+	Embedder               string
 }
 
 // embedEnv reads the embedder settings from the environment (DESIGN.md's table).
@@ -32,19 +34,26 @@ func embedEnv(e env) embedConfig {
 	if base == "" {
 		base = e.getenv("OPENAI_BASE_URL")
 	}
-	return embedConfig{Model: e.getenv("KEFU_EMBED_MODEL"), BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY")}
+	return embedConfig{Model: e.getenv("KEFU_EMBED_MODEL"), BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY"),
+		Embedder: e.getenv("KEFU_EMBEDDER")}
+}
+
+// newEmbedder returns the configured embedder: the embeddings model when
+// one is named, else the offline embedder (the trained built-in one unless
+// KEFU_EMBEDDER says otherwise).
+func newEmbedder(ctx context.Context, cfg embedConfig) (retrieval.Embedder, error) {
+	if cfg.Model != "" {
+		return retrieval.NewModelEmbedder(ctx, llm.New(llm.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}), cfg.Model)
+	}
+	return builtinEmbedder(cfg.Embedder)
 }
 
 // newLibrary wires the document library with the configured embedder and
 // makes sure the embedder's vector index exists.
 func newLibrary(ctx context.Context, db *database, cfg embedConfig, logger *slog.Logger) (*knowledge.Library, error) {
-	var emb retrieval.Embedder = retrieval.NewHashEmbedder(retrieval.DefaultDim)
-	if cfg.Model != "" {
-		m, err := retrieval.NewModelEmbedder(ctx, llm.New(llm.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}), cfg.Model)
-		if err != nil {
-			return nil, err
-		}
-		emb = m
+	emb, err := newEmbedder(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	lib := knowledge.NewLibrary(db.Pool, retrieval.NewIndex(db.Pool, emb), logger)
 	if err := lib.Index().EnsureModel(ctx); err != nil {

@@ -60,6 +60,7 @@ Commands:
   privacy    export or erase a shopper's data (GDPR/PIPL requests); run the retention job
   intents    train, evaluate and run the intent classifier; add a site's custom intents
   sentiment  train, evaluate and run the sentiment analyzer
+  embedder   train and evaluate the built-in embedder
   bench      benchmarks against a real server (bench chat)
   version    print the version and commit
 
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		"bench":     cmdBench,
 		"intents":   cmdIntents,
 		"sentiment": cmdSentiment,
+		"embedder":  cmdEmbedder,
 		"version":   cmdVersion,
 	}
 	switch args[0] {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"kefu/internal/pg"
 	"kefu/knowledge"
 	"kefu/llm"
+	"kefu/retrieval"
 	"kefu/sources"
 	"kefu/web"
 
@@ -49,7 +51,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if embedBase == "" {
 		embedBase = cfg.OpenAIBaseURL
 	}
-	lib, err := newLibrary(ctx, db, embedConfig{Model: cfg.EmbedModel, BaseURL: embedBase, APIKey: cfg.OpenAIAPIKey}, logger)
+	lib, err := newLibrary(ctx, db, embedConfig{Model: cfg.EmbedModel, BaseURL: embedBase, APIKey: cfg.OpenAIAPIKey, Embedder: cfg.Embedder}, logger)
 	if err != nil {
 		return err
 	}
@@ -58,10 +60,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if demoSite, err = seedDemo(ctx, db, lib, e, logger); err != nil {
 			return err
 		}
-	}
-	if n, err := lib.Index().Missing(ctx); err == nil && n > 0 {
-		logger.Warn("chunks have no vectors for the current embedding model: run kefu kb reindex",
-			"model", lib.Index().Embedder().Model(), "chunks", n)
 	}
 	if cfg.AdminToken != "" {
 		logger.Info("KEFU_ADMIN_TOKEN is set: it works as an all-sites API token; prefer tokens created in the console")
@@ -136,6 +134,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}()
 	workers.Add(1) // knowledge sources: every node syncs due ones, each source on one node at a time (a lease)
 	go func() { defer workers.Done(); syncer.Run(workCtx) }()
+	if n, err := lib.Index().Missing(ctx); err != nil {
+		logger.Warn("count chunks without vectors", "error", err)
+	} else if n > 0 { // the embedder changed: the new vectors are made while the server runs
+		workers.Add(1)
+		go func() { defer workers.Done(); embedMissing(workCtx, lib.Index(), n, logger) }()
+	}
 	for range runtime.NumCPU() { // ingestion is mostly the database's work: one worker per core
 		workers.Add(1)
 		go func() { defer workers.Done(); lib.Run(workCtx) }()
@@ -190,4 +194,29 @@ func groundingCollectors(engine *chat.Engine) []prometheus.Collector {
 		}))
 	}
 	return out
+}
+
+// embedMissing embeds the chunks that have no vector of the current model,
+// logging progress about every tenth. Searches keep working meanwhile: a
+// chunk without a vector is found by full text only.
+func embedMissing(ctx context.Context, ix *retrieval.Index, n int, logger *slog.Logger) {
+	model := ix.Embedder().Model()
+	logger.Info("embedding chunks that have no vectors of the current embedding model, in the background", "model", model, "chunks", n)
+	start, next := time.Now(), 0.1
+	err := ix.EmbedMissing(ctx, func(done, total int) {
+		if f := float64(done) / float64(total); f >= next || done == total {
+			logger.Info("embedding chunks", "model", model, "done", done, "total", total)
+			for next <= f {
+				next += 0.1
+			}
+		}
+	})
+	switch {
+	case ctx.Err() != nil:
+		logger.Info("embedding chunks stopped; the rest are embedded at the next start", "model", model)
+	case err != nil:
+		logger.Error("embedding chunks failed; the rest are embedded at the next start", "model", model, "error", err)
+	default:
+		logger.Info("embedded chunks", "model", model, "took", time.Since(start).Round(time.Millisecond))
+	}
 }

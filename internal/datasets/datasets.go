@@ -35,6 +35,9 @@ type Labeled struct {
 // Pair is two texts that mean the same (a translation or a paraphrase).
 type Pair struct {
 	A, B string
+	// Attribution is the pair's licence and authors when the source gives
+	// them per pair (Tatoeba's cmn.txt).
+	Attribution string
 }
 
 // DefaultRoot is where the shared datasets are unless KEFU_DATASETS says
@@ -204,7 +207,11 @@ func Tatoeba(root string) ([]Pair, error) {
 	for sc.Scan() {
 		parts := strings.Split(sc.Text(), "\t")
 		if len(parts) >= 2 && parts[0] != "" && parts[1] != "" {
-			out = append(out, Pair{A: parts[0], B: parts[1]})
+			p := Pair{A: parts[0], B: parts[1]}
+			if len(parts) >= 3 {
+				p.Attribution = parts[2]
+			}
+			out = append(out, p)
 		}
 	}
 	if err := sc.Err(); err != nil {
