@@ -155,7 +155,13 @@ func (s *Server) agentSocket(c echo.Context) error {
 	if f := s.hook().agentUpgraded; f != nil {
 		f()
 	}
-	ac.c.attach(ws)
+	ac.c.attach(ws, agentReadLimit, wsPongWait)
+	// A socket closed during its upgrade (the server going away) is closed
+	// without a welcome. The welcome's work runs on the request's goroutine,
+	// which then ends; the reader starts after (as the widget's).
+	if !ac.c.closing() {
+		ac.start()
+	}
 	go ac.serve()
 	return nil
 }
@@ -182,6 +188,8 @@ type agentConn struct {
 	subs  []*chat.Subscription
 	typed map[string]time.Time
 	sites map[string]int64
+	// present: this socket's presence was recorded; stop removes it.
+	present bool
 
 	mu      sync.Mutex
 	status  string           // online or away, as this socket reports it
@@ -190,16 +198,11 @@ type agentConn struct {
 	recheck *time.Timer
 	counts  *time.Timer // set while a counts frame is due
 	timers  sync.WaitGroup
-	present bool // this socket's presence was recorded: remove it at the end
 }
 
-// serve is the socket's reader, for its whole life. A socket closed during
-// its upgrade (the server going away) is closed without a welcome.
+// serve is the socket's reader, for its whole life after start.
 func (ac *agentConn) serve() {
-	if !ac.c.closing() {
-		ac.start()
-	}
-	ac.c.serve(agentReadLimit, wsPongWait, ac.handle)
+	ac.c.serve(ac.handle)
 	ac.stop()
 	ac.srv.sockets.remove(ac.c)
 }
@@ -238,10 +241,9 @@ func (ac *agentConn) stop() {
 			ac.timers.Done() // it will not run
 		}
 	}
-	present := ac.present
 	ac.mu.Unlock()
 	ac.timers.Wait()
-	if present {
+	if ac.present {
 		ac.updatePresence(true)
 	}
 }

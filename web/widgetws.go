@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -125,9 +124,17 @@ func (s *Server) widgetSocket(c echo.Context) error {
 		s.sockets.remove(wc.c)
 		return nil
 	}
-	wc.c.attach(ws)
-	// The reader gets a fresh goroutine so the HTTP handler's (with its
-	// request, echo context and grown stack) can end.
+	wc.c.attach(ws, wsReadLimit, wsHelloWait)
+	// Until hello is answered, the request's goroutine reads: hello's work
+	// (the database, the engine) grows its stack, and it then ends. The
+	// reader that waits on an idle socket, maybe for hours, starts after
+	// with a small stack: about 1 KB less per socket (docs/benchmarks.md).
+	for wc.sess == nil {
+		if !wc.c.read(wc.frame) {
+			wc.end()
+			return nil
+		}
+	}
 	go wc.serve()
 	return nil
 }
@@ -161,15 +168,18 @@ type widgetConn struct {
 	sess       *chat.Session
 	sub        *chat.Subscription
 	lastTyping time.Time
-
-	// replayedTo is the last seq hello replayed: later events of those
-	// messages (a slower node's) are not sent again.
-	replayedTo atomic.Int64
 }
 
-// serve is the socket's reader, for its whole life.
+// serve is the socket's reader once hello is answered.
 func (wc *widgetConn) serve() {
-	wc.c.serve(wsReadLimit, wsHelloWait, wc.frame)
+	for wc.c.read(wc.frame) {
+	}
+	wc.end()
+}
+
+// end ends what the socket began, once it is closed.
+func (wc *widgetConn) end() {
+	wc.c.end()
 	if wc.sub != nil {
 		wc.sub.Close()
 	}
@@ -186,7 +196,7 @@ func (wc *widgetConn) deliver(ev *chat.Event) bool {
 		wc.c.drop(closeSlow, "missed events: reconnect")
 		return false
 	}
-	f := widgetFrame(ev, int(wc.replayedTo.Load()))
+	f := widgetFrame(ev) // messages the replay told are dropped by the filter hello opens with
 	if f == nil {
 		return !wc.c.closing()
 	}
@@ -302,7 +312,6 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 	if n := len(replay); n > 0 {
 		last = replay[n-1].Seq
 	}
-	wc.replayedTo.Store(int64(last))
 	first := make([]any, 0, 1+len(replay))
 	first = append(first, welcomeFrame{Type: "welcome", VisitorToken: sess.Visitor.Token,
 		ConversationID: sess.Conversation.ID, State: sess.Conversation.State, LastSeq: last})
@@ -350,10 +359,10 @@ func (wc *widgetConn) handleMessage(ctx context.Context, f inFrame) error {
 
 // widgetFrame turns a conversation event into what the shopper may see:
 // never internal notes, never the shopper's own typing; nil for nothing.
-func widgetFrame(ev *chat.Event, replayedTo int) any {
+func widgetFrame(ev *chat.Event) any {
 	switch ev.Kind {
 	case chat.KindMessage:
-		if ev.Message == nil || ev.Message.Role == chat.RoleNote || ev.Message.Seq <= replayedTo {
+		if ev.Message == nil || ev.Message.Role == chat.RoleNote {
 			return nil
 		}
 		return toMessageFrame(ev.Message)

@@ -44,7 +44,8 @@ func upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
 //     is closed with 4008 and its queue dropped; it reconnects and resumes.
 //   - Events (publish) are held until open, which queues the first frames
 //     (a welcome, a replay: they do not count against the limit) ahead of
-//     them. Replies (send) go out at once.
+//     them; a filter given to open then drops the events the first frames
+//     already told. Replies (send) go out at once.
 //   - close ends the socket after what is queued, drop without it; from any
 //     goroutine, any number of times (the first code wins). The writer sends
 //     the close frame and closes the connection; the reader's read then
@@ -58,10 +59,11 @@ type wsConn struct {
 	queue   []any           // frames for the writer, encoded as JSON when written
 	held    []any           // events published before open
 	opened  bool
-	room    int  // open's first frames still queued: the limit grows by them
-	writing bool // the writer runs
-	ping    bool // a ping is due
-	code    int  // the close code once closing; 0 while open
+	keep    func(any) bool // after open: whether an event is still news
+	room    int            // open's first frames still queued: the limit grows by them
+	writing bool           // the writer runs
+	ping    bool           // a ping is due
+	code    int            // the close code once closing; 0 while open
 	reason  string
 	gone    bool          // the connection is closed
 	idle    chan struct{} // closed when the writer ends, for serve waiting on it
@@ -70,9 +72,13 @@ type wsConn struct {
 // newWSConn returns a socket whose client may leave limit frames waiting.
 func newWSConn(limit int) *wsConn { return &wsConn{limit: limit} }
 
-// attach gives c its upgraded connection. A socket closed before (the
-// server shutting down during the upgrade) is closed now.
-func (c *wsConn) attach(ws *websocket.Conn) {
+// attach gives c its upgraded connection, which may first be silent for
+// firstWait, then for wsPongWait after each pong. A socket closed before
+// (the server shutting down during the upgrade) is closed now.
+func (c *wsConn) attach(ws *websocket.Conn, readLimit int64, firstWait time.Duration) {
+	ws.SetReadLimit(readLimit)
+	ws.SetReadDeadline(time.Now().Add(firstWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wsPongWait)) })
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ws = ws
@@ -107,13 +113,18 @@ func (c *wsConn) enqueue(frame any, event bool) bool {
 		c.held = append(c.held, frame)
 		return true
 	}
+	if event && c.keep != nil && !c.keep(frame) {
+		return true
+	}
 	c.queue = append(c.queue, frame)
 	c.wakeLocked()
 	return true
 }
 
-// open queues first, then the held events that keep accepts (all when
-// keep is nil); later events go straight to the queue.
+// open queues first, then the held events, and lets later events straight
+// through. keep, when not nil, is asked (under c's lock) about every event
+// from then on, held or later: false drops one the first frames already
+// told (a message of the replay that a slower node publishes late).
 func (c *wsConn) open(first []any, keep func(any) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -126,7 +137,7 @@ func (c *wsConn) open(first []any, keep func(any) bool) {
 			c.queue = append(c.queue, f)
 		}
 	}
-	c.held, c.room, c.opened = nil, len(first), true
+	c.held, c.room, c.opened, c.keep = nil, len(first), true, keep
 	c.wakeLocked()
 }
 
@@ -232,21 +243,31 @@ func (c *wsConn) write() {
 // serve is the reader: it hands each frame to handle, in order, until the
 // connection fails or handle returns false (then what is queued is
 // written before the close). It returns when the writer has ended.
-func (c *wsConn) serve(readLimit int64, firstWait time.Duration, handle func(kind int, data []byte) bool) {
-	c.ws.SetReadLimit(readLimit)
-	c.ws.SetReadDeadline(time.Now().Add(firstWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	for {
-		kind, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.drop(websocket.CloseNormalClosure, "") // closed, timed out, or too large (gorilla answers 1009)
-			break
-		}
-		if !handle(kind, data) {
-			c.close(websocket.CloseNormalClosure, "")
-			break
-		}
+func (c *wsConn) serve(handle func(kind int, data []byte) bool) {
+	for c.read(handle) {
 	}
+	c.end()
+}
+
+// read reads one frame and hands it to handle. False when the socket ends:
+// the connection failed, or handle returned false (then what is queued is
+// written before the close). Only the reader calls read, then end.
+func (c *wsConn) read(handle func(kind int, data []byte) bool) bool {
+	kind, data, err := c.ws.ReadMessage()
+	if err != nil {
+		c.drop(websocket.CloseNormalClosure, "") // closed, timed out, or too large (gorilla answers 1009)
+		return false
+	}
+	if !handle(kind, data) {
+		c.close(websocket.CloseNormalClosure, "")
+		return false
+	}
+	return true
+}
+
+// end returns once the socket is closed and its writer has ended.
+func (c *wsConn) end() {
+	c.close(websocket.CloseNormalClosure, "")
 	c.mu.Lock()
 	for c.writing {
 		idle := make(chan struct{})

@@ -21,29 +21,27 @@ func TestSocketFramesAsClientsReadThem(t *testing.T) {
 	ev := func(e chat.Event) *chat.Event { e.ConversationID, e.SiteID = "c1", 1; return &e }
 
 	widget := []struct {
-		name       string
-		ev         *chat.Event
-		replayedTo int
-		want       string // "" : not shown to the shopper
+		name string
+		ev   *chat.Event
+		want string // "" : not shown to the shopper
 	}{
-		{"bot message", ev(chat.Event{Kind: chat.KindMessage, Message: msg}), 0,
+		{"bot message", ev(chat.Event{Kind: chat.KindMessage, Message: msg}),
 			`{"type":"message","seq":2,"id":"m2","role":"bot","text":"Two days.","answered":true,"at":"2026-12-05T02:30:00Z",
 			"citations":[{"n":1,"title":"Delivery","source":"delivery.md","url":"https://shop.example.com/delivery#:~:text=two"}]}`},
-		{"message already replayed", ev(chat.Event{Kind: chat.KindMessage, Message: msg}), 2, ""},
-		{"internal note", ev(chat.Event{Kind: chat.KindMessage, Message: note}), 0, ""},
-		{"delta", ev(chat.Event{Kind: chat.KindDelta, DeltaID: "m2", Delta: "Two"}), 0, `{"type":"delta","id":"m2","text":"Two"}`},
-		{"delta reset", ev(chat.Event{Kind: chat.KindDelta, DeltaID: "m2", Delta: "", DeltaReset: true}), 0,
+		{"internal note", ev(chat.Event{Kind: chat.KindMessage, Message: note}), ""},
+		{"delta", ev(chat.Event{Kind: chat.KindDelta, DeltaID: "m2", Delta: "Two"}), `{"type":"delta","id":"m2","text":"Two"}`},
+		{"delta reset", ev(chat.Event{Kind: chat.KindDelta, DeltaID: "m2", Delta: "", DeltaReset: true}),
 			`{"type":"delta","id":"m2","text":"","reset":true}`},
-		{"state with agent", ev(chat.Event{Kind: chat.KindState, State: chat.StateAgent, AgentName: "Ann", UserID: &agentID}), 0,
+		{"state with agent", ev(chat.Event{Kind: chat.KindState, State: chat.StateAgent, AgentName: "Ann", UserID: &agentID}),
 			`{"type":"state","state":"agent","agent":{"name":"Ann"}}`},
-		{"state", ev(chat.Event{Kind: chat.KindState, State: chat.StateQueued}), 0, `{"type":"state","state":"queued"}`},
-		{"agent typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &agentID, AgentName: "Ann"}), 0,
+		{"state", ev(chat.Event{Kind: chat.KindState, State: chat.StateQueued}), `{"type":"state","state":"queued"}`},
+		{"agent typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &agentID, AgentName: "Ann"}),
 			`{"type":"typing","role":"agent"}`},
-		{"own typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleShopper}), 0, ""},
-		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, Status: chat.StatusAway}), 0, ""},
+		{"own typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleShopper}), ""},
+		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, Status: chat.StatusAway}), ""},
 	}
 	for _, tc := range widget {
-		sameJSON(t, "widget "+tc.name, widgetFrame(tc.ev, tc.replayedTo), tc.want)
+		sameJSON(t, "widget "+tc.name, widgetFrame(tc.ev), tc.want)
 	}
 
 	ac := &agentConn{user: &chat.User{ID: self, Name: "Me"}}
