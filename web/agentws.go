@@ -183,8 +183,9 @@ type agentConn struct {
 	scope   chat.Scope
 	siteIDs []int64
 	connID  string
-	// Of the reader alone: the site watches, when the agent last typed in
-	// a conversation, and the site of conversations already checked.
+	// Of the reader alone (start runs before it): the site watches, when
+	// the agent last typed in a conversation, and the site of conversations
+	// already checked.
 	subs  []*chat.Subscription
 	typed map[string]time.Time
 	sites map[string]int64
@@ -213,9 +214,7 @@ func (ac *agentConn) start() {
 	for _, id := range ac.siteIDs {
 		ac.subs = append(ac.subs, ac.srv.opts.Hub.WatchSite(id, ac.deliver))
 	}
-	ac.mu.Lock()
 	ac.present = true
-	ac.mu.Unlock()
 	ac.updatePresence(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	w, err := ac.welcome(ctx)

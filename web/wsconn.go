@@ -32,8 +32,10 @@ func upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
 
 // wsConn is one websocket, a shopper's widget or an agent's console.
 //
-//   - One reader: the goroutine running serve reads frames and handles
-//     them one at a time, in order.
+//   - One reader: one goroutine at a time calls read, which reads a frame
+//     and handles it before the next, so frames are handled in order. The
+//     handshake (the widget's hello, the console's welcome) is read on the
+//     request's goroutine; a goroutine of its own then serves the rest.
 //   - One writer: only the writer writes (frames, pings, the close frame).
 //     It runs while there is something to write and ends when there is
 //     not, so an idle socket owns no goroutine but its reader; at 15,000
@@ -49,8 +51,8 @@ func upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
 //   - close ends the socket after what is queued, drop without it; from any
 //     goroutine, any number of times (the first code wins). The writer sends
 //     the close frame and closes the connection; the reader's read then
-//     fails, and serve returns once the writer has ended. After serve
-//     returns nothing of the socket runs, and nothing new starts.
+//     fails, and end returns once the writer has ended. After end returns
+//     nothing of the socket runs, and nothing new starts.
 type wsConn struct {
 	limit int
 
@@ -66,7 +68,7 @@ type wsConn struct {
 	code    int            // the close code once closing; 0 while open
 	reason  string
 	gone    bool          // the connection is closed
-	idle    chan struct{} // closed when the writer ends, for serve waiting on it
+	idle    chan struct{} // closed when the writer ends, for end waiting on it
 }
 
 // newWSConn returns a socket whose client may leave limit frames waiting.
