@@ -247,8 +247,8 @@ func (ac *agentConn) stop() {
 	}
 }
 
-// later runs fn after d, unless the socket has stopped; fn calls
-// ac.timers.Done. Only one timer runs per slot: a due one is kept.
+// later runs fn after d, unless the socket has stopped (stop waits for a
+// running fn). One timer per slot: while one is due, later keeps it.
 func (ac *agentConn) later(slot **time.Timer, d time.Duration, fn func()) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
@@ -256,17 +256,19 @@ func (ac *agentConn) later(slot **time.Timer, d time.Duration, fn func()) {
 		return
 	}
 	ac.timers.Add(1)
-	*slot = time.AfterFunc(d, fn)
+	*slot = time.AfterFunc(d, func() {
+		defer ac.timers.Done()
+		ac.mu.Lock()
+		*slot = nil
+		ac.mu.Unlock()
+		fn()
+	})
 }
 
 // recheckSession closes the socket when its session has ended (sign-out,
 // revoked, disabled): a socket must not outlive it. The check also keeps
 // the presence fresh.
 func (ac *agentConn) recheckSession() {
-	defer ac.timers.Done()
-	ac.mu.Lock()
-	ac.recheck = nil
-	ac.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_, _, err := ac.srv.opts.Accounts.Sessions.Validate(ctx, ac.token)
 	cancel()
@@ -280,10 +282,6 @@ func (ac *agentConn) recheckSession() {
 
 // sendCounts sends the inbox badges, agentCountsDelay after a state change.
 func (ac *agentConn) sendCounts() {
-	defer ac.timers.Done()
-	ac.mu.Lock()
-	ac.counts = nil
-	ac.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	n, err := ac.srv.opts.Store.InboxCounts(ctx, ac.scope, ac.user.ID)
