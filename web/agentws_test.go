@@ -64,6 +64,12 @@ func TestAgentSocketLiveInbox(t *testing.T) {
 
 	ann := env.console(annC)
 	w, _ := ann.next("welcome")
+	if k := keys(w); k != "agents counts site_ids type user" {
+		t.Errorf("welcome has %s", k)
+	}
+	if a := w["agents"].([]any)[0].(map[string]any); keys(a) != "id name status" {
+		t.Errorf("welcome's agent %v", a)
+	}
 	if ids := w["site_ids"].([]any); len(ids) != 1 || ids[0] != float64(env.site.ID) {
 		t.Errorf("ann's welcome sites %v; want site 1 only", w["site_ids"])
 	}
@@ -96,7 +102,7 @@ func TestAgentSocketLiveInbox(t *testing.T) {
 	if f := ann.nextWhere("state", func(f map[string]any) bool { return f["conversation_id"] == convID }); f["state"] != "queued" {
 		t.Errorf("ann's state frame %v; want queued", f)
 	}
-	if f, _ := ann.next("counts"); f["queued"] != 2.0 {
+	if f, _ := ann.next("counts"); f["queued"] != 2.0 || keys(f) != "mine open queued type" {
 		t.Errorf("counts after the escalation %v; want 2 queued", f)
 	}
 

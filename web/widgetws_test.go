@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,16 @@ func (c *wsClient) next(typ string) (map[string]any, []map[string]any) {
 	}
 }
 
+// keys lists a frame's keys, sorted: what a client may read, pinned.
+func keys(f map[string]any) string {
+	var k []string
+	for key := range f {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return strings.Join(k, " ")
+}
+
 func (c *wsClient) hello(token any, lastSeq int) map[string]any {
 	c.t.Helper()
 	c.send(map[string]any{"type": "hello", "visitor_token": token, "last_seq": lastSeq, "locale": "en"})
@@ -164,9 +175,12 @@ func TestWidgetProtocol(t *testing.T) {
 	if token == "" || w["conversation_id"] == "" || w["state"] != "bot" || w["last_seq"] != float64(0) {
 		t.Fatalf("welcome = %v; want a token, a conversation, state bot and last_seq 0 (nothing to replay)", w)
 	}
+	if k := keys(w); k != "conversation_id last_seq state type visitor_token" {
+		t.Errorf("welcome has %s", k)
+	}
 	c.send(map[string]any{"type": "message", "client_id": "m1", "text": "hello there"})
 	ack, _ := c.next("ack")
-	if ack["client_id"] != "m1" || ack["seq"] != float64(1) {
+	if ack["client_id"] != "m1" || ack["seq"] != float64(1) || keys(ack) != "client_id seq type" {
 		t.Fatalf("ack = %v; want client m1 seq 1", ack)
 	}
 	// The ack means committed.
