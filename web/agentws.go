@@ -159,9 +159,16 @@ func (s *Server) agentSocket(c echo.Context) error {
 	// A socket closed during its upgrade (the server going away) is closed
 	// without a welcome. The welcome's work runs on the request's goroutine,
 	// which then ends; the reader starts after (as the widget's).
+	served := false
+	defer func() {
+		if !served { // start panicked (echo recovers it)
+			ac.end()
+		}
+	}()
 	if !ac.c.closing() {
 		ac.start()
 	}
+	served = true
 	go ac.serve()
 	return nil
 }
@@ -203,7 +210,14 @@ type agentConn struct {
 
 // serve is the socket's reader, for its whole life after start.
 func (ac *agentConn) serve() {
-	ac.c.serve(ac.handle)
+	for ac.c.read(ac.handle) {
+	}
+	ac.end()
+}
+
+// end ends what the socket began, once it is closed.
+func (ac *agentConn) end() {
+	ac.c.end()
 	ac.stop()
 	ac.srv.sockets.remove(ac.c)
 }

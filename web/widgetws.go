@@ -129,12 +129,18 @@ func (s *Server) widgetSocket(c echo.Context) error {
 	// (the database, the engine) grows its stack, and it then ends. The
 	// reader that waits on an idle socket, maybe for hours, starts after
 	// with a small stack: about 1 KB less per socket (docs/benchmarks.md).
+	served := false
+	defer func() {
+		if !served { // closed before hello was answered, or a panic (echo recovers it)
+			wc.end()
+		}
+	}()
 	for wc.sess == nil {
 		if !wc.c.read(wc.frame) {
-			wc.end()
 			return nil
 		}
 	}
+	served = true
 	go wc.serve()
 	return nil
 }

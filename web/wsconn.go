@@ -242,15 +242,6 @@ func (c *wsConn) write() {
 	}
 }
 
-// serve is the reader: it hands each frame to handle, in order, until the
-// connection fails or handle returns false (then what is queued is
-// written before the close). It returns when the writer has ended.
-func (c *wsConn) serve(handle func(kind int, data []byte) bool) {
-	for c.read(handle) {
-	}
-	c.end()
-}
-
 // read reads one frame and hands it to handle. False when the socket ends:
 // the connection failed, or handle returned false (then what is queued is
 // written before the close). Only the reader calls read, then end.

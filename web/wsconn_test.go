@@ -49,7 +49,9 @@ func pipeSocket(t *testing.T, limit int, handle func(int, []byte) bool) (c *wsCo
 		c.attach(ws, 1<<10, time.Minute)
 		go func() {
 			defer close(served)
-			c.serve(handle)
+			for c.read(handle) {
+			}
+			c.end()
 		}()
 	})}
 	go hs.Serve(ln)
