@@ -72,6 +72,18 @@ func (s *Server) routes() {
 	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm, s.audited(chat.AuditSettings))
 	api.GET("/model", s.modelStatus, adm)
 
+	// Webhooks (admins): subscriptions, their delivery log, redelivery.
+	api.GET("/webhooks", s.listWebhooks, adm)
+	api.POST("/webhooks", s.createWebhook, adm, s.siteAccess, s.audited("webhook.create"))
+	api.GET("/webhooks/:id", s.webhookAction(getWebhook), adm)
+	api.PUT("/webhooks/:id", s.webhookAction(updateWebhook), adm, s.audited("webhook.update"))
+	api.DELETE("/webhooks/:id", s.webhookAction(deleteWebhook), adm, s.audited("webhook.delete"))
+	api.POST("/webhooks/:id/enable", s.webhookAction(setWebhookEnabled(true)), adm, s.audited("webhook.enable"))
+	api.POST("/webhooks/:id/disable", s.webhookAction(setWebhookEnabled(false)), adm, s.audited("webhook.disable"))
+	api.POST("/webhooks/:id/rotate-secret", s.webhookAction(rotateWebhookSecret), adm, s.audited("webhook.rotate_secret"))
+	api.GET("/webhooks/:id/deliveries", s.webhookAction(listWebhookDeliveries), adm)
+	api.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.webhookAction(redeliverWebhook), adm, s.audited("webhook.redeliver"))
+
 	// Privacy (admins): data-subject export and erasure, the audit log.
 	api.GET("/privacy/subjects", s.exportSubject, adm)
 	api.DELETE("/privacy/subjects", s.eraseSubject, adm)

@@ -18,6 +18,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 )
 
@@ -56,6 +57,10 @@ type Options struct {
 	IntentStore *intents.Store
 	Audit       *chat.Audit
 	Privacy     *chat.Privacy
+
+	// Webhooks keeps the sites' webhook subscriptions and their delivery
+	// log (nil: those routes answer 501).
+	Webhooks *webhook.Service
 
 	// Collectors are more metrics for /metrics (the database pool's).
 	Collectors []prometheus.Collector

@@ -706,3 +706,64 @@ func TestNotesOnlyWhenAsked(t *testing.T) {
 		t.Errorf("a subscription with notes got %d: %v; want the message and the note with its author", len(got), got)
 	}
 }
+
+func TestConversationLifecycleEvents(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	e.subscribe(rc, webhook.Types...)
+	u, err := chat.NewUsers(e.db).Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, conv := e.conversation()
+	e.say(conv.ID, chat.RoleShopper, "I was charged twice")
+	steps := []chat.Change{
+		{Action: chat.ActionEscalate, Reason: chat.ReasonSensitiveIntent, Priority: 2, Summary: "Charged twice on card 4111 1111 1111 1111"},
+		{Action: chat.ActionClaim, UserID: &u.ID},
+		{Action: chat.ActionResolve, UserID: &u.ID},
+	}
+	for _, ch := range steps {
+		if _, err := e.store.Transition(ctx, conv.ID, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.store.SetCSAT(ctx, conv.ID, 5, "Thanks!"); err != nil {
+		t.Fatal(err)
+	}
+	e.say(conv.ID, chat.RoleShopper, "One more thing")
+	// A rating out of range changes nothing and records nothing.
+	if err := e.store.SetCSAT(ctx, conv.ID, 9, ""); !errors.Is(err, chat.ErrInvalid) {
+		t.Fatalf("SetCSAT(9) = %v; want ErrInvalid", err)
+	}
+	w := e.worker(webhook.WorkerOptions{})
+	for e.runOnce(w) > 0 {
+	}
+	var types []string
+	byType := map[string]string{}
+	for _, h := range rc.all() {
+		types = append(types, h.body.Type)
+		byType[h.body.Type] = string(h.body.Data)
+	}
+	want := []string{"conversation.created", "message.created", "conversation.escalated", "conversation.claimed",
+		"conversation.resolved", "csat.received", "conversation.reopened", "message.created"}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Fatalf("events %v; want %v", types, want)
+	}
+	for typ, wants := range map[string][]string{
+		"conversation.escalated": {`"reason":"sensitive_intent"`, `"priority":2`, `"state":"queued"`, `1111"`},
+		"conversation.claimed":   {`"agent":{"id":`, `"name":"Leo Wang"`, `"transferred":false`, `"state":"agent"`},
+		"conversation.resolved":  {`"resolved_by":{"id":`, `"state":"resolved"`},
+		"csat.received":          {`"score":5`, `"comment":"Thanks!"`},
+		"conversation.reopened":  {`"state":"bot"`},
+	} {
+		for _, s := range wants {
+			if !strings.Contains(byType[typ], s) {
+				t.Errorf("%s data %s; want it to contain %s", typ, byType[typ], s)
+			}
+		}
+	}
+	if strings.Contains(byType["conversation.escalated"], "4111 1111 1111 1111") {
+		t.Errorf("the escalation summary's card number was sent: %s", byType["conversation.escalated"])
+	}
+}
