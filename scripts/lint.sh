@@ -32,8 +32,14 @@ check knowledge intents chat web cmd/kefu
 check retrieval knowledge intents chat web cmd/kefu
 check llm retrieval knowledge intents chat web cmd/kefu
 check migrations llm retrieval knowledge intents chat web cmd/kefu
+# Webhooks sit below everything (chat records events through an interface of
+# its own; any package may emit): internal/webhook imports no kefu package.
+# Notifications sit between web and chat: web > internal/notify > chat.
+check internal/webhook chat web cmd/kefu intents knowledge retrieval llm internal/notify
+check internal/notify web cmd/kefu
+check chat internal/notify
 # Only web talks HTTP/websocket frameworks; only llm talks to go-openai.
-for pkg in chat intents knowledge retrieval llm migrations; do
+for pkg in chat intents knowledge retrieval llm migrations internal/webhook internal/notify; do
 	if go list -deps "./$pkg" | grep -qE '^github.com/(labstack/echo|gorilla/websocket)'; then
 		echo "dependency direction: $pkg must not import echo or gorilla/websocket" >&2
 		fail=1
@@ -42,6 +48,13 @@ done
 for pkg in web chat intents knowledge retrieval migrations; do
 	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/sashabaranov/go-openai'; then
 		echo "dependency direction: only llm imports go-openai ($pkg does)" >&2
+		fail=1
+	fi
+done
+# Only internal/notify talks SMTP.
+for pkg in web chat intents knowledge retrieval llm internal/webhook; do
+	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/emersion/go-smtp'; then
+		echo "dependency direction: only internal/notify imports go-smtp ($pkg does)" >&2
 		fail=1
 	fi
 done

@@ -417,3 +417,33 @@ func (s *Service) record(ctx context.Context, q Querier, ev Event) error {
 	}
 	return nil
 }
+
+// SyncReport is the data of knowledge.sync_finished and
+// knowledge.sync_failed: what a knowledge sync (issue 18) did.
+type SyncReport struct {
+	Source     string    `json:"source"` // what was synced: a site map, a feed, a folder …
+	Added      int       `json:"added"`
+	Updated    int       `json:"updated"`
+	Removed    int       `json:"removed"`
+	Unchanged  int       `json:"unchanged"`
+	Error      string    `json:"error,omitempty"` // why it failed
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// KnowledgeSynced is the hook a knowledge sync calls when it ends: it
+// records knowledge.sync_finished, or knowledge.sync_failed when r.Error is
+// set, for siteID's subscriptions. With tx it is recorded in that
+// transaction (the sync's own, ideally); with a nil tx in one of its own.
+// A package below chat declares the method in a small interface of its own
+// and cmd/kefu passes this Service.
+func (s *Service) KnowledgeSynced(ctx context.Context, tx pgx.Tx, siteID int64, r SyncReport) error {
+	ev := Event{Type: KnowledgeSyncFinished, SiteID: siteID, Data: r}
+	if r.Error != "" {
+		ev.Type = KnowledgeSyncFailed
+	}
+	if tx == nil {
+		return s.Emit(ctx, ev)
+	}
+	return s.Record(ctx, tx, ev)
+}

@@ -767,3 +767,27 @@ func TestConversationLifecycleEvents(t *testing.T) {
 		t.Errorf("the escalation summary's card number was sent: %s", byType["conversation.escalated"])
 	}
 }
+
+func TestKnowledgeSyncHook(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	e.subscribe(rc, webhook.KnowledgeSyncFailed)
+	// Finished: nobody subscribed to it, nothing recorded.
+	if err := e.svc.KnowledgeSynced(ctx, nil, e.site.ID, webhook.SyncReport{Source: "https://shop.example/sitemap.xml", Added: 3}); err != nil {
+		t.Fatal(err)
+	}
+	err := pgx.BeginFunc(ctx, e.db, func(tx pgx.Tx) error {
+		return e.svc.KnowledgeSynced(ctx, tx, e.site.ID, webhook.SyncReport{Source: "https://shop.example/sitemap.xml", Error: "HTTP 503"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.runOnce(e.worker(webhook.WorkerOptions{})); n != 1 {
+		t.Fatalf("claimed %d; want the one failed sync", n)
+	}
+	h := rc.wait("the failed sync")
+	if h.body.Type != webhook.KnowledgeSyncFailed || !strings.Contains(string(h.body.Data), `"error":"HTTP 503"`) {
+		t.Errorf("delivered %s %s; want knowledge.sync_failed with its error", h.body.Type, h.body.Data)
+	}
+}
