@@ -296,13 +296,12 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 		prefs  map[int64]userPrefs
 	}
 	sites := map[int64]*siteInfo{}
-	sent := 0
-	var errs []error
+	var sent tally
 	cursor := ""
 	for range 20 { // at most 2,000 waiting conversations a pass
 		page, err := s.o.Store.Inbox(ctx, chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}, Cursor: cursor, Limit: 100})
 		if err != nil {
-			return sent, err
+			return sent.sent, err
 		}
 		for _, c := range page.Items {
 			if c.QueuedAt == nil || now.Sub(*c.QueuedAt) < time.Duration(MinWaitMinutes)*time.Minute {
@@ -312,21 +311,21 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 			if si == nil {
 				si = &siteInfo{}
 				if si.site, err = s.o.Sites.ByID(ctx, c.SiteID); err != nil {
-					return sent, err
+					return sent.sent, err
 				}
 				if si.online, err = s.o.Presence.OnlineCount(ctx, c.SiteID); err != nil {
-					return sent, err
+					return sent.sent, err
 				}
 				if si.online == 0 {
 					if si.agents, err = s.o.Users.Agents(ctx, c.SiteID); err != nil {
-						return sent, err
+						return sent.sent, err
 					}
 					ids := make([]int64, len(si.agents))
 					for i, u := range si.agents {
 						ids[i] = u.ID
 					}
 					if si.prefs, err = s.load(ctx, ids); err != nil {
-						return sent, err
+						return sent.sent, err
 					}
 				}
 				sites[c.SiteID] = si
@@ -341,13 +340,7 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 					continue
 				}
 				ref := c.ID + "@" + strconv.FormatInt(c.QueuedAt.Unix(), 10)
-				ok, err := s.send(ctx, u, KindWaiting, ref, s.waitingMail(si.site, &c, waited, p))
-				if err != nil {
-					errs = append(errs, err)
-				}
-				if ok {
-					sent++
-				}
+				sent.add(s.send(ctx, u, KindWaiting, ref, s.waitingMail(si.site, &c, waited, p)))
 			}
 		}
 		if page.Next == "" {
@@ -355,7 +348,7 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 		}
 		cursor = page.Next
 	}
-	return sent, errors.Join(errs...)
+	return sent.result()
 }
 
 func (s *Service) waitingMail(site *chat.Site, c *chat.InboxItem, waited time.Duration, p userPrefs) Mail {
@@ -426,8 +419,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	var errs []error
+	var sent tally
 	for id, u := range admins {
 		p := prefs[id]
 		if !p.EmailDigest {
@@ -449,15 +441,9 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 		}
 		b.WriteString("\n" + t["digest.open"] + " " + s.o.PublicURL + "/console#/analytics")
 		m := s.withFooter(Mail{Subject: fill(t["digest.subject"], "day", ref), Text: b.String()}, p, KindDigest, t["digest.why"])
-		ok, err := s.send(ctx, u, KindDigest, ref, m)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			sent++
-		}
+		sent.add(s.send(ctx, u, KindDigest, ref, m))
 	}
-	return sent, errors.Join(errs...)
+	return sent.result()
 }
 
 // Alert emails the admins of site siteID who want alerts: subject and text
@@ -482,23 +468,16 @@ func (s *Service) Alert(ctx context.Context, siteID int64, ref, subject, text st
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	var errs []error
+	var sent tally
 	for _, u := range admins {
 		p := prefs[u.ID]
 		if !p.EmailAlerts {
 			continue
 		}
 		m := s.withFooter(Mail{Subject: subject, Text: text}, p, KindAlerts, strs(p.Locale)["alert.why"])
-		ok, err := s.send(ctx, u, KindAlerts, ref, m)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			sent++
-		}
+		sent.add(s.send(ctx, u, KindAlerts, ref, m))
 	}
-	return sent, errors.Join(errs...)
+	return sent.result()
 }
 
 // SendTest emails the user a test message (from the console), whatever
@@ -515,6 +494,24 @@ func (s *Service) SendTest(ctx context.Context, u *chat.User) error {
 	return s.o.Mailer.Send(ctx, Mail{To: []string{u.Email}, Subject: t["test.subject"],
 		Text: fill(t["test.body"], "name", u.Name) + "\n" + s.o.PublicURL + "/console#/notifications\n"})
 }
+
+// tally counts what a pass sent and keeps its errors (one bad address must
+// not stop the others' emails).
+type tally struct {
+	sent int
+	errs []error
+}
+
+func (t *tally) add(ok bool, err error) {
+	if err != nil {
+		t.errs = append(t.errs, err)
+	}
+	if ok {
+		t.sent++
+	}
+}
+
+func (t *tally) result() (int, error) { return t.sent, errors.Join(t.errs...) }
 
 // fill replaces {k} with v for each pair k, v.
 func fill(s string, kv ...string) string {
