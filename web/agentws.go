@@ -20,12 +20,13 @@ import (
 // sites the signed-in user works for. Server → client frames:
 //
 //	{"type":"welcome","user":{…},"site_ids":[…],"counts":{"queued","mine","open"},"agents":[{"id","name","status"}]}
-//	{"type":"message","conversation_id","site_id","message":{…}}        (notes included)
+//	{"type":"message","conversation_id","site_id","message":{…},"preview"}  (notes included; preview: short, redacted)
 //	{"type":"delta","conversation_id","id","text"}                       (the bot's reply as it is written)
 //	{"type":"state","conversation_id","site_id","state","assigned_user_id"?,"agent":{"id","name"}?}
 //	{"type":"typing","conversation_id","role":"shopper|agent","user_id"?,"name"?}
 //	{"type":"presence","user_id","name","status":"online|away|offline"}
 //	{"type":"counts","queued","mine","open"}                             (after state changes)
+//	{"type":"notice","site_id","code","text"}                            (admins: a webhook was disabled)
 //	{"type":"error","code","message"}
 //
 // Client → server: {"type":"typing","conversation_id"} and
@@ -465,7 +466,9 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		if ev.Message == nil {
 			return nil
 		}
-		return map[string]any{"type": "message", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "message": ev.Message}
+		// preview: what a desktop notification may show (short, redacted).
+		return map[string]any{"type": "message", "conversation_id": ev.ConversationID, "site_id": ev.SiteID, "message": ev.Message,
+			"preview": chat.RedactedPreview(ev.Message.Text, 80)}
 	case chat.KindDelta:
 		return map[string]any{"type": "delta", "conversation_id": ev.ConversationID, "id": ev.DeltaID, "text": ev.Delta, "reset": ev.DeltaReset}
 	case chat.KindState:
@@ -489,6 +492,11 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 			return nil
 		}
 		return map[string]any{"type": "presence", "user_id": *ev.UserID, "name": ev.AgentName, "status": ev.Status}
+	case chat.KindNotice:
+		if ac.user.Role != chat.RoleAdmin {
+			return nil
+		}
+		return map[string]any{"type": "notice", "site_id": ev.SiteID, "code": ev.Status, "text": ev.Text}
 	}
 	return nil
 }
