@@ -305,6 +305,12 @@ func (e *Engine) PublishPresence(ctx context.Context, user *User, status string)
 	return nil
 }
 
+// PublishNotice tells the consoles of the site's admins, on every node,
+// something they should know (code names it, text says it).
+func (e *Engine) PublishNotice(siteID int64, code, text string) {
+	e.publish(Event{Kind: KindNotice, SiteID: siteID, Status: code, Text: text})
+}
+
 // ModelStatus is what the console shows about the model.
 type ModelStatus struct {
 	Configured bool   `json:"configured"`

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/webhook"
 )
 
 // Answer tests are questions a shop keeps with the facts a right answer
@@ -244,14 +246,17 @@ func (a *AnswerTests) Run(ctx context.Context, site *Site, reason string) (*Answ
 				return err
 			}
 		}
-		return tx.QueryRow(ctx, `update answer_test_runs set finished_at = now(), passed = $2, failed = $3 where id = $1 returning finished_at`,
-			run.ID, run.Passed, run.Failed).Scan(&run.FinishedAt)
+		if err := tx.QueryRow(ctx, `update answer_test_runs set finished_at = now(), passed = $2, failed = $3 where id = $1 returning finished_at`,
+			run.ID, run.Passed, run.Failed).Scan(&run.FinishedAt); err != nil {
+			return err
+		}
+		if run.Regressed, err = a.regressed(ctx, tx, run); err != nil {
+			return err
+		}
+		return a.regressedEvent(ctx, tx, run)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store answer test run: %w", err)
-	}
-	if run.Regressed, err = a.regressed(ctx, run); err != nil {
-		return nil, err
 	}
 	if run.Results == nil {
 		run.Results = []AnswerTestResult{}
@@ -262,8 +267,8 @@ func (a *AnswerTests) Run(ctx context.Context, site *Site, reason string) (*Answ
 
 // regressed are the tests that passed in the finished run before run and
 // fail in run.
-func (a *AnswerTests) regressed(ctx context.Context, run *AnswerTestRun) ([]AnswerTestResult, error) {
-	rows, err := a.db.Query(ctx, `select r.test_id from answer_test_results r
+func (a *AnswerTests) regressed(ctx context.Context, q querier, run *AnswerTestRun) ([]AnswerTestResult, error) {
+	rows, err := q.Query(ctx, `select r.test_id from answer_test_results r
 		join answer_test_results p on p.test_id = r.test_id and p.passed
 			and p.run_id = (select max(id) from answer_test_runs where site_id = $2 and id < $1 and finished_at is not null)
 		where r.run_id = $1 and not r.passed`, run.ID, run.SiteID)
@@ -283,6 +288,26 @@ func (a *AnswerTests) regressed(ctx context.Context, run *AnswerTestRun) ([]Answ
 		}
 	}
 	return out, nil
+}
+
+// regressedEvent records answer_tests.regressed (webhooks) when the run
+// has regressions, in tx.
+func (a *AnswerTests) regressedEvent(ctx context.Context, tx pgx.Tx, run *AnswerTestRun) error {
+	if len(run.Regressed) == 0 || a.engine == nil || a.engine.opts.Store == nil {
+		return nil
+	}
+	type test struct {
+		TestID   int64    `json:"test_id"`
+		Question string   `json:"question"`
+		Reply    string   `json:"reply"`
+		Missing  []string `json:"missing"`
+	}
+	tests := make([]test, len(run.Regressed))
+	for i, r := range run.Regressed {
+		tests[i] = test{TestID: r.TestID, Question: r.Question, Reply: r.Reply, Missing: r.Missing}
+	}
+	return a.engine.opts.Store.emit(ctx, tx, webhook.Event{Type: webhook.AnswerTestsRegressed, SiteID: run.SiteID,
+		Data: map[string]any{"run_id": run.ID, "reason": run.Reason, "passed": run.Passed, "failed": run.Failed, "regressed": tests}})
 }
 
 // LatestRun returns siteID's latest finished run with its results and
@@ -314,7 +339,7 @@ func (a *AnswerTests) LatestRun(ctx context.Context, siteID int64) (*AnswerTestR
 	if err != nil {
 		return nil, fmt.Errorf("latest answer test run: %w", err)
 	}
-	if run.Regressed, err = a.regressed(ctx, run); err != nil {
+	if run.Regressed, err = a.regressed(ctx, a.db, run); err != nil {
 		return nil, err
 	}
 	return run, nil

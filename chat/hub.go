@@ -18,6 +18,9 @@ const (
 	// KindResync tells a watcher that events may have been missed (a node's
 	// link to the others dropped); it should reload from the database.
 	KindResync = "resync"
+	// KindNotice: something admins of the site should know (a webhook was
+	// disabled); Status is its code, Text says it.
+	KindNotice = "notice"
 )
 
 // Event is something that happened in a conversation, fanned out to every
@@ -35,6 +38,7 @@ type Event struct {
 	Role           string   `json:"role,omitempty"`    // typing: who types
 	UserID         *int64   `json:"user_id,omitempty"` // state: the assigned agent; typing, presence: the console user
 	Status         string   `json:"status,omitempty"`  // presence: online, away or offline
+	Text           string   `json:"text,omitempty"`    // notice: what happened
 	Origin         string   `json:"origin,omitempty"`
 }
 

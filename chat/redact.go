@@ -179,6 +179,13 @@ func RedactContacts(text string) string {
 	})
 }
 
+// RedactedPreview is shopper text as notifications show it (emails, desktop
+// notifications): card numbers, passwords, codes, email addresses and phone
+// numbers masked, whitespace folded, at most n characters.
+func RedactedPreview(text string, n int) string {
+	return snip(strings.Join(strings.Fields(RedactContacts(Redact(text))), " "), n)
+}
+
 // maskContacts masks contact details in the shopper's turns of a prompt and
 // in the running summary inside its instructions (which quotes shoppers);
 // knowledge passages keep the shop's own contact details.

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 )
 
@@ -120,7 +121,10 @@ type Visitor struct {
 }
 
 // Store persists visitors, conversations and messages.
-type Store struct{ db *pgxpool.Pool }
+type Store struct {
+	db     *pgxpool.Pool
+	events Events // webhook events (events.go); nil records none
+}
 
 // NewStore returns the conversation store on db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
@@ -246,7 +250,10 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		// Locking the conversation row serialises appends: seq stays gapless.
 		var seq int
-		if err := tx.QueryRow(ctx, "select state from conversations where id = $1 for update", m.ConversationID).Scan(&state); err != nil {
+		var site hookSite
+		if err := tx.QueryRow(ctx, `select c.state, c.site_id, coalesce((s.settings->>'mask_contacts')::boolean, false)
+			from conversations c join sites s on s.id = c.site_id where c.id = $1 for update of c`, m.ConversationID).
+			Scan(&state, &site.id, &site.maskContacts); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("conversation %s: %w", m.ConversationID, ErrNotFound)
 			}
@@ -263,6 +270,7 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 				return err
 			}
 		}
+		from := state
 		if m.Role == RoleShopper {
 			if next, err := Next(state, ActionShopperMessage); err == nil {
 				if state == StateResolved && next != StateResolved {
@@ -304,7 +312,11 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 			returning `+msgColumns,
 			m.ConversationID, seq, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
 			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products, m.Answered, m.RetrievalConfidence, m.Grounding))
-		return err
+		if err != nil {
+			return err
+		}
+		// Webhooks: in the same transaction (events.go).
+		return s.messageEvents(ctx, tx, stored, site, from, state)
 	})
 	if err != nil {
 		return nil, "", false, fmt.Errorf("append message: %w", err)
@@ -400,8 +412,12 @@ func (s *Store) Transition(ctx context.Context, id string, ch Change) (*Conversa
 		if err != nil {
 			return err
 		}
-		// Analytics: the change's event, in the same transaction (analytics.go).
-		return recordTransition(ctx, tx, id, state, ch)
+		// Analytics and webhooks: the change's events, in the same transaction
+		// (analytics.go, events.go).
+		if err := recordTransition(ctx, tx, id, state, ch); err != nil {
+			return err
+		}
+		return s.transitionEvents(ctx, tx, id, state, ch)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s conversation: %w", ch.Action, err)
@@ -442,7 +458,14 @@ func (s *Store) SetCSAT(ctx context.Context, id string, score int, comment strin
 	if score < 1 || score > 5 {
 		return fmt.Errorf("csat score %d must be 1 to 5: %w", score, ErrInvalid)
 	}
-	_, err := s.db.Exec(ctx, "update conversations set csat_score = $2, csat_comment = $3 where id = $1", id, score, comment)
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "update conversations set csat_score = $2, csat_comment = $3 where id = $1", id, score, comment)
+		if err != nil || tag.RowsAffected() == 0 || s.events == nil {
+			return err
+		}
+		// Webhooks: in the same transaction (events.go).
+		return s.conversationEvent(ctx, tx, webhook.CSATReceived, id, map[string]any{"score": score, "comment": comment})
+	})
 	if err != nil {
 		return fmt.Errorf("save csat: %w", err)
 	}

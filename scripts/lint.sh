@@ -27,16 +27,21 @@ check() {
 	done
 }
 check web cmd/kefu
-check chat sources web cmd/kefu
+check chat sources web cmd/kefu internal/notify
 check sources chat intents web cmd/kefu
 check intents chat sources web cmd/kefu
 check knowledge intents chat sources web cmd/kefu internal/fetch
 check retrieval knowledge intents chat sources web cmd/kefu internal/fetch
 check llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
 check migrations llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
-check internal/fetch llm retrieval knowledge intents chat sources web cmd/kefu
+check internal/fetch llm retrieval knowledge intents chat sources web cmd/kefu internal/webhook internal/notify
+# Webhooks sit below everything but internal/fetch (chat records events
+# through an interface of its own; any package may emit).
+# Notifications sit between web and chat: web > internal/notify > chat.
+check internal/webhook chat sources web cmd/kefu intents knowledge retrieval llm internal/notify
+check internal/notify web cmd/kefu
 # Only web talks HTTP/websocket frameworks; only llm talks to go-openai.
-for pkg in chat intents knowledge retrieval llm migrations sources internal/fetch; do
+for pkg in chat intents knowledge retrieval llm migrations sources internal/fetch internal/webhook internal/notify; do
 	if go list -deps "./$pkg" | grep -qE '^github.com/(labstack/echo|gorilla/websocket)'; then
 		echo "dependency direction: $pkg must not import echo or gorilla/websocket" >&2
 		fail=1
@@ -50,12 +55,20 @@ for pkg in web chat intents knowledge retrieval migrations; do
 done
 # Outbound HTTP to addresses users name goes through internal/fetch alone
 # (private addresses refused, limits kept); llm talks to the operator's
-# model endpoint, and the bench commands to a kefu they started.
+# model endpoint, internal/notify to the operator's SMTP relay, and the bench
+# commands to a kefu they started.
 outbound=$(grep -lE 'http\.(Get|Post|Head|PostForm)\(|http\.DefaultClient|http\.Client\{|http\.Transport\{|net\.Dial\(|net\.Dialer\{|readability\.FromURL' \
 	$(find . -name '*.go' -not -name '*_test.go' -not -path './.data/*' -not -path './internal/fetch/*' -not -path './llm/*' \
-		-not -path './internal/fakellm/*' -not -path './cmd/kefu/bench*.go') || true)
+		-not -path './internal/notify/*' -not -path './internal/fakellm/*' -not -path './cmd/kefu/bench*.go') || true)
 if [ -n "$outbound" ]; then
 	echo "outbound HTTP outside internal/fetch (use fetch.Client):" $outbound >&2
 	fail=1
 fi
+# Only internal/notify talks SMTP.
+for pkg in web chat intents knowledge retrieval llm sources internal/fetch internal/webhook; do
+	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/emersion/go-smtp'; then
+		echo "dependency direction: only internal/notify imports go-smtp ($pkg does)" >&2
+		fail=1
+	fi
+done
 exit $fail

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/internal/fetch"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 )
 
@@ -31,6 +32,14 @@ type Options struct {
 	// FeedMaxBytes bounds a product feed or sitemap (after decompression);
 	// default 50 MB (the sitemap protocol's limit).
 	FeedMaxBytes int64
+	// Hooks hears how each run ended, in the run's closing transaction
+	// (webhooks); nil for none.
+	Hooks Hooks
+}
+
+// Hooks is told how each sync run ended; cmd/kefu passes *webhook.Service.
+type Hooks interface {
+	KnowledgeSynced(ctx context.Context, tx pgx.Tx, siteID int64, r webhook.SyncReport) error
 }
 
 // Syncer stores sources and syncs them.
@@ -161,7 +170,7 @@ func (s *Syncer) Sync(ctx context.Context, id int64) (*Run, error) {
 	go func() { defer close(beat); s.heartbeat(runCtx, id, cancel, &lost, &applying) }()
 
 	r := &runner{s: s, src: src, runID: runID, validators: validators, results: map[string]*result{},
-		claimed: map[string]string{}, lastFlush: time.Now()}
+		claimed: map[string]string{}, lastFlush: time.Now(), started: time.Now()}
 	err = r.execute(runCtx)
 	if err == nil {
 		// From here the applying transaction's fence holds the source: the
@@ -286,6 +295,7 @@ type runner struct {
 	s          *Syncer
 	src        *Source
 	runID      int64
+	started    time.Time
 	validators [2]string // the feed's ETag and Last-Modified
 	known      map[string]*pageState
 	requests   atomic.Int64
@@ -391,7 +401,22 @@ func (r *runner) finish(ctx context.Context, tx pgx.Tx, c counts, fails []Failur
 	if err != nil {
 		return fmt.Errorf("close run: %w", err)
 	}
+	if err := r.tell(ctx, tx, webhook.SyncReport{Added: c.added, Updated: c.changed, Removed: c.removed, Unchanged: c.unchanged}); err != nil {
+		return err
+	}
 	return r.schedule(ctx, tx)
+}
+
+// tell passes how the run ended to the hooks, in tx.
+func (r *runner) tell(ctx context.Context, tx pgx.Tx, rep webhook.SyncReport) error {
+	if r.s.opts.Hooks == nil {
+		return nil
+	}
+	rep.Source, rep.StartedAt, rep.FinishedAt = r.src.URL, r.started, time.Now()
+	if err := r.s.opts.Hooks.KnowledgeSynced(ctx, tx, r.src.SiteID, rep); err != nil {
+		return fmt.Errorf("record the sync's event: %w", err)
+	}
+	return nil
 }
 
 func (r *runner) schedule(ctx context.Context, tx pgx.Tx) error {
@@ -427,6 +452,9 @@ func (r *runner) fail(ctx context.Context, reason string) {
 				requests = $4, done = $5, total = $6, failures = $7 where id = $1 and status = 'running'`,
 			r.runID, reason, len(fails), r.requests.Load(), done, total, fails)
 		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		if err := r.tell(ctx, tx, webhook.SyncReport{Error: reason}); err != nil {
 			return err
 		}
 		return r.schedule(ctx, tx)

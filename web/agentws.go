@@ -20,12 +20,13 @@ import (
 // sites the signed-in user works for. Server → client frames:
 //
 //	{"type":"welcome","user":{…},"site_ids":[…],"counts":{"queued","mine","open"},"agents":[{"id","name","status"}]}
-//	{"type":"message","conversation_id","site_id","message":{…}}        (notes included)
+//	{"type":"message","conversation_id","site_id","message":{…},"preview"}  (notes included; preview: short, redacted)
 //	{"type":"delta","conversation_id","id","text","reset"}               (the bot's reply as it is written)
 //	{"type":"state","conversation_id","site_id","state","assigned_user_id"?,"agent":{"id","name"}?}
 //	{"type":"typing","conversation_id","role":"shopper|agent","user_id"?,"name"?}
 //	{"type":"presence","user_id","name","status":"online|away|offline"}
 //	{"type":"counts","queued","mine","open"}                             (after state changes)
+//	{"type":"notice","site_id","code","text"}                            (admins: a webhook was disabled)
 //	{"type":"error","code","message"}
 //
 // Client → server: {"type":"typing","conversation_id"} and
@@ -69,6 +70,7 @@ type (
 		ConversationID string        `json:"conversation_id"`
 		SiteID         int64         `json:"site_id"`
 		Message        *chat.Message `json:"message"`
+		Preview        string        `json:"preview"` // what a desktop notification may show (short, redacted)
 	}
 	agentDeltaFrame struct {
 		Type           string `json:"type"` // delta
@@ -104,6 +106,13 @@ type (
 		UserID int64  `json:"user_id"`
 		Name   string `json:"name"`
 		Status string `json:"status"`
+	}
+	// noticeFrame is for admins: a webhook was disabled.
+	noticeFrame struct {
+		Type   string `json:"type"` // notice
+		SiteID int64  `json:"site_id"`
+		Code   string `json:"code"`
+		Text   string `json:"text"`
 	}
 )
 
@@ -488,7 +497,8 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		if ev.Message == nil {
 			return nil
 		}
-		return agentMessageFrame{Type: "message", ConversationID: ev.ConversationID, SiteID: ev.SiteID, Message: ev.Message}
+		return agentMessageFrame{Type: "message", ConversationID: ev.ConversationID, SiteID: ev.SiteID, Message: ev.Message,
+			Preview: chat.RedactedPreview(ev.Message.Text, 80)}
 	case chat.KindDelta:
 		return agentDeltaFrame{Type: "delta", ConversationID: ev.ConversationID, ID: ev.DeltaID, Text: ev.Delta, Reset: ev.DeltaReset}
 	case chat.KindState:
@@ -511,6 +521,11 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 			return nil
 		}
 		return presenceFrame{Type: "presence", UserID: *ev.UserID, Name: ev.AgentName, Status: ev.Status}
+	case chat.KindNotice:
+		if ac.user.Role != chat.RoleAdmin {
+			return nil
+		}
+		return noticeFrame{Type: "notice", SiteID: ev.SiteID, Code: ev.Status, Text: ev.Text}
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"kefu/intents"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
 	"kefu/llm"
@@ -71,6 +72,7 @@ type shop struct {
 	store    *chat.Store
 	hub      *chat.Hub
 	commerce *knowledge.Commerce
+	hooks    *webhook.Service
 	fake     *fakellm.Server
 	opts     web.Options
 	addr     string
@@ -90,7 +92,9 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shop{t: t, db: db, addr: ln.Addr().String(), store: chat.NewStore(db), hub: chat.NewHub(), commerce: knowledge.NewCommerce(db)}
+	s := &shop{t: t, db: db, addr: ln.Addr().String(), store: chat.NewStore(db), hub: chat.NewHub(), commerce: knowledge.NewCommerce(db),
+		hooks: webhook.NewService(db, nil)}
+	s.store.SetEvents(s.hooks) // as kefu serve wires it
 	s.origin = "http://" + s.addr
 	sites := chat.NewSites(db)
 	if s.site, err = sites.Create(ctx, demo.Site, []string{s.origin}); err != nil {
@@ -155,7 +159,8 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		defer cancel()
 		engine.Close(ctx)
 	})
-	s.opts = web.Options{Sites: sites, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin}
+	s.opts = web.Options{Sites: sites, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin,
+		Webhooks: s.hooks}
 	s.serve(ln)
 	t.Cleanup(func() { s.kill(false) })
 	return s

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kefu/web"
 )
 
 // chromiumPath is Debian's Chromium (scripts/provision.sh --chromium); the
@@ -25,7 +27,11 @@ var browserState struct {
 }
 
 func TestMain(m *testing.M) {
+	web.ObserveResponses(checkResponse) // every response checked against openapi.yaml (openapi_test.go)
 	code := m.Run()
+	if !reportResponses(os.Stderr) && code == 0 {
+		code = 1
+	}
 	if browserState.cancel != nil {
 		browserState.cancel()
 		os.RemoveAll(browserState.dir)

@@ -15,19 +15,23 @@ import (
 // from the /api/v1 routes and the /v1/agent/ws socket.
 
 //go:embed console/index.html console/console.js console/i18n.js console/console.css console/analytics.js console/privacy.js console/answertests.js console/sources.js
+//go:embed console/webhooks.js console/notifications.js console/apiref.js
 var consoleFS embed.FS
 
 func consoleAssetFrom(name, ctype string) *asset { return mustAsset(consoleFS, "console/"+name, ctype) }
 
 var (
 	consoleAssets = map[string]*asset{
-		"console.js":     consoleAssetFrom("console.js", "text/javascript; charset=utf-8"),
-		"i18n.js":        consoleAssetFrom("i18n.js", "text/javascript; charset=utf-8"),
-		"console.css":    consoleAssetFrom("console.css", "text/css; charset=utf-8"),
-		"analytics.js":   consoleAssetFrom("analytics.js", "text/javascript; charset=utf-8"),
-		"privacy.js":     consoleAssetFrom("privacy.js", "text/javascript; charset=utf-8"),
-		"answertests.js": consoleAssetFrom("answertests.js", "text/javascript; charset=utf-8"),
-		"sources.js":     consoleAssetFrom("sources.js", "text/javascript; charset=utf-8"),
+		"console.js":       consoleAssetFrom("console.js", "text/javascript; charset=utf-8"),
+		"i18n.js":          consoleAssetFrom("i18n.js", "text/javascript; charset=utf-8"),
+		"console.css":      consoleAssetFrom("console.css", "text/css; charset=utf-8"),
+		"analytics.js":     consoleAssetFrom("analytics.js", "text/javascript; charset=utf-8"),
+		"privacy.js":       consoleAssetFrom("privacy.js", "text/javascript; charset=utf-8"),
+		"answertests.js":   consoleAssetFrom("answertests.js", "text/javascript; charset=utf-8"),
+		"sources.js":       consoleAssetFrom("sources.js", "text/javascript; charset=utf-8"),
+		"webhooks.js":      consoleAssetFrom("webhooks.js", "text/javascript; charset=utf-8"),
+		"notifications.js": consoleAssetFrom("notifications.js", "text/javascript; charset=utf-8"),
+		"apiref.js":        consoleAssetFrom("apiref.js", "text/javascript; charset=utf-8"),
 	}
 	consoleHTML = func() []byte {
 		page, err := consoleFS.ReadFile("console/index.html")

@@ -44,8 +44,9 @@ func TestConsoleAssets(t *testing.T) {
 	page := getPath(t, h, "/console").Body.String()
 	// The page names each asset by its content hash; those URLs are cached for good.
 	refs := regexp.MustCompile(`/console/assets/([a-z0-9]+\.(?:js|css))\?v=([0-9a-f]{16})`).FindAllStringSubmatch(page, -1)
-	if len(refs) != 7 {
-		t.Fatalf("the console page references %d hashed assets; want console.css, i18n.js, analytics.js, privacy.js, answertests.js, sources.js and console.js:\n%s", len(refs), page)
+	if want := []string{"console.css", "i18n.js", "analytics.js", "privacy.js", "answertests.js", "sources.js", "webhooks.js", "notifications.js",
+		"apiref.js", "console.js"}; len(refs) != len(want) {
+		t.Fatalf("the console page references %d hashed assets; want %q:\n%s", len(refs), want, page)
 	}
 	if strings.Contains(page, "<script>") || strings.Contains(page, "style=") || strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Errorf("the console page has inline script or style or loads from elsewhere:\n%s", page)

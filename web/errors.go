@@ -9,6 +9,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
 )
@@ -50,6 +51,8 @@ var domainErrors = []struct {
 	{knowledge.ErrNotFound, http.StatusNotFound},
 	{knowledge.ErrInvalid, http.StatusBadRequest},
 	{intents.ErrBadData, http.StatusBadRequest},
+	{webhook.ErrNotFound, http.StatusNotFound},
+	{webhook.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrUnauthorized, http.StatusUnauthorized},
 	{chat.ErrForbidden, http.StatusForbidden},
 	{chat.ErrNotFound, http.StatusNotFound},

@@ -13,6 +13,9 @@ import (
 // routes is the one table of kefu's HTTP surface and its middleware.
 func (s *Server) routes() {
 	e := s.echo
+	if observeResponses != nil {
+		e.Use(observe) // tests only: responses checked against openapi.yaml
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
@@ -22,6 +25,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	e.GET("/api/openapi.json", s.openAPI) // this table, described (openapi.yaml)
 
 	// The shopper's side: the widget script, its socket (site key and Origin
 	// checked per site), and the demo storefront.
@@ -71,6 +75,26 @@ func (s *Server) routes() {
 	api.DELETE("/tokens/:id", s.revokeToken, adm, s.audited("token.revoke"))
 	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm, s.audited(chat.AuditSettings))
 	api.GET("/model", s.modelStatus, adm)
+
+	// Webhooks (admins): subscriptions, their delivery log, redelivery.
+	api.GET("/webhooks", s.listWebhooks, adm)
+	api.POST("/webhooks", s.createWebhook, adm, s.siteAccess, s.audited("webhook.create"))
+	api.GET("/webhooks/:id", s.webhookAction(getWebhook), adm)
+	api.PUT("/webhooks/:id", s.webhookAction(updateWebhook), adm, s.audited("webhook.update"))
+	api.DELETE("/webhooks/:id", s.webhookAction(deleteWebhook), adm, s.audited("webhook.delete"))
+	api.POST("/webhooks/:id/enable", s.webhookAction(setWebhookEnabled(true)), adm, s.audited("webhook.enable"))
+	api.POST("/webhooks/:id/disable", s.webhookAction(setWebhookEnabled(false)), adm, s.audited("webhook.disable"))
+	api.POST("/webhooks/:id/rotate-secret", s.webhookAction(rotateWebhookSecret), adm, s.audited("webhook.rotate_secret"))
+	api.GET("/webhooks/:id/deliveries", s.webhookAction(listWebhookDeliveries), adm)
+	api.POST("/webhooks/:id/deliveries/:delivery/redeliver", s.webhookAction(redeliverWebhook), adm, s.audited("webhook.redeliver"))
+
+	// Notifications: each console user's preferences; the emails' unsubscribe
+	// links (public: the link's token is the credential).
+	api.GET("/notifications/preferences", s.notificationPrefs, con)
+	api.PUT("/notifications/preferences", s.setNotificationPrefs, con)
+	api.POST("/notifications/test", s.testNotification, con)
+	e.GET("/notifications/unsubscribe", s.unsubscribe)
+	e.POST("/notifications/unsubscribe", s.unsubscribe)
 
 	// Privacy (admins): data-subject export and erasure, the audit log.
 	api.GET("/privacy/subjects", s.exportSubject, adm)

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -19,6 +20,8 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/notify"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
 )
@@ -62,6 +65,13 @@ type Options struct {
 	Audit       *chat.Audit
 	Privacy     *chat.Privacy
 
+	// Webhooks keeps the sites' webhook subscriptions and their delivery
+	// log (nil: those routes answer 501).
+	Webhooks *webhook.Service
+	// Notify keeps console users' notification preferences and sends their
+	// emails (nil: those routes answer 501).
+	Notify *notify.Service
+
 	// Collectors are more metrics for /metrics (the database pool's).
 	Collectors []prometheus.Collector
 
@@ -83,6 +93,10 @@ type Server struct {
 
 	siteMu    sync.Mutex
 	siteCache map[string]cachedSite
+
+	openapiOnce sync.Once // the OpenAPI document as JSON (openapi.go)
+	openapiJSON []byte
+	openapiErr  error
 
 	auth      authState  // sign-in rate limits (auth.go)
 	newVisits limiterSet // hellos that create a visitor, per address (widgetws.go)
@@ -158,6 +172,45 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
 	s.stopOnce.Do(func() { close(s.closing) })
 	return errors.Join(err, s.sockets.shutdown(ctx))
+}
+
+// observeResponses, when set (by tests, before any server is built), sees
+// every response with its request and route: openapi_test.go validates
+// them against the OpenAPI document.
+var observeResponses func(r *http.Request, route string, status int, header http.Header, body []byte)
+
+// observe hands each response to observeResponses; websockets are left alone.
+func observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		f := observeResponses
+		if f == nil || c.Request().Header.Get("Upgrade") != "" {
+			return next(c)
+		}
+		rec := &recorder{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = rec
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		f(c.Request(), c.Path(), c.Response().Status, c.Response().Header(), rec.body.Bytes())
+		return nil
+	}
+}
+
+// recorder keeps a copy of what a response wrote.
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // requestLogger logs one line per request with its id, route, status and time.

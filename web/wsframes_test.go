@@ -52,7 +52,7 @@ func TestSocketFramesAsClientsReadThem(t *testing.T) {
 	}{
 		{"note", ev(chat.Event{Kind: chat.KindMessage, Message: note}),
 			`{"type":"message","conversation_id":"c1","site_id":1,"message":{"id":"m3","conversation_id":"c1","seq":3,"role":"note",
-			"text":"check stock","citations":null,"at":"2026-12-05T10:30:00+08:00"}}`},
+			"text":"check stock","citations":null,"at":"2026-12-05T10:30:00+08:00"},"preview":"check stock"}`},
 		{"delta", ev(chat.Event{Kind: chat.KindDelta, DeltaID: "m2", Delta: "Two"}),
 			`{"type":"delta","conversation_id":"c1","id":"m2","text":"Two","reset":false}`},
 		{"claimed", ev(chat.Event{Kind: chat.KindState, State: chat.StateAgent, AgentName: "Ann", UserID: &agentID}),
@@ -69,10 +69,14 @@ func TestSocketFramesAsClientsReadThem(t *testing.T) {
 		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, AgentName: "Ann", Status: chat.StatusAway}),
 			`{"type":"presence","user_id":3,"name":"Ann","status":"away"}`},
 		{"presence without user", ev(chat.Event{Kind: chat.KindPresence, Status: chat.StatusAway}), ""},
+		{"notice, to an agent", ev(chat.Event{Kind: chat.KindNotice, Status: "webhook_disabled", Text: "Disabled."}), ""},
 	}
 	for _, tc := range console {
 		sameJSON(t, "console "+tc.name, ac.frame(tc.ev), tc.want)
 	}
+	admin := &agentConn{user: &chat.User{ID: self, Role: chat.RoleAdmin}}
+	sameJSON(t, "console notice, to an admin", admin.frame(ev(chat.Event{Kind: chat.KindNotice, Status: "webhook_disabled", Text: "Disabled."})),
+		`{"type":"notice","site_id":1,"code":"webhook_disabled","text":"Disabled."}`)
 }
 
 // sameJSON compares a frame with the JSON a client should read: the same

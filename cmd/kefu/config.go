@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/notify"
 )
 
 // serveConfig is kefu serve's configuration: each flag defaults to its
@@ -34,6 +36,8 @@ type serveConfig struct {
 	SiteRate        int
 	NewVisitorRate  int
 	PprofAddr       string
+	SMTP            notify.SMTPConfig
+	DigestHour      int
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet, e env) {
@@ -55,6 +59,12 @@ func (c *serveConfig) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.VisitorRate, "visitor-rate", 20, "shopper messages per visitor per minute")
 	fs.IntVar(&c.SiteRate, "site-rate", 600, "shopper messages per site per minute")
 	fs.IntVar(&c.NewVisitorRate, "new-visitor-rate", 60, "new widget visitors per network address per minute (each opens a conversation)")
+	fs.StringVar(&c.SMTP.Addr, "smtp-addr", e.getenv("KEFU_SMTP_ADDR"), "mail relay host:port for notification emails; empty: no email (env KEFU_SMTP_ADDR)")
+	fs.StringVar(&c.SMTP.From, "smtp-from", e.getenv("KEFU_SMTP_FROM"), "From address of notification emails (env KEFU_SMTP_FROM)")
+	fs.StringVar(&c.SMTP.Username, "smtp-username", e.getenv("KEFU_SMTP_USERNAME"), "relay user name, AUTH PLAIN over TLS (env KEFU_SMTP_USERNAME)")
+	fs.StringVar(&c.SMTP.Password, "smtp-password", "", "relay password (env KEFU_SMTP_PASSWORD)")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", envOr(e, "KEFU_SMTP_TLS", "starttls"), "starttls (required), tls (implicit, port 465) or none (a local relay) (env KEFU_SMTP_TLS)")
+	fs.IntVar(&c.DigestHour, "digest-hour", envInt(e, "KEFU_DIGEST_HOUR", 8), "UTC hour after which admins get the day before's digest (env KEFU_DIGEST_HOUR)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests to finish on shutdown")
 }
 
@@ -65,6 +75,9 @@ func (c *serveConfig) fill(e env) {
 	}
 	if c.AdminToken == "" {
 		c.AdminToken = e.getenv("KEFU_ADMIN_TOKEN")
+	}
+	if c.SMTP.Password == "" {
+		c.SMTP.Password = e.getenv("KEFU_SMTP_PASSWORD")
 	}
 }
 
@@ -113,6 +126,16 @@ func (c *serveConfig) validate() error {
 	}
 	if c.VisitorRate <= 0 || c.SiteRate <= 0 || c.NewVisitorRate <= 0 {
 		errs = append(errs, errors.New("--visitor-rate, --site-rate and --new-visitor-rate must be positive"))
+	}
+	if c.SMTP.Addr != "" {
+		if err := c.SMTP.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.SMTP.From != "" || c.SMTP.Username != "" {
+		errs = append(errs, errors.New("KEFU_SMTP_FROM and KEFU_SMTP_USERNAME need KEFU_SMTP_ADDR"))
+	}
+	if c.DigestHour < 0 || c.DigestHour > 23 {
+		errs = append(errs, fmt.Errorf("KEFU_DIGEST_HOUR %d must be 0 to 23", c.DigestHour))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -73,4 +75,18 @@ func envOr(e env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// envInt is the integer in environment variable key, def when unset, and
+// -1 when it is not a number (validation then names the setting).
+func envInt(e env, key string, def int) int {
+	v := strings.TrimSpace(e.getenv(key))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
 }

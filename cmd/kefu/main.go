@@ -58,6 +58,7 @@ Commands:
   kb         knowledge base: ingest, list, delete, reindex, search, eval; sources to sync (kb source)
   shop       import orders and products (JSON or CSV)
   privacy    export or erase a shopper's data (GDPR/PIPL requests); run the retention job
+  webhook    add, list, remove webhooks; their delivery log
   intents    train, evaluate and run the intent classifier; add a site's custom intents
   sentiment  train, evaluate and run the sentiment analyzer
   embedder   train and evaluate the built-in embedder
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		"kb":        cmdKB,
 		"shop":      cmdShop,
 		"privacy":   cmdPrivacy,
+		"webhook":   cmdWebhook,
 		"bench":     cmdBench,
 		"intents":   cmdIntents,
 		"sentiment": cmdSentiment,

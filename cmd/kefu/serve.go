@@ -7,13 +7,16 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/notify"
 	"kefu/internal/pg"
+	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -81,9 +84,30 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if cfg.OpenAIBaseURL != "" {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
+	// Webhooks: chat records events in the transaction of each change; every
+	// node delivers them from the outbox.
+	hooks := webhook.NewService(db.Pool, nil)
+	store.SetEvents(hooks)
 	engine := chat.NewEngine(engineOpts)
 	answerTests := chat.NewAnswerTests(db.Pool, engine, logger)
-	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger})
+	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger, Hooks: hooks})
+	audit := chat.NewAudit(db.Pool)
+	var mailer notify.Mailer
+	if cfg.SMTP.Addr != "" {
+		if mailer, err = notify.NewSMTP(cfg.SMTP); err != nil {
+			return usageErr("invalid configuration:\n%v", err)
+		}
+		logger.Info("notification emails on", "relay", cfg.SMTP.Addr, "tls", cfg.SMTP.TLS)
+	} else {
+		logger.Info("KEFU_SMTP_ADDR is not set: no notification emails (the console's desktop notifications still work)")
+	}
+	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: sites,
+		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: chat.NewAnalytics(db.Pool, nil),
+		Insights: chat.NewInsights(store, nil, logger), DigestHour: cfg.DigestHour})
+	deliverer := webhook.NewWorker(hooks, webhook.WorkerOptions{Logger: logger,
+		OnDisabled: func(ctx context.Context, sub webhook.Subscription) {
+			webhookDisabled(ctx, sub, sites, engine, notifier, audit, logger)
+		}})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
@@ -104,9 +128,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Store:                store,
 		Hub:                  hub,
 		PublicURL:            cfg.PublicURL,
-		Audit:                chat.NewAudit(db.Pool),
+		Audit:                audit,
 		Privacy:              chat.NewPrivacy(db.Pool),
 		AnswerTests:          answerTests,
+		Webhooks:             hooks,
+		Notify:               notifier,
 	})
 
 	// Background workers stop with workCtx and are waited for before the pool closes.
@@ -122,6 +148,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	go func() { defer workers.Done(); engine.RecoverTurns(workCtx, 5*time.Second) }()
 	workers.Add(1) // a site's answer tests run after its knowledge changes (one node per site at a time)
 	go func() { defer workers.Done(); answerTests.Watch(workCtx, lib, 10*time.Second, 5*time.Second) }()
+	workers.Add(1) // webhooks: every node delivers due deliveries, each attempt once (leases)
+	go func() { defer workers.Done(); deliverer.Run(workCtx) }()
+	workers.Add(1) // notification emails: waiting conversations, the daily digest (each sent once)
+	go func() { defer workers.Done(); notifier.Run(workCtx) }()
 	workers.Add(1) // chunks indexed by an older text analysis are analysed again, in place
 	go func() {
 		defer workers.Done()
@@ -178,6 +208,33 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	engine.Close(sctx) // let bot turns in flight commit their replies
 	logger.Info("stopped", "took", time.Since(start))
 	return nil
+}
+
+// webhookDisabled tells a site's admins that a webhook was disabled for
+// failing: their consoles (live), an email (their preferences allowing),
+// and the audit log.
+func webhookDisabled(ctx context.Context, sub webhook.Subscription, sites *chat.Sites, engine *chat.Engine,
+	notifier *notify.Service, audit *chat.Audit, logger *slog.Logger) {
+	site, err := sites.ByKey(ctx, sub.Site)
+	if err != nil {
+		logger.Error("webhook disabled: load site", "error", err)
+		return
+	}
+	text := fmt.Sprintf("The webhook to %s of %s was disabled: %s. Turn it on again in the console (Webhooks) once the receiver works; "+
+		"deliveries not older than 24 hours are then sent.", sub.URL, site.Name, sub.DisabledReason)
+	engine.PublishNotice(site.ID, "webhook_disabled", text)
+	at := time.Now()
+	if sub.DisabledAt != nil {
+		at = *sub.DisabledAt
+	}
+	ref := fmt.Sprintf("webhook:%d:%d", sub.ID, at.Unix())
+	if _, err := notifier.Alert(ctx, site.ID, ref, "kefu: a webhook of "+site.Name+" was disabled", text); err != nil {
+		logger.Error("webhook disabled: email admins", "error", err)
+	}
+	if err := audit.Record(ctx, chat.AuditEntry{SiteID: &site.ID, Actor: chat.ActorSystem, Action: "webhook.disabled",
+		Target: strconv.FormatInt(sub.ID, 10), Detail: map[string]any{"url": sub.URL, "reason": sub.DisabledReason}}); err != nil {
+		logger.Error("webhook disabled: audit", "error", err)
+	}
 }
 
 // groundingCollectors count model replies by what the grounding check found.

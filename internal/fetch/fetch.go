@@ -285,10 +285,11 @@ func checkURL(u *url.URL) error {
 	return nil
 }
 
-// refusedError is a dial refused by checkAddress.
+// refusedError is a dial refused by checkAddress or GuardDial.
 type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return e.msg }
+func (e *refusedError) Unwrap() error { return ErrRefused }
 
 // checkAddress refuses dialing host:port when host is not a public address.
 func (c *Client) checkAddress(address string) error {
@@ -333,34 +334,81 @@ var special = []netip.Prefix{
 func CheckIP(ip netip.Addr) error { return checkIP(ip) }
 
 func checkIP(ip netip.Addr) error {
-	ip = ip.Unmap()
-	what := ""
-	switch {
-	case ip.IsLoopback():
-		what = "a loopback address"
-	case ip.IsPrivate():
-		what = "a private address"
-	case ip == netip.MustParseAddr("169.254.169.254") || ip == netip.MustParseAddr("fd00:ec2::254"):
-		what = "the cloud metadata address"
-	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast():
-		what = "a link-local address"
-	case ip.IsUnspecified():
-		what = "an unspecified address"
-	case ip.IsMulticast() || ip.IsInterfaceLocalMulticast():
-		what = "a multicast address"
-	}
-	if what == "" {
-		for _, p := range special {
-			if p.Contains(ip) {
-				what = "a reserved address"
-				break
-			}
-		}
-	}
+	what := Why(ip)
 	if what == "" {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is %s (allow private addresses on the source to sync it)", ErrRefused, ip, what)
+	return fmt.Errorf("%w: %s is %s (allow private addresses on the source to sync it)", ErrRefused, ip.Unmap(), what)
+}
+
+// Why says why ip is not a public address ("a loopback address", …), or
+// "" when it is one.
+func Why(ip netip.Addr) string {
+	ip = ip.Unmap() // ::ffff:127.0.0.1 is 127.0.0.1
+	switch {
+	case ip.IsLoopback():
+		return "a loopback address"
+	case ip.IsPrivate():
+		return "a private address"
+	case ip == netip.MustParseAddr("169.254.169.254") || ip == netip.MustParseAddr("fd00:ec2::254"):
+		return "the cloud metadata address"
+	case ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast():
+		return "a link-local address"
+	case ip.IsUnspecified():
+		return "an unspecified address"
+	case ip.IsMulticast() || ip.IsInterfaceLocalMulticast():
+		return "a multicast address"
+	}
+	for _, p := range special {
+		if p.Contains(ip) {
+			return "a reserved address"
+		}
+	}
+	return ""
+}
+
+// GuardDial is a net.Dialer Control hook that refuses connections to
+// addresses that are not public (the error wraps ErrRefused). It sees the
+// address actually dialled, after DNS, on every connection.
+func GuardDial(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return &refusedError{msg: "unreadable address " + address}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return &refusedError{msg: "unreadable address " + address}
+	}
+	if why := Why(ip); why != "" {
+		return &refusedError{msg: fmt.Sprintf("%s is %s", ip.Unmap(), why)}
+	}
+	return nil
+}
+
+// Direct returns a client for single requests to a URL an admin chose (a
+// webhook receiver): GuardDial on every dial unless allowPrivate, no proxy,
+// no redirects (a 3xx is the answer), no cookies, timeout for a whole
+// request. Callers bound how much of a response they read.
+func Direct(allowPrivate bool, timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = GuardDial
+	}
+	tr := &http.Transport{
+		Proxy:                  nil, // a proxy from the environment would dial unchecked
+		DialContext:            d.DialContext,
+		TLSHandshakeTimeout:    5 * time.Second,
+		ResponseHeaderTimeout:  timeout,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        60 * time.Second,
+		MaxResponseHeaderBytes: 16 << 10,
+		ForceAttemptHTTP2:      true,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // hostGate limits requests to one host: a semaphore of PerHost slots and

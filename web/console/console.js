@@ -661,6 +661,7 @@
         setCounts({ queued: f.queued, mine: f.mine, open: f.open });
         break;
       case "message":
+        if (f.message && f.message.role === "shopper" && mine(f.conversation_id)) desktop(t("notify.msg"), f.preview || "", f.conversation_id);
         if (f.conversation_id === S.cur && f.message) appendMessage(f.message);
         if (S.items.some(i => i.id === f.conversation_id)) refreshList();
         break;
@@ -690,17 +691,41 @@
       case "presence":
         S.agents.set(f.user_id, { id: f.user_id, name: f.name, status: f.status });
         break;
+      case "notice": // admins: a webhook was turned off …
+        toast(f.text || f.code, true);
+        announce(f.text || f.code);
+        desktop(t("notify.notice"), f.text || "", "notice-" + f.code);
+        break;
       case "error":
         toast(f.message || f.code, true);
         break;
     }
   }
+  // Desktop notifications: the user's preference (Notifications page, kept
+  // on the server), the browser's permission (asked on a click there or in
+  // the help), and only while the console is in the background. The body
+  // is the server's short redacted preview, never the whole message.
+  S.notify = localStorage.getItem("kefu.notify") !== "0";
+  function setBrowserNotify(on) { S.notify = !!on; localStorage.setItem("kefu.notify", on ? "1" : "0"); }
+  async function saveBrowserNotify(on) {
+    setBrowserNotify(on);
+    if (on && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+    try { const p = await api("GET", "/notifications/preferences"); p.browser = on; await api("PUT", "/notifications/preferences", p); } catch (e) { /* kept in this browser */ }
+  }
+  function desktop(title, body, tag) {
+    if (!S.notify || !document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      const n = new Notification(title, { body, tag: tag || "", lang: lang === "zh" ? "zh-CN" : "en" });
+      n.onclick = () => { window.focus(); if (tag && /^[0-9a-f-]{36}$/.test(tag)) location.hash = "#/inbox/mine/" + tag; n.close(); };
+    } catch (e) { /* not allowed here */ }
+  }
+  // mine: the conversation is assigned to the signed-in agent.
+  const mine = id => S.items.some(i => i.id === id && i.assigned_user_id === S.me.id) ||
+    !!(S.detail && S.detail.id === id && S.detail.assigned_user_id === S.me.id);
   function notifyQueued() {
-    if (localStorage.getItem("kefu.notify") !== "1") return;
+    if (!S.notify) return;
     chime();
-    if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
-      try { new Notification(t("notify.new")); } catch (e) { /* not allowed here */ }
-    }
+    desktop(t("notify.new"), "", "queue");
   }
   // chime plays two short tones (WebAudio: no sound file to fetch).
   let audio;
@@ -747,9 +772,8 @@
       el("label", { style: "display:flex;gap:6px;margin-top:14px;font-size:13px" }, el("input", { type: "checkbox", id: "keys-on", checked: keysOn(), on: { change: ev => {
         localStorage.setItem("kefu.keys", ev.target.checked ? "1" : "0");
       } } }), t("help.keys")),
-      el("label", { style: "display:flex;gap:6px;margin-top:8px;font-size:13px" }, el("input", { type: "checkbox", checked: localStorage.getItem("kefu.notify") === "1", on: { change: ev => {
-        localStorage.setItem("kefu.notify", ev.target.checked ? "1" : "0");
-        if (ev.target.checked && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+      el("label", { style: "display:flex;gap:6px;margin-top:8px;font-size:13px" }, el("input", { type: "checkbox", checked: S.notify, on: { change: ev => {
+        saveBrowserNotify(ev.target.checked);
       } } }), t("notify.on")));
   }
   // Single-key shortcuts are on unless turned off in the help ("?", which stays on).
@@ -1119,6 +1143,7 @@
     if (location.pathname !== "/console") history.replaceState(null, "", "/console" + location.hash);
     connect();
     route();
+    api("GET", "/notifications/preferences").then(p => setBrowserNotify(p.browser), () => { /* not enabled here */ });
     // Times in the list age while the page is open.
     if (!S.ticking) S.ticking = setInterval(() => { if ($("#rows") && !document.hidden) renderList(); }, 30000);
   }
@@ -1131,6 +1156,6 @@
       renderLogin(e.status === 401 || e.status === 403 ? "" : e.message);
     }
   }
-  window.kefuConsole = { state: S };
+  window.kefuConsole = { state: S, setBrowserNotify };
   boot();
 })();
