@@ -74,13 +74,23 @@ type wsConn struct {
 // newWSConn returns a socket whose client may leave limit frames waiting.
 func newWSConn(limit int) *wsConn { return &wsConn{limit: limit} }
 
-// attach gives c its upgraded connection, which may first be silent for
-// firstWait, then for wsPongWait after each pong. A socket closed before
-// (the server shutting down during the upgrade) is closed now.
+// attach gives c its upgraded connection. Until open, the client has
+// firstWait for its handshake (pongs do not extend it: answering pings is
+// not saying hello); once open, each pong gives it wsPongWait more. A
+// socket closed before (the server shutting down during the upgrade) is
+// closed now.
 func (c *wsConn) attach(ws *websocket.Conn, readLimit int64, firstWait time.Duration) {
 	ws.SetReadLimit(readLimit)
 	ws.SetReadDeadline(time.Now().Add(firstWait))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	ws.SetPongHandler(func(string) error {
+		c.mu.Lock()
+		opened := c.opened
+		c.mu.Unlock()
+		if !opened {
+			return nil
+		}
+		return ws.SetReadDeadline(time.Now().Add(wsPongWait))
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ws = ws

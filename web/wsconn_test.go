@@ -240,3 +240,50 @@ func TestSocketsPingAndShutdown(t *testing.T) {
 		t.Error("a socket was added after shutdown")
 	}
 }
+
+// Until the socket is opened (the widget's hello answered), a pong does not
+// extend its first deadline: a client that answers pings but never says
+// hello is closed when its time to say it is up.
+func TestWSConnPongBeforeOpen(t *testing.T) {
+	serverEnd, clientEnd := net.Pipe()
+	ln := &pipeListener{conns: make(chan net.Conn, 1), done: make(chan struct{})}
+	ln.conns <- serverEnd
+	c, served := newWSConn(4), make(chan struct{})
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := upgrade(w, r)
+		if err != nil {
+			t.Errorf("upgrade: %v", err)
+			return
+		}
+		c.attach(ws, 1<<10, 200*time.Millisecond) // the deadline under test, not a wait
+		c.pingLater()
+		go func() {
+			defer close(served)
+			for c.read(keepAll) {
+			}
+			c.end()
+		}()
+	})}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	d := websocket.Dialer{NetDial: func(string, string) (net.Conn, error) { return clientEnd, nil }}
+	client, _, err := d.Dial("ws://pipe/", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer client.Close()
+	pinged := make(chan struct{}, 1)
+	client.SetPingHandler(func(data string) error {
+		pinged <- struct{}{}
+		return client.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	go func() {
+		for {
+			if _, _, err := client.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	wait(t, "a ping", pinged)
+	wait(t, "the socket closing when its first deadline passed", served)
+}
