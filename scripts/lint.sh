@@ -49,7 +49,7 @@ for pkg in chat intents knowledge retrieval llm migrations sources internal/fetc
 		fail=1
 	fi
 done
-for pkg in web chat intents knowledge retrieval migrations; do
+for pkg in web chat intents knowledge knowledge/parse retrieval migrations; do
 	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/sashabaranov/go-openai'; then
 		echo "dependency direction: only llm imports go-openai ($pkg does)" >&2
 		fail=1
@@ -89,7 +89,7 @@ if [ -n "$outbound" ]; then
 	fail=1
 fi
 # Only internal/notify talks SMTP.
-for pkg in web chat intents knowledge retrieval llm sources internal/fetch internal/webhook; do
+for pkg in web chat intents knowledge knowledge/parse retrieval llm sources internal/fetch internal/webhook; do
 	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/emersion/go-smtp'; then
 		echo "dependency direction: only internal/notify imports go-smtp ($pkg does)" >&2
 		fail=1
