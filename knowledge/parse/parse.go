@@ -3,8 +3,9 @@
 // whose Blocks are runs of text under one heading path that index into
 // its Text by rune offset. Parsing is pure (no I/O, no database) so it can
 // be tested and fuzzed in isolation; package knowledge chunks, embeds and
-// stores the result. This is the one package that imports the Markdown,
-// HTML and PDF libraries.
+// stores the result. This is the one package that imports the Markdown
+// and PDF libraries; the HTML parser is shared only with package sources,
+// which reads a fetched page's links and cuts out its main content.
 //
 // Invariants kept by Parse (and checked by the fuzz tests):
 //   - Document.Text is valid UTF-8 with "\n" line endings and no control
@@ -75,11 +76,11 @@ func fileExt(name string) string {
 // and parses data.
 //
 // Every error it returns says what is wrong with the file, in words meant
-// for the person who uploaded it. For other types the error wraps
-// ErrUnsupported; otherwise it names the reason: empty files, binary data
-// or text that is not UTF-8, corrupt or encrypted PDFs, PDFs without a
-// text layer, malformed FAQ files (naming the line) and documents with no
-// text at all.
+// for the person who uploaded it. For a type it does not read, the error
+// wraps ErrUnsupported; otherwise it names the reason: empty files, binary
+// data or text that is not UTF-8, corrupt or encrypted PDFs, PDFs without
+// a text layer, malformed FAQ files (naming the line) and documents with
+// no text at all.
 //
 // Text files may be UTF-8 (with or without a byte order mark) or UTF-16
 // with a byte order mark. FAQ files (.csv, .json) must have question and
