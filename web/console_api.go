@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,7 +63,10 @@ func (s *Server) listConversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	q := chat.InboxQuery{View: c.QueryParam("state"), Scope: p.scope, SiteID: siteID, Cursor: c.QueryParam("cursor"), Limit: limit}
 	if c.QueryParam("mine") == "1" || c.QueryParam("mine") == "true" {
 		q.Mine = p.user.ID
@@ -90,7 +92,10 @@ func (s *Server) getConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, _ := strconv.Atoi(c.QueryParam("after"))
+	after, err := queryInt(c, "after")
+	if err != nil {
+		return err
+	}
 	d, err := s.opts.Engine.Detail(c.Request().Context(), conv.ID, max(0, after))
 	if err != nil {
 		return err
@@ -232,7 +237,10 @@ func (s *Server) listAgents(c echo.Context) error {
 // ---- Users (admins) ----
 
 func (s *Server) listUsers(c echo.Context) error {
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Accounts.Users.List(c.Request().Context(), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -365,7 +373,10 @@ func (s *Server) listCanned(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Accounts.Canned.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -442,7 +453,10 @@ func (s *Server) deleteCanned(c echo.Context) error {
 // ---- API tokens (admins) ----
 
 func (s *Server) listTokens(c echo.Context) error {
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Accounts.Tokens.List(c.Request().Context(), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err

@@ -489,8 +489,8 @@ func TestConsoleTakeoverReachesShopper(t *testing.T) {
 		t.Fatalf("ann's claim = %d %v", code, conv)
 	}
 	code, out := env.json(bob, "POST", "/api/v1/conversations/"+convID+"/claim", nil)
-	if msg, _ := out["error"].(map[string]any)["message"].(string); code != 409 || !strings.Contains(msg, "Ann") {
-		t.Errorf("bob's claim = %d %v; want 409 naming Ann", code, out)
+	if e, _ := out["error"].(map[string]any); code != 409 || e["code"] != "claimed" || !strings.Contains(fmt.Sprint(e["message"]), "Ann") {
+		t.Errorf("bob's claim = %d %v; want 409 claimed, naming Ann", code, out)
 	}
 	if f, _ := shopper.next("state"); f["state"] != "agent" || f["agent"].(map[string]any)["name"] != "Ann" {
 		t.Errorf("shopper's state frame %v; want agent Ann", f)
@@ -542,6 +542,12 @@ func TestConsoleTakeoverReachesShopper(t *testing.T) {
 	code, out = env.json(ann, "POST", "/api/v1/conversations/"+convID+"/handback", nil)
 	if code != 200 || out["state"] != "bot" {
 		t.Fatalf("handback = %d %v", code, out)
+	}
+	// Handing back again is not allowed in this state: a different code
+	// from "someone else claimed it".
+	code, out = env.json(ann, "POST", "/api/v1/conversations/"+convID+"/handback", nil)
+	if e, _ := out["error"].(map[string]any); code != 409 || e["code"] != "invalid_state" {
+		t.Errorf("second handback = %d %v; want 409 invalid_state", code, out)
 	}
 	if f, _ := shopper.next("state"); f["state"] != "bot" {
 		t.Errorf("shopper's state after handback: %v", f)
@@ -636,6 +642,10 @@ func TestConsoleAdminAPI(t *testing.T) {
 		{"GET", "/api/v1/conversations?state=nonsense", nil, 400},
 		{"GET", "/api/v1/conversations?cursor=zzz", nil, 400},
 		{"GET", "/api/v1/conversations/not-a-uuid", nil, 404},
+		{"GET", "/api/v1/conversations?limit=ten", nil, 400},
+		{"GET", "/api/v1/conversations?limit=-1", nil, 400},
+		{"GET", "/api/v1/users?limit=1e3", nil, 400},
+		{"GET", "/api/v1/knowledge/documents?site=" + env.site.Key + "&limit=%20", nil, 400},
 		{"GET", "/api/v1/conversations/00000000-0000-4000-8000-000000000000", nil, 404},
 	}
 	for _, tt := range tests {

@@ -85,7 +85,10 @@ func (s *Server) listDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Library.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -129,7 +132,10 @@ func (s *Server) searchKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, _ := strconv.Atoi(c.QueryParam("k"))
+	k, err := queryInt(c, "k")
+	if err != nil {
+		return err
+	}
 	if k <= 0 || k > 50 {
 		k = 5
 	}

@@ -44,7 +44,10 @@ func (s *Server) listSources(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Sources.List(c.Request().Context(), site.ID, c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -164,7 +167,10 @@ func (s *Server) sourceRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Sources.Runs(c.Request().Context(), src.ID, c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
