@@ -10,6 +10,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 func newAccounts(t *testing.T) (*chat.Accounts, *pgxpool.Pool) {
@@ -158,9 +159,9 @@ func TestLastAdminCannotBeDisabled(t *testing.T) {
 func TestUsersListAndSites(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
+	siteStore := sites.NewStore(db)
+	s1, _ := siteStore.Create(ctx, "One", nil)
+	s2, _ := siteStore.Create(ctx, "Two", nil)
 	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
 	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
 	bob := mustUser(t, a, "bob@example.com", chat.RoleAgent)
@@ -213,7 +214,7 @@ func TestUsersListAndSites(t *testing.T) {
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	site, _ := chat.NewSites(db).Create(ctx, "One", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "One", nil)
 	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
 	tok, plain, err := a.Tokens.Create(ctx, "shop backend", &site.ID, &boss.ID)
 	if err != nil {
@@ -258,9 +259,9 @@ func TestAPITokens(t *testing.T) {
 func TestCannedResponses(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
+	siteStore := sites.NewStore(db)
+	s1, _ := siteStore.Create(ctx, "One", nil)
+	s2, _ := siteStore.Create(ctx, "Two", nil)
 	r, err := a.Canned.Create(ctx, s1.ID, "/Refund", "Refunds take 5 days.")
 	if err != nil || r.Shortcut != "refund" {
 		t.Fatalf("Create = %+v, %v; want shortcut refund", r, err)
@@ -307,9 +308,9 @@ func TestCannedResponses(t *testing.T) {
 func TestPresence(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
+	siteStore := sites.NewStore(db)
+	s1, _ := siteStore.Create(ctx, "One", nil)
+	s2, _ := siteStore.Create(ctx, "Two", nil)
 	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
 	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
 	a.Users.AddToSite(ctx, ann.ID, s1.ID)

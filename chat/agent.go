@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 )
@@ -40,11 +41,6 @@ func (e *ClaimedError) Error() string {
 
 // Unwrap makes a ClaimedError match ErrClaimed.
 func (e *ClaimedError) Unwrap() error { return ErrClaimed }
-
-// ByID returns the site with id, or ErrNotFound.
-func (s *Sites) ByID(ctx context.Context, id int64) (*Site, error) {
-	return s.one(ctx, "id = $1", id)
-}
 
 // users is the engine's view of console users (names, membership).
 func (e *Engine) users() *Users { return NewUsers(e.opts.Store.db) }
@@ -396,7 +392,7 @@ var suggestTools = func() []llm.Tool {
 
 // suggestWithModel drafts like the bot, without streaming to the shopper
 // and without request_human (the agent is the human).
-func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
+func (e *Engine) suggestWithModel(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
 	c, err := e.compose(ctx, site, conv, msg, a, lang, composeOptions{tools: suggestTools,
 		note: "\nThis reply is a draft: a person from the support team will review it and send it as their own.\n"})
 	if err != nil {
@@ -409,7 +405,7 @@ func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Convers
 // suggestOffline offers the order rows for a question about the shopper's
 // order, else the part of a passage that answers, else the best knowledge
 // passage whatever its confidence (the agent judges), else nothing.
-func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
+func (e *Engine) suggestOffline(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
 	q := e.newQuestion(ctx, site, conv, msg, a, lang)
 	if aboutOwnOrder(q) || orderRelated[a.Intent] {
 		if text, ok := e.orderReply(ctx, q); ok {

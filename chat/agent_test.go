@@ -13,6 +13,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -29,8 +30,8 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +48,9 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	if err := lib.ProcessAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites},
+	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore},
 		accounts: chat.NewAccounts(db)}
-	opts := chat.Options{Store: f.store, Sites: sites, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
+	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
 		AgentsOnline: f.accounts.Presence.Online}
 	if withModel {
 		f.fake = fakellm.New()

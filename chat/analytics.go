@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/sites"
 	"sort"
 	"strings"
 	"time"
@@ -661,33 +662,42 @@ func modelUsage(ctx context.Context, tx pgx.Tx, siteIDs []int64) (ModelUsage, er
 		return out, fmt.Errorf("model usage: %w", err)
 	}
 	defer rows.Close()
-	sites := 0
+	nsites := 0
 	for rows.Next() {
-		var s Site
+		var id int64
 		var replies int
 		var tokens int64
-		if err := rows.Scan(&s.ID, &replies, &tokens, &s.Settings); err != nil {
+		var settings map[string]any
+		if err := rows.Scan(&id, &replies, &tokens, &settings); err != nil {
 			return out, fmt.Errorf("model usage: %w", err)
 		}
-		price := s.Config().PricePer1KTokens
+		cfg, err := sites.ParseSettings(settings)
+		if err != nil {
+			return out, fmt.Errorf("model usage: site %d: %w", id, err)
+		}
+		price := cfg.PricePer1KTokens
 		out.Replies += replies
 		out.Tokens += tokens
 		out.EstimatedCost += float64(tokens) / 1000 * price
 		out.PricePer1KTokens = price
-		sites++
+		nsites++
 	}
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("model usage: %w", err)
 	}
-	if len(siteIDs) == 1 && sites == 0 {
+	if len(siteIDs) == 1 && nsites == 0 {
 		// One site with no replies: still show its price.
-		var s Site
-		if err := tx.QueryRow(ctx, "select settings from sites where id = $1", siteIDs[0]).Scan(&s.Settings); err != nil {
+		var settings map[string]any
+		if err := tx.QueryRow(ctx, "select settings from sites where id = $1", siteIDs[0]).Scan(&settings); err != nil {
 			return out, fmt.Errorf("model price: %w", err)
 		}
-		out.PricePer1KTokens = s.Config().PricePer1KTokens
+		cfg, err := sites.ParseSettings(settings)
+		if err != nil {
+			return out, fmt.Errorf("model price: %w", err)
+		}
+		out.PricePer1KTokens = cfg.PricePer1KTokens
 	}
-	if sites > 1 {
+	if nsites > 1 {
 		out.PricePer1KTokens = 0
 		if out.Tokens > 0 {
 			out.PricePer1KTokens = out.EstimatedCost * 1000 / float64(out.Tokens)

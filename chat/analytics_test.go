@@ -13,6 +13,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 // A scripted conversation: times are seconds after created.
@@ -31,7 +32,7 @@ type seedEvent struct {
 
 type seedConv struct {
 	name      string
-	site      *chat.Site
+	site      *sites.Site
 	created   time.Time
 	state     string
 	resolved  int // seconds after created; 0: not resolved
@@ -130,8 +131,8 @@ func agentReply(at int) seedMsg   { return seedMsg{at: at, role: chat.RoleHuman}
 // 2026-11-10..16, the previous 11-03..09, "now" is 11-20 12:00.
 type analyticsFixture struct {
 	db        *pgxpool.Pool
-	site      *chat.Site
-	other     *chat.Site
+	site      *sites.Site
+	other     *sites.Site
 	analytics *chat.Analytics
 	now       time.Time
 	convs     map[string]*seedConv
@@ -142,15 +143,15 @@ func newAnalyticsFixture(t *testing.T) *analyticsFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", nil)
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if site, err = sites.UpdateSettings(ctx, site.Key, map[string]any{"price_per_1k_tokens": 0.002}); err != nil {
+	if site, err = siteStore.UpdateSettings(ctx, site.Key, map[string]any{"price_per_1k_tokens": 0.002}); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sites.Create(ctx, "Other", nil)
+	other, _ := siteStore.Create(ctx, "Other", nil)
 	agent, err := chat.NewUsers(db).Create(ctx, "agent@example.com", "Agent", chat.RoleAgent, "password-agent")
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +393,7 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 
 	// Keep 3 days: every conversation idle since before 11-17 goes; C9 lives
 	// on but loses its messages of 11-16.
-	if _, err := chat.NewSites(f.db).UpdateSettings(ctx, f.site.Key, map[string]any{"price_per_1k_tokens": 0.002,
+	if _, err := sites.NewStore(f.db).UpdateSettings(ctx, f.site.Key, map[string]any{"price_per_1k_tokens": 0.002,
 		"retention": map[string]any{"conversation_days": 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +452,7 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 func TestConversationEventsRecorded(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
 	users := chat.NewUsers(db)
 	ann, _ := users.Create(ctx, "ann@example.com", "Ann", chat.RoleAgent, "password-ann")
 	bob, _ := users.Create(ctx, "bob@example.com", "Bob", chat.RoleAgent, "password-bob")
@@ -559,7 +560,7 @@ func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func BenchmarkAnalyticsSummary(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.New(b)
-	site, err := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, err := sites.NewStore(db).Create(ctx, "Shop", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

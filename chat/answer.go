@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"kefu/internal/sites"
 	"kefu/retrieval"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // question is a shopper message with everything the bot knows around it.
 type question struct {
-	site     *Site
+	site     *sites.Site
 	conv     *Conversation // nil outside a conversation (answer tests)
 	text     string
 	context  string // the earlier question a follow-up continues ("" for none)
@@ -210,7 +211,7 @@ func (e *Engine) accepts(q *question, ev *Evidence) bool {
 }
 
 // productWords are the search terms of the site's product titles.
-func (e *Engine) productWords(ctx context.Context, site *Site) map[string]bool {
+func (e *Engine) productWords(ctx context.Context, site *sites.Site) map[string]bool {
 	if e.opts.Commerce == nil {
 		return nil
 	}
@@ -223,7 +224,7 @@ func (e *Engine) productWords(ctx context.Context, site *Site) map[string]bool {
 
 // vocabulary is the site's search vocabulary: the built-in one with the
 // site's own synonyms.
-func (e *Engine) vocabulary(ctx context.Context, site *Site) *retrieval.Vocabulary {
+func (e *Engine) vocabulary(ctx context.Context, site *sites.Site) *retrieval.Vocabulary {
 	if e.opts.Library == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 // Two nodes on one database: an event published on one reaches the other's
@@ -17,7 +18,7 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 	defer cancel()
 	db := pgtest.New(t)
 	store := chat.NewStore(db)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, _ := store.OpenConversation(ctx, v, "en")
 

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/intents"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -50,7 +51,7 @@ func (e *Engine) Insights() *Insights {
 
 // InsightsQuery selects the conversations of Sites in [From, To).
 type InsightsQuery struct {
-	Sites    []Site
+	Sites    []sites.Site
 	From, To time.Time
 }
 

@@ -14,6 +14,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -26,19 +27,19 @@ type insightsEnv struct {
 	t     *testing.T
 	db    *pgxpool.Pool
 	store *chat.Store
-	site  *chat.Site
-	sites *chat.Sites
+	site  *sites.Site
+	sites *sites.Store
 }
 
 func newInsightsEnv(t *testing.T) *insightsEnv {
 	t.Helper()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &insightsEnv{t: t, db: db, store: chat.NewStore(db), site: site, sites: sites}
+	return &insightsEnv{t: t, db: db, store: chat.NewStore(db), site: site, sites: siteStore}
 }
 
 // conv starts a visitor's conversation.
@@ -106,7 +107,7 @@ func (env *insightsEnv) exec(sql string, args ...any) {
 
 func (env *insightsEnv) query() chat.InsightsQuery {
 	now := time.Now().UTC()
-	return chat.InsightsQuery{Sites: []chat.Site{*env.site}, From: now.AddDate(0, 0, -7), To: now.AddDate(0, 0, 1)}
+	return chat.InsightsQuery{Sites: []sites.Site{*env.site}, From: now.AddDate(0, 0, -7), To: now.AddDate(0, 0, 1)}
 }
 
 // gapWith finds the gap whose examples include text.

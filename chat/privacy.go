@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"kefu/internal/sites"
 	"strings"
 	"time"
 
@@ -299,7 +300,7 @@ type ModelData struct {
 
 // ModelDataFor describes what a site sends to the model; with no model
 // configured nothing leaves the server.
-func ModelDataFor(configured bool, cfg SiteSettings) ModelData {
+func ModelDataFor(configured bool, cfg sites.Config) ModelData {
 	never := []string{"payment card numbers, passwords and one-time codes (masked before they are stored)",
 		"the shop's identity secret and API tokens", "other shoppers' conversations and orders",
 		"agents' internal notes"}

@@ -14,6 +14,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
@@ -56,7 +57,7 @@ func canonical(t *testing.T, s string) string {
 
 type privacyFixture struct {
 	db                 *pgxpool.Pool
-	siteA, siteB       *chat.Site
+	siteA, siteB       *sites.Site
 	aliceVisitor       string // verified as alice
 	aliceAnonVisitor   string // never verified; left alice's email as contact
 	bobVisitor, anonTk string
@@ -66,10 +67,10 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
+	siteStore := sites.NewStore(db)
 	f := &privacyFixture{db: db}
-	f.siteA, _ = sites.Create(ctx, "Shop A", nil)
-	f.siteB, _ = sites.Create(ctx, "Shop B", nil)
+	f.siteA, _ = siteStore.Create(ctx, "Shop A", nil)
+	f.siteB, _ = siteStore.Create(ctx, "Shop B", nil)
 	com := knowledge.NewCommerce(db)
 	alice := &knowledge.Customer{ID: "c-1", Email: "Alice@Example.com", Name: "Alice"}
 	bob := &knowledge.Customer{ID: "c-2", Email: "bob@example.com", Name: "Bob"}
@@ -87,7 +88,7 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 		}
 	}
 	store := chat.NewStore(db)
-	visitor := func(site *chat.Site, customer string, contact string, texts ...string) string {
+	visitor := func(site *sites.Site, customer string, contact string, texts ...string) string {
 		v, err := store.NewVisitor(ctx, site.ID, "en")
 		if err != nil {
 			t.Fatal(err)

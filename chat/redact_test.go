@@ -8,6 +8,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/fakellm"
+	"kefu/internal/sites"
 )
 
 func TestRedact(t *testing.T) {
@@ -120,11 +121,11 @@ func TestRedactionBeforeModel(t *testing.T) {
 }
 
 func TestModelDataFor(t *testing.T) {
-	off := chat.ModelDataFor(false, chat.DefaultSettings())
+	off := chat.ModelDataFor(false, sites.DefaultConfig())
 	if off.Configured || len(off.Sent) != 0 {
 		t.Errorf("ModelDataFor(no model) = %+v; want nothing sent", off)
 	}
-	cfg := chat.DefaultSettings()
+	cfg := sites.DefaultConfig()
 	cfg.MaskContacts = true
 	on := chat.ModelDataFor(true, cfg)
 	if !on.Configured || !strings.Contains(strings.Join(on.Masked, ";"), "email") {

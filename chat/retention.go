@@ -3,28 +3,12 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/sites"
 	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// Retention says how long a site keeps what it collects; 0 keeps forever.
-// It is part of SiteSettings ("retention").
-type Retention struct {
-	// ConversationDays: conversations idle (no update) this long are deleted
-	// with their messages, and older messages of live conversations too;
-	// visitors unseen this long with no conversation left go with them.
-	ConversationDays int `json:"conversation_days"`
-	// FileDays: raw uploaded knowledge files are deleted this long after the
-	// document last changed (its upload or ingestion), once ingested; the
-	// document's chunks stay searchable, and reindex works from chunks, not
-	// from the raw file.
-	FileDays int `json:"file_days"`
-}
-
-// DefaultRetention is the retention of a site that configured none.
-func DefaultRetention() Retention { return Retention{ConversationDays: 365, FileDays: 90} }
 
 // RetentionLockKey is the advisory lock that makes one node at a time run
 // the retention job ("kefu-ret" in ASCII).
@@ -128,14 +112,24 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("retention: list sites: %w", err)
 	}
-	var sites []Site
+	type siteRetention struct {
+		id  int64
+		ret sites.Retention
+	}
+	var list []siteRetention
 	for rows.Next() {
-		var s Site
-		if err := rows.Scan(&s.ID, &s.Settings); err != nil {
+		var id int64
+		var settings map[string]any
+		if err := rows.Scan(&id, &settings); err != nil {
 			rows.Close()
 			return rep, fmt.Errorf("retention: list sites: %w", err)
 		}
-		sites = append(sites, s)
+		cfg, err := sites.ParseSettings(settings)
+		if err != nil {
+			rows.Close()
+			return rep, fmt.Errorf("retention: site %d: %w", id, err)
+		}
+		list = append(list, siteRetention{id, cfg.Retention})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -154,8 +148,8 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 			}
 		}
 	}
-	for _, site := range sites {
-		ret := site.Config().Retention
+	for _, site := range list {
+		ret := site.ret
 		if d := ret.ConversationDays; d > 0 {
 			cutoff := now.AddDate(0, 0, -d)
 			// Analytics keep each deleted conversation's anonymous facts
@@ -163,23 +157,23 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 			if err := batch(&rep.Conversations, `with doomed as materialized (
 					select id from conversations where site_id = $2 and updated_at < $3 limit $4),
 				archived as (`+archiveSQL("c.id in (select id from doomed)", false)+`)
-				delete from conversations where id in (select id from doomed)`, now, site.ID, cutoff); err != nil {
+				delete from conversations where id in (select id from doomed)`, now, site.id, cutoff); err != nil {
 				return rep, err
 			}
 			// A live conversation about to lose old messages has its facts
 			// frozen first, so its past period keeps its numbers.
 			if _, err := conn.Exec(ctx, archiveSQL(`c.site_id = $2 and c.id in (
-					select m.conversation_id from messages m where m.created_at < $3)`, true), now, site.ID, cutoff); err != nil {
+					select m.conversation_id from messages m where m.created_at < $3)`, true), now, site.id, cutoff); err != nil {
 				return rep, fmt.Errorf("retention: %w", err)
 			}
 			if err := batch(&rep.Messages, `delete from messages where id in (
 				select m.id from messages m join conversations c on c.id = m.conversation_id
-				where c.site_id = $1 and m.created_at < $2 limit $3)`, site.ID, cutoff); err != nil {
+				where c.site_id = $1 and m.created_at < $2 limit $3)`, site.id, cutoff); err != nil {
 				return rep, err
 			}
 			if err := batch(&rep.Visitors, `delete from visitors where id in (
 				select v.id from visitors v where v.site_id = $1 and v.last_seen_at < $2
-				and not exists (select 1 from conversations c where c.visitor_id = v.id) limit $3)`, site.ID, cutoff); err != nil {
+				and not exists (select 1 from conversations c where c.visitor_id = v.id) limit $3)`, site.id, cutoff); err != nil {
 				return rep, err
 			}
 		}
@@ -187,7 +181,7 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 			cutoff := now.AddDate(0, 0, -d)
 			if err := batch(&rep.Files, `delete from document_files where document_id in (
 				select d.id from documents d join document_files f on f.document_id = d.id
-				where d.site_id = $1 and d.updated_at < $2 and d.status in ('ready', 'failed') limit $3)`, site.ID, cutoff); err != nil {
+				where d.site_id = $1 and d.updated_at < $2 and d.status in ('ready', 'failed') limit $3)`, site.id, cutoff); err != nil {
 				return rep, err
 			}
 		}

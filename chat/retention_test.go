@@ -7,6 +7,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 func TestRetention(t *testing.T) {
@@ -14,10 +15,10 @@ func TestRetention(t *testing.T) {
 	db := pgtest.New(t)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	days := func(n int) time.Time { return now.AddDate(0, 0, -n) }
-	sites := chat.NewSites(db)
-	deflt, _ := sites.Create(ctx, "Default retention", nil)
-	short, _ := sites.Create(ctx, "Short retention", nil)
-	if _, err := sites.UpdateSettings(ctx, short.Key, map[string]any{"retention": map[string]any{"conversation_days": 30, "file_days": 0}}); err != nil {
+	siteStore := sites.NewStore(db)
+	deflt, _ := siteStore.Create(ctx, "Default retention", nil)
+	short, _ := siteStore.Create(ctx, "Short retention", nil)
+	if _, err := siteStore.UpdateSettings(ctx, short.Key, map[string]any{"retention": map[string]any{"conversation_days": 30, "file_days": 0}}); err != nil {
 		t.Fatal(err)
 	}
 	store := chat.NewStore(db)
@@ -31,7 +32,7 @@ func TestRetention(t *testing.T) {
 	var rows []row
 	// conversation adds a visitor (last seen at seen) with a conversation
 	// updated at updated and messages created at msgs.
-	conversation := func(name string, site *chat.Site, seen, updated time.Time, keep bool, msgs ...struct {
+	conversation := func(name string, site *sites.Site, seen, updated time.Time, keep bool, msgs ...struct {
 		at   time.Time
 		keep bool
 	}) {
@@ -77,7 +78,7 @@ func TestRetention(t *testing.T) {
 	// Raw uploads: default keeps 90 days once ingested; the short site keeps them forever (0).
 	for _, d := range []struct {
 		name   string
-		site   *chat.Site
+		site   *sites.Site
 		at     time.Time
 		status string
 		keep   bool

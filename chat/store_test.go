@@ -8,12 +8,13 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 func TestTransitionsOnStore(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	site, err := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, err := sites.NewStore(db).Create(ctx, "Shop", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func sameOwner(a, b *int64) bool {
 func TestClaimRace(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
 	store := chat.NewStore(db)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, _ := store.OpenConversation(ctx, v, "en")

@@ -12,6 +12,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/web"
 )
 
@@ -126,7 +127,7 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 	if _, err := accounts.Users.Create(context.Background(), "ann@example.com", "Ann", chat.RoleAdmin, "long-enough"); err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Options{Sites: chat.NewSites(db), Accounts: accounts, PublicURL: "https://kefu.example.com"})
+	srv := web.New(web.Options{Sites: sites.NewStore(db), Accounts: accounts, PublicURL: "https://kefu.example.com"})
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, loginRequest("ann@example.com", "long-enough", "192.0.2.1:1000"))
 	ck := sessionCookieOf(rec.Result())
@@ -143,7 +144,7 @@ func TestLoginRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := web.New(web.Options{Sites: chat.NewSites(db), Accounts: accounts}).Handler()
+	h := web.New(web.Options{Sites: sites.NewStore(db), Accounts: accounts}).Handler()
 	login := func(email, password, addr string) int {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, loginRequest(email, password, addr))

@@ -17,6 +17,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/notify"
+	"kefu/internal/sites"
 )
 
 // consoleShop is a test shop with console sign-in enabled and one agent
@@ -26,7 +27,7 @@ func consoleShop(t *testing.T, cfg shopConfig, role string) (*shop, *chat.User) 
 	s := newShop(t, cfg)
 	s.kill(false)
 	s.opts.Accounts = chat.NewAccounts(s.db)
-	s.opts.Notify = notify.New(s.db, notify.Options{PublicURL: s.origin, Sites: chat.NewSites(s.db), Users: s.opts.Accounts.Users,
+	s.opts.Notify = notify.New(s.db, notify.Options{PublicURL: s.origin, Sites: sites.NewStore(s.db), Users: s.opts.Accounts.Users,
 		Presence: s.opts.Accounts.Presence, Store: s.store})
 	s.restart()
 	ctx := context.Background()

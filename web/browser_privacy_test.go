@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // watch records console.error calls and Content-Security-Policy
@@ -255,7 +256,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg := site.Config(); cfg.Retention != (chat.Retention{ConversationDays: 30, FileDays: 0}) || !cfg.MaskContacts || cfg.Escalation.NegativeStreak != chat.DefaultPolicy().NegativeStreak {
+	if cfg := site.Config(); cfg.Retention != (sites.Retention{ConversationDays: 30, FileDays: 0}) || !cfg.MaskContacts || cfg.Escalation.NegativeStreak != sites.DefaultEscalation().NegativeStreak {
 		t.Errorf("saved settings: retention %+v, mask_contacts %v; want 30 days, files forever, masked, the rest kept", cfg.Retention, cfg.MaskContacts)
 	}
 	a.check()

@@ -19,6 +19,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 	"kefu/web"
@@ -35,8 +36,8 @@ type consoleEnv struct {
 	store    *chat.Store
 	engine   *chat.Engine
 	lib      *knowledge.Library
-	site     *chat.Site // site 1: the agent works here
-	other    *chat.Site // site 2: the other agent works here
+	site     *sites.Site // site 1: the agent works here
+	other    *sites.Site // site 2: the other agent works here
 	admin    *chat.User
 	agent    *chat.User
 	agent2   *chat.User // agent of the other site
@@ -49,24 +50,24 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	other, _ := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
 	env := &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: env.lib,
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
 		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
+	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
 		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
@@ -152,7 +153,7 @@ func (env *consoleEnv) json(c caller, method, path string, body any) (int, map[s
 }
 
 // queued starts a conversation on site with a shopper message, waiting for a person.
-func (env *consoleEnv) queued(site *chat.Site) string {
+func (env *consoleEnv) queued(site *sites.Site) string {
 	env.t.Helper()
 	ctx := context.Background()
 	v, err := env.store.NewVisitor(ctx, site.ID, "en")
@@ -631,6 +632,7 @@ func TestConsoleAdminAPI(t *testing.T) {
 		{"POST", "/api/v1/tokens", map[string]any{"name": "x", "site": "site_nope"}, 400},
 		{"DELETE", "/api/v1/tokens/999999", nil, 404},
 		{"PUT", "/api/v1/sites/site_nope/settings", map[string]any{}, 404},
+		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", map[string]any{"business_hours": map[string]any{"timezone": "Mars/Olympus_Mons", "open": "09:00", "close": "18:00"}}, 400},
 		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", map[string]any{"minutes_per_queued": "three"}, 400},
 		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", []int{1}, 400},
 		{"GET", "/api/v1/conversations?state=nonsense", nil, 400},

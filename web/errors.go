@@ -9,6 +9,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -53,6 +54,8 @@ var domainErrors = []struct {
 	{intents.ErrBadData, http.StatusBadRequest},
 	{webhook.ErrNotFound, http.StatusNotFound},
 	{webhook.ErrInvalid, http.StatusBadRequest},
+	{sites.ErrNotFound, http.StatusNotFound},
+	{sites.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrUnauthorized, http.StatusUnauthorized},
 	{chat.ErrForbidden, http.StatusForbidden},
 	{chat.ErrNotFound, http.StatusNotFound},

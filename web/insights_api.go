@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // Insights (admins and API tokens): knowledge gaps with a one-step publish
@@ -29,21 +30,21 @@ func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQue
 	}
 	// analyticsSites admitted the caller: ?site=KEY of their own, or an
 	// admin's every site.
-	var sites []chat.Site
+	var list []sites.Site
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
 		if err != nil {
 			return nil, chat.InsightsQuery{}, err
 		}
-		sites = []chat.Site{*site}
+		list = []sites.Site{*site}
 	} else {
-		list, err := s.opts.Sites.List(c.Request().Context())
+		all, err := s.opts.Sites.List(c.Request().Context())
 		if err != nil {
 			return nil, chat.InsightsQuery{}, err
 		}
-		for _, site := range list {
+		for _, site := range all {
 			if principalOf(c).scope.Allows(site.ID) {
-				sites = append(sites, site)
+				list = append(list, site)
 			}
 		}
 	}
@@ -56,7 +57,7 @@ func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQue
 	default:
 		return nil, chat.InsightsQuery{}, echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv, not "+strconv.Quote(f))
 	}
-	return s.opts.Engine.Insights(), chat.InsightsQuery{Sites: sites, From: from, To: to}, nil
+	return s.opts.Engine.Insights(), chat.InsightsQuery{Sites: list, From: from, To: to}, nil
 }
 
 // reportPeriod parses from and to (inclusive days, UTC) into [from, to+1d).
@@ -212,7 +213,7 @@ func (s *Server) publishGap(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var site *chat.Site
+	var site *sites.Site
 	var err error
 	if req.Site != "" {
 		site, err = s.opts.Sites.ByKey(ctx, req.Site)

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // scriptGap stores a conversation where the shopper asked text and the bot
 // abstained (as the bot's turn records it).
-func (env *consoleEnv) scriptGap(site *chat.Site, text string) string {
+func (env *consoleEnv) scriptGap(site *sites.Site, text string) string {
 	env.t.Helper()
 	ctx := context.Background()
 	v, err := env.store.NewVisitor(ctx, site.ID, "en")

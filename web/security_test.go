@@ -26,6 +26,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/migrations"
 	"kefu/retrieval"
@@ -89,12 +90,12 @@ func newSecEnv(t *testing.T) *secEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	other, err := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +115,13 @@ func newSecEnv(t *testing.T) *secEnv {
 	hub := chat.NewHub()
 	// Shopper messages are not rate-limited here (600 a minute), so the
 	// order-verification limits are what the enumeration tests meet.
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
 		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger, VisitorPerMinute: 600, SitePerMinute: 60000})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
+	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
 		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
 		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)})
 	h, env.handler = srv.Handler(), srv.Handler()

@@ -20,6 +20,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/notify"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -34,7 +35,7 @@ type Options struct {
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 
-	Sites    *chat.Sites
+	Sites    *sites.Store
 	Library  *knowledge.Library
 	Commerce *knowledge.Commerce
 	// Sources syncs knowledge from the shop's pages and feeds (nil: those
@@ -105,14 +106,14 @@ type Server struct {
 // cachedSite is a site looked up by widget key, kept briefly: every widget
 // connection needs it, and settings changes may take siteTTL to apply.
 type cachedSite struct {
-	site *chat.Site
+	site *sites.Site
 	at   time.Time
 }
 
 const siteTTL = 30 * time.Second
 
 // siteByKey returns the site with widget key key, shared and cached.
-func (s *Server) siteByKey(ctx context.Context, key string) (*chat.Site, error) {
+func (s *Server) siteByKey(ctx context.Context, key string) (*sites.Site, error) {
 	s.siteMu.Lock()
 	c, ok := s.siteCache[key]
 	s.siteMu.Unlock()

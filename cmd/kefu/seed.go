@@ -14,6 +14,7 @@ import (
 	"path"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
 )
@@ -60,11 +61,11 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 // seedDemo creates the demo site and admin when missing and (re)loads the
 // demo products and orders; running it again changes nothing.
 func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, logger *slog.Logger) (*demoSeed, error) {
-	sites := chat.NewSites(db.Pool)
+	siteStore := sites.NewStore(db.Pool)
 	res := &demoSeed{AdminEmail: demoAdminEmail}
-	site, err := sites.ByName(ctx, demo.Site)
-	if errors.Is(err, chat.ErrNotFound) {
-		site, err = sites.Create(ctx, demo.Site, []string{"http://localhost:8080", "http://127.0.0.1:8080"})
+	site, err := siteStore.ByName(ctx, demo.Site)
+	if errors.Is(err, sites.ErrNotFound) {
+		site, err = siteStore.Create(ctx, demo.Site, []string{"http://localhost:8080", "http://127.0.0.1:8080"})
 		res.SiteCreated = true
 	}
 	if err != nil {

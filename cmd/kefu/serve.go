@@ -16,6 +16,7 @@ import (
 	"kefu/intents"
 	"kefu/internal/notify"
 	"kefu/internal/pg"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/llm"
@@ -74,11 +75,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := understanding.Load(ctx); err != nil {
 		return err
 	}
-	sites, store, hub := chat.NewSites(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
+	siteStore, store, hub := sites.NewStore(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
 	broker := chat.NewPGBroker(db.Pool, hub, store, logger)
 	commerce := knowledge.NewCommerce(db.Pool)
 	accounts := chat.NewAccounts(db.Pool)
-	engineOpts := chat.Options{Store: store, Sites: sites, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
+	engineOpts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
 		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate,
 		AgentsOnline: accounts.Presence.Online}
 	if cfg.OpenAIBaseURL != "" {
@@ -101,19 +102,19 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	} else {
 		logger.Info("KEFU_SMTP_ADDR is not set: no notification emails (the console's desktop notifications still work)")
 	}
-	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: sites,
+	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: siteStore,
 		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: chat.NewAnalytics(db.Pool, nil),
 		Insights: chat.NewInsights(store, nil, logger), DigestHour: cfg.DigestHour})
 	deliverer := webhook.NewWorker(hooks, webhook.WorkerOptions{Logger: logger,
 		OnDisabled: func(ctx context.Context, sub webhook.Subscription) {
-			webhookDisabled(ctx, sub, sites, engine, notifier, audit, logger)
+			webhookDisabled(ctx, sub, siteStore, engine, notifier, audit, logger)
 		}})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
 		Ready:                func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
 		Logger:               logger,
-		Sites:                sites,
+		Sites:                siteStore,
 		Library:              lib,
 		Commerce:             commerce,
 		Sources:              syncer,
@@ -213,9 +214,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 // webhookDisabled tells a site's admins that a webhook was disabled for
 // failing: their consoles (live), an email (their preferences allowing),
 // and the audit log.
-func webhookDisabled(ctx context.Context, sub webhook.Subscription, sites *chat.Sites, engine *chat.Engine,
+func webhookDisabled(ctx context.Context, sub webhook.Subscription, siteStore *sites.Store, engine *chat.Engine,
 	notifier *notify.Service, audit *chat.Audit, logger *slog.Logger) {
-	site, err := sites.ByKey(ctx, sub.Site)
+	site, err := siteStore.ByKey(ctx, sub.Site)
 	if err != nil {
 		logger.Error("webhook disabled: load site", "error", err)
 		return

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // Prefs are a console user's notification preferences.
@@ -60,7 +61,7 @@ type Options struct {
 	PublicURL string // links in emails
 	Logger    *slog.Logger
 
-	Sites     *chat.Sites
+	Sites     *sites.Store
 	Users     *chat.Users
 	Presence  *chat.Presence
 	Store     *chat.Store
@@ -290,7 +291,7 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 	}
 	now := s.o.Now()
 	type siteInfo struct {
-		site   *chat.Site
+		site   *sites.Site
 		online int
 		agents []chat.User
 		prefs  map[int64]userPrefs
@@ -351,7 +352,7 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 	return sent.result()
 }
 
-func (s *Service) waitingMail(site *chat.Site, c *chat.InboxItem, waited time.Duration, p userPrefs) Mail {
+func (s *Service) waitingMail(site *sites.Site, c *chat.InboxItem, waited time.Duration, p userPrefs) Mail {
 	t := strs(p.Locale)
 	mins := strconv.Itoa(int(waited.Minutes()))
 	text := fill(t["waiting.body"], "site", site.Name, "n", mins) + "\n"
@@ -380,7 +381,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 		return 0, err
 	}
 	type section struct {
-		site chat.Site
+		site sites.Site
 		m    chat.Measures
 		gaps []chat.Gap
 	}
@@ -394,7 +395,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 		}
 		sec := section{site: site, m: sum.Current}
 		if s.o.Insights != nil && sum.Current.Conversations > 0 {
-			gaps, err := s.o.Insights.Gaps(ctx, chat.InsightsQuery{Sites: []chat.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
+			gaps, err := s.o.Insights.Gaps(ctx, chat.InsightsQuery{Sites: []sites.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
 			if err != nil {
 				s.logger.Warn("digest: knowledge gaps", "site", site.Key, "error", err)
 			}

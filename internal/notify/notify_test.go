@@ -28,6 +28,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/notify"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 // received is one message the test SMTP server accepted.
@@ -149,7 +150,7 @@ type world struct {
 	svc      *notify.Service
 	accounts *chat.Accounts
 	store    *chat.Store
-	site     *chat.Site
+	site     *sites.Site
 	leo, mia *chat.User
 	other    *chat.User
 }
@@ -159,12 +160,12 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	w := &world{t: t, ctx: ctx, db: db, mail: newMailServer(t, true), accounts: chat.NewAccounts(db), store: chat.NewStore(db)}
-	sites := chat.NewSites(db)
+	siteStore := sites.NewStore(db)
 	var err error
-	if w.site, err = sites.Create(ctx, "Lumen & Loom", []string{"https://shop.example"}); err != nil {
+	if w.site, err = siteStore.Create(ctx, "Lumen & Loom", []string{"https://shop.example"}); err != nil {
 		t.Fatal(err)
 	}
-	elsewhere, err := sites.Create(ctx, "Elsewhere", []string{"https://else.example"})
+	elsewhere, err := siteStore.Create(ctx, "Elsewhere", []string{"https://else.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.svc = notify.New(db, notify.Options{Mailer: mailer, PublicURL: "https://kefu.example/", Sites: sites,
+	w.svc = notify.New(db, notify.Options{Mailer: mailer, PublicURL: "https://kefu.example/", Sites: siteStore,
 		Users: w.accounts.Users, Presence: w.accounts.Presence, Store: w.store, Analytics: chat.NewAnalytics(db, nil)})
 	return w
 }

@@ -20,6 +20,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 )
 
@@ -117,7 +118,7 @@ type env struct {
 	db    *pgxpool.Pool
 	svc   *webhook.Service
 	clock *clock
-	site  *chat.Site
+	site  *sites.Site
 	store *chat.Store
 }
 
@@ -128,7 +129,7 @@ func newEnv(t *testing.T) *env {
 	e.svc = webhook.NewService(db, e.clock.Now)
 	e.store.SetEvents(e.svc)
 	var err error
-	if e.site, err = chat.NewSites(db).Create(context.Background(), "Lumen & Loom", []string{"https://shop.example"}); err != nil {
+	if e.site, err = sites.NewStore(db).Create(context.Background(), "Lumen & Loom", []string{"https://shop.example"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
