@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"kefu/internal/account"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
@@ -42,9 +43,6 @@ func (e *ClaimedError) Error() string {
 // Unwrap makes a ClaimedError match ErrClaimed.
 func (e *ClaimedError) Unwrap() error { return ErrClaimed }
 
-// users is the engine's view of console users (names, membership).
-func (e *Engine) users() *Users { return NewUsers(e.opts.Store.db) }
-
 // claimedBy builds the ClaimedError for a conversation someone else owns.
 func (e *Engine) claimedBy(ctx context.Context, convID string) error {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
@@ -52,20 +50,22 @@ func (e *Engine) claimedBy(ctx context.Context, convID string) error {
 		return &ClaimedError{}
 	}
 	ce := &ClaimedError{UserID: *conv.AssignedUserID}
-	if u, err := e.users().ByID(ctx, ce.UserID); err == nil {
-		ce.Name = u.Name
+	if e.opts.Users != nil {
+		if u, err := e.opts.Users.ByID(ctx, ce.UserID); err == nil {
+			ce.Name = u.Name
+		}
 	}
 	return ce
 }
 
 // mayManage reports whether agent may hand back, transfer or resolve conv:
 // its owner, or anyone while nobody owns it, or an admin.
-func mayManage(conv *Conversation, agent *User) bool {
-	return conv.State != StateAgent || agent.Role == RoleAdmin ||
+func mayManage(conv *Conversation, agent *account.User) bool {
+	return conv.State != StateAgent || agent.Role == account.RoleAdmin ||
 		(conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID)
 }
 
-func owns(conv *Conversation, agent *User) bool {
+func owns(conv *Conversation, agent *account.User) bool {
 	return conv.State == StateAgent && conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID
 }
 
@@ -92,7 +92,7 @@ func (e *Engine) publishState(conv *Conversation, agentName string) {
 // Claim gives the conversation to agent atomically: of agents racing, one
 // wins and the others get a ClaimedError naming the winner. Claiming one's
 // own conversation again changes nothing. The shopper is told who joined.
-func (e *Engine) Claim(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Claim(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	before, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func checkText(text string) (string, error) {
 // Reply sends the agent's message to the shopper. Replying to a
 // conversation nobody owns yet claims it first; one another agent owns is a
 // ClaimedError. clientID (optional) makes a resend harmless, as for shoppers.
-func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, *Conversation, error) {
+func (e *Engine) Reply(ctx context.Context, convID string, agent *account.User, text, clientID string) (*Message, *Conversation, error) {
 	text, err := checkText(text)
 	if err != nil {
 		return nil, nil, err
@@ -152,7 +152,7 @@ func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, cl
 			return nil, nil, err
 		}
 	}
-	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleHuman, Text: text, UserID: &agent.ID, ClientID: clientID})
+	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleAgent, Text: text, UserID: &agent.ID, ClientID: clientID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,7 +166,7 @@ func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, cl
 // Note adds an internal note: agents see it, the shopper never does (the
 // widget drops role note, and replays leave notes out). Any agent of the
 // site may add one, in any state.
-func (e *Engine) Note(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, error) {
+func (e *Engine) Note(ctx context.Context, convID string, agent *account.User, text, clientID string) (*Message, error) {
 	text, err := checkText(text)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (e *Engine) Note(ctx context.Context, convID string, agent *User, text, cli
 // Transfer gives the conversation to another enabled user who works for its
 // site. The owner or an admin may transfer an owned conversation; one still
 // in the bot's hands or queued is assigned directly.
-func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUserID int64) (*Conversation, error) {
+func (e *Engine) Transfer(ctx context.Context, convID string, agent *account.User, toUserID int64) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -199,14 +199,17 @@ func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUse
 	if !mayManage(conv, agent) {
 		return nil, e.claimedBy(ctx, convID)
 	}
-	to, err := e.users().ByID(ctx, toUserID)
-	if errors.Is(err, ErrNotFound) {
+	if e.opts.Users == nil {
+		return nil, errors.New("transfer: the engine has no Users")
+	}
+	to, err := e.opts.Users.ByID(ctx, toUserID)
+	if errors.Is(err, account.ErrNotFound) {
 		return nil, fmt.Errorf("user %d: %w", toUserID, ErrInvalid)
 	}
 	if err != nil {
 		return nil, err
 	}
-	scope, err := e.users().ScopeOf(ctx, to)
+	scope, err := e.opts.Users.ScopeOf(ctx, to)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +237,7 @@ func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUse
 
 // Handback returns the conversation to the bot, which answers the
 // shopper's next message; the shopper is told in their language.
-func (e *Engine) Handback(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Handback(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -253,7 +256,7 @@ func (e *Engine) Handback(ctx context.Context, convID string, agent *User) (*Con
 
 // Resolve closes the conversation; the widget then asks the shopper for a
 // rating. A new shopper message reopens it with the bot.
-func (e *Engine) Resolve(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Resolve(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -272,16 +275,16 @@ func (e *Engine) Resolve(ctx context.Context, convID string, agent *User) (*Conv
 }
 
 // AgentTyping tells the shopper (and other agents) that agent is typing.
-func (e *Engine) AgentTyping(conv *Conversation, agent *User) {
-	e.publish(Event{Kind: KindTyping, ConversationID: conv.ID, SiteID: conv.SiteID, Role: RoleHuman,
+func (e *Engine) AgentTyping(conv *Conversation, agent *account.User) {
+	e.publish(Event{Kind: KindTyping, ConversationID: conv.ID, SiteID: conv.SiteID, Role: RoleAgent,
 		AgentName: agent.Name, UserID: &agent.ID})
 }
 
 // PublishPresence tells the consoles of every site user works for that the
 // user is now online, away or offline.
-func (e *Engine) PublishPresence(ctx context.Context, user *User, status string) error {
+func (e *Engine) PublishPresence(ctx context.Context, user *account.User, status string) error {
 	var siteIDs []int64
-	if user.Role == RoleAdmin {
+	if user.Role == account.RoleAdmin {
 		sites, err := e.opts.Sites.List(ctx)
 		if err != nil {
 			return err
@@ -290,8 +293,11 @@ func (e *Engine) PublishPresence(ctx context.Context, user *User, status string)
 			siteIDs = append(siteIDs, s.ID)
 		}
 	} else {
+		if e.opts.Users == nil {
+			return errors.New("publish presence: the engine has no Users")
+		}
 		var err error
-		if siteIDs, err = e.users().SitesOf(ctx, user.ID); err != nil {
+		if siteIDs, err = e.opts.Users.SitesOf(ctx, user.ID); err != nil {
 			return err
 		}
 	}
@@ -443,10 +449,10 @@ const (
 
 // InboxQuery selects a page of the inbox.
 type InboxQuery struct {
-	View   string // one of the View constants; empty is ViewOpen
-	Mine   int64  // when set: only conversations assigned to this user
-	Scope  Scope  // the sites the agent may see
-	SiteID int64  // when set: only this site (must be in Scope)
+	View   string        // one of the View constants; empty is ViewOpen
+	Mine   int64         // when set: only conversations assigned to this user
+	Scope  account.Scope // the sites the agent may see
+	SiteID int64         // when set: only this site (must be in Scope)
 	Cursor string
 	Limit  int
 }
@@ -620,7 +626,7 @@ type InboxCounts struct {
 }
 
 // InboxCounts counts the inbox's views for userID within scope.
-func (s *Store) InboxCounts(ctx context.Context, scope Scope, userID int64) (InboxCounts, error) {
+func (s *Store) InboxCounts(ctx context.Context, scope account.Scope, userID int64) (InboxCounts, error) {
 	var n InboxCounts
 	ids := scope.SiteIDs
 	if ids == nil {
@@ -681,16 +687,12 @@ func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail,
 			ids = append(ids, *m.UserID)
 		}
 	}
-	if len(ids) > 0 {
-		rows, err := e.opts.Store.db.Query(ctx, "select id, name from users where id = any($1)", ids)
+	if len(ids) > 0 && e.opts.Users != nil {
+		names, err := e.opts.Users.Names(ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("load authors: %w", err)
 		}
-		var id int64
-		var name string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { d.Authors[id] = name; return nil }); err != nil {
-			return nil, fmt.Errorf("load authors: %w", err)
-		}
+		d.Authors = names
 		if conv.AssignedUserID != nil {
 			d.AssignedName = d.Authors[*conv.AssignedUserID]
 		}

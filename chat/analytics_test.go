@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 )
@@ -90,7 +91,7 @@ func seed(t *testing.T, db *pgxpool.Pool, store *chat.Store, agentID int64, c *s
 	}
 	for i, m := range c.msgs {
 		var user *int64
-		if m.role == chat.RoleHuman {
+		if m.role == chat.RoleAgent {
 			user = &agentID
 		}
 		_, err := db.Exec(ctx, `insert into messages (conversation_id, seq, role, body, user_id, intent, sentiment,
@@ -125,7 +126,7 @@ func botReply(at, ttft, tokens int) seedMsg {
 	return seedMsg{at: at, role: chat.RoleBot, model: "test-model", ttft: ttft, tokens: tokens}
 }
 func offlineReply(at int) seedMsg { return seedMsg{at: at, role: chat.RoleBot} }
-func agentReply(at int) seedMsg   { return seedMsg{at: at, role: chat.RoleHuman} }
+func agentReply(at int) seedMsg   { return seedMsg{at: at, role: chat.RoleAgent} }
 
 // analyticsFixture seeds the scripted set: the current period is
 // 2026-11-10..16, the previous 11-03..09, "now" is 11-20 12:00.
@@ -152,7 +153,7 @@ func newAnalyticsFixture(t *testing.T) *analyticsFixture {
 		t.Fatal(err)
 	}
 	other, _ := siteStore.Create(ctx, "Other", nil)
-	agent, err := chat.NewUsers(db).Create(ctx, "agent@example.com", "Agent", chat.RoleAgent, "password-agent")
+	agent, err := account.NewUsers(db).Create(ctx, "agent@example.com", "Agent", account.RoleAgent, "password-agent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,9 +454,9 @@ func TestConversationEventsRecorded(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
-	users := chat.NewUsers(db)
-	ann, _ := users.Create(ctx, "ann@example.com", "Ann", chat.RoleAgent, "password-ann")
-	bob, _ := users.Create(ctx, "bob@example.com", "Bob", chat.RoleAgent, "password-bob")
+	users := account.NewUsers(db)
+	ann, _ := users.Create(ctx, "ann@example.com", "Ann", account.RoleAgent, "password-ann")
+	bob, _ := users.Create(ctx, "bob@example.com", "Bob", account.RoleAgent, "password-bob")
 	store := chat.NewStore(db)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, _ := store.OpenConversation(ctx, v, "en")

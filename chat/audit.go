@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/account"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ type AuditEntry struct {
 }
 
 // ActorUser names a console user as an actor.
-func ActorUser(u *User) (id *int64, actor string) {
+func ActorUser(u *account.User) (id *int64, actor string) {
 	if u == nil {
 		return nil, ActorSystem
 	}
@@ -53,7 +54,7 @@ func ActorUser(u *User) (id *int64, actor string) {
 }
 
 // ActorToken names an API token as an actor.
-func ActorToken(t *APIToken) string { return "api token " + t.Name }
+func ActorToken(t *account.APIToken) string { return "api token " + t.Name }
 
 // AuditFilter narrows an audit log listing; zero fields match everything.
 type AuditFilter struct {
@@ -147,4 +148,16 @@ func (a *Audit) List(ctx context.Context, f AuditFilter, cursor string) (Page[Au
 		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
 	}
 	return page, nil
+}
+
+// idCursor parses a cursor that is a row id (0 when empty).
+func idCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("cursor %q: %w", cursor, ErrInvalid)
+	}
+	return id, nil
 }

@@ -32,7 +32,7 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // both listening
 
 	long := strings.Repeat("很长的回复。", 1500) // over NOTIFY's 8000-byte payload
-	m, _, _, err := store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleHuman, Text: long})
+	m, _, _, err := store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleAgent, Text: long})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,19 @@ var (
 	ErrConflict = errors.New("already exists")
 )
 
+// Page is one page of a list and the cursor of the next (empty at the end).
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next_cursor"`
+}
+
+func pageLimit(limit int) int {
+	if limit <= 0 || limit > 200 {
+		return 50
+	}
+	return limit
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)

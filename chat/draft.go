@@ -282,7 +282,7 @@ func (e *Engine) history(ctx context.Context, conv *Conversation, beforeSeq int)
 	if cut >= 0 {
 		var lines []string
 		for _, m := range msgs[:cut+1] {
-			if m.Role == RoleShopper || m.Role == RoleBot || m.Role == RoleHuman {
+			if m.Role == RoleShopper || m.Role == RoleBot || m.Role == RoleAgent {
 				lines = append(lines, m.Role+": "+snip(m.Text, 160))
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"kefu/internal/account"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 )
@@ -49,6 +50,7 @@ const MaxMessageLength = 4000
 type Options struct {
 	Store    *Store
 	Sites    *sites.Store
+	Users    *account.Users // console users: agents' names, whom a conversation may go to
 	Hub      *Hub
 	Broker   Broker // other nodes; nil on a single node
 	Analyzer Analyzer

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
@@ -642,7 +643,7 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 	if bot := replies(v.say("what is the meaning of life"), chat.RoleBot); len(bot) != 0 {
 		t.Errorf("while waiting, a question the bot cannot answer got %+v; want no guess", bot)
 	}
-	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}})
+	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: account.Scope{All: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func (env *insightsEnv) bot(convID string, answered bool, confidence float64) {
 
 func (env *insightsEnv) agent(convID, text string) {
 	env.t.Helper()
-	if _, _, _, err := env.store.Append(context.Background(), &chat.Message{ConversationID: convID, Role: chat.RoleHuman, Text: text}); err != nil {
+	if _, _, _, err := env.store.Append(context.Background(), &chat.Message{ConversationID: convID, Role: chat.RoleAgent, Text: text}); err != nil {
 		env.t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 const (
 	RoleShopper = "shopper"
 	RoleBot     = "bot"
-	RoleHuman   = "agent" // a support agent's message
+	RoleAgent   = "agent" // a support agent's message
 	RoleSystem  = "system"
 	RoleNote    = "note" // internal note, never sent to the shopper
 )
@@ -135,7 +136,8 @@ func visitorTokenHash(token string) string {
 	if token == "" {
 		return ""
 	}
-	return hex.EncodeToString(hashToken(token))
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // Visitor returns the visitor of siteID with token, or ErrNotFound.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/web"
@@ -123,8 +123,8 @@ func TestLoginLogout(t *testing.T) {
 
 func TestSecureCookieOverHTTPS(t *testing.T) {
 	db := pgtest.New(t)
-	accounts := chat.NewAccounts(db)
-	if _, err := accounts.Users.Create(context.Background(), "ann@example.com", "Ann", chat.RoleAdmin, "long-enough"); err != nil {
+	accounts := account.NewStore(db)
+	if _, err := accounts.Users.Create(context.Background(), "ann@example.com", "Ann", account.RoleAdmin, "long-enough"); err != nil {
 		t.Fatal(err)
 	}
 	srv := web.New(web.Options{Sites: sites.NewStore(db), Accounts: accounts, PublicURL: "https://kefu.example.com"})
@@ -138,9 +138,9 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 
 func TestLoginRateLimit(t *testing.T) {
 	db := pgtest.New(t)
-	accounts := chat.NewAccounts(db)
+	accounts := account.NewStore(db)
 	for _, e := range []string{"ann@example.com", "bob@example.com"} {
-		if _, err := accounts.Users.Create(context.Background(), e, "", chat.RoleAgent, "long-enough"); err != nil {
+		if _, err := accounts.Users.Create(context.Background(), e, "", account.RoleAgent, "long-enough"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
@@ -147,7 +148,7 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		t.Fatal(err)
 	}
 	engineOpts := chat.Options{Store: s.store, Sites: siteStore, Hub: s.hub, Analyzer: chat.ServiceAnalyzer{Service: understanding(t)},
-		Library: lib, Commerce: s.commerce}
+		Library: lib, Commerce: s.commerce, Users: account.NewUsers(s.db)}
 	if cfg.model {
 		s.fake = fakellm.New()
 		m := httptest.NewServer(s.fake)
@@ -161,7 +162,7 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		engine.Close(ctx)
 	})
 	s.opts = web.Options{Sites: siteStore, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin,
-		Webhooks: s.hooks}
+		Webhooks: s.hooks, Canned: chat.NewCannedResponses(s.db)}
 	s.serve(ln)
 	t.Cleanup(func() { s.kill(false) })
 	return s

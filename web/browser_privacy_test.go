@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 )
 
@@ -40,13 +41,13 @@ func (b *tab) check() {
 // Then retention and contact masking are saved in the site settings, the
 // Model page states what leaves the server, and an agent gets no privacy page.
 func TestBrowserConsolePrivacy(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	s.kill(false)
 	s.opts.Privacy = chat.NewPrivacy(s.db)
 	s.opts.Audit = chat.NewAudit(s.db)
 	s.restart()
 	ctx := context.Background()
-	if _, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery"); err != nil {
+	if _, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -365,7 +366,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // never sent; turning on contact masking in the site settings moves
 // shoppers' emails and phone numbers from "sent" to "masked" right there.
 func TestBrowserConsoleModelData(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{model: true}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{model: true}, account.RoleAdmin)
 	s.kill(false)
 	s.opts.Privacy = chat.NewPrivacy(s.db)
 	s.opts.Audit = chat.NewAudit(s.db)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/sources"
 )
 
@@ -17,7 +18,7 @@ import (
 // the Sources page, watches its first sync finish, syncs again after an
 // edit, reads the log, pauses and removes it; every control has a name.
 func TestBrowserConsoleSources(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	var mu sync.Mutex
 	pages := map[string]string{
 		"/help/returns": `<html><head><title>Returns</title></head><body><nav>Menu</nav><main><h1>Returns</h1><p>Unworn items can be returned within 30 days.</p></main></body></html>`,

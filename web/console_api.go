@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 )
 
@@ -222,7 +223,7 @@ func (s *Server) listAgents(c echo.Context) error {
 	for i, u := range users {
 		st := status[u.ID]
 		if st == "" {
-			st = chat.StatusOffline
+			st = account.StatusOffline
 		}
 		out[i] = agentEntry{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Status: st}
 	}
@@ -275,7 +276,7 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	generated := in.Password == ""
 	if generated {
-		in.Password = chat.NewPassword()
+		in.Password = account.NewPassword()
 	}
 	ctx := c.Request().Context()
 	u, err := s.opts.Accounts.Users.Create(ctx, in.Email, in.Name, in.Role, in.Password)
@@ -285,7 +286,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := s.opts.Accounts.Users.SetSites(ctx, u.ID, ids); err != nil {
 		return err
 	}
-	out := map[string]any{"user": chat.Member{User: *u, SiteIDs: ids}}
+	out := map[string]any{"user": account.Member{User: *u, SiteIDs: ids}}
 	if generated {
 		out["password"] = in.Password
 	}
@@ -306,7 +307,7 @@ func (s *Server) setUserDisabled(disabled bool) echo.HandlerFunc {
 			return err
 		}
 		if disabled {
-			s.opts.Engine.PublishPresence(c.Request().Context(), u, chat.StatusOffline)
+			s.opts.Engine.PublishPresence(c.Request().Context(), u, account.StatusOffline)
 		}
 		return c.JSON(http.StatusOK, u)
 	}
@@ -336,7 +337,7 @@ func (s *Server) setUserSites(c echo.Context) error {
 	if err := s.opts.Accounts.Users.SetSites(ctx, id, ids); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, chat.Member{User: *u, SiteIDs: ids})
+	return c.JSON(http.StatusOK, account.Member{User: *u, SiteIDs: ids})
 }
 
 // revokeUserSessions serves DELETE /api/v1/users/:id/sessions: sign the
@@ -359,14 +360,20 @@ func (s *Server) revokeUserSessions(c echo.Context) error {
 
 // ---- Canned responses ----
 
+// errNoCanned answers the canned-response routes of a server without Canned.
+var errNoCanned = echo.NewHTTPError(http.StatusNotFound, "canned responses are not enabled")
+
 // listCanned serves GET /api/v1/canned?site=KEY&q=PREFIX&cursor=.
 func (s *Server) listCanned(c echo.Context) error {
+	if s.opts.Canned == nil {
+		return errNoCanned
+	}
 	site, err := s.site(c)
 	if err != nil {
 		return err
 	}
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	page, err := s.opts.Accounts.Canned.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
+	page, err := s.opts.Canned.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
 	}
@@ -380,6 +387,9 @@ type cannedInput struct {
 
 // createCanned serves POST /api/v1/canned?site=KEY {"shortcut","text"}.
 func (s *Server) createCanned(c echo.Context) error {
+	if s.opts.Canned == nil {
+		return errNoCanned
+	}
 	site, err := s.site(c)
 	if err != nil {
 		return err
@@ -388,7 +398,7 @@ func (s *Server) createCanned(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := s.opts.Accounts.Canned.Create(c.Request().Context(), site.ID, in.Shortcut, in.Text)
+	r, err := s.opts.Canned.Create(c.Request().Context(), site.ID, in.Shortcut, in.Text)
 	if err != nil {
 		return err
 	}
@@ -397,11 +407,14 @@ func (s *Server) createCanned(c echo.Context) error {
 
 // cannedFor loads the :id canned response of a site the caller works for.
 func (s *Server) cannedFor(c echo.Context) (*chat.CannedResponse, error) {
+	if s.opts.Canned == nil {
+		return nil, errNoCanned
+	}
 	id, err := pathID(c)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.opts.Accounts.Canned.Get(c.Request().Context(), id)
+	r, err := s.opts.Canned.Get(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +434,7 @@ func (s *Server) updateCanned(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if r, err = s.opts.Accounts.Canned.Update(c.Request().Context(), r.ID, in.Shortcut, in.Text); err != nil {
+	if r, err = s.opts.Canned.Update(c.Request().Context(), r.ID, in.Shortcut, in.Text); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
@@ -433,7 +446,7 @@ func (s *Server) deleteCanned(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Accounts.Canned.Delete(c.Request().Context(), r.ID); err != nil {
+	if err := s.opts.Canned.Delete(c.Request().Context(), r.ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
@@ -54,10 +55,13 @@ var domainErrors = []struct {
 	{intents.ErrBadData, http.StatusBadRequest},
 	{webhook.ErrNotFound, http.StatusNotFound},
 	{webhook.ErrInvalid, http.StatusBadRequest},
+	{account.ErrUnauthorized, http.StatusUnauthorized},
+	{account.ErrForbidden, http.StatusForbidden},
+	{account.ErrNotFound, http.StatusNotFound},
+	{account.ErrInvalid, http.StatusBadRequest},
+	{account.ErrConflict, http.StatusConflict},
 	{sites.ErrNotFound, http.StatusNotFound},
 	{sites.ErrInvalid, http.StatusBadRequest},
-	{chat.ErrUnauthorized, http.StatusUnauthorized},
-	{chat.ErrForbidden, http.StatusForbidden},
 	{chat.ErrNotFound, http.StatusNotFound},
 	{chat.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrConflict, http.StatusConflict},

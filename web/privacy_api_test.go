@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -35,17 +36,18 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	siteStore := sites.NewStore(db)
 	site, _ := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	other, _ := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
-	env := &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other}
+	env := &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db),
+		site: site, other: other}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
 	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
-		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
+		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
-	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
+	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
 		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)}
 	if more != nil {
 		more(env, &opts)
@@ -59,8 +61,8 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("ann@example.com", "Ann", chat.RoleAgent, site.ID)
+	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
+	env.agent = env.user("ann@example.com", "Ann", account.RoleAgent, site.ID)
 	return env
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -99,7 +100,7 @@ func newSecEnv(t *testing.T) *secEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other},
+	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db), site: site, other: other},
 		logs: &syncBuffer{}}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
@@ -116,13 +117,14 @@ func newSecEnv(t *testing.T) *secEnv {
 	// Shopper messages are not rate-limited here (600 a minute), so the
 	// order-verification limits are what the enumeration tests meet.
 	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
-		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger, VisitorPerMinute: 600, SitePerMinute: 60000})
+		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger,
+		VisitorPerMinute: 600, SitePerMinute: 60000})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
-	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
+	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
 		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
@@ -131,9 +133,9 @@ func newSecEnv(t *testing.T) *secEnv {
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("agent@example.com", "Agent", chat.RoleAgent, site.ID)
-	env.agent2 = env.user("eve@example.com", "Eve", chat.RoleAgent, other.ID)
+	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
+	env.agent = env.user("agent@example.com", "Agent", account.RoleAgent, site.ID)
+	env.agent2 = env.user("eve@example.com", "Eve", account.RoleAgent, other.ID)
 	return env
 }
 
@@ -626,7 +628,7 @@ func TestSecurityOrderEnumerationOneAddress(t *testing.T) {
 func TestSecuritySecretsNotLogged(t *testing.T) {
 	env := newSecEnv(t)
 	const password = "correct-horse-battery-staple-42"
-	u, err := env.accounts.Users.Create(context.Background(), "logcheck@example.com", "Log Check", chat.RoleAdmin, password)
+	u, err := env.accounts.Users.Create(context.Background(), "logcheck@example.com", "Log Check", account.RoleAdmin, password)
 	if err != nil {
 		t.Fatal(err)
 	}

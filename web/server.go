@@ -19,6 +19,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
 	"kefu/internal/notify"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
@@ -41,9 +42,11 @@ type Options struct {
 	// Sources syncs knowledge from the shop's pages and feeds (nil: those
 	// routes answer 404).
 	Sources *sources.Syncer
-	// Accounts are console users, sessions, API tokens, canned responses
-	// and presence (auth.go); nil leaves only AdminToken.
-	Accounts *chat.Accounts
+	// Accounts are console users, sessions, API tokens and presence
+	// (auth.go); nil leaves only AdminToken.
+	Accounts *account.Store
+	// Canned keeps the sites' canned responses (nil: those routes answer 404).
+	Canned *chat.CannedResponses
 	// AdminToken is a bootstrap bearer token with an API token's rights on
 	// every site (KEFU_ADMIN_TOKEN); empty disables it. Prefer API tokens
 	// created in the console: they can be scoped to a site and revoked.

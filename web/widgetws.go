@@ -536,7 +536,7 @@ func widgetFrame(ev *chat.Event, replayedTo int) any {
 		}
 		return f
 	case chat.KindTyping:
-		if ev.Role == chat.RoleHuman {
+		if ev.Role == chat.RoleAgent {
 			return map[string]any{"type": "typing", "role": "agent"}
 		}
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 )
 
@@ -136,9 +136,9 @@ func (o *chatBench) fanOut(ctx context.Context, db *database, site *sites.Site, 
 		return nil, err
 	}
 	defer nodeB.stop()
-	password := chat.NewPassword()
-	users := chat.NewUsers(db.Pool)
-	agent, err := users.Create(ctx, fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano()), "Bench Agent", chat.RoleAgent, password)
+	password := account.NewPassword()
+	users := account.NewUsers(db.Pool)
+	agent, err := users.Create(ctx, fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano()), "Bench Agent", account.RoleAgent, password)
 	if err != nil {
 		return nil, err
 	}

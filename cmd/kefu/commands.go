@@ -10,7 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 	"kefu/migrations"
 )
@@ -168,7 +168,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	return dbCommand(ctx, e, "user add", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email (required)")
 		fs.StringVar(&name, "name", "", "display name")
-		fs.StringVar(&role, "role", chat.RoleAgent, "admin or agent")
+		fs.StringVar(&role, "role", account.RoleAgent, "admin or agent")
 		fs.StringVar(&password, "password", "", "password; generated and printed once when empty")
 		fs.Var(&siteKeys, "site", "widget key of a site the agent works for (repeatable; admins work for every site)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -186,7 +186,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		if generated {
 			password = newPassword()
 		}
-		users := chat.NewUsers(db.Pool)
+		users := account.NewUsers(db.Pool)
 		u, err := users.Create(ctx, email, name, role, password)
 		if err != nil {
 			return err

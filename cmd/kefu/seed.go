@@ -14,6 +14,7 @@ import (
 	"path"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
@@ -73,14 +74,14 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 	}
 	res.SiteKey = site.Key
 
-	users := chat.NewUsers(db.Pool)
-	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, chat.ErrNotFound) {
+	users := account.NewUsers(db.Pool)
+	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, account.ErrNotFound) {
 		password := e.getenv("KEFU_ADMIN_PASSWORD")
 		if password == "" {
 			password = newPassword()
 			res.AdminPassword = password
 		}
-		if _, err := users.Create(ctx, demoAdminEmail, "Demo Admin", chat.RoleAdmin, password); err != nil {
+		if _, err := users.Create(ctx, demoAdminEmail, "Demo Admin", account.RoleAdmin, password); err != nil {
 			return nil, fmt.Errorf("demo admin: %w", err)
 		}
 	} else if err != nil {

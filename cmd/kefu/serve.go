@@ -14,6 +14,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
 	"kefu/internal/notify"
 	"kefu/internal/pg"
 	"kefu/internal/sites"
@@ -78,10 +79,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	siteStore, store, hub := sites.NewStore(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
 	broker := chat.NewPGBroker(db.Pool, hub, store, logger)
 	commerce := knowledge.NewCommerce(db.Pool)
-	accounts := chat.NewAccounts(db.Pool)
+	accounts := account.NewStore(db.Pool)
 	engineOpts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
 		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate,
-		AgentsOnline: accounts.Presence.Online}
+		Users: accounts.Users, AgentsOnline: accounts.Presence.Online}
 	if cfg.OpenAIBaseURL != "" {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
@@ -119,6 +120,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Commerce:             commerce,
 		Sources:              syncer,
 		Accounts:             accounts,
+		Canned:               chat.NewCannedResponses(db.Pool),
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
 		NewVisitorsPerMinute: cfg.NewVisitorRate,

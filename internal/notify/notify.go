@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/sites"
 )
 
@@ -62,8 +63,8 @@ type Options struct {
 	Logger    *slog.Logger
 
 	Sites     *sites.Store
-	Users     *chat.Users
-	Presence  *chat.Presence
+	Users     *account.Users
+	Presence  *account.Presence
 	Store     *chat.Store
 	Analytics *chat.Analytics
 	Insights  *chat.Insights // nil: the digest leaves knowledge gaps out
@@ -224,7 +225,7 @@ func (s *Service) unclaim(userID int64, kind, ref string) {
 }
 
 // send claims and sends one email; it reports whether it sent.
-func (s *Service) send(ctx context.Context, u chat.User, kind, ref string, m Mail) (bool, error) {
+func (s *Service) send(ctx context.Context, u account.User, kind, ref string, m Mail) (bool, error) {
 	ok, err := s.claim(ctx, u.ID, kind, ref)
 	if err != nil || !ok {
 		return false, err
@@ -293,14 +294,14 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 	type siteInfo struct {
 		site   *sites.Site
 		online int
-		agents []chat.User
+		agents []account.User
 		prefs  map[int64]userPrefs
 	}
 	sites := map[int64]*siteInfo{}
 	var sent tally
 	cursor := ""
 	for range 20 { // at most 2,000 waiting conversations a pass
-		page, err := s.o.Store.Inbox(ctx, chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}, Cursor: cursor, Limit: 100})
+		page, err := s.o.Store.Inbox(ctx, chat.InboxQuery{View: chat.ViewQueued, Scope: account.Scope{All: true}, Cursor: cursor, Limit: 100})
 		if err != nil {
 			return sent.sent, err
 		}
@@ -386,7 +387,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 		gaps []chat.Gap
 	}
 	var sections []section
-	admins := map[int64]chat.User{}
+	admins := map[int64]account.User{}
 	for _, site := range list {
 		sum, err := s.o.Analytics.Summary(ctx, chat.SummaryQuery{SiteIDs: []int64{site.ID}, Site: site.Key,
 			Period: chat.Period{From: day, To: day}})
@@ -407,7 +408,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 			return 0, err
 		}
 		for _, u := range agents {
-			if u.Role == chat.RoleAdmin {
+			if u.Role == account.RoleAdmin {
 				admins[u.ID] = u
 			}
 		}
@@ -457,10 +458,10 @@ func (s *Service) Alert(ctx context.Context, siteID int64, ref, subject, text st
 	if err != nil {
 		return 0, err
 	}
-	var admins []chat.User
+	var admins []account.User
 	var ids []int64
 	for _, u := range agents {
-		if u.Role == chat.RoleAdmin {
+		if u.Role == account.RoleAdmin {
 			admins = append(admins, u)
 			ids = append(ids, u.ID)
 		}
@@ -483,7 +484,7 @@ func (s *Service) Alert(ctx context.Context, siteID int64, ref, subject, text st
 
 // SendTest emails the user a test message (from the console), whatever
 // their preferences: it checks that mail reaches them.
-func (s *Service) SendTest(ctx context.Context, u *chat.User) error {
+func (s *Service) SendTest(ctx context.Context, u *account.User) error {
 	if s.o.Mailer == nil {
 		return fmt.Errorf("this server sends no email (set KEFU_SMTP_ADDR): %w", chat.ErrInvalid)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
@@ -686,7 +687,7 @@ func TestNotesOnlyWhenAsked(t *testing.T) {
 		IncludeNotes: true, AllowPrivate: true}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := chat.NewUsers(e.db).Create(ctx, "mia@example.com", "Mia Chen", chat.RoleAgent, "correct horse battery")
+	u, err := account.NewUsers(e.db).Create(ctx, "mia@example.com", "Mia Chen", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -713,7 +714,7 @@ func TestConversationLifecycleEvents(t *testing.T) {
 	ctx := context.Background()
 	rc := newReceiver(t)
 	e.subscribe(rc, webhook.Types...)
-	u, err := chat.NewUsers(e.db).Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	u, err := account.NewUsers(e.db).Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
