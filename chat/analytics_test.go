@@ -13,6 +13,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 )
@@ -383,7 +384,7 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 	before, _ := json.Marshal(f.summary(t))
 
 	c5 := f.convs["C5"]
-	er, err := chat.NewPrivacy(f.db).Erase(ctx, chat.Subject{Site: f.site.Key, VisitorToken: c5.visitorTk}, chat.AuditEntry{})
+	er, err := chat.NewPrivacy(f.db).Erase(ctx, chat.Subject{Site: f.site.Key, VisitorToken: c5.visitorTk}, audit.Entry{})
 	if err != nil || er.Conversations != 1 {
 		t.Fatalf("erase = %+v, %v; want 1 conversation", er, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"kefu/internal/audit"
 	"kefu/internal/sites"
 	"strings"
 	"time"
@@ -171,7 +172,7 @@ func (p *Privacy) resolve(ctx context.Context, q querier, s Subject) (*subjectRo
 // (by's Actor and UserID) in the audit log. It returns ErrInvalid for a
 // malformed subject and ErrNotFound for an unknown site; a subject kefu
 // knows nothing about gets an export with empty lists.
-func (p *Privacy) Export(ctx context.Context, s Subject, by AuditEntry) (*Export, error) {
+func (p *Privacy) Export(ctx context.Context, s Subject, by audit.Entry) (*Export, error) {
 	var out *Export
 	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
 		// One snapshot: the export is consistent even while the shopper chats.
@@ -219,7 +220,7 @@ func (p *Privacy) Export(ctx context.Context, s Subject, by AuditEntry) (*Export
 	if err != nil {
 		return nil, err
 	}
-	by.Action, by.Target = AuditPrivacyExport, s.Fingerprint()
+	by.Action, by.Target = audit.PrivacyExport, s.Fingerprint()
 	by.SiteID = nil
 	if err := p.auditFor(ctx, p.db, s.Site, by); err != nil {
 		return nil, err
@@ -231,7 +232,7 @@ func (p *Privacy) Export(ctx context.Context, s Subject, by AuditEntry) (*Export
 // visitors, orders and customers) in one transaction, with an audit record
 // of who asked. It returns ErrInvalid for a malformed subject and
 // ErrNotFound for an unknown site; erasing an unknown subject deletes nothing.
-func (p *Privacy) Erase(ctx context.Context, s Subject, by AuditEntry) (*Erasure, error) {
+func (p *Privacy) Erase(ctx context.Context, s Subject, by audit.Entry) (*Erasure, error) {
 	out := &Erasure{Subject: s.Fingerprint()}
 	err := pgx.BeginFunc(ctx, p.db, func(tx pgx.Tx) error {
 		r, err := p.resolve(ctx, tx, s)
@@ -262,14 +263,14 @@ func (p *Privacy) Erase(ctx context.Context, s Subject, by AuditEntry) (*Erasure
 			}
 			*st.n = tag.RowsAffected()
 		}
-		by.Action, by.Target = AuditPrivacyErase, out.Subject
+		by.Action, by.Target = audit.PrivacyErase, out.Subject
 		by.Detail = map[string]any{"customers": out.Customers, "orders": out.Orders, "visitors": out.Visitors,
 			"conversations": out.Conversations, "messages": out.Messages}
 		by.SiteID = &r.siteID
 		if by.Actor == "" {
-			by.Actor = ActorSystem
+			by.Actor = audit.ActorSystem
 		}
-		return recordAudit(ctx, tx, by)
+		return audit.New(p.db).RecordIn(ctx, tx, by)
 	})
 	if err != nil {
 		return nil, err
@@ -278,15 +279,15 @@ func (p *Privacy) Erase(ctx context.Context, s Subject, by AuditEntry) (*Erasure
 }
 
 // auditFor records e against the site with key siteKey.
-func (p *Privacy) auditFor(ctx context.Context, q querier, siteKey string, e AuditEntry) error {
+func (p *Privacy) auditFor(ctx context.Context, q querier, siteKey string, e audit.Entry) error {
 	var id int64
 	if err := q.QueryRow(ctx, "select id from sites where key = $1", siteKey).Scan(&id); err == nil {
 		e.SiteID = &id
 	}
 	if e.Actor == "" {
-		e.Actor = ActorSystem
+		e.Actor = audit.ActorSystem
 	}
-	return recordAudit(ctx, q, e)
+	return audit.New(p.db).Record(ctx, e)
 }
 
 // ModelData says plainly which data leaves the server for the configured

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -157,11 +158,11 @@ func TestErase(t *testing.T) {
 			p := chat.NewPrivacy(f.db)
 			subj := tt.subject(f)
 			before := snapshot(t, f.db)
-			exp, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := p.Erase(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			got, err := p.Erase(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +190,7 @@ func TestErase(t *testing.T) {
 				}
 			}
 			// Nothing on the subject's site names them any more.
-			again, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			again, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,11 +204,11 @@ func TestErase(t *testing.T) {
 				t.Errorf("site B customers = %d; want 1", n)
 			}
 			// The audit log says who asked, naming the subject by fingerprint only.
-			page, err := chat.NewAudit(f.db).List(ctx, chat.AuditFilter{Action: "privacy."}, "")
+			page, err := audit.New(f.db).List(ctx, audit.Filter{Action: "privacy."}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(page.Items) != 3 || page.Items[1].Action != chat.AuditPrivacyErase || page.Items[1].Actor != "admin@example.com" ||
+			if len(page.Items) != 3 || page.Items[1].Action != audit.PrivacyErase || page.Items[1].Actor != "admin@example.com" ||
 				page.Items[1].Target != subj.Fingerprint() {
 				t.Errorf("audit = %+v; want export, erase, export by admin@example.com on %s", page.Items, subj.Fingerprint())
 			}
@@ -227,7 +228,7 @@ func TestExportRoundTrip(t *testing.T) {
 	f := newPrivacyFixture(t)
 	p := chat.NewPrivacy(f.db)
 	subj := chat.Subject{Site: f.siteA.Key, Email: "alice@example.com"}
-	exp, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+	exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Erase(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"}); err != nil {
+	if _, err := p.Erase(ctx, subj, audit.Entry{Actor: "admin@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	var back struct {
@@ -299,10 +300,10 @@ func TestSubjectValidation(t *testing.T) {
 		{"unknown site", chat.Subject{Site: "site_nope", Email: "a@b.c"}, chat.ErrNotFound},
 	}
 	for _, tt := range tests {
-		if _, err := p.Erase(ctx, tt.s, chat.AuditEntry{}); !errors.Is(err, tt.want) {
+		if _, err := p.Erase(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Erase(%+v) = %v; want %v", tt.name, tt.s, err, tt.want)
 		}
-		if _, err := p.Export(ctx, tt.s, chat.AuditEntry{}); !errors.Is(err, tt.want) {
+		if _, err := p.Export(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Export(%+v) = %v; want %v", tt.name, tt.s, err, tt.want)
 		}
 	}

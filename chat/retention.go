@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/audit"
 	"kefu/internal/sites"
 	"log/slog"
 	"time"
@@ -194,7 +195,7 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 		}
 	}
 	if rep.total() > 0 {
-		err := recordAudit(ctx, conn, AuditEntry{Actor: ActorSystem, Action: AuditRetentionPurge, Detail: map[string]any{
+		err := audit.New(r.db).Record(ctx, audit.Entry{Actor: audit.ActorSystem, Action: audit.RetentionPurge, Detail: map[string]any{
 			"conversations": rep.Conversations, "messages": rep.Messages, "visitors": rep.Visitors,
 			"files": rep.Files, "audit": rep.Audit}})
 		if err != nil {

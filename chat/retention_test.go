@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 )
@@ -148,8 +149,8 @@ func TestRetention(t *testing.T) {
 	if rep, err := r.RunOnce(ctx); err != nil || rep != (chat.RetentionReport{Ran: true}) {
 		t.Errorf("second RunOnce = %+v, %v; want nothing deleted", rep, err)
 	}
-	page, _ := chat.NewAudit(db).List(ctx, chat.AuditFilter{Action: chat.AuditRetentionPurge}, "")
-	if len(page.Items) != 1 || page.Items[0].Actor != chat.ActorSystem {
+	page, _ := audit.New(db).List(ctx, audit.Filter{Action: audit.RetentionPurge}, "")
+	if len(page.Items) != 1 || page.Items[0].Actor != audit.ActorSystem {
 		t.Errorf("retention audit entries = %+v; want one by system", page.Items)
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 )
 
 // Who may call the HTTP API, and how it is checked.
@@ -358,7 +358,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.setSessionCookie(c, token, sess.CreatedAt.Add(s.opts.Accounts.Sessions.Lifetime))
 	s.logger.InfoContext(ctx, "console sign-in", "user", user.ID)
-	s.record(c, chat.AuditEntry{UserID: &user.ID, Actor: user.Email, Action: chat.AuditLogin})
+	s.record(c, audit.Entry{UserID: &user.ID, Actor: user.Email, Action: audit.Login})
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/sites"
 )
 
@@ -44,7 +45,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	s.kill(false)
 	s.opts.Privacy = chat.NewPrivacy(s.db)
-	s.opts.Audit = chat.NewAudit(s.db)
+	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	ctx := context.Background()
 	if _, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery"); err != nil {
@@ -369,7 +370,7 @@ func TestBrowserConsoleModelData(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{model: true}, account.RoleAdmin)
 	s.kill(false)
 	s.opts.Privacy = chat.NewPrivacy(s.db)
-	s.opts.Audit = chat.NewAudit(s.db)
+	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	a := newConsoleTab(t, "admin", 1280, 900)
 	a.signIn(s.origin, "mia@example.com", "correct horse battery")

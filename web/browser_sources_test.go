@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/sources"
 )
 
@@ -44,7 +44,7 @@ func TestBrowserConsoleSources(t *testing.T) {
 
 	s.kill(false)
 	syncer := sources.New(s.db, s.opts.Library, s.commerce, sources.Options{Node: "browser-test"})
-	s.opts.Sources, s.opts.Audit = syncer, chat.NewAudit(s.db)
+	s.opts.Sources, s.opts.Audit = syncer, audit.New(s.db)
 	s.restart()
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
@@ -60,6 +61,7 @@ var domainErrors = []struct {
 	{account.ErrNotFound, http.StatusNotFound},
 	{account.ErrInvalid, http.StatusBadRequest},
 	{account.ErrConflict, http.StatusConflict},
+	{audit.ErrInvalid, http.StatusBadRequest},
 	{sites.ErrNotFound, http.StatusNotFound},
 	{sites.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrNotFound, http.StatusNotFound},

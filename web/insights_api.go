@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/internal/sites"
 )
 
@@ -261,7 +262,7 @@ func (s *Server) publishGap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.record(c, chat.AuditEntry{Action: chat.AuditKnowledgeAdd, SiteID: &site.ID, Target: strconv.FormatInt(doc.ID, 10),
+	s.record(c, audit.Entry{Action: audit.KnowledgeAdd, SiteID: &site.ID, Target: strconv.FormatInt(doc.ID, 10),
 		Detail: map[string]any{"source": doc.Source, "via": "knowledge_gap"}})
 	status := http.StatusAccepted
 	if doc.Duplicate {

@@ -13,6 +13,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -48,7 +49,7 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
 		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)}
+		Audit: audit.New(db), Privacy: chat.NewPrivacy(db)}
 	if more != nil {
 		more(env, &opts)
 	}
@@ -170,7 +171,7 @@ func TestPrivacyAPI(t *testing.T) {
 	}
 	_, page := env.json(admin, "GET", "/api/v1/audit?action=privacy.", nil)
 	items := page["items"].([]any)
-	if len(items) != 2 || items[0].(map[string]any)["action"] != chat.AuditPrivacyErase || items[0].(map[string]any)["actor"] != "boss@example.com" {
+	if len(items) != 2 || items[0].(map[string]any)["action"] != audit.PrivacyErase || items[0].(map[string]any)["actor"] != "boss@example.com" {
 		t.Errorf("privacy audit = %v; want erase then export by boss@example.com", items)
 	}
 	if !strings.Contains(logs.String(), "/api/v1/privacy/subjects") {

@@ -26,6 +26,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -125,7 +126,7 @@ func newSecEnv(t *testing.T) *secEnv {
 	env.url = ts.URL
 	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
 		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)})
+		Audit: audit.New(db), Privacy: chat.NewPrivacy(db)})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -20,6 +20,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/notify"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
@@ -65,7 +66,7 @@ type Options struct {
 	// Intents and IntentStore serve sites' custom intents (nil: not enabled).
 	Intents     *intents.Service
 	IntentStore *intents.Store
-	Audit       *chat.Audit
+	Audit       *audit.Log
 	Privacy     *chat.Privacy
 
 	// Webhooks keeps the sites' webhook subscriptions and their delivery

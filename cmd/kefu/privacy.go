@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 )
 
 const privacyUsage = "kefu privacy export|erase --site KEY (--email E | --customer-id ID | --visitor-token T) [--json]\n" +
@@ -59,7 +60,7 @@ func cmdPrivacy(ctx context.Context, e env, args []string) error {
 		if subj.Site == "" || n != 1 {
 			return usageErr("%s", privacyUsage)
 		}
-		by := chat.AuditEntry{Actor: "cli"}
+		by := audit.Entry{Actor: "cli"}
 		if u := e.getenv("USER"); u != "" {
 			by.Actor = "cli " + u
 		}

@@ -15,6 +15,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/notify"
 	"kefu/internal/pg"
 	"kefu/internal/sites"
@@ -93,7 +94,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	engine := chat.NewEngine(engineOpts)
 	answerTests := chat.NewAnswerTests(db.Pool, engine, logger)
 	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger, Hooks: hooks})
-	audit := chat.NewAudit(db.Pool)
+	auditLog := audit.New(db.Pool)
 	var mailer notify.Mailer
 	if cfg.SMTP.Addr != "" {
 		if mailer, err = notify.NewSMTP(cfg.SMTP); err != nil {
@@ -108,7 +109,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Insights: chat.NewInsights(store, nil, logger), DigestHour: cfg.DigestHour})
 	deliverer := webhook.NewWorker(hooks, webhook.WorkerOptions{Logger: logger,
 		OnDisabled: func(ctx context.Context, sub webhook.Subscription) {
-			webhookDisabled(ctx, sub, siteStore, engine, notifier, audit, logger)
+			webhookDisabled(ctx, sub, siteStore, engine, notifier, auditLog, logger)
 		}})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
@@ -131,7 +132,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Store:                store,
 		Hub:                  hub,
 		PublicURL:            cfg.PublicURL,
-		Audit:                audit,
+		Audit:                auditLog,
 		Privacy:              chat.NewPrivacy(db.Pool),
 		AnswerTests:          answerTests,
 		Webhooks:             hooks,
@@ -217,7 +218,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 // failing: their consoles (live), an email (their preferences allowing),
 // and the audit log.
 func webhookDisabled(ctx context.Context, sub webhook.Subscription, siteStore *sites.Store, engine *chat.Engine,
-	notifier *notify.Service, audit *chat.Audit, logger *slog.Logger) {
+	notifier *notify.Service, auditLog *audit.Log, logger *slog.Logger) {
 	site, err := siteStore.ByKey(ctx, sub.Site)
 	if err != nil {
 		logger.Error("webhook disabled: load site", "error", err)
@@ -234,7 +235,7 @@ func webhookDisabled(ctx context.Context, sub webhook.Subscription, siteStore *s
 	if _, err := notifier.Alert(ctx, site.ID, ref, "kefu: a webhook of "+site.Name+" was disabled", text); err != nil {
 		logger.Error("webhook disabled: email admins", "error", err)
 	}
-	if err := audit.Record(ctx, chat.AuditEntry{SiteID: &site.ID, Actor: chat.ActorSystem, Action: "webhook.disabled",
+	if err := auditLog.Record(ctx, audit.Entry{SiteID: &site.ID, Actor: audit.ActorSystem, Action: "webhook.disabled",
 		Target: strconv.FormatInt(sub.ID, 10), Detail: map[string]any{"url": sub.URL, "reason": sub.DisabledReason}}); err != nil {
 		logger.Error("webhook disabled: audit", "error", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
@@ -658,7 +659,7 @@ func TestErasedShopperIsNotSent(t *testing.T) {
 	if strings.Contains(data, "4111 1111 1111 1111") || !strings.Contains(data, "1111") {
 		t.Errorf("payload %s; want the card number masked", data)
 	}
-	er, err := chat.NewPrivacy(e.db).Erase(ctx, chat.Subject{Site: e.site.Key, VisitorToken: v.Token}, chat.AuditEntry{})
+	er, err := chat.NewPrivacy(e.db).Erase(ctx, chat.Subject{Site: e.site.Key, VisitorToken: v.Token}, audit.Entry{})
 	if err != nil || er.Conversations != 1 {
 		t.Fatalf("Erase = %+v, %v", er, err)
 	}

@@ -1,7 +1,11 @@
-package chat
+// Package audit owns the audit log (the audit_log table): who did what to
+// which target, and when. Any package records through a Log; the privacy
+// job expires old entries through it too.
+package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"kefu/internal/account"
 	"strconv"
@@ -12,17 +16,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Audit actions recorded by kefu. Actions are "noun.verb"; the list is open.
+// ErrInvalid means an entry or a listing's cursor is malformed.
+var ErrInvalid = errors.New("invalid input")
+
+// Actions recorded by kefu. Actions are "noun.verb"; the list is open.
 const (
-	AuditLogin          = "auth.login"
-	AuditClaim          = "conversation.claim"
-	AuditTransfer       = "conversation.transfer"
-	AuditSettings       = "site.settings"
-	AuditKnowledgeAdd   = "knowledge.upload"
-	AuditKnowledgeDel   = "knowledge.delete"
-	AuditPrivacyExport  = "privacy.export"
-	AuditPrivacyErase   = "privacy.erase"
-	AuditRetentionPurge = "retention.purge"
+	Login          = "auth.login"
+	Claim          = "conversation.claim"
+	Transfer       = "conversation.transfer"
+	Settings       = "site.settings"
+	KnowledgeAdd   = "knowledge.upload"
+	KnowledgeDel   = "knowledge.delete"
+	PrivacyExport  = "privacy.export"
+	PrivacyErase   = "privacy.erase"
+	RetentionPurge = "retention.purge"
 )
 
 // Actors that are not console users.
@@ -31,8 +38,8 @@ const (
 	ActorAdmin  = "admin token" // the bootstrap KEFU_ADMIN_TOKEN
 )
 
-// AuditEntry is one row of the audit log: who did what to which target, and when.
-type AuditEntry struct {
+// Entry is one row of the audit log: who did what to which target, and when.
+type Entry struct {
 	ID     int64  `json:"id"`
 	SiteID *int64 `json:"site_id,omitempty"`
 	UserID *int64 `json:"user_id,omitempty"`
@@ -56,8 +63,8 @@ func ActorUser(u *account.User) (id *int64, actor string) {
 // ActorToken names an API token as an actor.
 func ActorToken(t *account.APIToken) string { return "api token " + t.Name }
 
-// AuditFilter narrows an audit log listing; zero fields match everything.
-type AuditFilter struct {
+// Filter narrows an audit log listing; zero fields match everything.
+type Filter struct {
 	SiteID *int64
 	UserID *int64
 	Actor  string // exact: a user's email, "system", "api token NAME"
@@ -65,20 +72,26 @@ type AuditFilter struct {
 	Limit  int
 }
 
-// Audit is the audit log.
-type Audit struct{ db *pgxpool.Pool }
+// Log is the audit log.
+type Log struct{ db *pgxpool.Pool }
 
-// NewAudit returns the audit log on db.
-func NewAudit(db *pgxpool.Pool) *Audit { return &Audit{db: db} }
+// New returns the audit log on db.
+func New(db *pgxpool.Pool) *Log { return &Log{db: db} }
 
 // Record appends e to the audit log. It returns ErrInvalid without an action or actor.
-func (a *Audit) Record(ctx context.Context, e AuditEntry) error {
-	return recordAudit(ctx, a.db, e)
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	return record(ctx, l.db, e)
 }
 
-func recordAudit(ctx context.Context, db interface {
+// RecordIn appends e in tx, so the entry commits (or rolls back) with the
+// change it records.
+func (l *Log) RecordIn(ctx context.Context, tx pgx.Tx, e Entry) error {
+	return record(ctx, tx, e)
+}
+
+func record(ctx context.Context, db interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}, e AuditEntry) error {
+}, e Entry) error {
 	if strings.TrimSpace(e.Action) == "" || strings.TrimSpace(e.Actor) == "" {
 		return fmt.Errorf("audit entry needs an action and an actor: %w", ErrInvalid)
 	}
@@ -94,11 +107,11 @@ func recordAudit(ctx context.Context, db interface {
 }
 
 // List returns entries matching f, newest first, continuing after cursor.
-func (a *Audit) List(ctx context.Context, f AuditFilter, cursor string) (Page[AuditEntry], error) {
+func (l *Log) List(ctx context.Context, f Filter, cursor string) (Page[Entry], error) {
 	limit := pageLimit(f.Limit)
 	before, err := idCursor(cursor)
 	if err != nil {
-		return Page[AuditEntry]{}, err
+		return Page[Entry]{}, err
 	}
 	if before == 0 {
 		before = 1<<63 - 1
@@ -126,22 +139,22 @@ func (a *Audit) List(ctx context.Context, f AuditFilter, cursor string) (Page[Au
 		}
 	}
 	args = append(args, limit+1)
-	rows, err := a.db.Query(ctx, `select id, site_id, user_id, actor, action, target, detail, created_at from audit_log
+	rows, err := l.db.Query(ctx, `select id, site_id, user_id, actor, action, target, detail, created_at from audit_log
 		where `+strings.Join(where, " and ")+` order by id desc limit $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
-		return Page[AuditEntry]{}, fmt.Errorf("list audit log: %w", err)
+		return Page[Entry]{}, fmt.Errorf("list audit log: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Entry, error) {
+		var e Entry
 		err := r.Scan(&e.ID, &e.SiteID, &e.UserID, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.At)
 		return e, err
 	})
 	if err != nil {
-		return Page[AuditEntry]{}, fmt.Errorf("list audit log: %w", err)
+		return Page[Entry]{}, fmt.Errorf("list audit log: %w", err)
 	}
-	page := Page[AuditEntry]{Items: list}
+	page := Page[Entry]{Items: list}
 	if page.Items == nil {
-		page.Items = []AuditEntry{}
+		page.Items = []Entry{}
 	}
 	if len(list) > limit {
 		page.Items = list[:limit]
@@ -160,4 +173,17 @@ func idCursor(cursor string) (int64, error) {
 		return 0, fmt.Errorf("cursor %q: %w", cursor, ErrInvalid)
 	}
 	return id, nil
+}
+
+// Page is one page of a list and the cursor of the next (empty at the end).
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next_cursor"`
+}
+
+func pageLimit(limit int) int {
+	if limit <= 0 || limit > 200 {
+		return 50
+	}
+	return limit
 }
