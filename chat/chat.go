@@ -4,9 +4,13 @@
 package chat
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Errors returned by chat's stores; web maps them to statuses.
@@ -15,6 +19,13 @@ var (
 	ErrInvalid  = errors.New("invalid input")
 	ErrConflict = errors.New("already exists")
 )
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
 
 // Page is one page of a list and the cursor of the next (empty at the end).
 type Page[T any] struct {

@@ -8,7 +8,6 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/fakellm"
-	"kefu/internal/sites"
 )
 
 func TestRedact(t *testing.T) {
@@ -117,18 +116,5 @@ func TestRedactionBeforeModel(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestModelDataFor(t *testing.T) {
-	off := chat.ModelDataFor(false, sites.DefaultConfig())
-	if off.Configured || len(off.Sent) != 0 {
-		t.Errorf("ModelDataFor(no model) = %+v; want nothing sent", off)
-	}
-	cfg := sites.DefaultConfig()
-	cfg.MaskContacts = true
-	on := chat.ModelDataFor(true, cfg)
-	if !on.Configured || !strings.Contains(strings.Join(on.Masked, ";"), "email") {
-		t.Errorf("ModelDataFor(model, mask_contacts) = %+v; want emails listed as masked", on)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
@@ -162,7 +163,8 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		engine.Close(ctx)
 	})
 	s.opts = web.Options{Sites: siteStore, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin,
-		Webhooks: s.hooks, Canned: chat.NewCannedResponses(s.db)}
+		Webhooks: s.hooks, Canned: chat.NewCannedResponses(s.db), Analytics: analytics.NewReports(s.db, siteStore, nil),
+		Insights: analytics.NewInsights(s.db, analytics.InsightsOptions{Model: engineOpts.Model, Library: lib})}
 	s.serve(ln)
 	t.Cleanup(func() { s.kill(false) })
 	return s

@@ -15,6 +15,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/audit"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 )
 
@@ -44,7 +45,7 @@ func (b *tab) check() {
 func TestBrowserConsolePrivacy(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	s.kill(false)
-	s.opts.Privacy = chat.NewPrivacy(s.db)
+	s.opts.Privacy = privacy.NewRequests(s.db)
 	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	ctx := context.Background()
@@ -286,7 +287,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 
 	// The retention job, 40 days on, applies the 30 days saved above to the
 	// other shopper's conversation; the privacy page shows the periods and that purge.
-	rep, err := chat.NewRetainer(s.db, chat.RetentionOptions{Now: func() time.Time { return time.Now().AddDate(0, 0, 40) }}).RunOnce(ctx)
+	rep, err := privacy.NewRetainer(s.db, privacy.RetentionOptions{Now: func() time.Time { return time.Now().AddDate(0, 0, 40) }}).RunOnce(ctx)
 	if err != nil || !rep.Ran || rep.Conversations != 1 {
 		t.Fatalf("retention 40 days on = %+v, %v; want the other shopper's conversation deleted", rep, err)
 	}
@@ -369,7 +370,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 func TestBrowserConsoleModelData(t *testing.T) {
 	s, _ := consoleShop(t, shopConfig{model: true}, account.RoleAdmin)
 	s.kill(false)
-	s.opts.Privacy = chat.NewPrivacy(s.db)
+	s.opts.Privacy = privacy.NewRequests(s.db)
 	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	a := newConsoleTab(t, "admin", 1280, 900)

@@ -19,6 +19,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -71,7 +72,8 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
 	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
-		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20})
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20,
+		Analytics: analytics.NewReports(db, siteStore, nil), Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -10,7 +10,9 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
@@ -62,6 +64,8 @@ var domainErrors = []struct {
 	{account.ErrInvalid, http.StatusBadRequest},
 	{account.ErrConflict, http.StatusConflict},
 	{audit.ErrInvalid, http.StatusBadRequest},
+	{analytics.ErrInvalid, http.StatusBadRequest},
+	{privacy.ErrInvalid, http.StatusBadRequest},
 	{sites.ErrNotFound, http.StatusNotFound},
 	{sites.ErrInvalid, http.StatusBadRequest},
 	{chat.ErrNotFound, http.StatusNotFound},

@@ -11,7 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
 	"kefu/internal/sites"
 )
@@ -25,9 +25,9 @@ import (
 const maxInsightsDays = 366
 
 // insightsQuery reads the request's site and period.
-func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQuery, error) {
-	if s.opts.Engine == nil {
-		return nil, chat.InsightsQuery{}, echo.NewHTTPError(http.StatusNotFound, "insights are not enabled")
+func (s *Server) insightsQuery(c echo.Context) (*analytics.Insights, analytics.InsightsQuery, error) {
+	if s.opts.Insights == nil {
+		return nil, analytics.InsightsQuery{}, echo.NewHTTPError(http.StatusNotFound, "insights are not enabled")
 	}
 	// analyticsSites admitted the caller: ?site=KEY of their own, or an
 	// admin's every site.
@@ -35,13 +35,13 @@ func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQue
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
 		if err != nil {
-			return nil, chat.InsightsQuery{}, err
+			return nil, analytics.InsightsQuery{}, err
 		}
 		list = []sites.Site{*site}
 	} else {
 		all, err := s.opts.Sites.List(c.Request().Context())
 		if err != nil {
-			return nil, chat.InsightsQuery{}, err
+			return nil, analytics.InsightsQuery{}, err
 		}
 		for _, site := range all {
 			if principalOf(c).scope.Allows(site.ID) {
@@ -51,14 +51,14 @@ func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQue
 	}
 	from, to, err := reportPeriod(c.QueryParam("from"), c.QueryParam("to"), time.Now())
 	if err != nil {
-		return nil, chat.InsightsQuery{}, err
+		return nil, analytics.InsightsQuery{}, err
 	}
 	switch f := c.QueryParam("format"); f {
 	case "", "json", "csv":
 	default:
-		return nil, chat.InsightsQuery{}, echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv, not "+strconv.Quote(f))
+		return nil, analytics.InsightsQuery{}, echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv, not "+strconv.Quote(f))
 	}
-	return s.opts.Engine.Insights(), chat.InsightsQuery{Sites: list, From: from, To: to}, nil
+	return s.opts.Insights, analytics.InsightsQuery{Sites: list, From: from, To: to}, nil
 }
 
 // reportPeriod parses from and to (inclusive days, UTC) into [from, to+1d).
@@ -96,7 +96,7 @@ func reportPeriod(fromS, toS string, now time.Time) (time.Time, time.Time, error
 	return from, to.AddDate(0, 0, 1), nil
 }
 
-func csvName(kind string, q chat.InsightsQuery) string {
+func csvName(kind string, q analytics.InsightsQuery) string {
 	scope := "all-sites"
 	if len(q.Sites) == 1 {
 		scope = q.Sites[0].Key
@@ -132,7 +132,7 @@ func (s *Server) gapsReport(c echo.Context) error {
 			"low_confidence", "no_answer", "conversation_ids", "draft_title", "draft_question", "draft_answer", "last_at"}, rows)
 	}
 	if gaps == nil {
-		gaps = []chat.Gap{}
+		gaps = []analytics.Gap{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": gaps})
 }
@@ -161,7 +161,7 @@ func (s *Server) atRiskReport(c echo.Context) error {
 			"negative_messages", "csat", "last_at", "conversation_ids"}, rows)
 	}
 	if list == nil {
-		list = []chat.AtRisk{}
+		list = []analytics.AtRisk{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": list})
 }

@@ -10,6 +10,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/audit"
+	"kefu/internal/privacy"
 )
 
 // Privacy and the audit log (admins): data-subject export and erasure, and
@@ -105,8 +106,8 @@ func (s *Server) listAudit(c echo.Context) error {
 }
 
 // subjectOf reads ?site=KEY&email=|customer_id=|visitor_token=.
-func subjectOf(c echo.Context) chat.Subject {
-	return chat.Subject{Site: c.QueryParam("site"), Email: strings.TrimSpace(c.QueryParam("email")),
+func subjectOf(c echo.Context) privacy.Subject {
+	return privacy.Subject{Site: c.QueryParam("site"), Email: strings.TrimSpace(c.QueryParam("email")),
 		CustomerID: strings.TrimSpace(c.QueryParam("customer_id")), VisitorToken: strings.TrimSpace(c.QueryParam("visitor_token"))}
 }
 
@@ -157,7 +158,7 @@ func (s *Server) modelData(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, chat.ModelDataFor(s.opts.Engine.ModelStatus().Configured, site.Config()))
+	return c.JSON(http.StatusOK, privacy.ModelDataFor(s.opts.Engine.ModelStatus().Configured, site.Config()))
 }
 
 // sensitiveParams are query parameters whose values name a person.

@@ -13,8 +13,10 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
@@ -49,7 +51,8 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
 		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: audit.New(db), Privacy: chat.NewPrivacy(db)}
+		Audit: audit.New(db), Privacy: privacy.NewRequests(db),
+		Analytics: analytics.NewReports(db, siteStore, nil), Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})}
 	if more != nil {
 		more(env, &opts)
 	}

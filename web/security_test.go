@@ -26,8 +26,10 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/migrations"
@@ -126,7 +128,8 @@ func newSecEnv(t *testing.T) *secEnv {
 	env.url = ts.URL
 	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
 		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: audit.New(db), Privacy: chat.NewPrivacy(db)})
+		Audit: audit.New(db), Privacy: privacy.NewRequests(db), Analytics: analytics.NewReports(db, siteStore, nil),
+		Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -20,8 +20,10 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
 	"kefu/internal/notify"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
@@ -67,7 +69,13 @@ type Options struct {
 	Intents     *intents.Service
 	IntentStore *intents.Store
 	Audit       *audit.Log
-	Privacy     *chat.Privacy
+	Privacy     *privacy.Requests
+
+	// Analytics computes the period summaries and Insights the knowledge
+	// gaps, customers at risk and feedback topics (nil: those routes
+	// answer 404).
+	Analytics *analytics.Reports
+	Insights  *analytics.Insights
 
 	// Webhooks keeps the sites' webhook subscriptions and their delivery
 	// log (nil: those routes answer 501).

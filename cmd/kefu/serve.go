@@ -15,9 +15,11 @@ import (
 	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/audit"
 	"kefu/internal/notify"
 	"kefu/internal/pg"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
@@ -104,9 +106,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	} else {
 		logger.Info("KEFU_SMTP_ADDR is not set: no notification emails (the console's desktop notifications still work)")
 	}
+	reports := analytics.NewReports(db.Pool, siteStore, nil)
+	// The digest's knowledge gaps are listed as asked: no model drafts, no
+	// coverage check (the console's insights have both).
 	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: siteStore,
-		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: chat.NewAnalytics(db.Pool, nil),
-		Insights: chat.NewInsights(store, nil, logger), DigestHour: cfg.DigestHour})
+		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: reports,
+		Insights: analytics.NewInsights(db.Pool, analytics.InsightsOptions{Logger: logger}), DigestHour: cfg.DigestHour})
 	deliverer := webhook.NewWorker(hooks, webhook.WorkerOptions{Logger: logger,
 		OnDisabled: func(ctx context.Context, sub webhook.Subscription) {
 			webhookDisabled(ctx, sub, siteStore, engine, notifier, auditLog, logger)
@@ -133,7 +138,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Hub:                  hub,
 		PublicURL:            cfg.PublicURL,
 		Audit:                auditLog,
-		Privacy:              chat.NewPrivacy(db.Pool),
+		Privacy:              privacy.NewRequests(db.Pool),
+		Analytics:            reports,
+		Insights:             analytics.NewInsights(db.Pool, analytics.InsightsOptions{Model: engineOpts.Model, Library: lib, Logger: logger}),
 		AnswerTests:          answerTests,
 		Webhooks:             hooks,
 		Notify:               notifier,
@@ -145,7 +152,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	defer func() { stopWork(); workers.Wait() }()
 	workers.Add(1)
 	go func() { defer workers.Done(); broker.Run(workCtx) }()
-	retainer := chat.NewRetainer(db.Pool, chat.RetentionOptions{Logger: logger})
+	retainer := privacy.NewRetainer(db.Pool, privacy.RetentionOptions{Logger: logger})
 	workers.Add(1) // retention: every node runs it, one at a time (advisory lock)
 	go func() { defer workers.Done(); retainer.Run(workCtx) }()
 	workers.Add(1) // every node answers shopper messages a dead node left without a reply, each once

@@ -1,6 +1,7 @@
 // Package audit owns the audit log (the audit_log table): who did what to
-// which target, and when. Any package records through a Log; the privacy
-// job expires old entries through it too.
+// which target, and when. Any package records through a Log, or with
+// RecordIn in its own transaction; privacy's retention job expires old
+// entries with Expire.
 package audit
 
 import (
@@ -85,8 +86,18 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 
 // RecordIn appends e in tx, so the entry commits (or rolls back) with the
 // change it records.
-func (l *Log) RecordIn(ctx context.Context, tx pgx.Tx, e Entry) error {
+func RecordIn(ctx context.Context, tx pgx.Tx, e Entry) error {
 	return record(ctx, tx, e)
+}
+
+// Expire deletes, in tx, at most limit entries older than before, and
+// returns how many it deleted (privacy's retention job calls it).
+func Expire(ctx context.Context, tx pgx.Tx, before time.Time, limit int) (int64, error) {
+	tag, err := tx.Exec(ctx, "delete from audit_log where id in (select id from audit_log where created_at < $1 limit $2)", before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("expire audit entries: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 func record(ctx context.Context, db interface {

@@ -26,7 +26,7 @@ func TestRecordAndList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := log.RecordIn(ctx, tx, audit.Entry{Actor: audit.ActorSystem, Action: "privacy.rolled_back"}); err != nil {
+	if err := audit.RecordIn(ctx, tx, audit.Entry{Actor: audit.ActorSystem, Action: "privacy.rolled_back"}); err != nil {
 		t.Fatal(err)
 	}
 	tx.Rollback(ctx)

@@ -24,6 +24,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/sites"
 )
 
@@ -66,8 +67,8 @@ type Options struct {
 	Users     *account.Users
 	Presence  *account.Presence
 	Store     *chat.Store
-	Analytics *chat.Analytics
-	Insights  *chat.Insights // nil: the digest leaves knowledge gaps out
+	Analytics *analytics.Reports
+	Insights  *analytics.Insights // nil: the digest leaves knowledge gaps out
 
 	// DigestHour is the UTC hour after which the day before's digest goes
 	// out (8); Every is how often the loop looks (1 min).
@@ -383,20 +384,20 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 	}
 	type section struct {
 		site sites.Site
-		m    chat.Measures
-		gaps []chat.Gap
+		m    analytics.Measures
+		gaps []analytics.Gap
 	}
 	var sections []section
 	admins := map[int64]account.User{}
 	for _, site := range list {
-		sum, err := s.o.Analytics.Summary(ctx, chat.SummaryQuery{SiteIDs: []int64{site.ID}, Site: site.Key,
-			Period: chat.Period{From: day, To: day}})
+		sum, err := s.o.Analytics.Summary(ctx, analytics.SummaryQuery{SiteIDs: []int64{site.ID}, Site: site.Key,
+			Period: analytics.Period{From: day, To: day}})
 		if err != nil {
 			return 0, err
 		}
 		sec := section{site: site, m: sum.Current}
 		if s.o.Insights != nil && sum.Current.Conversations > 0 {
-			gaps, err := s.o.Insights.Gaps(ctx, chat.InsightsQuery{Sites: []sites.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
+			gaps, err := s.o.Insights.Gaps(ctx, analytics.InsightsQuery{Sites: []sites.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
 			if err != nil {
 				s.logger.Warn("digest: knowledge gaps", "site", site.Key, "error", err)
 			}

@@ -27,6 +27,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/notify"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
@@ -191,7 +192,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.svc = notify.New(db, notify.Options{Mailer: mailer, PublicURL: "https://kefu.example/", Sites: siteStore,
-		Users: w.accounts.Users, Presence: w.accounts.Presence, Store: w.store, Analytics: chat.NewAnalytics(db, nil)})
+		Users: w.accounts.Users, Presence: w.accounts.Presence, Store: w.store, Analytics: analytics.NewReports(db, siteStore, nil)})
 	return w
 }
 

@@ -22,6 +22,7 @@ import (
 	"kefu/internal/account"
 	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
 )
@@ -659,7 +660,7 @@ func TestErasedShopperIsNotSent(t *testing.T) {
 	if strings.Contains(data, "4111 1111 1111 1111") || !strings.Contains(data, "1111") {
 		t.Errorf("payload %s; want the card number masked", data)
 	}
-	er, err := chat.NewPrivacy(e.db).Erase(ctx, chat.Subject{Site: e.site.Key, VisitorToken: v.Token}, audit.Entry{})
+	er, err := privacy.NewRequests(e.db).Erase(ctx, privacy.Subject{Site: e.site.Key, VisitorToken: v.Token}, audit.Entry{})
 	if err != nil || er.Conversations != 1 {
 		t.Fatalf("Erase = %+v, %v", er, err)
 	}

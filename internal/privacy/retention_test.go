@@ -1,4 +1,4 @@
-package chat_test
+package privacy_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 )
 
@@ -115,20 +116,20 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holder.Exec(ctx, "select pg_advisory_lock($1)", chat.RetentionLockKey)
-	r := chat.NewRetainer(db, chat.RetentionOptions{Now: func() time.Time { return now }, BatchSize: 2})
+	holder.Exec(ctx, "select pg_advisory_lock($1)", privacy.RetentionLockKey)
+	r := privacy.NewRetainer(db, privacy.RetentionOptions{Now: func() time.Time { return now }, BatchSize: 2})
 	rep, err := r.RunOnce(ctx)
 	if err != nil || rep.Ran {
 		t.Fatalf("RunOnce while another node holds the lock = %+v, %v; want not ran", rep, err)
 	}
-	holder.Exec(ctx, "select pg_advisory_unlock($1)", chat.RetentionLockKey)
+	holder.Exec(ctx, "select pg_advisory_unlock($1)", privacy.RetentionLockKey)
 	holder.Release()
 
 	rep, err = r.RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := chat.RetentionReport{Ran: true, Conversations: 2, Messages: 2, Visitors: 3, Files: 2, Audit: 1}
+	want := privacy.RetentionReport{Ran: true, Conversations: 2, Messages: 2, Visitors: 3, Files: 2, Audit: 1}
 	if rep != want {
 		t.Errorf("RunOnce = %+v; want %+v", rep, want)
 	}
@@ -146,7 +147,7 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	// A second run finds nothing more; the purge itself is audited.
-	if rep, err := r.RunOnce(ctx); err != nil || rep != (chat.RetentionReport{Ran: true}) {
+	if rep, err := r.RunOnce(ctx); err != nil || rep != (privacy.RetentionReport{Ran: true}) {
 		t.Errorf("second RunOnce = %+v, %v; want nothing deleted", rep, err)
 	}
 	page, _ := audit.New(db).List(ctx, audit.Filter{Action: audit.RetentionPurge}, "")

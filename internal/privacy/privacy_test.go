@@ -1,4 +1,4 @@
-package chat_test
+package privacy_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 )
@@ -132,30 +133,32 @@ func TestErase(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		subject func(f *privacyFixture) chat.Subject
-		want    chat.Erasure // counts; Subject ignored
+		subject func(f *privacyFixture) privacy.Subject
+		want    privacy.Erasure // counts; Subject ignored
 	}{
-		{"by email", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, Email: "ALICE@example.com"}
+		{"by email", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, Email: "ALICE@example.com"}
 		},
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 2, Messages: 3}},
-		{"by customer id", func(f *privacyFixture) chat.Subject { return chat.Subject{Site: f.siteA.Key, CustomerID: "c-1"} },
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
-		{"by verified visitor token", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, VisitorToken: f.aliceVisitor}
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 2, Messages: 3}},
+		{"by customer id", func(f *privacyFixture) privacy.Subject { return privacy.Subject{Site: f.siteA.Key, CustomerID: "c-1"} },
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
+		{"by verified visitor token", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, VisitorToken: f.aliceVisitor}
 		},
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
-		{"by anonymous visitor token", func(f *privacyFixture) chat.Subject { return chat.Subject{Site: f.siteA.Key, VisitorToken: f.anonTk} },
-			chat.Erasure{Visitors: 1, Conversations: 1, Messages: 1}},
-		{"unknown subject", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, Email: "nobody@example.com"}
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
+		{"by anonymous visitor token", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, VisitorToken: f.anonTk}
 		},
-			chat.Erasure{}},
+			privacy.Erasure{Visitors: 1, Conversations: 1, Messages: 1}},
+		{"unknown subject", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, Email: "nobody@example.com"}
+		},
+			privacy.Erasure{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPrivacyFixture(t)
-			p := chat.NewPrivacy(f.db)
+			p := privacy.NewRequests(f.db)
 			subj := tt.subject(f)
 			before := snapshot(t, f.db)
 			exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
@@ -226,8 +229,8 @@ func TestErase(t *testing.T) {
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	f := newPrivacyFixture(t)
-	p := chat.NewPrivacy(f.db)
-	subj := chat.Subject{Site: f.siteA.Key, Email: "alice@example.com"}
+	p := privacy.NewRequests(f.db)
+	subj := privacy.Subject{Site: f.siteA.Key, Email: "alice@example.com"}
 	exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +243,7 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back struct {
-		Subject   chat.Subject `json:"subject"`
+		Subject   privacy.Subject `json:"subject"`
 		Customers []struct {
 			ExternalID string `json:"external_id"`
 			Email      string `json:"email"`
@@ -288,16 +291,16 @@ func TestExportRoundTrip(t *testing.T) {
 func TestSubjectValidation(t *testing.T) {
 	ctx := context.Background()
 	f := newPrivacyFixture(t)
-	p := chat.NewPrivacy(f.db)
+	p := privacy.NewRequests(f.db)
 	tests := []struct {
 		name string
-		s    chat.Subject
+		s    privacy.Subject
 		want error
 	}{
-		{"no identifier", chat.Subject{Site: f.siteA.Key}, chat.ErrInvalid},
-		{"two identifiers", chat.Subject{Site: f.siteA.Key, Email: "a@b.c", CustomerID: "c-1"}, chat.ErrInvalid},
-		{"no site", chat.Subject{Email: "a@b.c"}, chat.ErrInvalid},
-		{"unknown site", chat.Subject{Site: "site_nope", Email: "a@b.c"}, chat.ErrNotFound},
+		{"no identifier", privacy.Subject{Site: f.siteA.Key}, privacy.ErrInvalid},
+		{"two identifiers", privacy.Subject{Site: f.siteA.Key, Email: "a@b.c", CustomerID: "c-1"}, privacy.ErrInvalid},
+		{"no site", privacy.Subject{Email: "a@b.c"}, privacy.ErrInvalid},
+		{"unknown site", privacy.Subject{Site: "site_nope", Email: "a@b.c"}, sites.ErrNotFound},
 	}
 	for _, tt := range tests {
 		if _, err := p.Erase(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
@@ -306,5 +309,18 @@ func TestSubjectValidation(t *testing.T) {
 		if _, err := p.Export(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Export(%+v) = %v; want %v", tt.name, tt.s, err, tt.want)
 		}
+	}
+}
+
+func TestModelDataFor(t *testing.T) {
+	off := privacy.ModelDataFor(false, sites.DefaultConfig())
+	if off.Configured || len(off.Sent) != 0 {
+		t.Errorf("ModelDataFor(no model) = %+v; want nothing sent", off)
+	}
+	cfg := sites.DefaultConfig()
+	cfg.MaskContacts = true
+	on := privacy.ModelDataFor(true, cfg)
+	if !on.Configured || !strings.Contains(strings.Join(on.Masked, ";"), "email") {
+		t.Errorf("ModelDataFor(model, mask_contacts) = %+v; want emails listed as masked", on)
 	}
 }

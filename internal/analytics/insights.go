@@ -1,4 +1,4 @@
-package chat
+package analytics
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -25,27 +26,33 @@ import (
 // the bot could not answer (knowledge gaps), customers at risk, and what
 // complaints and CSAT comments are about.
 type Insights struct {
-	db     *pgxpool.Pool
-	model  Model // nil or unavailable: drafts are not model-written
-	logger *slog.Logger
-	// library, when set, tells which gaps the knowledge base now answers.
-	library *knowledge.Library
+	db   *pgxpool.Pool
+	opts InsightsOptions
 }
 
-// NewInsights returns the insights of store's conversations; model (may be
-// nil) writes draft FAQ entries.
-func NewInsights(store *Store, model Model, logger *slog.Logger) *Insights {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// Model writes draft FAQ entries; *llm.Client implements it.
+type Model interface {
+	Stream(ctx context.Context, req llm.ChatRequest, onDelta func(string)) (*llm.ChatResponse, error)
+	// Available is false while the model endpoint is failing.
+	Available() bool
+}
+
+// InsightsOptions configure Insights; every field may be left out.
+type InsightsOptions struct {
+	// Model writes draft FAQ entries for gaps (nil or unavailable: the
+	// drafts are extractive).
+	Model Model
+	// Library tells which gaps the knowledge base now answers.
+	Library *knowledge.Library
+	Logger  *slog.Logger
+}
+
+// NewInsights returns the insights of the conversations on db.
+func NewInsights(db *pgxpool.Pool, opts InsightsOptions) *Insights {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Insights{db: store.db, model: model, logger: logger}
-}
-
-// Insights returns the engine's insights (its store and model).
-func (e *Engine) Insights() *Insights {
-	in := NewInsights(e.opts.Store, e.opts.Model, e.logger)
-	in.library = e.opts.Library
-	return in
+	return &Insights{db: db, opts: opts}
 }
 
 // InsightsQuery selects the conversations of Sites in [From, To).
@@ -143,14 +150,14 @@ func (in *Insights) Gaps(ctx context.Context, q InsightsQuery) ([]Gap, error) {
 		return nil, err
 	}
 	groups := groupGaps(rows)
-	if in.model != nil && in.model.Available() {
+	if in.opts.Model != nil && in.opts.Model.Available() {
 		in.modelDrafts(ctx, groups)
 	}
-	if in.library != nil && len(q.Sites) == 1 {
+	if in.opts.Library != nil && len(q.Sites) == 1 {
 		site := q.Sites[0]
 		need := site.Config().Escalation.MinConfidence + lowConfidenceUp
 		for i := range groups {
-			res, err := in.library.Search(ctx, site.ID, groups[i].Question, 1)
+			res, err := in.opts.Library.Search(ctx, site.ID, groups[i].Question, 1)
 			if err != nil {
 				return nil, fmt.Errorf("gap %q covered: %w", groups[i].Question, err)
 			}
@@ -201,7 +208,7 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 		}
 		answeredOK := botReply && answered != nil && *answered
 		r.abstained = botReply && answered != nil && !*answered
-		r.lowConfidence = answeredOK && weak != nil && *weak && !orderIntents[r.intent] &&
+		r.lowConfidence = answeredOK && weak != nil && *weak && !chat.AnsweredFromOrders(r.intent) &&
 			r.intent != "complaint" && r.intent != "feedback"
 		r.noAnswer = noAnswerConv && !answeredOK
 		if r.abstained || r.lowConfidence || r.noAnswer {
@@ -277,7 +284,7 @@ func groupGaps(rows []gapRow) []Gap {
 			if len(g.Examples) < maxGapExamples {
 				g.Examples = append(g.Examples, it.text)
 			}
-			langs[Lang(it.text, "")] = true
+			langs[chat.Lang(it.text, "")] = true
 			for _, r := range it.rows {
 				g.Count++
 				if r.abstained {
@@ -366,7 +373,7 @@ func (in *Insights) modelDrafts(ctx context.Context, gaps []Gap) {
 			defer func() { <-sem; wg.Done() }()
 			d, err := in.modelDraft(ctx, g)
 			if err != nil {
-				in.logger.Warn("draft FAQ entry with the model", "error", err)
+				in.opts.Logger.Warn("draft FAQ entry with the model", "error", err)
 				return
 			}
 			g.Draft = d
@@ -387,7 +394,7 @@ func (in *Insights) modelDraft(ctx context.Context, g *Gap) (GapDraft, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	resp, err := in.model.Stream(ctx, llm.ChatRequest{MaxTokens: 400, Temperature: 0.2, Messages: []llm.Message{
+	resp, err := in.opts.Model.Stream(ctx, llm.ChatRequest{MaxTokens: 400, Temperature: 0.2, Messages: []llm.Message{
 		{Role: "system", Content: "Shoppers asked an online shop's chatbot these questions and it could not answer. Write one FAQ entry for the shop's knowledge base: " +
 			"a clear, general question (no personal details, order numbers or names), in the language most of the questions use, and the answer. " +
 			"Base the answer only on the support agent's answer if one is given; without one, leave the answer empty (never invent policies, prices or dates). " +
@@ -602,4 +609,17 @@ func (in *Insights) Topics(ctx context.Context, q InsightsQuery) (*TopicReport, 
 		}
 	}
 	return report, nil
+}
+
+// snip cuts s to n characters, marking the cut.
+func snip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// escapeTags keeps data from closing the tags that wrap it in a prompt.
+func escapeTags(s string) string {
+	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
 }
