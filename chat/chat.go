@@ -1,6 +1,9 @@
-// Package chat owns conversations and the sites and console users they
-// belong to: dialogue state, the bot/queue/agent state machine, escalation,
-// and the live fan-out of events.
+// Package chat owns conversations: visitors, messages and their history,
+// the bot/queue/agent state machine, escalation, the bot's turn, what agents
+// do (and their canned responses), answer tests, and the live fan-out of
+// events (hub, broker). It reads sites (internal/sites) and console users
+// (internal/account); analytics and privacy read and erase its tables
+// through it.
 package chat
 
 import (

@@ -276,7 +276,7 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 		if m.Role == RoleShopper {
 			if next, err := Next(state, ActionShopperMessage); err == nil {
 				if state == StateResolved && next != StateResolved {
-					// Analytics: a reopen, in the same transaction (analytics.go).
+					// History: a reopen, in the same transaction (history.go).
 					if err := recordEvent(ctx, tx, m.ConversationID, EventReopened, "", nil); err != nil {
 						return err
 					}
@@ -415,7 +415,7 @@ func (s *Store) Transition(ctx context.Context, id string, ch Change) (*Conversa
 			return err
 		}
 		// Analytics and webhooks: the change's events, in the same transaction
-		// (analytics.go, events.go).
+		// (history.go, events.go).
 		if err := recordTransition(ctx, tx, id, state, ch); err != nil {
 			return err
 		}
