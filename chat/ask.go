@@ -20,6 +20,8 @@ type AskRequest struct {
 	// as (a verified shopper: their orders are in reach).
 	Customer string `json:"customer,omitempty"`
 	Locale   string `json:"locale,omitempty"`
+	// Explain keeps every candidate extract the bot weighed in the result.
+	Explain bool `json:"explain,omitempty"`
 }
 
 // AskResult is the bot's answer and how it came to it.
@@ -38,6 +40,9 @@ type AskResult struct {
 	// Evidence is what a knowledge answer weighed (also when the bot
 	// declined): the passage, the part it would quote, the signals.
 	Evidence *Evidence `json:"evidence,omitempty"`
+	// Candidates are every extract weighed, best-scored or not (with
+	// AskRequest.Explain).
+	Candidates []Candidate `json:"candidates,omitempty"`
 }
 
 // Ask answers req for site as the bot would in a conversation (offline, or
@@ -50,7 +55,7 @@ func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*As
 	text := Redact(req.Text)
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, text)
 	lang := Lang(text, req.Locale)
-	q := &question{site: site, text: text, a: a, lang: lang}
+	q := &question{site: site, text: text, a: a, lang: lang, explain: req.Explain}
 	if req.Customer != "" {
 		if e.opts.Commerce == nil {
 			return nil, fmt.Errorf("no commerce data to verify customer %q: %w", req.Customer, ErrInvalid)
@@ -78,7 +83,7 @@ func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*As
 	}
 	r := e.offline(ctx, q)
 	res.Reply, res.Citations, res.Products, res.Answered, res.Confidence = r.text, r.citations, r.products, r.answered, r.confidence
-	res.Evidence = r.evidence
+	res.Evidence, res.Candidates = r.evidence, r.candidates
 	if res.Citations == nil {
 		res.Citations = []Citation{}
 	}

@@ -584,7 +584,7 @@ func TestProductCards(t *testing.T) {
 	for _, tt := range []struct{ text, sku string }{{"do you have a desk lamp?", "L1"}, {"有台灯吗", "L2"}} {
 		bot := replies(f.visitor("en").say(tt.text), chat.RoleBot)
 		if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != tt.sku {
-			t.Errorf("%q: %+v; want a card for %s", tt.text, bot, tt.sku)
+			t.Errorf("%q: %q %+v; want a card for %s", tt.text, bot[0].Text, bot, tt.sku)
 		}
 	}
 	m := newFixture(t, true)

@@ -222,8 +222,9 @@ type reply struct {
 	tokens     int
 	escalate   Decision // the model asked for a person (request_human)
 	evidence   *Evidence
-	grounding  string // what the grounding check found (Grounding…)
-	kind       string // where an offline answer came from (kind…)
+	candidates []Candidate // every extract weighed (only when explaining)
+	grounding  string      // what the grounding check found (Grounding…)
+	kind       string      // where an offline answer came from (kind…)
 }
 
 // Where an offline answer comes from.

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -155,19 +156,8 @@ func (l *Library) Add(ctx context.Context, siteID int64, name string, data []byt
 }
 
 func contentTypeOf(name string) (string, error) {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".md", ".markdown":
-		return "markdown", nil
-	case ".txt":
-		return "text", nil
-	case ".html", ".htm":
-		return "html", nil
-	case ".pdf":
-		return "pdf", nil
-	case ".csv":
-		return "faq-csv", nil
-	case ".json":
-		return "faq-json", nil
+	if ctype, ok := parse.ContentType(name); ok {
+		return ctype, nil
 	}
 	return "", fmt.Errorf("%s: %w: %w", name, ErrUnsupported, ErrInvalid)
 }

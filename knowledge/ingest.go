@@ -47,7 +47,7 @@ func (l *Library) ProcessNext(ctx context.Context, progress func(Document)) (boo
 	if err := l.db.QueryRow(ctx, "select data from document_files where document_id = $1", doc.ID).Scan(&data); err != nil {
 		return true, l.fail(ctx, doc, fmt.Sprintf("uploaded file is missing: %v", err), report)
 	}
-	parsed, err := Parse(doc.Source, data)
+	parsed, err := parseDocument(doc.Source, data)
 	if err != nil {
 		return true, l.fail(ctx, doc, err.Error(), report)
 	}

@@ -51,10 +51,13 @@ only internal/sites
 check sources chat intents $above_chat internal/audit internal/account internal/sites web cmd/kefu
 check intents chat sources $above_chat internal/audit internal/account internal/sites web cmd/kefu
 check knowledge intents chat sources $above_chat internal/audit internal/account internal/sites web cmd/kefu internal/fetch
-check retrieval knowledge intents chat sources web cmd/kefu internal/fetch
-check llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
-check migrations llm retrieval knowledge intents chat sources web cmd/kefu internal/fetch
-check internal/fetch llm retrieval knowledge intents chat sources web cmd/kefu internal/webhook internal/notify
+# knowledge/parse (document files to text) sits under knowledge: knowledge > knowledge/parse > retrieval.
+check knowledge/parse knowledge intents chat sources $above_chat internal/audit internal/account internal/sites web cmd/kefu \
+	internal/fetch internal/webhook internal/notify
+check retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/fetch
+check llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/fetch
+check migrations llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/fetch
+check internal/fetch llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/webhook internal/notify
 # Webhooks sit below everything but internal/fetch (chat records events
 # through an interface of its own; any package may emit).
 check internal/webhook chat sources web cmd/kefu intents knowledge retrieval llm internal/notify
@@ -104,12 +107,35 @@ for pkg in chat intents knowledge retrieval llm migrations sources internal/fetc
 		fail=1
 	fi
 done
-for pkg in web chat intents knowledge retrieval migrations internal/privacy internal/analytics internal/audit internal/account internal/sites; do
+for pkg in web chat intents knowledge knowledge/parse retrieval migrations internal/privacy internal/analytics internal/audit \
+	internal/account internal/sites; do
 	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/sashabaranov/go-openai'; then
 		echo "dependency direction: only llm imports go-openai ($pkg does)" >&2
 		fail=1
 	fi
 done
+# The document parsing libraries stay in knowledge/parse: Markdown
+# (goldmark), PDF (ledongthuc/pdf) and the HTML parser (x/net/html). sources
+# parses fetched pages too, for what a sync needs (links, canonical URL,
+# robots directives) and to cut out the main content with readability
+# (sources alone), which it hands to knowledge/parse as HTML.
+while read -r pkg imports; do
+	for imp in $imports; do
+		case $imp in
+		github.com/yuin/goldmark | github.com/yuin/goldmark/* | github.com/ledongthuc/pdf | github.com/ledongthuc/pdf/*)
+			allowed="kefu/knowledge/parse" ;;
+		golang.org/x/net/html | golang.org/x/net/html/atom)
+			allowed="kefu/knowledge/parse kefu/sources" ;;
+		codeberg.org/readeck/go-readability/*)
+			allowed="kefu/sources" ;;
+		*) continue ;;
+		esac
+		if [[ " $allowed " != *" $pkg "* ]]; then
+			echo "dependency direction: only ${allowed// / and } may import $imp ($pkg does)" >&2
+			fail=1
+		fi
+	done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
 # Outbound HTTP to addresses users name goes through internal/fetch alone
 # (private addresses refused, limits kept); llm talks to the operator's
 # model endpoint, internal/notify to the operator's SMTP relay, and the bench
@@ -122,7 +148,7 @@ if [ -n "$outbound" ]; then
 	fail=1
 fi
 # Only internal/notify talks SMTP.
-for pkg in web chat intents knowledge retrieval llm sources internal/fetch internal/webhook; do
+for pkg in web chat intents knowledge knowledge/parse retrieval llm sources internal/fetch internal/webhook; do
 	if go list -f '{{join .Imports "\n"}}' "./$pkg" | grep -q '^github.com/emersion/go-smtp'; then
 		echo "dependency direction: only internal/notify imports go-smtp ($pkg does)" >&2
 		fail=1

@@ -83,15 +83,17 @@ func resolveSite(ctx context.Context, db *database, key string) (*sites.Site, er
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank|source")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank|answer-model|source")
 	}
 	sub := args[0]
-	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "source"); err != nil {
+	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "answer-model", "source"); err != nil {
 		return err
 	}
 	switch sub {
 	case "rerank":
 		return kbRerank(e, args[1:])
+	case "answer-model":
+		return kbAnswerModel(e, args[1:])
 	case "ask":
 		return cmdKBAsk(ctx, e, args[1:])
 	case "test":
