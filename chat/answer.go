@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"kefu/internal/sites"
 	"kefu/retrieval"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // question is a shopper message with everything the bot knows around it.
 type question struct {
-	site     *Site
+	site     *sites.Site
 	conv     *Conversation // nil outside a conversation (answer tests)
 	text     string
 	context  string // the earlier question a follow-up continues ("" for none)
@@ -242,7 +243,7 @@ const quoteMargin = 0.15
 const otherMargin = 0.05
 
 // productWords are the search terms of the site's product titles.
-func (e *Engine) productWords(ctx context.Context, site *Site) map[string]bool {
+func (e *Engine) productWords(ctx context.Context, site *sites.Site) map[string]bool {
 	if e.opts.Commerce == nil {
 		return nil
 	}
@@ -255,7 +256,7 @@ func (e *Engine) productWords(ctx context.Context, site *Site) map[string]bool {
 
 // vocabulary is the site's search vocabulary: the built-in one with the
 // site's own synonyms.
-func (e *Engine) vocabulary(ctx context.Context, site *Site) *retrieval.Vocabulary {
+func (e *Engine) vocabulary(ctx context.Context, site *sites.Site) *retrieval.Vocabulary {
 	if e.opts.Library == nil {
 		return nil
 	}

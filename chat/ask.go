@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/sites"
 	"strings"
 	"unicode/utf8"
 )
@@ -46,7 +47,7 @@ type AskResult struct {
 
 // Ask answers req for site as the bot would in a conversation (offline, or
 // with the model when one is configured), without storing anything.
-func (e *Engine) Ask(ctx context.Context, site *Site, req AskRequest) (*AskResult, error) {
+func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*AskResult, error) {
 	req.Text = strings.TrimSpace(req.Text)
 	if req.Text == "" || utf8.RuneCountInString(req.Text) > MaxMessageLength {
 		return nil, fmt.Errorf("a question needs 1 to %d characters: %w", MaxMessageLength, ErrInvalid)
@@ -75,7 +76,7 @@ func (e *Engine) Ask(ctx context.Context, site *Site, req AskRequest) (*AskResul
 		}
 	}
 	res := &AskResult{Intent: a.Intent, Problem: a.Problem}
-	d := site.Config().Escalation.Decide(Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment,
+	d := decide(site.Config().Escalation, Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment,
 		SentimentScore: a.SentimentScore, Angry: a.Angry, NegativeStreak: boolInt(a.Sentiment == "negative")})
 	if d.Escalate {
 		res.Escalation = d.Reason

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"kefu/internal/account"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
@@ -47,7 +49,8 @@ const MaxMessageLength = 4000
 // Options configure an Engine.
 type Options struct {
 	Store    *Store
-	Sites    *Sites
+	Sites    *sites.Store
+	Users    *account.Users // console users: agents' names, whom a conversation may go to
 	Hub      *Hub
 	Broker   Broker // other nodes; nil on a single node
 	Analyzer Analyzer
@@ -145,7 +148,7 @@ type Identity struct {
 }
 
 // VerifyIdentity reports whether id is signed with the site's secret.
-func VerifyIdentity(site *Site, id Identity) bool {
+func VerifyIdentity(site *sites.Site, id Identity) bool {
 	if id.UserID == "" || id.Hash == "" {
 		return false
 	}
@@ -158,7 +161,7 @@ func VerifyIdentity(site *Site, id Identity) bool {
 
 // Session is a shopper's open widget: the visitor and their conversation.
 type Session struct {
-	Site         *Site
+	Site         *sites.Site
 	Visitor      *Visitor
 	Conversation *Conversation
 	Remote       string // the client's network address, for per-address limits ("" when unknown)
@@ -167,7 +170,7 @@ type Session struct {
 // Hello resumes the visitor with token (or creates one when token is empty
 // or unknown) and opens their conversation. A valid signed identity links
 // the visitor to that customer; an invalid one is ignored (never trusted).
-func (e *Engine) Hello(ctx context.Context, site *Site, token, locale string, id *Identity) (*Session, error) {
+func (e *Engine) Hello(ctx context.Context, site *sites.Site, token, locale string, id *Identity) (*Session, error) {
 	var v *Visitor
 	var err error
 	if token != "" {

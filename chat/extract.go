@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"kefu/intents"
 	"kefu/knowledge"
 	"kefu/retrieval"
 )
@@ -153,11 +154,11 @@ var questionWords = map[string]bool{
 }
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
-// cjkFunction's grammar).
+// intents.CJKFunction's grammar).
 const cjkQuestion = "几多少什怎哪谁为到用跟一下"
 
 func isFunctionChar(r rune) bool {
-	return strings.ContainsRune(cjkFunction, r) || strings.ContainsRune(cjkQuestion, r)
+	return strings.ContainsRune(intents.CJKFunction, r) || strings.ContainsRune(cjkQuestion, r)
 }
 
 func isCJKUnigram(t string) bool {

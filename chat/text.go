@@ -85,6 +85,11 @@ var statusNames = map[string][2]string{
 	"refunded":   {"was refunded", "已退款"},
 }
 
+// AnsweredFromOrders reports whether the bot answers intent from the
+// shopper's own orders rather than the knowledge base (insights leave such
+// questions out of knowledge gaps).
+func AnsweredFromOrders(intent string) bool { return orderIntents[intent] }
+
 // OrderSummary is the facts of an order the bot may state.
 type OrderSummary struct {
 	Number, Status, Carrier, Tracking string

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/account"
 )
 
 // The agent console's socket, GET /v1/agent/ws: live inbox events for the
@@ -89,7 +90,7 @@ func (s *Server) agentSocket(c echo.Context) error {
 	}
 	ac := &agentConn{srv: s, conn: conn, user: user, token: ck.Value, session: sess, scope: scope, siteIDs: siteIDs,
 		connID: newConnID(), out: make(chan any, wsSendQueue), events: make(chan *chat.Event, agentQueue),
-		done: make(chan struct{}), writerDone: make(chan struct{}), status: chat.StatusOnline}
+		done: make(chan struct{}), writerDone: make(chan struct{}), status: account.StatusOnline}
 	for _, id := range siteIDs {
 		ac.subs = append(ac.subs, s.opts.Hub.SubscribeSite(id, agentEventBuffer))
 	}
@@ -110,10 +111,10 @@ func newConnID() string {
 type agentConn struct {
 	srv     *Server
 	conn    *websocket.Conn
-	user    *chat.User
+	user    *account.User
 	token   string // the session cookie, to re-check the session
-	session *chat.ConsoleSession
-	scope   chat.Scope
+	session *account.Session
+	scope   account.Scope
 	siteIDs []int64
 	connID  string
 	subs    []*chat.Subscription
@@ -222,7 +223,7 @@ func (ac *agentConn) readLoop() {
 			typed[f.ConversationID] = time.Now()
 			ac.srv.opts.Engine.AgentTyping(conv, ac.user)
 		case "presence":
-			if f.Status != chat.StatusOnline && f.Status != chat.StatusAway {
+			if f.Status != account.StatusOnline && f.Status != account.StatusAway {
 				ac.sendError("bad_request", "status must be online or away")
 				continue
 			}
@@ -326,7 +327,7 @@ func (ac *agentConn) welcome(ctx context.Context) (map[string]any, error) {
 	for i, id := range ids {
 		st := status[id]
 		if st == "" {
-			st = chat.StatusOffline
+			st = account.StatusOffline
 		}
 		agents[i] = map[string]any{"id": id, "name": names[i], "status": st}
 	}
@@ -450,7 +451,7 @@ func (ac *agentConn) writeLoop() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_, _, err := ac.srv.opts.Accounts.Sessions.Validate(ctx, ac.token)
 			cancel()
-			if errors.Is(err, chat.ErrUnauthorized) {
+			if errors.Is(err, account.ErrUnauthorized) {
 				closeWith(closeSession, "session ended: sign in again")
 				return
 			}
@@ -493,7 +494,7 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		}
 		return map[string]any{"type": "presence", "user_id": *ev.UserID, "name": ev.AgentName, "status": ev.Status}
 	case chat.KindNotice:
-		if ac.user.Role != chat.RoleAdmin {
+		if ac.user.Role != account.RoleAdmin {
 			return nil
 		}
 		return map[string]any{"type": "notice", "site_id": ev.SiteID, "code": ev.Status, "text": ev.Text}

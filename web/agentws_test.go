@@ -3,14 +3,13 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"kefu/internal/account"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"kefu/chat"
 )
 
 // console opens the agent socket for a caller from kefu's own origin.
@@ -147,7 +146,7 @@ func TestAgentSocketLiveInbox(t *testing.T) {
 	}
 	waitFor(t, "ann's presence row to go", func() bool {
 		st, _ := env.accounts.Presence.Of(ctx, env.agent.ID)
-		return st == chat.StatusOffline
+		return st == account.StatusOffline
 	})
 
 	// Eve works for the other site: nothing of site 1 reached her.

@@ -11,6 +11,11 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -61,8 +66,16 @@ var domainErrors = []struct {
 	{intents.ErrBadData, http.StatusBadRequest, ""},
 	{webhook.ErrNotFound, http.StatusNotFound, ""},
 	{webhook.ErrInvalid, http.StatusBadRequest, ""},
-	{chat.ErrUnauthorized, http.StatusUnauthorized, ""},
-	{chat.ErrForbidden, http.StatusForbidden, ""},
+	{account.ErrUnauthorized, http.StatusUnauthorized, ""},
+	{account.ErrForbidden, http.StatusForbidden, ""},
+	{account.ErrNotFound, http.StatusNotFound, ""},
+	{account.ErrInvalid, http.StatusBadRequest, ""},
+	{account.ErrConflict, http.StatusConflict, ""},
+	{audit.ErrInvalid, http.StatusBadRequest, ""},
+	{analytics.ErrInvalid, http.StatusBadRequest, ""},
+	{privacy.ErrInvalid, http.StatusBadRequest, ""},
+	{sites.ErrNotFound, http.StatusNotFound, ""},
+	{sites.ErrInvalid, http.StatusBadRequest, ""},
 	{chat.ErrNotFound, http.StatusNotFound, ""},
 	{chat.ErrInvalid, http.StatusBadRequest, ""},
 	{chat.ErrConflict, http.StatusConflict, ""},

@@ -11,12 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
 // site resolves the request's ?site=KEY, or the only site when it is absent.
-func (s *Server) site(c echo.Context) (*chat.Site, error) {
+func (s *Server) site(c echo.Context) (*sites.Site, error) {
 	ctx := c.Request().Context()
 	if key := c.QueryParam("site"); key != "" {
 		return s.opts.Sites.ByKey(ctx, key)

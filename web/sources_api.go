@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/sources"
 )
 
@@ -193,5 +193,5 @@ func (s *Server) removeSource(c echo.Context) error {
 // recordSource audits an action on src by the caller.
 func (s *Server) recordSource(c echo.Context, action string, src *sources.Source, detail map[string]any) {
 	site := src.SiteID
-	s.record(c, chat.AuditEntry{SiteID: &site, Action: action, Target: strconv.FormatInt(src.ID, 10), Detail: detail})
+	s.record(c, audit.Entry{SiteID: &site, Action: action, Target: strconv.FormatInt(src.ID, 10), Detail: detail})
 }

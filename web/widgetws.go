@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // Widget socket limits (STYLE C12).
@@ -78,7 +79,7 @@ type errorFrame struct {
 func (s *Server) widgetSocket(c echo.Context) error {
 	ctx := c.Request().Context()
 	site, err := s.siteByKey(ctx, c.QueryParam("site"))
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, sites.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "unknown site key")
 	}
 	if err != nil {
@@ -112,7 +113,7 @@ func (s *Server) widgetSocket(c echo.Context) error {
 
 // originAllowed accepts the site's origins and kefu's own public origin (the
 // demo page and the console's preview).
-func originAllowed(site *chat.Site, origin, publicURL string) bool {
+func originAllowed(site *sites.Site, origin, publicURL string) bool {
 	if origin == "" {
 		return false
 	}
@@ -130,7 +131,7 @@ func originAllowed(site *chat.Site, origin, publicURL string) bool {
 type widgetConn struct {
 	srv  *Server
 	conn *websocket.Conn
-	site *chat.Site
+	site *sites.Site
 	sess *chat.Session // set by hello; read only by the reader
 	// remote is the client's address: order verification is limited per
 	// address as well as per visitor (a new visitor costs nothing).
@@ -410,7 +411,7 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 // allowNewVisitor limits hellos that would create a visitor (no token, or
 // one that opens nothing) per address: each costs rows in the database, so a
 // script must not be able to open them without end. Returning visitors pass.
-func (s *Server) allowNewVisitor(ctx context.Context, site *chat.Site, token, remote string) bool {
+func (s *Server) allowNewVisitor(ctx context.Context, site *sites.Site, token, remote string) bool {
 	n := s.opts.NewVisitorsPerMinute
 	if n <= 0 {
 		return true
@@ -535,7 +536,7 @@ func widgetFrame(ev *chat.Event, replayedTo int) any {
 		}
 		return f
 	case chat.KindTyping:
-		if ev.Role == chat.RoleHuman {
+		if ev.Role == chat.RoleAgent {
 			return map[string]any{"type": "typing", "role": "agent"}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -37,7 +38,7 @@ func (plain) Entities(int64, string) (orderNumbers, emails []string) { return ni
 type widgetEnv struct {
 	t     *testing.T
 	url   string
-	site  *chat.Site
+	site  *sites.Site
 	store *chat.Store
 	fake  *fakellm.Server
 	db    *pgxpool.Pool
@@ -46,15 +47,15 @@ type widgetEnv struct {
 func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *widgetEnv {
 	t.Helper()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	store, hub := chat.NewStore(db), chat.NewHub()
 	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	lib.Index().EnsureModel(context.Background())
-	opts := chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
+	opts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
 	env := &widgetEnv{t: t, site: site, store: store, db: db}
 	if withModel {
 		env.fake = fakellm.New()
@@ -64,7 +65,7 @@ func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *wi
 	}
 	engine := chat.NewEngine(opts)
 	t.Cleanup(func() { engine.Close(context.Background()) })
-	wo := web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub}
+	wo := web.Options{Sites: siteStore, Library: lib, Engine: engine, Store: store, Hub: hub}
 	for _, f := range tweak {
 		f(&wo)
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -63,12 +63,12 @@ func newLibrary(ctx context.Context, db *database, cfg embedConfig, logger *slog
 }
 
 // resolveSite returns the site named by key, or the only site when key is empty.
-func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, error) {
-	sites := chat.NewSites(db.Pool)
+func resolveSite(ctx context.Context, db *database, key string) (*sites.Site, error) {
+	siteStore := sites.NewStore(db.Pool)
 	if key != "" {
-		return sites.ByKey(ctx, key)
+		return siteStore.ByKey(ctx, key)
 	}
-	list, err := sites.List(ctx)
+	list, err := siteStore.List(ctx)
 	if err != nil {
 		return nil, err
 	}

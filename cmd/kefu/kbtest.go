@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/retrieval"
 )
 
@@ -115,7 +116,7 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 
 // runStoredTests runs the site's own answer tests now (as the console's
 // "Run now" does) and prints each result and what regressed.
-func runStoredTests(ctx context.Context, e env, db *database, site *chat.Site, asJSON bool) error {
+func runStoredTests(ctx context.Context, e env, db *database, site *sites.Site, asJSON bool) error {
 	eng, stop, err := newAnswerEngine(ctx, e, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err

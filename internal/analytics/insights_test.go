@@ -1,4 +1,4 @@
-package chat_test
+package analytics_test
 
 import (
 	"context"
@@ -12,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/analytics"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -26,19 +28,19 @@ type insightsEnv struct {
 	t     *testing.T
 	db    *pgxpool.Pool
 	store *chat.Store
-	site  *chat.Site
-	sites *chat.Sites
+	site  *sites.Site
+	sites *sites.Store
 }
 
 func newInsightsEnv(t *testing.T) *insightsEnv {
 	t.Helper()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &insightsEnv{t: t, db: db, store: chat.NewStore(db), site: site, sites: sites}
+	return &insightsEnv{t: t, db: db, store: chat.NewStore(db), site: site, sites: siteStore}
 }
 
 // conv starts a visitor's conversation.
@@ -84,7 +86,7 @@ func (env *insightsEnv) bot(convID string, answered bool, confidence float64) {
 
 func (env *insightsEnv) agent(convID, text string) {
 	env.t.Helper()
-	if _, _, _, err := env.store.Append(context.Background(), &chat.Message{ConversationID: convID, Role: chat.RoleHuman, Text: text}); err != nil {
+	if _, _, _, err := env.store.Append(context.Background(), &chat.Message{ConversationID: convID, Role: chat.RoleAgent, Text: text}); err != nil {
 		env.t.Fatal(err)
 	}
 }
@@ -104,13 +106,13 @@ func (env *insightsEnv) exec(sql string, args ...any) {
 	}
 }
 
-func (env *insightsEnv) query() chat.InsightsQuery {
+func (env *insightsEnv) query() analytics.InsightsQuery {
 	now := time.Now().UTC()
-	return chat.InsightsQuery{Sites: []chat.Site{*env.site}, From: now.AddDate(0, 0, -7), To: now.AddDate(0, 0, 1)}
+	return analytics.InsightsQuery{Sites: []sites.Site{*env.site}, From: now.AddDate(0, 0, -7), To: now.AddDate(0, 0, 1)}
 }
 
 // gapWith finds the gap whose examples include text.
-func gapWith(gaps []chat.Gap, text string) *chat.Gap {
+func gapWith(gaps []analytics.Gap, text string) *analytics.Gap {
 	for i := range gaps {
 		if slices.Contains(gaps[i].Examples, text) {
 			return &gaps[i]
@@ -167,7 +169,7 @@ func TestGapsGroupParaphrasesInBothLanguages(t *testing.T) {
 	old := env.asked("do you ship to Canada?", "delivery_info")
 	env.exec("update messages set created_at = now() - interval '60 days' where conversation_id = $1", old)
 
-	gaps, err := chat.NewInsights(env.store, nil, nil).Gaps(ctx, env.query())
+	gaps, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).Gaps(ctx, env.query())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +254,7 @@ func TestGapDraftWrittenByModel(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	model := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "fake", Retries: 1})
-	gaps, err := chat.NewInsights(env.store, model, nil).Gaps(ctx, env.query())
+	gaps, err := analytics.NewInsights(env.db, analytics.InsightsOptions{Model: model}).Gaps(ctx, env.query())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,11 +317,11 @@ func TestAtRiskReasons(t *testing.T) {
 	env.shopper(once.ID, "that was annoying", "complaint", "negative")
 	env.store.SetCSAT(ctx, once.ID, 5, "")
 
-	list, err := chat.NewInsights(env.store, nil, nil).AtRisk(ctx, env.query())
+	list, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).AtRisk(ctx, env.query())
 	if err != nil {
 		t.Fatal(err)
 	}
-	byVisitorConv := func(convID string) *chat.AtRisk {
+	byVisitorConv := func(convID string) *analytics.AtRisk {
 		for i := range list {
 			if slices.Contains(list[i].ConversationIDs, convID) {
 				return &list[i]
@@ -333,13 +335,13 @@ func TestAtRiskReasons(t *testing.T) {
 	}
 	mia := byVisitorConv(mia1.ID)
 	if mia == nil || mia.Customer.ID != "cust-9" || mia.Customer.Email != "mia@example.com" || mia.Customer.Name != "Mia" ||
-		!slices.Equal(mia.Reasons, []string{chat.RiskNegative}) || mia.NegativeMessages != 2 || len(mia.ConversationIDs) != 2 || mia.CSAT != nil {
+		!slices.Equal(mia.Reasons, []string{analytics.RiskNegative}) || mia.NegativeMessages != 2 || len(mia.ConversationIDs) != 2 || mia.CSAT != nil {
 		t.Errorf("Mia: %+v; want one entry for both visitors, negative_sentiment, 2 negative messages", mia)
 	}
-	if w := byVisitorConv(waiting.ID); w == nil || !slices.Equal(w.Reasons, []string{chat.RiskUnresolved}) || w.Customer.ID != "" || w.VisitorID != waiting.VisitorID {
+	if w := byVisitorConv(waiting.ID); w == nil || !slices.Equal(w.Reasons, []string{analytics.RiskUnresolved}) || w.Customer.ID != "" || w.VisitorID != waiting.VisitorID {
 		t.Errorf("waiting visitor: %+v; want unresolved_escalation", w)
 	}
-	if r := byVisitorConv(rated.ID); r == nil || !slices.Equal(r.Reasons, []string{chat.RiskLowCSAT}) || r.CSAT == nil || *r.CSAT != 1 ||
+	if r := byVisitorConv(rated.ID); r == nil || !slices.Equal(r.Reasons, []string{analytics.RiskLowCSAT}) || r.CSAT == nil || *r.CSAT != 1 ||
 		r.Customer.Email != "lou@example.com" {
 		t.Errorf("low rating: %+v; want low_csat with csat 1 and the contact email", r)
 	}
@@ -349,7 +351,7 @@ func TestAtRiskReasons(t *testing.T) {
 	// A period that holds none of it.
 	q := env.query()
 	q.From, q.To = q.From.AddDate(-1, 0, 0), q.From.AddDate(-1, 0, 1)
-	if list, err := chat.NewInsights(env.store, nil, nil).AtRisk(ctx, q); err != nil || len(list) != 0 {
+	if list, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).AtRisk(ctx, q); err != nil || len(list) != 0 {
 		t.Errorf("at risk a year ago: %d, %v; want none", len(list), err)
 	}
 }
@@ -373,11 +375,11 @@ func TestTopicCounts(t *testing.T) {
 	env.shopper(e.ID, "fine", "other", "neutral")
 	env.store.SetCSAT(ctx, e.ID, 5, "") // no comment: nothing to classify
 
-	rep, err := chat.NewInsights(env.store, nil, nil).Topics(ctx, env.query())
+	rep, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).Topics(ctx, env.query())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]chat.TopicCount{}
+	got := map[string]analytics.TopicCount{}
 	for _, tc := range rep.Topics {
 		got[tc.Topic] = tc
 	}
@@ -475,7 +477,7 @@ func TestTurnRecordsAnsweredAndConfidence(t *testing.T) {
 	if m := msgs[len(msgs)-1]; m.Role != chat.RoleBot || m.Answered == nil || *m.Answered || m.RetrievalConfidence == nil {
 		t.Errorf("stored bot reply %+v lacks answered=false and its confidence", m)
 	}
-	gaps, err := engine.Insights().Gaps(ctx, env.query())
+	gaps, err := analytics.NewInsights(env.db, analytics.InsightsOptions{Library: lib}).Gaps(ctx, env.query())
 	if err != nil {
 		t.Fatal(err)
 	}

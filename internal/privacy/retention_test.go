@@ -1,4 +1,4 @@
-package chat_test
+package privacy_test
 
 import (
 	"context"
@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 )
 
 func TestRetention(t *testing.T) {
@@ -14,10 +17,10 @@ func TestRetention(t *testing.T) {
 	db := pgtest.New(t)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	days := func(n int) time.Time { return now.AddDate(0, 0, -n) }
-	sites := chat.NewSites(db)
-	deflt, _ := sites.Create(ctx, "Default retention", nil)
-	short, _ := sites.Create(ctx, "Short retention", nil)
-	if _, err := sites.UpdateSettings(ctx, short.Key, map[string]any{"retention": map[string]any{"conversation_days": 30, "file_days": 0}}); err != nil {
+	siteStore := sites.NewStore(db)
+	deflt, _ := siteStore.Create(ctx, "Default retention", nil)
+	short, _ := siteStore.Create(ctx, "Short retention", nil)
+	if _, err := siteStore.UpdateSettings(ctx, short.Key, map[string]any{"retention": map[string]any{"conversation_days": 30, "file_days": 0}}); err != nil {
 		t.Fatal(err)
 	}
 	store := chat.NewStore(db)
@@ -31,7 +34,7 @@ func TestRetention(t *testing.T) {
 	var rows []row
 	// conversation adds a visitor (last seen at seen) with a conversation
 	// updated at updated and messages created at msgs.
-	conversation := func(name string, site *chat.Site, seen, updated time.Time, keep bool, msgs ...struct {
+	conversation := func(name string, site *sites.Site, seen, updated time.Time, keep bool, msgs ...struct {
 		at   time.Time
 		keep bool
 	}) {
@@ -77,7 +80,7 @@ func TestRetention(t *testing.T) {
 	// Raw uploads: default keeps 90 days once ingested; the short site keeps them forever (0).
 	for _, d := range []struct {
 		name   string
-		site   *chat.Site
+		site   *sites.Site
 		at     time.Time
 		status string
 		keep   bool
@@ -113,20 +116,20 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holder.Exec(ctx, "select pg_advisory_lock($1)", chat.RetentionLockKey)
-	r := chat.NewRetainer(db, chat.RetentionOptions{Now: func() time.Time { return now }, BatchSize: 2})
+	holder.Exec(ctx, "select pg_advisory_lock($1)", privacy.RetentionLockKey)
+	r := privacy.NewRetainer(db, privacy.RetentionOptions{Now: func() time.Time { return now }, BatchSize: 2})
 	rep, err := r.RunOnce(ctx)
 	if err != nil || rep.Ran {
 		t.Fatalf("RunOnce while another node holds the lock = %+v, %v; want not ran", rep, err)
 	}
-	holder.Exec(ctx, "select pg_advisory_unlock($1)", chat.RetentionLockKey)
+	holder.Exec(ctx, "select pg_advisory_unlock($1)", privacy.RetentionLockKey)
 	holder.Release()
 
 	rep, err = r.RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := chat.RetentionReport{Ran: true, Conversations: 2, Messages: 2, Visitors: 3, Files: 2, Audit: 1}
+	want := privacy.RetentionReport{Ran: true, Conversations: 2, Messages: 2, Visitors: 3, Files: 2, Audit: 1}
 	if rep != want {
 		t.Errorf("RunOnce = %+v; want %+v", rep, want)
 	}
@@ -144,11 +147,11 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	// A second run finds nothing more; the purge itself is audited.
-	if rep, err := r.RunOnce(ctx); err != nil || rep != (chat.RetentionReport{Ran: true}) {
+	if rep, err := r.RunOnce(ctx); err != nil || rep != (privacy.RetentionReport{Ran: true}) {
 		t.Errorf("second RunOnce = %+v, %v; want nothing deleted", rep, err)
 	}
-	page, _ := chat.NewAudit(db).List(ctx, chat.AuditFilter{Action: chat.AuditRetentionPurge}, "")
-	if len(page.Items) != 1 || page.Items[0].Actor != chat.ActorSystem {
+	page, _ := audit.New(db).List(ctx, audit.Filter{Action: audit.RetentionPurge}, "")
+	if len(page.Items) != 1 || page.Items[0].Actor != audit.ActorSystem {
 		t.Errorf("retention audit entries = %+v; want one by system", page.Items)
 	}
 }

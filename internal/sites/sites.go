@@ -1,7 +1,13 @@
-package chat
+// Package sites owns the shop fronts kefu serves (the sites table): their
+// widget keys, identity secrets, allowed origins and settings. Settings are
+// decoded and validated once, when a site is loaded or saved; a site that
+// loads has a Config that means what its admin wrote.
+package sites
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,38 +18,65 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Errors returned by the site store; web maps them to statuses.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid input")
+)
+
 // Site is one shop front: the widget key its pages embed, the secret that
 // signs verified identities, the origins allowed to open the widget, and its
 // settings.
 type Site struct {
-	ID             int64          `json:"id"`
-	Key            string         `json:"key"`
-	Name           string         `json:"name"`
-	Secret         string         `json:"secret,omitempty"`
-	AllowedOrigins []string       `json:"allowed_origins"`
-	Settings       map[string]any `json:"settings"`
-	CreatedAt      time.Time      `json:"created_at"`
+	ID             int64    `json:"id"`
+	Key            string   `json:"key"`
+	Name           string   `json:"name"`
+	Secret         string   `json:"secret,omitempty"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	// Settings is the settings document as it was saved, keys kefu does not
+	// read included (the widget's "widget", say); Config is what it means.
+	Settings  map[string]any `json:"settings"`
+	CreatedAt time.Time      `json:"created_at"`
+
+	config *Config // Settings decoded over the defaults when the site was loaded
 }
 
-// Sites stores sites.
-type Sites struct{ db *pgxpool.Pool }
+// Config returns the site's settings over the defaults, as decoded and
+// validated when the site was loaded. A Site made by hand (not loaded from
+// a Store) has the defaults.
+func (s *Site) Config() Config {
+	if s.config == nil {
+		return DefaultConfig()
+	}
+	return *s.config
+}
 
-// NewSites returns the site store on db.
-func NewSites(db *pgxpool.Pool) *Sites { return &Sites{db: db} }
+// Store stores sites.
+type Store struct{ db *pgxpool.Pool }
+
+// NewStore returns the site store on db.
+func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
 const siteColumns = "id, key, name, secret, allowed_origins, settings, created_at"
 
+// scanSite reads a site and decodes its settings; settings that do not
+// decode or validate are an error (ErrInvalid), never the defaults.
 func scanSite(row pgx.Row) (*Site, error) {
 	var s Site
 	if err := row.Scan(&s.ID, &s.Key, &s.Name, &s.Secret, &s.AllowedOrigins, &s.Settings, &s.CreatedAt); err != nil {
 		return nil, err
 	}
+	cfg, err := ParseSettings(s.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", s.Key, err)
+	}
+	s.config = &cfg
 	return &s, nil
 }
 
 // Create adds a site with a fresh widget key and identity secret. It returns
 // ErrInvalid for an empty name or a malformed origin.
-func (s *Sites) Create(ctx context.Context, name string, origins []string) (*Site, error) {
+func (s *Store) Create(ctx context.Context, name string, origins []string) (*Site, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, fmt.Errorf("site name is required: %w", ErrInvalid)
@@ -63,16 +96,21 @@ func (s *Sites) Create(ctx context.Context, name string, origins []string) (*Sit
 }
 
 // ByKey returns the site with widget key key, or ErrNotFound.
-func (s *Sites) ByKey(ctx context.Context, key string) (*Site, error) {
+func (s *Store) ByKey(ctx context.Context, key string) (*Site, error) {
 	return s.one(ctx, "key = $1", key)
 }
 
+// ByID returns the site with id, or ErrNotFound.
+func (s *Store) ByID(ctx context.Context, id int64) (*Site, error) {
+	return s.one(ctx, "id = $1", id)
+}
+
 // ByName returns the oldest site named name, or ErrNotFound.
-func (s *Sites) ByName(ctx context.Context, name string) (*Site, error) {
+func (s *Store) ByName(ctx context.Context, name string) (*Site, error) {
 	return s.one(ctx, "name = $1 order by id limit 1", name)
 }
 
-func (s *Sites) one(ctx context.Context, where string, arg any) (*Site, error) {
+func (s *Store) one(ctx context.Context, where string, arg any) (*Site, error) {
 	site, err := scanSite(s.db.QueryRow(ctx, "select "+siteColumns+" from sites where "+where, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("site %v: %w", arg, ErrNotFound)
@@ -84,7 +122,7 @@ func (s *Sites) one(ctx context.Context, where string, arg any) (*Site, error) {
 }
 
 // List returns every site, oldest first.
-func (s *Sites) List(ctx context.Context) ([]Site, error) {
+func (s *Store) List(ctx context.Context) ([]Site, error) {
 	rows, err := s.db.Query(ctx, "select "+siteColumns+" from sites order by id")
 	if err != nil {
 		return nil, fmt.Errorf("list sites: %w", err)
@@ -104,7 +142,7 @@ func (s *Sites) List(ctx context.Context) ([]Site, error) {
 
 // RotateSecret gives the site a new identity secret; hashes signed with the
 // old one stop verifying at once.
-func (s *Sites) RotateSecret(ctx context.Context, key string) (*Site, error) {
+func (s *Store) RotateSecret(ctx context.Context, key string) (*Site, error) {
 	site, err := scanSite(s.db.QueryRow(ctx, `update sites set secret = $2, updated_at = now()
 		where key = $1 returning `+siteColumns, key, randomHex(32)))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -131,10 +169,15 @@ func NormalizeOrigins(origins []string) ([]string, error) {
 	return out, nil
 }
 
-// UpdateSettings replaces the site's settings (see SiteSettings).
-func (s *Sites) UpdateSettings(ctx context.Context, key string, settings map[string]any) (*Site, error) {
+// UpdateSettings replaces the site's settings (see Config). Settings that do
+// not decode or validate are ErrInvalid and change nothing; keys kefu does
+// not read are kept as they are.
+func (s *Store) UpdateSettings(ctx context.Context, key string, settings map[string]any) (*Site, error) {
 	if settings == nil {
 		settings = map[string]any{}
+	}
+	if _, err := ParseSettings(settings); err != nil {
+		return nil, err
 	}
 	site, err := scanSite(s.db.QueryRow(ctx, `update sites set settings = $2, updated_at = now()
 		where key = $1 returning `+siteColumns, key, settings))
@@ -145,4 +188,10 @@ func (s *Sites) UpdateSettings(ctx context.Context, key string, settings map[str
 		return nil, fmt.Errorf("update settings: %w", err)
 	}
 	return site, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

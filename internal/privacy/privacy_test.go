@@ -1,4 +1,4 @@
-package chat_test
+package privacy_test
 
 import (
 	"context"
@@ -13,7 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
@@ -56,7 +59,7 @@ func canonical(t *testing.T, s string) string {
 
 type privacyFixture struct {
 	db                 *pgxpool.Pool
-	siteA, siteB       *chat.Site
+	siteA, siteB       *sites.Site
 	aliceVisitor       string // verified as alice
 	aliceAnonVisitor   string // never verified; left alice's email as contact
 	bobVisitor, anonTk string
@@ -66,10 +69,10 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
+	siteStore := sites.NewStore(db)
 	f := &privacyFixture{db: db}
-	f.siteA, _ = sites.Create(ctx, "Shop A", nil)
-	f.siteB, _ = sites.Create(ctx, "Shop B", nil)
+	f.siteA, _ = siteStore.Create(ctx, "Shop A", nil)
+	f.siteB, _ = siteStore.Create(ctx, "Shop B", nil)
 	com := knowledge.NewCommerce(db)
 	alice := &knowledge.Customer{ID: "c-1", Email: "Alice@Example.com", Name: "Alice"}
 	bob := &knowledge.Customer{ID: "c-2", Email: "bob@example.com", Name: "Bob"}
@@ -87,7 +90,7 @@ func newPrivacyFixture(t *testing.T) *privacyFixture {
 		}
 	}
 	store := chat.NewStore(db)
-	visitor := func(site *chat.Site, customer string, contact string, texts ...string) string {
+	visitor := func(site *sites.Site, customer string, contact string, texts ...string) string {
 		v, err := store.NewVisitor(ctx, site.ID, "en")
 		if err != nil {
 			t.Fatal(err)
@@ -130,37 +133,39 @@ func TestErase(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		subject func(f *privacyFixture) chat.Subject
-		want    chat.Erasure // counts; Subject ignored
+		subject func(f *privacyFixture) privacy.Subject
+		want    privacy.Erasure // counts; Subject ignored
 	}{
-		{"by email", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, Email: "ALICE@example.com"}
+		{"by email", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, Email: "ALICE@example.com"}
 		},
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 2, Messages: 3}},
-		{"by customer id", func(f *privacyFixture) chat.Subject { return chat.Subject{Site: f.siteA.Key, CustomerID: "c-1"} },
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
-		{"by verified visitor token", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, VisitorToken: f.aliceVisitor}
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 2, Messages: 3}},
+		{"by customer id", func(f *privacyFixture) privacy.Subject { return privacy.Subject{Site: f.siteA.Key, CustomerID: "c-1"} },
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
+		{"by verified visitor token", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, VisitorToken: f.aliceVisitor}
 		},
-			chat.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
-		{"by anonymous visitor token", func(f *privacyFixture) chat.Subject { return chat.Subject{Site: f.siteA.Key, VisitorToken: f.anonTk} },
-			chat.Erasure{Visitors: 1, Conversations: 1, Messages: 1}},
-		{"unknown subject", func(f *privacyFixture) chat.Subject {
-			return chat.Subject{Site: f.siteA.Key, Email: "nobody@example.com"}
+			privacy.Erasure{Customers: 1, Orders: 2, Visitors: 1, Conversations: 1, Messages: 2}},
+		{"by anonymous visitor token", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, VisitorToken: f.anonTk}
 		},
-			chat.Erasure{}},
+			privacy.Erasure{Visitors: 1, Conversations: 1, Messages: 1}},
+		{"unknown subject", func(f *privacyFixture) privacy.Subject {
+			return privacy.Subject{Site: f.siteA.Key, Email: "nobody@example.com"}
+		},
+			privacy.Erasure{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPrivacyFixture(t)
-			p := chat.NewPrivacy(f.db)
+			p := privacy.NewRequests(f.db)
 			subj := tt.subject(f)
 			before := snapshot(t, f.db)
-			exp, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := p.Erase(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			got, err := p.Erase(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +193,7 @@ func TestErase(t *testing.T) {
 				}
 			}
 			// Nothing on the subject's site names them any more.
-			again, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+			again, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,11 +207,11 @@ func TestErase(t *testing.T) {
 				t.Errorf("site B customers = %d; want 1", n)
 			}
 			// The audit log says who asked, naming the subject by fingerprint only.
-			page, err := chat.NewAudit(f.db).List(ctx, chat.AuditFilter{Action: "privacy."}, "")
+			page, err := audit.New(f.db).List(ctx, audit.Filter{Action: "privacy."}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(page.Items) != 3 || page.Items[1].Action != chat.AuditPrivacyErase || page.Items[1].Actor != "admin@example.com" ||
+			if len(page.Items) != 3 || page.Items[1].Action != audit.PrivacyErase || page.Items[1].Actor != "admin@example.com" ||
 				page.Items[1].Target != subj.Fingerprint() {
 				t.Errorf("audit = %+v; want export, erase, export by admin@example.com on %s", page.Items, subj.Fingerprint())
 			}
@@ -224,9 +229,9 @@ func TestErase(t *testing.T) {
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	f := newPrivacyFixture(t)
-	p := chat.NewPrivacy(f.db)
-	subj := chat.Subject{Site: f.siteA.Key, Email: "alice@example.com"}
-	exp, err := p.Export(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"})
+	p := privacy.NewRequests(f.db)
+	subj := privacy.Subject{Site: f.siteA.Key, Email: "alice@example.com"}
+	exp, err := p.Export(ctx, subj, audit.Entry{Actor: "admin@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,11 +239,11 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Erase(ctx, subj, chat.AuditEntry{Actor: "admin@example.com"}); err != nil {
+	if _, err := p.Erase(ctx, subj, audit.Entry{Actor: "admin@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	var back struct {
-		Subject   chat.Subject `json:"subject"`
+		Subject   privacy.Subject `json:"subject"`
 		Customers []struct {
 			ExternalID string `json:"external_id"`
 			Email      string `json:"email"`
@@ -286,23 +291,36 @@ func TestExportRoundTrip(t *testing.T) {
 func TestSubjectValidation(t *testing.T) {
 	ctx := context.Background()
 	f := newPrivacyFixture(t)
-	p := chat.NewPrivacy(f.db)
+	p := privacy.NewRequests(f.db)
 	tests := []struct {
 		name string
-		s    chat.Subject
+		s    privacy.Subject
 		want error
 	}{
-		{"no identifier", chat.Subject{Site: f.siteA.Key}, chat.ErrInvalid},
-		{"two identifiers", chat.Subject{Site: f.siteA.Key, Email: "a@b.c", CustomerID: "c-1"}, chat.ErrInvalid},
-		{"no site", chat.Subject{Email: "a@b.c"}, chat.ErrInvalid},
-		{"unknown site", chat.Subject{Site: "site_nope", Email: "a@b.c"}, chat.ErrNotFound},
+		{"no identifier", privacy.Subject{Site: f.siteA.Key}, privacy.ErrInvalid},
+		{"two identifiers", privacy.Subject{Site: f.siteA.Key, Email: "a@b.c", CustomerID: "c-1"}, privacy.ErrInvalid},
+		{"no site", privacy.Subject{Email: "a@b.c"}, privacy.ErrInvalid},
+		{"unknown site", privacy.Subject{Site: "site_nope", Email: "a@b.c"}, sites.ErrNotFound},
 	}
 	for _, tt := range tests {
-		if _, err := p.Erase(ctx, tt.s, chat.AuditEntry{}); !errors.Is(err, tt.want) {
+		if _, err := p.Erase(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Erase(%+v) = %v; want %v", tt.name, tt.s, err, tt.want)
 		}
-		if _, err := p.Export(ctx, tt.s, chat.AuditEntry{}); !errors.Is(err, tt.want) {
+		if _, err := p.Export(ctx, tt.s, audit.Entry{}); !errors.Is(err, tt.want) {
 			t.Errorf("%s: Export(%+v) = %v; want %v", tt.name, tt.s, err, tt.want)
 		}
+	}
+}
+
+func TestModelDataFor(t *testing.T) {
+	off := privacy.ModelDataFor(false, sites.DefaultConfig())
+	if off.Configured || len(off.Sent) != 0 {
+		t.Errorf("ModelDataFor(no model) = %+v; want nothing sent", off)
+	}
+	cfg := sites.DefaultConfig()
+	cfg.MaskContacts = true
+	on := privacy.ModelDataFor(true, cfg)
+	if !on.Configured || !strings.Contains(strings.Join(on.Masked, ";"), "email") {
+		t.Errorf("ModelDataFor(model, mask_contacts) = %+v; want emails listed as masked", on)
 	}
 }

@@ -1,8 +1,16 @@
-package chat
+// Package analytics reads how conversations went: the period summaries of
+// docs/analytics.md (Reports) and the insights of docs/insights.md
+// (knowledge gaps, customers at risk, feedback topics). It reads chat's
+// tables and writes only its own archive of anonymous facts, which privacy
+// and retention fill (in their transactions) before conversations go.
+package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"kefu/chat"
+	"kefu/internal/sites"
 	"sort"
 	"strings"
 	"time"
@@ -23,57 +31,16 @@ import (
 // A conversation belongs to the UTC day it was created; a period is a range
 // of whole UTC days, both ends included.
 
-// Conversation event kinds (conversation_events.kind).
-const (
-	EventEscalated   = "escalated"
-	EventClaimed     = "claimed"
-	EventTransferred = "transferred"
-	EventHandedBack  = "handed_back"
-	EventResolved    = "resolved"
-	EventReopened    = "reopened"
-)
-
 // EscalationReasons is the taxonomy of chat/policy.go in display order; the
 // summary lists every one of them, zeros included.
-var EscalationReasons = []string{ReasonRequested, ReasonNegativeSentiment, ReasonNoAnswer,
-	ReasonSensitiveIntent, ReasonToolFailure, ReasonLimit}
+var EscalationReasons = []string{chat.ReasonRequested, chat.ReasonNegativeSentiment, chat.ReasonNoAnswer,
+	chat.ReasonSensitiveIntent, chat.ReasonToolFailure, chat.ReasonLimit}
 
-// MaxAnalyticsDays bounds a summary's period.
-const MaxAnalyticsDays = 366
+// MaxDays bounds a summary's period.
+const MaxDays = 366
 
-// recordEvent appends one event to the conversation's history, in tx.
-func recordEvent(ctx context.Context, tx pgx.Tx, conversationID, kind, reason string, userID *int64) error {
-	_, err := tx.Exec(ctx, `insert into conversation_events (conversation_id, site_id, kind, reason, user_id)
-		select id, site_id, $2, $3, $4 from conversations where id = $1`, conversationID, kind, reason, userID)
-	if err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	return nil
-}
-
-// recordTransition records the event of a state change that Transition
-// applied to a conversation that was in state from.
-func recordTransition(ctx context.Context, tx pgx.Tx, id string, from State, ch Change) error {
-	switch ch.Action {
-	case ActionEscalate:
-		if from == StateResolved {
-			// Asking for a person after the end starts the conversation again.
-			if err := recordEvent(ctx, tx, id, EventReopened, "", nil); err != nil {
-				return err
-			}
-		}
-		return recordEvent(ctx, tx, id, EventEscalated, ch.Reason, nil)
-	case ActionClaim:
-		return recordEvent(ctx, tx, id, EventClaimed, "", ch.UserID)
-	case ActionTransfer:
-		return recordEvent(ctx, tx, id, EventTransferred, "", ch.UserID)
-	case ActionHandback:
-		return recordEvent(ctx, tx, id, EventHandedBack, "", ch.UserID)
-	case ActionResolve:
-		return recordEvent(ctx, tx, id, EventResolved, "", ch.UserID)
-	}
-	return nil
-}
+// ErrInvalid means a malformed period or query.
+var ErrInvalid = errors.New("invalid input")
 
 // factColumns are the per-conversation facts, in analytics_archive's order.
 const factColumns = `site_id, day, escalated, escalation_reasons, human_involved, reopened, ever_resolved, outcome,
@@ -214,20 +181,32 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// archiveFacts copies the facts of the conversations ids (before they are
-// deleted) to analytics_archive, in q's transaction.
-func archiveFacts(ctx context.Context, q querier, now time.Time, ids []string) error {
+// Archive copies the anonymous facts of the conversations ids to the
+// archive, in tx, before the caller deletes them there: the numbers of
+// their periods stay as they were.
+func Archive(ctx context.Context, tx pgx.Tx, now time.Time, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := q.Exec(ctx, archiveSQL("c.id = any($2::uuid[])", false), now, ids); err != nil {
+	if _, err := tx.Exec(ctx, archiveSQL("c.id = any($2::uuid[])", false), now, ids); err != nil {
 		return fmt.Errorf("archive analytics facts: %w", err)
 	}
 	return nil
 }
 
-// Analytics returns the analytics over the store's database.
-func (s *Store) Analytics() *Analytics { return NewAnalytics(s.db, nil) }
+// Freeze archives the facts of the live conversations ids, in tx, before
+// the caller deletes old messages of theirs: each is counted from the
+// archive from then on (the row keeps its id until the conversation goes).
+// Conversations already frozen are left as they are.
+func Freeze(ctx context.Context, tx pgx.Tx, now time.Time, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, archiveSQL("c.id = any($2::uuid[])", true), now, ids); err != nil {
+		return fmt.Errorf("freeze analytics facts: %w", err)
+	}
+	return nil
+}
 
 // Period is a range of whole UTC days, To included.
 type Period struct {
@@ -245,7 +224,7 @@ func (p Period) Previous() Period {
 
 // ParsePeriod reads from and to as YYYY-MM-DD (UTC days, to included). It
 // returns ErrInvalid for malformed dates, from after to, or a period longer
-// than MaxAnalyticsDays.
+// than MaxDays.
 func ParsePeriod(from, to string) (Period, error) {
 	if from == "" || to == "" {
 		return Period{}, fmt.Errorf("from and to are required, as YYYY-MM-DD: %w", ErrInvalid)
@@ -262,8 +241,8 @@ func ParsePeriod(from, to string) (Period, error) {
 		return Period{}, fmt.Errorf("from %s is after to %s: %w", from, to, ErrInvalid)
 	}
 	p := Period{From: f, To: t}
-	if p.Days() > MaxAnalyticsDays {
-		return Period{}, fmt.Errorf("the period has %d days; at most %d are allowed: %w", p.Days(), MaxAnalyticsDays, ErrInvalid)
+	if p.Days() > MaxDays {
+		return Period{}, fmt.Errorf("the period has %d days; at most %d are allowed: %w", p.Days(), MaxDays, ErrInvalid)
 	}
 	return p, nil
 }
@@ -403,23 +382,25 @@ type SummaryQuery struct {
 	Period Period
 }
 
-// Analytics computes summaries.
-type Analytics struct {
-	db  *pgxpool.Pool
-	now func() time.Time
+// Reports computes summaries.
+type Reports struct {
+	db    *pgxpool.Pool
+	sites *sites.Store
+	now   func() time.Time
 }
 
-// NewAnalytics returns the analytics on db; now is the clock (time.Now when
-// nil), used only for the 24-hour idle rule of bot_resolved_assumed.
-func NewAnalytics(db *pgxpool.Pool, now func() time.Time) *Analytics {
+// NewReports returns the reports on db (sites gives each site's model
+// price); now is the clock (time.Now when nil), used only for the 24-hour
+// idle rule of bot_resolved_assumed.
+func NewReports(db *pgxpool.Pool, sites *sites.Store, now func() time.Time) *Reports {
 	if now == nil {
 		now = time.Now
 	}
-	return &Analytics{db: db, now: now}
+	return &Reports{db: db, sites: sites, now: now}
 }
 
 // Summary computes the summary of q's period and the previous one.
-func (a *Analytics) Summary(ctx context.Context, q SummaryQuery) (*Summary, error) {
+func (a *Reports) Summary(ctx context.Context, q SummaryQuery) (*Summary, error) {
 	cur, prev := q.Period, q.Period.Previous()
 	out := &Summary{Site: q.Site, From: cur.From.Format(time.DateOnly), To: cur.To.Format(time.DateOnly),
 		PreviousFrom: prev.From.Format(time.DateOnly), PreviousTo: prev.To.Format(time.DateOnly)}
@@ -439,8 +420,13 @@ func (a *Analytics) Summary(ctx context.Context, q SummaryQuery) (*Summary, erro
 		ids := q.SiteIDs
 		if ids == nil {
 			// Every site, named: the (site_id, created_at) index still serves.
-			if err := tx.QueryRow(ctx, "select coalesce(array_agg(id), '{}') from sites").Scan(&ids); err != nil {
-				return fmt.Errorf("list sites: %w", err)
+			all, err := a.sites.List(ctx)
+			if err != nil {
+				return err
+			}
+			ids = make([]int64, len(all))
+			for i, s := range all {
+				ids[i] = s.ID
 			}
 		}
 		end := cur.To.AddDate(0, 0, 1)
@@ -473,7 +459,7 @@ func (a *Analytics) Summary(ctx context.Context, q SummaryQuery) (*Summary, erro
 		if out.CSAT, err = csatSplit(ctx, tx); err != nil {
 			return err
 		}
-		out.Model, err = modelUsage(ctx, tx, q.SiteIDs)
+		out.Model, err = a.modelUsage(ctx, tx, q.SiteIDs)
 		return err
 	})
 	if err != nil {
@@ -648,46 +634,51 @@ func csatSplit(ctx context.Context, tx pgx.Tx) (CSATSplit, error) {
 	return out, nil
 }
 
-func modelUsage(ctx context.Context, tx pgx.Tx, siteIDs []int64) (ModelUsage, error) {
+func (a *Reports) modelUsage(ctx context.Context, tx pgx.Tx, siteIDs []int64) (ModelUsage, error) {
 	var out ModelUsage
 	err := tx.QueryRow(ctx, `select percentile_cont(0.5) within group (order by t), percentile_cont(0.95) within group (order by t)
 		from af, unnest(ttfts_ms) t where period = 'cur'`).Scan(&out.TTFTP50MS, &out.TTFTP95MS)
 	if err != nil {
 		return out, fmt.Errorf("model ttft: %w", err)
 	}
-	rows, err := tx.Query(ctx, `select af.site_id, sum(af.model_replies)::int, sum(af.tokens)::bigint, s.settings
-		from af join sites s on s.id = af.site_id where af.period = 'cur' group by af.site_id, s.settings`)
+	rows, err := tx.Query(ctx, `select site_id, sum(model_replies)::int, sum(tokens)::bigint from af
+		where period = 'cur' group by site_id order by site_id`)
 	if err != nil {
 		return out, fmt.Errorf("model usage: %w", err)
 	}
-	defer rows.Close()
-	sites := 0
-	for rows.Next() {
-		var s Site
-		var replies int
-		var tokens int64
-		if err := rows.Scan(&s.ID, &replies, &tokens, &s.Settings); err != nil {
-			return out, fmt.Errorf("model usage: %w", err)
-		}
-		price := s.Config().PricePer1KTokens
-		out.Replies += replies
-		out.Tokens += tokens
-		out.EstimatedCost += float64(tokens) / 1000 * price
-		out.PricePer1KTokens = price
-		sites++
+	type usage struct {
+		SiteID  int64
+		Replies int
+		Tokens  int64
 	}
-	if err := rows.Err(); err != nil {
+	used, err := pgx.CollectRows(rows, pgx.RowToStructByPos[usage])
+	if err != nil {
 		return out, fmt.Errorf("model usage: %w", err)
 	}
-	if len(siteIDs) == 1 && sites == 0 {
-		// One site with no replies: still show its price.
-		var s Site
-		if err := tx.QueryRow(ctx, "select settings from sites where id = $1", siteIDs[0]).Scan(&s.Settings); err != nil {
-			return out, fmt.Errorf("model price: %w", err)
+	price := func(siteID int64) (float64, error) {
+		site, err := a.sites.ByID(ctx, siteID)
+		if err != nil {
+			return 0, fmt.Errorf("model price: %w", err)
 		}
-		out.PricePer1KTokens = s.Config().PricePer1KTokens
+		return site.Config().PricePer1KTokens, nil
 	}
-	if sites > 1 {
+	for _, u := range used {
+		p, err := price(u.SiteID)
+		if err != nil {
+			return out, err
+		}
+		out.Replies += u.Replies
+		out.Tokens += u.Tokens
+		out.EstimatedCost += float64(u.Tokens) / 1000 * p
+		out.PricePer1KTokens = p
+	}
+	if len(siteIDs) == 1 && len(used) == 0 {
+		// One site with no replies: still show its price.
+		if out.PricePer1KTokens, err = price(siteIDs[0]); err != nil {
+			return out, err
+		}
+	}
+	if len(used) > 1 {
 		out.PricePer1KTokens = 0
 		if out.Tokens > 0 {
 			out.PricePer1KTokens = out.EstimatedCost * 1000 / float64(out.Tokens)

@@ -1,4 +1,4 @@
-package chat
+package privacy
 
 import (
 	"context"
@@ -6,25 +6,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/chat"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
+	"kefu/internal/sites"
+	"kefu/knowledge"
 )
-
-// Retention says how long a site keeps what it collects; 0 keeps forever.
-// It is part of SiteSettings ("retention").
-type Retention struct {
-	// ConversationDays: conversations idle (no update) this long are deleted
-	// with their messages, and older messages of live conversations too;
-	// visitors unseen this long with no conversation left go with them.
-	ConversationDays int `json:"conversation_days"`
-	// FileDays: raw uploaded knowledge files are deleted this long after the
-	// document last changed (its upload or ingestion), once ingested; the
-	// document's chunks stay searchable, and reindex works from chunks, not
-	// from the raw file.
-	FileDays int `json:"file_days"`
-}
-
-// DefaultRetention is the retention of a site that configured none.
-func DefaultRetention() Retention { return Retention{ConversationDays: 365, FileDays: 90} }
 
 // RetentionLockKey is the advisory lock that makes one node at a time run
 // the retention job ("kefu-ret" in ASCII).
@@ -39,11 +29,14 @@ type RetentionOptions struct {
 	Logger    *slog.Logger
 }
 
-// Retainer deletes what has outlived its site's retention, in batches, as
-// a single runner across nodes (pg_try_advisory_lock).
+// Retainer deletes what has outlived its site's retention (the site's
+// sites.Retention settings), in batches, as a single runner across nodes
+// (pg_try_advisory_lock). Each batch is one transaction in which the
+// tables' owners delete their rows.
 type Retainer struct {
-	db   *pgxpool.Pool
-	opts RetentionOptions
+	db    *pgxpool.Pool
+	sites *sites.Store
+	opts  RetentionOptions
 }
 
 // NewRetainer returns the retention job on db.
@@ -63,7 +56,7 @@ func NewRetainer(db *pgxpool.Pool, opts RetentionOptions) *Retainer {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Retainer{db: db, opts: opts}
+	return &Retainer{db: db, sites: sites.NewStore(db), opts: opts}
 }
 
 // RetentionReport counts what one run deleted; Ran is false when another
@@ -123,86 +116,96 @@ func (r *Retainer) RunOnce(ctx context.Context) (RetentionReport, error) {
 		conn.Exec(context.Background(), "select pg_advisory_unlock($1)", RetentionLockKey)
 	}()
 	now := r.opts.Now()
-
-	rows, err := conn.Query(ctx, "select id, settings from sites order by id")
+	list, err := r.sites.List(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("retention: list sites: %w", err)
-	}
-	var sites []Site
-	for rows.Next() {
-		var s Site
-		if err := rows.Scan(&s.ID, &s.Settings); err != nil {
-			rows.Close()
-			return rep, fmt.Errorf("retention: list sites: %w", err)
-		}
-		sites = append(sites, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return rep, fmt.Errorf("retention: list sites: %w", err)
+		return rep, fmt.Errorf("retention: %w", err)
 	}
 
-	batch := func(counter *int64, sql string, args ...any) error {
+	// batch runs step in a transaction of its own until it deletes fewer
+	// than a batch, adding what it deleted to counter.
+	batch := func(counter *int64, step func(tx pgx.Tx) (int64, error)) error {
 		for {
-			tag, err := conn.Exec(ctx, sql, append(args, r.opts.BatchSize)...)
+			var n int64
+			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				var err error
+				n, err = step(tx)
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("retention: %w", err)
 			}
-			*counter += tag.RowsAffected()
-			if tag.RowsAffected() < int64(r.opts.BatchSize) {
+			*counter += n
+			if n < int64(r.opts.BatchSize) {
 				return nil
 			}
 		}
 	}
-	for _, site := range sites {
+	limit := r.opts.BatchSize
+	for _, site := range list {
 		ret := site.Config().Retention
 		if d := ret.ConversationDays; d > 0 {
 			cutoff := now.AddDate(0, 0, -d)
-			// Analytics keep each deleted conversation's anonymous facts
-			// (analytics.go), archived by the same statement that deletes it.
-			if err := batch(&rep.Conversations, `with doomed as materialized (
-					select id from conversations where site_id = $2 and updated_at < $3 limit $4),
-				archived as (`+archiveSQL("c.id in (select id from doomed)", false)+`)
-				delete from conversations where id in (select id from doomed)`, now, site.ID, cutoff); err != nil {
+			// Analytics keep each deleted conversation's anonymous facts,
+			// archived in the transaction that deletes it.
+			err := batch(&rep.Conversations, func(tx pgx.Tx) (int64, error) {
+				ids, err := chat.IdleConversations(ctx, tx, site.ID, cutoff, limit)
+				if err != nil {
+					return 0, err
+				}
+				if err := analytics.Archive(ctx, tx, now, ids); err != nil {
+					return 0, err
+				}
+				return chat.DeleteConversations(ctx, tx, ids)
+			})
+			if err != nil {
 				return rep, err
 			}
 			// A live conversation about to lose old messages has its facts
 			// frozen first, so its past period keeps its numbers.
-			if _, err := conn.Exec(ctx, archiveSQL(`c.site_id = $2 and c.id in (
-					select m.conversation_id from messages m where m.created_at < $3)`, true), now, site.ID, cutoff); err != nil {
+			err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				ids, err := chat.ConversationsWithMessagesBefore(ctx, tx, site.ID, cutoff)
+				if err != nil {
+					return err
+				}
+				return analytics.Freeze(ctx, tx, now, ids)
+			})
+			if err != nil {
 				return rep, fmt.Errorf("retention: %w", err)
 			}
-			if err := batch(&rep.Messages, `delete from messages where id in (
-				select m.id from messages m join conversations c on c.id = m.conversation_id
-				where c.site_id = $1 and m.created_at < $2 limit $3)`, site.ID, cutoff); err != nil {
+			if err := batch(&rep.Messages, func(tx pgx.Tx) (int64, error) {
+				return chat.DeleteMessagesBefore(ctx, tx, site.ID, cutoff, limit)
+			}); err != nil {
 				return rep, err
 			}
-			if err := batch(&rep.Visitors, `delete from visitors where id in (
-				select v.id from visitors v where v.site_id = $1 and v.last_seen_at < $2
-				and not exists (select 1 from conversations c where c.visitor_id = v.id) limit $3)`, site.ID, cutoff); err != nil {
+			if err := batch(&rep.Visitors, func(tx pgx.Tx) (int64, error) {
+				return chat.DeleteIdleVisitors(ctx, tx, site.ID, cutoff, limit)
+			}); err != nil {
 				return rep, err
 			}
 		}
 		if d := ret.FileDays; d > 0 {
 			cutoff := now.AddDate(0, 0, -d)
-			if err := batch(&rep.Files, `delete from document_files where document_id in (
-				select d.id from documents d join document_files f on f.document_id = d.id
-				where d.site_id = $1 and d.updated_at < $2 and d.status in ('ready', 'failed') limit $3)`, site.ID, cutoff); err != nil {
+			if err := batch(&rep.Files, func(tx pgx.Tx) (int64, error) {
+				return knowledge.ExpireFiles(ctx, tx, site.ID, cutoff, limit)
+			}); err != nil {
 				return rep, err
 			}
 		}
 	}
 	if r.opts.AuditDays > 0 {
 		cutoff := now.AddDate(0, 0, -r.opts.AuditDays)
-		if err := batch(&rep.Audit, `delete from audit_log where id in (
-			select id from audit_log where created_at < $1 limit $2)`, cutoff); err != nil {
+		if err := batch(&rep.Audit, func(tx pgx.Tx) (int64, error) {
+			return audit.Expire(ctx, tx, cutoff, limit)
+		}); err != nil {
 			return rep, err
 		}
 	}
 	if rep.total() > 0 {
-		err := recordAudit(ctx, conn, AuditEntry{Actor: ActorSystem, Action: AuditRetentionPurge, Detail: map[string]any{
-			"conversations": rep.Conversations, "messages": rep.Messages, "visitors": rep.Visitors,
-			"files": rep.Files, "audit": rep.Audit}})
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			return audit.RecordIn(ctx, tx, audit.Entry{Actor: audit.ActorSystem, Action: audit.RetentionPurge, Detail: map[string]any{
+				"conversations": rep.Conversations, "messages": rep.Messages, "visitors": rep.Visitors,
+				"files": rep.Files, "audit": rep.Audit}})
+		})
 		if err != nil {
 			return rep, err
 		}

@@ -1,4 +1,4 @@
-package chat
+package analytics
 
 import (
 	"context"
@@ -15,42 +15,49 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
-	"kefu/retrieval"
 )
 
 // Insights reads what conversations say the shop should act on: questions
 // the bot could not answer (knowledge gaps), customers at risk, and what
 // complaints and CSAT comments are about.
 type Insights struct {
-	db     *pgxpool.Pool
-	model  Model // nil or unavailable: drafts are not model-written
-	logger *slog.Logger
-	// library, when set, tells which gaps the knowledge base now answers.
-	library *knowledge.Library
+	db   *pgxpool.Pool
+	opts InsightsOptions
 }
 
-// NewInsights returns the insights of store's conversations; model (may be
-// nil) writes draft FAQ entries.
-func NewInsights(store *Store, model Model, logger *slog.Logger) *Insights {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// Model writes draft FAQ entries; *llm.Client implements it.
+type Model interface {
+	Stream(ctx context.Context, req llm.ChatRequest, onDelta func(string)) (*llm.ChatResponse, error)
+	// Available is false while the model endpoint is failing.
+	Available() bool
+}
+
+// InsightsOptions configure Insights; every field may be left out.
+type InsightsOptions struct {
+	// Model writes draft FAQ entries for gaps (nil or unavailable: the
+	// drafts are extractive).
+	Model Model
+	// Library tells which gaps the knowledge base now answers.
+	Library *knowledge.Library
+	Logger  *slog.Logger
+}
+
+// NewInsights returns the insights of the conversations on db.
+func NewInsights(db *pgxpool.Pool, opts InsightsOptions) *Insights {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Insights{db: store.db, model: model, logger: logger}
-}
-
-// Insights returns the engine's insights (its store and model).
-func (e *Engine) Insights() *Insights {
-	in := NewInsights(e.opts.Store, e.opts.Model, e.logger)
-	in.library = e.opts.Library
-	return in
+	return &Insights{db: db, opts: opts}
 }
 
 // InsightsQuery selects the conversations of Sites in [From, To).
 type InsightsQuery struct {
-	Sites    []Site
+	Sites    []sites.Site
 	From, To time.Time
 }
 
@@ -143,14 +150,14 @@ func (in *Insights) Gaps(ctx context.Context, q InsightsQuery) ([]Gap, error) {
 		return nil, err
 	}
 	groups := groupGaps(rows)
-	if in.model != nil && in.model.Available() {
+	if in.opts.Model != nil && in.opts.Model.Available() {
 		in.modelDrafts(ctx, groups)
 	}
-	if in.library != nil && len(q.Sites) == 1 {
+	if in.opts.Library != nil && len(q.Sites) == 1 {
 		site := q.Sites[0]
 		need := site.Config().Escalation.MinConfidence + lowConfidenceUp
 		for i := range groups {
-			res, err := in.library.Search(ctx, site.ID, groups[i].Question, 1)
+			res, err := in.opts.Library.Search(ctx, site.ID, groups[i].Question, 1)
 			if err != nil {
 				return nil, fmt.Errorf("gap %q covered: %w", groups[i].Question, err)
 			}
@@ -201,7 +208,7 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 		}
 		answeredOK := botReply && answered != nil && *answered
 		r.abstained = botReply && answered != nil && !*answered
-		r.lowConfidence = answeredOK && weak != nil && *weak && !orderIntents[r.intent] &&
+		r.lowConfidence = answeredOK && weak != nil && *weak && !chat.AnsweredFromOrders(r.intent) &&
 			r.intent != "complaint" && r.intent != "feedback"
 		r.noAnswer = noAnswerConv && !answeredOK
 		if r.abstained || r.lowConfidence || r.noAnswer {
@@ -246,8 +253,8 @@ func groupGaps(rows []gapRow) []Gap {
 	for i, it := range items {
 		texts[i], labels[i] = it.text, it.intent
 	}
-	vecs := questionVectors(texts, labels)
-	clusters := cluster(vecs, gapThreshold)
+	vecs := intents.QuestionVectors(texts, labels)
+	clusters := intents.ClusterQuestions(vecs, intents.QuestionThreshold)
 
 	gaps := make([]Gap, 0, len(clusters))
 	for _, members := range clusters {
@@ -259,7 +266,7 @@ func groupGaps(rows []gapRow) []Gap {
 			s := 0.0
 			for _, j := range members {
 				if i != j {
-					s += cosine(vecs[i], vecs[j])
+					s += intents.Cosine(vecs[i], vecs[j])
 				}
 			}
 			s += 1e-3 * float64(len(items[i].rows))
@@ -277,7 +284,7 @@ func groupGaps(rows []gapRow) []Gap {
 			if len(g.Examples) < maxGapExamples {
 				g.Examples = append(g.Examples, it.text)
 			}
-			langs[Lang(it.text, "")] = true
+			langs[chat.Lang(it.text, "")] = true
 			for _, r := range it.rows {
 				g.Count++
 				if r.abstained {
@@ -350,220 +357,6 @@ func titleOf(q string) string {
 	return snip(q, 80)
 }
 
-// gapThreshold is the average-linkage cosine above which two groups of
-// questions merge. Questions are TF-IDF vectors of questionTerms (stemmed
-// English words without stop words, shop-domain synonyms folded into
-// concepts, CJK bigrams without function characters) plus the classified
-// intent, with IDF taken over the report's own questions, so words many
-// questions share weigh little and the specific word ("Australia") decides.
-// Chosen on the development list in insights_internal_test.go (paraphrases
-// of 15 questions in English and Chinese among unrelated ones, 33 in all):
-// pairwise F1 is 0.95 (precision 1.00, recall 0.91) everywhere from 0.35 to
-// 0.42 and falls outside it (0.32 and below merge "ship to Australia" with
-// "ship to Japan"; 0.45 and above split paraphrases apart); 0.38 is the
-// middle of that plateau.
-const gapThreshold = 0.38
-
-// sparse is a term-weight vector with unit length.
-type sparse map[string]float64
-
-// questionVectors turns questions (and their intents) into unit TF-IDF vectors.
-func questionVectors(texts, labels []string) []sparse {
-	tfs := make([]map[string]float64, len(texts))
-	df := map[string]int{}
-	for i, t := range texts {
-		tf := map[string]float64{}
-		for _, term := range questionTerms(t) {
-			tf[term]++
-		}
-		// The intent is one more feature: paraphrases that share few words
-		// ("ship" / "delivery") usually share it. "other" says nothing.
-		if l := labels[i]; l != "" && l != "other" {
-			tf["\x00intent:"+l] = 1
-		}
-		for term := range tf {
-			df[term]++
-		}
-		tfs[i] = tf
-	}
-	n := float64(len(texts))
-	out := make([]sparse, len(texts))
-	for i, tf := range tfs {
-		v := sparse{}
-		var norm float64
-		for term, c := range tf {
-			w := (1 + math.Log(c)) * math.Log(1+n/float64(df[term]))
-			v[term] = w
-			norm += w * w
-		}
-		if norm > 0 {
-			norm = math.Sqrt(norm)
-			for term := range v {
-				v[term] /= norm
-			}
-		}
-		out[i] = v
-	}
-	return out
-}
-
-// questionTerms are the features of a question: retrieval.Terms, with
-// shop-domain synonyms folded into one concept ("deliver", "ship" and "寄"
-// are all "@ship"), and without CJK bigrams that hold a function character
-// (吗, 的, 你 …), which otherwise make every short Chinese question look
-// alike.
-func questionTerms(text string) []string {
-	var out []string
-	for _, t := range retrieval.Terms(text) {
-		r := []rune(t)
-		if !retrieval.IsCJK(r[0]) {
-			if c, ok := conceptOf[t]; ok {
-				t = c
-			}
-			out = append(out, t)
-			continue
-		}
-		if !strings.ContainsFunc(t, func(r rune) bool { return strings.ContainsRune(cjkFunction, r) }) {
-			out = append(out, t)
-		}
-	}
-	lower := strings.ToLower(text)
-	for _, zc := range zhConcepts {
-		if strings.Contains(lower, zc.word) {
-			out = append(out, zc.concept)
-		}
-	}
-	return out
-}
-
-// cjkFunction are Chinese characters that carry grammar, not topic.
-const cjkFunction = "的了吗呢吧么啊呀你我他她们是有在这那个些可以能会要想请问和与及就都也还把被给对"
-
-// conceptOf folds English stems of common shop-domain synonyms into one
-// concept. The groups are general customer-service vocabulary.
-var conceptOf = func() map[string]string {
-	groups := map[string][]string{
-		"@ship":     {"ship", "shipping", "shipped", "deliver", "delivery", "delivered", "send", "sent", "post", "mail", "courier", "dispatch"},
-		"@return":   {"return", "returns", "returned", "refund", "refunds", "refunded", "exchange", "money back"},
-		"@store":    {"store", "stores", "shop", "shops", "outlet", "showroom", "branch", "boutique"},
-		"@price":    {"price", "cost", "costs", "fee", "fees", "charge", "expensive", "cheap"},
-		"@discount": {"discount", "discounts", "coupon", "coupons", "voucher", "promo", "promotion", "code", "sale"},
-		"@warranty": {"warranty", "guarantee", "guaranteed"},
-		"@pay":      {"pay", "paid", "payment", "payments", "accept", "checkout"},
-		"@wrap":     {"wrap", "wrapping", "wrapped", "packaging"},
-		"@invoice":  {"invoice", "receipt", "vat", "bill"},
-		"@size":     {"size", "sizes", "sizing", "fit", "fits"},
-		"@stock":    {"stock", "restock", "available", "availability", "sold"},
-		"@cancel":   {"cancel", "cancellation", "cancelled"},
-		"@account":  {"account", "login", "password", "username", "sign"},
-	}
-	out := map[string]string{}
-	for concept, words := range groups {
-		for _, w := range words {
-			for _, t := range retrieval.Terms(w) {
-				out[t] = concept
-			}
-		}
-	}
-	return out
-}()
-
-// zhConcepts are the Chinese words of the same concepts (matched as substrings).
-var zhConcepts = func() []struct{ word, concept string } {
-	groups := map[string][]string{
-		"@ship":     {"发货", "寄", "送货", "配送", "快递", "邮寄", "运送", "物流", "送到", "派送"},
-		"@return":   {"退货", "退款", "退换", "换货", "退钱"},
-		"@store":    {"实体店", "门店", "线下店", "专卖店", "店铺", "商店"},
-		"@price":    {"价格", "价钱", "多少钱", "费用", "运费", "贵"},
-		"@discount": {"优惠", "折扣", "打折", "优惠券", "优惠码", "促销"},
-		"@warranty": {"保修", "质保", "保固"},
-		"@pay":      {"付款", "支付", "付钱", "结账"},
-		"@wrap":     {"包装", "礼品", "礼物", "礼盒"},
-		"@invoice":  {"发票", "专票", "收据"},
-		"@size":     {"尺码", "尺寸", "大小", "码数"},
-		"@stock":    {"库存", "有货", "缺货", "补货", "现货"},
-		"@cancel":   {"取消"},
-		"@account":  {"账号", "账户", "密码", "登录", "注册", "用户名"},
-	}
-	var out []struct{ word, concept string }
-	for concept, words := range groups {
-		for _, w := range words {
-			out = append(out, struct{ word, concept string }{w, concept})
-		}
-	}
-	return out
-}()
-
-func cosine(a, b sparse) float64 {
-	if len(b) < len(a) {
-		a, b = b, a
-	}
-	s := 0.0
-	for t, w := range a {
-		s += w * b[t]
-	}
-	return s
-}
-
-// cluster is average-linkage agglomerative clustering: merge the two most
-// similar clusters while their average pairwise similarity is at least
-// threshold. It returns the clusters as lists of indexes, in input order.
-func cluster(vecs []sparse, threshold float64) [][]int {
-	n := len(vecs)
-	sim := make([][]float64, n) // sums of pairwise similarities between live clusters
-	for i := range sim {
-		sim[i] = make([]float64, n)
-	}
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			s := cosine(vecs[i], vecs[j])
-			sim[i][j], sim[j][i] = s, s
-		}
-	}
-	members := make([][]int, n)
-	alive := make([]bool, n)
-	for i := range members {
-		members[i] = []int{i}
-		alive[i] = true
-	}
-	for {
-		bi, bj, best := -1, -1, threshold
-		for i := 0; i < n; i++ {
-			if !alive[i] {
-				continue
-			}
-			for j := i + 1; j < n; j++ {
-				if !alive[j] {
-					continue
-				}
-				avg := sim[i][j] / float64(len(members[i])*len(members[j]))
-				if avg >= best {
-					bi, bj, best = i, j, avg
-				}
-			}
-		}
-		if bi < 0 {
-			break
-		}
-		members[bi] = append(members[bi], members[bj]...)
-		alive[bj] = false
-		for k := 0; k < n; k++ {
-			if alive[k] && k != bi {
-				sim[bi][k] += sim[bj][k]
-				sim[k][bi] = sim[bi][k]
-			}
-		}
-	}
-	var out [][]int
-	for i := 0; i < n; i++ {
-		if alive[i] {
-			sort.Ints(members[i])
-			out = append(out, members[i])
-		}
-	}
-	return out
-}
-
 // modelDrafts has the model write a clean FAQ entry for the largest groups,
 // from their questions and the agent's answer if there is one. A failure
 // keeps the extractive draft.
@@ -580,7 +373,7 @@ func (in *Insights) modelDrafts(ctx context.Context, gaps []Gap) {
 			defer func() { <-sem; wg.Done() }()
 			d, err := in.modelDraft(ctx, g)
 			if err != nil {
-				in.logger.Warn("draft FAQ entry with the model", "error", err)
+				in.opts.Logger.Warn("draft FAQ entry with the model", "error", err)
 				return
 			}
 			g.Draft = d
@@ -601,7 +394,7 @@ func (in *Insights) modelDraft(ctx context.Context, g *Gap) (GapDraft, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	resp, err := in.model.Stream(ctx, llm.ChatRequest{MaxTokens: 400, Temperature: 0.2, Messages: []llm.Message{
+	resp, err := in.opts.Model.Stream(ctx, llm.ChatRequest{MaxTokens: 400, Temperature: 0.2, Messages: []llm.Message{
 		{Role: "system", Content: "Shoppers asked an online shop's chatbot these questions and it could not answer. Write one FAQ entry for the shop's knowledge base: " +
 			"a clear, general question (no personal details, order numbers or names), in the language most of the questions use, and the answer. " +
 			"Base the answer only on the support agent's answer if one is given; without one, leave the answer empty (never invent policies, prices or dates). " +
@@ -816,4 +609,17 @@ func (in *Insights) Topics(ctx context.Context, q InsightsQuery) (*TopicReport, 
 		}
 	}
 	return report, nil
+}
+
+// snip cuts s to n characters, marking the cut.
+func snip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// escapeTags keeps data from closing the tags that wrap it in a prompt.
+func escapeTags(s string) string {
+	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
 }

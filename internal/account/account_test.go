@@ -1,4 +1,4 @@
-package chat_test
+package account_test
 
 import (
 	"context"
@@ -8,17 +8,18 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
-func newAccounts(t *testing.T) (*chat.Accounts, *pgxpool.Pool) {
+func newAccounts(t *testing.T) (*account.Store, *pgxpool.Pool) {
 	t.Helper()
 	db := pgtest.New(t)
-	return chat.NewAccounts(db), db
+	return account.NewStore(db), db
 }
 
-func mustUser(t *testing.T, a *chat.Accounts, email, role string) *chat.User {
+func mustUser(t *testing.T, a *account.Store, email, role string) *account.User {
 	t.Helper()
 	u, err := a.Users.Create(context.Background(), email, "", role, "long-enough")
 	if err != nil {
@@ -30,9 +31,9 @@ func mustUser(t *testing.T, a *chat.Accounts, email, role string) *chat.User {
 func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newAccounts(t)
-	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
-	off := mustUser(t, a, "off@example.com", chat.RoleAgent)
-	mustUser(t, a, "boss@example.com", chat.RoleAdmin)
+	ann := mustUser(t, a, "ann@example.com", account.RoleAgent)
+	off := mustUser(t, a, "off@example.com", account.RoleAgent)
+	mustUser(t, a, "boss@example.com", account.RoleAdmin)
 	if _, err := a.Users.SetDisabled(ctx, off.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +43,10 @@ func TestAuthenticate(t *testing.T) {
 	}{
 		{"ann@example.com", "long-enough", nil},
 		{"  ANN@example.com ", "long-enough", nil},
-		{"ann@example.com", "wrong-password", chat.ErrUnauthorized},
-		{"nobody@example.com", "long-enough", chat.ErrUnauthorized},
-		{"off@example.com", "long-enough", chat.ErrForbidden},
-		{"off@example.com", "wrong-password", chat.ErrUnauthorized}, // disabled is told only to the password's owner
+		{"ann@example.com", "wrong-password", account.ErrUnauthorized},
+		{"nobody@example.com", "long-enough", account.ErrUnauthorized},
+		{"off@example.com", "long-enough", account.ErrForbidden},
+		{"off@example.com", "wrong-password", account.ErrUnauthorized}, // disabled is told only to the password's owner
 	}
 	for _, tt := range tests {
 		u, err := a.Users.Authenticate(ctx, tt.email, tt.password)
@@ -61,7 +62,7 @@ func TestAuthenticate(t *testing.T) {
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
+	ann := mustUser(t, a, "ann@example.com", account.RoleAgent)
 	token, sess, err := a.Sessions.Create(ctx, ann.ID, "test", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
@@ -78,15 +79,15 @@ func TestSessions(t *testing.T) {
 	if err != nil || u.ID != ann.ID || got.CSRFToken != sess.CSRFToken {
 		t.Fatalf("Validate = %+v, %+v, %v; want ann's session", got, u, err)
 	}
-	if _, _, err := a.Sessions.Validate(ctx, token+"x"); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, _, err := a.Sessions.Validate(ctx, token+"x"); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("Validate(unknown) = %v; want ErrUnauthorized", err)
 	}
 
 	// Sliding expiry: a use after a while pushes expires_at forward, never past the lifetime.
 	db.Exec(ctx, "update sessions set last_seen_at = now() - interval '2 hours', expires_at = now() + interval '1 hour'")
 	got, _, err = a.Sessions.Validate(ctx, token)
-	if err != nil || time.Until(got.ExpiresAt) < chat.SessionIdle-time.Minute {
-		t.Errorf("after use: expires %v (%v); want about now + %v", got.ExpiresAt, err, chat.SessionIdle)
+	if err != nil || time.Until(got.ExpiresAt) < account.SessionIdle-time.Minute {
+		t.Errorf("after use: expires %v (%v); want about now + %v", got.ExpiresAt, err, account.SessionIdle)
 	}
 	db.Exec(ctx, "update sessions set created_at = now() - interval '29 days 23 hours', last_seen_at = now() - interval '2 hours'")
 	if got, _, _ = a.Sessions.Validate(ctx, token); time.Until(got.ExpiresAt) > 2*time.Hour {
@@ -95,7 +96,7 @@ func TestSessions(t *testing.T) {
 
 	// Expired.
 	db.Exec(ctx, "update sessions set expires_at = now() - interval '1 second'")
-	if _, _, err := a.Sessions.Validate(ctx, token); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, _, err := a.Sessions.Validate(ctx, token); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("Validate(expired) = %v; want ErrUnauthorized", err)
 	}
 
@@ -106,7 +107,7 @@ func TestSessions(t *testing.T) {
 	if err := a.Sessions.Revoke(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Sessions.Validate(ctx, t1); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, _, err := a.Sessions.Validate(ctx, t1); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("Validate(revoked) = %v; want ErrUnauthorized", err)
 	}
 	if _, _, err := a.Sessions.Validate(ctx, t2); err != nil {
@@ -116,22 +117,22 @@ func TestSessions(t *testing.T) {
 		t.Errorf("RevokeUser = %d, %v; want 2 live sessions ended", n, err)
 	}
 	for _, tok := range []string{t2, t3} {
-		if _, _, err := a.Sessions.Validate(ctx, tok); !errors.Is(err, chat.ErrUnauthorized) {
+		if _, _, err := a.Sessions.Validate(ctx, tok); !errors.Is(err, account.ErrUnauthorized) {
 			t.Errorf("after RevokeUser: %v; want ErrUnauthorized", err)
 		}
 	}
 	t4, _, _ := a.Sessions.Create(ctx, ann.ID, "", "")
-	mustUser(t, a, "boss@example.com", chat.RoleAdmin)
+	mustUser(t, a, "boss@example.com", account.RoleAdmin)
 	if _, err := a.Users.SetDisabled(ctx, ann.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Sessions.Validate(ctx, t4); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, _, err := a.Sessions.Validate(ctx, t4); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("session of a disabled user: %v; want ErrUnauthorized", err)
 	}
 	if _, err := a.Users.SetDisabled(ctx, ann.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Sessions.Validate(ctx, t4); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, _, err := a.Sessions.Validate(ctx, t4); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("re-enabling revived an old session: %v", err)
 	}
 }
@@ -139,18 +140,18 @@ func TestSessions(t *testing.T) {
 func TestLastAdminCannotBeDisabled(t *testing.T) {
 	ctx := context.Background()
 	a, _ := newAccounts(t)
-	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
-	if _, err := a.Users.SetDisabled(ctx, boss.ID, true); !errors.Is(err, chat.ErrConflict) {
+	boss := mustUser(t, a, "boss@example.com", account.RoleAdmin)
+	if _, err := a.Users.SetDisabled(ctx, boss.ID, true); !errors.Is(err, account.ErrConflict) {
 		t.Errorf("disabling the only admin: %v; want ErrConflict", err)
 	}
-	other := mustUser(t, a, "other@example.com", chat.RoleAdmin)
+	other := mustUser(t, a, "other@example.com", account.RoleAdmin)
 	if _, err := a.Users.SetDisabled(ctx, boss.ID, true); err != nil {
 		t.Errorf("disabling one of two admins: %v", err)
 	}
-	if _, err := a.Users.SetDisabled(ctx, other.ID, true); !errors.Is(err, chat.ErrConflict) {
+	if _, err := a.Users.SetDisabled(ctx, other.ID, true); !errors.Is(err, account.ErrConflict) {
 		t.Errorf("disabling the last enabled admin: %v; want ErrConflict", err)
 	}
-	if _, err := a.Users.SetDisabled(ctx, 999999, true); !errors.Is(err, chat.ErrNotFound) {
+	if _, err := a.Users.SetDisabled(ctx, 999999, true); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("disabling an unknown user: %v; want ErrNotFound", err)
 	}
 }
@@ -158,12 +159,12 @@ func TestLastAdminCannotBeDisabled(t *testing.T) {
 func TestUsersListAndSites(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
-	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
-	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
-	bob := mustUser(t, a, "bob@example.com", chat.RoleAgent)
+	siteStore := sites.NewStore(db)
+	s1, _ := siteStore.Create(ctx, "One", nil)
+	s2, _ := siteStore.Create(ctx, "Two", nil)
+	boss := mustUser(t, a, "boss@example.com", account.RoleAdmin)
+	ann := mustUser(t, a, "ann@example.com", account.RoleAgent)
+	bob := mustUser(t, a, "bob@example.com", account.RoleAgent)
 	if err := a.Users.AddToSite(ctx, ann.ID, s1.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestUsersListAndSites(t *testing.T) {
 	if err := a.Users.SetSites(ctx, bob.ID, []int64{s1.ID, s2.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Users.AddToSite(ctx, ann.ID, 999999); !errors.Is(err, chat.ErrNotFound) {
+	if err := a.Users.AddToSite(ctx, ann.ID, 999999); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("AddToSite(unknown site) = %v; want ErrNotFound", err)
 	}
 	if ids, _ := a.Users.SitesOf(ctx, bob.ID); len(ids) != 2 {
@@ -179,7 +180,7 @@ func TestUsersListAndSites(t *testing.T) {
 	}
 	a.Users.RemoveFromSite(ctx, bob.ID, s1.ID)
 	scopes := []struct {
-		user   *chat.User
+		user   *account.User
 		s1, s2 bool
 	}{
 		{boss, true, true}, {ann, true, false}, {bob, false, true},
@@ -205,7 +206,7 @@ func TestUsersListAndSites(t *testing.T) {
 	if err != nil || len(rest.Items) != 1 || rest.Next != "" || rest.Items[0].ID != bob.ID || len(rest.Items[0].SiteIDs) != 1 {
 		t.Errorf("second page = %+v, %v; want bob with one site, no cursor", rest, err)
 	}
-	if _, err := a.Users.List(ctx, "zz", 2); !errors.Is(err, chat.ErrInvalid) {
+	if _, err := a.Users.List(ctx, "zz", 2); !errors.Is(err, account.ErrInvalid) {
 		t.Errorf("List(bad cursor) = %v; want ErrInvalid", err)
 	}
 }
@@ -213,8 +214,8 @@ func TestUsersListAndSites(t *testing.T) {
 func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	site, _ := chat.NewSites(db).Create(ctx, "One", nil)
-	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
+	site, _ := sites.NewStore(db).Create(ctx, "One", nil)
+	boss := mustUser(t, a, "boss@example.com", account.RoleAdmin)
 	tok, plain, err := a.Tokens.Create(ctx, "shop backend", &site.ID, &boss.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -232,21 +233,21 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("Validate = %+v, %v; want the site-scoped token", got, err)
 	}
 	for _, bad := range []string{"", plain + "x", "Bearer " + plain, "kefu_nope"} {
-		if _, err := a.Tokens.Validate(ctx, bad); !errors.Is(err, chat.ErrUnauthorized) {
+		if _, err := a.Tokens.Validate(ctx, bad); !errors.Is(err, account.ErrUnauthorized) {
 			t.Errorf("Validate(%q) = %v; want ErrUnauthorized", bad, err)
 		}
 	}
-	if _, _, err := a.Tokens.Create(ctx, " ", nil, nil); !errors.Is(err, chat.ErrInvalid) {
+	if _, _, err := a.Tokens.Create(ctx, " ", nil, nil); !errors.Is(err, account.ErrInvalid) {
 		t.Errorf("Create(no name) = %v; want ErrInvalid", err)
 	}
 	all, _, _ := a.Tokens.Create(ctx, "everything", nil, nil)
 	if _, err := a.Tokens.Revoke(ctx, tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Tokens.Validate(ctx, plain); !errors.Is(err, chat.ErrUnauthorized) {
+	if _, err := a.Tokens.Validate(ctx, plain); !errors.Is(err, account.ErrUnauthorized) {
 		t.Errorf("Validate(revoked) = %v; want ErrUnauthorized", err)
 	}
-	if _, err := a.Tokens.Revoke(ctx, 999999); !errors.Is(err, chat.ErrNotFound) {
+	if _, err := a.Tokens.Revoke(ctx, 999999); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("Revoke(unknown) = %v; want ErrNotFound", err)
 	}
 	page, err := a.Tokens.List(ctx, "", 1)
@@ -255,80 +256,31 @@ func TestAPITokens(t *testing.T) {
 	}
 }
 
-func TestCannedResponses(t *testing.T) {
-	ctx := context.Background()
-	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
-	r, err := a.Canned.Create(ctx, s1.ID, "/Refund", "Refunds take 5 days.")
-	if err != nil || r.Shortcut != "refund" {
-		t.Fatalf("Create = %+v, %v; want shortcut refund", r, err)
-	}
-	if _, err := a.Canned.Create(ctx, s1.ID, "refund", "again"); !errors.Is(err, chat.ErrConflict) {
-		t.Errorf("duplicate shortcut: %v; want ErrConflict", err)
-	}
-	if _, err := a.Canned.Create(ctx, s2.ID, "refund", "other site"); err != nil {
-		t.Errorf("same shortcut on another site: %v", err)
-	}
-	for _, bad := range [][2]string{{"", "x"}, {"has space", "x"}, {"ok", " "}, {"-dash", "x"}} {
-		if _, err := a.Canned.Create(ctx, s1.ID, bad[0], bad[1]); !errors.Is(err, chat.ErrInvalid) {
-			t.Errorf("Create(%q, %q) = %v; want ErrInvalid", bad[0], bad[1], err)
-		}
-	}
-	a.Canned.Create(ctx, s1.ID, "ship", "Shipping takes 5 days.")
-	a.Canned.Create(ctx, s1.ID, "shoes", "Our shoes run small.")
-	page, err := a.Canned.List(ctx, s1.ID, "/sh", "", 1)
-	if err != nil || len(page.Items) != 1 || page.Items[0].Shortcut != "ship" || page.Next != "ship" {
-		t.Fatalf("List(/sh, 1) = %+v, %v; want ship and a cursor", page, err)
-	}
-	page, _ = a.Canned.List(ctx, s1.ID, "sh", page.Next, 1)
-	if len(page.Items) != 1 || page.Items[0].Shortcut != "shoes" || page.Next != "" {
-		t.Errorf("second page = %+v; want shoes and no cursor", page)
-	}
-	up, err := a.Canned.Update(ctx, r.ID, "refunds", "Refunds take 3 days.")
-	if err != nil || up.Shortcut != "refunds" || up.Text != "Refunds take 3 days." {
-		t.Errorf("Update = %+v, %v", up, err)
-	}
-	if _, err := a.Canned.Update(ctx, r.ID, "ship", "x"); !errors.Is(err, chat.ErrConflict) {
-		t.Errorf("Update to a taken shortcut: %v; want ErrConflict", err)
-	}
-	if err := a.Canned.Delete(ctx, r.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Canned.Get(ctx, r.ID); !errors.Is(err, chat.ErrNotFound) {
-		t.Errorf("Get(deleted) = %v; want ErrNotFound", err)
-	}
-	if err := a.Canned.Delete(ctx, r.ID); !errors.Is(err, chat.ErrNotFound) {
-		t.Errorf("Delete(deleted) = %v; want ErrNotFound", err)
-	}
-}
-
 func TestPresence(t *testing.T) {
 	ctx := context.Background()
 	a, db := newAccounts(t)
-	sites := chat.NewSites(db)
-	s1, _ := sites.Create(ctx, "One", nil)
-	s2, _ := sites.Create(ctx, "Two", nil)
-	ann := mustUser(t, a, "ann@example.com", chat.RoleAgent)
-	boss := mustUser(t, a, "boss@example.com", chat.RoleAdmin)
+	siteStore := sites.NewStore(db)
+	s1, _ := siteStore.Create(ctx, "One", nil)
+	s2, _ := siteStore.Create(ctx, "Two", nil)
+	ann := mustUser(t, a, "ann@example.com", account.RoleAgent)
+	boss := mustUser(t, a, "boss@example.com", account.RoleAdmin)
 	a.Users.AddToSite(ctx, ann.ID, s1.ID)
 	if n := a.Presence.Online(s1.ID); n != 0 {
 		t.Errorf("Online before anyone connects = %d; want 0", n)
 	}
-	a.Presence.Set(ctx, "tab1", ann.ID, chat.StatusOnline)
-	a.Presence.Set(ctx, "tab2", ann.ID, chat.StatusAway)
-	if st, _ := a.Presence.Of(ctx, ann.ID); st != chat.StatusOnline {
+	a.Presence.Set(ctx, "tab1", ann.ID, account.StatusOnline)
+	a.Presence.Set(ctx, "tab2", ann.ID, account.StatusAway)
+	if st, _ := a.Presence.Of(ctx, ann.ID); st != account.StatusOnline {
 		t.Errorf("one tab online, one away: %s; want online", st)
 	}
 	if n1, n2 := a.Presence.Online(s1.ID), a.Presence.Online(s2.ID); n1 != 1 || n2 != 0 {
 		t.Errorf("Online = %d, %d; want ann on site 1 only", n1, n2)
 	}
 	a.Presence.Remove(ctx, "tab1")
-	if st, _ := a.Presence.Of(ctx, ann.ID); st != chat.StatusAway || a.Presence.Online(s1.ID) != 0 {
+	if st, _ := a.Presence.Of(ctx, ann.ID); st != account.StatusAway || a.Presence.Online(s1.ID) != 0 {
 		t.Errorf("only the away tab left: %s; want away, not counted online", st)
 	}
-	a.Presence.Set(ctx, "boss", boss.ID, chat.StatusOnline)
+	a.Presence.Set(ctx, "boss", boss.ID, account.StatusOnline)
 	if n := a.Presence.Online(s2.ID); n != 1 {
 		t.Errorf("an online admin counts for every site: got %d on site 2", n)
 	}
@@ -337,10 +289,10 @@ func TestPresence(t *testing.T) {
 	if n := a.Presence.Online(s2.ID); n != 0 {
 		t.Errorf("lapsed presence still counts: %d", n)
 	}
-	if st, _ := a.Presence.Of(ctx, boss.ID); st != chat.StatusOffline {
+	if st, _ := a.Presence.Of(ctx, boss.ID); st != account.StatusOffline {
 		t.Errorf("lapsed presence: %s; want offline", st)
 	}
-	if err := a.Presence.Set(ctx, "x", ann.ID, "busy"); !errors.Is(err, chat.ErrInvalid) {
+	if err := a.Presence.Set(ctx, "x", ann.ID, "busy"); !errors.Is(err, account.ErrInvalid) {
 		t.Errorf("Set(busy) = %v; want ErrInvalid", err)
 	}
 }

@@ -1,4 +1,4 @@
-package chat_test
+package analytics_test
 
 import (
 	"context"
@@ -12,7 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 )
 
 // A scripted conversation: times are seconds after created.
@@ -31,7 +36,7 @@ type seedEvent struct {
 
 type seedConv struct {
 	name      string
-	site      *chat.Site
+	site      *sites.Site
 	created   time.Time
 	state     string
 	resolved  int // seconds after created; 0: not resolved
@@ -89,7 +94,7 @@ func seed(t *testing.T, db *pgxpool.Pool, store *chat.Store, agentID int64, c *s
 	}
 	for i, m := range c.msgs {
 		var user *int64
-		if m.role == chat.RoleHuman {
+		if m.role == chat.RoleAgent {
 			user = &agentID
 		}
 		_, err := db.Exec(ctx, `insert into messages (conversation_id, seq, role, body, user_id, intent, sentiment,
@@ -124,15 +129,15 @@ func botReply(at, ttft, tokens int) seedMsg {
 	return seedMsg{at: at, role: chat.RoleBot, model: "test-model", ttft: ttft, tokens: tokens}
 }
 func offlineReply(at int) seedMsg { return seedMsg{at: at, role: chat.RoleBot} }
-func agentReply(at int) seedMsg   { return seedMsg{at: at, role: chat.RoleHuman} }
+func agentReply(at int) seedMsg   { return seedMsg{at: at, role: chat.RoleAgent} }
 
 // analyticsFixture seeds the scripted set: the current period is
 // 2026-11-10..16, the previous 11-03..09, "now" is 11-20 12:00.
 type analyticsFixture struct {
 	db        *pgxpool.Pool
-	site      *chat.Site
-	other     *chat.Site
-	analytics *chat.Analytics
+	site      *sites.Site
+	other     *sites.Site
+	analytics *analytics.Reports
 	now       time.Time
 	convs     map[string]*seedConv
 	ids       map[string]string
@@ -142,23 +147,23 @@ func newAnalyticsFixture(t *testing.T) *analyticsFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", nil)
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if site, err = sites.UpdateSettings(ctx, site.Key, map[string]any{"price_per_1k_tokens": 0.002}); err != nil {
+	if site, err = siteStore.UpdateSettings(ctx, site.Key, map[string]any{"price_per_1k_tokens": 0.002}); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sites.Create(ctx, "Other", nil)
-	agent, err := chat.NewUsers(db).Create(ctx, "agent@example.com", "Agent", chat.RoleAgent, "password-agent")
+	other, _ := siteStore.Create(ctx, "Other", nil)
+	agent, err := account.NewUsers(db).Create(ctx, "agent@example.com", "Agent", account.RoleAgent, "password-agent")
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := chat.NewStore(db)
 	now := day(20, 12, 0)
 	f := &analyticsFixture{db: db, site: site, other: other, now: now, convs: map[string]*seedConv{}, ids: map[string]string{},
-		analytics: chat.NewAnalytics(db, func() time.Time { return now })}
+		analytics: analytics.NewReports(db, siteStore, func() time.Time { return now })}
 	neutral := func(at int, intent string) seedMsg { return shopper(at, intent, "neutral", 0) }
 	ev := func(at int, kind string) seedEvent { return seedEvent{at: at, kind: kind} }
 	esc := func(at int, reason string) seedEvent {
@@ -222,13 +227,13 @@ func newAnalyticsFixture(t *testing.T) *analyticsFixture {
 	return f
 }
 
-func (f *analyticsFixture) summary(t *testing.T) *chat.Summary {
+func (f *analyticsFixture) summary(t *testing.T) *analytics.Summary {
 	t.Helper()
-	p, err := chat.ParsePeriod("2026-11-10", "2026-11-16")
+	p, err := analytics.ParsePeriod("2026-11-10", "2026-11-16")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := f.analytics.Summary(context.Background(), chat.SummaryQuery{SiteIDs: []int64{f.site.ID}, Site: f.site.Key, Period: p})
+	s, err := f.analytics.Summary(context.Background(), analytics.SummaryQuery{SiteIDs: []int64{f.site.ID}, Site: f.site.Key, Period: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +249,7 @@ func TestAnalyticsSummaryMeasures(t *testing.T) {
 		t.Errorf("period = %s..%s previous %s..%s site %q", s.From, s.To, s.PreviousFrom, s.PreviousTo, s.Site)
 	}
 	// Hand-computed (see the comments of each conversation above).
-	wantCur := chat.Measures{
+	wantCur := analytics.Measures{
 		Conversations: 11, Escalated: 4, EscalationRate: 4.0 / 11, // C5 C6 C8 L1
 		BotResolvedConfirmed: 3,                      // C1 (csat 5), C2 (goodbye), C7 (csat 4, reopened)
 		BotResolvedAssumed:   1,                      // C3; not C4 (complaint), C9 (idle 1h), C10 (csat 1)
@@ -260,7 +265,7 @@ func TestAnalyticsSummaryMeasures(t *testing.T) {
 		// 50000 120000 120000 300000 400000 600000
 		ResolutionP50MS: fp(210000), ResolutionP90MS: fp(500000),
 	}
-	wantPrev := chat.Measures{
+	wantPrev := analytics.Measures{
 		Conversations: 2, Escalated: 1, EscalationRate: 0.5, BotResolvedAssumed: 1, HumanResolved: 1,
 		CSATAvg: fp(5), CSATCount: 1,
 		FirstResponseP50MS: fp(16500), FirstResponseP90MS: fp(28100),
@@ -271,7 +276,7 @@ func TestAnalyticsSummaryMeasures(t *testing.T) {
 	checkMeasures(t, "current", s.Current, wantCur)
 	checkMeasures(t, "previous", s.Previous, wantPrev)
 
-	wantDaily := []chat.DayStats{
+	wantDaily := []analytics.DayStats{
 		{Day: "2026-11-10", Conversations: 2, BotResolvedConfirmed: 2, CSATAvg: fp(5), SentimentAvg: fp(0.125)},
 		{Day: "2026-11-11", Conversations: 2, BotResolvedAssumed: 1, SentimentAvg: fp(-0.25), Negative: 1},
 		{Day: "2026-11-12", Conversations: 2, Escalated: 2, CSATAvg: fp(2), SentimentAvg: fp(0), Negative: 1},
@@ -292,17 +297,17 @@ func TestAnalyticsSummaryMeasures(t *testing.T) {
 		}
 	}
 
-	wantReasons := []chat.ReasonCount{{Reason: "requested", Count: 2, Previous: 1}, {Reason: "negative_sentiment", Count: 1},
+	wantReasons := []analytics.ReasonCount{{Reason: "requested", Count: 2, Previous: 1}, {Reason: "negative_sentiment", Count: 1},
 		{Reason: "no_answer", Count: 1}, {Reason: "sensitive_intent"}, {Reason: "tool_failure", Count: 1}, {Reason: "limit"}}
 	if !reflect.DeepEqual(s.EscalationsByReason, wantReasons) {
 		t.Errorf("escalations by reason = %v; want %v", s.EscalationsByReason, wantReasons)
 	}
-	wantIntents := []chat.IntentCount{{"order_status", 4, 1}, {"goodbye", 3, 0}, {"human_agent", 2, 1}, {"returns", 2, 0},
+	wantIntents := []analytics.IntentCount{{"order_status", 4, 1}, {"goodbye", 3, 0}, {"human_agent", 2, 1}, {"returns", 2, 0},
 		{"complaint", 1, 0}, {"greeting", 1, 0}, {"product_info", 1, 0}, {"refund", 1, 0}, {"shipping", 1, 0}}
 	if !reflect.DeepEqual(s.Intents, wantIntents) {
 		t.Errorf("intents = %v; want %v", s.Intents, wantIntents)
 	}
-	wantTrend := []chat.IntentDay{{"2026-11-10", "goodbye", 2}, {"2026-11-10", "order_status", 1}, {"2026-11-10", "shipping", 1},
+	wantTrend := []analytics.IntentDay{{"2026-11-10", "goodbye", 2}, {"2026-11-10", "order_status", 1}, {"2026-11-10", "shipping", 1},
 		{"2026-11-11", "complaint", 1}, {"2026-11-11", "returns", 1},
 		{"2026-11-12", "goodbye", 1}, {"2026-11-12", "human_agent", 1}, {"2026-11-12", "refund", 1},
 		{"2026-11-13", "order_status", 2}, {"2026-11-14", "human_agent", 1}, {"2026-11-14", "product_info", 1},
@@ -346,8 +351,8 @@ func TestAnalyticsSummaryMeasures(t *testing.T) {
 func TestAnalyticsAllSitesAndEmptyPeriod(t *testing.T) {
 	f := newAnalyticsFixture(t)
 	ctx := context.Background()
-	p, _ := chat.ParsePeriod("2026-11-10", "2026-11-16")
-	all, err := f.analytics.Summary(ctx, chat.SummaryQuery{Period: p})
+	p, _ := analytics.ParsePeriod("2026-11-10", "2026-11-16")
+	all, err := f.analytics.Summary(ctx, analytics.SummaryQuery{Period: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,8 +363,8 @@ func TestAnalyticsAllSitesAndEmptyPeriod(t *testing.T) {
 	if all.Model.Tokens != 561 || math.Abs(all.Model.EstimatedCost-0.00112) > 1e-12 {
 		t.Errorf("all sites model: %d tokens cost %v; want 561 (1 at price 0) and 0.00112", all.Model.Tokens, all.Model.EstimatedCost)
 	}
-	p, _ = chat.ParsePeriod("2025-01-01", "2025-01-03")
-	empty, err := f.analytics.Summary(ctx, chat.SummaryQuery{SiteIDs: []int64{f.site.ID}, Period: p})
+	p, _ = analytics.ParsePeriod("2025-01-01", "2025-01-03")
+	empty, err := f.analytics.Summary(ctx, analytics.SummaryQuery{SiteIDs: []int64{f.site.ID}, Period: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +386,7 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 	before, _ := json.Marshal(f.summary(t))
 
 	c5 := f.convs["C5"]
-	er, err := chat.NewPrivacy(f.db).Erase(ctx, chat.Subject{Site: f.site.Key, VisitorToken: c5.visitorTk}, chat.AuditEntry{})
+	er, err := privacy.NewRequests(f.db).Erase(ctx, privacy.Subject{Site: f.site.Key, VisitorToken: c5.visitorTk}, audit.Entry{})
 	if err != nil || er.Conversations != 1 {
 		t.Fatalf("erase = %+v, %v; want 1 conversation", er, err)
 	}
@@ -392,11 +397,11 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 
 	// Keep 3 days: every conversation idle since before 11-17 goes; C9 lives
 	// on but loses its messages of 11-16.
-	if _, err := chat.NewSites(f.db).UpdateSettings(ctx, f.site.Key, map[string]any{"price_per_1k_tokens": 0.002,
+	if _, err := sites.NewStore(f.db).UpdateSettings(ctx, f.site.Key, map[string]any{"price_per_1k_tokens": 0.002,
 		"retention": map[string]any{"conversation_days": 3}}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := chat.NewRetainer(f.db, chat.RetentionOptions{Now: func() time.Time { return f.now }}).RunOnce(ctx)
+	rep, err := privacy.NewRetainer(f.db, privacy.RetentionOptions{Now: func() time.Time { return f.now }}).RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,80 +451,24 @@ func TestAnalyticsSurviveDeletion(t *testing.T) {
 	}
 }
 
-// Store.Transition and Store.Append record the events analytics read, in
-// their transactions, and only for changes that happened.
-func TestConversationEventsRecorded(t *testing.T) {
-	ctx := context.Background()
-	db := pgtest.New(t)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
-	users := chat.NewUsers(db)
-	ann, _ := users.Create(ctx, "ann@example.com", "Ann", chat.RoleAgent, "password-ann")
-	bob, _ := users.Create(ctx, "bob@example.com", "Bob", chat.RoleAgent, "password-bob")
-	store := chat.NewStore(db)
-	v, _ := store.NewVisitor(ctx, site.ID, "en")
-	conv, _ := store.OpenConversation(ctx, v, "en")
-	shopperSays := func() {
-		if _, _, _, err := store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleShopper, Text: "hello"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do := func(ch chat.Change) {
-		if _, err := store.Transition(ctx, conv.ID, ch); err != nil {
-			t.Fatalf("%s: %v", ch.Action, err)
-		}
-	}
-	shopperSays()
-	do(chat.Change{Action: chat.ActionEscalate, Reason: chat.ReasonRequested})
-	do(chat.Change{Action: chat.ActionEscalate, Reason: chat.ReasonNoAnswer}) // already queued: nothing
-	do(chat.Change{Action: chat.ActionClaim, UserID: &ann.ID})
-	do(chat.Change{Action: chat.ActionClaim, UserID: &ann.ID}) // her own: nothing
-	if _, err := store.Transition(ctx, conv.ID, chat.Change{Action: chat.ActionClaim, UserID: &bob.ID}); err == nil {
-		t.Fatal("bob claimed ann's conversation")
-	}
-	do(chat.Change{Action: chat.ActionTransfer, UserID: &bob.ID})
-	do(chat.Change{Action: chat.ActionHandback, UserID: &bob.ID})
-	do(chat.Change{Action: chat.ActionResolve})
-	shopperSays() // reopens
-	shopperSays() // already open: nothing
-	do(chat.Change{Action: chat.ActionResolve, UserID: &ann.ID})
-	do(chat.Change{Action: chat.ActionEscalate, Reason: chat.ReasonNegativeSentiment}) // reopens and escalates
-
-	rows, _ := db.Query(ctx, `select kind || ':' || reason || ':' || coalesce(user_id::text, '-') || ':' || (site_id = $2)::text
-		from conversation_events where conversation_id = $1 order by id`, conv.ID, site.ID)
-	var got []string
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		got = append(got, s)
-	}
-	rows.Close()
-	a, b := itoa64(ann.ID), itoa64(bob.ID)
-	want := []string{"escalated:requested:-:true", "claimed::" + a + ":true", "transferred::" + b + ":true",
-		"handed_back::" + b + ":true", "resolved::-:true", "reopened::-:true", "resolved::" + a + ":true",
-		"reopened::-:true", "escalated:negative_sentiment:-:true"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("events =\n %v\nwant\n %v", got, want)
-	}
-}
-
 func TestParsePeriod(t *testing.T) {
-	p, err := chat.ParsePeriod("2026-11-01", "2026-11-30")
+	p, err := analytics.ParsePeriod("2026-11-01", "2026-11-30")
 	if err != nil || p.Days() != 30 || p.Previous().From.Format(time.DateOnly) != "2026-10-02" ||
 		p.Previous().To.Format(time.DateOnly) != "2026-10-31" {
 		t.Errorf("ParsePeriod = %+v, %v; previous %+v", p, err, p.Previous())
 	}
-	if p, err := chat.ParsePeriod("2025-01-01", "2026-01-01"); err != nil || p.Days() != 366 {
+	if p, err := analytics.ParsePeriod("2025-01-01", "2026-01-01"); err != nil || p.Days() != 366 {
 		t.Errorf("366 days: %+v, %v; want allowed", p, err)
 	}
 	for _, c := range [][2]string{{"", "2026-11-01"}, {"2026-11-01", ""}, {"2026-13-01", "2026-12-01"}, {"2026-11-01", "yesterday"},
 		{"2026-11-02", "2026-11-01"}, {"2025-01-01", "2026-01-02"}, {"2026-11-01T00:00:00Z", "2026-11-02"}} {
-		if _, err := chat.ParsePeriod(c[0], c[1]); err == nil || !strings.Contains(err.Error(), "invalid") {
+		if _, err := analytics.ParsePeriod(c[0], c[1]); err == nil || !strings.Contains(err.Error(), "invalid") {
 			t.Errorf("ParsePeriod(%q, %q) = %v; want ErrInvalid", c[0], c[1], err)
 		}
 	}
 }
 
-func checkMeasures(t *testing.T, name string, got, want chat.Measures) {
+func checkMeasures(t *testing.T, name string, got, want analytics.Measures) {
 	t.Helper()
 	g, w := reflect.ValueOf(got), reflect.ValueOf(want)
 	for i := 0; i < g.NumField(); i++ {
@@ -559,7 +508,8 @@ func itoa64(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func BenchmarkAnalyticsSummary(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.New(b)
-	site, err := chat.NewSites(db).Create(ctx, "Shop", nil)
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -591,11 +541,11 @@ func BenchmarkAnalyticsSummary(b *testing.B) {
 		}
 	}
 	db.Exec(ctx, "analyze")
-	a := chat.NewAnalytics(db, nil)
-	p, _ := chat.ParsePeriod("2026-10-31", "2026-11-29")
+	a := analytics.NewReports(db, siteStore, nil)
+	p, _ := analytics.ParsePeriod("2026-10-31", "2026-11-29")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := a.Summary(ctx, chat.SummaryQuery{SiteIDs: []int64{site.ID}, Period: p})
+		s, err := a.Summary(ctx, analytics.SummaryQuery{SiteIDs: []int64{site.ID}, Period: p})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,14 +1,14 @@
-package chat
+package intents
 
 import (
 	"fmt"
 	"testing"
 )
 
-// gapDev is the development list gapThreshold was chosen on: paraphrases of
+// gapDev is the development list QuestionThreshold was chosen on: paraphrases of
 // the same question share a group label; intents are what a classifier
-// would plausibly say (some "other", as in life). The tests in
-// insights_test.go use different questions.
+// would plausibly say (some "other", as in life). The insights tests in
+// internal/analytics use different questions.
 var gapDev = []struct{ group, intent, text string }{
 	{"ship-au", "delivery_info", "do you deliver to Australia?"},
 	{"ship-au", "delivery_info", "Is shipping to Australia available"},
@@ -77,27 +77,27 @@ func pairF1(clusters [][]int, label func(int) string) (p, r, f float64) {
 	return p, r, f
 }
 
-func TestGapThresholdOnDevList(t *testing.T) {
+func TestQuestionThresholdOnDevList(t *testing.T) {
 	texts := make([]string, len(gapDev))
 	labels := make([]string, len(gapDev))
 	for i, d := range gapDev {
 		texts[i], labels[i] = d.text, d.intent
 	}
-	vecs := questionVectors(texts, labels)
+	vecs := QuestionVectors(texts, labels)
 	label := func(i int) string { return gapDev[i].group }
 	var atChosen float64
 	for _, th := range []float64{0.15, 0.2, 0.25, 0.3, 0.32, 0.35, 0.38, 0.4, 0.42, 0.45, 0.5} {
-		p, r, f := pairF1(cluster(vecs, th), label)
+		p, r, f := pairF1(ClusterQuestions(vecs, th), label)
 		t.Logf("threshold %.2f: pair precision %.2f recall %.2f F1 %.2f", th, p, r, f)
-		if th == gapThreshold {
+		if th == QuestionThreshold {
 			atChosen = f
 		}
 	}
 	if atChosen < 0.8 {
-		t.Errorf("pair F1 at gapThreshold %.2f = %.2f, want ≥ 0.8", gapThreshold, atChosen)
+		t.Errorf("pair F1 at QuestionThreshold %.2f = %.2f, want ≥ 0.8", QuestionThreshold, atChosen)
 	}
 	if testing.Verbose() {
-		for _, c := range cluster(vecs, gapThreshold) {
+		for _, c := range ClusterQuestions(vecs, QuestionThreshold) {
 			var g []string
 			for _, i := range c {
 				g = append(g, fmt.Sprintf("%s:%q", gapDev[i].group, gapDev[i].text))
@@ -107,18 +107,19 @@ func TestGapThresholdOnDevList(t *testing.T) {
 	}
 }
 
-// BenchmarkClusterMaxQuestions clusters maxGapDistinct questions, the most
-// one report clusters.
+// BenchmarkClusterMaxQuestions clusters 500 questions, the most one
+// insights report clusters.
 func BenchmarkClusterMaxQuestions(b *testing.B) {
-	texts := make([]string, maxGapDistinct)
-	labels := make([]string, maxGapDistinct)
+	const n = 500
+	texts := make([]string, n)
+	labels := make([]string, n)
 	for i := range texts {
 		d := gapDev[i%len(gapDev)]
 		texts[i], labels[i] = fmt.Sprintf("%s %d item%d", d.text, i, i%37), d.intent
 	}
-	vecs := questionVectors(texts, labels)
+	vecs := QuestionVectors(texts, labels)
 	b.ResetTimer()
 	for b.Loop() {
-		cluster(vecs, gapThreshold)
+		ClusterQuestions(vecs, QuestionThreshold)
 	}
 }

@@ -1,4 +1,4 @@
-package chat
+package sites
 
 import (
 	"fmt"
@@ -14,22 +14,42 @@ type BusinessHours struct {
 	Close    string `json:"close"`    // "18:00"
 }
 
+// Validate reports whether the hours can be read: a known time zone, open
+// and close as HH:MM with open before close, and days from 0 to 6.
+func (h BusinessHours) Validate() error {
+	_, _, _, err := h.parse()
+	return err
+}
+
+func (h BusinessHours) parse() (loc *time.Location, openAt, closeAt time.Duration, err error) {
+	loc = time.UTC
+	if h.Timezone != "" {
+		if loc, err = time.LoadLocation(h.Timezone); err != nil {
+			return nil, 0, 0, fmt.Errorf("business hours time zone %q: %w", h.Timezone, ErrInvalid)
+		}
+	}
+	openAt, err1 := clock(h.Open, "00:00")
+	closeAt, err2 := clock(h.Close, "24:00")
+	if err1 != nil || err2 != nil || closeAt <= openAt {
+		return nil, 0, 0, fmt.Errorf("business hours %q–%q must be HH:MM with open before close: %w", h.Open, h.Close, ErrInvalid)
+	}
+	for _, d := range h.Days {
+		if d < 0 || d > 6 {
+			return nil, 0, 0, fmt.Errorf("business day %d must be 0 (Sunday) to 6 (Saturday): %w", d, ErrInvalid)
+		}
+	}
+	return loc, openAt, closeAt, nil
+}
+
 // Status reports whether now is within the hours and, when it is not, when
 // they next begin (in the site's time zone).
 func (h BusinessHours) Status(now time.Time) (open bool, next time.Time, err error) {
 	if h.Open == "" && h.Close == "" && len(h.Days) == 0 {
 		return true, time.Time{}, nil
 	}
-	loc := time.UTC
-	if h.Timezone != "" {
-		if loc, err = time.LoadLocation(h.Timezone); err != nil {
-			return true, time.Time{}, fmt.Errorf("business hours time zone %q: %w", h.Timezone, ErrInvalid)
-		}
-	}
-	openAt, err1 := clock(h.Open, "00:00")
-	closeAt, err2 := clock(h.Close, "24:00")
-	if err1 != nil || err2 != nil || closeAt <= openAt {
-		return true, time.Time{}, fmt.Errorf("business hours %q–%q must be HH:MM with open before close: %w", h.Open, h.Close, ErrInvalid)
+	loc, openAt, closeAt, err := h.parse()
+	if err != nil {
+		return true, time.Time{}, err
 	}
 	now = now.In(loc)
 	for d := 0; d <= 7; d++ {
