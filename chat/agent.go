@@ -2,17 +2,13 @@ package chat
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
+	"kefu/internal/account"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 )
@@ -41,14 +37,6 @@ func (e *ClaimedError) Error() string {
 // Unwrap makes a ClaimedError match ErrClaimed.
 func (e *ClaimedError) Unwrap() error { return ErrClaimed }
 
-// ByID returns the site with id, or ErrNotFound.
-func (s *Sites) ByID(ctx context.Context, id int64) (*Site, error) {
-	return s.one(ctx, "id = $1", id)
-}
-
-// users is the engine's view of console users (names, membership).
-func (e *Engine) users() *Users { return NewUsers(e.opts.Store.db) }
-
 // claimedBy builds the ClaimedError for a conversation someone else owns.
 func (e *Engine) claimedBy(ctx context.Context, convID string) error {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
@@ -56,20 +44,22 @@ func (e *Engine) claimedBy(ctx context.Context, convID string) error {
 		return &ClaimedError{}
 	}
 	ce := &ClaimedError{UserID: *conv.AssignedUserID}
-	if u, err := e.users().ByID(ctx, ce.UserID); err == nil {
-		ce.Name = u.Name
+	if e.opts.Users != nil {
+		if u, err := e.opts.Users.ByID(ctx, ce.UserID); err == nil {
+			ce.Name = u.Name
+		}
 	}
 	return ce
 }
 
 // mayManage reports whether agent may hand back, transfer or resolve conv:
 // its owner, or anyone while nobody owns it, or an admin.
-func mayManage(conv *Conversation, agent *User) bool {
-	return conv.State != StateAgent || agent.Role == RoleAdmin ||
+func mayManage(conv *Conversation, agent *account.User) bool {
+	return conv.State != StateAgent || agent.Role == account.RoleAdmin ||
 		(conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID)
 }
 
-func owns(conv *Conversation, agent *User) bool {
+func owns(conv *Conversation, agent *account.User) bool {
 	return conv.State == StateAgent && conv.AssignedUserID != nil && *conv.AssignedUserID == agent.ID
 }
 
@@ -96,7 +86,7 @@ func (e *Engine) publishState(conv *Conversation, agentName string) {
 // Claim gives the conversation to agent atomically: of agents racing, one
 // wins and the others get a ClaimedError naming the winner. Claiming one's
 // own conversation again changes nothing. The shopper is told who joined.
-func (e *Engine) Claim(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Claim(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	before, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -133,7 +123,7 @@ func checkText(text string) (string, error) {
 // Reply sends the agent's message to the shopper. Replying to a
 // conversation nobody owns yet claims it first; one another agent owns is a
 // ClaimedError. clientID (optional) makes a resend harmless, as for shoppers.
-func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, *Conversation, error) {
+func (e *Engine) Reply(ctx context.Context, convID string, agent *account.User, text, clientID string) (*Message, *Conversation, error) {
 	text, err := checkText(text)
 	if err != nil {
 		return nil, nil, err
@@ -156,7 +146,7 @@ func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, cl
 			return nil, nil, err
 		}
 	}
-	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleHuman, Text: text, UserID: &agent.ID, ClientID: clientID})
+	m, _, dup, err := e.opts.Store.Append(ctx, &Message{ConversationID: convID, Role: RoleAgent, Text: text, UserID: &agent.ID, ClientID: clientID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,7 +160,7 @@ func (e *Engine) Reply(ctx context.Context, convID string, agent *User, text, cl
 // Note adds an internal note: agents see it, the shopper never does (the
 // widget drops role note, and replays leave notes out). Any agent of the
 // site may add one, in any state.
-func (e *Engine) Note(ctx context.Context, convID string, agent *User, text, clientID string) (*Message, error) {
+func (e *Engine) Note(ctx context.Context, convID string, agent *account.User, text, clientID string) (*Message, error) {
 	text, err := checkText(text)
 	if err != nil {
 		return nil, err
@@ -195,7 +185,7 @@ func (e *Engine) Note(ctx context.Context, convID string, agent *User, text, cli
 // Transfer gives the conversation to another enabled user who works for its
 // site. The owner or an admin may transfer an owned conversation; one still
 // in the bot's hands or queued is assigned directly.
-func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUserID int64) (*Conversation, error) {
+func (e *Engine) Transfer(ctx context.Context, convID string, agent *account.User, toUserID int64) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -203,14 +193,17 @@ func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUse
 	if !mayManage(conv, agent) {
 		return nil, e.claimedBy(ctx, convID)
 	}
-	to, err := e.users().ByID(ctx, toUserID)
-	if errors.Is(err, ErrNotFound) {
+	if e.opts.Users == nil {
+		return nil, errors.New("transfer: the engine has no Users")
+	}
+	to, err := e.opts.Users.ByID(ctx, toUserID)
+	if errors.Is(err, account.ErrNotFound) {
 		return nil, fmt.Errorf("user %d: %w", toUserID, ErrInvalid)
 	}
 	if err != nil {
 		return nil, err
 	}
-	scope, err := e.users().ScopeOf(ctx, to)
+	scope, err := e.opts.Users.ScopeOf(ctx, to)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +231,7 @@ func (e *Engine) Transfer(ctx context.Context, convID string, agent *User, toUse
 
 // Handback returns the conversation to the bot, which answers the
 // shopper's next message; the shopper is told in their language.
-func (e *Engine) Handback(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Handback(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -257,7 +250,7 @@ func (e *Engine) Handback(ctx context.Context, convID string, agent *User) (*Con
 
 // Resolve closes the conversation; the widget then asks the shopper for a
 // rating. A new shopper message reopens it with the bot.
-func (e *Engine) Resolve(ctx context.Context, convID string, agent *User) (*Conversation, error) {
+func (e *Engine) Resolve(ctx context.Context, convID string, agent *account.User) (*Conversation, error) {
 	conv, err := e.opts.Store.Conversation(ctx, convID)
 	if err != nil {
 		return nil, err
@@ -276,16 +269,16 @@ func (e *Engine) Resolve(ctx context.Context, convID string, agent *User) (*Conv
 }
 
 // AgentTyping tells the shopper (and other agents) that agent is typing.
-func (e *Engine) AgentTyping(conv *Conversation, agent *User) {
-	e.publish(Event{Kind: KindTyping, ConversationID: conv.ID, SiteID: conv.SiteID, Role: RoleHuman,
+func (e *Engine) AgentTyping(conv *Conversation, agent *account.User) {
+	e.publish(Event{Kind: KindTyping, ConversationID: conv.ID, SiteID: conv.SiteID, Role: RoleAgent,
 		AgentName: agent.Name, UserID: &agent.ID})
 }
 
 // PublishPresence tells the consoles of every site user works for that the
 // user is now online, away or offline.
-func (e *Engine) PublishPresence(ctx context.Context, user *User, status string) error {
+func (e *Engine) PublishPresence(ctx context.Context, user *account.User, status string) error {
 	var siteIDs []int64
-	if user.Role == RoleAdmin {
+	if user.Role == account.RoleAdmin {
 		sites, err := e.opts.Sites.List(ctx)
 		if err != nil {
 			return err
@@ -294,8 +287,11 @@ func (e *Engine) PublishPresence(ctx context.Context, user *User, status string)
 			siteIDs = append(siteIDs, s.ID)
 		}
 	} else {
+		if e.opts.Users == nil {
+			return errors.New("publish presence: the engine has no Users")
+		}
 		var err error
-		if siteIDs, err = e.users().SitesOf(ctx, user.ID); err != nil {
+		if siteIDs, err = e.opts.Users.SitesOf(ctx, user.ID); err != nil {
 			return err
 		}
 	}
@@ -396,7 +392,7 @@ var suggestTools = func() []llm.Tool {
 
 // suggestWithModel drafts like the bot, without streaming to the shopper
 // and without request_human (the agent is the human).
-func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
+func (e *Engine) suggestWithModel(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) (*Suggestion, error) {
 	c, err := e.compose(ctx, site, conv, msg, a, lang, composeOptions{tools: suggestTools,
 		note: "\nThis reply is a draft: a person from the support team will review it and send it as their own.\n"})
 	if err != nil {
@@ -409,7 +405,7 @@ func (e *Engine) suggestWithModel(ctx context.Context, site *Site, conv *Convers
 // suggestOffline offers the order rows for a question about the shopper's
 // order, else the part of a passage that answers, else the best knowledge
 // passage whatever its confidence (the agent judges), else nothing.
-func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
+func (e *Engine) suggestOffline(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) *Suggestion {
 	q := e.newQuestion(ctx, site, conv, msg, a, lang)
 	if aboutOwnOrder(q) || orderRelated[a.Intent] {
 		if text, ok := e.orderReply(ctx, q); ok {
@@ -432,212 +428,6 @@ func (e *Engine) suggestOffline(ctx context.Context, site *Site, conv *Conversat
 		}
 	}
 	return &Suggestion{Citations: []Citation{}, Source: "none"}
-}
-
-// ---- The inbox ----
-
-// Inbox views (GET /api/v1/conversations?state=…).
-const (
-	ViewOpen     = "open" // with people: queued or with an agent
-	ViewQueued   = "queued"
-	ViewAgent    = "agent"
-	ViewBot      = "bot"
-	ViewResolved = "resolved"
-)
-
-// InboxQuery selects a page of the inbox.
-type InboxQuery struct {
-	View   string // one of the View constants; empty is ViewOpen
-	Mine   int64  // when set: only conversations assigned to this user
-	Scope  Scope  // the sites the agent may see
-	SiteID int64  // when set: only this site (must be in Scope)
-	Cursor string
-	Limit  int
-}
-
-// Preview is the latest message of a conversation in a list.
-type Preview struct {
-	Role string    `json:"role"`
-	Text string    `json:"text"`
-	At   time.Time `json:"at"`
-}
-
-// InboxItem is a conversation as the inbox lists it.
-type InboxItem struct {
-	Conversation
-	AssignedName   string   `json:"assigned_name,omitempty"`
-	LastMessage    *Preview `json:"last_message,omitempty"`
-	Sentiment      string   `json:"sentiment,omitempty"` // of the shopper's latest message
-	SentimentScore float64  `json:"sentiment_score,omitempty"`
-	// What the bot answered while the conversation waited for a person
-	// (nobody was online): how many answers, and the latest.
-	AnsweredWhileWaiting int      `json:"answered_while_waiting,omitempty"`
-	LastBotAnswer        *Preview `json:"last_bot_answer,omitempty"`
-}
-
-// inboxCursor is the position after the last item of a page.
-type inboxCursor struct {
-	Priority int       `json:"p,omitempty"`
-	At       time.Time `json:"t"`
-	ID       string    `json:"id"`
-}
-
-func (c inboxCursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// ValidID reports whether id looks like a conversation id (a UUID), so a
-// malformed one is "not found" instead of a database error.
-func ValidID(id string) bool { return uuidRE.MatchString(id) }
-
-func decodeInboxCursor(s string) (*inboxCursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	var c inboxCursor
-	if err != nil || json.Unmarshal(b, &c) != nil || !uuidRE.MatchString(c.ID) {
-		return nil, fmt.Errorf("cursor %q: %w", s, ErrInvalid)
-	}
-	return &c, nil
-}
-
-// Inbox returns a page of conversations: the queue by priority then
-// waiting time (longest first), resolved ones by when they were resolved,
-// other views by latest activity. Bot conversations without messages are
-// left out (every widget opening starts one).
-func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error) {
-	limit := pageLimit(q.Limit)
-	cur, err := decodeInboxCursor(q.Cursor)
-	if err != nil {
-		return Page[InboxItem]{}, err
-	}
-	var states []string
-	switch q.View {
-	case "", ViewOpen:
-		states = []string{string(StateQueued), string(StateAgent)}
-	case ViewQueued, ViewAgent, ViewBot, ViewResolved:
-		states = []string{q.View}
-	default:
-		return Page[InboxItem]{}, fmt.Errorf("state %q must be open, queued, agent, bot or resolved: %w", q.View, ErrInvalid)
-	}
-	siteIDs := q.Scope.SiteIDs
-	all := q.Scope.All
-	if q.SiteID != 0 {
-		if !q.Scope.Allows(q.SiteID) {
-			return Page[InboxItem]{Items: []InboxItem{}}, nil
-		}
-		all, siteIDs = false, []int64{q.SiteID}
-	}
-	if siteIDs == nil {
-		siteIDs = []int64{}
-	}
-	args := []any{states, all, siteIDs, q.Mine, limit + 1}
-	// sortAt is the time the view sorts by; the queue sorts by priority first.
-	sortAt, order := "c.updated_at", "c.updated_at desc, c.id desc"
-	switch q.View {
-	case ViewQueued:
-		sortAt = "coalesce(c.queued_at, c.created_at)"
-		order = "c.priority desc, " + sortAt + ", c.id"
-	case ViewResolved:
-		sortAt = "coalesce(c.resolved_at, c.updated_at)"
-		order = sortAt + " desc, c.id desc"
-	}
-	after := ""
-	if cur != nil {
-		args = append(args, cur.At, cur.ID)
-		after = "and (" + sortAt + ", c.id) < ($6, $7::uuid)"
-		if q.View == ViewQueued {
-			args = append(args, cur.Priority)
-			after = "and (c.priority < $8 or (c.priority = $8 and (" + sortAt + ", c.id) > ($6, $7::uuid)))"
-		}
-	}
-	// The preview is the shopper's latest message: what an agent answers.
-	sql := `select ` + convColumns + `, coalesce(u.name, ''), lm.role, lm.body, lm.created_at, coalesce(lm.sentiment, ''),
-		coalesce(lm.sentiment_score, 0), ` + sortAt + `, coalesce(ba.n, 0), ba.body, ba.at
-		from conversations c join visitors v on v.id = c.visitor_id
-		left join users u on u.id = c.assigned_user_id
-		left join lateral (select role, body, created_at, sentiment, sentiment_score from messages m
-			where m.conversation_id = c.id and m.role = 'shopper' order by m.seq desc limit 1) lm on true
-		left join lateral (select count(*) n, (array_agg(m.body order by m.seq desc))[1] body, max(m.created_at) at from messages m
-			where c.state = 'queued' and m.conversation_id = c.id and m.role = 'bot' and m.answered
-			and m.created_at > coalesce(c.queued_at, c.created_at)) ba on true
-		where c.state = any($1) and ($2 or c.site_id = any($3)) and ($4 = 0 or c.assigned_user_id = $4)
-		and (c.state <> 'bot' or c.last_seq > 0) ` + after + `
-		order by ` + order + ` limit $5`
-	rows, err := s.db.Query(ctx, sql, args...)
-	if err != nil {
-		return Page[InboxItem]{}, fmt.Errorf("list conversations: %w", err)
-	}
-	var sortKeys []time.Time
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InboxItem, error) {
-		var it InboxItem
-		var csat *int16
-		var role, body *string
-		var at *time.Time
-		var score float32
-		var key time.Time
-		var botBody *string
-		var botAt *time.Time
-		c := &it.Conversation
-		err := r.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.CustomerID, &c.State, &c.AssignedUserID, &c.Priority, &c.EscalationReason,
-			&c.EscalationSummary, &c.Summary, &c.LastSeq, &c.NegativeStreak, &c.NoAnswerStreak, &c.WaitingNotice, &c.ContactEmail,
-			&c.Locale, &csat, &c.CreatedAt, &c.UpdatedAt, &c.QueuedAt, &c.ResolvedAt,
-			&it.AssignedName, &role, &body, &at, &it.Sentiment, &score, &key, &it.AnsweredWhileWaiting, &botBody, &botAt)
-		if botBody != nil && botAt != nil && it.AnsweredWhileWaiting > 0 {
-			it.LastBotAnswer = &Preview{Role: RoleBot, Text: snip(*botBody, 140), At: *botAt}
-		}
-		if csat != nil {
-			n := int(*csat)
-			c.CSATScore = &n
-		}
-		if role != nil {
-			it.LastMessage = &Preview{Role: *role, Text: snip(*body, 140), At: *at}
-		}
-		it.SentimentScore = float64(score)
-		sortKeys = append(sortKeys, key)
-		return it, err
-	})
-	if err != nil {
-		return Page[InboxItem]{}, fmt.Errorf("list conversations: %w", err)
-	}
-	page := Page[InboxItem]{Items: items}
-	if page.Items == nil {
-		page.Items = []InboxItem{}
-	}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := items[limit-1]
-		page.Next = inboxCursor{Priority: last.Priority, At: sortKeys[limit-1], ID: last.ID}.encode()
-	}
-	return page, nil
-}
-
-// InboxCounts are the inbox's badges.
-type InboxCounts struct {
-	Queued int `json:"queued"`
-	Mine   int `json:"mine"` // with this agent
-	Open   int `json:"open"` // queued or with any agent
-}
-
-// InboxCounts counts the inbox's views for userID within scope.
-func (s *Store) InboxCounts(ctx context.Context, scope Scope, userID int64) (InboxCounts, error) {
-	var n InboxCounts
-	ids := scope.SiteIDs
-	if ids == nil {
-		ids = []int64{}
-	}
-	err := s.db.QueryRow(ctx, `select count(*) filter (where state = 'queued'),
-		count(*) filter (where state = 'agent' and assigned_user_id = $3), count(*)
-		from conversations where state in ('queued', 'agent') and ($1 or site_id = any($2))`, scope.All, ids, userID).
-		Scan(&n.Queued, &n.Mine, &n.Open)
-	if err != nil {
-		return n, fmt.Errorf("count conversations: %w", err)
-	}
-	return n, nil
 }
 
 // Detail is a conversation as an agent sees it: the transcript with notes
@@ -685,16 +475,12 @@ func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail,
 			ids = append(ids, *m.UserID)
 		}
 	}
-	if len(ids) > 0 {
-		rows, err := e.opts.Store.db.Query(ctx, "select id, name from users where id = any($1)", ids)
+	if len(ids) > 0 && e.opts.Users != nil {
+		names, err := e.opts.Users.Names(ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("load authors: %w", err)
 		}
-		var id int64
-		var name string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error { d.Authors[id] = name; return nil }); err != nil {
-			return nil, fmt.Errorf("load authors: %w", err)
-		}
+		d.Authors = names
 		if conv.AssignedUserID != nil {
 			d.AssignedName = d.Authors[*conv.AssignedUserID]
 		}

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -21,16 +23,16 @@ import (
 // agentFixture is the engine's fixture plus console accounts.
 type agentFixture struct {
 	*fixture
-	accounts *chat.Accounts
-	admin    *chat.User
+	accounts *account.Store
+	admin    *account.User
 }
 
 func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,10 +49,10 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	if err := lib.ProcessAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites},
-		accounts: chat.NewAccounts(db)}
-	opts := chat.Options{Store: f.store, Sites: sites, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
-		AgentsOnline: f.accounts.Presence.Online}
+	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore},
+		accounts: account.NewStore(db)}
+	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
+		Users: f.accounts.Users, AgentsOnline: f.accounts.Presence.Online}
 	if withModel {
 		f.fake = fakellm.New()
 		srv := httptest.NewServer(f.fake)
@@ -59,12 +61,12 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	}
 	f.engine = chat.NewEngine(opts)
 	t.Cleanup(func() { f.engine.Close(context.Background()) })
-	f.admin = f.agent("boss@example.com", chat.RoleAdmin)
+	f.admin = f.agent("boss@example.com", account.RoleAdmin)
 	return f
 }
 
 // agent creates a user working for the fixture's site.
-func (f *agentFixture) agent(email, role string) *chat.User {
+func (f *agentFixture) agent(email, role string) *account.User {
 	f.t.Helper()
 	ctx := context.Background()
 	u, err := f.accounts.Users.Create(ctx, email, strings.Split(email, "@")[0], role, "long-enough")
@@ -118,9 +120,9 @@ func TestAgentClaimRace(t *testing.T) {
 	f := newAgentFixture(t, false)
 	v := f.queued("en", "zxq wibble")
 	v.drain(100 * time.Millisecond)
-	var agents []*chat.User
+	var agents []*account.User
 	for i := range 8 {
-		agents = append(agents, f.agent(fmt.Sprintf("agent%d@example.com", i), chat.RoleAgent))
+		agents = append(agents, f.agent(fmt.Sprintf("agent%d@example.com", i), account.RoleAgent))
 	}
 	errs := make([]error, len(agents))
 	var wg sync.WaitGroup
@@ -135,7 +137,7 @@ func TestAgentClaimRace(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	var winner *chat.User
+	var winner *account.User
 	for i, err := range errs {
 		if err == nil {
 			if winner != nil {
@@ -182,7 +184,7 @@ func TestAgentClaimRace(t *testing.T) {
 func TestAgentTakeover(t *testing.T) {
 	f := newAgentFixture(t, false)
 	ctx := context.Background()
-	ann := f.agent("ann@example.com", chat.RoleAgent)
+	ann := f.agent("ann@example.com", account.RoleAgent)
 	v := f.queued("en", "zxq wibble")
 	v.drain(100 * time.Millisecond)
 	id := v.sess.Conversation.ID
@@ -191,14 +193,14 @@ func TestAgentTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Role != chat.RoleHuman || m.Text != "Hi, I'm Ann. Let me check." || m.UserID == nil || *m.UserID != ann.ID {
+	if m.Role != chat.RoleAgent || m.Text != "Hi, I'm Ann. Let me check." || m.UserID == nil || *m.UserID != ann.ID {
 		t.Errorf("reply stored as %+v; want role agent by ann, trimmed", m)
 	}
 	if conv.State != chat.StateAgent || *conv.AssignedUserID != ann.ID {
 		t.Errorf("replying to a queued conversation: %s; want it claimed by ann", conv.State)
 	}
 	evs := v.drain(300 * time.Millisecond)
-	if got := replies(evs, chat.RoleHuman); len(got) != 1 || got[0].ID != m.ID {
+	if got := replies(evs, chat.RoleAgent); len(got) != 1 || got[0].ID != m.ID {
 		t.Errorf("shopper's events %+v; want the agent's reply", evs)
 	}
 	if again, _, err := f.engine.Reply(ctx, id, ann, "Hi, I'm Ann. Let me check.", "r1"); err != nil || again.ID != m.ID {
@@ -254,10 +256,10 @@ func TestAgentTakeover(t *testing.T) {
 func TestAgentOwnership(t *testing.T) {
 	f := newAgentFixture(t, false)
 	ctx := context.Background()
-	ann := f.agent("ann@example.com", chat.RoleAgent)
-	bob := f.agent("bob@example.com", chat.RoleAgent)
+	ann := f.agent("ann@example.com", account.RoleAgent)
+	bob := f.agent("bob@example.com", account.RoleAgent)
 	other, _ := f.sites.Create(ctx, "Other", nil)
-	stranger, _ := f.accounts.Users.Create(ctx, "eve@example.com", "Eve", chat.RoleAgent, "long-enough")
+	stranger, _ := f.accounts.Users.Create(ctx, "eve@example.com", "Eve", account.RoleAgent, "long-enough")
 	f.accounts.Users.AddToSite(ctx, stranger.ID, other.ID)
 	v := f.queued("en", "zxq wibble")
 	id := v.sess.Conversation.ID
@@ -325,7 +327,7 @@ func TestAgentOwnership(t *testing.T) {
 func TestHandbackInShoppersLanguage(t *testing.T) {
 	f := newAgentFixture(t, false)
 	ctx := context.Background()
-	ann := f.agent("ann@example.com", chat.RoleAgent)
+	ann := f.agent("ann@example.com", account.RoleAgent)
 	v := f.queued("en", "我要找人工客服")
 	id := v.sess.Conversation.ID
 	f.engine.Claim(ctx, id, ann)
@@ -411,9 +413,9 @@ func TestSuggestWithModelDoesNotStream(t *testing.T) {
 func TestInbox(t *testing.T) {
 	f := newAgentFixture(t, false)
 	ctx := context.Background()
-	ann := f.agent("ann@example.com", chat.RoleAgent)
+	ann := f.agent("ann@example.com", account.RoleAgent)
 	other, _ := f.sites.Create(ctx, "Other", nil)
-	eve, _ := f.accounts.Users.Create(ctx, "eve@example.com", "Eve", chat.RoleAgent, "long-enough")
+	eve, _ := f.accounts.Users.Create(ctx, "eve@example.com", "Eve", account.RoleAgent, "long-enough")
 	f.accounts.Users.AddToSite(ctx, eve.ID, other.ID)
 
 	// Five queued conversations: priorities 1, 3, 2, 3, 1 in that order of arrival.
@@ -465,10 +467,10 @@ func TestInbox(t *testing.T) {
 		{"queued", chat.InboxQuery{View: chat.ViewQueued, Scope: annScope}, 4},
 		{"bot", chat.InboxQuery{View: chat.ViewBot, Scope: annScope}, 1},
 		{"resolved", chat.InboxQuery{View: chat.ViewResolved, Scope: annScope}, 0},
-		{"other site's agent", chat.InboxQuery{Scope: chat.Scope{SiteIDs: []int64{other.ID}}}, 0},
-		{"no sites", chat.InboxQuery{Scope: chat.Scope{}}, 0},
+		{"other site's agent", chat.InboxQuery{Scope: account.Scope{SiteIDs: []int64{other.ID}}}, 0},
+		{"no sites", chat.InboxQuery{Scope: account.Scope{}}, 0},
 		{"narrowed to a site outside the scope", chat.InboxQuery{Scope: annScope, SiteID: other.ID}, 0},
-		{"admin", chat.InboxQuery{Scope: chat.Scope{All: true}}, 5},
+		{"admin", chat.InboxQuery{Scope: account.Scope{All: true}}, 5},
 	}
 	for _, tt := range tests {
 		page, err := f.store.Inbox(ctx, tt.q)
@@ -497,7 +499,7 @@ func TestInbox(t *testing.T) {
 func TestDetail(t *testing.T) {
 	f := newAgentFixture(t, false)
 	ctx := context.Background()
-	ann := f.agent("ann@example.com", chat.RoleAgent)
+	ann := f.agent("ann@example.com", account.RoleAgent)
 	v := f.visitor("en")
 	v.say("my order LL-100001, email ann@example.com") // verifies the shopper as customer c1
 	id := v.sess.Conversation.ID
@@ -515,7 +517,7 @@ func TestDetail(t *testing.T) {
 			t.Errorf("shopper message without its intent: %+v", m)
 		}
 	}
-	if roles[chat.RoleNote] != 1 || roles[chat.RoleHuman] != 1 || roles[chat.RoleShopper] != 1 || roles[chat.RoleBot] != 1 {
+	if roles[chat.RoleNote] != 1 || roles[chat.RoleAgent] != 1 || roles[chat.RoleShopper] != 1 || roles[chat.RoleBot] != 1 {
 		t.Errorf("detail messages by role %v; want shopper, bot, agent and the note", roles)
 	}
 	if d.Authors[ann.ID] != "ann" || d.AssignedName != "ann" || d.EscalationSummary != "asks about LL-100001" {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 )
 
@@ -188,7 +189,7 @@ func (a *AnswerTests) List(ctx context.Context, siteID int64) ([]AnswerTest, err
 
 // Judge asks the bot a test's question and says whether the answer states
 // every fact.
-func (a *AnswerTests) Judge(ctx context.Context, site *Site, t AnswerTest) (AnswerTestResult, error) {
+func (a *AnswerTests) Judge(ctx context.Context, site *sites.Site, t AnswerTest) (AnswerTestResult, error) {
 	res, err := a.engine.Ask(ctx, site, AskRequest{Text: t.Question, Context: t.Context, Customer: t.Customer})
 	if err != nil {
 		return AnswerTestResult{}, err
@@ -217,7 +218,7 @@ func (a *AnswerTests) Judge(ctx context.Context, site *Site, t AnswerTest) (Answ
 
 // Run runs every test of site now and stores the run; reason says why
 // ("manual", or the knowledge change that started it).
-func (a *AnswerTests) Run(ctx context.Context, site *Site, reason string) (*AnswerTestRun, error) {
+func (a *AnswerTests) Run(ctx context.Context, site *sites.Site, reason string) (*AnswerTestRun, error) {
 	tests, err := a.List(ctx, site.ID)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"kefu/internal/sites"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,6 +20,8 @@ type AskRequest struct {
 	// as (a verified shopper: their orders are in reach).
 	Customer string `json:"customer,omitempty"`
 	Locale   string `json:"locale,omitempty"`
+	// Explain keeps every candidate extract the bot weighed in the result.
+	Explain bool `json:"explain,omitempty"`
 }
 
 // AskResult is the bot's answer and how it came to it.
@@ -37,11 +40,14 @@ type AskResult struct {
 	// Evidence is what a knowledge answer weighed (also when the bot
 	// declined): the passage, the part it would quote, the signals.
 	Evidence *Evidence `json:"evidence,omitempty"`
+	// Candidates are every extract weighed, best-scored or not (with
+	// AskRequest.Explain).
+	Candidates []Candidate `json:"candidates,omitempty"`
 }
 
 // Ask answers req for site as the bot would in a conversation (offline, or
 // with the model when one is configured), without storing anything.
-func (e *Engine) Ask(ctx context.Context, site *Site, req AskRequest) (*AskResult, error) {
+func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*AskResult, error) {
 	req.Text = strings.TrimSpace(req.Text)
 	if req.Text == "" || utf8.RuneCountInString(req.Text) > MaxMessageLength {
 		return nil, fmt.Errorf("a question needs 1 to %d characters: %w", MaxMessageLength, ErrInvalid)
@@ -49,7 +55,7 @@ func (e *Engine) Ask(ctx context.Context, site *Site, req AskRequest) (*AskResul
 	text := Redact(req.Text)
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, text)
 	lang := Lang(text, req.Locale)
-	q := &question{site: site, text: text, a: a, lang: lang}
+	q := &question{site: site, text: text, a: a, lang: lang, explain: req.Explain}
 	if req.Customer != "" {
 		if e.opts.Commerce == nil {
 			return nil, fmt.Errorf("no commerce data to verify customer %q: %w", req.Customer, ErrInvalid)
@@ -70,14 +76,14 @@ func (e *Engine) Ask(ctx context.Context, site *Site, req AskRequest) (*AskResul
 		}
 	}
 	res := &AskResult{Intent: a.Intent, Problem: a.Problem}
-	d := site.Config().Escalation.Decide(Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment,
+	d := decide(site.Config().Escalation, Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment,
 		SentimentScore: a.SentimentScore, Angry: a.Angry, NegativeStreak: boolInt(a.Sentiment == "negative")})
 	if d.Escalate {
 		res.Escalation = d.Reason
 	}
 	r := e.offline(ctx, q)
 	res.Reply, res.Citations, res.Products, res.Answered, res.Confidence = r.text, r.citations, r.products, r.answered, r.confidence
-	res.Evidence = r.evidence
+	res.Evidence, res.Candidates = r.evidence, r.candidates
 	if res.Citations == nil {
 		res.Citations = []Citation{}
 	}

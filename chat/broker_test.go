@@ -8,6 +8,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 // Two nodes on one database: an event published on one reaches the other's
@@ -17,7 +18,7 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 	defer cancel()
 	db := pgtest.New(t)
 	store := chat.NewStore(db)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, _ := store.OpenConversation(ctx, v, "en")
 
@@ -31,7 +32,7 @@ func TestPGBrokerAcrossNodes(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // both listening
 
 	long := strings.Repeat("很长的回复。", 1500) // over NOTIFY's 8000-byte payload
-	m, _, _, err := store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleHuman, Text: long})
+	m, _, _, err := store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleAgent, Text: long})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -113,12 +112,6 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		e.logger.Warn("find products", "error", err)
 		return productReply{}, false
 	}
-	if os.Getenv("DEBUGPROD") != "" {
-		fmt.Fprintf(os.Stderr, "products %q: query %+v → %d matches\n", text, pq, len(matches))
-		for _, m := range matches {
-			fmt.Fprintf(os.Stderr, "   %s named=%v score=%.2f\n", m.Title, m.Named, m.Score)
-		}
-	}
 	if len(matches) == 0 {
 		return productReply{}, false
 	}
@@ -135,13 +128,35 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		// Without the facts asked for, the product's price and stock
 		// answer only a plain question about it ("the walnut board?"), not
 		// one about something its data does not say ("engrave my board").
-		if !specific && (!productIntents[q.a.Intent] || uncovered(text, matches[0].Product)) {
+		// A question with words the product's data does not have is about
+		// something else that mentions the product ("shipping cost to
+		// Texas for one tee", "the smart plug's reset"), unless it asks
+		// for what only the catalog knows.
+		if !specific && !productIntents[q.a.Intent] || uncovered(text, matches[0].Product) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) {
 			return productReply{}, false
 		}
 		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific, catalogOnly(text, pq)}, true
 	}
 	if !listing(text) && !pq.Filtered() {
 		return productReply{}, false
+	}
+	// "Do you sell iPhone cases?" is not answered by earbuds whose
+	// description mentions a case: a list needs the question's words in
+	// the titles (unless the question is only filters).
+	if !pq.Filtered() {
+		kept := matches[:0]
+		for _, m := range matches {
+			if m.InTitle {
+				kept = append(kept, m)
+			}
+		}
+		if matches = kept; len(matches) == 0 {
+			return productReply{}, false
+		}
+		cards = cards[:len(matches)]
+		for i, m := range matches {
+			cards[i] = productCard(m.Product)
+		}
 	}
 	var b strings.Builder
 	b.WriteString(say(q.lang, "products"))

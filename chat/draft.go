@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -61,7 +62,7 @@ type composeOptions struct {
 // compose has the model write a reply to msg: retrieval, verification,
 // history, the labelled prompt, and up to maxToolRounds rounds of tools run
 // with the conversation's verified identity.
-func (e *Engine) compose(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string, opt composeOptions) (*composed, error) {
+func (e *Engine) compose(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string, opt composeOptions) (*composed, error) {
 	cfg := site.Config()
 	var hits []knowledge.Hit
 	c := &composed{}
@@ -188,7 +189,7 @@ func (c *composed) retrievalConfidence() *float64 {
 
 // systemPrompt holds the shop's persona, the rules, and the retrieved
 // passages, which are wrapped and labelled as untrusted data.
-func systemPrompt(cfg SiteSettings, lang, summary string, hits []knowledge.Hit, verified bool, notice string) string {
+func systemPrompt(cfg sites.Config, lang, summary string, hits []knowledge.Hit, verified bool, notice string) string {
 	var b strings.Builder
 	b.WriteString(cfg.Persona)
 	b.WriteString("\n\nRules:\n")
@@ -281,7 +282,7 @@ func (e *Engine) history(ctx context.Context, conv *Conversation, beforeSeq int)
 	if cut >= 0 {
 		var lines []string
 		for _, m := range msgs[:cut+1] {
-			if m.Role == RoleShopper || m.Role == RoleBot || m.Role == RoleHuman {
+			if m.Role == RoleShopper || m.Role == RoleBot || m.Role == RoleAgent {
 				lines = append(lines, m.Role+": "+snip(m.Text, 160))
 			}
 		}
@@ -313,7 +314,7 @@ const (
 // order number with its matching email from recent messages (attempts are
 // rate-limited per visitor against enumeration). number is the order
 // number the shopper is asking about, if any.
-func (e *Engine) verify(ctx context.Context, site *Site, conv *Conversation, a Analysis) (customer *int64, number string, res verifyResult) {
+func (e *Engine) verify(ctx context.Context, site *sites.Site, conv *Conversation, a Analysis) (customer *int64, number string, res verifyResult) {
 	numbers, emails := a.OrderNumbers, a.Emails
 	if len(numbers) == 0 || len(emails) == 0 {
 		n, m := e.recentEntities(ctx, conv)
@@ -346,7 +347,7 @@ func (e *Engine) verify(ctx context.Context, site *Site, conv *Conversation, a A
 // Whatever the model asks, an order the customer does not own is "not found".
 // It returns the result for the model, an escalation the model asked for,
 // and product cards to show under the reply.
-func (e *Engine) runTool(ctx context.Context, site *Site, customer *int64, call llm.ToolCall) (string, Decision, []Product) {
+func (e *Engine) runTool(ctx context.Context, site *sites.Site, customer *int64, call llm.ToolCall) (string, Decision, []Product) {
 	var args struct {
 		OrderNumber string `json:"order_number"`
 		Query       string `json:"query"`

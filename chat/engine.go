@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"kefu/internal/account"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
@@ -47,7 +49,8 @@ const MaxMessageLength = 4000
 // Options configure an Engine.
 type Options struct {
 	Store    *Store
-	Sites    *Sites
+	Sites    *sites.Store
+	Users    *account.Users // console users: agents' names, whom a conversation may go to
 	Hub      *Hub
 	Broker   Broker // other nodes; nil on a single node
 	Analyzer Analyzer
@@ -61,7 +64,19 @@ type Options struct {
 	// Rate limits; zero values take defaults.
 	VisitorPerMinute int // shopper messages per visitor per minute (default 20)
 	SitePerMinute    int // shopper messages per site per minute (default 600)
+	// MaxTurns bounds the bot's turns running at once on this node
+	// (default 64); more wait for a slot, in order per conversation.
+	MaxTurns int
 }
+
+// maxQueuedTurns bounds one conversation's waiting turns: a shopper who
+// writes faster than the bot can answer (past the rate limits, or while
+// the model hangs) queues at most this many; the rest are stored but not
+// answered, and the node says so in its log.
+const maxQueuedTurns = 32
+
+// publishTimeout bounds telling the other nodes about an event.
+const publishTimeout = 2 * time.Second
 
 // Engine runs conversations: it commits messages, runs the bot's turn, and
 // moves conversations between the bot, the queue and agents.
@@ -81,6 +96,7 @@ type Engine struct {
 	pruneAt      int              // the limiter maps' size that triggers the next prune
 	closed       bool             // Close has begun: no new turns (their messages are stored; recover.go answers them)
 	grounding    groundingStats
+	turnSlots    chan struct{} // one per running turn (MaxTurns)
 	wg           sync.WaitGroup
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -97,8 +113,11 @@ func NewEngine(opts Options) *Engine {
 	if opts.SitePerMinute <= 0 {
 		opts.SitePerMinute = 600
 	}
+	if opts.MaxTurns <= 0 {
+		opts.MaxTurns = 64
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{opts: opts, logger: opts.Logger, queues: map[string]*turnQueue{},
+	return &Engine{opts: opts, logger: opts.Logger, queues: map[string]*turnQueue{}, turnSlots: make(chan struct{}, opts.MaxTurns),
 		visitors: map[int64]*rate.Limiter{}, sitesRL: map[int64]*rate.Limiter{}, verifyRL: map[int64]*rate.Limiter{},
 		verifyAddrRL: map[string]*rate.Limiter{}, remotes: map[int64]string{}, ctx: ctx, cancel: cancel}
 }
@@ -129,7 +148,7 @@ type Identity struct {
 }
 
 // VerifyIdentity reports whether id is signed with the site's secret.
-func VerifyIdentity(site *Site, id Identity) bool {
+func VerifyIdentity(site *sites.Site, id Identity) bool {
 	if id.UserID == "" || id.Hash == "" {
 		return false
 	}
@@ -142,7 +161,7 @@ func VerifyIdentity(site *Site, id Identity) bool {
 
 // Session is a shopper's open widget: the visitor and their conversation.
 type Session struct {
-	Site         *Site
+	Site         *sites.Site
 	Visitor      *Visitor
 	Conversation *Conversation
 	Remote       string // the client's network address, for per-address limits ("" when unknown)
@@ -151,7 +170,7 @@ type Session struct {
 // Hello resumes the visitor with token (or creates one when token is empty
 // or unknown) and opens their conversation. A valid signed identity links
 // the visitor to that customer; an invalid one is ignored (never trusted).
-func (e *Engine) Hello(ctx context.Context, site *Site, token, locale string, id *Identity) (*Session, error) {
+func (e *Engine) Hello(ctx context.Context, site *sites.Site, token, locale string, id *Identity) (*Session, error) {
 	var v *Visitor
 	var err error
 	if token != "" {
@@ -323,6 +342,10 @@ func (e *Engine) enqueue(convID string, fn func(context.Context)) {
 		return
 	}
 	if q, ok := e.queues[convID]; ok {
+		if len(q.tasks) >= maxQueuedTurns {
+			e.logger.Warn("too many turns waiting; this message is stored but not answered", "conversation", convID, "waiting", len(q.tasks))
+			return
+		}
 		q.tasks = append(q.tasks, fn)
 		return
 	}
@@ -343,7 +366,13 @@ func (e *Engine) enqueue(convID string, fn func(context.Context)) {
 				q.tasks = q.tasks[1:]
 				e.mu.Unlock()
 				ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
-				task(ctx)
+				select {
+				case e.turnSlots <- struct{}{}:
+					task(ctx)
+					<-e.turnSlots
+				case <-ctx.Done(): // shutting down, or no slot for two minutes
+					e.logger.Warn("turn dropped: no free turn slot", "conversation", convID, "error", ctx.Err())
+				}
 				cancel()
 			}
 		})
@@ -356,7 +385,9 @@ func (e *Engine) publish(ev Event) {
 		e.opts.Hub.Deliver(ev)
 	}
 	if e.opts.Broker != nil {
-		if err := e.opts.Broker.Publish(context.Background(), ev); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+		defer cancel()
+		if err := e.opts.Broker.Publish(ctx, ev); err != nil {
 			e.logger.Warn("publish to other nodes", "conversation", ev.ConversationID, "error", err)
 		}
 	}

@@ -14,8 +14,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -66,8 +68,8 @@ type fixture struct {
 	engine *chat.Engine
 	store  *chat.Store
 	hub    *chat.Hub
-	site   *chat.Site
-	sites  *chat.Sites
+	site   *sites.Site
+	sites  *sites.Store
 	fake   *fakellm.Server
 	db     *pgxpool.Pool
 	opts   chat.Options
@@ -92,8 +94,8 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +122,8 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 	if err := lib.ProcessAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites, db: db}
-	opts := chat.Options{Store: f.store, Sites: sites, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
+	f := &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore, db: db}
+	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
 		AgentsOnline: func(int64) int { return 1 }}
 	if withModel {
 		f.fake = fakellm.New()
@@ -135,6 +137,17 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 }
 
 // visitor opens a widget session and a subscription to its conversation.
+// configure saves settings for the fixture's site, as an admin would, and
+// gives f.site (the site shoppers' sessions hold) the new configuration.
+func (f *fixture) configure(settings map[string]any) {
+	f.t.Helper()
+	site, err := f.sites.UpdateSettings(context.Background(), f.site.Key, settings)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	*f.site = *site
+}
+
 type visitor struct {
 	f    *fixture
 	sess *chat.Session
@@ -503,7 +516,7 @@ func TestStreamCutGivesOneCleanMessage(t *testing.T) {
 func TestDailyTokenBudget(t *testing.T) {
 	f := newFixture(t, true)
 	ctx := context.Background()
-	f.site.Settings = map[string]any{"daily_token_budget": 1}
+	f.configure(map[string]any{"daily_token_budget": 1})
 	v := f.visitor("en")
 	v.say("how long is express delivery") // uses the model, spends the budget
 	before := len(f.fake.Requests())
@@ -571,7 +584,7 @@ func TestProductCards(t *testing.T) {
 	for _, tt := range []struct{ text, sku string }{{"do you have a desk lamp?", "L1"}, {"有台灯吗", "L2"}} {
 		bot := replies(f.visitor("en").say(tt.text), chat.RoleBot)
 		if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != tt.sku {
-			t.Errorf("%q: %+v; want a card for %s", tt.text, bot, tt.sku)
+			t.Errorf("%q: %q %+v; want a card for %s", tt.text, bot[0].Text, bot, tt.sku)
 		}
 	}
 	m := newFixture(t, true)
@@ -590,7 +603,7 @@ func TestProductCards(t *testing.T) {
 func TestOutsideBusinessHours(t *testing.T) {
 	f := newFixture(t, false)
 	tomorrow := (int(time.Now().UTC().Weekday()) + 1) % 7
-	f.site.Settings = map[string]any{"business_hours": map[string]any{"days": []int{tomorrow}, "open": "09:00", "close": "17:00"}}
+	f.configure(map[string]any{"business_hours": map[string]any{"days": []int{tomorrow}, "open": "09:00", "close": "17:00"}})
 	for _, tt := range []struct{ locale, text, want string }{
 		{"en", "a person please", "we're back"},
 		{"zh-CN", "我要人工客服", "回来"},
@@ -630,7 +643,7 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 	if bot := replies(v.say("what is the meaning of life"), chat.RoleBot); len(bot) != 0 {
 		t.Errorf("while waiting, a question the bot cannot answer got %+v; want no guess", bot)
 	}
-	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}})
+	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: account.Scope{All: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

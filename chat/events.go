@@ -155,7 +155,7 @@ func (s *Store) messageEvents(ctx context.Context, tx pgx.Tx, m *Message, site h
 		return nil
 	}
 	hm := HookMessage{ID: m.ID, Seq: m.Seq, Role: m.Role, Text: site.text(m.Text), At: m.At}
-	if m.Role == RoleHuman || m.Role == RoleNote {
+	if m.Role == RoleAgent || m.Role == RoleNote {
 		var err error
 		if hm.Agent, err = hookUser(ctx, tx, m.UserID); err != nil {
 			return err

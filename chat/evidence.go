@@ -28,60 +28,57 @@ type Evidence struct {
 	Score     float64 `json:"score"`
 }
 
-func newEvidence(res *knowledge.SearchResult, cs concepts, x extract) *Evidence {
-	ev := &Evidence{Source: x.hit.Source, Heading: x.hit.Heading, Extract: x.text, Retrieval: res.Confidence,
-		Coverage: x.coverage, Focus: x.focus, Rank: x.rank}
-	total, unseen := 0.0, 0.0
+func newEvidence(res *knowledge.SearchResult, c candidate) *Evidence {
+	x := c.x
+	return &Evidence{Source: x.hit.Source, Heading: x.hit.Heading, Extract: x.text, Retrieval: res.Confidence,
+		Coverage: x.coverage, Focus: x.focus, TopTwo: x.topTwo, Unseen: c.in[8], Rank: x.rank, Score: c.p}
+}
+
+// topTwo is the share of the question's two weightiest concepts that terms
+// cover.
+func (cs concepts) topTwo(terms map[string]bool) float64 {
 	var weights []weightedConcept
 	for _, c := range cs {
-		total += c.w
-		if !c.Known && len(c.Alts) == 0 {
-			unseen += c.w
-		}
 		if c.w > 0 {
 			weights = append(weights, c)
 		}
 	}
-	if total > 0 {
-		ev.Unseen = unseen / total
+	if len(weights) == 0 {
+		return 0
 	}
 	sort.SliceStable(weights, func(i, j int) bool { return weights[i].w > weights[j].w })
 	weights = weights[:min(2, len(weights))]
-	if len(weights) > 0 {
-		covered := 0.0
-		terms := x.terms
-		for _, c := range weights {
-			if c.Covers(terms) {
-				covered++
-			}
+	covered := 0.0
+	for _, c := range weights {
+		if c.Covers(terms) {
+			covered++
 		}
-		ev.TopTwo = covered / float64(len(weights))
 	}
-	ev.Score = defaultAnswerModel().score(ev)
-	return ev
+	return covered / float64(len(weights))
 }
 
-// answerModel is a logistic model over the evidence: the probability that
-// an extract answers the question. Its weights are learned from the demo
-// shop's development questions (kefu kb test --train; chat/answer_model.json).
+// Candidate is one extract the bot weighed, with the answer model's inputs
+// and probability (for explaining an answer and training the model).
+type Candidate struct {
+	Source  string    `json:"source"`
+	Heading string    `json:"heading"`
+	Extract string    `json:"extract"`
+	Inputs  []float64 `json:"inputs"`
+	Score   float64   `json:"score"`
+}
+
+// answerModel is a logistic model over an extract's signals (unitInputs):
+// the probability that the extract answers the question. Its weights are
+// learned from the demo shop's development questions (kefu kb test
+// --features, then kefu kb answer-model; chat/answer_model.json).
 type answerModel struct {
 	Inputs  []string  `json:"inputs"`
 	Weights []float64 `json:"weights"` // one per input, then the bias
 	Source  string    `json:"source"`
 }
 
-// answerInputs name the model's inputs, in order.
-var answerInputs = []string{"retrieval", "coverage", "focus", "top_two", "unseen", "rank1"}
-
-func (ev *Evidence) inputs() []float64 {
-	return []float64{ev.Retrieval, ev.Coverage, b2f(ev.Focus), ev.TopTwo, ev.Unseen, b2f(ev.Rank == 1)}
-}
-
-// EvidenceInputs are the answer model's inputs for ev (for training it).
-func EvidenceInputs(ev *Evidence) []float64 { return ev.inputs() }
-
 // AnswerInputs name the answer model's inputs.
-func AnswerInputs() []string { return append([]string(nil), answerInputs...) }
+func AnswerInputs() []string { return append([]string(nil), unitInputs...) }
 
 func b2f(b bool) float64 {
 	if b {
@@ -90,8 +87,7 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func (m *answerModel) score(ev *Evidence) float64 {
-	x := ev.inputs()
+func (m *answerModel) prob(x []float64) float64 {
 	z := m.Weights[len(x)]
 	for i, v := range x {
 		z += m.Weights[i] * v
@@ -115,12 +111,12 @@ func parseAnswerModel(b []byte) (*answerModel, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("read answer model: %w", err)
 	}
-	if len(m.Inputs) != len(answerInputs) || len(m.Weights) != len(answerInputs)+1 {
-		return nil, fmt.Errorf("read answer model: inputs %v, want %v", m.Inputs, answerInputs)
+	if len(m.Inputs) != len(unitInputs) || len(m.Weights) != len(unitInputs)+1 {
+		return nil, fmt.Errorf("read answer model: inputs %v, want %v", m.Inputs, unitInputs)
 	}
 	for i, in := range m.Inputs {
-		if in != answerInputs[i] {
-			return nil, fmt.Errorf("read answer model: input %d is %q, want %q", i, in, answerInputs[i])
+		if in != unitInputs[i] {
+			return nil, fmt.Errorf("read answer model: input %d is %q, want %q", i, in, unitInputs[i])
 		}
 	}
 	return &m, nil

@@ -1,12 +1,14 @@
 package chat
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"kefu/intents"
 	"kefu/knowledge"
 	"kefu/retrieval"
 )
@@ -152,11 +154,11 @@ var questionWords = map[string]bool{
 }
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
-// cjkFunction's grammar).
+// intents.CJKFunction's grammar).
 const cjkQuestion = "几多少什怎哪谁为到用跟一下"
 
 func isFunctionChar(r rune) bool {
-	return strings.ContainsRune(cjkFunction, r) || strings.ContainsRune(cjkQuestion, r)
+	return strings.ContainsRune(intents.CJKFunction, r) || strings.ContainsRune(cjkQuestion, r)
 }
 
 func isCJKUnigram(t string) bool {
@@ -183,20 +185,9 @@ type extract struct {
 	focus    bool    // the units (with the heading) cover the question's main word
 	units    int
 	own      float64         // coverage by the quoted part alone (without the heading)
+	topTwo   float64         // share of the question's two weightiest concepts covered
 	terms    map[string]bool // search terms of the units and their heading
 }
-
-// score ranks extracts of different passages: coverage with the heading,
-// and a share for what the quoted part covers itself.
-func (x extract) score() float64 { return 0.7*x.coverage + 0.3*x.own }
-
-// questionHeading is how much of the question a heading must cover to be
-// the question itself; ownLead how much a unit must cover on its own to be
-// quoted instead of the answer's first sentence.
-const (
-	questionHeading = 0.75
-	ownLead         = 0.5
-)
 
 // concepts are a question's words weighted for judging an answer: by how
 // rare each is on the site, nothing for words that ask ("how long",
@@ -349,11 +340,37 @@ var timeWords = map[string]bool{
 	"昨天": true, "今天": true, "明天": true, "上周": true, "前天": true, "刚才": true, "之前": true, "上个": true, "星期": true, "周一": true,
 }
 
-// bestExtract chooses, among the top hits, the units that answer best.
-func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int) (extract, bool) {
+// candidate is one way to answer from a passage: a unit with what follows
+// it (an extract), and the signals the answer model weighs (unitInputs).
+type candidate struct {
+	x  extract
+	in []float64
+	p  float64 // the answer model's probability that the extract answers
+}
+
+// extractCandidates returns, for each of the top maxHits hits, every unit
+// with the units that follow it as an extract, and the answer model's
+// inputs for each.
+func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHits int, vec vectorizer) []candidate {
 	focus, hasFocus := cs.focus()
-	var best extract
-	found := false
+	asked := asks(q)
+	nums := numbers(q)
+	qTerms := retrieval.TermSet(q)
+	var qv []float32
+	if vec != nil {
+		qv = vec.Vector(q)
+	}
+	total, unseen := 0.0, 0.0
+	for _, c := range cs {
+		total += c.w
+		if !c.Known && len(c.Alts) == 0 {
+			unseen += c.w
+		}
+	}
+	if total > 0 {
+		unseen /= total
+	}
+	var out []candidate
 	for hi, h := range res.Hits {
 		if hi >= maxHits {
 			break
@@ -368,92 +385,240 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 			continue
 		}
 		head := h.Heading + " " + h.Title
+		// A document's introduction (its title is the chunk's only
+		// heading, and other sections follow) says what the page covers,
+		// rarely the answer.
+		intro := 1.0
+		if !strings.Contains(h.Heading, " > ") && !strings.Contains(h.Source, "#") && !h.Whole {
+			intro = introWeight
+		}
+		headCov := cs.coverage(head)
+		hitCov := cs.coverage(head + "\n" + h.Text)
 		type scored struct {
 			u        unit
 			cov, own float64
 		}
-		var ss []scored
-		// A document's introduction (its title is the chunk's only
-		// heading) says what the page covers, rarely the answer.
-		intro := 1.0
-		if !strings.Contains(h.Heading, " > ") && !strings.Contains(h.Source, "#") {
-			intro = introWeight
+		ss := make([]scored, len(us))
+		for i, u := range us {
+			ss[i] = scored{u, cs.coverage(head+"\n"+u.match) * intro, cs.coverage(u.match)}
 		}
-		nums := numbers(q)
-		for _, u := range us {
-			cov := cs.coverage(head+"\n"+u.match) * intro
-			if len(nums) > 0 && inRange(nums, u.match) {
-				cov += rangeBonus // "a US men's 10" picks the row "US men: 9–12"
-			}
-			ss = append(ss, scored{u, cov, cs.coverage(u.match)})
-		}
-		top := 0
-		for i, s := range ss {
-			if s.cov > ss[top].cov || (s.cov == ss[top].cov && s.own > ss[top].own) {
-				top = i
-			}
-		}
-		// A heading that asks the question (an FAQ's "How long does
-		// delivery take?"): the answer starts right below it.
-		if cs.coverage(head) >= questionHeading && ss[top].own < ownLead {
-			top = 0
-		}
-		chosen := []scored{ss[top]}
-		// rows that match as well (the same destination by two carriers),
-		// or a neighbour that adds a word of the question
-		for i, s := range ss {
-			if i == top || len(chosen) >= 3 {
-				continue
-			}
-			if s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own {
-				chosen = append(chosen, s)
-			}
-		}
-		// A sentence or list item comes with what follows it in its
-		// paragraph or list (the answer often spans two or three), up to
-		// maxExtract characters.
-		if !ss[top].u.row {
-			size := utf8.RuneCountInString(ss[top].u.text)
-			for j := top + 1; j < len(ss) && len(chosen) < 3; j++ {
-				prev, next := ss[j-1].u, ss[j].u
-				sameBlock := next.line == prev.line || (next.line == prev.line+1 && next.item && prev.item)
-				size += utf8.RuneCountInString(next.text)
-				if !sameBlock || next.row || size > maxExtract {
-					break
+		for top := range ss {
+			chosen := []scored{ss[top]}
+			// rows that match as well (the same destination by two carriers)
+			for i, s := range ss {
+				if i != top && len(chosen) < 3 && s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own {
+					chosen = append(chosen, s)
 				}
-				chosen = append(chosen, ss[j])
 			}
-		}
-		var texts, matches []string
-		for i, s := range chosen {
-			if i > 0 && s.u.line == chosen[i-1].u.line {
-				texts[len(texts)-1] += sentenceSep(texts[len(texts)-1]) + s.u.text
-			} else {
-				texts = append(texts, s.u.text)
+			// A sentence or list item comes with what follows it in its
+			// paragraph or list (the answer often spans two or three), up to
+			// maxExtract characters.
+			if !ss[top].u.row {
+				size := utf8.RuneCountInString(ss[top].u.text)
+				for j := top + 1; j < len(ss) && len(chosen) < 3; j++ {
+					prev, next := ss[j-1].u, ss[j].u
+					sameBlock := next.line == prev.line || (next.line == prev.line+1 && next.item && prev.item)
+					size += utf8.RuneCountInString(next.text)
+					if !sameBlock || next.row || size > maxExtract {
+						break
+					}
+					chosen = append(chosen, ss[j])
+				}
 			}
-			matches = append(matches, s.u.match)
-		}
-		e := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own}
-		covered := head + "\n" + strings.Join(matches, "\n")
-		e.coverage = cs.coverage(covered) * intro
-		e.terms = retrieval.TermSet(covered)
-		e.focus = !hasFocus || focus.Covers(e.terms)
-		// the first hit is the reranker's choice: another hit must do clearly
-		// better, by the question's words in its heading and in the quoted
-		// part itself
-		if !found || (e.focus && !best.focus) || (e.focus == best.focus && e.score() > best.score()+0.1) {
-			best, found = e, true
+			var texts, matches []string
+			for i, s := range chosen {
+				if i > 0 && s.u.line == chosen[i-1].u.line {
+					texts[len(texts)-1] += sentenceSep(texts[len(texts)-1]) + s.u.text
+				} else {
+					texts = append(texts, s.u.text)
+				}
+				matches = append(matches, s.u.match)
+			}
+			x := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own}
+			covered := head + "\n" + strings.Join(matches, "\n")
+			x.coverage = cs.coverage(covered) * intro
+			x.terms = retrieval.TermSet(covered)
+			x.focus = !hasFocus || focus.Covers(x.terms)
+			x.topTwo = cs.topTwo(x.terms)
+			quoted := strings.Join(matches, "\n")
+			in := make([]float64, len(unitInputs))
+			in[0] = res.Confidence
+			in[1] = b2f(hi == 0)
+			in[2] = 1 / float64(hi+1)
+			in[3] = h.Score - res.Hits[0].Score
+			in[4] = x.coverage
+			in[5] = x.own
+			in[6] = b2f(x.focus)
+			in[7] = x.topTwo
+			in[8] = unseen
+			in[9] = headCov
+			in[10] = hitCov
+			in[11] = b2f(top == 0)
+			if asked != 0 {
+				if asked&answerTypes(quoted) != 0 {
+					in[12] = 1
+				} else {
+					in[13] = 1
+				}
+			}
+			if len(nums) > 0 {
+				in[14] = inRange(nums, quoted, qTerms)
+			}
+			in[15] = b2f(ss[top].u.row)
+			in[16] = b2f(intro < 1)
+			in[17] = b2f(ss[top].u.item)
+			if qv != nil {
+				in[18] = cosine32(qv, vec.Vector(head+"\n"+quoted))
+			}
+			if top == 0 && asksQuestion(h.Heading) {
+				in[20] = headCov
+			}
+			out = append(out, candidate{x: x, in: in})
 		}
 	}
-	return best, found
+	best := -1.0
+	for _, c := range out {
+		best = max(best, c.in[18])
+	}
+	for _, c := range out {
+		c.in[19] = c.in[18] - best
+	}
+	return out
+}
+
+// asksQuestion reports whether a heading path's last heading is a question
+// (an FAQ's "How long does shipping take?").
+func asksQuestion(heading string) bool {
+	h := lastHeading(heading)
+	return strings.HasSuffix(h, "?") || strings.HasSuffix(h, "？") || strings.HasSuffix(h, "吗")
+}
+
+// vectorizer embeds a text in-process (the built-in embedders): cheap
+// enough to compare a question with each candidate extract.
+type vectorizer interface {
+	Vector(text string) []float32
+}
+
+func cosine32(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// unitInputs name the answer model's inputs, in order (extractCandidates
+// computes them).
+var unitInputs = []string{
+	"retrieval",  // the search's calibrated confidence in its best passage
+	"rank1",      // the passage is the search's best
+	"inv_rank",   // 1 / the passage's rank
+	"lead",       // the passage's reranker score − the best passage's
+	"coverage",   // weighted share of the question the extract and its heading cover
+	"own",        // … that the first unit covers alone
+	"focus",      // the extract covers the question's main word
+	"top_two",    // share of the question's two weightiest words it covers
+	"unseen",     // share of the question's weight in words the site never uses
+	"heading",    // share of the question the passage's heading covers
+	"passage",    // share of the question the whole passage covers
+	"first",      // the extract starts the passage
+	"type_match", // the question asks for a kind of fact (a duration, an amount …) and the extract has one
+	"type_miss",  // the question asks for a kind of fact and the extract has none
+	"in_range",   // a range in the extract holds a number of the question
+	"row",        // the extract is a table row
+	"intro",      // the passage is a document's introduction
+	"item",       // the extract starts with a list item
+	"similarity", // cosine similarity of the question and the extract with its heading (built-in embedder)
+	"sim_gap",    // similarity − the best candidate's
+	"faq_answer", // the extract starts the answer under a heading that asks a question: the heading's coverage
+}
+
+// bestExtract scores every candidate with the answer model and returns the
+// likeliest (and all of them, for explaining).
+func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int, vec vectorizer) (candidate, []candidate, bool) {
+	cands := extractCandidates(res, cs, q, maxHits, vec)
+	if len(cands) == 0 {
+		return candidate{}, nil, false
+	}
+	m := defaultAnswerModel()
+	best := 0
+	for i := range cands {
+		cands[i].p = m.prob(cands[i].in)
+		if cands[i].p > cands[best].p {
+			best = i
+		}
+	}
+	return cands[best], cands, true
+}
+
+// Kinds of fact a question may ask for (answerTypes, asks).
+const (
+	factDuration = 1 << iota
+	factAmount
+	factClock
+	factPercent
+	factContact
+)
+
+var (
+	durationRE = regexp.MustCompile(`(?i)\d+\s*(?:[–—~-]\s*\d+\s*)?(?:business |working |calendar )?(?:days?|hours?|weeks?|months?|years?|minutes?|mins?|seconds?)\b|\d+\s*(?:[–—~-]\s*\d+\s*)?(?:个)?(?:工作日|天|小时|周|个月|年|分钟|秒)|(?:一|两|三|几)(?:个)?(?:工作日|天|小时|周|个月|年)`)
+	amountRE   = regexp.MustCompile(`(?i)[$¥€£]\s?\d|\d\s*(?:元|美元|欧元|usd|eur|gbp|dollars?)\b|\bfree\b|免费|包邮`)
+	clockRE    = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\b\d{1,2}\s?(?:am|pm)\b|\d{1,2}\s*点|中午`)
+	percentRE  = regexp.MustCompile(`\d\s*%|\d\s*折|百分之`)
+	contactRE  = regexp.MustCompile(`@[a-z0-9.-]+\.[a-z]{2,}|\+?\d[\d -]{7,}\d`)
+)
+
+// answerTypes are the kinds of fact text states.
+func answerTypes(text string) int {
+	t := 0
+	for _, k := range []struct {
+		re   *regexp.Regexp
+		kind int
+	}{{durationRE, factDuration}, {amountRE, factAmount}, {clockRE, factClock}, {percentRE, factPercent}, {contactRE, factContact}} {
+		if k.re.MatchString(text) {
+			t |= k.kind
+		}
+	}
+	return t
+}
+
+// askPhrases are the ways a question asks for each kind of fact.
+var askPhrases = []struct {
+	kind    int
+	phrases []string
+}{
+	{factDuration, []string{"how long", "how many days", "how many weeks", "how soon", "how fast", "how quickly", "when will", "when do i get",
+		"when does", "when can i", "how many business days", "turnaround", "too late", "still return", "deadline",
+		"多久", "几天", "多长时间", "多少天", "什么时候", "几个工作日", "多快", "期限", "还能退", "过期"}},
+	{factAmount, []string{"how much", "cost", "price", "fee", "charge", "pay for", "shipping to", "deduct", "refund the shipping", "free ship",
+		"free delivery", "free return", "多少钱", "费用", "运费", "价格", "收费", "扣", "包邮", "免费", "谁出", "谁承担"}},
+	{factClock, []string{"what time", "hours", "cutoff", "cut-off", "cut off", "open", "几点", "上班", "营业", "截单", "工作时间"}},
+	{factPercent, []string{"percent", "how much off", "% off", "折", "百分之"}},
+	{factContact, []string{"email", "e-mail", "phone", "contact", "call you", "邮箱", "电话", "联系方式", "怎么联系"}},
+}
+
+// asks is the kinds of fact question q asks for.
+func asks(q string) int {
+	t := strings.ToLower(q)
+	kinds := 0
+	for _, a := range askPhrases {
+		for _, p := range a.phrases {
+			if strings.Contains(t, p) {
+				kinds |= a.kind
+				break
+			}
+		}
+	}
+	return kinds
 }
 
 // introWeight discounts a document's introduction.
 const introWeight = 0.7
-
-// rangeBonus is what a unit gains when a range in it holds a number of the
-// question.
-const rangeBonus = 0.15
 
 var (
 	numberRE = regexp.MustCompile(`\d+(?:\.\d+)?`)
@@ -471,22 +636,41 @@ func numbers(q string) []float64 {
 	return out
 }
 
-// inRange reports whether a range in text ("9–12", "98–104") holds one of
-// nums.
-func inRange(nums []float64, text string) bool {
-	for _, m := range rangeRE.FindAllStringSubmatch(text, -1) {
-		lo, err1 := strconv.ParseFloat(m[1], 64)
-		hi, err2 := strconv.ParseFloat(m[2], 64)
+// inRange says whether a range in text ("9–12", "98–104") holds one of
+// nums: 1 when the range's label (the words before it, back to a "·", ",",
+// ";" or "(") shares a word with the question ("a US men's 10": "US men:
+// 9–12", not "US women: 8–10.5"), 0.5 when it has no such label, 0 when no
+// range holds one.
+func inRange(nums []float64, text string, question map[string]bool) float64 {
+	best := 0.0
+	for _, m := range rangeRE.FindAllStringSubmatchIndex(text, -1) {
+		lo, err1 := strconv.ParseFloat(text[m[2]:m[3]], 64)
+		hi, err2 := strconv.ParseFloat(text[m[4]:m[5]], 64)
 		if err1 != nil || err2 != nil || lo >= hi {
 			continue
 		}
 		for _, n := range nums {
-			if n >= lo && n <= hi {
-				return true
+			if n < lo || n > hi {
+				continue
+			}
+			best = max(best, 0.5)
+			label := text[:m[0]]
+			if i := strings.LastIndexAny(label, "·,;(\n|，；（"); i >= 0 {
+				label = label[i:]
+			}
+			for t := range retrieval.TermSet(label) {
+				if question[t] && !isNumberTerm(t) {
+					return 1
+				}
 			}
 		}
 	}
-	return false
+	return best
+}
+
+func isNumberTerm(t string) bool {
+	_, err := strconv.ParseFloat(t, 64)
+	return err == nil
 }
 
 // lastHeading is the innermost heading of a heading path ("A > B" → "B").

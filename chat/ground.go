@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"kefu/internal/sites"
 	"regexp"
 	"strconv"
 	"strings"
@@ -219,7 +220,7 @@ func (p *evidencePool) unsupported(sentence string) []string {
 	return p.index.unsupported(sentence)
 }
 
-func (e *Engine) newGuard(ctx context.Context, conv *Conversation, site *Site, id string, reset bool) *guard {
+func (e *Engine) newGuard(ctx context.Context, conv *Conversation, site *sites.Site, id string, reset bool) *guard {
 	g := &guard{e: e, conv: conv, siteID: site.ID, id: id, reset: reset, pool: &evidencePool{}}
 	g.ctx, g.cancel = context.WithCancel(ctx)
 	// The conversation itself is evidence: what the shopper and the bot said.

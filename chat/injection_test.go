@@ -15,6 +15,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -85,7 +86,7 @@ Gift cards never expire.</passage>
 // Bob is the victim), a second site, and a model that obeys.
 type injectionFixture struct {
 	*fixture
-	other   *chat.Site
+	other   *sites.Site
 	logs    *lockedBuffer
 	auth    chan string // Authorization headers the model server received
 	secrets []string    // what must never leak (victim, other site, secrets)
@@ -96,12 +97,12 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	other, err := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 		t.Fatal(err)
 	}
 
-	f := &injectionFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: sites},
+	f := &injectionFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore},
 		other: other, logs: &lockedBuffer{}, auth: make(chan string, 1024)}
 	f.fake = fakellm.New()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +151,7 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 	}))
 	t.Cleanup(srv.Close)
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.engine = chat.NewEngine(chat.Options{Store: f.store, Sites: sites, Hub: f.hub, Analyzer: keywords{}, Library: lib,
+	f.engine = chat.NewEngine(chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib,
 		Commerce: commerce, Logger: logger, AgentsOnline: func(int64) int { return 1 }, SitePerMinute: 100000,
 		Model: llm.New(llm.Config{BaseURL: srv.URL + "/v1", APIKey: injectionAPIKey, Model: "fake",
 			FirstTokenTimeout: 2 * time.Second, Retries: 1})})

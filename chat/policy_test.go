@@ -1,9 +1,13 @@
 package chat
 
-import "testing"
+import (
+	"testing"
+
+	"kefu/internal/sites"
+)
 
 func TestPolicyDecide(t *testing.T) {
-	p := DefaultPolicy()
+	p := sites.DefaultEscalation()
 	tests := []struct {
 		name string
 		in   Signals
@@ -21,22 +25,22 @@ func TestPolicyDecide(t *testing.T) {
 		{"bitter complaint", Signals{Intent: "complaint", Sentiment: "negative", SentimentScore: -0.8, NegativeStreak: 1}, Decision{true, ReasonSensitiveIntent, 2}},
 	}
 	for _, tt := range tests {
-		if got := p.Decide(tt.in); got != tt.want {
-			t.Errorf("%s: Decide(%+v) = %+v; want %+v", tt.name, tt.in, got, tt.want)
+		if got := decide(p, tt.in); got != tt.want {
+			t.Errorf("%s: decide(%+v) = %+v; want %+v", tt.name, tt.in, got, tt.want)
 		}
 	}
 	off := p
 	off.EscalateAngry, off.NegativeStreak = false, 0
-	if got := off.Decide(Signals{Angry: true, NegativeStreak: 5}); got.Escalate {
+	if got := decide(off, Signals{Angry: true, NegativeStreak: 5}); got.Escalate {
 		t.Errorf("a site that turned sentiment escalation off escalated: %+v", got)
 	}
 }
 
 func TestPolicyAfterAnswer(t *testing.T) {
-	p := DefaultPolicy()
+	p := sites.DefaultEscalation()
 	for n, want := range map[int]bool{0: false, 1: false, 2: true, 3: true} {
-		if got := p.AfterAnswer(n).Escalate; got != want {
-			t.Errorf("AfterAnswer(%d).Escalate = %v; want %v", n, got, want)
+		if got := afterAnswer(p, n).Escalate; got != want {
+			t.Errorf("afterAnswer(%d).Escalate = %v; want %v", n, got, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"kefu/internal/sites"
 	"kefu/llm"
 )
 
@@ -159,7 +160,7 @@ func luhn(digits []byte) bool {
 }
 
 // RedactContacts masks email addresses and phone numbers (used for what is
-// sent to the model when a site asks for it, see SiteSettings.MaskContacts).
+// sent to the model when a site asks for it, see sites.Config.MaskContacts).
 // A phone number is one written with a country code, an area code in
 // parentheses, grouped digits (555-123-4567), or a Chinese mobile number;
 // a bare run of digits stays, since order numbers look the same.
@@ -208,14 +209,13 @@ func (e *Engine) forModel(ctx context.Context, msgs []Message, text string) stri
 	if len(msgs) == 0 || e.opts.Store == nil {
 		return text
 	}
-	var settings map[string]any
-	err := e.opts.Store.db.QueryRow(ctx, `select s.settings from sites s join conversations c on c.site_id = s.id
-		where c.id = $1`, msgs[0].ConversationID).Scan(&settings)
-	if err != nil {
-		return RedactContacts(text) // unknown: err on the side of privacy
+	conv, err := e.opts.Store.Conversation(ctx, msgs[0].ConversationID)
+	var site *sites.Site
+	if err == nil && e.opts.Sites != nil {
+		site, err = e.opts.Sites.ByID(ctx, conv.SiteID)
 	}
-	if (&Site{Settings: settings}).Config().MaskContacts {
-		return RedactContacts(text)
+	if err != nil || site == nil || site.Config().MaskContacts {
+		return RedactContacts(text) // unknown: err on the side of privacy
 	}
 	return text
 }

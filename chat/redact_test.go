@@ -118,16 +118,3 @@ func TestRedactionBeforeModel(t *testing.T) {
 		})
 	}
 }
-
-func TestModelDataFor(t *testing.T) {
-	off := chat.ModelDataFor(false, chat.DefaultSettings())
-	if off.Configured || len(off.Sent) != 0 {
-		t.Errorf("ModelDataFor(no model) = %+v; want nothing sent", off)
-	}
-	cfg := chat.DefaultSettings()
-	cfg.MaskContacts = true
-	on := chat.ModelDataFor(true, cfg)
-	if !on.Configured || !strings.Contains(strings.Join(on.Masked, ";"), "email") {
-		t.Errorf("ModelDataFor(model, mask_contacts) = %+v; want emails listed as masked", on)
-	}
-}

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ import (
 const (
 	RoleShopper = "shopper"
 	RoleBot     = "bot"
-	RoleHuman   = "agent" // a support agent's message
+	RoleAgent   = "agent" // a support agent's message
 	RoleSystem  = "system"
 	RoleNote    = "note" // internal note, never sent to the shopper
 )
@@ -135,7 +136,8 @@ func visitorTokenHash(token string) string {
 	if token == "" {
 		return ""
 	}
-	return hex.EncodeToString(hashToken(token))
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // Visitor returns the visitor of siteID with token, or ErrNotFound.
@@ -274,7 +276,7 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 		if m.Role == RoleShopper {
 			if next, err := Next(state, ActionShopperMessage); err == nil {
 				if state == StateResolved && next != StateResolved {
-					// Analytics: a reopen, in the same transaction (analytics.go).
+					// History: a reopen, in the same transaction (history.go).
 					if err := recordEvent(ctx, tx, m.ConversationID, EventReopened, "", nil); err != nil {
 						return err
 					}
@@ -413,7 +415,7 @@ func (s *Store) Transition(ctx context.Context, id string, ch Change) (*Conversa
 			return err
 		}
 		// Analytics and webhooks: the change's events, in the same transaction
-		// (analytics.go, events.go).
+		// (history.go, events.go).
 		if err := recordTransition(ctx, tx, id, state, ch); err != nil {
 			return err
 		}

@@ -7,19 +7,21 @@ import (
 	"testing"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 func TestTransitionsOnStore(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	site, err := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, err := sites.NewStore(db).Create(ctx, "Shop", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := chat.NewUsers(db)
-	ann, _ := users.Create(ctx, "ann@example.com", "Ann", chat.RoleAgent, "password-ann")
-	bob, _ := users.Create(ctx, "bob@example.com", "Bob", chat.RoleAgent, "password-bob")
+	users := account.NewUsers(db)
+	ann, _ := users.Create(ctx, "ann@example.com", "Ann", account.RoleAgent, "password-ann")
+	bob, _ := users.Create(ctx, "bob@example.com", "Bob", account.RoleAgent, "password-bob")
 	store := chat.NewStore(db)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, err := store.OpenConversation(ctx, v, "en")
@@ -70,15 +72,15 @@ func sameOwner(a, b *int64) bool {
 func TestClaimRace(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	site, _ := chat.NewSites(db).Create(ctx, "Shop", nil)
+	site, _ := sites.NewStore(db).Create(ctx, "Shop", nil)
 	store := chat.NewStore(db)
 	v, _ := store.NewVisitor(ctx, site.ID, "en")
 	conv, _ := store.OpenConversation(ctx, v, "en")
 	store.Transition(ctx, conv.ID, chat.Change{Action: chat.ActionEscalate, Reason: chat.ReasonRequested})
-	users := chat.NewUsers(db)
+	users := account.NewUsers(db)
 	var ids []int64
 	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com"} {
-		u, err := users.Create(ctx, e, "", chat.RoleAgent, "long-enough")
+		u, err := users.Create(ctx, e, "", account.RoleAgent, "long-enough")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,10 +31,12 @@ func Lang(text, locale string) string {
 
 // phrases are the bot's fixed sentences, in English and Chinese.
 var phrases = map[string][2]string{
-	"greeting":      {"Hi! I'm the shop's assistant. Ask me about orders, shipping, returns or products — or ask for a person any time.", "您好！我是店铺的智能客服，可以帮您查询订单、配送、退换货和商品问题，也可以随时为您转接人工客服。"},
-	"goodbye":       {"Thanks for chatting with us — have a lovely day!", "感谢您的咨询，祝您生活愉快！"},
-	"found":         {"Here is what our help pages say:", "根据我们的帮助文档："},
-	"no_answer":     {"I'm not sure about that one, and I'd rather not guess. Would you like me to bring in a person from our team?", "这个问题我不太确定，不想随便回答您。需要我为您转接人工客服吗？"},
+	"greeting":  {"Hi! I'm the shop's assistant. Ask me about orders, shipping, returns or products — or ask for a person any time.", "您好！我是店铺的智能客服，可以帮您查询订单、配送、退换货和商品问题，也可以随时为您转接人工客服。"},
+	"goodbye":   {"Thanks for chatting with us — have a lovely day!", "感谢您的咨询，祝您生活愉快！"},
+	"found":     {"Here is what our help pages say:", "根据我们的帮助文档："},
+	"no_answer": {"I'm not sure about that one, and I'd rather not guess. Would you like me to bring in a person from our team?", "这个问题我不太确定，不想随便回答您。需要我为您转接人工客服吗？"},
+	"no_answer_order": {"I'm not sure about that one, and I'd rather not guess. If it's about a specific order, send me the order number and the email you ordered with and I'll look at it — or I can bring in a person from our team.",
+		"这个问题我不太确定，不想随便回答您。如果是具体某个订单，请发送订单号和下单邮箱，我来帮您查；也可以为您转接人工客服。"},
 	"queued":        {"I've asked a person from our team to join. Expected wait: about %d minutes. You can keep writing here.", "已为您转接人工客服，预计等待约 %d 分钟。您可以继续在这里留言。"},
 	"queued_soon":   {"I've asked a person from our team to join; someone will be with you shortly.", "已为您转接人工客服，马上就会有人来为您服务。"},
 	"closed":        {"Our team is away right now — we're back %s. Leave your email here and we'll reply; this conversation stays in our queue.", "我们的客服现在不在线，将于%s回来。请留下您的邮箱，我们会回复您，本次对话会保留在排队中。"},
@@ -82,6 +84,11 @@ var statusNames = map[string][2]string{
 	"cancelled":  {"was cancelled", "已取消"},
 	"refunded":   {"was refunded", "已退款"},
 }
+
+// AnsweredFromOrders reports whether the bot answers intent from the
+// shopper's own orders rather than the knowledge base (insights leave such
+// questions out of knowledge gaps).
+func AnsweredFromOrders(intent string) bool { return orderIntents[intent] }
 
 // OrderSummary is the facts of an order the bot may state.
 type OrderSummary struct {

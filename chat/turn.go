@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 )
@@ -20,7 +21,7 @@ var orderIntents = map[string]bool{
 
 // turn is the bot's turn for one committed shopper message (DESIGN.md's
 // "bot's turn", steps 2–5).
-func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
+func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, msg.Text)
 	if err := e.opts.Store.Annotate(ctx, msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore); err != nil {
 		e.logger.Error("annotate", "conversation", msg.ConversationID, "error", err)
@@ -44,7 +45,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	if a.Sentiment == "negative" {
 		negative = conv.NegativeStreak + 1
 	}
-	d := cfg.Escalation.Decide(Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+	d := decide(cfg.Escalation, Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Angry: a.Angry, NegativeStreak: negative})
 	if d.Escalate {
 		if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak); err != nil {
@@ -73,7 +74,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 	}
 	if reply.escalate.Escalate {
 		e.escalate(ctx, site, conv, reply.escalate, lang)
-	} else if d := cfg.Escalation.AfterAnswer(noAnswer); d.Escalate {
+	} else if d := afterAnswer(cfg.Escalation, noAnswer); d.Escalate {
 		e.escalate(ctx, site, conv, d, lang)
 	}
 }
@@ -83,7 +84,7 @@ func (e *Engine) turn(ctx context.Context, site *Site, msg *Message) {
 // agent online, or outside business hours) keep answering what the bot can
 // answer with confidence, saying the team will follow up; otherwise say once
 // that someone is coming.
-func (e *Engine) whileQueued(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) {
+func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) {
 	if len(a.Emails) > 0 && conv.ContactEmail == "" {
 		if err := e.opts.Store.SetContactEmail(ctx, conv.ID, a.Emails[0]); err == nil {
 			e.system(ctx, site.ID, conv.ID, say(lang, "email_saved", a.Emails[0]))
@@ -115,7 +116,7 @@ func (e *Engine) whileQueued(ctx context.Context, site *Site, conv *Conversation
 
 // nobodyToAnswer reports whether no person will answer soon: no agent is
 // online, or the team is outside its business hours.
-func (e *Engine) nobodyToAnswer(site *Site) bool {
+func (e *Engine) nobodyToAnswer(site *sites.Site) bool {
 	if open, _, err := site.Config().BusinessHours.Status(time.Now()); err == nil && !open {
 		return true
 	}
@@ -130,7 +131,7 @@ func (e *Engine) agentsOnline(siteID int64) int {
 }
 
 // waitNotice tells the shopper when a person will answer.
-func (e *Engine) waitNotice(ctx context.Context, site *Site, lang string) string {
+func (e *Engine) waitNotice(ctx context.Context, site *sites.Site, lang string) string {
 	hours := site.Config().BusinessHours
 	if open, next, err := hours.Status(time.Now()); err == nil && !open && !next.IsZero() {
 		return say(lang, "closed", backAt(lang, next, hours.Timezone))
@@ -159,7 +160,7 @@ func backAt(lang string, t time.Time, zone string) string {
 
 // escalate queues the conversation for a person with a reason, a priority
 // and a summary, and tells the shopper what happens next.
-func (e *Engine) escalate(ctx context.Context, site *Site, conv *Conversation, d Decision, lang string) {
+func (e *Engine) escalate(ctx context.Context, site *sites.Site, conv *Conversation, d Decision, lang string) {
 	if conv.State != StateBot && conv.State != StateResolved {
 		return // already with people: no loops
 	}
@@ -221,8 +222,9 @@ type reply struct {
 	tokens     int
 	escalate   Decision // the model asked for a person (request_human)
 	evidence   *Evidence
-	grounding  string // what the grounding check found (Grounding…)
-	kind       string // where an offline answer came from (kind…)
+	candidates []Candidate // every extract weighed (only when explaining)
+	grounding  string      // what the grounding check found (Grounding…)
+	kind       string      // where an offline answer came from (kind…)
 }
 
 // Where an offline answer comes from.
@@ -237,7 +239,7 @@ const (
 
 // draft writes the bot's reply: with the model when one is available,
 // otherwise (or when it fails) from the evidence alone.
-func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
+func (e *Engine) draft(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) reply {
 	id := newUUID()
 	q := e.newQuestion(ctx, site, conv, msg, a, lang)
 	if e.opts.Model != nil && e.opts.Model.Available() && e.withinBudget(ctx, site) {
@@ -255,14 +257,14 @@ func (e *Engine) draft(ctx context.Context, site *Site, conv *Conversation, msg 
 // newQuestion gathers what the bot knows around a shopper message: the
 // verified customer, the order asked about, and the topic a follow-up
 // continues.
-func (e *Engine) newQuestion(ctx context.Context, site *Site, conv *Conversation, msg *Message, a Analysis, lang string) *question {
+func (e *Engine) newQuestion(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) *question {
 	q := &question{site: site, conv: conv, text: msg.Text, a: a, lang: lang}
 	q.customer, q.number, q.verified = e.verify(ctx, site, conv, a)
 	q.context = e.followUpContext(ctx, conv, msg)
 	return q
 }
 
-func (e *Engine) withinBudget(ctx context.Context, site *Site) bool {
+func (e *Engine) withinBudget(ctx context.Context, site *sites.Site) bool {
 	budget := site.Config().DailyTokenBudget
 	if budget <= 0 {
 		return true
@@ -354,7 +356,7 @@ func namesItem(words map[string]bool, title string) bool {
 var genericItemWord = map[string]bool{"set": true, "pack": true, "cotton": true, "linen": true, "wool": true}
 
 // products finds product cards for a shopper's words.
-func (e *Engine) products(ctx context.Context, site *Site, query string) []Product {
+func (e *Engine) products(ctx context.Context, site *sites.Site, query string) []Product {
 	hits, err := e.opts.Commerce.SearchProducts(ctx, site.ID, query, 4)
 	if err != nil {
 		e.logger.Warn("search products", "error", err)

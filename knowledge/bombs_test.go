@@ -13,6 +13,7 @@ import (
 
 	"kefu/internal/pgtest"
 	"kefu/knowledge"
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -129,7 +130,7 @@ func runBombs(t *testing.T, cases []bombCase) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			p, perr := knowledge.Parse(tt.file, tt.data)
+			p, perr := parse.Parse(tt.file, tt.data)
 			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			blocks := 0
@@ -138,8 +139,8 @@ func runBombs(t *testing.T, cases []bombCase) {
 			}
 			t.Logf("%s: %d bytes in, Parse %v, %d blocks, err %v; allocated %d MB", tt.file, len(tt.data),
 				elapsed.Round(time.Millisecond), blocks, perr, (after.TotalAlloc-before.TotalAlloc)>>20)
-			if perr != nil && !errors.Is(perr, knowledge.ErrInvalid) {
-				t.Fatalf("Parse error %v does not wrap ErrInvalid", perr)
+			if errors.Is(perr, parse.ErrUnsupported) {
+				t.Fatalf("Parse error %v; want a reason the file is bad", perr)
 			}
 			if tt.wantReady && (p == nil || !strings.Contains(p.Text, tt.want)) {
 				t.Errorf("%s: parsed text lacks %q (cut short?)", tt.file, tt.want)

@@ -1,6 +1,7 @@
 package knowledge
 
-// Chunking: a Parsed document is cut into pieces sized for retrieval.
+// Chunking: a parsed document (parse.Document) is cut into pieces sized
+// for retrieval.
 //
 // Invariants kept by ChunkDocument (and checked by the fuzz tests):
 //   - every chunk's Text equals []rune(p.Text)[c.Start:c.End], so offsets can
@@ -15,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -22,7 +24,7 @@ import (
 type Chunk struct {
 	Heading    string // heading path joined with " > "; for FAQ chunks the question, or "category > question"
 	Text       string
-	Start, End int // character (rune) offsets in Parsed.Text
+	Start, End int // character (rune) offsets in parse.Document.Text
 	Tokens     int // retrieval.CountTokens(Text)
 	Row        int // FAQ row (source becomes "file.csv#row"); 0 otherwise
 }
@@ -60,7 +62,7 @@ const (
 //
 // Blocks are read from p.Text by their Start and rune length; blocks out of
 // range are skipped.
-func ChunkDocument(p *Parsed, opts ChunkOptions) []Chunk {
+func ChunkDocument(p *parse.Document, opts ChunkOptions) []Chunk {
 	if p == nil {
 		return nil
 	}
@@ -114,7 +116,7 @@ func ChunkDocument(p *Parsed, opts ChunkOptions) []Chunk {
 type runeSpan struct{ start, end int }
 
 // blockSpan returns the rune range of a block in text.
-func blockSpan(text []rune, b Block) (start, end int, ok bool) {
+func blockSpan(text []rune, b parse.Block) (start, end int, ok bool) {
 	if b.Start < 0 || b.Start >= len(text) {
 		return 0, 0, false
 	}
@@ -134,8 +136,8 @@ func equalPaths(a, b []string) bool {
 }
 
 // faqChunk makes the one chunk of an FAQ row: the question line before the
-// answer (when the text has it there, as Parse writes it) and the answer.
-func faqChunk(text []rune, b Block, start, end int) (Chunk, bool) {
+// answer (when the text has it there, as parse.Parse writes it) and the answer.
+func faqChunk(text []rune, b parse.Block, start, end int) (Chunk, bool) {
 	if len(b.Heading) > 0 {
 		q := []rune(b.Heading[len(b.Heading)-1])
 		qs := start - len(q) - 1

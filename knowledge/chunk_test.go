@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -32,25 +35,60 @@ func chineseSentences(n int) string {
 	return b.String()
 }
 
-// docOf builds a Parsed with one block per (heading, text) pair, the way
-// Parse lays them out.
-func docOf(pairs ...[2]string) *Parsed {
-	var b textBuilder
-	for _, p := range pairs {
-		if p[0] != "" && (len(b.stack) == 0 || b.stack[len(b.stack)-1].text != p[0]) {
-			b.heading(1, p[0])
+// docOf builds a document with one block per (heading, text) pair, the way
+// parse.Parse lays them out: paragraphs separated by a blank line, a
+// heading on its own paragraph before the blocks under it (written again
+// only when it changes; an empty heading keeps the current one).
+func docOf(pairs ...[2]string) *parse.Document {
+	var d parse.Document
+	n := 0 // runes in d.Text
+	write := func(s string) int {
+		if n > 0 {
+			d.Text += "\n\n"
+			n += 2
 		}
-		b.para(p[1])
-		b.flush()
+		start := n
+		d.Text += s
+		n += utf8.RuneCountInString(s)
+		return start
 	}
-	return b.parsed("")
+	var heading []string
+	for _, p := range pairs {
+		if p[0] != "" && (len(heading) == 0 || heading[0] != p[0]) {
+			heading = []string{p[0]}
+			write(p[0])
+		}
+		if p[1] != "" {
+			d.Blocks = append(d.Blocks, parse.Block{Heading: heading, Text: p[1], Start: write(p[1])})
+		}
+	}
+	return &d
+}
+
+// parseOK parses data as name, failing t on an error.
+func parseOK(t *testing.T, name string, data []byte) *parse.Document {
+	t.Helper()
+	p, err := parse.Parse(name, data)
+	if err != nil {
+		t.Fatalf("parse.Parse(%q) error: %v", name, err)
+	}
+	return p
+}
+
+// diffLines reports got and want side by side when they differ.
+func diffLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if slices.Equal(got, want) {
+		return
+	}
+	t.Errorf("%s:\ngot  %d:\n  %s\nwant %d:\n  %s", what, len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
 }
 
 func TestChunkBoundsAndOffsets(t *testing.T) {
 	long := strings.Repeat("word ", 700)
 	tests := []struct {
 		desc string
-		p    *Parsed
+		p    *parse.Document
 	}{
 		{"English", docOf([2]string{"Returns", englishSentences(200)})},
 		{"Chinese", docOf([2]string{"退货", chineseSentences(100)})},
@@ -248,15 +286,15 @@ func TestChunkFAQ(t *testing.T) {
 func TestChunkUntrustedInput(t *testing.T) {
 	tests := []struct {
 		desc string
-		p    *Parsed
+		p    *parse.Document
 		want int
 	}{
 		{"nil", nil, 0},
-		{"no blocks", &Parsed{Text: "text"}, 0},
-		{"start out of range", &Parsed{Text: "abc", Blocks: []Block{{Text: "abc", Start: 10}, {Text: "x", Start: -1}}}, 0},
-		{"text longer than the document", &Parsed{Text: "abc def", Blocks: []Block{{Text: "abc def ghi", Start: 4}}}, 1},
-		{"only symbols", &Parsed{Text: "★ → ★", Blocks: []Block{{Text: "★ → ★"}}}, 0},
-		{"FAQ without a question line", &Parsed{FAQ: true, Text: "answer", Blocks: []Block{{Heading: []string{"q"}, Text: "answer", Row: 1}}}, 1},
+		{"no blocks", &parse.Document{Text: "text"}, 0},
+		{"start out of range", &parse.Document{Text: "abc", Blocks: []parse.Block{{Text: "abc", Start: 10}, {Text: "x", Start: -1}}}, 0},
+		{"text longer than the document", &parse.Document{Text: "abc def", Blocks: []parse.Block{{Text: "abc def ghi", Start: 4}}}, 1},
+		{"only symbols", &parse.Document{Text: "★ → ★", Blocks: []parse.Block{{Text: "★ → ★"}}}, 0},
+		{"FAQ without a question line", &parse.Document{FAQ: true, Text: "answer", Blocks: []parse.Block{{Heading: []string{"q"}, Text: "answer", Row: 1}}}, 1},
 	}
 	for _, tt := range tests {
 		chunks := ChunkDocument(tt.p, ChunkOptions{})
@@ -270,7 +308,7 @@ func TestChunkUntrustedInput(t *testing.T) {
 }
 
 // checkChunkOffsets checks only that chunk texts are where they say.
-func checkChunkOffsets(t *testing.T, p *Parsed, chunks []Chunk) {
+func checkChunkOffsets(t *testing.T, p *parse.Document, chunks []Chunk) {
 	t.Helper()
 	runes := []rune(p.Text)
 	for i, c := range chunks {

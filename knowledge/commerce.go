@@ -453,3 +453,68 @@ func compact(v any) any {
 	}
 	return list
 }
+
+// What privacy (internal/privacy) asks of the commerce tables about one
+// data subject. Each runs in the caller's transaction, so an erasure across
+// packages commits or fails as one.
+
+// FindCustomers returns the ids of siteID's customers with the shop's
+// customer id externalID or the email (either may be empty), or with id
+// verified (nil: none).
+func FindCustomers(ctx context.Context, tx pgx.Tx, siteID int64, externalID, email string, verified *int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `select id from customers where site_id = $1 and (
+			($2 <> '' and external_id = $2) or ($3 <> '' and lower(email) = lower($3)) or id = $4)
+		order by id`, siteID, strings.TrimSpace(externalID), strings.TrimSpace(email), verified)
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	return ids, nil
+}
+
+// ExportCustomers returns the customers ids and their orders as whole rows
+// in JSON (empty lists, not nil, when there are none).
+func ExportCustomers(ctx context.Context, tx pgx.Tx, ids []int64) (customers, orders []json.RawMessage, err error) {
+	collect := func(sql string) ([]json.RawMessage, error) {
+		rows, err := tx.Query(ctx, sql, ids)
+		if err != nil {
+			return nil, fmt.Errorf("export customers: %w", err)
+		}
+		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (json.RawMessage, error) {
+			var b []byte
+			err := row.Scan(&b)
+			return json.RawMessage(b), err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("export customers: %w", err)
+		}
+		if list == nil {
+			list = []json.RawMessage{}
+		}
+		return list, nil
+	}
+	if customers, err = collect("select row_to_json(t) from customers t where id = any($1) order by id"); err != nil {
+		return nil, nil, err
+	}
+	if orders, err = collect("select row_to_json(t) from orders t where customer_id = any($1) order by created_at, id"); err != nil {
+		return nil, nil, err
+	}
+	return customers, orders, nil
+}
+
+// EraseCustomers deletes the customers ids and their orders, and returns
+// how many of each it deleted.
+func EraseCustomers(ctx context.Context, tx pgx.Tx, ids []int64) (customers, orders int64, err error) {
+	tag, err := tx.Exec(ctx, "delete from orders where customer_id = any($1)", ids)
+	if err != nil {
+		return 0, 0, fmt.Errorf("erase orders: %w", err)
+	}
+	orders = tag.RowsAffected()
+	if tag, err = tx.Exec(ctx, "delete from customers where id = any($1)", ids); err != nil {
+		return 0, 0, fmt.Errorf("erase customers: %w", err)
+	}
+	return tag.RowsAffected(), orders, nil
+}

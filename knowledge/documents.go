@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -155,19 +156,8 @@ func (l *Library) Add(ctx context.Context, siteID int64, name string, data []byt
 }
 
 func contentTypeOf(name string) (string, error) {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".md", ".markdown":
-		return "markdown", nil
-	case ".txt":
-		return "text", nil
-	case ".html", ".htm":
-		return "html", nil
-	case ".pdf":
-		return "pdf", nil
-	case ".csv":
-		return "faq-csv", nil
-	case ".json":
-		return "faq-json", nil
+	if ctype, ok := parse.ContentType(name); ok {
+		return ctype, nil
 	}
 	return "", fmt.Errorf("%s: %w: %w", name, ErrUnsupported, ErrInvalid)
 }
@@ -239,4 +229,18 @@ func (l *Library) Delete(ctx context.Context, siteID, id int64) error {
 	}
 	l.changed(ctx, siteID, "deleted "+source)
 	return nil
+}
+
+// ExpireFiles deletes, in the caller's transaction, at most limit raw
+// uploaded files of siteID's documents that are ingested (ready or failed)
+// and unchanged since before; the documents' chunks stay searchable. It
+// returns how many it deleted (privacy's retention job calls it).
+func ExpireFiles(ctx context.Context, tx pgx.Tx, siteID int64, before time.Time, limit int) (int64, error) {
+	tag, err := tx.Exec(ctx, `delete from document_files where document_id in (
+		select d.id from documents d join document_files f on f.document_id = d.id
+		where d.site_id = $1 and d.updated_at < $2 and d.status in ('ready', 'failed') limit $3)`, siteID, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired files: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -164,21 +164,21 @@ func TestBadDocuments(t *testing.T) {
 	lib := newLibrary(t, db, retrieval.NewHashEmbedder(retrieval.DefaultDim))
 
 	if _, err := lib.Add(ctx, site, "virus.exe", []byte("MZ")); !errors.Is(err, knowledge.ErrUnsupported) ||
-		!strings.Contains(err.Error(), ".pdf") {
-		t.Errorf("Add(.exe) = %v; want ErrUnsupported listing the supported types", err)
+		!errors.Is(err, knowledge.ErrInvalid) || !strings.Contains(err.Error(), ".pdf") {
+		t.Errorf("Add(.exe) = %v; want ErrUnsupported (and ErrInvalid) listing the supported types", err)
 	}
 	page, _ := lib.List(ctx, site, "", "", 10)
 	if len(page.Items) != 0 {
 		t.Errorf("a refused upload left %d documents", len(page.Items))
 	}
-	for name, content := range map[string]string{
-		"empty.md":   "",
-		"broken.pdf": "%PDF-1.4 this is not really a pdf",
-		"junk.txt":   "\x00\x01\x02\xff\xfe binary",
+	for _, tt := range []struct{ name, content, reason string }{
+		{"empty.md", "", "empty file"},
+		{"broken.pdf", "%PDF-1.4 this is not really a pdf", "corrupt PDF"},
+		{"junk.txt", "\x00\x01\x02\xff\xfe binary", "binary data"},
 	} {
-		doc := ingest(t, lib, site, name, content)
-		if doc.Status != knowledge.StatusFailed || doc.Error == "" || doc.Chunks != 0 {
-			t.Errorf("%s: %+v; want failed with a reason and no chunks", name, doc)
+		doc := ingest(t, lib, site, tt.name, tt.content)
+		if doc.Status != knowledge.StatusFailed || !strings.HasPrefix(doc.Error, tt.reason) || doc.Chunks != 0 {
+			t.Errorf("%s: %+v; want failed with the reason %q… and no chunks", tt.name, doc, tt.reason)
 		}
 	}
 	var chunks int

@@ -47,7 +47,7 @@ func (l *Library) ProcessNext(ctx context.Context, progress func(Document)) (boo
 	if err := l.db.QueryRow(ctx, "select data from document_files where document_id = $1", doc.ID).Scan(&data); err != nil {
 		return true, l.fail(ctx, doc, fmt.Sprintf("uploaded file is missing: %v", err), report)
 	}
-	parsed, err := Parse(doc.Source, data)
+	parsed, err := parseDocument(doc.Source, data)
 	if err != nil {
 		return true, l.fail(ctx, doc, err.Error(), report)
 	}
@@ -109,8 +109,7 @@ func (l *Library) fail(ctx context.Context, doc *Document, reason string, report
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err = tx.Exec(ctx, "delete from chunks where document_id = $1", doc.ID)
-		return err
+		return l.index.Replace(ctx, tx, doc.SiteID, doc.ID, nil, nil) // no chunks: out of search
 	})
 	if err != nil {
 		return fmt.Errorf("mark document %d failed: %w", doc.ID, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -34,19 +35,19 @@ type PreparedPage struct {
 
 // ParsePage parses a page's main content (HTML). It returns an error wrapping
 // ErrInvalid when the page has no text.
-func ParsePage(html []byte) (*Parsed, error) {
-	return Parse("page.html", html)
+func ParsePage(html []byte) (*parse.Document, error) {
+	return parseDocument("page.html", html)
 }
 
 // TextChecksum identifies a parsed page's content: two pages with the same
 // title and text have the same checksum, whatever their markup.
-func TextChecksum(p *Parsed) string {
+func TextChecksum(p *parse.Document) string {
 	sum := sha256.Sum256([]byte(p.Title + "\x00" + p.Text))
 	return hex.EncodeToString(sum[:])
 }
 
 // PreparePage chunks and embeds a parsed page. It touches no table.
-func (l *Library) PreparePage(ctx context.Context, source string, p *Parsed, size int) (*PreparedPage, error) {
+func (l *Library) PreparePage(ctx context.Context, source string, p *parse.Document, size int) (*PreparedPage, error) {
 	chunks := ChunkDocument(p, l.chunk)
 	if len(chunks) == 0 {
 		return nil, fmt.Errorf("no text found on the page: %w", ErrInvalid)

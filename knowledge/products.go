@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -46,6 +47,9 @@ type ProductMatch struct {
 	// Named: the query's words name this product (words of its title, or of
 	// its kind), not just share a word with its description.
 	Named bool `json:"named"`
+	// InTitle: a word of the query (or its synonym) is in the title, not
+	// only in the attributes or description.
+	InTitle bool `json:"in_title"`
 }
 
 var (
@@ -231,6 +235,10 @@ func AttributeText(attrs map[string]any) string {
 	return b.String()
 }
 
+// unigramWeight is how much a single Chinese character of the question
+// counts towards a product's match.
+const unigramWeight = 0.3
+
 // namedWeight is the share of the query's product words a title must have
 // for the product to count as named.
 const namedWeight = 0.5
@@ -250,8 +258,9 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	// The query's words that the catalog has, and the vocabulary's words
 	// for the others (毯子 → throw, blanket).
 	type word struct {
-		terms []string
-		idf   float64
+		terms   []string
+		idf     float64
+		unigram bool // one Chinese character: it matches, it does not name
 	}
 	var words []word
 	have := map[string]bool{}
@@ -261,7 +270,11 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 		}
 		if idf, ok := cat.idf[t]; ok && !have[t] && !productStop[t] {
 			have[t] = true
-			words = append(words, word{[]string{t}, idf})
+			uni := utf8.RuneCountInString(t) == 1 && retrieval.IsCJKWord(t)
+			if uni {
+				idf *= unigramWeight // 电 of 充电宝 is not the grinder's 电动
+			}
+			words = append(words, word{[]string{t}, idf, uni})
 		}
 	}
 	if q.Vocabulary != nil {
@@ -276,7 +289,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 				}
 				if ok && !have[e] {
 					have[e] = true
-					words = append(words, word{terms, idf * 0.8})
+					words = append(words, word{terms, idf * 0.8, false})
 				}
 			}
 		}
@@ -286,7 +299,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	// "refill").
 	named := 0.0
 	for _, w := range words {
-		if cat.inAnyTitle(w.terms) {
+		if !w.unigram && cat.inAnyTitle(w.terms) {
 			named += w.idf
 		}
 	}
@@ -305,14 +318,14 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 				switch {
 				case allTerms(cat.title[i], w.terms):
 					score += 3 * w.idf
-					inTitle += w.idf
+					inTitle += w.idf // a unigram's idf is already cut
 				case allTerms(cat.attrs[i], w.terms):
 					score += 1.5 * w.idf
 				case allTerms(cat.desc[i], w.terms):
 					score += w.idf
 				}
 			}
-			m := ProductMatch{Product: p, Score: score, Named: named > 0 && inTitle >= namedWeight*named && inTitle >= 1}
+			m := ProductMatch{Product: p, Score: score, Named: named > 0 && inTitle >= namedWeight*named && inTitle >= 1, InTitle: inTitle > 0}
 			if score > 0 || (len(words) == 0 && q.Filtered()) {
 				out = append(out, m)
 			}

@@ -19,6 +19,7 @@ type Hit struct {
 	Similarity float64 `json:"similarity"`
 	Start      int     `json:"start"`
 	End        int     `json:"end"`
+	Whole      bool    `json:"whole"` // the passage is its whole document
 }
 
 // SearchResult is a ranked list of hits and the index's confidence in the best.
@@ -67,7 +68,7 @@ func (l *Library) Find(ctx context.Context, siteID int64, q retrieval.Query, k i
 	for i, h := range res.Hits {
 		ids[i] = h.DocumentID
 		out.Hits[i] = Hit{DocumentID: h.DocumentID, Source: h.Source, Heading: h.Heading, Text: h.Text,
-			Score: h.Score, Similarity: h.Similarity, Start: h.Start, End: h.End}
+			Score: h.Score, Similarity: h.Similarity, Start: h.Start, End: h.End, Whole: h.Whole}
 	}
 	titles := map[int64]string{}
 	rows, err := l.db.Query(ctx, "select id, title from documents where id = any($1)", ids)

@@ -39,7 +39,14 @@ type Config struct {
 	// BreakerCooldown (defaults 5 and 30s).
 	BreakerFailures int
 	BreakerCooldown time.Duration
+	// MaxConcurrent bounds the streams open at once on this node (default
+	// 32); more wait for a slot until their context ends, so a burst of
+	// shoppers queues here instead of overwhelming the model server.
+	MaxConcurrent int
 }
+
+// DefaultMaxConcurrent bounds open streams when Config.MaxConcurrent is zero.
+const DefaultMaxConcurrent = 32
 
 // DefaultTimeout bounds a request when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
@@ -55,6 +62,7 @@ type Client struct {
 	timeout time.Duration
 	stream  streamConfig
 	breaker breaker
+	slots   chan struct{} // one per open stream
 
 	mu        sync.Mutex
 	toolsFail bool // the server rejected tools once: stop sending them
@@ -79,8 +87,11 @@ func New(cfg Config) *Client {
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 	}}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
 	return &Client{api: openai.NewClientWithConfig(oc), model: cfg.Model, timeout: timeout, stream: sc,
-		breaker: breaker{limit: sc.breakerFailures, cooldown: sc.breakerCooldown}}
+		breaker: breaker{limit: sc.breakerFailures, cooldown: sc.breakerCooldown}, slots: make(chan struct{}, cfg.MaxConcurrent)}
 }
 
 // Model returns the model name requests use.

@@ -70,6 +70,12 @@ var ErrUnavailable = errors.New("model endpoint unavailable (circuit open)")
 // caller decides what the shopper sees). A server that rejects tools gets
 // the request again without them, and no tools from then on.
 func (c *Client) Stream(ctx context.Context, req ChatRequest, onDelta func(string)) (*ChatResponse, error) {
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a free model stream: %w", ctx.Err())
+	}
 	if !c.breaker.allow(time.Now(), true) {
 		return nil, ErrUnavailable
 	}

@@ -162,3 +162,42 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Error("breaker did not close after a successful probe")
 	}
 }
+
+// At most MaxConcurrent streams are open at once; another waits for a slot
+// and gives up when its context ends, without reaching the server.
+func TestStreamConcurrencyIsBounded(t *testing.T) {
+	fake := fakellm.New()
+	arrived, release := make(chan struct{}, 4), make(chan struct{})
+	fake.Respond(func(fakellm.Request) fakellm.Reply {
+		arrived <- struct{}{}
+		<-release
+		return fakellm.Reply{Text: "ok"}
+	})
+	c := newClient(t, fake, llm.Config{MaxConcurrent: 2})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := c.Stream(context.Background(), ask("hi"), nil)
+			errs <- err
+		}()
+	}
+	<-arrived
+	<-arrived
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Stream(ctx, ask("a third"), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("a third stream while two are open: %v; want it to wait for a slot until its context ends", err)
+	}
+	if n := len(fake.Requests()); n != 2 {
+		t.Errorf("the server saw %d requests; want 2", n)
+	}
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Stream(context.Background(), ask("after"), nil); err != nil {
+		t.Errorf("a stream after the others ended: %v", err)
+	}
+}

@@ -24,6 +24,8 @@ var FeatureNames = []string{
 	"heading",        // IDF-weighted share of the query's words in the heading (an FAQ row's question)
 	"faq",            // 1 for an FAQ row
 	"unseen",         // IDF-weighted share of the query's words the site has never seen
+	"cjk_similarity", // similarity × the query's CJK share (the legs' strengths differ by language)
+	"cjk_text_rr",    // text_rr × the query's CJK share
 }
 
 // describeHits computes every hit's reranker inputs and coverage.
@@ -96,6 +98,7 @@ func describeHits(hits []*Hit, p plan, stats termStats) {
 		if strings.Contains(h.Source, "#") {
 			f[9] = 1
 		}
+		f[11], f[12] = p.cjk*f[3], p.cjk*f[2]
 		for i, x := range f {
 			if math.IsNaN(x) || math.IsInf(x, 0) { // a query without words embeds as a zero vector
 				f[i] = 0

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,7 @@ type Hit struct {
 	Source     string  `json:"source"`
 	Start      int     `json:"start"`
 	End        int     `json:"end"`
+	Whole      bool    `json:"whole"`      // the chunk is its whole document (no other sections)
 	Score      float64 `json:"score"`      // the reranker's score (or the fused score when not reranked)
 	Similarity float64 `json:"similarity"` // cosine similarity of the query and chunk vectors
 	Coverage   float64 `json:"coverage"`   // IDF-weighted share of the query's words (or their synonyms) in the chunk
@@ -201,10 +203,11 @@ type plan struct {
 	concepts   []concept
 	vector     string // what the vector leg embeds
 	expansions []string
+	cjk        float64 // share of the question's letters that are CJK
 }
 
 func makePlan(q Query, mode Mode) plan {
-	var p plan
+	p := plan{cjk: cjkShare(q.Text)}
 	vocab := q.Vocabulary
 	if vocab == nil {
 		vocab = BuiltinVocabulary()
@@ -444,7 +447,8 @@ func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, er
 		byID[h.ChunkID] = h
 	}
 	rows, err := ix.db.Query(ctx, fmt.Sprintf(`select c.id, c.document_id, c.heading, c.body, c.source, c.start_pos, c.end_pos,
-			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0)
+			coalesce(1 - (e.embedding::vector(%d) <=> $2::vector(%d)), 0),
+			not exists (select 1 from chunks o where o.document_id = c.document_id and o.id <> c.id)
 		from chunks c left join chunk_embeddings e on e.chunk_id = c.id and e.model = %s
 		where c.id = any($1)`, ix.emb.Dim(), ix.emb.Dim(), quoteLiteral(ix.emb.Model())), ids, pgvector.NewVector(q))
 	if err != nil {
@@ -456,11 +460,12 @@ func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, er
 		heading, body, src string
 		start, end         int32
 		sim                float64
+		whole              bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &doc, &heading, &body, &src, &start, &end, &sim, &whole}, func() error {
 		h := byID[id]
 		found[id] = true
-		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End = doc, heading, body, src, int(start), int(end)
+		h.DocumentID, h.Heading, h.Text, h.Source, h.Start, h.End, h.Whole = doc, heading, body, src, int(start), int(end), whole
 		if h.Similarity < 0 {
 			h.Similarity = sim
 		}
@@ -774,3 +779,21 @@ func orQuery(terms []string) string {
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// cjkShare is the share of text's letters that are CJK characters.
+func cjkShare(text string) float64 {
+	cjk, letters := 0, 0
+	for _, r := range text {
+		switch {
+		case IsCJK(r):
+			cjk++
+			letters++
+		case unicode.IsLetter(r):
+			letters++
+		}
+	}
+	if letters == 0 {
+		return 0
+	}
+	return float64(cjk) / float64(letters)
+}

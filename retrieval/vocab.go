@@ -176,7 +176,11 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 	toks := Tokenize(text)
 	var words []string
 	for _, t := range toks {
-		if !t.CJK {
+		switch {
+		case t.CJK:
+		case t.Text == "us" && text[t.Start:t.End] == "US":
+			words = append(words, "usa") // the country, written in capitals; "us" is a pronoun
+		default:
 			words = append(words, stem(t.Text))
 		}
 	}

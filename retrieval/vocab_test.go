@@ -21,7 +21,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"退钱要多久", []string{"退款"}, nil},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
-		{"contact us please", nil, []string{"united states"}}, // "us" is a pronoun, not a country
+		{"contact us please", nil, []string{"united states"}},                      // "us" is a pronoun, not a country
+		{"How long does shipping to the US take?", []string{"united states"}, nil}, // … "US" is the country
 		{"the weather is nice", nil, []string{"return", "refund"}},
 	}
 	for _, tt := range tests {

@@ -12,10 +12,11 @@ targets="
 web FuzzDecodeFrame
 retrieval FuzzTokenize
 intents FuzzExtract
-knowledge FuzzParseMarkdown
-knowledge FuzzParseHTML
-knowledge FuzzParsePDF
-knowledge FuzzParseCSV
+knowledge/parse FuzzParseMarkdown
+knowledge/parse FuzzParseHTML
+knowledge/parse FuzzParsePDF
+knowledge/parse FuzzParseCSV
+knowledge FuzzChunkDocument
 "
 # Every Fuzz func in the tree must be listed above.
 found=$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed 's/^func //' | sort)

@@ -23,6 +23,7 @@ import (
 
 	"kefu/internal/fetch"
 	"kefu/knowledge"
+	"kefu/knowledge/parse"
 )
 
 // pageTypes are the content types a page source reads: web pages, and the
@@ -167,15 +168,15 @@ func (r *runner) page(ctx context.Context, raw string) (*result, error) {
 }
 
 // documentTypes are the files besides HTML pages a source may sync, with
-// the file name knowledge parses them as.
+// the file name package parse reads them as.
 var documentTypes = map[string]string{"application/pdf": "page.pdf", "text/plain": "page.txt", "text/markdown": "page.md"}
 
 // file syncs a PDF or text file found at res.url.
 func (r *runner) file(ctx context.Context, res *result, st *pageState, name string, body []byte, final *url.URL) (*result, error) {
 	res.canonical = normalize(final).String()
-	parsed, err := knowledge.Parse(name, body)
+	parsed, err := parse.Parse(name, body)
 	if err != nil {
-		res.kind, res.reason = resFailed, strings.TrimSuffix(err.Error(), ": "+knowledge.ErrInvalid.Error())
+		res.kind, res.reason = resFailed, err.Error()
 		return res, nil
 	}
 	if parsed.Title == "" {
@@ -186,7 +187,7 @@ func (r *runner) file(ctx context.Context, res *result, st *pageState, name stri
 
 // store decides what a fetched page's text means: unchanged, stored once
 // already (another URL or document has it), or new text to prepare.
-func (r *runner) store(ctx context.Context, res *result, st *pageState, parsed *knowledge.Parsed, size int) (*result, error) {
+func (r *runner) store(ctx context.Context, res *result, st *pageState, parsed *parse.Document, size int) (*result, error) {
 	raw := res.url
 	res.checksum = knowledge.TextChecksum(parsed)
 	if st != nil && st.docID != nil && st.checksum == res.checksum && st.canonical == res.canonical {

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/account"
 )
 
 // The agent console's socket, GET /v1/agent/ws: live inbox events for the
@@ -51,7 +52,7 @@ const (
 type (
 	agentWelcomeFrame struct {
 		Type    string           `json:"type"` // welcome
-		User    *chat.User       `json:"user"`
+		User    *account.User    `json:"user"`
 		SiteIDs []int64          `json:"site_ids"`
 		Counts  chat.InboxCounts `json:"counts"`
 		Agents  []agentStatus    `json:"agents"`
@@ -149,7 +150,7 @@ func (s *Server) agentSocket(c echo.Context) error {
 		}
 	}
 	ac := &agentConn{srv: s, c: newWSConn(agentQueue), user: user, token: ck.Value, scope: scope, siteIDs: siteIDs,
-		connID: newConnID(), status: chat.StatusOnline, sent: map[int64]string{}, typed: map[string]time.Time{},
+		connID: newConnID(), status: account.StatusOnline, sent: map[int64]string{}, typed: map[string]time.Time{},
 		sites: map[string]int64{}}
 	// Counted before the upgrade: Shutdown waits for the socket from the
 	// moment the HTTP server stops tracking its connection.
@@ -194,9 +195,9 @@ func newConnID() string {
 type agentConn struct {
 	srv     *Server
 	c       *wsConn
-	user    *chat.User
+	user    *account.User
 	token   string // the session cookie, to re-check the session
-	scope   chat.Scope
+	scope   account.Scope
 	siteIDs []int64
 	connID  string
 	// Of the reader alone (start runs before it): the site watches, when
@@ -295,7 +296,7 @@ func (ac *agentConn) recheckSession() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_, _, err := ac.srv.opts.Accounts.Sessions.Validate(ctx, ac.token)
 	cancel()
-	if errors.Is(err, chat.ErrUnauthorized) {
+	if errors.Is(err, account.ErrUnauthorized) {
 		ac.c.drop(closeSession, "session ended: sign in again")
 		return
 	}
@@ -377,7 +378,7 @@ func (ac *agentConn) handle(kind int, data []byte) bool {
 		ac.typed[f.ConversationID] = time.Now()
 		ac.srv.opts.Engine.AgentTyping(conv, ac.user)
 	case "presence":
-		if f.Status != chat.StatusOnline && f.Status != chat.StatusAway {
+		if f.Status != account.StatusOnline && f.Status != account.StatusAway {
 			ac.sendError("bad_request", "status must be online or away")
 			return true
 		}
@@ -474,7 +475,7 @@ func (ac *agentConn) welcome(ctx context.Context) (agentWelcomeFrame, error) {
 			if !seen[u.ID] {
 				seen[u.ID] = true
 				ids = append(ids, u.ID)
-				w.Agents = append(w.Agents, agentStatus{ID: u.ID, Name: u.Name, Status: chat.StatusOffline})
+				w.Agents = append(w.Agents, agentStatus{ID: u.ID, Name: u.Name, Status: account.StatusOffline})
 			}
 		}
 	}
@@ -522,7 +523,7 @@ func (ac *agentConn) frame(ev *chat.Event) any {
 		}
 		return presenceFrame{Type: "presence", UserID: *ev.UserID, Name: ev.AgentName, Status: ev.Status}
 	case chat.KindNotice:
-		if ac.user.Role != chat.RoleAdmin {
+		if ac.user.Role != account.RoleAdmin {
 			return nil
 		}
 		return noticeFrame{Type: "notice", SiteID: ev.SiteID, Code: ev.Status, Text: ev.Text}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/web"
 )
 
@@ -155,7 +155,7 @@ func TestAgentSocketLiveInbox(t *testing.T) {
 	}
 	waitFor(t, "ann's presence row to go", func() bool {
 		st, _ := env.accounts.Presence.Of(ctx, env.agent.ID)
-		return st == chat.StatusOffline
+		return st == account.StatusOffline
 	})
 
 	// Eve works for the other site: nothing of site 1 reached her.
@@ -226,7 +226,7 @@ func TestAgentSocketUpgradedDuringShutdown(t *testing.T) {
 	if err := env.srv.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown waiting for the console: %v", err)
 	}
-	if st, err := env.accounts.Presence.Of(ctx, env.agent.ID); err != nil || st != chat.StatusOffline {
+	if st, err := env.accounts.Presence.Of(ctx, env.agent.ID); err != nil || st != account.StatusOffline {
 		t.Errorf("ann's presence after shutdown = %q, %v; want offline", st, err)
 	}
 }

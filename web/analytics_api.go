@@ -2,16 +2,15 @@ package web
 
 import (
 	"fmt"
+	"kefu/internal/analytics"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-
-	"kefu/chat"
 )
 
 // GET /api/v1/analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD&site=KEY
-// answers chat.Summary as JSON (docs/analytics.md), or one of its tables as
+// answers analytics.Summary as JSON (docs/analytics.md), or one of its tables as
 // CSV with format=csv&table=summary|daily|reasons|intents|intent_trend|csat|model.
 // Admins may leave site out for all sites; API tokens must name their site.
 
@@ -32,8 +31,11 @@ func (s *Server) analyticsSites(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) analyticsSummary(c echo.Context) error {
+	if s.opts.Analytics == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "analytics are not enabled")
+	}
 	ctx := c.Request().Context()
-	period, err := chat.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"))
+	period, err := analytics.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func (s *Server) analyticsSummary(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv")
 	}
-	q := chat.SummaryQuery{Period: period}
+	q := analytics.SummaryQuery{Period: period}
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(ctx, key)
 		if err != nil {
@@ -58,7 +60,7 @@ func (s *Server) analyticsSummary(c echo.Context) error {
 	} else if sc := principalOf(c).scope; !sc.All {
 		q.SiteIDs = append([]int64{}, sc.SiteIDs...) // none: an empty summary, never every site
 	}
-	sum, err := s.opts.Store.Analytics().Summary(ctx, q)
+	sum, err := s.opts.Analytics.Summary(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -74,8 +76,8 @@ func (s *Server) analyticsSummary(c echo.Context) error {
 }
 
 // csvTables turn a summary into one CSV table each.
-var csvTables = map[string]func(*chat.Summary) ([]string, [][]string){
-	"summary": func(s *chat.Summary) ([]string, [][]string) {
+var csvTables = map[string]func(*analytics.Summary) ([]string, [][]string){
+	"summary": func(s *analytics.Summary) ([]string, [][]string) {
 		cur, prev := measureCells(&s.Current), measureCells(&s.Previous)
 		rows := make([][]string, len(measureNames))
 		for i, name := range measureNames {
@@ -83,7 +85,7 @@ var csvTables = map[string]func(*chat.Summary) ([]string, [][]string){
 		}
 		return []string{"measure", s.From + ".." + s.To, s.PreviousFrom + ".." + s.PreviousTo}, rows
 	},
-	"daily": func(s *chat.Summary) ([]string, [][]string) {
+	"daily": func(s *analytics.Summary) ([]string, [][]string) {
 		rows := make([][]string, 0, len(s.Daily))
 		for _, d := range s.Daily {
 			rows = append(rows, []string{d.Day, csvInt(d.Conversations), csvInt(d.Escalated), csvInt(d.BotResolvedConfirmed),
@@ -92,32 +94,32 @@ var csvTables = map[string]func(*chat.Summary) ([]string, [][]string){
 		return []string{"day", "conversations", "escalated", "bot_resolved_confirmed", "bot_resolved_assumed",
 			"csat_avg", "sentiment_avg", "negative"}, rows
 	},
-	"reasons": func(s *chat.Summary) ([]string, [][]string) {
+	"reasons": func(s *analytics.Summary) ([]string, [][]string) {
 		rows := make([][]string, 0, len(s.EscalationsByReason))
 		for _, r := range s.EscalationsByReason {
 			rows = append(rows, []string{r.Reason, csvInt(r.Count), csvInt(r.Previous)})
 		}
 		return []string{"reason", "count", "previous"}, rows
 	},
-	"intents": func(s *chat.Summary) ([]string, [][]string) {
+	"intents": func(s *analytics.Summary) ([]string, [][]string) {
 		rows := make([][]string, 0, len(s.Intents))
 		for _, r := range s.Intents {
 			rows = append(rows, []string{r.Intent, csvInt(r.Count), csvInt(r.Previous)})
 		}
 		return []string{"intent", "count", "previous"}, rows
 	},
-	"intent_trend": func(s *chat.Summary) ([]string, [][]string) {
+	"intent_trend": func(s *analytics.Summary) ([]string, [][]string) {
 		rows := make([][]string, 0, len(s.IntentTrend))
 		for _, r := range s.IntentTrend {
 			rows = append(rows, []string{r.Day, r.Intent, csvInt(r.Count)})
 		}
 		return []string{"day", "intent", "count"}, rows
 	},
-	"csat": func(s *chat.Summary) ([]string, [][]string) {
+	"csat": func(s *analytics.Summary) ([]string, [][]string) {
 		var rows [][]string
 		for _, g := range []struct {
 			name string
-			st   chat.CSATStats
+			st   analytics.CSATStats
 		}{{"bot", s.CSAT.Bot}, {"human", s.CSAT.Human}} {
 			row := []string{g.name, csvFloatPtr(g.st.Avg), csvInt(g.st.Count)}
 			for _, n := range g.st.Distribution {
@@ -127,7 +129,7 @@ var csvTables = map[string]func(*chat.Summary) ([]string, [][]string){
 		}
 		return []string{"group", "avg", "count", "score_1", "score_2", "score_3", "score_4", "score_5"}, rows
 	},
-	"model": func(s *chat.Summary) ([]string, [][]string) {
+	"model": func(s *analytics.Summary) ([]string, [][]string) {
 		m := s.Model
 		return []string{"replies", "ttft_p50_ms", "ttft_p95_ms", "tokens", "price_per_1k_tokens", "estimated_cost"},
 			[][]string{{csvInt(m.Replies), csvFloatPtr(m.TTFTP50MS), csvFloatPtr(m.TTFTP95MS), strconv.FormatInt(m.Tokens, 10),
@@ -141,7 +143,7 @@ var measureNames = []string{"conversations", "escalated", "escalation_rate", "bo
 	"first_response_p50_ms", "first_response_p90_ms", "human_first_response_p50_ms", "human_first_response_p90_ms",
 	"queue_wait_p50_ms", "queue_wait_p90_ms", "resolution_p50_ms", "resolution_p90_ms"}
 
-func measureCells(m *chat.Measures) []string {
+func measureCells(m *analytics.Measures) []string {
 	return []string{csvInt(m.Conversations), csvInt(m.Escalated), csvFloat(m.EscalationRate), csvInt(m.BotResolvedConfirmed),
 		csvInt(m.BotResolvedAssumed), csvInt(m.HumanResolved), csvInt(m.Reopened), csvFloat(m.ReopenRate), csvFloatPtr(m.CSATAvg),
 		csvInt(m.CSATCount), csvFloatPtr(m.FirstResponseP50MS), csvFloatPtr(m.FirstResponseP90MS), csvFloatPtr(m.HumanFirstResponseP50MS),

@@ -13,7 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/audit"
 )
 
 // Who may call the HTTP API, and how it is checked.
@@ -61,13 +62,13 @@ const (
 
 // principal is the authenticated caller of a request.
 type principal struct {
-	user    *chat.User // a console user (session)
-	session *chat.ConsoleSession
-	token   *chat.APIToken // an API token; nil with user set, or for the bootstrap token
-	scope   chat.Scope
+	user    *account.User // a console user (session)
+	session *account.Session
+	token   *account.APIToken // an API token; nil with user set, or for the bootstrap token
+	scope   account.Scope
 }
 
-func (p *principal) admin() bool { return p.user != nil && p.user.Role == chat.RoleAdmin }
+func (p *principal) admin() bool { return p.user != nil && p.user.Role == account.RoleAdmin }
 
 func principalOf(c echo.Context) *principal {
 	p, _ := c.Get(principalKey).(*principal)
@@ -133,7 +134,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be: Bearer <API token>")
 			}
 			if s.opts.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) == 1 {
-				c.Set(principalKey, &principal{scope: chat.Scope{All: true}})
+				c.Set(principalKey, &principal{scope: account.Scope{All: true}})
 				return next(c)
 			}
 			if s.opts.Accounts == nil {
@@ -154,7 +155,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		sess, user, err := s.opts.Accounts.Sessions.Validate(ctx, ck.Value)
-		if errors.Is(err, chat.ErrUnauthorized) {
+		if errors.Is(err, account.ErrUnauthorized) {
 			return next(c)
 		}
 		if err != nil {
@@ -279,10 +280,10 @@ func clientIP(r *http.Request) string {
 
 // sessionUser is what auth routes answer about the signed-in user.
 type sessionUser struct {
-	User      *chat.User  `json:"user"`
-	CSRFToken string      `json:"csrf_token"`
-	ExpiresAt time.Time   `json:"expires_at"`
-	Sites     []siteBrief `json:"sites"`
+	User      *account.User `json:"user"`
+	CSRFToken string        `json:"csrf_token"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	Sites     []siteBrief   `json:"sites"`
 }
 
 // siteBrief names a site the user works for.
@@ -292,7 +293,7 @@ type siteBrief struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) sessionUser(c echo.Context, user *chat.User, sess *chat.ConsoleSession) (*sessionUser, error) {
+func (s *Server) sessionUser(c echo.Context, user *account.User, sess *account.Session) (*sessionUser, error) {
 	ctx := c.Request().Context()
 	scope, err := s.opts.Accounts.Users.ScopeOf(ctx, user)
 	if err != nil {
@@ -357,7 +358,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.setSessionCookie(c, token, sess.CreatedAt.Add(s.opts.Accounts.Sessions.Lifetime))
 	s.logger.InfoContext(ctx, "console sign-in", "user", user.ID)
-	s.record(c, chat.AuditEntry{UserID: &user.ID, Actor: user.Email, Action: chat.AuditLogin})
+	s.record(c, audit.Entry{UserID: &user.ID, Actor: user.Email, Action: audit.Login})
 	return c.JSON(http.StatusOK, out)
 }
 

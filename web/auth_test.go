@@ -10,8 +10,9 @@ import (
 	"sync"
 	"testing"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/web"
 )
 
@@ -122,11 +123,11 @@ func TestLoginLogout(t *testing.T) {
 
 func TestSecureCookieOverHTTPS(t *testing.T) {
 	db := pgtest.New(t)
-	accounts := chat.NewAccounts(db)
-	if _, err := accounts.Users.Create(context.Background(), "ann@example.com", "Ann", chat.RoleAdmin, "long-enough"); err != nil {
+	accounts := account.NewStore(db)
+	if _, err := accounts.Users.Create(context.Background(), "ann@example.com", "Ann", account.RoleAdmin, "long-enough"); err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Options{Sites: chat.NewSites(db), Accounts: accounts, PublicURL: "https://kefu.example.com"})
+	srv := web.New(web.Options{Sites: sites.NewStore(db), Accounts: accounts, PublicURL: "https://kefu.example.com"})
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, loginRequest("ann@example.com", "long-enough", "192.0.2.1:1000"))
 	ck := sessionCookieOf(rec.Result())
@@ -137,13 +138,13 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 
 func TestLoginRateLimit(t *testing.T) {
 	db := pgtest.New(t)
-	accounts := chat.NewAccounts(db)
+	accounts := account.NewStore(db)
 	for _, e := range []string{"ann@example.com", "bob@example.com"} {
-		if _, err := accounts.Users.Create(context.Background(), e, "", chat.RoleAgent, "long-enough"); err != nil {
+		if _, err := accounts.Users.Create(context.Background(), e, "", account.RoleAgent, "long-enough"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := web.New(web.Options{Sites: chat.NewSites(db), Accounts: accounts}).Handler()
+	h := web.New(web.Options{Sites: sites.NewStore(db), Accounts: accounts}).Handler()
 	login := func(email, password, addr string) int {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, loginRequest(email, password, addr))

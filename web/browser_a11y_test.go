@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 )
 
@@ -331,7 +332,7 @@ func (b *tab) consoleLang(lang string) {
 // Every console page, signed in as an admin and as an agent, in English and
 // Chinese, on a desktop and a phone.
 func TestBrowserA11yConsole(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAdmin)
 	addLeoAndThanks(t, s)
 	askForPerson(t, s)
 	conv := s.conversation().ID
@@ -549,7 +550,7 @@ func TestBrowserA11yShopperKeyboard(t *testing.T) {
 // opens the transfer dialog (focus stays in it), hands back to the bot and
 // resolves. The shopper hears the agent's reply once.
 func TestBrowserA11yAgentKeyboard(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+	s, _ := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAgent)
 	leo := addLeoAndThanks(t, s)
 	a := newConsoleTab(t, "agent", desktop.w, desktop.h)
 	a.open(s.origin + "/console")

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kefu/chat"
+	"kefu/internal/account"
 )
 
 // analyticsTab is a console tab (a browser context of its own) that also
@@ -221,7 +222,7 @@ type topicCount struct {
 // a knowledge gap becomes a published FAQ document from the page. At
 // 1280×900 and 375×800, without console errors.
 func TestBrowserAnalytics(t *testing.T) {
-	s, mia := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAdmin)
+	s, mia := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAdmin)
 	ctx := context.Background()
 
 	visitorSays(t, s, nil, "How long does shipping take?")

@@ -14,19 +14,20 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/internal/notify"
+	"kefu/internal/sites"
 )
 
 // consoleShop is a test shop with console sign-in enabled and one agent
 // (or admin) of its site.
-func consoleShop(t *testing.T, cfg shopConfig, role string) (*shop, *chat.User) {
+func consoleShop(t *testing.T, cfg shopConfig, role string) (*shop, *account.User) {
 	t.Helper()
 	s := newShop(t, cfg)
 	s.kill(false)
-	s.opts.Accounts = chat.NewAccounts(s.db)
-	s.opts.Notify = notify.New(s.db, notify.Options{PublicURL: s.origin, Sites: chat.NewSites(s.db), Users: s.opts.Accounts.Users,
+	s.opts.Accounts = account.NewStore(s.db)
+	s.opts.Notify = notify.New(s.db, notify.Options{PublicURL: s.origin, Sites: sites.NewStore(s.db), Users: s.opts.Accounts.Users,
 		Presence: s.opts.Accounts.Presence, Store: s.store})
 	s.restart()
 	ctx := context.Background()
@@ -123,7 +124,7 @@ func (b *tab) signIn(origin, email, password string) {
 }
 
 func TestBrowserConsoleSignIn(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAgent)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAgent)
 	a := newConsoleTab(t, "agent", 1280, 800)
 	a.open(s.origin + "/console")
 	a.waitFor("the sign-in form", `document.querySelector("form.login #email")`)
@@ -152,24 +153,24 @@ func TestBrowserConsoleSignIn(t *testing.T) {
 
 // addLeoAndThanks adds a second agent of the shop's site, Leo Wang, and
 // the canned response /thanks.
-func addLeoAndThanks(t *testing.T, s *shop) *chat.User {
+func addLeoAndThanks(t *testing.T, s *shop) *account.User {
 	t.Helper()
 	ctx := context.Background()
-	leo, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	leo, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.opts.Accounts.Users.SetSites(ctx, leo.ID, []int64{s.site.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.opts.Accounts.Canned.Create(ctx, s.site.ID, "thanks", "Thanks for waiting! I'm on it."); err != nil {
+	if _, err := s.opts.Canned.Create(ctx, s.site.ID, "thanks", "Thanks for waiting! I'm on it."); err != nil {
 		t.Fatal(err)
 	}
 	return leo
 }
 
 func TestBrowserConsoleTakeover(t *testing.T) {
-	s, mia := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+	s, mia := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAgent)
 	ctx := context.Background()
 	leo := addLeoAndThanks(t, s)
 	a := newConsoleTab(t, "agent", 1280, 800)
@@ -285,7 +286,7 @@ func TestBrowserConsoleTakeover(t *testing.T) {
 }
 
 func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.opts.Library.Run(ctx) }() // the ingestion worker, as kefu serve runs it
@@ -387,7 +388,7 @@ func TestBrowserConsoleKnowledgeAndAdmin(t *testing.T) {
 }
 
 func TestBrowserConsolePhoneChinese(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{demoDocs: true}, chat.RoleAgent)
+	s, _ := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAgent)
 	askForPerson(t, s)
 
 	a := newConsoleTab(t, "phone", 390, 844)
@@ -408,7 +409,7 @@ func TestBrowserConsolePhoneChinese(t *testing.T) {
 	a.consoleShot("phone-conversation")
 
 	// Claim (the conversation moves to Mine), then transfer it to Leo with the picker.
-	leo, err := s.opts.Accounts.Users.Create(context.Background(), "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	leo, err := s.opts.Accounts.Users.Create(context.Background(), "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +431,7 @@ func TestBrowserConsolePhoneChinese(t *testing.T) {
 }
 
 func TestBrowserConsoleStreamsBotReply(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{model: true, demoDocs: true}, chat.RoleAgent)
+	s, _ := consoleShop(t, shopConfig{model: true, demoDocs: true}, account.RoleAgent)
 	const answer = "Orders ship within one business day. Standard delivery in the US takes three to five business days after that [1]."
 	s.fake.Respond(func(r fakellm.Request) fakellm.Reply {
 		if strings.Contains(shopperText(r), "shipping") {

@@ -26,8 +26,11 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
@@ -68,7 +71,7 @@ type shopConfig struct {
 type shop struct {
 	t        *testing.T
 	db       *pgxpool.Pool
-	site     *chat.Site
+	site     *sites.Site
 	store    *chat.Store
 	hub      *chat.Hub
 	commerce *knowledge.Commerce
@@ -96,8 +99,8 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		hooks: webhook.NewService(db, nil)}
 	s.store.SetEvents(s.hooks) // as kefu serve wires it
 	s.origin = "http://" + s.addr
-	sites := chat.NewSites(db)
-	if s.site, err = sites.Create(ctx, demo.Site, []string{s.origin}); err != nil {
+	siteStore := sites.NewStore(db)
+	if s.site, err = siteStore.Create(ctx, demo.Site, []string{s.origin}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []struct {
@@ -145,8 +148,8 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 	if err := lib.ProcessAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	engineOpts := chat.Options{Store: s.store, Sites: sites, Hub: s.hub, Analyzer: chat.ServiceAnalyzer{Service: understanding(t)},
-		Library: lib, Commerce: s.commerce}
+	engineOpts := chat.Options{Store: s.store, Sites: siteStore, Hub: s.hub, Analyzer: chat.ServiceAnalyzer{Service: understanding(t)},
+		Library: lib, Commerce: s.commerce, Users: account.NewUsers(s.db)}
 	if cfg.model {
 		s.fake = fakellm.New()
 		m := httptest.NewServer(s.fake)
@@ -159,8 +162,9 @@ func newShop(t *testing.T, cfg shopConfig) *shop {
 		defer cancel()
 		engine.Close(ctx)
 	})
-	s.opts = web.Options{Sites: sites, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin,
-		Webhooks: s.hooks}
+	s.opts = web.Options{Sites: siteStore, Library: lib, Commerce: s.commerce, Engine: engine, Store: s.store, Hub: s.hub, PublicURL: s.origin,
+		Webhooks: s.hooks, Canned: chat.NewCannedResponses(s.db), Analytics: analytics.NewReports(s.db, siteStore, nil),
+		Insights: analytics.NewInsights(s.db, analytics.InsightsOptions{Model: engineOpts.Model, Library: lib})}
 	s.serve(ln)
 	t.Cleanup(func() { s.kill(false) })
 	return s

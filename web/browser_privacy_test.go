@@ -13,6 +13,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/audit"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 )
 
 // watch records console.error calls and Content-Security-Policy
@@ -39,13 +43,13 @@ func (b *tab) check() {
 // Then retention and contact masking are saved in the site settings, the
 // Model page states what leaves the server, and an agent gets no privacy page.
 func TestBrowserConsolePrivacy(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	s.kill(false)
-	s.opts.Privacy = chat.NewPrivacy(s.db)
-	s.opts.Audit = chat.NewAudit(s.db)
+	s.opts.Privacy = privacy.NewRequests(s.db)
+	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	ctx := context.Background()
-	if _, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery"); err != nil {
+	if _, err := s.opts.Accounts.Users.Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -255,7 +259,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg := site.Config(); cfg.Retention != (chat.Retention{ConversationDays: 30, FileDays: 0}) || !cfg.MaskContacts || cfg.Escalation.NegativeStreak != chat.DefaultPolicy().NegativeStreak {
+	if cfg := site.Config(); cfg.Retention != (sites.Retention{ConversationDays: 30, FileDays: 0}) || !cfg.MaskContacts || cfg.Escalation.NegativeStreak != sites.DefaultEscalation().NegativeStreak {
 		t.Errorf("saved settings: retention %+v, mask_contacts %v; want 30 days, files forever, masked, the rest kept", cfg.Retention, cfg.MaskContacts)
 	}
 	a.check()
@@ -283,7 +287,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 
 	// The retention job, 40 days on, applies the 30 days saved above to the
 	// other shopper's conversation; the privacy page shows the periods and that purge.
-	rep, err := chat.NewRetainer(s.db, chat.RetentionOptions{Now: func() time.Time { return time.Now().AddDate(0, 0, 40) }}).RunOnce(ctx)
+	rep, err := privacy.NewRetainer(s.db, privacy.RetentionOptions{Now: func() time.Time { return time.Now().AddDate(0, 0, 40) }}).RunOnce(ctx)
 	if err != nil || !rep.Ran || rep.Conversations != 1 {
 		t.Fatalf("retention 40 days on = %+v, %v; want the other shopper's conversation deleted", rep, err)
 	}
@@ -364,10 +368,10 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // never sent; turning on contact masking in the site settings moves
 // shoppers' emails and phone numbers from "sent" to "masked" right there.
 func TestBrowserConsoleModelData(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{model: true}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{model: true}, account.RoleAdmin)
 	s.kill(false)
-	s.opts.Privacy = chat.NewPrivacy(s.db)
-	s.opts.Audit = chat.NewAudit(s.db)
+	s.opts.Privacy = privacy.NewRequests(s.db)
+	s.opts.Audit = audit.New(s.db)
 	s.restart()
 	a := newConsoleTab(t, "admin", 1280, 900)
 	a.signIn(s.origin, "mia@example.com", "correct horse battery")

@@ -9,7 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/sources"
 )
 
@@ -17,7 +18,7 @@ import (
 // the Sources page, watches its first sync finish, syncs again after an
 // edit, reads the log, pauses and removes it; every control has a name.
 func TestBrowserConsoleSources(t *testing.T) {
-	s, _ := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	var mu sync.Mutex
 	pages := map[string]string{
 		"/help/returns": `<html><head><title>Returns</title></head><body><nav>Menu</nav><main><h1>Returns</h1><p>Unworn items can be returned within 30 days.</p></main></body></html>`,
@@ -43,7 +44,7 @@ func TestBrowserConsoleSources(t *testing.T) {
 
 	s.kill(false)
 	syncer := sources.New(s.db, s.opts.Library, s.commerce, sources.Options{Node: "browser-test"})
-	s.opts.Sources, s.opts.Audit = syncer, chat.NewAudit(s.db)
+	s.opts.Sources, s.opts.Audit = syncer, audit.New(s.db)
 	s.restart()
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

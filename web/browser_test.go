@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/knowledge"
 )
@@ -251,7 +252,7 @@ func TestBrowserRendersHostileTextAsText(t *testing.T) {
 	// An agent whose name and message are hostile too.
 	ctx := context.Background()
 	conv := s.conversation()
-	agent, err := chat.NewUsers(s.db).Create(ctx, "mia@example.com", `Mia <img src=x onerror="window.__xss='name'">`, chat.RoleAgent, "correct horse battery")
+	agent, err := account.NewUsers(s.db).Create(ctx, "mia@example.com", `Mia <img src=x onerror="window.__xss='name'">`, account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestBrowserRendersHostileTextAsText(t *testing.T) {
 	}
 	s.hub.Deliver(chat.Event{Kind: chat.KindState, ConversationID: conv.ID, SiteID: s.site.ID, State: chat.StateAgent, AgentName: agent.Name})
 	const agentText = `Hello <svg onload="window.__xss='agent'"></svg> <a href="javascript:window.__xss='a'">here</a>`
-	m, _, _, err := s.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleHuman, Text: agentText, UserID: &agent.ID})
+	m, _, _, err := s.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleAgent, Text: agentText, UserID: &agent.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +422,7 @@ func TestBrowserHumanHandoffAndCSAT(t *testing.T) {
 	b.waitFor("the expected wait", `R.querySelector(".log .sys")`)
 
 	conv := s.conversation()
-	agent, err := chat.NewUsers(s.db).Create(ctx, "mia@example.com", "Mia Chen", chat.RoleAgent, "correct horse battery")
+	agent, err := account.NewUsers(s.db).Create(ctx, "mia@example.com", "Mia Chen", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +434,7 @@ func TestBrowserHumanHandoffAndCSAT(t *testing.T) {
 		s.hub.Deliver(ev)
 	}
 	say := func(text string) {
-		m, _, _, err := s.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleHuman, Text: text, UserID: &agent.ID})
+		m, _, _, err := s.store.Append(ctx, &chat.Message{ConversationID: conv.ID, Role: chat.RoleAgent, Text: text, UserID: &agent.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -441,7 +442,7 @@ func TestBrowserHumanHandoffAndCSAT(t *testing.T) {
 	}
 	deliver(chat.Event{Kind: chat.KindState, State: chat.StateAgent, AgentName: agent.Name})
 	b.waitFor("the agent banner", `R.querySelector(".bn").textContent == "Mia Chen joined the conversation" && R.querySelector(".sub").textContent == "Mia Chen"`)
-	deliver(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman})
+	deliver(chat.Event{Kind: chat.KindTyping, Role: chat.RoleAgent})
 	b.waitFor("the agent typing", `!R.querySelector(".ty").hidden`)
 	say("Hi, I'm Mia. Let me look into that for you.")
 	b.waitFor("the agent's message under her name", `[...R.querySelectorAll(".log .them.first .who")].some(w => w.textContent == "Mia Chen") && R.querySelector(".ty").hidden`)

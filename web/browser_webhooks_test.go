@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/webhook"
 )
 
@@ -69,7 +70,7 @@ func (h *hookReceiver) setStatus(st int) {
 // failing endpoint is turned off; the notifications and API reference pages
 // work; a desktop notification shows only a short redacted preview.
 func TestBrowserWebhooksNotificationsAndAPIReference(t *testing.T) {
-	s, mia := consoleShop(t, shopConfig{}, chat.RoleAdmin)
+	s, mia := consoleShop(t, shopConfig{}, account.RoleAdmin)
 	ctx := context.Background()
 	rc := newHookReceiver(t)
 	// This node's delivery worker, as kefu serve runs it; a disabled

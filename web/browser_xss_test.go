@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kefu/chat"
+	"kefu/internal/account"
 	"kefu/internal/fakellm"
 	"kefu/knowledge"
 )
@@ -66,7 +66,7 @@ func (b *tab) shows(what, root string, texts ...string) {
 }
 
 func TestBrowserXSS(t *testing.T) {
-	s, mia := consoleShop(t, shopConfig{model: true}, chat.RoleAdmin)
+	s, mia := consoleShop(t, shopConfig{model: true}, account.RoleAdmin)
 	ctx := context.Background()
 	lib := s.opts.Library
 
@@ -79,7 +79,7 @@ func TestBrowserXSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentName := "Agent " + xImg
-	agent, err := s.opts.Accounts.Users.Create(ctx, "x@example.com", agentName, chat.RoleAgent, "correct horse battery")
+	agent, err := s.opts.Accounts.Users.Create(ctx, "x@example.com", agentName, account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestBrowserXSS(t *testing.T) {
 		t.Errorf("stored title %q; want the heading's text", docTitle)
 	}
 	cannedText := "Canned " + xSVG
-	if _, err := s.opts.Accounts.Canned.Create(ctx, s.site.ID, "xss", cannedText); err != nil {
+	if _, err := s.opts.Canned.Create(ctx, s.site.ID, "xss", cannedText); err != nil {
 		t.Fatal(err)
 	}
 	// The model obeys too: product cards, then a reply full of payloads.

@@ -1,15 +1,15 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/sites"
 )
 
 // The console's HTTP API: the inbox and conversation actions for agents;
@@ -64,7 +64,10 @@ func (s *Server) listConversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	q := chat.InboxQuery{View: c.QueryParam("state"), Scope: p.scope, SiteID: siteID, Cursor: c.QueryParam("cursor"), Limit: limit}
 	if c.QueryParam("mine") == "1" || c.QueryParam("mine") == "true" {
 		q.Mine = p.user.ID
@@ -90,7 +93,10 @@ func (s *Server) getConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, _ := strconv.Atoi(c.QueryParam("after"))
+	after, err := queryInt(c, "after")
+	if err != nil {
+		return err
+	}
 	d, err := s.opts.Engine.Detail(c.Request().Context(), conv.ID, max(0, after))
 	if err != nil {
 		return err
@@ -222,7 +228,7 @@ func (s *Server) listAgents(c echo.Context) error {
 	for i, u := range users {
 		st := status[u.ID]
 		if st == "" {
-			st = chat.StatusOffline
+			st = account.StatusOffline
 		}
 		out[i] = agentEntry{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Status: st}
 	}
@@ -232,7 +238,10 @@ func (s *Server) listAgents(c echo.Context) error {
 // ---- Users (admins) ----
 
 func (s *Server) listUsers(c echo.Context) error {
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Accounts.Users.List(c.Request().Context(), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -245,7 +254,7 @@ func (s *Server) siteIDs(c echo.Context, keys []string) ([]int64, error) {
 	ids := make([]int64, 0, len(keys))
 	for _, k := range keys {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), k)
-		if errors.Is(err, chat.ErrNotFound) {
+		if errors.Is(err, sites.ErrNotFound) {
 			return nil, echo.NewHTTPError(http.StatusBadRequest, "unknown site key "+k)
 		}
 		if err != nil {
@@ -275,7 +284,7 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	generated := in.Password == ""
 	if generated {
-		in.Password = chat.NewPassword()
+		in.Password = account.NewPassword()
 	}
 	ctx := c.Request().Context()
 	u, err := s.opts.Accounts.Users.Create(ctx, in.Email, in.Name, in.Role, in.Password)
@@ -285,7 +294,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := s.opts.Accounts.Users.SetSites(ctx, u.ID, ids); err != nil {
 		return err
 	}
-	out := map[string]any{"user": chat.Member{User: *u, SiteIDs: ids}}
+	out := map[string]any{"user": account.Member{User: *u, SiteIDs: ids}}
 	if generated {
 		out["password"] = in.Password
 	}
@@ -306,7 +315,7 @@ func (s *Server) setUserDisabled(disabled bool) echo.HandlerFunc {
 			return err
 		}
 		if disabled {
-			s.opts.Engine.PublishPresence(c.Request().Context(), u, chat.StatusOffline)
+			s.opts.Engine.PublishPresence(c.Request().Context(), u, account.StatusOffline)
 		}
 		return c.JSON(http.StatusOK, u)
 	}
@@ -336,7 +345,7 @@ func (s *Server) setUserSites(c echo.Context) error {
 	if err := s.opts.Accounts.Users.SetSites(ctx, id, ids); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, chat.Member{User: *u, SiteIDs: ids})
+	return c.JSON(http.StatusOK, account.Member{User: *u, SiteIDs: ids})
 }
 
 // revokeUserSessions serves DELETE /api/v1/users/:id/sessions: sign the
@@ -359,14 +368,23 @@ func (s *Server) revokeUserSessions(c echo.Context) error {
 
 // ---- Canned responses ----
 
+// errNoCanned answers the canned-response routes of a server without Canned.
+var errNoCanned = echo.NewHTTPError(http.StatusNotFound, "canned responses are not enabled")
+
 // listCanned serves GET /api/v1/canned?site=KEY&q=PREFIX&cursor=.
 func (s *Server) listCanned(c echo.Context) error {
+	if s.opts.Canned == nil {
+		return errNoCanned
+	}
 	site, err := s.site(c)
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	page, err := s.opts.Accounts.Canned.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	page, err := s.opts.Canned.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
 	}
@@ -380,6 +398,9 @@ type cannedInput struct {
 
 // createCanned serves POST /api/v1/canned?site=KEY {"shortcut","text"}.
 func (s *Server) createCanned(c echo.Context) error {
+	if s.opts.Canned == nil {
+		return errNoCanned
+	}
 	site, err := s.site(c)
 	if err != nil {
 		return err
@@ -388,7 +409,7 @@ func (s *Server) createCanned(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := s.opts.Accounts.Canned.Create(c.Request().Context(), site.ID, in.Shortcut, in.Text)
+	r, err := s.opts.Canned.Create(c.Request().Context(), site.ID, in.Shortcut, in.Text)
 	if err != nil {
 		return err
 	}
@@ -397,11 +418,14 @@ func (s *Server) createCanned(c echo.Context) error {
 
 // cannedFor loads the :id canned response of a site the caller works for.
 func (s *Server) cannedFor(c echo.Context) (*chat.CannedResponse, error) {
+	if s.opts.Canned == nil {
+		return nil, errNoCanned
+	}
 	id, err := pathID(c)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.opts.Accounts.Canned.Get(c.Request().Context(), id)
+	r, err := s.opts.Canned.Get(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +445,7 @@ func (s *Server) updateCanned(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if r, err = s.opts.Accounts.Canned.Update(c.Request().Context(), r.ID, in.Shortcut, in.Text); err != nil {
+	if r, err = s.opts.Canned.Update(c.Request().Context(), r.ID, in.Shortcut, in.Text); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
@@ -433,7 +457,7 @@ func (s *Server) deleteCanned(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Accounts.Canned.Delete(c.Request().Context(), r.ID); err != nil {
+	if err := s.opts.Canned.Delete(c.Request().Context(), r.ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -442,7 +466,10 @@ func (s *Server) deleteCanned(c echo.Context) error {
 // ---- API tokens (admins) ----
 
 func (s *Server) listTokens(c echo.Context) error {
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Accounts.Tokens.List(c.Request().Context(), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -498,7 +525,7 @@ func (s *Server) listSites(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := []chat.Site{}
+	out := []sites.Site{}
 	for _, site := range list {
 		if !p.scope.Allows(site.ID) {
 			continue
@@ -512,7 +539,8 @@ func (s *Server) listSites(c echo.Context) error {
 }
 
 // updateSiteSettings serves PUT /api/v1/sites/:key/settings with the whole
-// settings object (chat.SiteSettings' fields, plus any the widget keeps).
+// settings object (sites.Config's fields, plus any the widget keeps); the
+// store refuses settings that do not decode or validate.
 func (s *Server) updateSiteSettings(c echo.Context) error {
 	var settings map[string]any
 	if err := bindJSON(c, &settings); err != nil {
@@ -520,15 +548,6 @@ func (s *Server) updateSiteSettings(c echo.Context) error {
 	}
 	if settings == nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "settings must be a JSON object")
-	}
-	// The known fields must have the right types (unknown ones are kept).
-	b, _ := json.Marshal(settings)
-	var typed chat.SiteSettings
-	if err := json.Unmarshal(b, &typed); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "settings: "+err.Error())
-	}
-	if r := typed.Retention; r.ConversationDays < 0 || r.FileDays < 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "settings: retention days must be 0 (keep forever) or more")
 	}
 	key := c.Param("key")
 	site, err := s.opts.Sites.UpdateSettings(c.Request().Context(), key, settings)

@@ -18,7 +18,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 	"kefu/web"
@@ -32,15 +35,16 @@ type consoleEnv struct {
 	url      string // http://127.0.0.1:port
 	handler  http.Handler
 	srv      *web.Server
-	accounts *chat.Accounts
+	accounts *account.Store
+	canned   *chat.CannedResponses
 	store    *chat.Store
 	engine   *chat.Engine
 	lib      *knowledge.Library
-	site     *chat.Site // site 1: the agent works here
-	other    *chat.Site // site 2: the other agent works here
-	admin    *chat.User
-	agent    *chat.User
-	agent2   *chat.User // agent of the other site
+	site     *sites.Site // site 1: the agent works here
+	other    *sites.Site // site 2: the other agent works here
+	admin    *account.User
+	agent    *account.User
+	agent2   *account.User // agent of the other site
 	n        atomic.Int64
 }
 
@@ -50,25 +54,27 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
-	env := &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other}
+	other, _ := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	env := &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db),
+		site: site, other: other}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: env.lib,
-		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online})
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
+		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20})
+	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20,
+		Analytics: analytics.NewReports(db, siteStore, nil), Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
 	h, env.handler, env.srv = srv.Handler(), srv.Handler(), srv
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -76,13 +82,13 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("ann@example.com", "Ann", chat.RoleAgent, site.ID)
-	env.agent2 = env.user("eve@example.com", "Eve", chat.RoleAgent, other.ID)
+	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
+	env.agent = env.user("ann@example.com", "Ann", account.RoleAgent, site.ID)
+	env.agent2 = env.user("eve@example.com", "Eve", account.RoleAgent, other.ID)
 	return env
 }
 
-func (env *consoleEnv) user(email, name, role string, siteID int64) *chat.User {
+func (env *consoleEnv) user(email, name, role string, siteID int64) *account.User {
 	env.t.Helper()
 	u, err := env.accounts.Users.Create(context.Background(), email, name, role, "long-enough")
 	if err != nil {
@@ -104,7 +110,7 @@ type caller struct {
 
 // session signs user in directly (the login route is tested on its own,
 // with its rate limits).
-func (env *consoleEnv) session(name string, u *chat.User) caller {
+func (env *consoleEnv) session(name string, u *account.User) caller {
 	env.t.Helper()
 	token, sess, err := env.accounts.Sessions.Create(context.Background(), u.ID, "test", "127.0.0.1")
 	if err != nil {
@@ -153,7 +159,7 @@ func (env *consoleEnv) json(c caller, method, path string, body any) (int, map[s
 }
 
 // queued starts a conversation on site with a shopper message, waiting for a person.
-func (env *consoleEnv) queued(site *chat.Site) string {
+func (env *consoleEnv) queued(site *sites.Site) string {
 	env.t.Helper()
 	ctx := context.Background()
 	v, err := env.store.NewVisitor(ctx, site.ID, "en")
@@ -261,7 +267,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	env.db.Exec(ctx, "update sessions set expires_at = now() - interval '1 second' where id = sha256($1::bytea)", []byte(expiredC.cookie))
 	revokedC := env.session("revoked session", env.admin)
 	env.accounts.Sessions.Revoke(ctx, revokedC.cookie)
-	disabledUser := env.user("gone@example.com", "Gone", chat.RoleAgent, env.site.ID)
+	disabledUser := env.user("gone@example.com", "Gone", account.RoleAgent, env.site.ID)
 	disabledC := env.session("disabled user", disabledUser)
 	env.accounts.Users.SetDisabled(ctx, disabledUser.ID, true)
 	_, allTok, _ := env.accounts.Tokens.Create(ctx, "all sites", nil, &env.admin.ID)
@@ -299,8 +305,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	docID := env.doc()
-	target := env.user("target@example.com", "Target", chat.RoleAgent, env.site.ID)
-	canned, _ := env.accounts.Canned.Create(ctx, env.site.ID, "hello", "Hello!")
+	target := env.user("target@example.com", "Target", account.RoleAgent, env.site.ID)
+	canned, _ := env.canned.Create(ctx, env.site.ID, "hello", "Hello!")
 	tok, _, _ := env.accounts.Tokens.Create(ctx, "to revoke", nil, nil)
 	sk := "?site=" + env.site.Key
 
@@ -350,7 +356,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}},
 		{method: "PUT", path: fmt.Sprintf("/api/v1/canned/%d", canned.ID), a: audAdmin, ok: 200, body: js(map[string]any{"shortcut": "hello", "text": "Hello again"})},
 		{method: "DELETE", a: audAdmin, ok: 204, path2: func() string {
-			c, _ := env.accounts.Canned.Create(ctx, env.site.ID, fmt.Sprintf("d%d", env.n.Add(1)), "bye")
+			c, _ := env.canned.Create(ctx, env.site.ID, fmt.Sprintf("d%d", env.n.Add(1)), "bye")
 			return fmt.Sprintf("/api/v1/canned/%d", c.ID)
 		}},
 		{method: "GET", path: "/api/v1/tokens", a: audAdmin, ok: 200},
@@ -464,7 +470,7 @@ func (env *consoleEnv) dialStatus(path string, c caller, origin string) int {
 func TestConsoleTakeoverReachesShopper(t *testing.T) {
 	env := newConsoleEnv(t)
 	ann := env.session("ann", env.agent)
-	bob := env.session("bob", env.user("bob@example.com", "Bob", chat.RoleAgent, env.site.ID))
+	bob := env.session("bob", env.user("bob@example.com", "Bob", account.RoleAgent, env.site.ID))
 
 	shopper := env.widget("https://shop.example.com")
 	w := shopper.hello(nil, 0)
@@ -490,8 +496,8 @@ func TestConsoleTakeoverReachesShopper(t *testing.T) {
 		t.Fatalf("ann's claim = %d %v", code, conv)
 	}
 	code, out := env.json(bob, "POST", "/api/v1/conversations/"+convID+"/claim", nil)
-	if msg, _ := out["error"].(map[string]any)["message"].(string); code != 409 || !strings.Contains(msg, "Ann") {
-		t.Errorf("bob's claim = %d %v; want 409 naming Ann", code, out)
+	if e, _ := out["error"].(map[string]any); code != 409 || e["code"] != "claimed" || !strings.Contains(fmt.Sprint(e["message"]), "Ann") {
+		t.Errorf("bob's claim = %d %v; want 409 claimed, naming Ann", code, out)
 	}
 	if f, _ := shopper.next("state"); f["state"] != "agent" || f["agent"].(map[string]any)["name"] != "Ann" {
 		t.Errorf("shopper's state frame %v; want agent Ann", f)
@@ -543,6 +549,12 @@ func TestConsoleTakeoverReachesShopper(t *testing.T) {
 	code, out = env.json(ann, "POST", "/api/v1/conversations/"+convID+"/handback", nil)
 	if code != 200 || out["state"] != "bot" {
 		t.Fatalf("handback = %d %v", code, out)
+	}
+	// Handing back again is not allowed in this state: a different code
+	// from "someone else claimed it".
+	code, out = env.json(ann, "POST", "/api/v1/conversations/"+convID+"/handback", nil)
+	if e, _ := out["error"].(map[string]any); code != 409 || e["code"] != "invalid_state" {
+		t.Errorf("second handback = %d %v; want 409 invalid_state", code, out)
 	}
 	if f, _ := shopper.next("state"); f["state"] != "bot" {
 		t.Errorf("shopper's state after handback: %v", f)
@@ -632,11 +644,16 @@ func TestConsoleAdminAPI(t *testing.T) {
 		{"POST", "/api/v1/tokens", map[string]any{"name": "x", "site": "site_nope"}, 400},
 		{"DELETE", "/api/v1/tokens/999999", nil, 404},
 		{"PUT", "/api/v1/sites/site_nope/settings", map[string]any{}, 404},
+		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", map[string]any{"business_hours": map[string]any{"timezone": "Mars/Olympus_Mons", "open": "09:00", "close": "18:00"}}, 400},
 		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", map[string]any{"minutes_per_queued": "three"}, 400},
 		{"PUT", "/api/v1/sites/" + env.site.Key + "/settings", []int{1}, 400},
 		{"GET", "/api/v1/conversations?state=nonsense", nil, 400},
 		{"GET", "/api/v1/conversations?cursor=zzz", nil, 400},
 		{"GET", "/api/v1/conversations/not-a-uuid", nil, 404},
+		{"GET", "/api/v1/conversations?limit=ten", nil, 400},
+		{"GET", "/api/v1/conversations?limit=-1", nil, 400},
+		{"GET", "/api/v1/users?limit=1e3", nil, 400},
+		{"GET", "/api/v1/knowledge/documents?site=" + env.site.Key + "&limit=%20", nil, 400},
 		{"GET", "/api/v1/conversations/00000000-0000-4000-8000-000000000000", nil, 404},
 	}
 	for _, tt := range tests {
@@ -646,7 +663,7 @@ func TestConsoleAdminAPI(t *testing.T) {
 	}
 
 	// Disabling ends the user's sessions at once.
-	newSess := env.session("new", &chat.User{ID: id})
+	newSess := env.session("new", &account.User{ID: id})
 	if code, _ := env.json(newSess, "GET", "/api/v1/auth/me", nil); code != 200 {
 		t.Fatalf("new user's session: %d", code)
 	}

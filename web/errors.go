@@ -3,12 +3,19 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -35,36 +42,64 @@ func errorStatus(err error) (int, apiError) {
 	}
 	for _, m := range domainErrors {
 		if errors.Is(err, m.err) {
-			return m.status, apiError{Code: codeFor(m.status), Message: err.Error()}
+			code := m.code
+			if code == "" {
+				code = codeFor(m.status)
+			}
+			return m.status, apiError{Code: code, Message: err.Error()}
 		}
 	}
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
 }
 
-// domainErrors maps the packages' sentinel errors to statuses, most specific
+// domainErrors maps the packages' sentinel errors to statuses (and a code
+// when the status's own does not tell a client what to do), most specific
 // first; their messages are written for users and safe to show.
 var domainErrors = []struct {
 	err    error
 	status int
+	code   string
 }{
-	{knowledge.ErrUnsupported, http.StatusUnsupportedMediaType},
-	{knowledge.ErrNotFound, http.StatusNotFound},
-	{knowledge.ErrInvalid, http.StatusBadRequest},
-	{intents.ErrBadData, http.StatusBadRequest},
-	{webhook.ErrNotFound, http.StatusNotFound},
-	{webhook.ErrInvalid, http.StatusBadRequest},
-	{chat.ErrUnauthorized, http.StatusUnauthorized},
-	{chat.ErrForbidden, http.StatusForbidden},
-	{chat.ErrNotFound, http.StatusNotFound},
-	{chat.ErrInvalid, http.StatusBadRequest},
-	{chat.ErrConflict, http.StatusConflict},
-	{chat.ErrClaimed, http.StatusConflict},
-	{chat.ErrTransition, http.StatusConflict},
-	{chat.ErrRateLimited, http.StatusTooManyRequests},
-	{sources.ErrNotFound, http.StatusNotFound},
-	{sources.ErrInvalid, http.StatusBadRequest},
-	{sources.ErrConflict, http.StatusConflict},
-	{sources.ErrBusy, http.StatusConflict},
+	{knowledge.ErrUnsupported, http.StatusUnsupportedMediaType, ""},
+	{knowledge.ErrNotFound, http.StatusNotFound, ""},
+	{knowledge.ErrInvalid, http.StatusBadRequest, ""},
+	{intents.ErrBadData, http.StatusBadRequest, ""},
+	{webhook.ErrNotFound, http.StatusNotFound, ""},
+	{webhook.ErrInvalid, http.StatusBadRequest, ""},
+	{account.ErrUnauthorized, http.StatusUnauthorized, ""},
+	{account.ErrForbidden, http.StatusForbidden, ""},
+	{account.ErrNotFound, http.StatusNotFound, ""},
+	{account.ErrInvalid, http.StatusBadRequest, ""},
+	{account.ErrConflict, http.StatusConflict, ""},
+	{audit.ErrInvalid, http.StatusBadRequest, ""},
+	{analytics.ErrInvalid, http.StatusBadRequest, ""},
+	{privacy.ErrInvalid, http.StatusBadRequest, ""},
+	{sites.ErrNotFound, http.StatusNotFound, ""},
+	{sites.ErrInvalid, http.StatusBadRequest, ""},
+	{chat.ErrNotFound, http.StatusNotFound, ""},
+	{chat.ErrInvalid, http.StatusBadRequest, ""},
+	{chat.ErrConflict, http.StatusConflict, ""},
+	{chat.ErrClaimed, http.StatusConflict, "claimed"},          // someone else has it: reload and move on
+	{chat.ErrTransition, http.StatusConflict, "invalid_state"}, // not allowed in its state: reload
+	{chat.ErrRateLimited, http.StatusTooManyRequests, ""},
+	{sources.ErrNotFound, http.StatusNotFound, ""},
+	{sources.ErrInvalid, http.StatusBadRequest, ""},
+	{sources.ErrConflict, http.StatusConflict, ""},
+	{sources.ErrBusy, http.StatusConflict, "busy"}, // a sync is running: try again when it ends
+}
+
+// queryInt reads an optional non-negative integer query parameter (0 when
+// absent); anything else is the caller's mistake, a 400.
+func queryInt(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s must be a whole number of at least 0, not %q", name, v))
+	}
+	return n, nil
 }
 
 func codeFor(status int) string {

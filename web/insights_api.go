@@ -11,7 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
+	"kefu/internal/sites"
 )
 
 // Insights (admins and API tokens): knowledge gaps with a one-step publish
@@ -23,40 +25,40 @@ import (
 const maxInsightsDays = 366
 
 // insightsQuery reads the request's site and period.
-func (s *Server) insightsQuery(c echo.Context) (*chat.Insights, chat.InsightsQuery, error) {
-	if s.opts.Engine == nil {
-		return nil, chat.InsightsQuery{}, echo.NewHTTPError(http.StatusNotFound, "insights are not enabled")
+func (s *Server) insightsQuery(c echo.Context) (*analytics.Insights, analytics.InsightsQuery, error) {
+	if s.opts.Insights == nil {
+		return nil, analytics.InsightsQuery{}, echo.NewHTTPError(http.StatusNotFound, "insights are not enabled")
 	}
 	// analyticsSites admitted the caller: ?site=KEY of their own, or an
 	// admin's every site.
-	var sites []chat.Site
+	var list []sites.Site
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
 		if err != nil {
-			return nil, chat.InsightsQuery{}, err
+			return nil, analytics.InsightsQuery{}, err
 		}
-		sites = []chat.Site{*site}
+		list = []sites.Site{*site}
 	} else {
-		list, err := s.opts.Sites.List(c.Request().Context())
+		all, err := s.opts.Sites.List(c.Request().Context())
 		if err != nil {
-			return nil, chat.InsightsQuery{}, err
+			return nil, analytics.InsightsQuery{}, err
 		}
-		for _, site := range list {
+		for _, site := range all {
 			if principalOf(c).scope.Allows(site.ID) {
-				sites = append(sites, site)
+				list = append(list, site)
 			}
 		}
 	}
 	from, to, err := reportPeriod(c.QueryParam("from"), c.QueryParam("to"), time.Now())
 	if err != nil {
-		return nil, chat.InsightsQuery{}, err
+		return nil, analytics.InsightsQuery{}, err
 	}
 	switch f := c.QueryParam("format"); f {
 	case "", "json", "csv":
 	default:
-		return nil, chat.InsightsQuery{}, echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv, not "+strconv.Quote(f))
+		return nil, analytics.InsightsQuery{}, echo.NewHTTPError(http.StatusBadRequest, "format must be json or csv, not "+strconv.Quote(f))
 	}
-	return s.opts.Engine.Insights(), chat.InsightsQuery{Sites: sites, From: from, To: to}, nil
+	return s.opts.Insights, analytics.InsightsQuery{Sites: list, From: from, To: to}, nil
 }
 
 // reportPeriod parses from and to (inclusive days, UTC) into [from, to+1d).
@@ -94,7 +96,7 @@ func reportPeriod(fromS, toS string, now time.Time) (time.Time, time.Time, error
 	return from, to.AddDate(0, 0, 1), nil
 }
 
-func csvName(kind string, q chat.InsightsQuery) string {
+func csvName(kind string, q analytics.InsightsQuery) string {
 	scope := "all-sites"
 	if len(q.Sites) == 1 {
 		scope = q.Sites[0].Key
@@ -130,7 +132,7 @@ func (s *Server) gapsReport(c echo.Context) error {
 			"low_confidence", "no_answer", "conversation_ids", "draft_title", "draft_question", "draft_answer", "last_at"}, rows)
 	}
 	if gaps == nil {
-		gaps = []chat.Gap{}
+		gaps = []analytics.Gap{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": gaps})
 }
@@ -159,7 +161,7 @@ func (s *Server) atRiskReport(c echo.Context) error {
 			"negative_messages", "csat", "last_at", "conversation_ids"}, rows)
 	}
 	if list == nil {
-		list = []chat.AtRisk{}
+		list = []analytics.AtRisk{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": list})
 }
@@ -212,7 +214,7 @@ func (s *Server) publishGap(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var site *chat.Site
+	var site *sites.Site
 	var err error
 	if req.Site != "" {
 		site, err = s.opts.Sites.ByKey(ctx, req.Site)
@@ -260,7 +262,7 @@ func (s *Server) publishGap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.record(c, chat.AuditEntry{Action: chat.AuditKnowledgeAdd, SiteID: &site.ID, Target: strconv.FormatInt(doc.ID, 10),
+	s.record(c, audit.Entry{Action: audit.KnowledgeAdd, SiteID: &site.ID, Target: strconv.FormatInt(doc.ID, 10),
 		Detail: map[string]any{"source": doc.Source, "via": "knowledge_gap"}})
 	status := http.StatusAccepted
 	if doc.Duplicate {

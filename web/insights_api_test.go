@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/audit"
+	"kefu/internal/sites"
 )
 
 // scriptGap stores a conversation where the shopper asked text and the bot
 // abstained (as the bot's turn records it).
-func (env *consoleEnv) scriptGap(site *chat.Site, text string) string {
+func (env *consoleEnv) scriptGap(site *sites.Site, text string) string {
 	env.t.Helper()
 	ctx := context.Background()
 	v, err := env.store.NewVisitor(ctx, site.ID, "en")
@@ -205,10 +207,10 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 	if err != nil || len(res.Hits) == 0 || res.Hits[0].DocumentID != docID {
 		t.Fatalf("search after publishing: %+v %v", res, err)
 	}
-	_, page := env.json(admin, http.MethodGet, "/api/v1/audit?action="+chat.AuditKnowledgeAdd, nil)
+	_, page := env.json(admin, http.MethodGet, "/api/v1/audit?action="+audit.KnowledgeAdd, nil)
 	if items, _ := page["items"].([]any); len(items) != 1 || items[0].(map[string]any)["target"] != strconv.FormatInt(docID, 10) ||
 		items[0].(map[string]any)["actor"] != "boss@example.com" {
-		t.Errorf("audit of the publish: %v; want one %s entry naming the document", page, chat.AuditKnowledgeAdd)
+		t.Errorf("audit of the publish: %v; want one %s entry naming the document", page, audit.KnowledgeAdd)
 	}
 	// Publishing the same entry again changes nothing.
 	if code, again := env.json(admin, http.MethodPost, "/api/v1/analytics/gaps/publish", entry); code != http.StatusOK || again["id"] != doc["id"] {

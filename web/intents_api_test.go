@@ -7,17 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	"kefu/chat"
 	"kefu/intents"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/web"
 )
 
 func TestCustomIntentsAPI(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", nil)
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestCustomIntentsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &apiClient{t: t, h: web.New(web.Options{Sites: sites, Intents: svc, IntentStore: store, AdminToken: adminToken}).Handler()}
+	api := &apiClient{t: t, h: web.New(web.Options{Sites: siteStore, Intents: svc, IntentStore: store, AdminToken: adminToken}).Handler()}
 
 	var csv strings.Builder
 	csv.WriteString("text,label\n")

@@ -11,12 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
 // site resolves the request's ?site=KEY, or the only site when it is absent.
-func (s *Server) site(c echo.Context) (*chat.Site, error) {
+func (s *Server) site(c echo.Context) (*sites.Site, error) {
 	ctx := c.Request().Context()
 	if key := c.QueryParam("site"); key != "" {
 		return s.opts.Sites.ByKey(ctx, key)
@@ -85,7 +85,10 @@ func (s *Server) listDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Library.List(c.Request().Context(), site.ID, c.QueryParam("q"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -129,7 +132,10 @@ func (s *Server) searchKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, _ := strconv.Atoi(c.QueryParam("k"))
+	k, err := queryInt(c, "k")
+	if err != nil {
+		return err
+	}
 	if k <= 0 || k > 50 {
 		k = 5
 	}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 	"kefu/web"
@@ -26,11 +26,11 @@ type apiClient struct {
 	lib *knowledge.Library
 }
 
-func newAPI(t *testing.T) (*apiClient, *chat.Site) {
+func newAPI(t *testing.T) (*apiClient, *sites.Site) {
 	t.Helper()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func newAPI(t *testing.T) (*apiClient, *chat.Site) {
 	if err := lib.Index().EnsureModel(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(web.Options{Sites: sites, Library: lib, Commerce: knowledge.NewCommerce(db),
+	srv := web.New(web.Options{Sites: siteStore, Library: lib, Commerce: knowledge.NewCommerce(db),
 		AdminToken: adminToken, MaxUploadBytes: 1 << 20})
 	return &apiClient{t: t, h: srv.Handler(), lib: lib}, site
 }

@@ -10,6 +10,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -25,8 +26,8 @@ func newModelFaultEnv(t *testing.T, cfg llm.Config) (*widgetEnv, *llm.Client) {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +45,10 @@ func newModelFaultEnv(t *testing.T, cfg llm.Config) (*widgetEnv, *llm.Client) {
 	cfg.BaseURL, cfg.Model = m.URL+"/v1", "fake"
 	model := llm.New(cfg)
 	store, hub := chat.NewStore(db), chat.NewHub()
-	engine := chat.NewEngine(chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib,
+	engine := chat.NewEngine(chat.Options{Store: store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: lib,
 		Commerce: knowledge.NewCommerce(db), Model: model, VisitorPerMinute: 10000})
 	t.Cleanup(func() { engine.Close(context.Background()) })
-	srv := web.New(web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub})
+	srv := web.New(web.Options{Sites: siteStore, Library: lib, Engine: engine, Store: store, Hub: hub})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	env := &widgetEnv{t: t, site: site, store: store, fake: fake,

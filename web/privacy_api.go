@@ -3,12 +3,13 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/audit"
+	"kefu/internal/privacy"
 )
 
 // Privacy and the audit log (admins): data-subject export and erasure, and
@@ -16,24 +17,24 @@ import (
 // middleware records the console's actions after they succeed.
 
 // actorOf names the request's caller for the audit log.
-func actorOf(c echo.Context) chat.AuditEntry {
+func actorOf(c echo.Context) audit.Entry {
 	p := principalOf(c)
 	switch {
 	case p == nil:
-		return chat.AuditEntry{Actor: chat.ActorSystem}
+		return audit.Entry{Actor: audit.ActorSystem}
 	case p.user != nil:
-		id, actor := chat.ActorUser(p.user)
-		return chat.AuditEntry{UserID: id, Actor: actor}
+		id, actor := audit.ActorUser(p.user)
+		return audit.Entry{UserID: id, Actor: actor}
 	case p.token != nil:
-		return chat.AuditEntry{Actor: chat.ActorToken(p.token)}
+		return audit.Entry{Actor: audit.ActorToken(p.token)}
 	default:
-		return chat.AuditEntry{Actor: chat.ActorAdmin}
+		return audit.Entry{Actor: audit.ActorAdmin}
 	}
 }
 
 // record appends an audit entry for the caller of c; a failure is logged,
 // not returned: the action itself has happened.
-func (s *Server) record(c echo.Context, e chat.AuditEntry) {
+func (s *Server) record(c echo.Context, e audit.Entry) {
 	if s.opts.Audit == nil {
 		return
 	}
@@ -75,7 +76,7 @@ func (s *Server) audited(action string) echo.MiddlewareFunc {
 					break
 				}
 			}
-			s.record(c, chat.AuditEntry{Action: action, Target: target})
+			s.record(c, audit.Entry{Action: action, Target: target})
 			return nil
 		}
 	}
@@ -87,8 +88,11 @@ func (s *Server) listAudit(c echo.Context) error {
 	if s.opts.Audit == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "the audit log is not enabled")
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	f := chat.AuditFilter{Action: strings.TrimSpace(c.QueryParam("action")), Actor: strings.TrimSpace(c.QueryParam("actor")), Limit: limit}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	f := audit.Filter{Action: strings.TrimSpace(c.QueryParam("action")), Actor: strings.TrimSpace(c.QueryParam("actor")), Limit: limit}
 	if key := c.QueryParam("site"); key != "" {
 		site, err := s.opts.Sites.ByKey(c.Request().Context(), key)
 		if err != nil {
@@ -104,8 +108,8 @@ func (s *Server) listAudit(c echo.Context) error {
 }
 
 // subjectOf reads ?site=KEY&email=|customer_id=|visitor_token=.
-func subjectOf(c echo.Context) chat.Subject {
-	return chat.Subject{Site: c.QueryParam("site"), Email: strings.TrimSpace(c.QueryParam("email")),
+func subjectOf(c echo.Context) privacy.Subject {
+	return privacy.Subject{Site: c.QueryParam("site"), Email: strings.TrimSpace(c.QueryParam("email")),
 		CustomerID: strings.TrimSpace(c.QueryParam("customer_id")), VisitorToken: strings.TrimSpace(c.QueryParam("visitor_token"))}
 }
 
@@ -156,7 +160,7 @@ func (s *Server) modelData(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, chat.ModelDataFor(s.opts.Engine.ModelStatus().Configured, site.Config()))
+	return c.JSON(http.StatusOK, privacy.ModelDataFor(s.opts.Engine.ModelStatus().Configured, site.Config()))
 }
 
 // sensitiveParams are query parameters whose values name a person.

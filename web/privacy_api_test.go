@@ -12,7 +12,12 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 	"kefu/web"
@@ -31,21 +36,23 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, _ := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
-	other, _ := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
-	env := &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other}
+	siteStore := sites.NewStore(db)
+	site, _ := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	other, _ := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	env := &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db),
+		site: site, other: other}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: env.lib,
-		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
+		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
-	opts := web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)}
+	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, MaxUploadBytes: 1 << 20, Logger: logger,
+		Audit: audit.New(db), Privacy: privacy.NewRequests(db),
+		Analytics: analytics.NewReports(db, siteStore, nil), Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})}
 	if more != nil {
 		more(env, &opts)
 	}
@@ -58,8 +65,8 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("ann@example.com", "Ann", chat.RoleAgent, site.ID)
+	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
+	env.agent = env.user("ann@example.com", "Ann", account.RoleAgent, site.ID)
 	return env
 }
 
@@ -167,7 +174,7 @@ func TestPrivacyAPI(t *testing.T) {
 	}
 	_, page := env.json(admin, "GET", "/api/v1/audit?action=privacy.", nil)
 	items := page["items"].([]any)
-	if len(items) != 2 || items[0].(map[string]any)["action"] != chat.AuditPrivacyErase || items[0].(map[string]any)["actor"] != "boss@example.com" {
+	if len(items) != 2 || items[0].(map[string]any)["action"] != audit.PrivacyErase || items[0].(map[string]any)["actor"] != "boss@example.com" {
 		t.Errorf("privacy audit = %v; want erase then export by boss@example.com", items)
 	}
 	if !strings.Contains(logs.String(), "/api/v1/privacy/subjects") {

@@ -1,13 +1,12 @@
 package web
 
 import (
+	"kefu/internal/audit"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"kefu/chat"
 )
 
 // routes is the one table of kefu's HTTP surface and its middleware.
@@ -50,10 +49,10 @@ func (s *Server) routes() {
 	// Inbox and conversation actions (agents of the conversation's site).
 	api.GET("/conversations", s.listConversations, con)
 	api.GET("/conversations/:id", s.getConversation, con)
-	api.POST("/conversations/:id/claim", s.conversationAction(claimConversation), con, s.audited(chat.AuditClaim))
+	api.POST("/conversations/:id/claim", s.conversationAction(claimConversation), con, s.audited(audit.Claim))
 	api.POST("/conversations/:id/messages", s.postMessage, con)
 	api.POST("/conversations/:id/handback", s.conversationAction(handbackConversation), con)
-	api.POST("/conversations/:id/transfer", s.conversationAction(transferConversation), con, s.audited(chat.AuditTransfer))
+	api.POST("/conversations/:id/transfer", s.conversationAction(transferConversation), con, s.audited(audit.Transfer))
 	api.POST("/conversations/:id/resolve", s.conversationAction(resolveConversation), con)
 	api.POST("/conversations/:id/suggest", s.suggestReply, con)
 	api.GET("/agents", s.listAgents, con, s.siteAccess)
@@ -73,7 +72,7 @@ func (s *Server) routes() {
 	api.GET("/tokens", s.listTokens, adm)
 	api.POST("/tokens", s.createToken, adm, s.audited("token.create"))
 	api.DELETE("/tokens/:id", s.revokeToken, adm, s.audited("token.revoke"))
-	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm, s.audited(chat.AuditSettings))
+	api.PUT("/sites/:key/settings", s.updateSiteSettings, adm, s.audited(audit.Settings))
 	api.GET("/model", s.modelStatus, adm)
 
 	// Webhooks (admins): subscriptions, their delivery log, redelivery.
@@ -103,10 +102,10 @@ func (s *Server) routes() {
 	api.GET("/audit", s.listAudit, adm)
 
 	// Knowledge and shop data: the console and shop backends (API tokens).
-	api.POST("/knowledge/documents", s.uploadDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeAdd))
+	api.POST("/knowledge/documents", s.uploadDocument, admOrTok, s.siteAccess, s.audited(audit.KnowledgeAdd))
 	api.GET("/knowledge/documents", s.listDocuments, conOrTok, s.siteAccess)
 	api.GET("/knowledge/documents/:id", s.getDocument, conOrTok, s.siteAccess)
-	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(chat.AuditKnowledgeDel))
+	api.DELETE("/knowledge/documents/:id", s.deleteDocument, admOrTok, s.siteAccess, s.audited(audit.KnowledgeDel))
 	api.POST("/knowledge/reindex", s.startReindex, adm, s.audited("knowledge.reindex"))
 	api.GET("/knowledge/reindex", s.reindexStatus, adm)
 	api.GET("/intents", s.listIntents, conOrTok, s.siteAccess)

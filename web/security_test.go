@@ -25,7 +25,12 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/migrations"
 	"kefu/retrieval"
@@ -89,16 +94,16 @@ func newSecEnv(t *testing.T) *secEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	other, err := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: db, accounts: chat.NewAccounts(db), store: chat.NewStore(db), site: site, other: other},
+	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db), site: site, other: other},
 		logs: &syncBuffer{}}
 	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	env.lib.Index().EnsureModel(ctx)
@@ -114,15 +119,17 @@ func newSecEnv(t *testing.T) *secEnv {
 	hub := chat.NewHub()
 	// Shopper messages are not rate-limited here (600 a minute), so the
 	// order-verification limits are what the enumeration tests meet.
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: sites, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
-		Commerce: commerce, AgentsOnline: env.accounts.Presence.Online, Logger: logger, VisitorPerMinute: 600, SitePerMinute: 60000})
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
+		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger,
+		VisitorPerMinute: 600, SitePerMinute: 60000})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	env.url = ts.URL
-	srv := web.New(web.Options{Sites: sites, Library: env.lib, Commerce: commerce, Accounts: env.accounts, AdminToken: bootstrapToken,
-		Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: chat.NewAudit(db), Privacy: chat.NewPrivacy(db)})
+	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
+		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
+		Audit: audit.New(db), Privacy: privacy.NewRequests(db), Analytics: analytics.NewReports(db, siteStore, nil),
+		Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
 	h, env.handler = srv.Handler(), srv.Handler()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -130,9 +137,9 @@ func newSecEnv(t *testing.T) *secEnv {
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	env.admin = env.user("boss@example.com", "Boss", chat.RoleAdmin, site.ID)
-	env.agent = env.user("agent@example.com", "Agent", chat.RoleAgent, site.ID)
-	env.agent2 = env.user("eve@example.com", "Eve", chat.RoleAgent, other.ID)
+	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
+	env.agent = env.user("agent@example.com", "Agent", account.RoleAgent, site.ID)
+	env.agent2 = env.user("eve@example.com", "Eve", account.RoleAgent, other.ID)
 	return env
 }
 
@@ -625,7 +632,7 @@ func TestSecurityOrderEnumerationOneAddress(t *testing.T) {
 func TestSecuritySecretsNotLogged(t *testing.T) {
 	env := newSecEnv(t)
 	const password = "correct-horse-battery-staple-42"
-	u, err := env.accounts.Users.Create(context.Background(), "logcheck@example.com", "Log Check", chat.RoleAdmin, password)
+	u, err := env.accounts.Users.Create(context.Background(), "logcheck@example.com", "Log Check", account.RoleAdmin, password)
 	if err != nil {
 		t.Fatal(err)
 	}

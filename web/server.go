@@ -20,7 +20,12 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
 	"kefu/internal/notify"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -35,15 +40,17 @@ type Options struct {
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 
-	Sites    *chat.Sites
+	Sites    *sites.Store
 	Library  *knowledge.Library
 	Commerce *knowledge.Commerce
 	// Sources syncs knowledge from the shop's pages and feeds (nil: those
 	// routes answer 404).
 	Sources *sources.Syncer
-	// Accounts are console users, sessions, API tokens, canned responses
-	// and presence (auth.go); nil leaves only AdminToken.
-	Accounts *chat.Accounts
+	// Accounts are console users, sessions, API tokens and presence
+	// (auth.go); nil leaves only AdminToken.
+	Accounts *account.Store
+	// Canned keeps the sites' canned responses (nil: those routes answer 404).
+	Canned *chat.CannedResponses
 	// AdminToken is a bootstrap bearer token with an API token's rights on
 	// every site (KEFU_ADMIN_TOKEN); empty disables it. Prefer API tokens
 	// created in the console: they can be scoped to a site and revoked.
@@ -62,8 +69,14 @@ type Options struct {
 	// Intents and IntentStore serve sites' custom intents (nil: not enabled).
 	Intents     *intents.Service
 	IntentStore *intents.Store
-	Audit       *chat.Audit
-	Privacy     *chat.Privacy
+	Audit       *audit.Log
+	Privacy     *privacy.Requests
+
+	// Analytics computes the period summaries and Insights the knowledge
+	// gaps, customers at risk and feedback topics (nil: those routes
+	// answer 404).
+	Analytics *analytics.Reports
+	Insights  *analytics.Insights
 
 	// Webhooks keeps the sites' webhook subscriptions and their delivery
 	// log (nil: those routes answer 501).
@@ -107,14 +120,14 @@ type Server struct {
 // cachedSite is a site looked up by widget key, kept briefly: every widget
 // connection needs it, and settings changes may take siteTTL to apply.
 type cachedSite struct {
-	site *chat.Site
+	site *sites.Site
 	at   time.Time
 }
 
 const siteTTL = 30 * time.Second
 
 // siteByKey returns the site with widget key key, shared and cached.
-func (s *Server) siteByKey(ctx context.Context, key string) (*chat.Site, error) {
+func (s *Server) siteByKey(ctx context.Context, key string) (*sites.Site, error) {
 	s.siteMu.Lock()
 	c, ok := s.siteCache[key]
 	s.siteMu.Unlock()

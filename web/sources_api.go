@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/sources"
 )
 
@@ -44,7 +44,10 @@ func (s *Server) listSources(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Sources.List(c.Request().Context(), site.ID, c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -164,7 +167,10 @@ func (s *Server) sourceRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := s.opts.Sources.Runs(c.Request().Context(), src.ID, c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err
@@ -187,5 +193,5 @@ func (s *Server) removeSource(c echo.Context) error {
 // recordSource audits an action on src by the caller.
 func (s *Server) recordSource(c echo.Context, action string, src *sources.Source, detail map[string]any) {
 	site := src.SiteID
-	s.record(c, chat.AuditEntry{SiteID: &site, Action: action, Target: strconv.FormatInt(src.ID, 10), Detail: detail})
+	s.record(c, audit.Entry{SiteID: &site, Action: action, Target: strconv.FormatInt(src.ID, 10), Detail: detail})
 }

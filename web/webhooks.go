@@ -143,7 +143,10 @@ func listWebhookDeliveries(c echo.Context, svc *webhook.Service, id int64) error
 	if _, err := svc.Get(ctx, id); err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
 	page, err := svc.Deliveries(ctx, id, c.QueryParam("state"), c.QueryParam("cursor"), limit)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
 )
@@ -128,7 +128,7 @@ func (s *Server) widgetConfig(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "unknown site key")
 	}
 	site, err := s.opts.Sites.ByKey(c.Request().Context(), c.QueryParam("site"))
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, sites.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "unknown site key")
 	}
 	if err != nil {
@@ -186,7 +186,7 @@ func (s *Server) demoShop(c echo.Context) error {
 		return c.HTML(http.StatusNotFound, demoMissing)
 	}
 	site, err := s.opts.Sites.ByName(ctx, demo.Site)
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, sites.ErrNotFound) {
 		return c.HTML(http.StatusNotFound, demoMissing)
 	}
 	if err != nil {
@@ -230,7 +230,7 @@ func (s *Server) demoShop(c echo.Context) error {
 
 // demoSignIn signs the page in as customer id (when the site has that
 // customer) and lists their recent orders.
-func (s *Server) demoSignIn(c echo.Context, site *chat.Site, id string, v *demoView) error {
+func (s *Server) demoSignIn(c echo.Context, site *sites.Site, id string, v *demoView) error {
 	ctx := c.Request().Context()
 	rowID, err := s.opts.Commerce.CustomerByExternalID(ctx, site.ID, id)
 	if errors.Is(err, knowledge.ErrNotFound) {

@@ -19,6 +19,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
 	"kefu/web"
@@ -115,24 +116,24 @@ func TestWidgetScriptCaching(t *testing.T) {
 }
 
 // demoServer is the web server over a fresh database with the demo site.
-func demoServer(t *testing.T, withSite bool) (http.Handler, *chat.Site, *knowledge.Commerce) {
+func demoServer(t *testing.T, withSite bool) (http.Handler, *sites.Site, *knowledge.Commerce) {
 	t.Helper()
 	h, site, commerce, _ := demoServerDB(t, withSite)
 	return h, site, commerce
 }
 
-func demoServerDB(t *testing.T, withSite bool) (http.Handler, *chat.Site, *knowledge.Commerce, *pgxpool.Pool) {
+func demoServerDB(t *testing.T, withSite bool) (http.Handler, *sites.Site, *knowledge.Commerce, *pgxpool.Pool) {
 	t.Helper()
 	db := pgtest.New(t)
-	sites, commerce := chat.NewSites(db), knowledge.NewCommerce(db)
-	var site *chat.Site
+	siteStore, commerce := sites.NewStore(db), knowledge.NewCommerce(db)
+	var site *sites.Site
 	if withSite {
 		var err error
-		if site, err = sites.Create(context.Background(), demo.Site, []string{"http://localhost:8080"}); err != nil {
+		if site, err = siteStore.Create(context.Background(), demo.Site, []string{"http://localhost:8080"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := web.New(web.Options{Sites: sites, Commerce: commerce, Store: chat.NewStore(db), PublicURL: "http://localhost:8080"})
+	srv := web.New(web.Options{Sites: siteStore, Commerce: commerce, Store: chat.NewStore(db), PublicURL: "http://localhost:8080"})
 	return srv.Handler(), site, commerce, db
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // Widget socket limits (STYLE C12).
@@ -105,7 +106,7 @@ func toMessageFrame(m *chat.Message) messageFrame {
 func (s *Server) widgetSocket(c echo.Context) error {
 	ctx := c.Request().Context()
 	site, err := s.siteByKey(ctx, c.QueryParam("site"))
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, sites.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "unknown site key")
 	}
 	if err != nil {
@@ -147,7 +148,7 @@ func (s *Server) widgetSocket(c echo.Context) error {
 
 // originAllowed accepts the site's origins and kefu's own public origin (the
 // demo page and the console's preview).
-func originAllowed(site *chat.Site, origin, publicURL string) bool {
+func originAllowed(site *sites.Site, origin, publicURL string) bool {
 	if origin == "" {
 		return false
 	}
@@ -164,7 +165,7 @@ func originAllowed(site *chat.Site, origin, publicURL string) bool {
 type widgetConn struct {
 	srv  *Server
 	c    *wsConn
-	site *chat.Site
+	site *sites.Site
 	// remote is the client's address: order verification is limited per
 	// address as well as per visitor (a new visitor costs nothing).
 	remote string
@@ -337,7 +338,7 @@ func (wc *widgetConn) handleHello(ctx context.Context, f inFrame) error {
 // allowNewVisitor limits hellos that would create a visitor (no token, or
 // one that opens nothing) per address: each costs rows in the database, so a
 // script must not be able to open them without end. Returning visitors pass.
-func (s *Server) allowNewVisitor(ctx context.Context, site *chat.Site, token, remote string) bool {
+func (s *Server) allowNewVisitor(ctx context.Context, site *sites.Site, token, remote string) bool {
 	n := s.opts.NewVisitorsPerMinute
 	if n <= 0 {
 		return true
@@ -381,7 +382,7 @@ func widgetFrame(ev *chat.Event) any {
 		}
 		return f
 	case chat.KindTyping:
-		if ev.Role == chat.RoleHuman {
+		if ev.Role == chat.RoleAgent {
 			return typingFrame{Type: "typing", Role: "agent"}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -42,7 +43,7 @@ type widgetEnv struct {
 	srv   *web.Server
 	hub   *chat.Hub
 	url   string
-	site  *chat.Site
+	site  *sites.Site
 	store *chat.Store
 	fake  *fakellm.Server
 	db    *pgxpool.Pool
@@ -51,15 +52,15 @@ type widgetEnv struct {
 func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *widgetEnv {
 	t.Helper()
 	db := pgtest.New(t)
-	sites := chat.NewSites(db)
-	site, err := sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	siteStore := sites.NewStore(db)
+	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	store, hub := chat.NewStore(db), chat.NewHub()
 	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
 	lib.Index().EnsureModel(context.Background())
-	opts := chat.Options{Store: store, Sites: sites, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
+	opts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
 	env := &widgetEnv{t: t, site: site, store: store, db: db, hub: hub}
 	if withModel {
 		env.fake = fakellm.New()
@@ -69,7 +70,7 @@ func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *wi
 	}
 	engine := chat.NewEngine(opts)
 	t.Cleanup(func() { engine.Close(context.Background()) })
-	wo := web.Options{Sites: sites, Library: lib, Engine: engine, Store: store, Hub: hub}
+	wo := web.Options{Sites: siteStore, Library: lib, Engine: engine, Store: store, Hub: hub}
 	for _, f := range tweak {
 		f(&wo)
 	}
@@ -331,7 +332,7 @@ func TestWidgetHelloClosingWhileEventArrives(t *testing.T) {
 			conv = id
 			closeSocket() // the server goes away (or a ping fails) during the replay…
 			go func() {   // …as an agent starts typing in the conversation
-				env.hub.Deliver(chat.Event{Kind: chat.KindTyping, ConversationID: id, SiteID: env.site.ID, Role: chat.RoleHuman})
+				env.hub.Deliver(chat.Event{Kind: chat.KindTyping, ConversationID: id, SiteID: env.site.ID, Role: chat.RoleAgent})
 				close(delivered)
 			}()
 			<-entered // the hub is handing the socket the event

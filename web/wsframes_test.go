@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/account"
 )
 
 // The frames the widget and the console read, pinned as JSON: the socket
@@ -35,16 +36,16 @@ func TestSocketFramesAsClientsReadThem(t *testing.T) {
 		{"state with agent", ev(chat.Event{Kind: chat.KindState, State: chat.StateAgent, AgentName: "Ann", UserID: &agentID}),
 			`{"type":"state","state":"agent","agent":{"name":"Ann"}}`},
 		{"state", ev(chat.Event{Kind: chat.KindState, State: chat.StateQueued}), `{"type":"state","state":"queued"}`},
-		{"agent typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &agentID, AgentName: "Ann"}),
+		{"agent typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleAgent, UserID: &agentID, AgentName: "Ann"}),
 			`{"type":"typing","role":"agent"}`},
 		{"own typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleShopper}), ""},
-		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, Status: chat.StatusAway}), ""},
+		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, Status: account.StatusAway}), ""},
 	}
 	for _, tc := range widget {
 		sameJSON(t, "widget "+tc.name, widgetFrame(tc.ev), tc.want)
 	}
 
-	ac := &agentConn{user: &chat.User{ID: self, Name: "Me"}}
+	ac := &agentConn{user: &account.User{ID: self, Name: "Me"}}
 	console := []struct {
 		name string
 		ev   *chat.Event
@@ -61,20 +62,20 @@ func TestSocketFramesAsClientsReadThem(t *testing.T) {
 			`{"type":"state","conversation_id":"c1","site_id":1,"state":"queued"}`},
 		{"shopper typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleShopper}),
 			`{"type":"typing","conversation_id":"c1","role":"shopper"}`},
-		{"colleague typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &agentID, AgentName: "Ann"}),
+		{"colleague typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleAgent, UserID: &agentID, AgentName: "Ann"}),
 			`{"type":"typing","conversation_id":"c1","role":"agent","user_id":3,"name":"Ann"}`},
-		{"colleague typing, no name", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &agentID}),
+		{"colleague typing, no name", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleAgent, UserID: &agentID}),
 			`{"type":"typing","conversation_id":"c1","role":"agent","user_id":3,"name":""}`},
-		{"own typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleHuman, UserID: &self}), ""},
-		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, AgentName: "Ann", Status: chat.StatusAway}),
+		{"own typing", ev(chat.Event{Kind: chat.KindTyping, Role: chat.RoleAgent, UserID: &self}), ""},
+		{"presence", ev(chat.Event{Kind: chat.KindPresence, UserID: &agentID, AgentName: "Ann", Status: account.StatusAway}),
 			`{"type":"presence","user_id":3,"name":"Ann","status":"away"}`},
-		{"presence without user", ev(chat.Event{Kind: chat.KindPresence, Status: chat.StatusAway}), ""},
+		{"presence without user", ev(chat.Event{Kind: chat.KindPresence, Status: account.StatusAway}), ""},
 		{"notice, to an agent", ev(chat.Event{Kind: chat.KindNotice, Status: "webhook_disabled", Text: "Disabled."}), ""},
 	}
 	for _, tc := range console {
 		sameJSON(t, "console "+tc.name, ac.frame(tc.ev), tc.want)
 	}
-	admin := &agentConn{user: &chat.User{ID: self, Role: chat.RoleAdmin}}
+	admin := &agentConn{user: &account.User{ID: self, Role: account.RoleAdmin}}
 	sameJSON(t, "console notice, to an admin", admin.frame(ev(chat.Event{Kind: chat.KindNotice, Status: "webhook_disabled", Text: "Disabled."})),
 		`{"type":"notice","site_id":1,"code":"webhook_disabled","text":"Disabled."}`)
 }

@@ -10,6 +10,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 )
@@ -29,7 +30,7 @@ func newAnswerEngine(ctx context.Context, e env, db *database, logger *slog.Logg
 	if err := understanding.Load(ctx); err != nil {
 		return nil, nil, err
 	}
-	opts := chat.Options{Store: chat.NewStore(db.Pool), Sites: chat.NewSites(db.Pool), Analyzer: chat.ServiceAnalyzer{Service: understanding},
+	opts := chat.Options{Store: chat.NewStore(db.Pool), Sites: sites.NewStore(db.Pool), Analyzer: chat.ServiceAnalyzer{Service: understanding},
 		Library: lib, Commerce: knowledge.NewCommerce(db.Pool), Logger: logger}
 	if base := e.getenv("OPENAI_BASE_URL"); base != "" {
 		opts.Model = llm.New(llm.Config{BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY"), Model: envOr(e, "KEFU_CHAT_MODEL", "gpt-4o-mini")})

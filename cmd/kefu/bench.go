@@ -20,8 +20,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"kefu/chat"
 	"kefu/internal/fakellm"
+	"kefu/internal/sites"
 )
 
 func cmdBench(ctx context.Context, e env, args []string) error {
@@ -144,15 +144,15 @@ Every parcel has a tracking number in the shipping email.
 // memory is measured alone), idle and active widget clients, and measures.
 func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*chatBenchResult, error) {
 	raiseFileLimit()
-	sites := chat.NewSites(db.Pool)
-	site, err := sites.ByName(ctx, "kefu bench")
+	siteStore := sites.NewStore(db.Pool)
+	site, err := siteStore.ByName(ctx, "kefu bench")
 	if err != nil {
-		if site, err = sites.Create(ctx, "kefu bench", []string{benchOrigin}); err != nil {
+		if site, err = siteStore.Create(ctx, "kefu bench", []string{benchOrigin}); err != nil {
 			return nil, err
 		}
 	}
 	// No token budget: the bench would spend a real one in seconds.
-	if site, err = sites.UpdateSettings(ctx, site.Key, map[string]any{"daily_token_budget": 0}); err != nil {
+	if site, err = siteStore.UpdateSettings(ctx, site.Key, map[string]any{"daily_token_budget": 0}); err != nil {
 		return nil, err
 	}
 	// Something to retrieve, so every turn searches and answers as in a shop.

@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 )
 
 // answersBench asks a running kefu server the questions of an evaluation
@@ -73,7 +74,7 @@ func cmdBenchAnswers(ctx context.Context, e env, args []string) error {
 		fs.BoolVar(&o.show, "show", false, "print the questions that were not right, with the replies")
 		fs.StringVar(&o.invented, "invented", "", "the hallucinating fake model's log (kefu bench fakemodel --log): report how many invented facts reached shoppers")
 	}
-	measure := func(site *chat.Site) error {
+	measure := func(site *sites.Site) error {
 		cases, err := readAnswerCases(o.data, o.half)
 		if err != nil {
 			return err
@@ -97,7 +98,7 @@ func cmdBenchAnswers(ctx context.Context, e env, args []string) error {
 		if o.site == "" || origin == "" {
 			return usageErr("--secret needs --site and --origin")
 		}
-		return measure(&chat.Site{Key: o.site, Secret: secret, AllowedOrigins: []string{origin}})
+		return measure(&sites.Site{Key: o.site, Secret: secret, AllowedOrigins: []string{origin}})
 	}
 	return dbCommand(ctx, e, "bench answers", args, setup, func(db *database, logger *slog.Logger, _ []string) error {
 		site, err := resolveSite(ctx, db, o.site)
@@ -155,7 +156,7 @@ func readAnswerCases(path, half string) ([]answerCase, error) {
 	return out, nil
 }
 
-func (o *answersBench) run(ctx context.Context, site *chat.Site, cases []answerCase) []answerVerdict {
+func (o *answersBench) run(ctx context.Context, site *sites.Site, cases []answerCase) []answerVerdict {
 	u, _ := url.Parse(o.url)
 	scheme := "ws"
 	if u.Scheme == "https" {

@@ -17,7 +17,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/sites"
 )
 
 // benchNode is one `kefu serve` child process of a benchmark: a separate
@@ -129,15 +130,15 @@ type fanOutResult struct {
 // conversations whose sockets are on the first node, and times each agent
 // message from just before its POST to its arrival at the shopper, while
 // the first node carries the active chat load at the base rate.
-func (o *chatBench) fanOut(ctx context.Context, db *database, site *chat.Site, llmURL, wsURL, baseA string) (*fanOutResult, error) {
+func (o *chatBench) fanOut(ctx context.Context, db *database, site *sites.Site, llmURL, wsURL, baseA string) (*fanOutResult, error) {
 	nodeB, err := startNode(ctx, db.url, llmURL, false)
 	if err != nil {
 		return nil, err
 	}
 	defer nodeB.stop()
-	password := chat.NewPassword()
-	users := chat.NewUsers(db.Pool)
-	agent, err := users.Create(ctx, fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano()), "Bench Agent", chat.RoleAgent, password)
+	password := account.NewPassword()
+	users := account.NewUsers(db.Pool)
+	agent, err := users.Create(ctx, fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano()), "Bench Agent", account.RoleAgent, password)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 )
@@ -68,13 +68,13 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 }
 
 func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*searchBenchResult, error) {
-	sites := chat.NewSites(db.Pool)
+	siteStore := sites.NewStore(db.Pool)
 	lib, err := newLibrary(ctx, db, embedConfig{Embedder: e.getenv("KEFU_EMBEDDER")}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
 	if o.site != "" {
-		site, err := sites.ByKey(ctx, o.site)
+		site, err := siteStore.ByKey(ctx, o.site)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog
 		return o.time(ctx, lib, site.ID, len(chunks), queries)
 	}
 	name := fmt.Sprintf("kefu bench search %d", time.Now().Unix())
-	site, err := sites.Create(ctx, name, nil)
+	site, err := siteStore.Create(ctx, name, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/sites"
 	"kefu/migrations"
 )
 
@@ -112,10 +113,10 @@ func cmdSite(ctx context.Context, e env, args []string) error {
 			fs.Var(&origins, "origin", "allowed origin of the shop's pages, like https://shop.example.com (repeatable)")
 		}
 	}, func(db *database, _ *slog.Logger, rest []string) error {
-		sites := chat.NewSites(db.Pool)
+		siteStore := sites.NewStore(db.Pool)
 		switch sub {
 		case "add":
-			site, err := sites.Create(ctx, name, origins)
+			site, err := siteStore.Create(ctx, name, origins)
 			if err != nil {
 				return err
 			}
@@ -125,7 +126,7 @@ func cmdSite(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "site %q created\nwidget key:      %s\nidentity secret: %s\n", site.Name, site.Key, site.Secret)
 			return nil
 		case "list":
-			list, err := sites.List(ctx)
+			list, err := siteStore.List(ctx)
 			if err != nil {
 				return err
 			}
@@ -143,7 +144,7 @@ func cmdSite(ctx context.Context, e env, args []string) error {
 			if len(rest) != 1 {
 				return usageErr("kefu site rotate-secret KEY")
 			}
-			site, err := sites.RotateSecret(ctx, rest[0])
+			site, err := siteStore.RotateSecret(ctx, rest[0])
 			if err != nil {
 				return err
 			}
@@ -167,15 +168,15 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	return dbCommand(ctx, e, "user add", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email (required)")
 		fs.StringVar(&name, "name", "", "display name")
-		fs.StringVar(&role, "role", chat.RoleAgent, "admin or agent")
+		fs.StringVar(&role, "role", account.RoleAgent, "admin or agent")
 		fs.StringVar(&password, "password", "", "password; generated and printed once when empty")
 		fs.Var(&siteKeys, "site", "widget key of a site the agent works for (repeatable; admins work for every site)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}, func(db *database, _ *slog.Logger, _ []string) error {
-		sites := chat.NewSites(db.Pool)
+		siteStore := sites.NewStore(db.Pool)
 		var siteIDs []int64
 		for _, key := range siteKeys {
-			site, err := sites.ByKey(ctx, key)
+			site, err := siteStore.ByKey(ctx, key)
 			if err != nil {
 				return err
 			}
@@ -185,7 +186,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		if generated {
 			password = newPassword()
 		}
-		users := chat.NewUsers(db.Pool)
+		users := account.NewUsers(db.Pool)
 		u, err := users.Create(ctx, email, name, role, password)
 		if err != nil {
 			return err

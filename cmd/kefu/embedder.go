@@ -15,6 +15,7 @@ import (
 
 	"kefu/internal/datasets"
 	"kefu/knowledge"
+	docparse "kefu/knowledge/parse"
 	"kefu/retrieval"
 )
 
@@ -269,7 +270,7 @@ func vectorEval(ctx context.Context, emb retrieval.Embedder, set evalSet, cases 
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		p, err := knowledge.Parse(name, set.Docs[name])
+		p, err := docparse.Parse(name, set.Docs[name])
 		if err != nil {
 			return rep, fmt.Errorf("%s %s: %w", set.Name, name, err)
 		}

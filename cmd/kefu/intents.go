@@ -12,8 +12,8 @@ import (
 	"os"
 	"time"
 
-	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/sites"
 )
 
 const intentsUsage = `kefu intents train --data train.csv --out model.json [--holdout 0.2] [--oos evidence|threshold] [--no-background]
@@ -465,7 +465,7 @@ func cmdIntentsSite(ctx context.Context, e env, sub string, args []string) error
 				return err
 			}
 		}
-		site, err := chat.NewSites(db.Pool).ByKey(ctx, siteKey)
+		site, err := sites.NewStore(db.Pool).ByKey(ctx, siteKey)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
@@ -63,12 +63,12 @@ func newLibrary(ctx context.Context, db *database, cfg embedConfig, logger *slog
 }
 
 // resolveSite returns the site named by key, or the only site when key is empty.
-func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, error) {
-	sites := chat.NewSites(db.Pool)
+func resolveSite(ctx context.Context, db *database, key string) (*sites.Site, error) {
+	siteStore := sites.NewStore(db.Pool)
 	if key != "" {
-		return sites.ByKey(ctx, key)
+		return siteStore.ByKey(ctx, key)
 	}
-	list, err := sites.List(ctx)
+	list, err := siteStore.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -83,15 +83,17 @@ func resolveSite(ctx context.Context, db *database, key string) (*chat.Site, err
 
 func cmdKB(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank|source")
+		return usageErr("kefu kb ingest|list|delete|reindex|search|ask|test|eval|rerank|answer-model|source")
 	}
 	sub := args[0]
-	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "source"); err != nil {
+	if err := knownSubcommand("kb", sub, "ingest", "list", "delete", "reindex", "search", "ask", "test", "eval", "rerank", "answer-model", "source"); err != nil {
 		return err
 	}
 	switch sub {
 	case "rerank":
 		return kbRerank(e, args[1:])
+	case "answer-model":
+		return kbAnswerModel(e, args[1:])
 	case "ask":
 		return cmdKBAsk(ctx, e, args[1:])
 	case "test":

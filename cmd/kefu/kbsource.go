@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"kefu/chat"
+	"kefu/internal/audit"
 	"kefu/knowledge"
 	"kefu/sources"
 )
@@ -71,10 +71,10 @@ func kbSource(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		syncer := newSyncer(db, lib, e, logger, "")
-		audit := chat.NewAudit(db.Pool)
+		auditLog := audit.New(db.Pool)
 		record := func(src *sources.Source, action string, detail map[string]any) {
 			site := src.SiteID
-			if err := audit.Record(ctx, chat.AuditEntry{SiteID: &site, Actor: cliActor(e), Action: action,
+			if err := auditLog.Record(ctx, audit.Entry{SiteID: &site, Actor: cliActor(e), Action: action,
 				Target: strconv.FormatInt(src.ID, 10), Detail: detail}); err != nil {
 				logger.Error("record audit entry", "action", action, "error", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/retrieval"
 )
 
@@ -29,21 +30,16 @@ type kbTestResult struct {
 // contain (docs/eval/demo/questions.csv's columns), asked as shoppers would
 // without storing anything.
 func cmdKBTest(ctx context.Context, e env, args []string) error {
-	var siteKey, data, half, features, train, out string
+	var siteKey, data, half, features string
 	var asJSON, show bool
 	return dbCommand(ctx, e, "kb test", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&siteKey, "site", "", "site key (default: the only site)")
 		fs.StringVar(&data, "data", "", "test questions from a file (id,split,lang,kind,customer,context,query,expected_source,facts); without it, the site's own answer tests run")
 		fs.StringVar(&half, "half", "all", "dev, held or all")
-		fs.StringVar(&features, "features", "", "write each question's evidence and whether its extract holds the facts (JSON lines)")
-		fs.StringVar(&train, "train", "", "fit the answer model on these feature files (comma-separated) instead of testing")
-		fs.StringVar(&out, "out", "", "with --train: write the model here")
+		fs.StringVar(&features, "features", "", "write every candidate extract's inputs and whether it holds the facts (JSON lines, for kefu kb answer-model)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.BoolVar(&show, "show", false, "print the questions that did not pass")
 	}, func(db *database, logger *slog.Logger, _ []string) error {
-		if train != "" {
-			return trainAnswerModel(e, train, out)
-		}
 		site, err := resolveSite(ctx, db, siteKey)
 		if err != nil {
 			return err
@@ -71,7 +67,8 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 		}
 		var results []kbTestResult
 		for _, c := range cases {
-			res, err := eng.Ask(ctx, site, chat.AskRequest{Text: c.Query, Context: c.Context, Customer: c.Customer, Locale: localeOf(c.Lang)})
+			res, err := eng.Ask(ctx, site, chat.AskRequest{Text: c.Query, Context: c.Context, Customer: c.Customer, Locale: localeOf(c.Lang),
+				Explain: feat != nil})
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.ID, err)
 			}
@@ -95,9 +92,16 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 				r.Verdict = "wrong"
 			}
 			results = append(results, r)
-			if feat != nil && res.Evidence != nil {
-				right := c.Kind != "oos" && c.Kind != "product" && c.Kind != "order" && len(chat.MissingFacts(res.Evidence.Extract, c.Facts)) == 0
-				if err := feat.Encode(answerExample{ID: c.ID, Evidence: res.Evidence, Right: right, Kind: c.Kind}); err != nil {
+			// Every extract the bot weighed, labelled by whether it holds the
+			// question's facts (none does for an out-of-scope question).
+			// Questions answered from the catalog or orders are left out.
+			if feat != nil && len(res.Candidates) > 0 && c.Kind != "product" && c.Kind != "order" {
+				ex := answerExample{ID: c.ID, Kind: c.Kind, Query: c.Query}
+				for _, cand := range res.Candidates {
+					right := c.Kind != "oos" && len(chat.MissingFacts(cand.Extract, c.Facts)) == 0
+					ex.Candidates = append(ex.Candidates, labelledCandidate{Extract: cand.Extract, Inputs: cand.Inputs, Right: right})
+				}
+				if err := feat.Encode(ex); err != nil {
 					return err
 				}
 			}
@@ -112,7 +116,7 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 
 // runStoredTests runs the site's own answer tests now (as the console's
 // "Run now" does) and prints each result and what regressed.
-func runStoredTests(ctx context.Context, e env, db *database, site *chat.Site, asJSON bool) error {
+func runStoredTests(ctx context.Context, e env, db *database, site *sites.Site, asJSON bool) error {
 	eng, stop, err := newAnswerEngine(ctx, e, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
@@ -140,10 +144,17 @@ func runStoredTests(ctx context.Context, e env, db *database, site *chat.Site, a
 
 // answerExample is one line of a feature file for the answer model.
 type answerExample struct {
-	ID       string         `json:"id"`
-	Evidence *chat.Evidence `json:"evidence"`
-	Right    bool           `json:"right"` // the extract holds the question's facts
-	Kind     string         `json:"kind"`
+	ID         string              `json:"id"`
+	Kind       string              `json:"kind"`
+	Query      string              `json:"query"`
+	Candidates []labelledCandidate `json:"candidates"`
+}
+
+// labelledCandidate is an extract's inputs and whether it holds the facts.
+type labelledCandidate struct {
+	Extract string    `json:"extract"`
+	Inputs  []float64 `json:"inputs"`
+	Right   bool      `json:"right"`
 }
 
 func localeOf(lang string) string {
@@ -196,10 +207,22 @@ func printKBTest(e env, results []kbTestResult, show bool) {
 
 // trainAnswerModel fits the answer model on feature files (development
 // questions only) and writes it.
-func trainAnswerModel(e env, files, out string) error {
-	if out == "" {
-		return usageErr("--train needs --out")
+// kbAnswerModel fits the answer model (chat/answer_model.json) on feature
+// files that kefu kb test --features wrote; it needs no database.
+func kbAnswerModel(e env, args []string) error {
+	fs := newFlagSet(e, "kb answer-model")
+	files := fs.String("train", "", "feature files to train on, comma-separated")
+	out := fs.String("out", "", "write the model here (JSON)")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
+	if *files == "" || *out == "" {
+		return usageErr("kefu kb answer-model --train F1,F2 --out FILE")
+	}
+	return trainAnswerModel(*files, *out)
+}
+
+func trainAnswerModel(files, out string) error {
 	var xs [][]float64
 	var ys, ws []float64
 	for _, path := range strings.Split(files, ",") {
@@ -213,15 +236,14 @@ func trainAnswerModel(e env, files, out string) error {
 			if err := dec.Decode(&ex); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			if ex.Kind == "product" || ex.Kind == "order" || ex.Evidence == nil {
-				continue // answered from the catalog or the orders, not a passage
+			for _, c := range ex.Candidates {
+				xs = append(xs, c.Inputs)
+				y := 0.0
+				if c.Right {
+					y = 1
+				}
+				ys, ws = append(ys, y), append(ws, 1)
 			}
-			xs = append(xs, chat.EvidenceInputs(ex.Evidence))
-			y := 0.0
-			if ex.Right {
-				y = 1
-			}
-			ys, ws = append(ys, y), append(ws, 1)
 		}
 	}
 	if len(xs) == 0 {
@@ -229,7 +251,7 @@ func trainAnswerModel(e env, files, out string) error {
 	}
 	w := retrieval.FitLogistic(xs, ys, ws, 0.5)
 	model := map[string]any{"inputs": chat.AnswerInputs(), "weights": w,
-		"source": fmt.Sprintf("kefu kb test --train %s (%d examples)", files, len(xs))}
+		"source": fmt.Sprintf("kefu kb answer-model --train %s (%d candidates)", files, len(xs))}
 	b, _ := json.MarshalIndent(model, "", "  ")
 	return os.WriteFile(out, append(b, '\n'), 0o644)
 }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"kefu/chat"
+	"kefu/internal/audit"
+	"kefu/internal/privacy"
 )
 
 const privacyUsage = "kefu privacy export|erase --site KEY (--email E | --customer-id ID | --visitor-token T) [--json]\n" +
@@ -20,7 +21,7 @@ func cmdPrivacy(ctx context.Context, e env, args []string) error {
 		return usageErr("%s", privacyUsage)
 	}
 	verb := args[0]
-	var subj chat.Subject
+	var subj privacy.Subject
 	var asJSON bool
 	return dbCommand(ctx, e, "privacy "+verb, args[1:], func(fs *flag.FlagSet) {
 		if verb != "purge" {
@@ -35,7 +36,7 @@ func cmdPrivacy(ctx context.Context, e env, args []string) error {
 			return usageErr("%s", privacyUsage)
 		}
 		if verb == "purge" {
-			rep, err := chat.NewRetainer(db.Pool, chat.RetentionOptions{Logger: logger}).RunOnce(ctx)
+			rep, err := privacy.NewRetainer(db.Pool, privacy.RetentionOptions{Logger: logger}).RunOnce(ctx)
 			if err != nil {
 				return err
 			}
@@ -59,11 +60,11 @@ func cmdPrivacy(ctx context.Context, e env, args []string) error {
 		if subj.Site == "" || n != 1 {
 			return usageErr("%s", privacyUsage)
 		}
-		by := chat.AuditEntry{Actor: "cli"}
+		by := audit.Entry{Actor: "cli"}
 		if u := e.getenv("USER"); u != "" {
 			by.Actor = "cli " + u
 		}
-		p := chat.NewPrivacy(db.Pool)
+		p := privacy.NewRequests(db.Pool)
 		if verb == "export" {
 			exp, err := p.Export(ctx, subj, by)
 			if err != nil {

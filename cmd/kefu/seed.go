@@ -14,6 +14,8 @@ import (
 	"path"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
 )
@@ -60,11 +62,11 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 // seedDemo creates the demo site and admin when missing and (re)loads the
 // demo products and orders; running it again changes nothing.
 func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, logger *slog.Logger) (*demoSeed, error) {
-	sites := chat.NewSites(db.Pool)
+	siteStore := sites.NewStore(db.Pool)
 	res := &demoSeed{AdminEmail: demoAdminEmail}
-	site, err := sites.ByName(ctx, demo.Site)
-	if errors.Is(err, chat.ErrNotFound) {
-		site, err = sites.Create(ctx, demo.Site, []string{"http://localhost:8080", "http://127.0.0.1:8080"})
+	site, err := siteStore.ByName(ctx, demo.Site)
+	if errors.Is(err, sites.ErrNotFound) {
+		site, err = siteStore.Create(ctx, demo.Site, []string{"http://localhost:8080", "http://127.0.0.1:8080"})
 		res.SiteCreated = true
 	}
 	if err != nil {
@@ -72,14 +74,14 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 	}
 	res.SiteKey = site.Key
 
-	users := chat.NewUsers(db.Pool)
-	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, chat.ErrNotFound) {
+	users := account.NewUsers(db.Pool)
+	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, account.ErrNotFound) {
 		password := e.getenv("KEFU_ADMIN_PASSWORD")
 		if password == "" {
 			password = newPassword()
 			res.AdminPassword = password
 		}
-		if _, err := users.Create(ctx, demoAdminEmail, "Demo Admin", chat.RoleAdmin, password); err != nil {
+		if _, err := users.Create(ctx, demoAdminEmail, "Demo Admin", account.RoleAdmin, password); err != nil {
 			return nil, fmt.Errorf("demo admin: %w", err)
 		}
 	} else if err != nil {

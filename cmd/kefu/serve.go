@@ -14,8 +14,13 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/audit"
 	"kefu/internal/notify"
 	"kefu/internal/pg"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 	"kefu/knowledge"
 	"kefu/llm"
@@ -74,13 +79,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := understanding.Load(ctx); err != nil {
 		return err
 	}
-	sites, store, hub := chat.NewSites(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
+	siteStore, store, hub := sites.NewStore(db.Pool), chat.NewStore(db.Pool), chat.NewHub()
 	broker := chat.NewPGBroker(db.Pool, hub, store, logger)
 	commerce := knowledge.NewCommerce(db.Pool)
-	accounts := chat.NewAccounts(db.Pool)
-	engineOpts := chat.Options{Store: store, Sites: sites, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
+	accounts := account.NewStore(db.Pool)
+	engineOpts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Broker: broker, Analyzer: chat.ServiceAnalyzer{Service: understanding},
 		Library: lib, Commerce: commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate,
-		AgentsOnline: accounts.Presence.Online}
+		Users: accounts.Users, AgentsOnline: accounts.Presence.Online}
 	if cfg.OpenAIBaseURL != "" {
 		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
 	}
@@ -91,7 +96,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	engine := chat.NewEngine(engineOpts)
 	answerTests := chat.NewAnswerTests(db.Pool, engine, logger)
 	syncer := sources.New(db.Pool, lib, commerce, sources.Options{UserAgent: userAgent(cfg.PublicURL), Logger: logger, Hooks: hooks})
-	audit := chat.NewAudit(db.Pool)
+	auditLog := audit.New(db.Pool)
 	var mailer notify.Mailer
 	if cfg.SMTP.Addr != "" {
 		if mailer, err = notify.NewSMTP(cfg.SMTP); err != nil {
@@ -101,23 +106,27 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	} else {
 		logger.Info("KEFU_SMTP_ADDR is not set: no notification emails (the console's desktop notifications still work)")
 	}
-	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: sites,
-		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: chat.NewAnalytics(db.Pool, nil),
-		Insights: chat.NewInsights(store, nil, logger), DigestHour: cfg.DigestHour})
+	reports := analytics.NewReports(db.Pool, siteStore, nil)
+	// The digest's knowledge gaps are listed as asked: no model drafts, no
+	// coverage check (the console's insights have both).
+	notifier := notify.New(db.Pool, notify.Options{Mailer: mailer, PublicURL: cfg.PublicURL, Logger: logger, Sites: siteStore,
+		Users: accounts.Users, Presence: accounts.Presence, Store: store, Analytics: reports,
+		Insights: analytics.NewInsights(db.Pool, analytics.InsightsOptions{Logger: logger}), DigestHour: cfg.DigestHour})
 	deliverer := webhook.NewWorker(hooks, webhook.WorkerOptions{Logger: logger,
 		OnDisabled: func(ctx context.Context, sub webhook.Subscription) {
-			webhookDisabled(ctx, sub, sites, engine, notifier, audit, logger)
+			webhookDisabled(ctx, sub, siteStore, engine, notifier, auditLog, logger)
 		}})
 	srv := web.New(web.Options{
 		Addr:                 cfg.Addr,
 		Version:              version(),
 		Ready:                func(ctx context.Context) error { return pg.Ready(ctx, db.Pool) },
 		Logger:               logger,
-		Sites:                sites,
+		Sites:                siteStore,
 		Library:              lib,
 		Commerce:             commerce,
 		Sources:              syncer,
 		Accounts:             accounts,
+		Canned:               chat.NewCannedResponses(db.Pool),
 		AdminToken:           cfg.AdminToken,
 		MaxUploadBytes:       cfg.MaxUploadMB << 20,
 		NewVisitorsPerMinute: cfg.NewVisitorRate,
@@ -128,8 +137,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Store:                store,
 		Hub:                  hub,
 		PublicURL:            cfg.PublicURL,
-		Audit:                audit,
-		Privacy:              chat.NewPrivacy(db.Pool),
+		Audit:                auditLog,
+		Privacy:              privacy.NewRequests(db.Pool),
+		Analytics:            reports,
+		Insights:             analytics.NewInsights(db.Pool, analytics.InsightsOptions{Model: engineOpts.Model, Library: lib, Logger: logger}),
 		AnswerTests:          answerTests,
 		Webhooks:             hooks,
 		Notify:               notifier,
@@ -141,7 +152,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	defer func() { stopWork(); workers.Wait() }()
 	workers.Add(1)
 	go func() { defer workers.Done(); broker.Run(workCtx) }()
-	retainer := chat.NewRetainer(db.Pool, chat.RetentionOptions{Logger: logger})
+	retainer := privacy.NewRetainer(db.Pool, privacy.RetentionOptions{Logger: logger})
 	workers.Add(1) // retention: every node runs it, one at a time (advisory lock)
 	go func() { defer workers.Done(); retainer.Run(workCtx) }()
 	workers.Add(1) // every node answers shopper messages a dead node left without a reply, each once
@@ -213,9 +224,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 // webhookDisabled tells a site's admins that a webhook was disabled for
 // failing: their consoles (live), an email (their preferences allowing),
 // and the audit log.
-func webhookDisabled(ctx context.Context, sub webhook.Subscription, sites *chat.Sites, engine *chat.Engine,
-	notifier *notify.Service, audit *chat.Audit, logger *slog.Logger) {
-	site, err := sites.ByKey(ctx, sub.Site)
+func webhookDisabled(ctx context.Context, sub webhook.Subscription, siteStore *sites.Store, engine *chat.Engine,
+	notifier *notify.Service, auditLog *audit.Log, logger *slog.Logger) {
+	site, err := siteStore.ByKey(ctx, sub.Site)
 	if err != nil {
 		logger.Error("webhook disabled: load site", "error", err)
 		return
@@ -231,7 +242,7 @@ func webhookDisabled(ctx context.Context, sub webhook.Subscription, sites *chat.
 	if _, err := notifier.Alert(ctx, site.ID, ref, "kefu: a webhook of "+site.Name+" was disabled", text); err != nil {
 		logger.Error("webhook disabled: email admins", "error", err)
 	}
-	if err := audit.Record(ctx, chat.AuditEntry{SiteID: &site.ID, Actor: chat.ActorSystem, Action: "webhook.disabled",
+	if err := auditLog.Record(ctx, audit.Entry{SiteID: &site.ID, Actor: audit.ActorSystem, Action: "webhook.disabled",
 		Target: strconv.FormatInt(sub.ID, 10), Detail: map[string]any{"url": sub.URL, "reason": sub.DisabledReason}}); err != nil {
 		logger.Error("webhook disabled: audit", "error", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/knowledge"
 )
 
@@ -32,9 +32,9 @@ func cmdShop(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		defer f.Close()
-		sites := chat.NewSites(db.Pool)
+		siteStore := sites.NewStore(db.Pool)
 		opts := knowledge.ImportOptions{Site: func(ctx context.Context, key string) (int64, error) {
-			s, err := sites.ByKey(ctx, key)
+			s, err := siteStore.ByKey(ctx, key)
 			if err != nil {
 				return 0, err
 			}

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"kefu/chat"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 )
 
@@ -65,7 +65,7 @@ func cmdWebhook(ctx context.Context, e env, args []string) error {
 	}, func(db *database, _ *slog.Logger, rest []string) error {
 		svc := webhook.NewService(db.Pool, nil)
 		siteID := func(key string) (int64, error) {
-			s, err := chat.NewSites(db.Pool).ByKey(ctx, key)
+			s, err := sites.NewStore(db.Pool).ByKey(ctx, key)
 			if err != nil {
 				return 0, err
 			}

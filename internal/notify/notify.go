@@ -23,6 +23,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
+	"kefu/internal/sites"
 )
 
 // Prefs are a console user's notification preferences.
@@ -60,12 +63,12 @@ type Options struct {
 	PublicURL string // links in emails
 	Logger    *slog.Logger
 
-	Sites     *chat.Sites
-	Users     *chat.Users
-	Presence  *chat.Presence
+	Sites     *sites.Store
+	Users     *account.Users
+	Presence  *account.Presence
 	Store     *chat.Store
-	Analytics *chat.Analytics
-	Insights  *chat.Insights // nil: the digest leaves knowledge gaps out
+	Analytics *analytics.Reports
+	Insights  *analytics.Insights // nil: the digest leaves knowledge gaps out
 
 	// DigestHour is the UTC hour after which the day before's digest goes
 	// out (8); Every is how often the loop looks (1 min).
@@ -223,7 +226,7 @@ func (s *Service) unclaim(userID int64, kind, ref string) {
 }
 
 // send claims and sends one email; it reports whether it sent.
-func (s *Service) send(ctx context.Context, u chat.User, kind, ref string, m Mail) (bool, error) {
+func (s *Service) send(ctx context.Context, u account.User, kind, ref string, m Mail) (bool, error) {
 	ok, err := s.claim(ctx, u.ID, kind, ref)
 	if err != nil || !ok {
 		return false, err
@@ -290,16 +293,16 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 	}
 	now := s.o.Now()
 	type siteInfo struct {
-		site   *chat.Site
+		site   *sites.Site
 		online int
-		agents []chat.User
+		agents []account.User
 		prefs  map[int64]userPrefs
 	}
 	sites := map[int64]*siteInfo{}
 	var sent tally
 	cursor := ""
 	for range 20 { // at most 2,000 waiting conversations a pass
-		page, err := s.o.Store.Inbox(ctx, chat.InboxQuery{View: chat.ViewQueued, Scope: chat.Scope{All: true}, Cursor: cursor, Limit: 100})
+		page, err := s.o.Store.Inbox(ctx, chat.InboxQuery{View: chat.ViewQueued, Scope: account.Scope{All: true}, Cursor: cursor, Limit: 100})
 		if err != nil {
 			return sent.sent, err
 		}
@@ -351,7 +354,7 @@ func (s *Service) CheckWaiting(ctx context.Context) (int, error) {
 	return sent.result()
 }
 
-func (s *Service) waitingMail(site *chat.Site, c *chat.InboxItem, waited time.Duration, p userPrefs) Mail {
+func (s *Service) waitingMail(site *sites.Site, c *chat.InboxItem, waited time.Duration, p userPrefs) Mail {
 	t := strs(p.Locale)
 	mins := strconv.Itoa(int(waited.Minutes()))
 	text := fill(t["waiting.body"], "site", site.Name, "n", mins) + "\n"
@@ -380,21 +383,21 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 		return 0, err
 	}
 	type section struct {
-		site chat.Site
-		m    chat.Measures
-		gaps []chat.Gap
+		site sites.Site
+		m    analytics.Measures
+		gaps []analytics.Gap
 	}
 	var sections []section
-	admins := map[int64]chat.User{}
+	admins := map[int64]account.User{}
 	for _, site := range list {
-		sum, err := s.o.Analytics.Summary(ctx, chat.SummaryQuery{SiteIDs: []int64{site.ID}, Site: site.Key,
-			Period: chat.Period{From: day, To: day}})
+		sum, err := s.o.Analytics.Summary(ctx, analytics.SummaryQuery{SiteIDs: []int64{site.ID}, Site: site.Key,
+			Period: analytics.Period{From: day, To: day}})
 		if err != nil {
 			return 0, err
 		}
 		sec := section{site: site, m: sum.Current}
 		if s.o.Insights != nil && sum.Current.Conversations > 0 {
-			gaps, err := s.o.Insights.Gaps(ctx, chat.InsightsQuery{Sites: []chat.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
+			gaps, err := s.o.Insights.Gaps(ctx, analytics.InsightsQuery{Sites: []sites.Site{site}, From: day, To: day.AddDate(0, 0, 1)})
 			if err != nil {
 				s.logger.Warn("digest: knowledge gaps", "site", site.Key, "error", err)
 			}
@@ -406,7 +409,7 @@ func (s *Service) SendDigests(ctx context.Context, day time.Time) (int, error) {
 			return 0, err
 		}
 		for _, u := range agents {
-			if u.Role == chat.RoleAdmin {
+			if u.Role == account.RoleAdmin {
 				admins[u.ID] = u
 			}
 		}
@@ -456,10 +459,10 @@ func (s *Service) Alert(ctx context.Context, siteID int64, ref, subject, text st
 	if err != nil {
 		return 0, err
 	}
-	var admins []chat.User
+	var admins []account.User
 	var ids []int64
 	for _, u := range agents {
-		if u.Role == chat.RoleAdmin {
+		if u.Role == account.RoleAdmin {
 			admins = append(admins, u)
 			ids = append(ids, u.ID)
 		}
@@ -482,7 +485,7 @@ func (s *Service) Alert(ctx context.Context, siteID int64, ref, subject, text st
 
 // SendTest emails the user a test message (from the console), whatever
 // their preferences: it checks that mail reaches them.
-func (s *Service) SendTest(ctx context.Context, u *chat.User) error {
+func (s *Service) SendTest(ctx context.Context, u *account.User) error {
 	if s.o.Mailer == nil {
 		return fmt.Errorf("this server sends no email (set KEFU_SMTP_ADDR): %w", chat.ErrInvalid)
 	}

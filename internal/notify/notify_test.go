@@ -26,8 +26,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/analytics"
 	"kefu/internal/notify"
 	"kefu/internal/pgtest"
+	"kefu/internal/sites"
 )
 
 // received is one message the test SMTP server accepted.
@@ -147,49 +150,49 @@ type world struct {
 	db       *pgxpool.Pool
 	mail     *mailServer
 	svc      *notify.Service
-	accounts *chat.Accounts
+	accounts *account.Store
 	store    *chat.Store
-	site     *chat.Site
-	leo, mia *chat.User
-	other    *chat.User
+	site     *sites.Site
+	leo, mia *account.User
+	other    *account.User
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	w := &world{t: t, ctx: ctx, db: db, mail: newMailServer(t, true), accounts: chat.NewAccounts(db), store: chat.NewStore(db)}
-	sites := chat.NewSites(db)
+	w := &world{t: t, ctx: ctx, db: db, mail: newMailServer(t, true), accounts: account.NewStore(db), store: chat.NewStore(db)}
+	siteStore := sites.NewStore(db)
 	var err error
-	if w.site, err = sites.Create(ctx, "Lumen & Loom", []string{"https://shop.example"}); err != nil {
+	if w.site, err = siteStore.Create(ctx, "Lumen & Loom", []string{"https://shop.example"}); err != nil {
 		t.Fatal(err)
 	}
-	elsewhere, err := sites.Create(ctx, "Elsewhere", []string{"https://else.example"})
+	elsewhere, err := siteStore.Create(ctx, "Elsewhere", []string{"https://else.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := func(email, name, role string, site int64) *chat.User {
+	user := func(email, name, role string, site int64) *account.User {
 		u, err := w.accounts.Users.Create(ctx, email, name, role, "correct horse battery")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if role == chat.RoleAgent {
+		if role == account.RoleAgent {
 			if err := w.accounts.Users.SetSites(ctx, u.ID, []int64{site}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return u
 	}
-	w.leo = user("leo@example.com", "Leo Wang", chat.RoleAgent, w.site.ID)
-	w.mia = user("mia@example.com", "Mia Chen", chat.RoleAdmin, 0)
-	w.other = user("ann@example.com", "Ann Other", chat.RoleAgent, elsewhere.ID)
+	w.leo = user("leo@example.com", "Leo Wang", account.RoleAgent, w.site.ID)
+	w.mia = user("mia@example.com", "Mia Chen", account.RoleAdmin, 0)
+	w.other = user("ann@example.com", "Ann Other", account.RoleAgent, elsewhere.ID)
 	mailer, err := notify.NewSMTP(notify.SMTPConfig{Addr: w.mail.addr, From: "kefu <kefu@shop.example>", Username: "kefu",
 		Password: "secret", TLSConfig: w.mail.client})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.svc = notify.New(db, notify.Options{Mailer: mailer, PublicURL: "https://kefu.example/", Sites: sites,
-		Users: w.accounts.Users, Presence: w.accounts.Presence, Store: w.store, Analytics: chat.NewAnalytics(db, nil)})
+	w.svc = notify.New(db, notify.Options{Mailer: mailer, PublicURL: "https://kefu.example/", Sites: siteStore,
+		Users: w.accounts.Users, Presence: w.accounts.Presence, Store: w.store, Analytics: analytics.NewReports(db, siteStore, nil)})
 	return w
 }
 
@@ -288,14 +291,14 @@ func TestWaitingConversationEmailsAgents(t *testing.T) {
 func TestNoEmailWhileSomeoneIsOnline(t *testing.T) {
 	w := newWorld(t)
 	w.waiting(45, "hello?")
-	if err := w.accounts.Presence.Set(w.ctx, "conn-1", w.leo.ID, chat.StatusOnline); err != nil {
+	if err := w.accounts.Presence.Set(w.ctx, "conn-1", w.leo.ID, account.StatusOnline); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := w.svc.CheckWaiting(w.ctx); n != 0 || err != nil {
 		t.Fatalf("with Leo online: %d emails (%v); want 0", n, err)
 	}
 	// Away is not online.
-	if err := w.accounts.Presence.Set(w.ctx, "conn-1", w.leo.ID, chat.StatusAway); err != nil {
+	if err := w.accounts.Presence.Set(w.ctx, "conn-1", w.leo.ID, account.StatusAway); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := w.svc.CheckWaiting(w.ctx); n != 2 || err != nil {

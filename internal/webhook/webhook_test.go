@@ -19,7 +19,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/pgtest"
+	"kefu/internal/privacy"
+	"kefu/internal/sites"
 	"kefu/internal/webhook"
 )
 
@@ -117,7 +121,7 @@ type env struct {
 	db    *pgxpool.Pool
 	svc   *webhook.Service
 	clock *clock
-	site  *chat.Site
+	site  *sites.Site
 	store *chat.Store
 }
 
@@ -128,7 +132,7 @@ func newEnv(t *testing.T) *env {
 	e.svc = webhook.NewService(db, e.clock.Now)
 	e.store.SetEvents(e.svc)
 	var err error
-	if e.site, err = chat.NewSites(db).Create(context.Background(), "Lumen & Loom", []string{"https://shop.example"}); err != nil {
+	if e.site, err = sites.NewStore(db).Create(context.Background(), "Lumen & Loom", []string{"https://shop.example"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -656,7 +660,7 @@ func TestErasedShopperIsNotSent(t *testing.T) {
 	if strings.Contains(data, "4111 1111 1111 1111") || !strings.Contains(data, "1111") {
 		t.Errorf("payload %s; want the card number masked", data)
 	}
-	er, err := chat.NewPrivacy(e.db).Erase(ctx, chat.Subject{Site: e.site.Key, VisitorToken: v.Token}, chat.AuditEntry{})
+	er, err := privacy.NewRequests(e.db).Erase(ctx, privacy.Subject{Site: e.site.Key, VisitorToken: v.Token}, audit.Entry{})
 	if err != nil || er.Conversations != 1 {
 		t.Fatalf("Erase = %+v, %v", er, err)
 	}
@@ -685,7 +689,7 @@ func TestNotesOnlyWhenAsked(t *testing.T) {
 		IncludeNotes: true, AllowPrivate: true}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := chat.NewUsers(e.db).Create(ctx, "mia@example.com", "Mia Chen", chat.RoleAgent, "correct horse battery")
+	u, err := account.NewUsers(e.db).Create(ctx, "mia@example.com", "Mia Chen", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,7 +716,7 @@ func TestConversationLifecycleEvents(t *testing.T) {
 	ctx := context.Background()
 	rc := newReceiver(t)
 	e.subscribe(rc, webhook.Types...)
-	u, err := chat.NewUsers(e.db).Create(ctx, "leo@example.com", "Leo Wang", chat.RoleAgent, "correct horse battery")
+	u, err := account.NewUsers(e.db).Create(ctx, "leo@example.com", "Leo Wang", account.RoleAgent, "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
