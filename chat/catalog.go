@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -28,7 +29,7 @@ var attributeCues = []struct {
 	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"made of", "material", "fabric", "thick", "thin", "heavy", "weight", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
-	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "多久", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
+	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
@@ -55,6 +56,13 @@ var attributeLabels = map[string][2]string{
 // asked returns the attributes a question asks about, in cue order.
 func asked(text string) []string {
 	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	// "how long before the refund" asks when; "how long is the cable" asks a length.
+	t = howLong.ReplaceAllStringFunc(t, func(m string) string {
+		if m == "how long" {
+			return "when"
+		}
+		return m
+	})
 	var keys []string
 	seen := map[string]bool{}
 	for _, c := range attributeCues {
@@ -73,6 +81,8 @@ func asked(text string) []string {
 	return keys
 }
 
+var howLong = regexp.MustCompile(`how long\b(?: (?:is|are)\b)?`)
+
 // listCues mark a question that asks what the shop has.
 var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", "got any", "any ", "anything", "something", "recommend",
 	"what have you got", "looking for", "need a", "cheapest", "有没有", "有什么", "有卖", "推荐", "想买", "卖不卖", "有吗"}
@@ -80,6 +90,9 @@ var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", 
 func listing(text string) bool {
 	t := " " + strings.ToLower(text) + " "
 	for _, c := range listCues {
+		if c[0] < 0x80 {
+			c = " " + c // a word's start: "how many" does not ask for "any "
+		}
 		if strings.Contains(t, c) {
 			return true
 		}
@@ -132,7 +145,14 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		// something else that mentions the product ("shipping cost to
 		// Texas for one tee", "the smart plug's reset"), unless it asks
 		// for what only the catalog knows.
-		if !specific && !productIntents[q.a.Intent] || uncovered(text, matches[0].Product) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) {
+		// A list question ("got any linen duvet covers?") that found one
+		// product with its words in the title is answered by that product,
+		// as is one asking for a fact only the catalog has and the product
+		// states ("candle burn time?").
+		answers := listing(text) && matches[0].InTitle && (q.context == "" || e.namedByText(ctx, q, pq, matches[0])) ||
+			specific && catalogFact(text, matches[0].Product)
+		if !specific && !productIntents[q.a.Intent] && !answers ||
+			uncovered(text, matches[0].Product) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) && !answers {
 			return productReply{}, false
 		}
 		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific, catalogOnly(text, pq)}, true
@@ -181,6 +201,43 @@ func catalogOnly(text string, pq knowledge.ProductQuery) bool {
 	}
 	for _, k := range asked(text) {
 		if catalogFacts[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// namedByText reports whether a follow-up's own words (not its context's)
+// find m with them in its title: "那你们有没有卖猫粮" after a question
+// about towels is not about towels.
+func (e *Engine) namedByText(ctx context.Context, q *question, pq knowledge.ProductQuery, m knowledge.ProductMatch) bool {
+	pq.Text = q.text
+	own, err := e.opts.Commerce.FindProducts(ctx, q.site.ID, pq, 4)
+	if err != nil {
+		return false
+	}
+	for _, o := range own {
+		if o.SKU == m.SKU && o.InTitle {
+			return true
+		}
+	}
+	return false
+}
+
+// catalogFact reports whether a question asks for a fact only the catalog
+// has other than the price and stock, which a question that only mentions
+// a product asks about too ("shipping cost to Texas for one tee").
+func catalogFact(text string, p knowledge.Product) bool {
+	// The product's own name asks nothing ("smart plug reset": not the plug type).
+	title := retrieval.TermSet(p.Title)
+	var rest []string
+	for _, w := range retrieval.Words(text) {
+		if t := retrieval.SearchTerms(w.Text); len(t) == 0 || !title[t[0]] {
+			rest = append(rest, w.Text)
+		}
+	}
+	for _, k := range asked(strings.Join(rest, " ")) {
+		if catalogFacts[k] && k != "price" && k != "stock" && k != "restock" {
 			return true
 		}
 	}

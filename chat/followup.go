@@ -16,19 +16,24 @@ import (
 // into a standalone question (one short call with a tight timeout); without
 // one, or when that call fails, the rule-based context is used.
 
-// followUpStarts and followUpEnds mark a message that continues the last one.
+// followUpStarts and followUpEnds mark a message that continues the last one;
+// followUpPronouns and followUpRefs point back at what it was about.
 var (
 	followUpStarts = []string{"and ", "and,", "what about", "how about", "also ", "same for", "same with", "what if", "or ", "then ",
 		"那", "那么", "还有", "另外", "那如果", "如果是"}
 	followUpEnds     = []string{"呢", "呢？", "呢?", "呢。"}
-	followUpPronouns = map[string]bool{"it": true, "that": true, "this": true, "those": true, "these": true, "them": true, "one": true, "ones": true}
+	followUpPronouns = map[string]bool{"it": true, "its": true, "that": true, "this": true, "those": true, "these": true, "them": true,
+		"one": true, "ones": true, "there": true}
+	followUpRefs = []string{"它", "这个", "那个", "这款", "那款", "这件", "那件", "那里", "那边", "那儿"}
 )
 
-// isFollowUp reports whether a short message leans on the one before it.
+// isFollowUp reports whether a short message leans on the one before it:
+// it starts or ends as a continuation ("and …", "那…呢"), or points back
+// ("is it washable?", "is there free delivery there?", "这个多少钱").
 func isFollowUp(text string) bool {
 	t := strings.ToLower(strings.TrimSpace(text))
 	toks := retrieval.Tokenize(t)
-	if len(toks) == 0 || len(toks) > 8 || utf8.RuneCountInString(t) > 40 {
+	if len(toks) == 0 || len(toks) > 10 || utf8.RuneCountInString(t) > 60 {
 		return false
 	}
 	for _, p := range followUpStarts {
@@ -42,13 +47,29 @@ func isFollowUp(text string) bool {
 			return true
 		}
 	}
-	for _, tok := range toks {
+	for i, tok := range toks {
+		// "is there …" and "there are …" only say that something exists.
+		if tok.Text == "there" && (i > 0 && existential[toks[i-1].Text] || i+1 < len(toks) && existential[toks[i+1].Text]) {
+			continue
+		}
+		// "this week", "that day" say when, not what.
+		if i+1 < len(toks) && timeWords[toks[i+1].Text] || i+1 < len(toks) && toks[i+1].Text == "day" {
+			continue
+		}
 		if followUpPronouns[tok.Text] {
-			return len(toks) <= 6
+			return true
+		}
+	}
+	for _, r := range followUpRefs {
+		if strings.Contains(t, r) {
+			return true
 		}
 	}
 	return false
 }
+
+// existential are the words that make "there" say that something exists.
+var existential = map[string]bool{"is": true, "are": true, "was": true, "were": true, "s": true, "isn": true, "aren": true}
 
 // followUpContext is the earlier question a follow-up continues, or "".
 func (e *Engine) followUpContext(ctx context.Context, conv *Conversation, msg *Message) string {

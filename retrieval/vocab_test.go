@@ -17,7 +17,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"when do I get my money back?", []string{"refund"}, nil},
 		{"How much is shipping to Germany?", []string{"european union"}, []string{"united kingdom"}},
 		{"运费到德国多少", []string{"欧盟"}, nil},
-		{"運費到德國多少", []string{"欧盟"}, nil}, // traditional characters
+		{"do you ship to Norway?", []string{"europe", "rest of the world"}, []string{"european union"}}, // in Europe, not in the EU
+		{"運費到德國多少", []string{"欧盟"}, nil},                                                                // traditional characters
 		{"退钱要多久", []string{"退款"}, nil},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},

@@ -1,0 +1,34 @@
+package chat
+
+import "testing"
+
+func TestIsFollowUp(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"and to Canada?", true},
+		{"那香港呢？", true},
+		{"那 Alaska 呢？", true},
+		{"what about the blue one?", true},
+		{"is it machine washable?", true},
+		{"its going out of reno, whats the cutoff", true},
+		{"is there free delivery there?", true},
+		{"how much and is it free over some amount?", true},
+		{"can i swap it for a smaller one for free?", true},
+		{"这个多少钱", true},
+		{"它能带上飞机吗", true},
+		{"那个 RMA number 去哪里拿", true},
+
+		{"is there a warranty on lamps?", false},
+		{"are there any discounts this week?", false},
+		{"How long do I have to return a sweater that does not fit?", false},
+		{"do you ship to Germany", false},
+		{"运费怎么算，满多少包邮？", false},
+		{"what is your return policy and how long do refunds take once you have it back", false}, // long: its own question
+	} {
+		if got := isFollowUp(c.text); got != c.want {
+			t.Errorf("isFollowUp(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}
