@@ -367,6 +367,11 @@ func TestBrowserA11yConsole(t *testing.T) {
 					a.eval(`location.hash = "#/" + `+jsString(p), nil)
 					a.waitFor("the "+p+" page", `document.querySelector('.top nav a[aria-current="page"]')?.dataset.page == `+jsString(p))
 					a.settle(p)
+					var bad string // every page loads without an error
+					a.eval(`document.querySelector("#toast.bad")?.textContent || ""`, &bad)
+					if bad != "" {
+						t.Errorf("%s: the %s page shows an error: %q", who.role, p, bad)
+					}
 					a.axeCheck("console/" + p + "/" + who.role + "/" + lang + "/" + v.name)
 					if who.role == "admin" {
 						a.shot(p + "-" + lang + "-" + v.name)

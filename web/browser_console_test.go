@@ -14,10 +14,14 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/audit"
 	"kefu/internal/fakellm"
 	"kefu/internal/notify"
+	"kefu/internal/privacy"
 	"kefu/internal/sites"
+	"kefu/sources"
 )
 
 // consoleShop is a test shop with console sign-in enabled and one agent
@@ -29,6 +33,10 @@ func consoleShop(t *testing.T, cfg shopConfig, role string) (*shop, *account.Use
 	s.opts.Accounts = account.NewStore(s.db)
 	s.opts.Notify = notify.New(s.db, notify.Options{PublicURL: s.origin, Sites: sites.NewStore(s.db), Users: s.opts.Accounts.Users,
 		Presence: s.opts.Accounts.Presence, Store: s.store})
+	// The console's other admin pages, as a full server has them.
+	s.opts.Audit, s.opts.Privacy = audit.New(s.db), privacy.NewRequests(s.db)
+	s.opts.AnswerTests = chat.NewAnswerTests(s.db, s.opts.Engine, nil)
+	s.opts.Sources = sources.New(s.db, s.opts.Library, s.commerce, sources.Options{})
 	s.restart()
 	ctx := context.Background()
 	u, err := s.opts.Accounts.Users.Create(ctx, "mia@example.com", "Mia Chen", role, "correct horse battery")

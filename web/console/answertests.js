@@ -9,6 +9,7 @@
     "nav.answertests": "Answer tests",
     "at.intro": "Questions your shoppers ask, with the facts a right answer must contain. They run after every change to the knowledge base.",
     "at.site": "Site", "at.run": "Run now", "at.running": "Running…", "at.none": "No answer tests yet. Add the questions your shoppers ask most.",
+    "at.disabled": "Answer tests are not enabled on this server.",
     "at.question": "Question", "at.facts": "Facts a right answer contains", "at.result": "Latest result", "at.reply": "Bot's reply",
     "at.source": "Passage", "at.remove": "Remove", "at.removeq": "Remove the test “{q}”?",
     "at.add": "Add a test", "at.factsHelp": "One fact a line; wordings of the same fact separated by “/” (30 days / 30 天).",
@@ -26,6 +27,7 @@
     "nav.answertests": "回答测试",
     "at.intro": "顾客常问的问题，以及正确回答必须包含的事实。知识库每次变更后都会自动运行。",
     "at.site": "站点", "at.run": "立即运行", "at.running": "运行中…", "at.none": "还没有回答测试。请添加顾客最常问的问题。",
+    "at.disabled": "此服务器未启用回答测试。",
     "at.question": "问题", "at.facts": "正确回答包含的事实", "at.result": "最近结果", "at.reply": "机器人的回答",
     "at.source": "出处", "at.remove": "删除", "at.removeq": "删除测试“{q}”？",
     "at.add": "添加测试", "at.factsHelp": "每行一个事实；同一事实的不同说法用“/”分隔（30 天 / 30 days）。",
@@ -83,7 +85,11 @@
           el("td.at-reply", x.last ? el("div", { lang: tongue(x.last.reply) }, x.last.reply) : null, x.last && x.last.source ? el("div.muted", t("at.source") + ": " + x.last.source) : null),
           el("td", el("button.btn.small", { type: "button", "aria-label": t("at.remove") + ": " + x.question, text: t("at.remove"), on: { click: () => remove(x) } }))));
         set(tbody, ...(rows.length ? rows : [el("tr", el("td", { colspan: 5, text: t("at.none") }))]));
-      } catch (e) { k.fail(e); }
+      } catch (e) {
+        // A server without answer tests says so in the table, not as an error.
+        if (e.status === 501) { set(tbody, el("tr", el("td.muted", { colspan: 5, text: t("at.disabled") }))); return; }
+        k.fail(e);
+      }
     }
     async function remove(x) {
       if (!window.confirm(t("at.removeq", { q: x.question }))) return;

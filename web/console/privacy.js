@@ -75,10 +75,12 @@
     "pv.n.orders": "{n} 个订单", "pv.n.customers": "{n} 条客户记录", "pv.n.files": "{n} 个上传文件", "pv.n.audit": "{n} 条审计记录",
   });
 
-  // A site that set no retention keeps chat.DefaultRetention().
+  // A site that set no retention keeps sites.DefaultRetention().
   const DEFAULT_RETENTION = { conversation_days: 365, file_days: 90 };
   // Audit filters: an exact action, or a prefix ending in ".".
   const FILTERS = ["auth.login", "conversation.", "site.settings", "knowledge.", "canned.", "privacy.", "retention.purge", "user.", "token."];
+  // A table that scrolls sideways on a phone is a named region keyboard users can scroll.
+  const scrolls = label => ({ tabindex: "0", role: "region", "aria-label": label });
 
   (window.KEFU_PAGES = window.KEFU_PAGES || []).push({ id: "privacy", key: "nav.privacy", admin: true, render(main, k) {
     const { el, set, t, api } = k;
@@ -211,7 +213,7 @@
       }).catch(() => { /* names stay emails */ }).finally(() => list.load());
       const card = el("div.card", { id: "audit-card" }, el("h2", t("pv.audit")),
         el("div.form.pv-filter", el("label", t("pv.action"), action), el("label", t("pv.actor"), actor)),
-        el("div.pv-table", el("table", el("thead", el("tr", ["pv.when", "pv.actor", "pv.action", "pv.details"].map(x => el("th", t(x))))), tbody)), list.more);
+        el("div.pv-table", scrolls(t("pv.audit")), el("table", el("thead", el("tr", ["pv.when", "pv.actor", "pv.action", "pv.details"].map(x => el("th", t(x))))), tbody)), list.more);
       card.reload = () => list.load();
       return card;
     }
@@ -228,7 +230,7 @@
         const last = (purge.items || [])[0];
         const what = last ? listOf(Object.entries(last.detail || {}).filter(([, v]) => v).map(([x, v]) => count(x, v))) : "";
         set(retention, el("h2", t("pv.retention")),
-          el("div.pv-table", el("table", el("thead", el("tr", el("th", t("pv.site")), el("th", t("pv.ret.conv")), el("th", t("pv.ret.files")))),
+          el("div.pv-table", scrolls(t("pv.retention")), el("table", el("thead", el("tr", el("th", t("pv.site")), el("th", t("pv.ret.conv")), el("th", t("pv.ret.files")))),
             el("tbody", (sites.items || []).map(s => el("tr", { "data-site": s.key }, el("td", el("b", s.name)),
               el("td", period((s.settings || {}).retention, "conversation_days")), el("td", period((s.settings || {}).retention, "file_days"))))))),
           el("p", { id: "pv-last-purge" }, last ? t("pv.ret.last", { when: when(last.at), what }) : t("pv.ret.never")),

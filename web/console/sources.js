@@ -16,6 +16,7 @@
     "src.adding": "Adding…", "src.added": "Source added; its first sync starts now.", "src.list": "Sources",
     "src.col.source": "Source", "src.col.schedule": "Schedule", "src.col.last": "Last sync", "src.col.actions": "Actions",
     "src.none": "No sources yet. Add your help center's sitemap to start.",
+    "src.disabled": "Knowledge sources are not enabled on this server.",
     "src.never": "Not synced yet", "src.queued": "Waiting for a server to start it…", "src.running": "Syncing… {done} of {total} pages",
     "src.ok": "Synced {when}", "src.failed": "Failed {when}", "src.abandoned": "Interrupted {when}",
     "src.tally": "{added} added, {changed} changed, {removed} removed, {unchanged} unchanged, {failed} failed",
@@ -39,6 +40,7 @@
     "src.adding": "添加中…", "src.added": "来源已添加，首次同步马上开始。", "src.list": "来源",
     "src.col.source": "来源", "src.col.schedule": "频率", "src.col.last": "最近同步", "src.col.actions": "操作",
     "src.none": "还没有来源。添加帮助中心的站点地图即可开始。",
+    "src.disabled": "此服务器未启用知识来源。",
     "src.never": "尚未同步", "src.queued": "等待服务器开始同步…", "src.running": "同步中… {done}/{total} 个页面",
     "src.ok": "{when}同步成功", "src.failed": "{when}同步失败", "src.abandoned": "{when}同步中断",
     "src.tally": "新增 {added}，变更 {changed}，移除 {removed}，未变 {unchanged}，失败 {failed}",
@@ -102,7 +104,12 @@
         next = res.next_cursor || "";
         more.hidden = !next;
         draw();
-      } catch (e) { if (my === seq) k.fail(e); }
+      } catch (e) {
+        if (my !== seq) return;
+        // A server without sources says so in the table, not as an error.
+        if (e.status === 404 && !append) { set(tbody, el("tr", el("td.muted", { colspan: 4 }, t("src.disabled")))); return; }
+        k.fail(e);
+      }
     }
     const running = s => !!(s.last_run && s.last_run.status === "running");
     const busy = s => s.sync_requested || s.due || running(s);
