@@ -75,6 +75,7 @@ func (e *Engine) compose(ctx context.Context, site *sites.Site, conv *Conversati
 	notice := map[verifyResult]string{
 		verifyMismatch: "the order number and email the shopper gave do not match any order",
 		verifyLimited:  "too many order verification attempts; ask the shopper to wait a few minutes",
+		verifyFailed:   "orders cannot be looked up right now; ask the shopper to try again in a few minutes or offer a person",
 	}[verified]
 	history, err := e.history(ctx, conv, msg.Seq)
 	if err != nil {
@@ -308,6 +309,7 @@ const (
 	verifyOK                           // verified (now or before)
 	verifyMismatch                     // the order number and email do not match
 	verifyLimited                      // too many attempts
+	verifyFailed                       // the orders could not be read (the database failed)
 )
 
 // verify establishes the shopper's customer: the signed identity, or an
@@ -332,9 +334,13 @@ func (e *Engine) verify(ctx context.Context, site *sites.Site, conv *Conversatio
 		return nil, number, verifyLimited
 	}
 	id, err := e.opts.Commerce.VerifyOrderEmail(ctx, site.ID, number, emails[0])
-	if err != nil {
+	if errors.Is(err, knowledge.ErrNotFound) {
 		e.verifyFailed(conv.VisitorID)
 		return nil, number, verifyMismatch
+	}
+	if err != nil { // not the shopper's mistake: neither a failed attempt nor "no such order"
+		e.logger.Error("verify order", "conversation", conv.ID, "error", err)
+		return nil, number, verifyFailed
 	}
 	if err := e.opts.Store.SetVisitorCustomer(ctx, conv.VisitorID, id); err != nil {
 		e.logger.Error("verify visitor", "conversation", conv.ID, "error", err)

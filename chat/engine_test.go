@@ -358,6 +358,21 @@ func TestOrderLookupOffline(t *testing.T) {
 	}
 }
 
+// The orders failing to load while checking an order number and email is
+// not "no such order" (the shopper did nothing wrong) and not a failed
+// attempt.
+func TestOrderLookupWhenOrdersCannotBeRead(t *testing.T) {
+	f := newFixture(t, false)
+	if _, err := f.db.Exec(context.Background(), "alter table orders rename to orders_away"); err != nil {
+		t.Fatal(err)
+	}
+	v := f.visitor("en")
+	bot := replies(v.say("where is my order LL-100001? my email is ann@example.com"), chat.RoleBot)
+	if len(bot) != 1 || strings.Contains(bot[0].Text, "couldn't find") || !strings.Contains(bot[0].Text, "can't look up orders right now") {
+		t.Fatalf("lookup while orders cannot be read: %+v; want 'can't look up orders right now', not 'couldn't find'", bot)
+	}
+}
+
 func TestSignedIdentity(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()

@@ -48,6 +48,7 @@ var phrases = map[string][2]string{
 	"verify_order":  {"I can look that up. For your security, please tell me the email address you used for order %s.", "我可以帮您查询。为了您的账户安全，请提供订单 %s 下单时使用的邮箱。"},
 	"ask_order":     {"Which order is it about? Please send the order number (for example LL-100123) and the email you ordered with.", "请问是哪个订单呢？请发送订单号（例如 LL-100123）以及下单时使用的邮箱。"},
 	"order_unknown": {"I couldn't find an order %s with that email. Please check the number and the email you ordered with.", "没有找到与该邮箱匹配的订单 %s，请核对订单号和下单邮箱。"},
+	"verify_failed": {"I can't look up orders right now. Please try again in a few minutes, or ask for a person.", "暂时无法查询订单，请过几分钟再试，或转接人工客服。"},
 	"verify_limit":  {"Too many attempts to look up orders. Please wait a few minutes, or ask for a person.", "查询订单的尝试次数过多，请稍后再试，或转接人工客服。"},
 	"rate_limited":  {"You're sending messages faster than I can keep up. Please wait a moment — nothing you wrote is lost.", "您发送消息太快啦，请稍等片刻——您的消息都已保存。"},
 	"budget":        {"Our assistant is resting for today. A person from our team will get back to you.", "今天的智能客服额度已用完，我们的工作人员会尽快回复您。"},

@@ -297,6 +297,8 @@ func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 	switch {
 	case q.verified == verifyLimited:
 		return say(lang, "verify_limit"), true
+	case q.verified == verifyFailed:
+		return say(lang, "verify_failed"), true
 	case q.verified == verifyMismatch:
 		return say(lang, "order_unknown", q.number), true
 	case q.customer == nil && q.number != "":
