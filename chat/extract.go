@@ -44,22 +44,26 @@ func sentenceSep(prev string) string {
 func units(text string) []unit {
 	var out []unit
 	lines := strings.Split(text, "\n")
-	header := ""
+	header, inTable := "", false
 	for i, l := range lines {
 		l = strings.TrimSpace(l)
 		if l == "" {
-			header = ""
+			header, inTable = "", false
 			continue
 		}
 		if strings.Count(l, " | ") >= 1 {
-			if header == "" {
-				header = l // a table's first line names its columns
+			// A table's first line names its columns, unless the passage
+			// starts inside a table (its header is in the chunk before):
+			// a line with figures is a row, shown without column names.
+			if !inTable && !strings.ContainsAny(l, "0123456789") {
+				header, inTable = l, true
 				continue
 			}
-			out = append(out, unit{text: renderRow(header, l), match: l + "\n" + header, line: i, row: true, header: header})
+			inTable = true
+			out = append(out, unit{text: renderRow(header, l), match: strings.TrimSpace(l + "\n" + header), line: i, row: true, header: header})
 			continue
 		}
-		header = ""
+		header, inTable = "", false
 		if strings.HasPrefix(l, "- ") || isNumbered(l) {
 			out = append(out, unit{text: l, match: l, line: i, item: true})
 			continue
