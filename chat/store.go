@@ -371,11 +371,15 @@ func (s *Store) Annotate(ctx context.Context, messageID, intent string, confiden
 
 // turnStart records the classification of the shopper message a turn
 // answers and loads its conversation with the messages the turn reads
-// (recentWindow before the message, and any after it), in one round trip.
-// An error annotating is returned as annotateErr and the rest still loads.
-func (s *Store) turnStart(ctx context.Context, msg *Message, a Analysis) (conv *Conversation, annotateErr, err error) {
+// (recentWindow before the message, and any after it): one round trip,
+// one transaction.
+func (s *Store) turnStart(ctx context.Context, msg *Message, a Analysis) (*Conversation, error) {
 	after := max(0, msg.Seq-recentWindow)
 	b := &pgx.Batch{}
+	// What this transaction writes is the classification, which the turn's
+	// reply (committed with a flush) makes durable anyway: its own commit
+	// need not wait for the disk.
+	b.Queue("select set_config('synchronous_commit', 'off', true)")
 	b.Queue(`update messages set intent = $2, intent_confidence = $3, sentiment = $4, sentiment_score = $5 where id = $1`,
 		msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore)
 	b.Queue(`select `+convColumns+` from conversations c join visitors v on v.id = c.visitor_id where c.id = $1`, msg.ConversationID)
@@ -384,30 +388,33 @@ func (s *Store) turnStart(ctx context.Context, msg *Message, a Analysis) (conv *
 	br := s.db.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		annotateErr = fmt.Errorf("annotate message: %w", err)
+		return nil, fmt.Errorf("start turn: %w", err)
 	}
-	conv, err = scanConversation(br.QueryRow())
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("annotate message: %w", err)
+	}
+	conv, err := scanConversation(br.QueryRow())
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, annotateErr, fmt.Errorf("conversation %s: %w", msg.ConversationID, ErrNotFound)
+		return nil, fmt.Errorf("conversation %s: %w", msg.ConversationID, ErrNotFound)
 	}
 	if err != nil {
-		return nil, annotateErr, fmt.Errorf("load conversation: %w", err)
+		return nil, fmt.Errorf("load conversation: %w", err)
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, annotateErr, fmt.Errorf("load messages: %w", err)
+		return nil, fmt.Errorf("load messages: %w", err)
 	}
 	msgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
 		m, err := scanMessage(r)
 		return *m, err
 	})
 	if err != nil {
-		return nil, annotateErr, fmt.Errorf("load messages: %w", err)
+		return nil, fmt.Errorf("load messages: %w", err)
 	}
 	if len(msgs) < MaxReplay { // all of them: the turn may read these instead of asking again
 		conv.recent = &recentMessages{after: after, msgs: msgs}
 	}
-	return conv, annotateErr, nil
+	return conv, br.Close()
 }
 
 // MaxReplay bounds how many messages one replay returns.

@@ -24,10 +24,7 @@ var orderIntents = map[string]bool{
 // "bot's turn", steps 2–5).
 func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, msg.Text)
-	conv, annotateErr, err := e.opts.Store.turnStart(ctx, msg, a)
-	if annotateErr != nil {
-		e.logger.Error("annotate", "conversation", msg.ConversationID, "error", annotateErr)
-	}
+	conv, err := e.opts.Store.turnStart(ctx, msg, a)
 	if err != nil {
 		e.logger.Error("load conversation", "conversation", msg.ConversationID, "error", err)
 		return
