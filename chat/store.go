@@ -270,11 +270,11 @@ type streaks struct{ negative, noAnswer int }
 // appendMessage is Append; with st it also records the bot's streaks in the
 // same update (a reply and the counts it changes are one write).
 //
-// A turn's time is mostly round trips to the database, so this takes four
-// however the message is made up: begin; the row lock with what the
-// conversation needs (and a message already committed with ClientID); the
-// conversation's update with the insert (one statement); commit. Webhook
-// events and a reopen's history add theirs only when there are any.
+// A turn's time is mostly round trips to the database, so this usually
+// takes three (a pipeTx): begin with the row lock and what the conversation
+// needs (and a message already committed with ClientID); the
+// conversation's update with the insert (one statement); the webhook
+// outbox with the commit.
 func (s *Store) appendMessage(ctx context.Context, m *Message, st *streaks) (stored *Message, state State, dup bool, err error) {
 	if strings.ContainsRune(m.Text, 0) { // PostgreSQL text cannot hold it: a clear error, not a failed insert
 		return nil, "", false, fmt.Errorf("message text contains a NUL character: %w", ErrInvalid)
@@ -283,7 +283,7 @@ func (s *Store) appendMessage(ctx context.Context, m *Message, st *streaks) (sto
 	if m.ClientID != "" {
 		clientID = &m.ClientID
 	}
-	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err = pipeline(ctx, s.db, func(tx pgx.Tx) error {
 		// Locking the conversation row serialises appends: seq stays gapless.
 		var site hookSite
 		var dupID *string

@@ -2,9 +2,12 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
@@ -129,5 +132,73 @@ func TestReplyCarriesStreaks(t *testing.T) {
 	}
 	if n, a := streaksNow(); n != 2 || a != 3 {
 		t.Errorf("after a failed reply: %d, %d; want 2, 3 kept", n, a)
+	}
+}
+
+// A pipeTx sends Execs with the next statement that is read, and commits
+// all or nothing: a failing Exec fails the transaction, and what came
+// before it is rolled back.
+func TestPipeTxAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.Exec(ctx, "create table pipe_test (n int primary key)"); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := db.QueryRow(ctx, "select count(*) from pipe_test").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	err := pipeline(ctx, db, func(tx pgx.Tx) error {
+		tx.Exec(ctx, "insert into pipe_test values (1)")
+		tx.Exec(ctx, "insert into pipe_test values (2)")
+		var n int
+		if err := tx.QueryRow(ctx, "select count(*) from pipe_test").Scan(&n); err != nil || n != 2 {
+			t.Errorf("inside the transaction: %d rows (%v); want its 2", n, err)
+		}
+		tx.Exec(ctx, "insert into pipe_test values (3)")
+		return nil
+	})
+	if err != nil || count() != 3 {
+		t.Fatalf("committed %d rows (%v); want 3", count(), err)
+	}
+
+	err = pipeline(ctx, db, func(tx pgx.Tx) error {
+		tx.Exec(ctx, "insert into pipe_test values (4)")
+		tx.Exec(ctx, "insert into pipe_test values (1)") // a duplicate: the transaction fails
+		var n int
+		return tx.QueryRow(ctx, "select count(*) from pipe_test").Scan(&n)
+	})
+	if err == nil {
+		t.Errorf("a failing Exec: no error")
+	}
+	err = pipeline(ctx, db, func(tx pgx.Tx) error {
+		tx.Exec(ctx, "insert into pipe_test values (5)")
+		tx.Exec(ctx, "insert into pipe_test values (2)") // fails at the commit
+		return nil
+	})
+	if err == nil {
+		t.Errorf("a failing Exec before the commit: no error")
+	}
+	errFn := errors.New("changed my mind")
+	err = pipeline(ctx, db, func(tx pgx.Tx) error {
+		tx.Exec(ctx, "insert into pipe_test values (6)")
+		var n int
+		tx.QueryRow(ctx, "select count(*) from pipe_test").Scan(&n)
+		return errFn
+	})
+	if !errors.Is(err, errFn) {
+		t.Errorf("fn's error: %v", err)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("%d rows after the failed transactions; want 3 (nothing of theirs kept)", n)
+	}
+	// The pool's connections are usable after all that.
+	for range 5 {
+		if err := db.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
