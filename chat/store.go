@@ -400,16 +400,9 @@ func (s *Store) turnStart(ctx context.Context, msg *Message, a Analysis) (*Conve
 	if err != nil {
 		return nil, fmt.Errorf("load conversation: %w", err)
 	}
-	rows, err := br.Query()
+	msgs, err := collectMessages(br.Query())
 	if err != nil {
-		return nil, fmt.Errorf("load messages: %w", err)
-	}
-	msgs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
-		m, err := scanMessage(r)
-		return *m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load messages: %w", err)
+		return nil, err
 	}
 	if len(msgs) < MaxReplay { // all of them: the turn may read these instead of asking again
 		conv.recent = &recentMessages{after: after, msgs: msgs}
@@ -426,8 +419,12 @@ func (s *Store) Messages(ctx context.Context, conversationID string, after, limi
 	if limit <= 0 || limit > MaxReplay {
 		limit = MaxReplay
 	}
-	rows, err := s.db.Query(ctx, "select "+msgColumns+` from messages where conversation_id = $1 and seq > $2
-		and ($4 or role <> 'note') order by seq limit $3`, conversationID, after, limit, withNotes)
+	return collectMessages(s.db.Query(ctx, "select "+msgColumns+` from messages where conversation_id = $1 and seq > $2
+		and ($4 or role <> 'note') order by seq limit $3`, conversationID, after, limit, withNotes))
+}
+
+// collectMessages reads the messages a query of msgColumns returned.
+func collectMessages(rows pgx.Rows, err error) ([]Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}

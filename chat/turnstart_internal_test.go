@@ -8,16 +8,15 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 )
 
-// A turn loads its conversation and the messages it reads in one round
-// trip (Store.turnStart); what it then reads from them is what the store
-// returns, for every window a step asks for, and the classification is
-// stored.
-func TestTurnStartReadsWhatTheStoreHas(t *testing.T) {
+// newConversation is a site's new conversation on a throwaway database.
+func newConversation(t *testing.T) (*pgxpool.Pool, *Store, *Conversation) {
+	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
 	site, err := sites.NewStore(db).Create(ctx, "Shop", nil)
@@ -25,8 +24,6 @@ func TestTurnStartReadsWhatTheStoreHas(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := NewStore(db)
-	e := NewEngine(Options{Store: store})
-	defer e.Close(ctx)
 	v, err := store.NewVisitor(ctx, site.ID, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +32,20 @@ func TestTurnStartReadsWhatTheStoreHas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, store, conv
+}
+
+// A turn loads its conversation and the messages it reads in one round
+// trip (Store.turnStart); what it then reads from them is what the store
+// returns, for every window a step asks for, and the classification is
+// stored.
+func TestTurnStartReadsWhatTheStoreHas(t *testing.T) {
+	ctx := context.Background()
+	db, store, conv := newConversation(t)
+	e := NewEngine(Options{Store: store})
+	defer e.Close(ctx)
 	var last *Message
+	var err error
 	for i := range 50 {
 		m := &Message{ConversationID: conv.ID, Role: RoleShopper, Text: fmt.Sprintf("message %d", i), ClientID: fmt.Sprint(i)}
 		switch i % 3 {
@@ -95,17 +105,7 @@ func TestTurnStartReadsWhatTheStoreHas(t *testing.T) {
 // appended without streaks leaves them as they were.
 func TestReplyCarriesStreaks(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t)
-	site, err := sites.NewStore(db).Create(ctx, "Shop", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := NewStore(db)
-	v, _ := store.NewVisitor(ctx, site.ID, "en")
-	conv, err := store.OpenConversation(ctx, v, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, store, conv := newConversation(t)
 	streaksNow := func() (int, int) {
 		t.Helper()
 		c, err := store.Conversation(ctx, conv.ID)
