@@ -60,7 +60,11 @@ func (b *PGBroker) Publish(ctx context.Context, ev Event) error {
 			return fmt.Errorf("encode event: %w", err)
 		}
 	}
-	if _, err := b.db.Exec(ctx, "select pg_notify($1, $2)", pgChannel, string(payload)); err != nil {
+	// A notification is a transaction of its own with nothing to keep: its
+	// commit need not wait for the disk (synchronous_commit off, for it
+	// alone). Waiting cost every message a WAL flush, and notifying
+	// transactions commit one at a time (PostgreSQL serialises them).
+	if _, err := b.db.Exec(ctx, "select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", pgChannel, string(payload)); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil

@@ -253,7 +253,7 @@ func cited(text string, hits []knowledge.Hit) []Citation {
 // history returns earlier turns for the prompt, newest within historyBudget
 // tokens; turns that no longer fit are folded into the running summary.
 func (e *Engine) history(ctx context.Context, conv *Conversation, beforeSeq int) ([]llm.Message, error) {
-	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, beforeSeq-40), 0, false)
+	msgs, err := e.messagesAfter(ctx, conv, max(0, beforeSeq-40))
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ type Options struct {
 	VisitorPerMinute int // shopper messages per visitor per minute (default 20)
 	SitePerMinute    int // shopper messages per site per minute (default 600)
 	// MaxTurns bounds the bot's turns running at once on this node
-	// (default 64); more wait for a slot, in order per conversation.
+	// (default 512); more wait for a slot, in order per conversation.
 	MaxTurns int
 }
 
@@ -114,7 +114,7 @@ func NewEngine(opts Options) *Engine {
 		opts.SitePerMinute = 600
 	}
 	if opts.MaxTurns <= 0 {
-		opts.MaxTurns = 64
+		opts.MaxTurns = 512
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{opts: opts, logger: opts.Logger, queues: map[string]*turnQueue{}, turnSlots: make(chan struct{}, opts.MaxTurns),
@@ -395,7 +395,13 @@ func (e *Engine) publish(ev Event) {
 
 // commit appends a message from the bot side and publishes it.
 func (e *Engine) commit(ctx context.Context, siteID int64, m *Message) (*Message, error) {
-	stored, _, _, err := e.opts.Store.Append(ctx, m)
+	return e.commitWith(ctx, siteID, m, nil)
+}
+
+// commitWith is commit that also records the bot's streaks st (nil: leaves
+// them).
+func (e *Engine) commitWith(ctx context.Context, siteID int64, m *Message, st *streaks) (*Message, error) {
+	stored, _, _, err := e.opts.Store.appendMessage(ctx, m, st)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (e *Engine) followUpContext(ctx context.Context, conv *Conversation, msg *M
 	if conv == nil || !isFollowUp(msg.Text) {
 		return ""
 	}
-	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, msg.Seq-8), 0, false)
+	msgs, err := e.messagesAfter(ctx, conv, max(0, msg.Seq-8))
 	if err != nil {
 		return ""
 	}

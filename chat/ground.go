@@ -224,7 +224,7 @@ func (e *Engine) newGuard(ctx context.Context, conv *Conversation, site *sites.S
 	g := &guard{e: e, conv: conv, siteID: site.ID, id: id, reset: reset, pool: &evidencePool{}}
 	g.ctx, g.cancel = context.WithCancel(ctx)
 	// The conversation itself is evidence: what the shopper and the bot said.
-	if msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-40), 0, false); err == nil {
+	if msgs, err := e.messagesAfter(ctx, conv, max(0, conv.LastSeq-40)); err == nil {
 		for _, m := range msgs {
 			g.pool.add(m.Text)
 		}

@@ -110,7 +110,21 @@ type Conversation struct {
 	UpdatedAt         time.Time  `json:"updated_at"`
 	QueuedAt          *time.Time `json:"queued_at,omitempty"`
 	ResolvedAt        *time.Time `json:"resolved_at,omitempty"`
+
+	recent *recentMessages // loaded with the conversation for a turn (Store.turnStart); nil otherwise
 }
+
+// recentMessages are a conversation's messages (without notes) after seq
+// after, as a turn loaded them.
+type recentMessages struct {
+	after int
+	msgs  []Message
+}
+
+// recentWindow is how many messages before the one a turn answers the turn
+// loads with its conversation: the most any of its steps reads (history,
+// the grounding check's evidence, recent order numbers, follow-ups).
+const recentWindow = 40
 
 // Visitor is a browser that opened the widget, known by its secret token.
 type Visitor struct {
@@ -246,31 +260,49 @@ func scanMessage(row pgx.Row) (*Message, error) {
 // stored one and dup = true. A shopper message reopens a resolved
 // conversation (the returned state says so).
 func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state State, dup bool, err error) {
+	return s.appendMessage(ctx, m, nil)
+}
+
+// streaks are the bot's running counts of negative and unanswered turns
+// (conversations.negative_streak, no_answer_streak).
+type streaks struct{ negative, noAnswer int }
+
+// appendMessage is Append; with st it also records the bot's streaks in the
+// same update (a reply and the counts it changes are one write).
+//
+// A turn's time is mostly round trips to the database, so this usually
+// takes three (a pipeTx): begin with the row lock and what the conversation
+// needs (and a message already committed with ClientID); the
+// conversation's update with the insert (one statement); the webhook
+// outbox with the commit.
+func (s *Store) appendMessage(ctx context.Context, m *Message, st *streaks) (stored *Message, state State, dup bool, err error) {
 	if strings.ContainsRune(m.Text, 0) { // PostgreSQL text cannot hold it: a clear error, not a failed insert
 		return nil, "", false, fmt.Errorf("message text contains a NUL character: %w", ErrInvalid)
 	}
-	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	var clientID *string
+	if m.ClientID != "" {
+		clientID = &m.ClientID
+	}
+	err = pipeline(ctx, s.db, func(tx pgx.Tx) error {
 		// Locking the conversation row serialises appends: seq stays gapless.
-		var seq int
 		var site hookSite
-		if err := tx.QueryRow(ctx, `select c.state, c.site_id, coalesce((s.settings->>'mask_contacts')::boolean, false)
-			from conversations c join sites s on s.id = c.site_id where c.id = $1 for update of c`, m.ConversationID).
-			Scan(&state, &site.id, &site.maskContacts); err != nil {
+		var dupID *string
+		if err := tx.QueryRow(ctx, `select c.state, c.site_id, coalesce((s.settings->>'mask_contacts')::boolean, false),
+				(select m.id::text from messages m where m.conversation_id = c.id and m.client_id = $2)
+			from conversations c join sites s on s.id = c.site_id where c.id = $1 for update of c`, m.ConversationID, clientID).
+			Scan(&state, &site.id, &site.maskContacts, &dupID); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("conversation %s: %w", m.ConversationID, ErrNotFound)
 			}
 			return err
 		}
-		if m.ClientID != "" {
-			old, err := scanMessage(tx.QueryRow(ctx, "select "+msgColumns+" from messages where conversation_id = $1 and client_id = $2",
-				m.ConversationID, m.ClientID))
-			if err == nil {
-				stored, dup = old, true
-				return nil
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
+		if dupID != nil {
+			old, err := scanMessage(tx.QueryRow(ctx, "select "+msgColumns+" from messages where id = $1", *dupID))
+			if err != nil {
 				return err
 			}
+			stored, dup = old, true
+			return nil
 		}
 		from := state
 		if m.Role == RoleShopper {
@@ -284,36 +316,37 @@ func (s *Store) Append(ctx context.Context, m *Message) (stored *Message, state 
 				state = next
 			}
 		}
-		// A shopper message to the bot starts the turn's lease (recover.go).
-		if err := tx.QueryRow(ctx, `update conversations set last_seq = last_seq + 1, state = $2, updated_at = now(),
-			resolved_at = case when $2 = 'resolved' then resolved_at end,
-			turn_lease = case when $3 and $2 = 'bot' then now() + make_interval(secs => $4) else turn_lease end
-			where id = $1 returning last_seq`, m.ConversationID, state, m.Role == RoleShopper, turnLease.Seconds()).Scan(&seq); err != nil {
-			return err
-		}
-		var clientID *string
-		if m.ClientID != "" {
-			clientID = &m.ClientID
-		}
 		if m.Citations == nil {
 			m.Citations = []Citation{}
-		}
-		var err error
-		var id *string
-		if m.ID != "" {
-			id = &m.ID
 		}
 		if m.Products == nil {
 			m.Products = []Product{}
 		}
-		stored, err = scanMessage(tx.QueryRow(ctx, `insert into messages (id, conversation_id, seq, role, body, client_id, user_id,
-				intent, intent_confidence, sentiment, sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products,
-				answered, retrieval_confidence, grounding)
-			values (coalesce($16::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17,
-				$18, $19, $20)
+		var id *string
+		if m.ID != "" {
+			id = &m.ID
+		}
+		var negative, noAnswer *int
+		if st != nil {
+			negative, noAnswer = &st.negative, &st.noAnswer
+		}
+		// A shopper message to the bot starts the turn's lease (recover.go).
+		var err error
+		stored, err = scanMessage(tx.QueryRow(ctx, `with c as (
+				update conversations set last_seq = last_seq + 1, state = $3, updated_at = now(),
+					resolved_at = case when $3 = 'resolved' then resolved_at end,
+					turn_lease = case when $4 = 'shopper' and $3 = 'bot' then now() + make_interval(secs => $21) else turn_lease end,
+					negative_streak = coalesce($22, negative_streak), no_answer_streak = coalesce($23, no_answer_streak)
+				where id = $1 returning last_seq)
+			insert into messages (id, conversation_id, seq, role, body, client_id, user_id, intent, intent_confidence, sentiment,
+				sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products, answered, retrieval_confidence, grounding)
+			select coalesce($2::uuid, gen_random_uuid()), $1, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+				$17, $18, $19, $20
+			from c
 			returning `+msgColumns,
-			m.ConversationID, seq, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
-			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, id, m.Products, m.Answered, m.RetrievalConfidence, m.Grounding))
+			m.ConversationID, id, state, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
+			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, m.Products, m.Answered, m.RetrievalConfidence,
+			m.Grounding, turnLease.Seconds(), negative, noAnswer))
 		if err != nil {
 			return err
 		}
@@ -336,6 +369,47 @@ func (s *Store) Annotate(ctx context.Context, messageID, intent string, confiden
 	return nil
 }
 
+// turnStart records the classification of the shopper message a turn
+// answers and loads its conversation with the messages the turn reads
+// (recentWindow before the message, and any after it): one round trip,
+// one transaction.
+func (s *Store) turnStart(ctx context.Context, msg *Message, a Analysis) (*Conversation, error) {
+	after := max(0, msg.Seq-recentWindow)
+	b := &pgx.Batch{}
+	// What this transaction writes is the classification, which the turn's
+	// reply (committed with a flush) makes durable anyway: its own commit
+	// need not wait for the disk.
+	b.Queue("select set_config('synchronous_commit', 'off', true)")
+	b.Queue(`update messages set intent = $2, intent_confidence = $3, sentiment = $4, sentiment_score = $5 where id = $1`,
+		msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore)
+	b.Queue(`select `+convColumns+` from conversations c join visitors v on v.id = c.visitor_id where c.id = $1`, msg.ConversationID)
+	b.Queue("select "+msgColumns+` from messages where conversation_id = $1 and seq > $2 and role <> 'note' order by seq limit $3`,
+		msg.ConversationID, after, MaxReplay)
+	br := s.db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("start turn: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("annotate message: %w", err)
+	}
+	conv, err := scanConversation(br.QueryRow())
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("conversation %s: %w", msg.ConversationID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	msgs, err := collectMessages(br.Query())
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) < MaxReplay { // all of them: the turn may read these instead of asking again
+		conv.recent = &recentMessages{after: after, msgs: msgs}
+	}
+	return conv, br.Close()
+}
+
 // MaxReplay bounds how many messages one replay returns.
 const MaxReplay = 500
 
@@ -345,8 +419,12 @@ func (s *Store) Messages(ctx context.Context, conversationID string, after, limi
 	if limit <= 0 || limit > MaxReplay {
 		limit = MaxReplay
 	}
-	rows, err := s.db.Query(ctx, "select "+msgColumns+` from messages where conversation_id = $1 and seq > $2
-		and ($4 or role <> 'note') order by seq limit $3`, conversationID, after, limit, withNotes)
+	return collectMessages(s.db.Query(ctx, "select "+msgColumns+` from messages where conversation_id = $1 and seq > $2
+		and ($4 or role <> 'note') order by seq limit $3`, conversationID, after, limit, withNotes))
+}
+
+// collectMessages reads the messages a query of msgColumns returned.
+func collectMessages(rows pgx.Rows, err error) ([]Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}

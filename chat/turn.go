@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +24,7 @@ var orderIntents = map[string]bool{
 // "bot's turn", steps 2–5).
 func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	a := e.opts.Analyzer.Analyze(ctx, site.ID, msg.Text)
-	if err := e.opts.Store.Annotate(ctx, msg.ID, a.Intent, a.Confidence, a.Sentiment, a.SentimentScore); err != nil {
-		e.logger.Error("annotate", "conversation", msg.ConversationID, "error", err)
-	}
-	conv, err := e.opts.Store.Conversation(ctx, msg.ConversationID)
+	conv, err := e.opts.Store.turnStart(ctx, msg, a)
 	if err != nil {
 		e.logger.Error("load conversation", "conversation", msg.ConversationID, "error", err)
 		return
@@ -61,14 +59,12 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	if !reply.answered {
 		noAnswer = conv.NoAnswerStreak + 1
 	}
-	if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, noAnswer); err != nil {
-		e.logger.Error("streaks", "conversation", conv.ID, "error", err)
-	}
 	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
 		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens,
 		Answered: &reply.answered, RetrievalConfidence: reply.confidence, Grounding: reply.grounding}
-	if _, err := e.commit(ctx, site.ID, bot); err != nil {
+	// The reply and the streaks it changes are one write.
+	if _, err := e.commitWith(ctx, site.ID, bot, &streaks{negative: negative, noAnswer: noAnswer}); err != nil {
 		e.logger.Error("commit bot reply", "conversation", conv.ID, "error", err)
 		return
 	}
@@ -383,7 +379,7 @@ func summaryOf(o *knowledge.OrderRecord) OrderSummary {
 // recentEntities finds order numbers and emails in the shopper's last few
 // messages, newest first.
 func (e *Engine) recentEntities(ctx context.Context, conv *Conversation) (numbers, emails []string) {
-	msgs, err := e.opts.Store.Messages(ctx, conv.ID, max(0, conv.LastSeq-10), 0, false)
+	msgs, err := e.messagesAfter(ctx, conv, max(0, conv.LastSeq-10))
 	if err != nil {
 		return nil, nil
 	}
@@ -396,6 +392,17 @@ func (e *Engine) recentEntities(ctx context.Context, conv *Conversation) (number
 		emails = append(emails, m...)
 	}
 	return numbers, emails
+}
+
+// messagesAfter returns the conversation's messages (without notes) with
+// seq > after: those its turn loaded with it when they cover after (see
+// Store.turnStart), else from the store.
+func (e *Engine) messagesAfter(ctx context.Context, conv *Conversation, after int) ([]Message, error) {
+	if r := conv.recent; r != nil && after >= r.after {
+		i := sort.Search(len(r.msgs), func(i int) bool { return r.msgs[i].Seq > after })
+		return r.msgs[i:], nil
+	}
+	return e.opts.Store.Messages(ctx, conv.ID, after, 0, false)
 }
 
 // allowVerify limits order+email attempts per visitor (5 at once, then one

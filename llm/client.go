@@ -40,13 +40,13 @@ type Config struct {
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	// MaxConcurrent bounds the streams open at once on this node (default
-	// 32); more wait for a slot until their context ends, so a burst of
+	// 256); more wait for a slot until their context ends, so a burst of
 	// shoppers queues here instead of overwhelming the model server.
 	MaxConcurrent int
 }
 
 // DefaultMaxConcurrent bounds open streams when Config.MaxConcurrent is zero.
-const DefaultMaxConcurrent = 32
+const DefaultMaxConcurrent = 256
 
 // DefaultTimeout bounds a request when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second

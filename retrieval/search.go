@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -344,11 +343,9 @@ func (ix *Index) retrieve(ctx context.Context, siteID int64, p plan, q []float32
 	var stats termStats
 	g, gctx := errgroup.WithContext(ctx)
 	if mode.Vector {
-		g.Go(func() error {
-			return pgx.BeginTxFunc(gctx, ix.db, readOnly, func(tx pgx.Tx) (err error) {
-				vec, err = ix.nearest(gctx, tx, siteID, q, n)
-				return err
-			})
+		g.Go(func() (err error) {
+			vec, err = ix.nearest(gctx, siteID, q, n)
+			return err
 		})
 	}
 	g.Go(func() error { // the statistics are needed for the features even without the BM25 leg
@@ -382,34 +379,58 @@ func (ix *Index) retrieve(ctx context.Context, siteID int64, p plan, q []float32
 // nearest returns the n chunks of siteID closest to q by the index's model:
 // exactly for a small site (see DefaultExactLimit), otherwise through HNSW
 // with pgvector's iterative scan so the site filter still fills n.
-func (ix *Index) nearest(ctx context.Context, tx pgx.Tx, siteID int64, q []float32, n int) ([]Hit, error) {
-	var chunks int64
-	if err := tx.QueryRow(ctx, "select coalesce((select chunks from site_stats where site_id = $1), 0)", siteID).Scan(&chunks); err != nil {
-		return nil, err
-	}
-	cast := fmt.Sprintf("vector(%d)", ix.emb.Dim())
-	// OFFSET 0 keeps the planner from ordering through the HNSW index: the
-	// site's rows come from its btree and are sorted by computed distance.
-	query := fmt.Sprintf(`select chunk_id, 1 - d from (select e.chunk_id, e.embedding::%[1]s <=> $1::%[1]s as d
-		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 offset 0) s
-		order by d limit $3`, cast, quoteLiteral(ix.emb.Model()))
-	if chunks > ix.exactLimit {
-		if _, err := tx.Exec(ctx, "set local hnsw.iterative_scan = strict_order; set local hnsw.ef_search = "+strconv.Itoa(efSearch)); err != nil {
-			return nil, err
-		}
-		query = fmt.Sprintf(`select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
-		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2
-		order by e.embedding::%[1]s <=> $1::%[1]s limit $3`, cast, quoteLiteral(ix.emb.Model()))
-	}
-	rows, err := tx.Query(ctx, query, pgvector.NewVector(q), siteID, n)
+//
+// It is one round trip: the read-only transaction, its HNSW settings and
+// one statement that takes the exact or the HNSW branch by the site's
+// chunk count (the branch not taken is not run) travel together.
+func (ix *Index) nearest(ctx context.Context, siteID int64, q []float32, n int) ([]Hit, error) {
+	cast, model := fmt.Sprintf("vector(%d)", ix.emb.Dim()), quoteLiteral(ix.emb.Model())
+	// OFFSET 0 keeps the planner from ordering the exact branch through the
+	// HNSW index: the site's rows come from its btree and are sorted by
+	// computed distance.
+	query := fmt.Sprintf(`with n as materialized (select coalesce((select chunks from site_stats where site_id = $2), 0) as chunks)
+		(select chunk_id, 1 - d from (select e.chunk_id, e.embedding::%[1]s <=> $1::%[1]s as d
+			from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 offset 0) s
+		where (select chunks from n) <= $4
+		order by d limit $3)
+		union all
+		(select e.chunk_id, 1 - (e.embedding::%[1]s <=> $1::%[1]s)
+		from chunk_embeddings e where e.model = %[2]s and e.site_id = $2 and (select chunks from n) > $4
+		order by e.embedding::%[1]s <=> $1::%[1]s limit $3)`, cast, model)
+	b := &pgx.Batch{}
+	b.Queue("begin isolation level repeatable read read only")
+	b.Queue("select set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.ef_search', $1, true)", strconv.Itoa(efSearch))
+	b.Queue(query, pgvector.NewVector(q), siteID, n, ix.exactLimit)
+	b.Queue("commit")
+	conn, err := ix.db.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
+	defer conn.Release() // a connection left inside the transaction (an error) is closed, not reused
+	br := conn.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
 		var h Hit
 		err := r.Scan(&h.ChunkID, &h.Similarity)
 		return h, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	return hits, br.Close()
 }
 
 // fuse scores hits by reciprocal rank fusion and returns the best k.
@@ -662,21 +683,31 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 	if len(uniq) == 0 {
 		return nil, stats, nil
 	}
+	// The site's statistics and its terms' in one round trip: the first row
+	// is the site's (term null), the others its terms'.
 	var length int64
-	err := tx.QueryRow(ctx, "select chunks, terms from site_stats where site_id = $1", siteID).Scan(&stats.chunks, &length)
-	if errors.Is(err, pgx.ErrNoRows) || stats.chunks <= 0 {
+	rows, err := tx.Query(ctx, `select * from (select null::text, chunks, terms from site_stats where site_id = $1) s
+		union all
+		select term, df, 0 from term_stats where site_id = $1 and term = any($2) and df > 0`, siteID, uniq)
+	if err != nil {
+		return nil, stats, err
+	}
+	var dfs []stat
+	var term *string
+	var df, total int64
+	_, err = pgx.ForEachRow(rows, []any{&term, &df, &total}, func() error {
+		if term == nil {
+			stats.chunks, length = df, total
+		} else {
+			dfs = append(dfs, stat{*term, df})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	if stats.chunks <= 0 {
 		return nil, stats, nil
-	}
-	if err != nil {
-		return nil, stats, err
-	}
-	rows, err := tx.Query(ctx, "select term, df from term_stats where site_id = $1 and term = any($2) and df > 0", siteID, uniq)
-	if err != nil {
-		return nil, stats, err
-	}
-	dfs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
-	if err != nil {
-		return nil, stats, err
 	}
 	// A word the site never uses may be a typo of one it does ("shiping"):
 	// the closest such word joins the query with the same weight.

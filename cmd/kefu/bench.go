@@ -58,6 +58,7 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 		fs.Float64Var(&o.tps, "llm-tps", 50, "fake model's tokens per second")
 		fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 		fs.StringVar(&o.profile, "profile", "", "write the server's heap profile after the idle phase to this file")
+		fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the server's CPU profile of the last rate's phase to this file")
 	}, func(db *database, logger *slog.Logger, _ []string) error {
 		res, err := o.run(ctx, e, db, logger)
 		if err != nil {
@@ -70,12 +71,14 @@ func cmdBench(ctx context.Context, e env, args []string) error {
 			res.IdleConns, res.AcceptTime, res.IdleRSSDeltaMB, res.KBPerIdleConn)
 		fmt.Fprintf(e.stdout, "  of which Go heap in use %.1f KB and goroutine stacks %.1f KB per connection; server CPU while idle %.1f%% of a core\n",
 			res.HeapKBPerConn, res.StackKBPerConn, res.IdleCPU)
-		fmt.Fprintf(e.stdout, "%d active conversations, %s per rate; server overhead = first delta minus the model's %s\n", o.active, o.duration, o.ttft)
-		fmt.Fprintf(e.stdout, "%8s %8s %7s %7s %7s %7s %6s %6s %9s %9s %8s %8s\n", "offered", "turns/s", "p50 ms", "p95 ms", "p99 ms",
-			"errors", "unans", "db", "pool wait", "wait ms", "kefu cpu", "machine")
+		fmt.Fprintf(e.stdout, "%d active conversations, %s per rate; server overhead = first delta minus the model's %s to its first sentence (first token %s)\n",
+			o.active, o.duration, o.modelFirst, o.ttft)
+		fmt.Fprintf(e.stdout, "%8s %8s %7s %7s %7s %7s %6s %6s %9s %9s %8s %8s %8s\n", "offered", "turns/s", "p50 ms", "p95 ms", "p99 ms",
+			"errors", "unans", "db", "pool wait", "wait ms", "kefu cpu", "machine", "sql/turn")
 		for _, p := range res.Phases {
-			fmt.Fprintf(e.stdout, "%8.0f %8.1f %7.1f %7.1f %7.1f %7d %6d %6d %8.1f%% %9.2f %7.0f%% %7.0f%%\n", p.Rate, p.TurnsPerSec,
-				p.OverheadP50, p.OverheadP95, p.OverheadP99, p.Errors, p.Unanswered, p.DBConns, p.PoolWaitedPct, p.PoolWaitMs, p.ServerCPU, p.MachineCPU)
+			fmt.Fprintf(e.stdout, "%8.0f %8.1f %7.1f %7.1f %7.1f %7d %6d %6d %8.1f%% %9.2f %7.0f%% %7.0f%% %8.1f\n", p.Rate, p.TurnsPerSec,
+				p.OverheadP50, p.OverheadP95, p.OverheadP99, p.Errors, p.Unanswered, p.DBConns, p.PoolWaitedPct, p.PoolWaitMs, p.ServerCPU, p.MachineCPU,
+				p.StatementsPerTurn)
 		}
 		if f := res.FanOut; f != nil {
 			fmt.Fprintf(e.stdout, "agent→shopper across two nodes: %d of %d delivered, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -95,6 +98,8 @@ type chatBench struct {
 	ttft          time.Duration
 	asJSON        bool
 	profile       string
+	cpuProfile    string
+	modelFirst    time.Duration // the fake model's time to the reply's first sentence
 }
 
 type chatBenchResult struct {
@@ -127,6 +132,8 @@ type phaseResult struct {
 	// for a free connection, and the mean time an acquire took.
 	PoolWaitedPct float64 `json:"pool_waited_pct"`
 	PoolWaitMs    float64 `json:"pool_wait_ms"`
+	// SQL statements per turn, hellos included (0 without pg_stat_statements).
+	StatementsPerTurn float64 `json:"statements_per_turn,omitempty"`
 }
 
 const benchOrigin = "http://bench.kefu.local"
@@ -169,7 +176,8 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 
 	fake := fakellm.New()
 	fake.SetTiming(o.ttft, o.tps)
-	words := strings.Fields("Thanks for asking! Standard delivery takes five to eight business days and express takes two to three. You can track your parcel from the link in your shipping email.")
+	words := strings.Fields(benchReply)
+	o.modelFirst = modelFirstSentence(words, o.ttft, o.tps)
 	fake.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: strings.Join(words, " ")} })
 	llmLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,7 +187,7 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	go llmSrv.Serve(llmLn)
 	defer llmSrv.Close()
 
-	node, err := startNode(ctx, db.url, "http://"+llmLn.Addr().String()+"/v1", o.profile != "")
+	node, err := startNode(ctx, db.url, "http://"+llmLn.Addr().String()+"/v1", o.profile != "" || o.cpuProfile != "")
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +262,22 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	if len(rates) == 0 {
 		rates = []float64{o.rate}
 	}
-	for _, rate := range rates {
+	for i, rate := range rates {
+		var profiled chan error
+		if o.cpuProfile != "" && i == len(rates)-1 {
+			profiled = make(chan error, 1)
+			go func() {
+				profiled <- saveURL(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(o.duration.Seconds())), o.cpuProfile)
+			}()
+		}
 		res.Phases = append(res.Phases, o.measurePhase(ctx, db, child.Process.Pid, base, rate, func() ([]time.Duration, int, int, int) {
 			return o.activePhase(ctx, wsURL, rate)
 		}))
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				logger.Warn("cpu profile", "error", err)
+			}
+		}
 	}
 	if o.agents > 0 {
 		fan, err := o.fanOut(ctx, db, site, "http://"+llmLn.Addr().String()+"/v1", wsURL, base)
@@ -270,9 +290,31 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 	return res, nil
 }
 
+// benchReply is the fake model's answer to every turn.
+const benchReply = "Thanks for asking! Standard delivery takes five to eight business days and express takes two to three. " +
+	"You can track your parcel from the link in your shipping email."
+
+// modelFirstSentence is the model's own time until the first sentence of
+// the reply is streamed: the first token after ttft, then one token (a word
+// with its space) every 1/tps. The server shows a reply sentence by
+// sentence (its grounding check), so the shopper's first delta cannot come
+// before this; the rest of the wait is the server's overhead.
+func modelFirstSentence(words []string, ttft time.Duration, tps float64) time.Duration {
+	for i, w := range words[:max(0, len(words)-1)] {
+		if strings.ContainsAny(w[len(w)-1:], ".!?") {
+			if tps <= 0 {
+				return ttft
+			}
+			return ttft + time.Duration(float64(i)*float64(time.Second)/tps)
+		}
+	}
+	return ttft // one sentence: shown when the stream ends, measured from its first token
+}
+
 // activePhase runs o.active conversations sending o.rate messages per second
 // in all, each waiting for its reply before the next; it returns the server
-// overhead of each turn (first delta minus the model's time to first token).
+// overhead of each turn (first delta minus the model's time to its first
+// sentence, modelFirstSentence).
 func (o *chatBench) activePhase(ctx context.Context, wsURL string, rate float64) (overheads []time.Duration, turns, errs, unanswered int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -326,7 +368,7 @@ func (o *chatBench) activePhase(ctx context.Context, wsURL string, rate float64)
 				mu.Lock()
 				turns++
 				if !first.IsZero() {
-					overheads = append(overheads, max(0, first.Sub(sent)-o.ttft))
+					overheads = append(overheads, max(0, first.Sub(sent)-o.modelFirst))
 				}
 				mu.Unlock()
 				if d := time.Until(next); d > 0 {

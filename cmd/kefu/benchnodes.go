@@ -92,6 +92,7 @@ func (o *chatBench) measurePhase(ctx context.Context, db *database, pid int, bas
 			}
 		}
 	}()
+	stmts0, counted := statements(ctx, db)
 	pool0, cpu0, start := scrape(base, "kefu_db_pool_"), procCPU(pid), time.Now()
 	busy0, total0 := machineCPU()
 	overheads, turns, errs, unanswered := run()
@@ -109,10 +110,23 @@ func (o *chatBench) measurePhase(ctx context.Context, db *database, pid int, bas
 	close(stop)
 	sampled.Wait()
 	p.Turns, p.Errors, p.Unanswered = turns, errs, unanswered
+	if stmts1, ok := statements(ctx, db); counted && ok && turns > 0 {
+		p.StatementsPerTurn = float64(stmts1-stmts0) / float64(turns)
+	}
 	p.TurnsPerSec = float64(turns) / o.duration.Seconds()
 	ms := millis(overheads)
 	p.OverheadP50, p.OverheadP95, p.OverheadP99 = percentile(ms, 0.50), percentile(ms, 0.95), percentile(ms, 0.99)
 	return p
+}
+
+// statements counts the SQL statements run in the bench's database so far,
+// from pg_stat_statements (ok is false when the extension is not there).
+// It counts every client's: the phase's hellos and this process's
+// sampling too, not only turns.
+func statements(ctx context.Context, db *database) (n int64, ok bool) {
+	err := db.Pool.QueryRow(ctx, `select coalesce(sum(calls), 0)::bigint from pg_stat_statements
+		where dbid = (select oid from pg_database where datname = current_database())`).Scan(&n)
+	return n, err == nil
 }
 
 // fanOutResult is agent→shopper delivery across nodes: an agent posts on
