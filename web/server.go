@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -172,6 +173,17 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Start() error {
 	s.logger.Info("listening", "addr", s.opts.Addr)
 	if err := s.echo.Start(s.opts.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Serve serves on ln until Shutdown, like Start (the caller listened, for
+// example on a free port); it returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.logger.Info("listening", "addr", ln.Addr().String())
+	s.echo.Listener = ln
+	if err := s.echo.Start(ln.Addr().String()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

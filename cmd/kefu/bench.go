@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"kefu/internal/app"
 	"kefu/internal/fakellm"
 	"kefu/internal/sites"
 )
@@ -156,7 +157,7 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 		return nil, err
 	}
 	// Something to retrieve, so every turn searches and answers as in a shop.
-	lib, err := newLibrary(ctx, db, embedConfig{}, logger)
+	lib, err := app.NewLibrary(ctx, db.Pool, app.EmbedConfig{}, logger)
 	if err != nil {
 		return nil, err
 	}
