@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 go vet ./...
+go vet -tags bench ./cmd/kefu # the benchmark build (kefu bench chat, fakemodel)
 
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.data/*'))
 if [ -n "$unformatted" ]; then

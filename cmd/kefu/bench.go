@@ -1,3 +1,5 @@
+//go:build bench
+
 package main
 
 import (
@@ -25,21 +27,11 @@ import (
 	"kefu/internal/sites"
 )
 
-func cmdBench(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 && args[0] == "search" {
-		return cmdBenchSearch(ctx, e, args[1:])
-	}
-	if len(args) > 0 && args[0] == "answers" {
-		return cmdBenchAnswers(ctx, e, args[1:])
-	}
-	if len(args) > 0 && args[0] == "fakemodel" {
-		return cmdBenchFakeModel(ctx, e, args[1:])
-	}
-	if len(args) == 0 || args[0] != "chat" {
-		return usageErr("kefu bench chat|search|answers|fakemodel [flags] (-h for each)")
-	}
+// cmdBenchChat measures a kefu server against the fake model (bench
+// build only: the fake model is not in the production binary).
+func cmdBenchChat(ctx context.Context, e env, args []string) error {
 	var o chatBench
-	return dbCommand(ctx, e, "bench chat", args[1:], func(fs *flag.FlagSet) {
+	return dbCommand(ctx, e, "bench chat", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&o.conns, "conns", 1000, "idle widget connections to hold")
 		fs.IntVar(&o.active, "active", 50, "active conversations")
 		fs.Float64Var(&o.rate, "rate", 20, "shopper messages per second, over all active conversations")
