@@ -96,14 +96,12 @@ type Options struct {
 
 // Server is kefu's HTTP server.
 type Server struct {
-	sockets  sockets    // open websockets (wsconn.go); Shutdown closes and waits for them
-	reindex  reindexJob // the console's re-index, on this node
-	closing  chan struct{}
-	stopOnce sync.Once
-	echo     *echo.Echo
-	opts     Options
-	logger   *slog.Logger
-	metrics  *metrics
+	sockets sockets    // open websockets (wsconn.go); Shutdown closes and waits for them
+	reindex reindexJob // the console's re-index, on this node
+	echo    *echo.Echo
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
 
 	siteMu    sync.Mutex
 	siteCache map[string]cachedSite
@@ -158,7 +156,7 @@ func New(opts Options) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(), closing: make(chan struct{}),
+	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(),
 		siteCache: map[string]cachedSite{}}
 	s.metrics.registry.MustRegister(opts.Collectors...)
 	e.HTTPErrorHandler = s.handleError
@@ -192,11 +190,13 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx ends. Websockets are told the server is going away (close
 // 1001: the widget reconnects, to another node if there is one) and waited
-// for; when ctx ends first, the error says how many are still open.
+// for, and so is a re-index running on this node (cancelled); when ctx
+// ends first, the error says what still runs.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
-	s.stopOnce.Do(func() { close(s.closing) })
-	return errors.Join(err, s.sockets.shutdown(ctx))
+	s.reindex.stop()
+	err = errors.Join(err, s.sockets.shutdown(ctx))
+	return errors.Join(err, s.reindex.wait(ctx))
 }
 
 // observeResponses, when set (by tests, before any server is built), sees
