@@ -48,7 +48,10 @@ type Config struct {
 	DatabaseURL string
 	// Addr is the listen address; with port 0 a free port is picked
 	// (Addr reports it after Start).
-	Addr      string
+	Addr string
+	// Listener, when set, is used instead of listening on Addr (tests
+	// listen first to know the public URL).
+	Listener  net.Listener
 	PublicURL string
 	Version   string
 
@@ -240,9 +243,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 // the server accepts connections; Wait reports when it stops, Shutdown
 // stops it.
 func (a *App) Start(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return err
+	ln := a.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.Addr); err != nil {
+			return err
+		}
 	}
 	a.ln = ln
 	// Background workers stop with workCtx and are waited for before the pool closes.

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -33,6 +34,9 @@ import (
 
 // Options change what Start builds; the zero value is the usual test stack.
 type Options struct {
+	// DatabaseURL is the database to use (another node's, to start a
+	// second node on it); empty: a fresh one.
+	DatabaseURL string
 	// Offline starts the server without a model (offline mode).
 	Offline bool
 	// Analyzer replaces the stand-in Keywords analyzer.
@@ -57,11 +61,18 @@ type Stack struct {
 // test fails if that does not go cleanly.
 func Start(tb testing.TB, opts Options) *Stack {
 	tb.Helper()
-	s := &Stack{Logs: &Buffer{}, DatabaseURL: pgtest.URL(tb)}
+	s := &Stack{Logs: &Buffer{}, DatabaseURL: opts.DatabaseURL}
+	if s.DatabaseURL == "" {
+		s.DatabaseURL = pgtest.URL(tb)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg := app.Config{
 		DatabaseURL:    s.DatabaseURL,
-		Addr:           "127.0.0.1:0",
-		PublicURL:      "http://127.0.0.1",
+		Listener:       ln,
+		PublicURL:      "http://" + ln.Addr().String(),
 		Version:        "test",
 		Embed:          app.EmbedConfig{Embedder: "hash"},
 		MaxUploadBytes: 20 << 20,
@@ -87,6 +98,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	defer cancel()
 	a, err := app.New(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		tb.Fatalf("build kefu: %v", err)
 	}
 	if err := a.Start(ctx); err != nil {
@@ -151,24 +163,17 @@ func SignIdentity(secret, userID string) string {
 
 // WaitTimeout bounds WaitFor: generous, since the suite shares two cores
 // with browsers; it only bounds a failing test.
-const WaitTimeout = 30 * time.Second
+const WaitTimeout = 60 * time.Second
 
-// WaitFor calls cond until it is true, and fails the test (with what, a
-// format and its arguments) when it is still false after WaitTimeout. It
-// polls often at first and then every 100 ms.
-func WaitFor(tb testing.TB, cond func() bool, what ...any) {
+// WaitFor calls cond until it is true, and fails the test (saying what it
+// waited for: format and args) when it is still false after WaitTimeout. It
+// polls often at first, then every 100 ms.
+func WaitFor(tb testing.TB, cond func() bool, format string, args ...any) {
 	tb.Helper()
 	deadline := time.Now().Add(WaitTimeout)
 	for wait := time.Millisecond; !cond(); wait = min(2*wait, 100*time.Millisecond) {
 		if time.Now().After(deadline) {
-			msg := "condition"
-			if len(what) > 0 {
-				msg = fmt.Sprint(what...)
-				if f, ok := what[0].(string); ok {
-					msg = fmt.Sprintf(f, what[1:]...)
-				}
-			}
-			tb.Fatalf("waited %v for %s", WaitTimeout, msg)
+			tb.Fatalf("waited %v for %s", WaitTimeout, fmt.Sprintf(format, args...))
 		}
 		time.Sleep(wait)
 	}
