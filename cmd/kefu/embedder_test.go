@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"kefu/internal/app"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pg"
 	"kefu/internal/pgtest"
 	"kefu/retrieval"
@@ -250,15 +250,10 @@ func TestChangedEmbedderReembedsInBackground(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	kefutest.WaitFor(t, func() bool {
 		n, err := lib.Index().Missing(ctx)
-		if err == nil && n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve left %d chunks without built-in vectors (%v)", n, err)
-		}
-	}
+		return err == nil && n == 0
+	}, "serve to embed every chunk with the built-in embedder")
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %v %v", resp, err)
