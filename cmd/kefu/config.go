@@ -15,6 +15,7 @@ import (
 
 	"kefu/internal/app"
 	"kefu/internal/notify"
+	"kefu/llm"
 )
 
 // serveConfig is kefu serve's configuration: each flag defaults to its
@@ -91,7 +92,7 @@ func (c *serveConfig) app(logger *slog.Logger) app.Config {
 	}
 	return app.Config{
 		Addr: c.Addr, PublicURL: c.PublicURL, Version: version(),
-		OpenAIBaseURL: c.OpenAIBaseURL, OpenAIAPIKey: c.OpenAIAPIKey, ChatModel: c.ChatModel,
+		Model:      llm.Config{BaseURL: c.OpenAIBaseURL, APIKey: c.OpenAIAPIKey, Model: c.ChatModel},
 		Embed:      app.EmbedConfig{Model: c.EmbedModel, BaseURL: embedBase, APIKey: c.OpenAIAPIKey, Embedder: c.Embedder},
 		AdminToken: c.AdminToken, MaxUploadBytes: c.MaxUploadMB << 20,
 		VisitorRate: c.VisitorRate, SiteRate: c.SiteRate, NewVisitorRate: c.NewVisitorRate,

@@ -55,10 +55,10 @@ type Config struct {
 	PublicURL string
 	Version   string
 
-	// Model: the OpenAI-compatible endpoint for replies; an empty
-	// OpenAIBaseURL is offline mode.
-	OpenAIBaseURL, OpenAIAPIKey, ChatModel string
-	Embed                                  EmbedConfig
+	// Model is the OpenAI-compatible endpoint for replies; an empty
+	// BaseURL is offline mode.
+	Model llm.Config
+	Embed EmbedConfig
 	// Embedder, when set, replaces the embedder Embed names (tests).
 	Embedder retrieval.Embedder
 
@@ -90,6 +90,7 @@ type App struct {
 	logger *slog.Logger
 
 	Pool        *pgxpool.Pool
+	Model       *llm.Client // nil in offline mode
 	Library     *knowledge.Library
 	Commerce    *knowledge.Commerce
 	Intents     *intents.Service // nil when Config.Analyzer replaced it
@@ -138,7 +139,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.Pool.Close()
 		}
 	}()
-	if cfg.OpenAIBaseURL == "" {
+	if cfg.Model.BaseURL == "" {
 		logger.Info("no model configured: offline mode (answers from the knowledge base and order data)")
 	}
 	if cfg.Embedder != nil {
@@ -186,8 +187,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	engineOpts := chat.Options{Store: a.Store, Sites: a.Sites, Hub: a.Hub, Broker: a.Broker, Analyzer: analyzer,
 		Library: a.Library, Commerce: a.Commerce, Logger: logger, VisitorPerMinute: cfg.VisitorRate, SitePerMinute: cfg.SiteRate,
 		Users: a.Accounts.Users, AgentsOnline: a.Accounts.Presence.Online}
-	if cfg.OpenAIBaseURL != "" {
-		engineOpts.Model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.ChatModel})
+	if cfg.Model.BaseURL != "" {
+		a.Model = llm.New(cfg.Model)
+		engineOpts.Model = a.Model
 	}
 	// Webhooks: chat records events in the transaction of each change; every
 	// node delivers them from the outbox.

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // too); calling Shutdown again does nothing.
 func TestAppServesAndShutsDown(t *testing.T) {
 	s := kefutest.Start(t, kefutest.Options{})
-	s.Model.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "Parcels take five days."} })
+	s.Fake.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "Parcels take five days."} })
 	ctx := context.Background()
 	resp, err := http.Get(s.URL() + "/readyz")
 	if err != nil {

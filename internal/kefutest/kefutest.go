@@ -30,6 +30,8 @@ import (
 	"kefu/internal/app"
 	"kefu/internal/fakellm"
 	"kefu/internal/pgtest"
+	"kefu/knowledge"
+	"kefu/llm"
 )
 
 // Options change what Start builds; the zero value is the usual test stack.
@@ -48,8 +50,9 @@ type Options struct {
 // Stack is a running kefu server.
 type Stack struct {
 	*app.App
-	// Model is the fake model the server talks to (nil when Offline).
-	Model *fakellm.Server
+	// Fake is the fake model the server talks to (nil when Offline);
+	// App.Model is the server's client of it.
+	Fake *fakellm.Server
 	// Logs has the server's logs (JSON lines).
 	Logs *Buffer
 	// DatabaseURL is the test's own database.
@@ -86,10 +89,10 @@ func Start(tb testing.TB, opts Options) *Stack {
 		cfg.Analyzer = Keywords{}
 	}
 	if !opts.Offline {
-		s.Model = fakellm.New()
-		srv := httptest.NewServer(s.Model)
+		s.Fake = fakellm.New()
+		srv := httptest.NewServer(s.Fake)
 		tb.Cleanup(srv.Close) // after the app's Shutdown (cleanups run last first)
-		cfg.OpenAIBaseURL, cfg.ChatModel = srv.URL+"/v1", "fake"
+		cfg.Model = llm.Config{BaseURL: srv.URL + "/v1", Model: "fake"}
 	}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
@@ -114,6 +117,29 @@ func Start(tb testing.TB, opts Options) *Stack {
 		}
 	})
 	return s
+}
+
+// AddDocument adds a knowledge document to a site and waits until the
+// server's ingestion worker has made it searchable.
+func (s *Stack) AddDocument(tb testing.TB, siteID int64, name, content string) *knowledge.Document {
+	tb.Helper()
+	ctx := context.Background()
+	d, err := s.Library.Add(ctx, siteID, name, []byte(content))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	WaitFor(tb, func() bool {
+		got, err := s.Library.Get(ctx, siteID, d.ID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		d = got
+		return got.Status == knowledge.StatusReady || got.Status == knowledge.StatusFailed
+	}, "document %s to be ingested", name)
+	if d.Status != knowledge.StatusReady {
+		tb.Fatalf("document %s: %s", name, d.Status)
+	}
+	return d
 }
 
 // WSURL is the server's websocket base, ws://host:port.
