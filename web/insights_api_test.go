@@ -13,6 +13,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/sites"
 )
 
@@ -137,19 +138,20 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 		if _, _, err := env.engine.Post(ctx, sess, clientID, text); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var reply *chat.Message
+		kefutest.WaitFor(t, func() bool {
 			msgs, err := env.store.Messages(ctx, sess.Conversation.ID, 0, 0, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range msgs {
 				if msgs[i].Role == chat.RoleBot {
-					return &msgs[i]
+					reply = &msgs[i]
 				}
 			}
-		}
-		t.Fatal("the bot did not reply")
-		return nil
+			return reply != nil
+		}, "the bot's reply to %q", text)
+		return reply
 	}
 	today := time.Now().UTC().Format("2006-01-02")
 	gapsURL := "/api/v1/analytics/gaps?from=" + today + "&to=" + today + "&site=" + env.site.Key

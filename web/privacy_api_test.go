@@ -15,6 +15,7 @@ import (
 	"kefu/internal/account"
 	"kefu/internal/analytics"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/privacy"
 	"kefu/internal/sites"
@@ -46,7 +47,7 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: kefutest.Keywords{}, Library: env.lib,
 		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,

@@ -61,12 +61,7 @@ func reindexStack(t *testing.T) (*kefutest.Stack, *gateEmbedder, string, kefutes
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Library.Add(ctx, site.ID, "delivery.md", []byte("# Delivery\n\nParcels take five days.\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Library.ProcessAll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s.AddDocument(t, site.ID, "delivery.md", "# Delivery\n\nParcels take five days.\n")
 	admin := s.SignIn(t, "admin@example.com", account.RoleAdmin, site.ID)
 	return s, gate, "/api/v1/knowledge/reindex?site=" + site.Key, admin
 }
