@@ -47,11 +47,14 @@ type consoleEnv struct {
 
 const bootstrapToken = "bootstrap-token-0123456789abcdef"
 
-func newConsoleEnv(t *testing.T) *consoleEnv {
+func newConsoleEnv(t *testing.T, configure ...func(*app.Config)) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
 	k := kefutest.Start(t, kefutest.Options{Offline: true, Configure: func(c *app.Config) {
 		c.AdminToken, c.MaxUploadBytes = bootstrapToken, 1<<20
+		for _, f := range configure {
+			f(c)
+		}
 	}})
 	site, err := k.Sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
@@ -162,12 +165,18 @@ func (env *consoleEnv) doc() int64 {
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	// The server's ingestion worker chunks it; tests go on once it has.
-	kefutest.WaitFor(env.t, func() bool {
-		got, err := env.lib.Get(context.Background(), env.site.ID, d.ID)
-		return err == nil && got.Status == knowledge.StatusReady
-	}, "document %d to be ingested", d.ID)
+	env.waitIngested(d.ID)
 	return d.ID
+}
+
+// waitIngested waits until the server's ingestion worker has made document
+// id of site 1 searchable.
+func (env *consoleEnv) waitIngested(id int64) {
+	env.t.Helper()
+	kefutest.WaitFor(env.t, func() bool {
+		got, err := env.lib.Get(context.Background(), env.site.ID, id)
+		return err == nil && got.Status == knowledge.StatusReady
+	}, "document %d to be ingested", id)
 }
 
 func multipartDoc(name, content string) (string, []byte) {

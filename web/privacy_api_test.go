@@ -14,6 +14,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/analytics"
+	"kefu/internal/app"
 	"kefu/internal/audit"
 	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
@@ -24,15 +25,18 @@ import (
 	"kefu/web"
 )
 
-// newPrivacyEnv is a console environment whose server keeps the audit log
-// and answers data-subject requests; logs go to logs.
-func newPrivacyEnv(t *testing.T, logs *bytes.Buffer) *consoleEnv {
+// newPrivacyEnv is a console environment (the whole server: it keeps the
+// audit log and answers data-subject requests) that logs to logs.
+func newPrivacyEnv(t *testing.T, logs *kefutest.Buffer) *consoleEnv {
 	t.Helper()
-	return newAuditedEnv(t, logs, nil)
+	return newConsoleEnv(t, func(c *app.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 }
 
-// newAuditedEnv is newPrivacyEnv with more server options set by more
-// (given the environment before its server starts).
+// newAuditedEnv is a console environment wired by hand, with the audit
+// log, more server options set by more (given the environment before its
+// server starts), and no background workers (newSourcesEnv syncs by hand).
 func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web.Options)) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -72,7 +76,7 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 }
 
 func TestAuditAPI(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
 	token := caller{name: "token", bearer: bootstrapToken}
@@ -126,7 +130,7 @@ func TestAuditAPI(t *testing.T) {
 }
 
 func TestPrivacyAPI(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	ctx := context.Background()
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
@@ -189,7 +193,7 @@ func TestPrivacyAPI(t *testing.T) {
 // Shoppers' emails, phone numbers and card numbers never reach the logs,
 // and card numbers are masked before they are stored.
 func TestNoPersonalDataInLogs(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	ctx := context.Background()
 	sess, err := env.engine.Hello(ctx, env.site, "", "en", nil)
@@ -224,7 +228,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 			t.Errorf("stored %s message %q keeps a card number or code", m.Role, m.Text)
 		}
 	}
-	if logs.Len() == 0 {
+	if logs.String() == "" {
 		t.Error("nothing was logged; the test proves nothing")
 	}
 }
