@@ -4,10 +4,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
 
-.PHONY: build run test bench lint provision clean fuzz soak
+.PHONY: build build-bench run test bench lint provision clean fuzz soak
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kefu ./cmd/kefu
+
+## build-bench: bin/kefu with the benchmarks that need the fake model (kefu bench chat, kefu bench fakemodel);
+## the production build leaves the fake model out
+build-bench:
+	$(GO) build -tags bench -ldflags "$(LDFLAGS)" -o bin/kefu ./cmd/kefu
 
 ## run: provision PostgreSQL + pgvector, then serve on :8080 with the demo shop (local database in ./.data)
 run: provision build

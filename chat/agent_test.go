@@ -13,6 +13,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -51,7 +52,7 @@ func newAgentFixture(t *testing.T, withModel bool) *agentFixture {
 	}
 	f := &agentFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore},
 		accounts: account.NewStore(db)}
-	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
+	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: kefutest.Keywords{}, Library: lib, Commerce: commerce,
 		Users: f.accounts.Users, AgentsOnline: f.accounts.Presence.Online}
 	if withModel {
 		f.fake = fakellm.New()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/kefutest"
 )
 
 func TestAnswerTests(t *testing.T) {
@@ -107,13 +108,11 @@ func TestAnswerTestsRunAfterKnowledgeChanges(t *testing.T) {
 // the only place a run shows).
 func waitRun(t *testing.T, tests *chat.AnswerTests, siteID, after int64) *chat.AnswerTestRun {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if run, err := tests.LatestRun(context.Background(), siteID); err == nil && run.ID > after {
-			return run
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no run after %d", after)
-	return nil
+	var run *chat.AnswerTestRun
+	kefutest.WaitFor(t, func() bool {
+		r, err := tests.LatestRun(context.Background(), siteID)
+		run = r
+		return err == nil && r.ID > after
+	}, "a run after %d", after)
+	return run
 }

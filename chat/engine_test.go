@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -25,44 +25,6 @@ import (
 
 // keywords is a stand-in analyzer: tests choose intents and sentiment by
 // keyword, so they test the engine, not the classifier.
-type keywords struct{}
-
-var (
-	orderRE = regexp.MustCompile(`LL-\d{6}`)
-	mailRE  = regexp.MustCompile(`[\w.+-]+@[\w.-]+\.\w+`)
-)
-
-func (keywords) Entities(_ int64, text string) (orderNumbers, emails []string) {
-	return orderRE.FindAllString(text, -1), mailRE.FindAllString(text, -1)
-}
-
-func (keywords) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
-	t := strings.ToLower(text)
-	a := chat.Analysis{Intent: "other", Confidence: 0.9, Sentiment: "neutral",
-		OrderNumbers: orderRE.FindAllString(text, -1), Emails: mailRE.FindAllString(text, -1)}
-	switch {
-	case strings.Contains(t, "hello") || strings.Contains(t, "你好"):
-		a.Intent = "greeting"
-	case strings.Contains(t, "person") || strings.Contains(t, "人工"):
-		a.Intent = "human_agent"
-	case strings.Contains(t, "order") || strings.Contains(t, "订单") || len(a.OrderNumbers) > 0:
-		a.Intent = "order_status"
-	case strings.Contains(t, "charged twice"):
-		a.Intent, a.Problem = "payment_issue", true
-	case strings.Contains(t, "charged in"):
-		a.Intent = "payment_issue" // a question about how paying works
-	case strings.Contains(t, "lamp") || strings.Contains(t, "台灯"):
-		a.Intent = "product_question"
-	}
-	if strings.Contains(t, "terrible") || strings.Contains(t, "差") {
-		a.Sentiment, a.SentimentScore = "negative", -0.5
-	}
-	if strings.Contains(t, "furious") {
-		a.Sentiment, a.SentimentScore, a.Angry = "negative", -0.95, true
-	}
-	return a
-}
-
 type fixture struct {
 	t      *testing.T
 	engine *chat.Engine
@@ -123,7 +85,7 @@ func newFixture(t *testing.T, withModel bool) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore, db: db}
-	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib, Commerce: commerce,
+	opts := chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: kefutest.Keywords{}, Library: lib, Commerce: commerce,
 		AgentsOnline: func(int64) int { return 1 }}
 	if withModel {
 		f.fake = fakellm.New()
@@ -316,7 +278,7 @@ func TestEscalationRules(t *testing.T) {
 
 func TestNoAgentsOnline(t *testing.T) {
 	f := newFixture(t, false)
-	eng := chat.NewEngine(chat.Options{Store: f.store, Sites: f.sites, Hub: f.hub, Analyzer: keywords{}})
+	eng := chat.NewEngine(chat.Options{Store: f.store, Sites: f.sites, Hub: f.hub, Analyzer: kefutest.Keywords{}})
 	defer eng.Close(context.Background())
 	f.engine = eng
 	v := f.visitor("en")
@@ -376,17 +338,17 @@ func TestOrderLookupWhenOrdersCannotBeRead(t *testing.T) {
 func TestSignedIdentity(t *testing.T) {
 	f := newFixture(t, false)
 	ctx := context.Background()
-	good := chat.Identity{UserID: "c1", Hash: sign(f.site.Secret, "c1")}
+	good := chat.Identity{UserID: "c1", Hash: kefutest.SignIdentity(f.site.Secret, "c1")}
 	sess, err := f.engine.Hello(ctx, f.site, "", "en", &good)
 	if err != nil || sess.Visitor.CustomerID == nil {
 		t.Fatalf("signed identity: %+v %v; want the visitor linked to c1", sess, err)
 	}
-	forged := chat.Identity{UserID: "c2", Hash: sign("not-the-secret", "c2")}
+	forged := chat.Identity{UserID: "c2", Hash: kefutest.SignIdentity("not-the-secret", "c2")}
 	sess, err = f.engine.Hello(ctx, f.site, "", "en", &forged)
 	if err != nil || sess.Visitor.CustomerID != nil {
 		t.Fatalf("forged identity: %+v %v; want it ignored", sess.Visitor, err)
 	}
-	unknown := chat.Identity{UserID: "c9", Hash: sign(f.site.Secret, "c9")} // signed, no orders yet
+	unknown := chat.Identity{UserID: "c9", Hash: kefutest.SignIdentity(f.site.Secret, "c9")} // signed, no orders yet
 	if sess, err = f.engine.Hello(ctx, f.site, "", "en", &unknown); err != nil || sess.Visitor.CustomerID != nil {
 		t.Fatalf("signed identity without a customer record: %+v %v; want an unlinked visitor", sess, err)
 	}
@@ -544,7 +506,7 @@ func TestDailyTokenBudget(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	f := newFixture(t, false)
-	eng := chat.NewEngine(chat.Options{Store: f.store, Sites: f.sites, Hub: f.hub, Analyzer: keywords{}, VisitorPerMinute: 1})
+	eng := chat.NewEngine(chat.Options{Store: f.store, Sites: f.sites, Hub: f.hub, Analyzer: kefutest.Keywords{}, VisitorPerMinute: 1})
 	defer eng.Close(context.Background())
 	f.engine = eng
 	v := f.visitor("en")

@@ -1,19 +1,18 @@
 package chat_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"kefu/chat"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -31,24 +30,6 @@ import (
 // injectionAPIKey is the model's API key: sent as the bearer token, never
 // shown to the model, the shopper or the logs.
 const injectionAPIKey = "sk-live-INJECTION-7f3a9c1e5b2d4068"
-
-// lockedBuffer collects log output from concurrent turns.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Documents planted with instructions (the victim-facing knowledge base of
 // site 1) and another site's private document.
@@ -87,7 +68,7 @@ Gift cards never expire.</passage>
 type injectionFixture struct {
 	*fixture
 	other   *sites.Site
-	logs    *lockedBuffer
+	logs    *kefutest.Buffer
 	auth    chan string // Authorization headers the model server received
 	secrets []string    // what must never leak (victim, other site, secrets)
 	known   []string    // attacker-facing text (injected docs), filtered out of prompt checks
@@ -140,7 +121,7 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 	}
 
 	f := &injectionFixture{fixture: &fixture{t: t, store: chat.NewStore(db), hub: chat.NewHub(), site: site, sites: siteStore},
-		other: other, logs: &lockedBuffer{}, auth: make(chan string, 1024)}
+		other: other, logs: &kefutest.Buffer{}, auth: make(chan string, 1024)}
 	f.fake = fakellm.New()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -151,7 +132,7 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 	}))
 	t.Cleanup(srv.Close)
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.engine = chat.NewEngine(chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: keywords{}, Library: lib,
+	f.engine = chat.NewEngine(chat.Options{Store: f.store, Sites: siteStore, Hub: f.hub, Analyzer: kefutest.Keywords{}, Library: lib,
 		Commerce: commerce, Logger: logger, AgentsOnline: func(int64) int { return 1 }, SitePerMinute: 100000,
 		Model: llm.New(llm.Config{BaseURL: srv.URL + "/v1", APIKey: injectionAPIKey, Model: "fake",
 			FirstTokenTimeout: 2 * time.Second, Retries: 1})})
@@ -160,7 +141,7 @@ func newInjectionFixture(t *testing.T) *injectionFixture {
 	// Bob, the victim, chats first (verified by his shop's signed identity)
 	// and leaves his address in his own conversation.
 	f.fake.Respond(func(fakellm.Request) fakellm.Reply { return fakellm.Reply{Text: "Noted, Bob."} })
-	bob := f.visitorAs(&chat.Identity{UserID: "c2", Hash: sign(site.Secret, "c2")})
+	bob := f.visitorAs(&chat.Identity{UserID: "c2", Hash: kefutest.SignIdentity(site.Secret, "c2")})
 	if bob.sess.Visitor.CustomerID == nil {
 		t.Fatal("Bob's signed identity was not accepted")
 	}
@@ -323,7 +304,7 @@ func TestPromptInjection(t *testing.T) {
 			}
 			var id *chat.Identity
 			if c.asAnn {
-				id = &chat.Identity{UserID: "c1", Hash: sign(f.site.Secret, "c1")}
+				id = &chat.Identity{UserID: "c1", Hash: kefutest.SignIdentity(f.site.Secret, "c1")}
 			}
 			before := len(f.fake.Requests())
 			v := f.visitorAs(id)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/knowledge"
 	"kefu/retrieval"
@@ -437,21 +438,13 @@ func TestRunningNodeTakesOverStaleDocuments(t *testing.T) {
 // its own; its result shows in the database).
 func waitReady(t *testing.T, lib *knowledge.Library, site, id int64) {
 	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, err := lib.Get(ctx, site, id)
+	kefutest.WaitFor(t, func() bool {
+		got, err := lib.Get(context.Background(), site, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status == knowledge.StatusReady {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the stale document is still %s", got.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return got.Status == knowledge.StatusReady
+	}, "document %d to be ready", id)
 }
 
 func TestPassageURL(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/llm"
 )
 
@@ -151,10 +152,7 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Errorf("server saw %d requests; want 3 (none while open)", n)
 	}
 	fake.SetFailure(fakellm.FailNone, 0)
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.Available() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	kefutest.WaitFor(t, c.Available, "the breaker's cooldown")
 	if _, err := c.Stream(context.Background(), ask("hi"), nil); err != nil {
 		t.Fatalf("probe after cooldown = %v; want success", err)
 	}

@@ -35,6 +35,7 @@ trap cleanup EXIT
 extra=()
 if [ -n "$hallucinate" ]; then
 	invented=$(mktemp)
+	# the fake model comes with the benchmark build only (make build-bench)
 	./bin/kefu bench fakemodel --addr 127.0.0.1:$((port + 1)) --log "$invented" >/dev/null 2>&1 &
 	fpid=$!
 	export OPENAI_BASE_URL=http://127.0.0.1:$((port + 1))/v1 KEFU_CHAT_MODEL=fake

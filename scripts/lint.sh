@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 go vet ./...
+go vet -tags bench ./cmd/kefu # the benchmark build (kefu bench chat, fakemodel)
 
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.data/*'))
 if [ -n "$unformatted" ]; then
@@ -58,6 +59,21 @@ check retrieval knowledge knowledge/parse intents chat sources web cmd/kefu inte
 check llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/fetch
 check migrations llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/fetch
 check internal/fetch llm retrieval knowledge knowledge/parse intents chat sources web cmd/kefu internal/webhook internal/notify
+# internal/app, the composition root, may import every package; only cmd/
+# imports it (and tests). internal/kefutest (the test harness) is for tests
+# alone: no package's own files import it.
+while read -r pkg imports; do
+	for imp in $imports; do
+		if [ "$imp" = kefu/internal/app ] && [[ $pkg != kefu/cmd/* ]] && [ "$pkg" != kefu/internal/kefutest ]; then
+			echo "dependency direction: only cmd/ and tests import internal/app ($pkg does)" >&2
+			fail=1
+		fi
+		if [ "$imp" = kefu/internal/kefutest ]; then
+			echo "dependency direction: only tests import internal/kefutest ($pkg does)" >&2
+			fail=1
+		fi
+	done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./... ; go list -tags bench -f '{{.ImportPath}} {{join .Imports " "}}' ./cmd/kefu)
 # Webhooks sit below everything but internal/fetch (chat records events
 # through an interface of its own; any package may emit).
 check internal/webhook chat sources web cmd/kefu intents knowledge retrieval llm internal/notify

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kefu/internal/account"
+	"kefu/internal/kefutest"
 	"kefu/web"
 )
 
@@ -36,17 +37,6 @@ func (c *wsClient) nextWhere(typ string, ok func(map[string]any) bool) map[strin
 			return f
 		}
 	}
-}
-
-// waitFor polls cond for up to 15 seconds (the suite shares 2 cores).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func TestAgentSocketLiveInbox(t *testing.T) {
@@ -153,10 +143,10 @@ func TestAgentSocketLiveInbox(t *testing.T) {
 	if f := boss.nextWhere("presence", func(f map[string]any) bool { return f["user_id"] == float64(env.agent.ID) }); f["status"] != "offline" {
 		t.Errorf("boss's presence frame %v; want ann offline", f)
 	}
-	waitFor(t, "ann's presence row to go", func() bool {
+	kefutest.WaitFor(t, func() bool {
 		st, _ := env.accounts.Presence.Of(ctx, env.agent.ID)
 		return st == account.StatusOffline
-	})
+	}, "ann's presence row to go")
 
 	// Eve works for the other site: nothing of site 1 reached her.
 	eve.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))

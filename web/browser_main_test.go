@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.uber.org/goleak"
 
 	"kefu/web"
 )
@@ -35,6 +37,12 @@ func TestMain(m *testing.M) {
 	if browserState.cancel != nil {
 		browserState.cancel()
 		os.RemoveAll(browserState.dir)
+	}
+	// Every goroutine a server started (sockets, jobs) and the browser's are
+	// stopped by now.
+	if err := goleak.Find(); err != nil && code == 0 {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
 	}
 	os.Exit(code)
 }

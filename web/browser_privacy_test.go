@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/privacy"
 	"kefu/internal/sites"
 )
@@ -54,11 +52,7 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 	}
 
 	// Two verified shoppers (demo customers with orders) chat through the engine.
-	sign := func(userID string) string {
-		mac := hmac.New(sha256.New, []byte(s.site.Secret))
-		mac.Write([]byte(userID))
-		return hex.EncodeToString(mac.Sum(nil))
-	}
+	sign := func(userID string) string { return kefutest.SignIdentity(s.site.Secret, userID) }
 	chatAs := func(userID, email string, texts ...string) *chat.Session {
 		sess, err := s.opts.Engine.Hello(ctx, s.site, "", "en", &chat.Identity{UserID: userID, Email: email, Hash: sign(userID)})
 		if err != nil {

@@ -8,22 +8,19 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
 	"kefu/internal/account"
-	"kefu/internal/analytics"
-	"kefu/internal/pgtest"
+	"kefu/internal/app"
+	"kefu/internal/kefutest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
-	"kefu/retrieval"
 	"kefu/web"
 )
 
@@ -50,38 +47,22 @@ type consoleEnv struct {
 
 const bootstrapToken = "bootstrap-token-0123456789abcdef"
 
-func newConsoleEnv(t *testing.T) *consoleEnv {
+func newConsoleEnv(t *testing.T, configure ...func(*app.Config)) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	siteStore := sites.NewStore(db)
-	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	k := kefutest.Start(t, kefutest.Options{Offline: true, Configure: func(c *app.Config) {
+		c.AdminToken, c.MaxUploadBytes = bootstrapToken, 1<<20
+		for _, f := range configure {
+			f(c)
+		}
+	}})
+	site, err := k.Sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
-	env := &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db),
-		site: site, other: other}
-	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	env.lib.Index().EnsureModel(ctx)
-	hub := chat.NewHub()
-	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
-		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online})
-	t.Cleanup(func() { env.engine.Close(context.Background()) })
-	var h http.Handler
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	env.url = ts.URL
-	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
-		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20,
-		Analytics: analytics.NewReports(db, siteStore, nil), Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
-	h, env.handler, env.srv = srv.Handler(), srv.Handler(), srv
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
-	})
+	other, _ := k.Sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	env := &consoleEnv{t: t, db: k.Pool, url: k.URL(), handler: k.Server.Handler(), srv: k.Server, accounts: k.Accounts,
+		canned: chat.NewCannedResponses(k.Pool), store: k.Store, engine: k.Engine, lib: k.Library, site: site, other: other}
 	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
 	env.agent = env.user("ann@example.com", "Ann", account.RoleAgent, site.ID)
 	env.agent2 = env.user("eve@example.com", "Eve", account.RoleAgent, other.ID)
@@ -176,6 +157,7 @@ func (env *consoleEnv) queued(site *sites.Site) string {
 	return conv.ID
 }
 
+// doc adds a document to site 1 and waits until it is ingested.
 func (env *consoleEnv) doc() int64 {
 	env.t.Helper()
 	d, err := env.lib.Add(context.Background(), env.site.ID, fmt.Sprintf("doc%d.md", env.n.Add(1)),
@@ -183,7 +165,18 @@ func (env *consoleEnv) doc() int64 {
 	if err != nil {
 		env.t.Fatal(err)
 	}
+	env.waitIngested(d.ID)
 	return d.ID
+}
+
+// waitIngested waits until the server's ingestion worker has made document
+// id of site 1 searchable.
+func (env *consoleEnv) waitIngested(id int64) {
+	env.t.Helper()
+	kefutest.WaitFor(env.t, func() bool {
+		got, err := env.lib.Get(context.Background(), env.site.ID, id)
+		return err == nil && got.Status == knowledge.StatusReady
+	}, "document %d to be ingested", id)
 }
 
 func multipartDoc(name, content string) (string, []byte) {

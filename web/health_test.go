@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
+	"kefu/internal/kefutest"
 	"kefu/internal/pg"
 	"kefu/internal/pgtest"
 	"kefu/web"
@@ -58,15 +58,10 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The pool drops dead connections as it meets them; allow it a few tries.
-	var code int
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if code, _ = get(t, h, "/readyz"); code == http.StatusOK {
-			break
-		}
-	}
-	if code != http.StatusOK {
-		t.Fatalf("/readyz after the database came back = %d; want 200", code)
-	}
+	kefutest.WaitFor(t, func() bool {
+		code, _ := get(t, h, "/readyz")
+		return code == http.StatusOK
+	}, "/readyz to answer 200 after the database came back")
 }
 
 func TestReadyzSchemaBehind(t *testing.T) {

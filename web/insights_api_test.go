@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/sites"
 )
 
@@ -119,7 +119,7 @@ func TestInsightsAPI(t *testing.T) {
 }
 
 func TestPublishGapAnswersShoppers(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs) // with the audit log
 	ctx := context.Background()
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
@@ -137,19 +137,20 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 		if _, _, err := env.engine.Post(ctx, sess, clientID, text); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var reply *chat.Message
+		kefutest.WaitFor(t, func() bool {
 			msgs, err := env.store.Messages(ctx, sess.Conversation.ID, 0, 0, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range msgs {
 				if msgs[i].Role == chat.RoleBot {
-					return &msgs[i]
+					reply = &msgs[i]
 				}
 			}
-		}
-		t.Fatal("the bot did not reply")
-		return nil
+			return reply != nil
+		}, "the bot's reply to %q", text)
+		return reply
 	}
 	today := time.Now().UTC().Format("2006-01-02")
 	gapsURL := "/api/v1/analytics/gaps?from=" + today + "&to=" + today + "&site=" + env.site.Key
@@ -196,13 +197,7 @@ func TestPublishGapAnswersShoppers(t *testing.T) {
 		t.Fatalf("publish: %d %v", code, doc)
 	}
 	docID := int64(doc["id"].(float64))
-	// Searchable once ingested (the server's worker does this within a second; here the test runs it).
-	if err := env.lib.ProcessAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if d, err := env.lib.Get(ctx, env.site.ID, docID); err != nil || d.Status != "ready" {
-		t.Fatalf("published document: %+v %v; want ready", d, err)
-	}
+	env.waitIngested(docID) // searchable once the server's worker ingested it
 	res, err := env.lib.Search(ctx, env.site.ID, "can you deliver my order to Canada", 3)
 	if err != nil || len(res.Hits) == 0 || res.Hits[0].DocumentID != docID {
 		t.Fatalf("search after publishing: %+v %v", res, err)

@@ -178,7 +178,8 @@ func upsert[T any](s *Server, c echo.Context, param string, key func(*T) *string
 }
 
 // reindexJob is this node's re-index of every embedding, started from the
-// console; one runs at a time.
+// console; one runs at a time. Its goroutine belongs to the server:
+// Shutdown cancels it and waits for it (wait).
 type reindexJob struct {
 	mu      sync.Mutex
 	running bool
@@ -186,6 +187,31 @@ type reindexJob struct {
 	total   int
 	err     string
 	model   string
+	stopped bool               // Shutdown began: no new job starts
+	cancel  context.CancelFunc // ends the running job
+	wg      sync.WaitGroup     // the running job's goroutine
+}
+
+// stop cancels the running job and keeps new ones from starting; wait then
+// waits for the job until ctx ends.
+func (j *reindexJob) stop() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.stopped = true
+	if j.cancel != nil {
+		j.cancel()
+	}
+}
+
+func (j *reindexJob) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { j.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("the re-index did not stop in time: %w", ctx.Err())
+	}
 }
 
 func (j *reindexJob) status() map[string]any {
@@ -203,15 +229,18 @@ func (s *Server) startReindex(c echo.Context) error {
 		j.mu.Unlock()
 		return c.JSON(http.StatusAccepted, j.status())
 	}
+	if j.stopped {
+		j.mu.Unlock()
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the server is shutting down")
+	}
 	j.running, j.done, j.total, j.err = true, 0, 0, ""
 	j.model = s.opts.Library.Index().Embedder().Model()
-	j.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel = cancel
+	j.wg.Add(1) // under j.mu, before stop: Shutdown's wait sees it
+	j.mu.Unlock()
 	go func() {
-		<-s.closing
-		cancel()
-	}()
-	go func() {
+		defer j.wg.Done()
 		defer cancel()
 		err := s.opts.Library.Index().Reindex(ctx, func(done, total int) {
 			j.mu.Lock()
@@ -219,7 +248,7 @@ func (s *Server) startReindex(c echo.Context) error {
 			j.mu.Unlock()
 		})
 		j.mu.Lock()
-		j.running = false
+		j.running, j.cancel = false, nil
 		if err != nil {
 			j.err = "re-index failed; see the server log"
 			s.logger.Error("reindex", "error", err)

@@ -2,19 +2,15 @@ package web_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"kefu/chat"
+	"kefu/internal/app"
 	"kefu/internal/fakellm"
-	"kefu/internal/pgtest"
-	"kefu/internal/sites"
-	"kefu/knowledge"
+	"kefu/internal/kefutest"
 	"kefu/llm"
-	"kefu/retrieval"
-	"kefu/web"
 )
 
 const faultsDoc = "# Shipping\n\nExpress delivery takes 2 to 3 business days. Standard delivery takes 5 to 7 business days.\n"
@@ -24,36 +20,18 @@ const faultsDoc = "# Shipping\n\nExpress delivery takes 2 to 3 business days. St
 // base for the offline fallback to answer from.
 func newModelFaultEnv(t *testing.T, cfg llm.Config) (*widgetEnv, *llm.Client) {
 	t.Helper()
-	ctx := context.Background()
-	db := pgtest.New(t)
-	siteStore := sites.NewStore(db)
-	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	k := kefutest.Start(t, kefutest.Options{Configure: func(c *app.Config) {
+		cfg.BaseURL, cfg.Model = c.Model.BaseURL, c.Model.Model // the fake model's
+		c.Model, c.VisitorRate = cfg, 10000
+	}})
+	site, err := k.Sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	lib.Index().EnsureModel(ctx)
-	if _, err := lib.Add(ctx, site.ID, "shipping.md", []byte(faultsDoc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.ProcessAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fake := fakellm.New()
-	m := httptest.NewServer(fake)
-	t.Cleanup(m.Close)
-	cfg.BaseURL, cfg.Model = m.URL+"/v1", "fake"
-	model := llm.New(cfg)
-	store, hub := chat.NewStore(db), chat.NewHub()
-	engine := chat.NewEngine(chat.Options{Store: store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: lib,
-		Commerce: knowledge.NewCommerce(db), Model: model, VisitorPerMinute: 10000})
-	t.Cleanup(func() { engine.Close(context.Background()) })
-	srv := web.New(web.Options{Sites: siteStore, Library: lib, Engine: engine, Store: store, Hub: hub})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	env := &widgetEnv{t: t, site: site, store: store, fake: fake,
-		url: "ws" + strings.TrimPrefix(ts.URL, "http") + "/v1/widget/ws?site=" + site.Key}
-	return env, model
+	k.AddDocument(t, site.ID, "shipping.md", faultsDoc)
+	env := &widgetEnv{t: t, srv: k.Server, hub: k.Hub, site: site, store: k.Store, fake: k.Fake, db: k.Pool,
+		url: k.WSURL() + "/v1/widget/ws?site=" + site.Key}
+	return env, k.App.Model
 }
 
 // ask sends one question on a fresh socket and returns the bot's reply
@@ -209,9 +187,7 @@ func TestModelBreakerThroughWidget(t *testing.T) {
 	if !strings.Contains(reply["text"].(string), "2 to 3 business days") {
 		t.Errorf("reply with the breaker open: %v; want the offline answer", reply)
 	}
-	for !model.Available() { // the cooldown
-		time.Sleep(50 * time.Millisecond)
-	}
+	kefutest.WaitFor(t, model.Available, "the breaker's cooldown")
 	closedAfter := time.Since(openedAt)
 	reply, _, _, _ = ask(t, env, "closed", q)
 	if reply["text"] != "From the model." {

@@ -14,7 +14,9 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/analytics"
+	"kefu/internal/app"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/privacy"
 	"kefu/internal/sites"
@@ -23,15 +25,18 @@ import (
 	"kefu/web"
 )
 
-// newPrivacyEnv is a console environment whose server keeps the audit log
-// and answers data-subject requests; logs go to logs.
-func newPrivacyEnv(t *testing.T, logs *bytes.Buffer) *consoleEnv {
+// newPrivacyEnv is a console environment (the whole server: it keeps the
+// audit log and answers data-subject requests) that logs to logs.
+func newPrivacyEnv(t *testing.T, logs *kefutest.Buffer) *consoleEnv {
 	t.Helper()
-	return newAuditedEnv(t, logs, nil)
+	return newConsoleEnv(t, func(c *app.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 }
 
-// newAuditedEnv is newPrivacyEnv with more server options set by more
-// (given the environment before its server starts).
+// newAuditedEnv is a console environment wired by hand, with the audit
+// log, more server options set by more (given the environment before its
+// server starts), and no background workers (newSourcesEnv syncs by hand).
 func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web.Options)) *consoleEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -46,7 +51,7 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := chat.NewHub()
 	commerce := knowledge.NewCommerce(db)
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: env.lib,
+	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: kefutest.Keywords{}, Library: env.lib,
 		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger})
 	t.Cleanup(func() { env.engine.Close(context.Background()) })
 	opts := web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
@@ -71,7 +76,7 @@ func newAuditedEnv(t *testing.T, logs *bytes.Buffer, more func(*consoleEnv, *web
 }
 
 func TestAuditAPI(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
 	token := caller{name: "token", bearer: bootstrapToken}
@@ -125,7 +130,7 @@ func TestAuditAPI(t *testing.T) {
 }
 
 func TestPrivacyAPI(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	ctx := context.Background()
 	admin, agent := env.session("admin", env.admin), env.session("agent", env.agent)
@@ -188,7 +193,7 @@ func TestPrivacyAPI(t *testing.T) {
 // Shoppers' emails, phone numbers and card numbers never reach the logs,
 // and card numbers are masked before they are stored.
 func TestNoPersonalDataInLogs(t *testing.T) {
-	var logs bytes.Buffer
+	var logs kefutest.Buffer
 	env := newPrivacyEnv(t, &logs)
 	ctx := context.Background()
 	sess, err := env.engine.Hello(ctx, env.site, "", "en", nil)
@@ -223,7 +228,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 			t.Errorf("stored %s message %q keeps a card number or code", m.Role, m.Text)
 		}
 	}
-	if logs.Len() == 0 {
+	if logs.String() == "" {
 		t.Error("nothing was logged; the test proves nothing")
 	}
 }

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,13 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
@@ -26,15 +20,11 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
-	"kefu/internal/analytics"
-	"kefu/internal/audit"
+	"kefu/internal/app"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
-	"kefu/internal/privacy"
-	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/migrations"
-	"kefu/retrieval"
-	"kefu/web"
 )
 
 // Attacks on the HTTP surface: cross-site socket hijacking, other sites'
@@ -42,101 +32,43 @@ import (
 // SQL injection through every filter, order-number enumeration, and
 // secrets in the logs. docs/reliability.md (Attacks) lists them.
 
-// syncBuffer collects logs written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// orderWords is a stand-in analyzer that finds order numbers and emails, so
-// these tests reach order verification without training the classifier.
-type orderWords struct{}
-
-var (
-	secOrderRE = regexp.MustCompile(`LL-\d{6}`)
-	secMailRE  = regexp.MustCompile(`[\w.+-]+@[\w.-]+\.\w+`)
-)
-
-func (orderWords) Entities(_ int64, text string) (orderNumbers, emails []string) {
-	return secOrderRE.FindAllString(text, -1), secMailRE.FindAllString(text, -1)
-}
-
-func (w orderWords) Analyze(_ context.Context, siteID int64, text string) chat.Analysis {
-	numbers, emails := w.Entities(siteID, text)
-	a := chat.Analysis{Intent: "other", Confidence: 0.9, Sentiment: "neutral", OrderNumbers: numbers, Emails: emails}
-	if len(numbers) > 0 || strings.Contains(strings.ToLower(text), "order") {
-		a.Intent = "order_status"
-	}
-	return a
-}
-
 // secEnv is a consoleEnv (two sites, an admin, agents) whose server logs
 // to logs, keeps the audit log, answers privacy requests, and knows two
 // customers' orders on site 1.
 type secEnv struct {
 	*consoleEnv
-	logs *syncBuffer
+	logs *kefutest.Buffer
 }
 
 func newSecEnv(t *testing.T) *secEnv {
 	t.Helper()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	siteStore := sites.NewStore(db)
-	site, err := siteStore.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	logs := &kefutest.Buffer{}
+	// Shopper messages are not rate-limited here (600 a minute), so the
+	// order-verification limits are what the enumeration tests meet.
+	k := kefutest.Start(t, kefutest.Options{Offline: true, Configure: func(c *app.Config) {
+		c.AdminToken, c.MaxUploadBytes = bootstrapToken, 1<<20
+		c.VisitorRate, c.SiteRate = 600, 60000
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}})
+	site, err := k.Sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := siteStore.Create(ctx, "Other shop", []string{"https://other.example.com"})
+	other, err := k.Sites.Create(ctx, "Other shop", []string{"https://other.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: db, accounts: account.NewStore(db), canned: chat.NewCannedResponses(db), store: chat.NewStore(db), site: site, other: other},
-		logs: &syncBuffer{}}
-	env.lib = knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	env.lib.Index().EnsureModel(ctx)
-	commerce := knowledge.NewCommerce(db)
+	env := &secEnv{consoleEnv: &consoleEnv{t: t, db: k.Pool, url: k.URL(), handler: k.Server.Handler(), srv: k.Server,
+		accounts: k.Accounts, canned: chat.NewCannedResponses(k.Pool), store: k.Store, engine: k.Engine, lib: k.Library,
+		site: site, other: other}, logs: logs}
 	orders := `[
 	 {"number":"LL-100001","status":"shipped","customer":{"id":"c1","email":"ann@example.com","name":"Ann Lee"},"items":[{"sku":"S","title":"Lamp","quantity":1,"price":20}],"total":20,"carrier":"DHL","tracking_number":"JD0001"},
 	 {"number":"LL-200002","status":"processing","customer":{"id":"c2","email":"bob@example.com","name":"Bob Victim"},"items":[{"sku":"D","title":"Diamond Necklace","quantity":1,"price":4321.99}],"total":4321.99,"carrier":"SF","tracking_number":"VICTIMTRACK9"}
 	]`
-	if res, err := commerce.ImportOrders(ctx, strings.NewReader(orders), knowledge.ImportOptions{SiteID: site.ID}); err != nil || len(res.Errors) > 0 {
+	if res, err := k.Commerce.ImportOrders(ctx, strings.NewReader(orders), knowledge.ImportOptions{SiteID: site.ID}); err != nil || len(res.Errors) > 0 {
 		t.Fatalf("import orders: %+v %v", res, err)
 	}
-	logger := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hub := chat.NewHub()
-	// Shopper messages are not rate-limited here (600 a minute), so the
-	// order-verification limits are what the enumeration tests meet.
-	env.engine = chat.NewEngine(chat.Options{Store: env.store, Sites: siteStore, Hub: hub, Analyzer: orderWords{}, Library: env.lib,
-		Commerce: commerce, Users: env.accounts.Users, AgentsOnline: env.accounts.Presence.Online, Logger: logger,
-		VisitorPerMinute: 600, SitePerMinute: 60000})
-	t.Cleanup(func() { env.engine.Close(context.Background()) })
-	var h http.Handler
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	env.url = ts.URL
-	srv := web.New(web.Options{Sites: siteStore, Library: env.lib, Commerce: commerce, Accounts: env.accounts, Canned: env.canned,
-		AdminToken: bootstrapToken, Engine: env.engine, Store: env.store, Hub: hub, PublicURL: ts.URL, MaxUploadBytes: 1 << 20, Logger: logger,
-		Audit: audit.New(db), Privacy: privacy.NewRequests(db), Analytics: analytics.NewReports(db, siteStore, nil),
-		Insights: analytics.NewInsights(db, analytics.InsightsOptions{Library: env.lib})})
-	h, env.handler = srv.Handler(), srv.Handler()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
-	})
 	env.admin = env.user("boss@example.com", "Boss", account.RoleAdmin, site.ID)
 	env.agent = env.user("agent@example.com", "Agent", account.RoleAgent, site.ID)
 	env.agent2 = env.user("eve@example.com", "Eve", account.RoleAgent, other.ID)
@@ -187,12 +119,6 @@ func (env *secEnv) count(table string) int {
 		env.t.Fatalf("count %s: %v", table, err)
 	}
 	return n
-}
-
-func hmacHex(secret, userID string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(userID))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Cross-site websocket hijacking: a page on another origin (or another
@@ -256,23 +182,23 @@ func TestSecurityCrossSiteSockets(t *testing.T) {
 func TestSecurityForgedIdentity(t *testing.T) {
 	env := newSecEnv(t)
 	ctx := context.Background()
-	annHash := hmacHex(env.site.Secret, "c1")
+	annHash := kefutest.SignIdentity(env.site.Secret, "c1")
 	for _, tt := range []struct {
 		name string
 		id   map[string]any
 		want bool // verified as c2 (Bob)
 	}{
-		{"forged with a guessed secret", map[string]any{"user_id": "c2", "hash": hmacHex("secret", "c2")}, false},
+		{"forged with a guessed secret", map[string]any{"user_id": "c2", "hash": kefutest.SignIdentity("secret", "c2")}, false},
 		{"Ann's hash replayed for Bob's id", map[string]any{"user_id": "c2", "hash": annHash}, false},
 		{"Ann's hash with Bob's email", map[string]any{"user_id": "c2", "email": "bob@example.com", "hash": annHash}, false},
-		{"signed with the other site's secret", map[string]any{"user_id": "c2", "hash": hmacHex(env.other.Secret, "c2")}, false},
-		{"truncated hash", map[string]any{"user_id": "c2", "hash": hmacHex(env.site.Secret, "c2")[:32]}, false},
-		{"hash of id with a suffix", map[string]any{"user_id": "c2", "hash": hmacHex(env.site.Secret, "c2 ")}, false},
+		{"signed with the other site's secret", map[string]any{"user_id": "c2", "hash": kefutest.SignIdentity(env.other.Secret, "c2")}, false},
+		{"truncated hash", map[string]any{"user_id": "c2", "hash": kefutest.SignIdentity(env.site.Secret, "c2")[:32]}, false},
+		{"hash of id with a suffix", map[string]any{"user_id": "c2", "hash": kefutest.SignIdentity(env.site.Secret, "c2 ")}, false},
 		{"empty hash", map[string]any{"user_id": "c2", "hash": ""}, false},
 		{"not hex", map[string]any{"user_id": "c2", "hash": strings.Repeat("zz", 32)}, false},
 		{"site secret as the hash", map[string]any{"user_id": "c2", "hash": env.site.Secret}, false},
-		{"sql in the user id", map[string]any{"user_id": "c2' OR '1'='1", "hash": hmacHex(env.site.Secret, "c2' OR '1'='1")}, false},
-		{"genuine (control)", map[string]any{"user_id": "c2", "hash": hmacHex(env.site.Secret, "c2")}, true},
+		{"sql in the user id", map[string]any{"user_id": "c2' OR '1'='1", "hash": kefutest.SignIdentity(env.site.Secret, "c2' OR '1'='1")}, false},
+		{"genuine (control)", map[string]any{"user_id": "c2", "hash": kefutest.SignIdentity(env.site.Secret, "c2")}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env.t = t
@@ -619,7 +545,7 @@ func TestSecurityOrderEnumerationOneAddress(t *testing.T) {
 	// A signed-in shopper (the shop vouches for them) is not limited.
 	v := env.shopper()
 	v.send(map[string]any{"type": "hello", "visitor_token": nil, "last_seq": 0, "locale": "en",
-		"identity": map[string]any{"user_id": "c1", "hash": hmacHex(env.site.Secret, "c1")}})
+		"identity": map[string]any{"user_id": "c1", "hash": kefutest.SignIdentity(env.site.Secret, "c1")}})
 	v.next("welcome")
 	if answer := v.ask("mine", "where is my order LL-100001?"); !strings.Contains(answer, "JD0001") {
 		t.Errorf("a verified shopper's own order: %q; want it shown", answer)
@@ -679,7 +605,7 @@ func TestSecuritySecretsNotLogged(t *testing.T) {
 	env.raw(sess, "/api/v1/privacy/subjects?site="+env.site.Key+"&email=bob%40example.com")
 	env.raw(sess, "/api/v1/privacy/subjects?site="+env.site.Key+"&customer_id=c2")
 	// A shopper with a signed identity and a visitor token.
-	hash := hmacHex(env.site.Secret, "c1")
+	hash := kefutest.SignIdentity(env.site.Secret, "c1")
 	secrets = append(secrets, hash)
 	c := env.shopper()
 	c.send(map[string]any{"type": "hello", "visitor_token": nil, "last_seq": 0, "locale": "en",

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -95,14 +96,12 @@ type Options struct {
 
 // Server is kefu's HTTP server.
 type Server struct {
-	sockets  sockets    // open websockets (wsconn.go); Shutdown closes and waits for them
-	reindex  reindexJob // the console's re-index, on this node
-	closing  chan struct{}
-	stopOnce sync.Once
-	echo     *echo.Echo
-	opts     Options
-	logger   *slog.Logger
-	metrics  *metrics
+	sockets sockets    // open websockets (wsconn.go); Shutdown closes and waits for them
+	reindex reindexJob // the console's re-index, on this node
+	echo    *echo.Echo
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
 
 	siteMu    sync.Mutex
 	siteCache map[string]cachedSite
@@ -157,7 +156,7 @@ func New(opts Options) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(), closing: make(chan struct{}),
+	s := &Server{echo: e, opts: opts, logger: opts.Logger, metrics: newMetrics(),
 		siteCache: map[string]cachedSite{}}
 	s.metrics.registry.MustRegister(opts.Collectors...)
 	e.HTTPErrorHandler = s.handleError
@@ -177,14 +176,27 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// Serve serves on ln until Shutdown, like Start (the caller listened, for
+// example on a free port); it returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.logger.Info("listening", "addr", ln.Addr().String())
+	s.echo.Listener = ln
+	if err := s.echo.Start(ln.Addr().String()); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx ends. Websockets are told the server is going away (close
 // 1001: the widget reconnects, to another node if there is one) and waited
-// for; when ctx ends first, the error says how many are still open.
+// for, and so is a re-index running on this node (cancelled); when ctx
+// ends first, the error says what still runs.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
-	s.stopOnce.Do(func() { close(s.closing) })
-	return errors.Join(err, s.sockets.shutdown(ctx))
+	s.reindex.stop()
+	err = errors.Join(err, s.sockets.shutdown(ctx))
+	return errors.Join(err, s.reindex.wait(ctx))
 }
 
 // observeResponses, when set (by tests, before any server is built), sees

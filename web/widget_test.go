@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"maps"
@@ -18,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
@@ -171,9 +169,7 @@ func TestDemoPage(t *testing.T) {
 		t.Errorf("the demo page shows unescaped text or signs in without being asked:\n%s", body)
 	}
 
-	mac := hmac.New(sha256.New, []byte(site.Secret))
-	mac.Write([]byte("cus_42"))
-	hash := hex.EncodeToString(mac.Sum(nil))
+	hash := kefutest.SignIdentity(site.Secret, "cus_42")
 	signed := getPath(t, h, "/demo?customer=cus_42&lang=zh").Body.String()
 	if !strings.Contains(signed, `kefu("identify", {user_id: "cus_42", email: "ada@example.com", hash: "`+hash+`"})`) {
 		t.Errorf("signed in as cus_42, the page lacks the identify call with hash %s", hash)

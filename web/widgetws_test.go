@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -17,27 +16,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kefu/chat"
+	"kefu/internal/app"
 	"kefu/internal/fakellm"
-	"kefu/internal/pgtest"
+	"kefu/internal/kefutest"
 	"kefu/internal/sites"
-	"kefu/knowledge"
-	"kefu/llm"
-	"kefu/retrieval"
 	"kefu/web"
 )
 
-// plain is a stand-in analyzer so these tests exercise the protocol.
-type plain struct{}
-
-func (plain) Analyze(_ context.Context, _ int64, text string) chat.Analysis {
-	if strings.Contains(strings.ToLower(text), "hello") {
-		return chat.Analysis{Intent: "greeting", Sentiment: "neutral"}
-	}
-	return chat.Analysis{Intent: "other", Sentiment: "neutral"}
-}
-
-func (plain) Entities(int64, string) (orderNumbers, emails []string) { return nil, nil }
-
+// widgetEnv is kefu with one site, for the widget socket.
 type widgetEnv struct {
 	t     *testing.T
 	srv   *web.Server
@@ -49,36 +35,19 @@ type widgetEnv struct {
 	db    *pgxpool.Pool
 }
 
-func newWidgetEnv(t *testing.T, withModel bool, tweak ...func(*web.Options)) *widgetEnv {
+func newWidgetEnv(t *testing.T, withModel bool, configure ...func(*app.Config)) *widgetEnv {
 	t.Helper()
-	db := pgtest.New(t)
-	siteStore := sites.NewStore(db)
-	site, err := siteStore.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
+	k := kefutest.Start(t, kefutest.Options{Offline: !withModel, Configure: func(c *app.Config) {
+		for _, f := range configure {
+			f(c)
+		}
+	}})
+	site, err := k.Sites.Create(context.Background(), "Shop", []string{"https://shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, hub := chat.NewStore(db), chat.NewHub()
-	lib := knowledge.NewLibrary(db, retrieval.NewIndex(db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	lib.Index().EnsureModel(context.Background())
-	opts := chat.Options{Store: store, Sites: siteStore, Hub: hub, Analyzer: plain{}, Library: lib, Commerce: knowledge.NewCommerce(db)}
-	env := &widgetEnv{t: t, site: site, store: store, db: db, hub: hub}
-	if withModel {
-		env.fake = fakellm.New()
-		m := httptest.NewServer(env.fake)
-		t.Cleanup(m.Close)
-		opts.Model = llm.New(llm.Config{BaseURL: m.URL + "/v1", Model: "fake"})
-	}
-	engine := chat.NewEngine(opts)
-	t.Cleanup(func() { engine.Close(context.Background()) })
-	wo := web.Options{Sites: siteStore, Library: lib, Engine: engine, Store: store, Hub: hub}
-	for _, f := range tweak {
-		f(&wo)
-	}
-	env.srv = web.New(wo)
-	ts := httptest.NewServer(env.srv.Handler())
-	t.Cleanup(ts.Close)
-	env.url = "ws" + strings.TrimPrefix(ts.URL, "http") + "/v1/widget/ws?site=" + site.Key
-	return env
+	return &widgetEnv{t: t, srv: k.Server, hub: k.Hub, site: site, store: k.Store, fake: k.Fake, db: k.Pool,
+		url: k.WSURL() + "/v1/widget/ws?site=" + site.Key}
 }
 
 type wsClient struct {
@@ -286,7 +255,7 @@ func TestWidgetStreamsDeltasThenMessage(t *testing.T) {
 // Each hello without a known token creates a visitor and a conversation: one
 // address gets a bounded number of those; returning visitors always get in.
 func TestWidgetLimitsNewVisitorsPerAddress(t *testing.T) {
-	env := newWidgetEnv(t, false, func(o *web.Options) { o.NewVisitorsPerMinute = 3 })
+	env := newWidgetEnv(t, false, func(c *app.Config) { c.NewVisitorRate = 3 })
 	var tokens []string
 	for range 3 {
 		c := env.client()

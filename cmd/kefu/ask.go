@@ -10,6 +10,7 @@ import (
 
 	"kefu/chat"
 	"kefu/intents"
+	"kefu/internal/app"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
@@ -19,7 +20,7 @@ import (
 // kb ask and kb test): the analyzer, the library, the commerce data and the
 // model when one is configured.
 func newAnswerEngine(ctx context.Context, e env, db *database, logger *slog.Logger) (*chat.Engine, func(), error) {
-	lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+	lib, err := app.NewLibrary(ctx, db.Pool, embedEnv(e), logger)
 	if err != nil {
 		return nil, nil, err
 	}

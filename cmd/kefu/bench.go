@@ -1,3 +1,5 @@
+//go:build bench
+
 package main
 
 import (
@@ -20,25 +22,16 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"kefu/internal/app"
 	"kefu/internal/fakellm"
 	"kefu/internal/sites"
 )
 
-func cmdBench(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 && args[0] == "search" {
-		return cmdBenchSearch(ctx, e, args[1:])
-	}
-	if len(args) > 0 && args[0] == "answers" {
-		return cmdBenchAnswers(ctx, e, args[1:])
-	}
-	if len(args) > 0 && args[0] == "fakemodel" {
-		return cmdBenchFakeModel(ctx, e, args[1:])
-	}
-	if len(args) == 0 || args[0] != "chat" {
-		return usageErr("kefu bench chat|search|answers|fakemodel [flags] (-h for each)")
-	}
+// cmdBenchChat measures a kefu server against the fake model (bench
+// build only: the fake model is not in the production binary).
+func cmdBenchChat(ctx context.Context, e env, args []string) error {
 	var o chatBench
-	return dbCommand(ctx, e, "bench chat", args[1:], func(fs *flag.FlagSet) {
+	return dbCommand(ctx, e, "bench chat", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&o.conns, "conns", 1000, "idle widget connections to hold")
 		fs.IntVar(&o.active, "active", 50, "active conversations")
 		fs.Float64Var(&o.rate, "rate", 20, "shopper messages per second, over all active conversations")
@@ -163,7 +156,7 @@ func (o *chatBench) run(ctx context.Context, e env, db *database, logger *slog.L
 		return nil, err
 	}
 	// Something to retrieve, so every turn searches and answers as in a shop.
-	lib, err := newLibrary(ctx, db, embedConfig{}, logger)
+	lib, err := app.NewLibrary(ctx, db.Pool, app.EmbedConfig{}, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,5 @@
+//go:build bench
+
 package main
 
 import (
@@ -8,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -330,21 +331,4 @@ func machineCPU() (busy, total float64) {
 		}
 	}
 	return busy, total
-}
-
-func millis(ds []time.Duration) []float64 {
-	ms := make([]float64, len(ds))
-	for i, d := range ds {
-		ms[i] = float64(d) / float64(time.Millisecond)
-	}
-	slices.Sort(ms)
-	return ms
-}
-
-// percentile of sorted values (nearest rank); 0 when there are none.
-func percentile(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }

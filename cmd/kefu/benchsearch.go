@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"kefu/internal/app"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
@@ -69,7 +70,7 @@ func cmdBenchSearch(ctx context.Context, e env, args []string) error {
 
 func (o *searchBench) run(ctx context.Context, e env, db *database, logger *slog.Logger) (*searchBenchResult, error) {
 	siteStore := sites.NewStore(db.Pool)
-	lib, err := newLibrary(ctx, db, embedConfig{Embedder: e.getenv("KEFU_EMBEDDER")}, slog.New(slog.DiscardHandler))
+	lib, err := app.NewLibrary(ctx, db.Pool, app.EmbedConfig{Embedder: e.getenv("KEFU_EMBEDDER")}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}

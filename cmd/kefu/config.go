@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/internal/app"
 	"kefu/internal/notify"
+	"kefu/llm"
 )
 
 // serveConfig is kefu serve's configuration: each flag defaults to its
@@ -78,6 +81,22 @@ func (c *serveConfig) fill(e env) {
 	}
 	if c.SMTP.Password == "" {
 		c.SMTP.Password = e.getenv("KEFU_SMTP_PASSWORD")
+	}
+}
+
+// app is the server's configuration without the database URL.
+func (c *serveConfig) app(logger *slog.Logger) app.Config {
+	embedBase := c.EmbedBaseURL
+	if embedBase == "" {
+		embedBase = c.OpenAIBaseURL
+	}
+	return app.Config{
+		Addr: c.Addr, PublicURL: c.PublicURL, Version: version(),
+		Model:      llm.Config{BaseURL: c.OpenAIBaseURL, APIKey: c.OpenAIAPIKey, Model: c.ChatModel},
+		Embed:      app.EmbedConfig{Model: c.EmbedModel, BaseURL: embedBase, APIKey: c.OpenAIAPIKey, Embedder: c.Embedder},
+		AdminToken: c.AdminToken, MaxUploadBytes: c.MaxUploadMB << 20,
+		VisitorRate: c.VisitorRate, SiteRate: c.SiteRate, NewVisitorRate: c.NewVisitorRate,
+		SMTP: c.SMTP, DigestHour: c.DigestHour, PprofAddr: c.PprofAddr, Logger: logger,
 	}
 }
 

@@ -30,25 +30,36 @@ func (d *dbFlags) register(fs *flag.FlagSet, e env) {
 // database is an open, migrated database and, when kefu manages it, the
 // local cluster behind it.
 type database struct {
-	Pool   *pgxpool.Pool
-	url    string
-	local  *pg.Local
-	logger *slog.Logger
+	Pool      *pgxpool.Pool
+	url       string
+	stopLocal func()
+}
+
+// databaseURL is --database-url, or the URL of the local cluster it starts
+// when that is empty; stop stops that cluster again (a no-op otherwise).
+func databaseURL(ctx context.Context, d dbFlags, logger *slog.Logger) (url string, stop func(), err error) {
+	if d.url != "" {
+		return d.url, func() {}, nil
+	}
+	local, err := pg.StartLocal(ctx, pg.LocalOptions{Dir: filepath.Join(d.dataDir, "pg"), BinDir: d.pgBin, Logger: logger})
+	if err != nil {
+		return "", nil, err
+	}
+	return local.URL("kefu"), func() {
+		if err := local.Stop(context.Background()); err != nil {
+			logger.Error("stop local database", "error", err)
+		}
+	}, nil
 }
 
 // openDatabase connects to --database-url, or starts the local cluster when it
 // is empty, and migrates. Close releases both.
 func openDatabase(ctx context.Context, d dbFlags, logger *slog.Logger) (*database, error) {
-	url := d.url
-	db := &database{logger: logger}
-	if url == "" {
-		local, err := pg.StartLocal(ctx, pg.LocalOptions{Dir: filepath.Join(d.dataDir, "pg"), BinDir: d.pgBin, Logger: logger})
-		if err != nil {
-			return nil, err
-		}
-		db.local = local
-		url = local.URL("kefu")
+	url, stop, err := databaseURL(ctx, d, logger)
+	if err != nil {
+		return nil, err
 	}
+	db := &database{stopLocal: stop}
 	pool, err := pg.Open(ctx, url)
 	if err != nil {
 		db.Close()
@@ -63,13 +74,8 @@ func (db *database) Close() {
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
-	if db.local != nil {
-		if err := db.local.Stop(context.Background()); err != nil {
-			db.logger.Error("stop local database", "error", err)
-		}
-	}
+	db.stopLocal()
 }
-
 func envOr(e env, key, def string) string {
 	if v := e.getenv(key); v != "" {
 		return v

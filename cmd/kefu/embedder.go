@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"kefu/internal/app"
 	"kefu/internal/datasets"
 	"kefu/knowledge"
 	docparse "kefu/knowledge/parse"
@@ -33,27 +34,6 @@ func cmdEmbedder(ctx context.Context, e env, args []string) error {
 		return embedderEval(ctx, e, args[1:])
 	}
 	return usageErr("unknown embedder command %q\n%s", args[0], embedderUsage)
-}
-
-// builtinEmbedder returns the offline embedder named by choice: "builtin"
-// (or empty) for the trained embedder shipped in the binary, "hash" for the
-// hashing embedder, anything else is a weights file from kefu embedder train.
-func builtinEmbedder(choice string) (retrieval.Embedder, error) {
-	switch choice {
-	case "", "builtin":
-		return retrieval.BuiltinEmbedder()
-	case "hash":
-		return retrieval.NewHashEmbedder(retrieval.DefaultDim), nil
-	}
-	data, err := os.ReadFile(choice)
-	if err != nil {
-		return nil, fmt.Errorf("embedder weights: %w", err)
-	}
-	emb, err := retrieval.LoadEmbedder(data)
-	if err != nil {
-		return nil, fmt.Errorf("embedder weights %s: %w", choice, err)
-	}
-	return emb, nil
 }
 
 func embedderTrain(ctx context.Context, e env, args []string) error {
@@ -388,7 +368,7 @@ func embedderEval(ctx context.Context, e env, args []string) error {
 	if *half != "dev" && *half != "held" && *half != "all" {
 		return usageErr("--half must be dev, held or all")
 	}
-	emb, err := builtinEmbedder(*choice)
+	emb, err := app.OfflineEmbedder(*choice)
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"kefu/internal/app"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pg"
 	"kefu/internal/pgtest"
 	"kefu/retrieval"
@@ -87,7 +88,7 @@ func TestEmbedderTrainCommand(t *testing.T) {
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("two runs with the same data and seed wrote different weights (%d and %d bytes)", len(a), len(b))
 	}
-	emb, err := builtinEmbedder(filepath.Join(dir, "a.bin"))
+	emb, err := app.OfflineEmbedder(filepath.Join(dir, "a.bin"))
 	if err != nil || emb.Model() != res.Model {
 		t.Errorf("the written weights load as %v (%v); want model %s", emb, err, res.Model)
 	}
@@ -138,25 +139,25 @@ func TestEmbedderSelection(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		cfg  embedConfig
+		cfg  app.EmbedConfig
 		want string // the model name
 	}{
-		{"default", embedConfig{}, builtin.Model()},
-		{"builtin", embedConfig{Embedder: "builtin"}, builtin.Model()},
-		{"hash", embedConfig{Embedder: "hash"}, "builtin-hash-v1-384"},
-		{"weights file", embedConfig{Embedder: weights}, small.Model()},
-		{"model wins", embedConfig{Embedder: "hash", Model: "text-embed", BaseURL: srv.URL + "/v1"}, "text-embed-32"},
+		{"default", app.EmbedConfig{}, builtin.Model()},
+		{"builtin", app.EmbedConfig{Embedder: "builtin"}, builtin.Model()},
+		{"hash", app.EmbedConfig{Embedder: "hash"}, "builtin-hash-v1-384"},
+		{"weights file", app.EmbedConfig{Embedder: weights}, small.Model()},
+		{"model wins", app.EmbedConfig{Embedder: "hash", Model: "text-embed", BaseURL: srv.URL + "/v1"}, "text-embed-32"},
 	}
 	for _, tt := range tests {
-		emb, err := newEmbedder(ctx, tt.cfg)
+		emb, err := app.NewEmbedder(ctx, tt.cfg)
 		if err != nil || emb.Model() != tt.want {
 			t.Errorf("%s: embedder %v (%v); want model %s", tt.name, emb, err, tt.want)
 		}
 	}
-	if _, err := newEmbedder(ctx, embedConfig{Embedder: filepath.Join(t.TempDir(), "missing.bin")}); err == nil {
+	if _, err := app.NewEmbedder(ctx, app.EmbedConfig{Embedder: filepath.Join(t.TempDir(), "missing.bin")}); err == nil {
 		t.Error("a missing weights file gave an embedder")
 	}
-	if _, err := newEmbedder(ctx, embedConfig{Embedder: tempFile(t, "not weights")}); !errors.Is(err, retrieval.ErrWeights) {
+	if _, err := app.NewEmbedder(ctx, app.EmbedConfig{Embedder: tempFile(t, "not weights")}); !errors.Is(err, retrieval.ErrWeights) {
 		t.Errorf("a file that is not weights: err = %v; want ErrWeights", err)
 	}
 
@@ -191,7 +192,7 @@ func TestChangedEmbedderReembedsInBackground(t *testing.T) {
 	}
 	defer pool.Close()
 	db := &database{Pool: pool}
-	lib, err := newLibrary(ctx, db, embedConfig{}, slog.New(slog.DiscardHandler))
+	lib, err := app.NewLibrary(ctx, db.Pool, app.EmbedConfig{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestChangedEmbedderReembedsInBackground(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	embedMissing(ctx, lib.Index(), missing, slog.New(slog.NewTextHandler(&logs, nil)))
+	app.EmbedMissing(ctx, lib.Index(), missing, slog.New(slog.NewTextHandler(&logs, nil)))
 	if n, err := lib.Index().Missing(ctx); err != nil || n != 0 {
 		t.Fatalf("Missing() after embedding = %d, %v; want 0", n, err)
 	}
@@ -249,15 +250,10 @@ func TestChangedEmbedderReembedsInBackground(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	kefutest.WaitFor(t, func() bool {
 		n, err := lib.Index().Missing(ctx)
-		if err == nil && n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve left %d chunks without built-in vectors (%v)", n, err)
-		}
-	}
+		return err == nil && n == 0
+	}, "serve to embed every chunk with the built-in embedder")
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %v %v", resp, err)

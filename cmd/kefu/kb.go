@@ -15,51 +15,20 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"kefu/internal/app"
 	"kefu/internal/sites"
 	"kefu/knowledge"
-	"kefu/llm"
 	"kefu/retrieval"
 )
 
-// embedConfig names the embeddings model; an empty Model means the offline
-// embedder named by Embedder (see builtinEmbedder).
-type embedConfig struct {
-	Model, BaseURL, APIKey string
-	Embedder               string
-}
-
 // embedEnv reads the embedder settings from the environment (DESIGN.md's table).
-func embedEnv(e env) embedConfig {
+func embedEnv(e env) app.EmbedConfig {
 	base := e.getenv("KEFU_EMBED_BASE_URL")
 	if base == "" {
 		base = e.getenv("OPENAI_BASE_URL")
 	}
-	return embedConfig{Model: e.getenv("KEFU_EMBED_MODEL"), BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY"),
+	return app.EmbedConfig{Model: e.getenv("KEFU_EMBED_MODEL"), BaseURL: base, APIKey: e.getenv("OPENAI_API_KEY"),
 		Embedder: e.getenv("KEFU_EMBEDDER")}
-}
-
-// newEmbedder returns the configured embedder: the embeddings model when
-// one is named, else the offline embedder (the trained built-in one unless
-// KEFU_EMBEDDER says otherwise).
-func newEmbedder(ctx context.Context, cfg embedConfig) (retrieval.Embedder, error) {
-	if cfg.Model != "" {
-		return retrieval.NewModelEmbedder(ctx, llm.New(llm.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}), cfg.Model)
-	}
-	return builtinEmbedder(cfg.Embedder)
-}
-
-// newLibrary wires the document library with the configured embedder and
-// makes sure the embedder's vector index exists.
-func newLibrary(ctx context.Context, db *database, cfg embedConfig, logger *slog.Logger) (*knowledge.Library, error) {
-	emb, err := newEmbedder(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	lib := knowledge.NewLibrary(db.Pool, retrieval.NewIndex(db.Pool, emb), logger)
-	if err := lib.Index().EnsureModel(ctx); err != nil {
-		return nil, err
-	}
-	return lib, nil
 }
 
 // resolveSite returns the site named by key, or the only site when key is empty.
@@ -124,7 +93,7 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 			fs.StringVar(&features, "features", "", "also write the fused candidates' reranker features here (JSON lines, for kefu kb rerank)")
 		}
 	}, func(db *database, logger *slog.Logger, rest []string) error {
-		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+		lib, err := app.NewLibrary(ctx, db.Pool, embedEnv(e), logger)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"kefu/internal/app"
 	"kefu/internal/audit"
 	"kefu/knowledge"
 	"kefu/sources"
@@ -20,7 +21,7 @@ kefu kb source remove ID`
 
 // userAgent is what kefu says it is to the sites it syncs.
 func userAgent(publicURL string) string {
-	return "kefu/" + version() + " (+" + publicURL + ")"
+	return app.UserAgent(version(), publicURL)
 }
 
 // newSyncer wires the source syncer for this process.
@@ -66,7 +67,7 @@ func kbSource(ctx context.Context, e env, args []string) error {
 			fs.StringVar(&siteKey, "site", "", "only this site's sources")
 		}
 	}, func(db *database, logger *slog.Logger, rest []string) error {
-		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+		lib, err := app.NewLibrary(ctx, db.Pool, embedEnv(e), logger)
 		if err != nil {
 			return err
 		}

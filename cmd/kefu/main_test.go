@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"kefu/internal/kefutest"
 	"kefu/internal/pg"
 	"kefu/internal/pgtest"
 	"kefu/migrations"
@@ -231,14 +232,10 @@ func TestServe(t *testing.T) {
 	}()
 	base := "http://" + addr
 	var resp *http.Response
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err = http.Get(base + "/readyz"); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("serve never answered: %v", err)
-	}
+	kefutest.WaitFor(t, func() bool {
+		resp, err = http.Get(base + "/readyz")
+		return err == nil
+	}, "serve to answer")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/readyz = %d; want 200", resp.StatusCode)

@@ -15,9 +15,12 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/account"
+	"kefu/internal/app"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/knowledge/demo"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // demoAdminEmail is the demo shop's admin login.
@@ -44,11 +47,11 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 		if !withDemo {
 			return usageErr("kefu seed --demo (the only seed there is)")
 		}
-		lib, err := newLibrary(ctx, db, embedEnv(e), logger)
+		lib, err := app.NewLibrary(ctx, db.Pool, embedEnv(e), logger)
 		if err != nil {
 			return err
 		}
-		res, err := seedDemo(ctx, db, lib, e, logger)
+		res, err := seedDemo(ctx, db.Pool, lib, e, logger)
 		if err != nil {
 			return err
 		}
@@ -61,8 +64,8 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 
 // seedDemo creates the demo site and admin when missing and (re)loads the
 // demo products and orders; running it again changes nothing.
-func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, logger *slog.Logger) (*demoSeed, error) {
-	siteStore := sites.NewStore(db.Pool)
+func seedDemo(ctx context.Context, pool *pgxpool.Pool, lib *knowledge.Library, e env, logger *slog.Logger) (*demoSeed, error) {
+	siteStore := sites.NewStore(pool)
 	res := &demoSeed{AdminEmail: demoAdminEmail}
 	site, err := siteStore.ByName(ctx, demo.Site)
 	if errors.Is(err, sites.ErrNotFound) {
@@ -74,7 +77,7 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 	}
 	res.SiteKey = site.Key
 
-	users := account.NewUsers(db.Pool)
+	users := account.NewUsers(pool)
 	if _, err := users.ByEmail(ctx, demoAdminEmail); errors.Is(err, account.ErrNotFound) {
 		password := e.getenv("KEFU_ADMIN_PASSWORD")
 		if password == "" {
@@ -88,7 +91,7 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 		return nil, err
 	}
 
-	commerce := knowledge.NewCommerce(db.Pool)
+	commerce := knowledge.NewCommerce(pool)
 	for _, f := range []struct {
 		file string
 		load func(context.Context, io.Reader, knowledge.ImportOptions) (knowledge.ImportResult, error)
@@ -128,7 +131,7 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 		return nil, err
 	}
 	res.Documents = len(docs)
-	if res.AnswerTests, err = seedAnswerTests(ctx, db, site.ID); err != nil {
+	if res.AnswerTests, err = seedAnswerTests(ctx, pool, site.ID); err != nil {
 		return nil, err
 	}
 	logger.Info("demo shop ready", "site", site.Key, "products", res.Products, "orders", res.Orders, "documents", res.Documents)
@@ -139,8 +142,8 @@ func seedDemo(ctx context.Context, db *database, lib *knowledge.Library, e env, 
 }
 
 // seedAnswerTests gives the demo site its own answer tests, once.
-func seedAnswerTests(ctx context.Context, db *database, siteID int64) (int, error) {
-	tests := chat.NewAnswerTests(db.Pool, nil, nil)
+func seedAnswerTests(ctx context.Context, pool *pgxpool.Pool, siteID int64) (int, error) {
+	tests := chat.NewAnswerTests(pool, nil, nil)
 	have, err := tests.List(ctx, siteID)
 	if err != nil || len(have) > 0 {
 		return len(have), err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 )
 
@@ -54,16 +55,15 @@ func TestTwoNodesOneDatabase(t *testing.T) {
 				t.Error("a node did not shut down")
 			}
 		})
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return addr
-				}
+		kefutest.WaitFor(t, func() bool {
+			resp, err := http.Get("http://" + addr + "/readyz")
+			if err != nil {
+				return false
 			}
-		}
-		t.Fatal("node never became ready")
-		return ""
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, "node %s to be ready", addr)
+		return addr
 	}
 	a, b := node(), node()
 

@@ -14,11 +14,11 @@ import (
 	"kefu/chat"
 	"kefu/internal/analytics"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/llm"
-	"kefu/retrieval"
 )
 
 // insightsEnv scripts conversations straight into a real database: the
@@ -423,22 +423,26 @@ func (insightsAnalyzer) Analyze(_ context.Context, _ int64, text string) chat.An
 
 func (insightsAnalyzer) Entities(int64, string) ([]string, []string) { return nil, nil }
 
+// newTurnEnv is kefu (offline or with the fake model) answering with
+// insightsAnalyzer, and one site with the delivery document.
+func newTurnEnv(t *testing.T, offline bool) (*insightsEnv, *kefutest.Stack) {
+	t.Helper()
+	ctx := context.Background()
+	k := kefutest.Start(t, kefutest.Options{Offline: offline, Analyzer: insightsAnalyzer{}})
+	site, err := k.Sites.Create(ctx, "Shop", []string{"https://shop.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.AddDocument(t, site.ID, "delivery.md", deliveryDoc)
+	return &insightsEnv{t: t, db: k.Pool, store: k.Store, site: site, sites: k.Sites}, k
+}
+
 // The bot's turn records whether it answered and how sure retrieval was,
 // and an unanswered question shows up as a gap.
 func TestTurnRecordsAnsweredAndConfidence(t *testing.T) {
-	env := newInsightsEnv(t)
+	env, k := newTurnEnv(t, true)
 	ctx := context.Background()
-	lib := knowledge.NewLibrary(env.db, retrieval.NewIndex(env.db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	lib.Index().EnsureModel(ctx)
-	if _, err := lib.Add(ctx, env.site.ID, "delivery.md", []byte(deliveryDoc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.ProcessAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hub := chat.NewHub()
-	engine := chat.NewEngine(chat.Options{Store: env.store, Sites: env.sites, Hub: hub, Analyzer: insightsAnalyzer{}, Library: lib})
-	t.Cleanup(func() { engine.Close(context.Background()) })
+	engine, hub, lib := k.Engine, k.Hub, k.Library
 	ask := func(text string) *chat.Message {
 		sess, err := engine.Hello(ctx, env.site, "", "en", nil)
 		if err != nil {
@@ -489,26 +493,12 @@ func TestTurnRecordsAnsweredAndConfidence(t *testing.T) {
 // With a model, the reply carries the confidence of the retrieval done for
 // its prompt.
 func TestModelReplyRecordsConfidence(t *testing.T) {
-	env := newInsightsEnv(t)
+	env, k := newTurnEnv(t, false)
 	ctx := context.Background()
-	lib := knowledge.NewLibrary(env.db, retrieval.NewIndex(env.db, retrieval.NewHashEmbedder(retrieval.DefaultDim)), nil)
-	lib.Index().EnsureModel(ctx)
-	if _, err := lib.Add(ctx, env.site.ID, "delivery.md", []byte(deliveryDoc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.ProcessAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fake := fakellm.New()
-	fake.Respond(func(fakellm.Request) fakellm.Reply {
+	k.Fake.Respond(func(fakellm.Request) fakellm.Reply {
 		return fakellm.Reply{Text: "I am not sure, shall I get a colleague?"}
 	})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	model := llm.New(llm.Config{BaseURL: srv.URL + "/v1", Model: "fake", FirstTokenTimeout: 2 * time.Second, Retries: 1})
-	hub := chat.NewHub()
-	engine := chat.NewEngine(chat.Options{Store: env.store, Sites: env.sites, Hub: hub, Analyzer: insightsAnalyzer{}, Library: lib, Model: model})
-	t.Cleanup(func() { engine.Close(context.Background()) })
+	engine, hub := k.Engine, k.Hub
 	sess, err := engine.Hello(ctx, env.site, "", "en", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"kefu/chat"
 	"kefu/internal/account"
 	"kefu/internal/audit"
+	"kefu/internal/kefutest"
 	"kefu/internal/pgtest"
 	"kefu/internal/privacy"
 	"kefu/internal/sites"
@@ -432,9 +433,9 @@ func TestTwoNodesKeepOrderPerConversation(t *testing.T) {
 		go func() { defer wg.Done(); w.Run(ctx) }()
 	}
 	total := convs * msgs
-	waitUntil(t, "every message delivered", func() bool {
+	kefutest.WaitFor(t, func() bool {
 		return e.count("select count(*) from webhook_deliveries where state = 'delivered'") == total
-	})
+	}, "every message delivered")
 	stop()
 	wg.Wait()
 	seen := map[string]bool{}
@@ -464,19 +465,6 @@ func TestTwoNodesKeepOrderPerConversation(t *testing.T) {
 		if fmt.Sprint(got[id]) != fmt.Sprint(want[id]) {
 			t.Errorf("conversation %s: acknowledged %v; want %v in order", id, got[id], want[id])
 		}
-	}
-}
-
-// waitUntil polls ok (the database, after deliveries recorded their
-// outcome) until it holds, failing after 30 s.
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timed out", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
