@@ -298,7 +298,9 @@ func (ix *Index) Find(ctx context.Context, siteID int64, q Query, k int, mode Mo
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		if len(ranked) == len(fused) || attempt == 2 {
+		// Three tries for the whole result; while every hit was dropped
+		// (documents being replaced one after another), a few more.
+		if len(ranked) == len(fused) || attempt >= 2 && len(ranked) > 0 || attempt == maxSearchAttempts-1 {
 			break
 		}
 	}
@@ -330,6 +332,10 @@ func (ix *Index) Find(ctx context.Context, siteID int64, q Query, k int, mode Mo
 	res.Confidence = rr.confidence(ranked)
 	return res, nil
 }
+
+// maxSearchAttempts bounds how often a search runs again because the
+// documents it found were replaced before their chunks were loaded.
+const maxSearchAttempts = 10
 
 // readOnly is the transaction mode of searches.
 var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
