@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/page"
 )
 
 // CannedResponse is an admin-written reply an agent inserts with /shortcut.
@@ -122,7 +124,7 @@ func (c *CannedResponses) Delete(ctx context.Context, id int64) error {
 // prefix when it is set (the console's /sh… completion), limit per page,
 // continuing after cursor (the last shortcut of the previous page).
 func (c *CannedResponses) List(ctx context.Context, siteID int64, prefix, cursor string, limit int) (Page[CannedResponse], error) {
-	limit = pageLimit(limit)
+	limit = page.Limit(limit)
 	prefix = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(prefix), "/"))
 	rows, err := c.db.Query(ctx, "select "+cannedColumns+` from canned_responses where site_id = $1 and shortcut > $2
 		and starts_with(shortcut, $3) order by shortcut limit $4`, siteID, cursor, prefix, limit+1)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"kefu/internal/page"
 )
 
 // Errors returned by chat's stores; web maps them to statuses.
@@ -31,17 +33,7 @@ type querier interface {
 }
 
 // Page is one page of a list and the cursor of the next (empty at the end).
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor"`
-}
-
-func pageLimit(limit int) int {
-	if limit <= 0 || limit > 200 {
-		return 50
-	}
-	return limit
-}
+type Page[T any] = page.Page[T]
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"kefu/internal/account"
+	"kefu/internal/page"
 )
 
 // The inbox: conversations as the console lists them, a page at a time.
@@ -89,7 +90,7 @@ func decodeInboxCursor(s string) (*inboxCursor, error) {
 // other views by latest activity. Bot conversations without messages are
 // left out (every widget opening starts one).
 func (s *Store) Inbox(ctx context.Context, q InboxQuery) (Page[InboxItem], error) {
-	limit := pageLimit(q.Limit)
+	limit := page.Limit(q.Limit)
 	cur, err := decodeInboxCursor(q.Cursor)
 	if err != nil {
 		return Page[InboxItem]{}, err

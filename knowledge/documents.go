@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kefu/internal/page"
 	"kefu/knowledge/parse"
 	"kefu/retrieval"
 )
@@ -175,10 +176,7 @@ func (l *Library) Get(ctx context.Context, siteID, id int64) (*Document, error) 
 }
 
 // Page is one page of a list and the cursor of the next (empty at the end).
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor"`
-}
+type Page[T any] = page.Page[T]
 
 // List returns documents of siteID (all sites when 0) whose title or file
 // name contains match (any when empty), newest first, limit per page,

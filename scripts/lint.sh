@@ -46,9 +46,10 @@ check internal/notify web cmd/kefu
 check internal/privacy internal/notify web cmd/kefu sources
 check internal/analytics internal/privacy internal/notify internal/audit web cmd/kefu sources
 check chat $above_chat internal/audit sources web cmd/kefu
-only internal/audit internal/account
-only internal/account
+only internal/audit internal/account internal/page
+only internal/account internal/page
 only internal/sites
+only internal/page # the page shape every listing shares: a leaf
 check sources chat intents $above_chat internal/audit internal/account internal/sites web cmd/kefu
 check intents chat sources $above_chat internal/audit internal/account internal/sites web cmd/kefu
 check knowledge intents chat sources $above_chat internal/audit internal/account internal/sites web cmd/kefu internal/fetch

@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"kefu/internal/fetch"
+	"kefu/internal/page"
 )
 
 // Errors returned by the package; web maps them to statuses.
@@ -325,10 +326,7 @@ func (s *Syncer) Get(ctx context.Context, siteID, id int64) (*Source, error) {
 }
 
 // Page is one page of a list and the cursor of the next (empty at the end).
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor"`
-}
+type Page[T any] = page.Page[T]
 
 func cursorID(cursor string) (int64, error) {
 	if cursor == "" {
@@ -341,17 +339,10 @@ func cursorID(cursor string) (int64, error) {
 	return c, nil
 }
 
-func pageLimit(limit int) int {
-	if limit <= 0 || limit > 200 {
-		return 50
-	}
-	return limit
-}
-
 // List returns siteID's sources (all sites when 0), newest first, with
 // their last runs.
 func (s *Syncer) List(ctx context.Context, siteID int64, cursor string, limit int) (Page[Source], error) {
-	limit = pageLimit(limit)
+	limit = page.Limit(limit)
 	before, err := cursorID(cursor)
 	if err != nil {
 		return Page[Source]{}, err
@@ -499,7 +490,7 @@ func scanRun(row pgx.Row) (Run, error) {
 
 // Runs returns source id's sync log, newest first.
 func (s *Syncer) Runs(ctx context.Context, id int64, cursor string, limit int) (Page[Run], error) {
-	limit = pageLimit(limit)
+	limit = page.Limit(limit)
 	before, err := cursorID(cursor)
 	if err != nil {
 		return Page[Run]{}, err

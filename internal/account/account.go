@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/page"
 )
 
 // Errors of console access; web maps them to statuses.
@@ -40,17 +42,7 @@ func NewStore(db *pgxpool.Pool) *Store {
 }
 
 // Page is one page of a list and the cursor of the next (empty at the end).
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor"`
-}
-
-func pageLimit(limit int) int {
-	if limit <= 0 || limit > 200 {
-		return 50
-	}
-	return limit
-}
+type Page[T any] = page.Page[T]
 
 // idCursor parses a cursor that is a row id (0 when empty).
 func idCursor(cursor string) (int64, error) {

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/page"
 )
 
 // APIToken is a shop backend's credential. Only its hash is stored; the
@@ -109,7 +111,7 @@ func (a *APITokens) Revoke(ctx context.Context, id int64) (*APIToken, error) {
 
 // List returns tokens, newest first, limit per page, continuing after cursor.
 func (a *APITokens) List(ctx context.Context, cursor string, limit int) (Page[APIToken], error) {
-	limit = pageLimit(limit)
+	limit = page.Limit(limit)
 	before, err := idCursor(cursor)
 	if err != nil {
 		return Page[APIToken]{}, err

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
+
+	"kefu/internal/page"
 )
 
 // Roles of console users.
@@ -149,7 +151,7 @@ type Member struct {
 
 // List returns users by id, limit per page, continuing after cursor.
 func (u *Users) List(ctx context.Context, cursor string, limit int) (Page[Member], error) {
-	limit = pageLimit(limit)
+	limit = page.Limit(limit)
 	after, err := idCursor(cursor)
 	if err != nil {
 		return Page[Member]{}, err

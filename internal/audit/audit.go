@@ -8,13 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"kefu/internal/account"
 	"strconv"
 	"strings"
 	"time"
 
+	"kefu/internal/account"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kefu/internal/page"
 )
 
 // ErrInvalid means an entry or a listing's cursor is malformed.
@@ -119,7 +122,7 @@ func record(ctx context.Context, db interface {
 
 // List returns entries matching f, newest first, continuing after cursor.
 func (l *Log) List(ctx context.Context, f Filter, cursor string) (Page[Entry], error) {
-	limit := pageLimit(f.Limit)
+	limit := page.Limit(f.Limit)
 	before, err := idCursor(cursor)
 	if err != nil {
 		return Page[Entry]{}, err
@@ -187,14 +190,4 @@ func idCursor(cursor string) (int64, error) {
 }
 
 // Page is one page of a list and the cursor of the next (empty at the end).
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor"`
-}
-
-func pageLimit(limit int) int {
-	if limit <= 0 || limit > 200 {
-		return 50
-	}
-	return limit
-}
+type Page[T any] = page.Page[T]
