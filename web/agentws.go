@@ -120,7 +120,7 @@ type (
 // agentSocket upgrades a signed-in console user whose page is kefu's own.
 func (s *Server) agentSocket(c echo.Context) error {
 	if s.opts.Accounts == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "the console is not enabled")
+		return notEnabled("the console is")
 	}
 	req := c.Request()
 	if !s.sameOrigin(req) {

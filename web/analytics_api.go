@@ -32,7 +32,7 @@ func (s *Server) analyticsSites(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Server) analyticsSummary(c echo.Context) error {
 	if s.opts.Analytics == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "analytics are not enabled")
+		return notEnabled("analytics are")
 	}
 	ctx := c.Request().Context()
 	period, err := analytics.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"))

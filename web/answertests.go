@@ -14,7 +14,7 @@ import (
 
 func (s *Server) answerTests() (*chat.AnswerTests, error) {
 	if s.opts.AnswerTests == nil {
-		return nil, echo.NewHTTPError(http.StatusNotImplemented, "answer tests are not enabled on this server")
+		return nil, &featureOff{http.StatusNotImplemented, "answer tests are"}
 	}
 	return s.opts.AnswerTests, nil
 }

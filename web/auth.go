@@ -315,7 +315,7 @@ func (s *Server) sessionUser(c echo.Context, user *account.User, sess *account.S
 // login serves POST /api/v1/auth/login {"email","password"}.
 func (s *Server) login(c echo.Context) error {
 	if s.opts.Accounts == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "console sign-in is not enabled")
+		return notEnabled("console sign-in is")
 	}
 	req := c.Request()
 	// A JSON body cannot be sent cross-site without a CORS preflight, and a

@@ -369,7 +369,7 @@ func (s *Server) revokeUserSessions(c echo.Context) error {
 // ---- Canned responses ----
 
 // errNoCanned answers the canned-response routes of a server without Canned.
-var errNoCanned = echo.NewHTTPError(http.StatusNotFound, "canned responses are not enabled")
+var errNoCanned = notEnabled("canned responses are")
 
 // listCanned serves GET /api/v1/canned?site=KEY&q=PREFIX&cursor=.
 func (s *Server) listCanned(c echo.Context) error {

@@ -32,6 +32,10 @@ type apiError struct {
 // the one place where domain errors become HTTP statuses; anything it does not
 // know is an internal error whose details are logged, never shown.
 func errorStatus(err error) (int, apiError) {
+	var off *featureOff
+	if errors.As(err, &off) {
+		return off.status, apiError{Code: "not_enabled", Message: off.what + " not enabled on this server"}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		msg, ok := he.Message.(string)
@@ -87,6 +91,19 @@ var domainErrors = []struct {
 	{sources.ErrConflict, http.StatusConflict, ""},
 	{sources.ErrBusy, http.StatusConflict, "busy"}, // a sync is running: try again when it ends
 }
+
+// featureOff answers a route whose part of the server was not configured
+// (code not_enabled), so clients tell "this server has none" from "not found".
+type featureOff struct {
+	status int
+	what   string
+}
+
+func (f *featureOff) Error() string { return f.what + " not enabled" }
+
+// notEnabled is the error of a route whose part of the server is off: what
+// is its subject with its verb ("webhooks are").
+func notEnabled(what string) error { return &featureOff{status: http.StatusNotFound, what: what} }
 
 // queryInt reads an optional non-negative integer query parameter (0 when
 // absent); anything else is the caller's mistake, a 400.

@@ -27,7 +27,7 @@ const maxInsightsDays = 366
 // insightsQuery reads the request's site and period.
 func (s *Server) insightsQuery(c echo.Context) (*analytics.Insights, analytics.InsightsQuery, error) {
 	if s.opts.Insights == nil {
-		return nil, analytics.InsightsQuery{}, echo.NewHTTPError(http.StatusNotFound, "insights are not enabled")
+		return nil, analytics.InsightsQuery{}, notEnabled("insights are")
 	}
 	// analyticsSites admitted the caller: ?site=KEY of their own, or an
 	// admin's every site.
@@ -250,7 +250,7 @@ func (s *Server) publishGap(c echo.Context) error {
 		title = strings.TrimSpace(string(r[:maxFAQTitle]))
 	}
 	if s.opts.Library == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "the knowledge base is not enabled")
+		return notEnabled("the knowledge base is")
 	}
 	data, err := json.MarshalIndent([]map[string]string{{"question": q, "answer": a}}, "", "  ")
 	if err != nil {

@@ -20,7 +20,7 @@ const maxExamplesBody = 2 << 20
 // site's classifier at once; the new intents apply without a restart.
 func (s *Server) addIntentExamples(c echo.Context) error {
 	if s.opts.Intents == nil || s.opts.IntentStore == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "custom intents are not enabled")
+		return notEnabled("custom intents are")
 	}
 	site, err := s.site(c)
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Server) addIntentExamples(c echo.Context) error {
 // listIntents lists a site's own intents with their example counts.
 func (s *Server) listIntents(c echo.Context) error {
 	if s.opts.IntentStore == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "custom intents are not enabled")
+		return notEnabled("custom intents are")
 	}
 	site, err := s.site(c)
 	if err != nil {

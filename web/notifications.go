@@ -17,7 +17,7 @@ import (
 
 func (s *Server) notifier() (*notify.Service, error) {
 	if s.opts.Notify == nil {
-		return nil, echo.NewHTTPError(http.StatusNotImplemented, "notifications are not enabled on this server")
+		return nil, &featureOff{http.StatusNotImplemented, "notifications are"}
 	}
 	return s.opts.Notify, nil
 }

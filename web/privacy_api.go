@@ -86,7 +86,7 @@ func (s *Server) audited(action string) echo.MiddlewareFunc {
 // (action: exact, or a prefix ending in "."; actor: exact, as listed).
 func (s *Server) listAudit(c echo.Context) error {
 	if s.opts.Audit == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "the audit log is not enabled")
+		return notEnabled("the audit log is")
 	}
 	limit, err := queryInt(c, "limit")
 	if err != nil {
@@ -117,7 +117,7 @@ func subjectOf(c echo.Context) privacy.Subject {
 // JSON document with everything kefu holds about the subject.
 func (s *Server) exportSubject(c echo.Context) error {
 	if s.opts.Privacy == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "privacy requests are not enabled")
+		return notEnabled("privacy requests are")
 	}
 	exp, err := s.opts.Privacy.Export(c.Request().Context(), subjectOf(c), actorOf(c))
 	if err != nil {
@@ -144,7 +144,7 @@ func fileSafe(s string) string {
 // answers with what was deleted.
 func (s *Server) eraseSubject(c echo.Context) error {
 	if s.opts.Privacy == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "privacy requests are not enabled")
+		return notEnabled("privacy requests are")
 	}
 	out, err := s.opts.Privacy.Erase(c.Request().Context(), subjectOf(c), actorOf(c))
 	if err != nil {

@@ -31,7 +31,7 @@ const (
 
 func (s *Server) sourcesEnabled() error {
 	if s.opts.Sources == nil {
-		return echo.NewHTTPError(http.StatusNotFound, "knowledge sources are not enabled")
+		return notEnabled("knowledge sources are")
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 func (s *Server) webhooks() (*webhook.Service, error) {
 	if s.opts.Webhooks == nil {
-		return nil, echo.NewHTTPError(http.StatusNotImplemented, "webhooks are not enabled on this server")
+		return nil, &featureOff{http.StatusNotImplemented, "webhooks are"}
 	}
 	return s.opts.Webhooks, nil
 }

@@ -87,7 +87,7 @@
         set(tbody, ...(rows.length ? rows : [el("tr", el("td", { colspan: 5, text: t("at.none") }))]));
       } catch (e) {
         // A server without answer tests says so in the table, not as an error.
-        if (e.status === 501) { set(tbody, el("tr", el("td.muted", { colspan: 5, text: t("at.disabled") }))); return; }
+        if (e.code === "not_enabled") { set(tbody, el("tr", el("td.muted", { colspan: 5, text: t("at.disabled") }))); return; }
         k.fail(e);
       }
     }

@@ -107,7 +107,7 @@
       } catch (e) {
         if (my !== seq) return;
         // A server without sources says so in the table, not as an error.
-        if (e.status === 404 && !append) { set(tbody, el("tr", el("td.muted", { colspan: 4 }, t("src.disabled")))); return; }
+        if (e.code === "not_enabled" && !append) { set(tbody, el("tr", el("td.muted", { colspan: 4 }, t("src.disabled")))); return; }
         k.fail(e);
       }
     }
