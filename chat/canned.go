@@ -138,10 +138,5 @@ func (c *CannedResponses) List(ctx context.Context, siteID int64, prefix, cursor
 	if err != nil {
 		return Page[CannedResponse]{}, fmt.Errorf("list canned responses: %w", err)
 	}
-	page := Page[CannedResponse]{Items: list}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = list[limit-1].Shortcut
-	}
-	return page, nil
+	return page.Of(list, limit, func(x CannedResponse) string { return x.Shortcut }), nil
 }

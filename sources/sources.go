@@ -359,24 +359,17 @@ func (s *Syncer) List(ctx context.Context, siteID int64, cursor string, limit in
 	if err != nil {
 		return Page[Source]{}, fmt.Errorf("list sources: %w", err)
 	}
-	page := Page[Source]{Items: list}
-	if page.Items == nil {
-		page.Items = []Source{}
-	}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	for i := range page.Items {
-		runs, err := s.Runs(ctx, page.Items[i].ID, "", 1)
+	out := page.Of(list, limit, func(x Source) string { return strconv.FormatInt(x.ID, 10) })
+	for i := range out.Items {
+		runs, err := s.Runs(ctx, out.Items[i].ID, "", 1)
 		if err != nil {
 			return Page[Source]{}, err
 		}
 		if len(runs.Items) > 0 {
-			page.Items[i].LastRun = &runs.Items[0]
+			out.Items[i].LastRun = &runs.Items[0]
 		}
 	}
-	return page, nil
+	return out, nil
 }
 
 // Update is a change to a source's schedule or pause; nil fields stay.
@@ -504,15 +497,7 @@ func (s *Syncer) Runs(ctx context.Context, id int64, cursor string, limit int) (
 	if err != nil {
 		return Page[Run]{}, fmt.Errorf("list runs: %w", err)
 	}
-	page := Page[Run]{Items: list}
-	if page.Items == nil {
-		page.Items = []Run{}
-	}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	return page, nil
+	return page.Of(list, limit, func(x Run) string { return strconv.FormatInt(x.ID, 10) }), nil
 }
 
 // LoadRun returns one run of the log.

@@ -130,10 +130,5 @@ func (a *APITokens) List(ctx context.Context, cursor string, limit int) (Page[AP
 	if err != nil {
 		return Page[APIToken]{}, fmt.Errorf("list tokens: %w", err)
 	}
-	page := Page[APIToken]{Items: list}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	return page, nil
+	return page.Of(list, limit, func(x APIToken) string { return strconv.FormatInt(x.ID, 10) }), nil
 }

@@ -170,12 +170,7 @@ func (u *Users) List(ctx context.Context, cursor string, limit int) (Page[Member
 	if err != nil {
 		return Page[Member]{}, fmt.Errorf("list users: %w", err)
 	}
-	page := Page[Member]{Items: list}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	return page, nil
+	return page.Of(list, limit, func(x Member) string { return strconv.FormatInt(x.ID, 10) }), nil
 }
 
 // SetDisabled disables or re-enables a user. Disabling ends the user's

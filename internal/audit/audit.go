@@ -166,15 +166,7 @@ func (l *Log) List(ctx context.Context, f Filter, cursor string) (Page[Entry], e
 	if err != nil {
 		return Page[Entry]{}, fmt.Errorf("list audit log: %w", err)
 	}
-	page := Page[Entry]{Items: list}
-	if page.Items == nil {
-		page.Items = []Entry{}
-	}
-	if len(list) > limit {
-		page.Items = list[:limit]
-		page.Next = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	return page, nil
+	return page.Of(list, limit, func(x Entry) string { return strconv.FormatInt(x.ID, 10) }), nil
 }
 
 // idCursor parses a cursor that is a row id (0 when empty).

@@ -15,3 +15,18 @@ func Limit(limit int) int {
 	}
 	return limit
 }
+
+// Of is the page of list, read with one row more than limit: when that row
+// came, there is a next page, named by cursor of the page's last item. An
+// empty list is an empty page (items [], never null).
+func Of[T any](list []T, limit int, cursor func(T) string) Page[T] {
+	if list == nil {
+		list = []T{}
+	}
+	p := Page[T]{Items: list}
+	if len(list) > limit {
+		p.Items = list[:limit]
+		p.Next = cursor(list[limit-1])
+	}
+	return p
+}
