@@ -170,6 +170,10 @@ func TestLeaseRace(t *testing.T) {
 	if err != nil || run.Status != sources.RunOK || run.Node != "node-b" {
 		t.Fatalf("node b after a = %+v, %v", run, err)
 	}
+	list, err := b.List(context.Background(), 0, "", 0)
+	if err != nil || len(list.Items) != 1 || list.Items[0].LastRun == nil || list.Items[0].LastRun.ID != run.ID {
+		t.Errorf("the list after two runs = %+v, %v; want the source with its last run %d", list, err, run.ID)
+	}
 }
 
 // TestKilledMidRun: a node that stops mid-run (its context cancelled while

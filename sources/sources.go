@@ -360,16 +360,35 @@ func (s *Syncer) List(ctx context.Context, siteID int64, cursor string, limit in
 		return Page[Source]{}, fmt.Errorf("list sources: %w", err)
 	}
 	out := page.Of(list, limit, func(x Source) string { return strconv.FormatInt(x.ID, 10) })
-	for i := range out.Items {
-		runs, err := s.Runs(ctx, out.Items[i].ID, "", 1)
-		if err != nil {
-			return Page[Source]{}, err
-		}
-		if len(runs.Items) > 0 {
-			out.Items[i].LastRun = &runs.Items[0]
-		}
+	if err := s.lastRuns(ctx, out.Items); err != nil {
+		return Page[Source]{}, err
 	}
 	return out, nil
+}
+
+// lastRuns sets each source's last run, in one query for the page.
+func (s *Syncer) lastRuns(ctx context.Context, list []Source) error {
+	ids := make([]int64, len(list))
+	for i, src := range list {
+		ids[i] = src.ID
+	}
+	rows, err := s.db.Query(ctx, "select distinct on (source_id) "+runColumns+
+		" from sync_runs where source_id = any($1) order by source_id, id desc", ids)
+	if err != nil {
+		return fmt.Errorf("last runs: %w", err)
+	}
+	runs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Run, error) { return scanRun(r) })
+	if err != nil {
+		return fmt.Errorf("last runs: %w", err)
+	}
+	last := make(map[int64]*Run, len(runs))
+	for i := range runs {
+		last[runs[i].SourceID] = &runs[i]
+	}
+	for i := range list {
+		list[i].LastRun = last[list[i].ID]
+	}
+	return nil
 }
 
 // Update is a change to a source's schedule or pause; nil fields stay.
