@@ -53,7 +53,7 @@ func isFollowUp(text string) bool {
 			continue
 		}
 		// "this week", "that day" say when, not what.
-		if i+1 < len(toks) && timeWords[toks[i+1].Text] || i+1 < len(toks) && toks[i+1].Text == "day" {
+		if demonstratives[tok.Text] && i+1 < len(toks) && (timeWords[toks[i+1].Text] || toks[i+1].Text == "day") {
 			continue
 		}
 		if followUpPronouns[tok.Text] {
@@ -67,6 +67,9 @@ func isFollowUp(text string) bool {
 	}
 	return false
 }
+
+// demonstratives point back, unless a time word follows ("this week").
+var demonstratives = map[string]bool{"this": true, "that": true, "these": true, "those": true}
 
 // existential are the words that make "there" say that something exists.
 var existential = map[string]bool{"is": true, "are": true, "was": true, "were": true, "s": true, "isn": true, "aren": true}

@@ -19,6 +19,7 @@ func TestIsFollowUp(t *testing.T) {
 		{"这个多少钱", true},
 		{"它能带上飞机吗", true},
 		{"那个 RMA number 去哪里拿", true},
+		{"can I still return it today?", true}, // "it" points back; "today" only says when
 
 		{"is there a warranty on lamps?", false},
 		{"are there any discounts this week?", false},
