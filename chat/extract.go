@@ -20,12 +20,11 @@ import (
 
 // unit is one answerable piece of a passage.
 type unit struct {
-	text   string // as shown to the shopper
-	match  string // what is matched against the question (a row: its header too)
-	line   int    // the passage line it comes from, for keeping order
-	row    bool
-	item   bool // a list item
-	header string
+	text  string // as shown to the shopper
+	match string // what is matched against the question (a row: its header too)
+	line  int    // the passage line it comes from, for keeping order
+	row   bool
+	item  bool // a list item
 }
 
 // maxExtract bounds an offline answer's quoted text (characters).
@@ -60,7 +59,7 @@ func units(text string) []unit {
 				continue
 			}
 			inTable = true
-			out = append(out, unit{text: renderRow(header, l), match: strings.TrimSpace(l + "\n" + header), line: i, row: true, header: header})
+			out = append(out, unit{text: renderRow(header, l), match: strings.TrimSpace(l + "\n" + header), line: i, row: true})
 			continue
 		}
 		header, inTable = "", false
