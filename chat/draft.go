@@ -73,9 +73,9 @@ func (e *Engine) compose(ctx context.Context, site *sites.Site, conv *Conversati
 	}
 	customer, _, verified := e.verify(ctx, site, conv, a)
 	notice := map[verifyResult]string{
-		verifyMismatch: "the order number and email the shopper gave do not match any order",
-		verifyLimited:  "too many order verification attempts; ask the shopper to wait a few minutes",
-		verifyFailed:   "orders cannot be looked up right now; ask the shopper to try again in a few minutes or offer a person",
+		verifyMismatch:    "the order number and email the shopper gave do not match any order",
+		verifyLimited:     "too many order verification attempts; ask the shopper to wait a few minutes",
+		verifyUnavailable: "orders cannot be looked up right now; ask the shopper to try again in a few minutes or offer a person",
 	}[verified]
 	history, err := e.history(ctx, conv, msg.Seq)
 	if err != nil {
@@ -305,11 +305,11 @@ func (e *Engine) history(ctx context.Context, conv *Conversation, beforeSeq int)
 type verifyResult int
 
 const (
-	verifyNone     verifyResult = iota // nothing to verify with
-	verifyOK                           // verified (now or before)
-	verifyMismatch                     // the order number and email do not match
-	verifyLimited                      // too many attempts
-	verifyFailed                       // the orders could not be read (the database failed)
+	verifyNone        verifyResult = iota // nothing to verify with
+	verifyOK                              // verified (now or before)
+	verifyMismatch                        // the order number and email do not match
+	verifyLimited                         // too many attempts
+	verifyUnavailable                     // the orders could not be read (the database failed)
 )
 
 // verify establishes the shopper's customer: the signed identity, or an
@@ -340,7 +340,7 @@ func (e *Engine) verify(ctx context.Context, site *sites.Site, conv *Conversatio
 	}
 	if err != nil { // not the shopper's mistake: neither a failed attempt nor "no such order"
 		e.logger.Error("verify order", "conversation", conv.ID, "error", err)
-		return nil, number, verifyFailed
+		return nil, number, verifyUnavailable
 	}
 	if err := e.opts.Store.SetVisitorCustomer(ctx, conv.VisitorID, id); err != nil {
 		e.logger.Error("verify visitor", "conversation", conv.ID, "error", err)

@@ -293,7 +293,7 @@ func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 	switch {
 	case q.verified == verifyLimited:
 		return say(lang, "verify_limit"), true
-	case q.verified == verifyFailed:
+	case q.verified == verifyUnavailable:
 		return say(lang, "verify_failed"), true
 	case q.verified == verifyMismatch:
 		return say(lang, "order_unknown", q.number), true
