@@ -58,12 +58,28 @@ func aboutOwnOrder(q *question) bool {
 		return true
 	}
 	t := " " + strings.ToLower(q.text) + " "
-	for _, p := range ownOrderPhrases {
+	if containsAny(t, ownOrderPhrases) {
+		return true
+	}
+	// "and what was in it?" after "where is my order?"
+	return q.context != "" && containsAny(t, orderFollowUps) && containsAny(" "+strings.ToLower(q.context)+" ", ownOrderPhrases)
+}
+
+func containsAny(t string, phrases []string) bool {
+	for _, p := range phrases {
 		if strings.Contains(t, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// orderFollowUps ask about the order an earlier message was about: what is
+// in it, where it is, its tracking.
+var orderFollowUps = []string{
+	"what was in it", "what's in it", "what is in it", "whats in it", "which items", "what items", "what did it have",
+	"when will it arrive", "when will it come", "where is it now", "tracking number", "the tracking", "has it shipped",
+	"里面有什么", "里面是什么", "都有什么", "有哪些东西", "买了什么", "什么时候到", "到哪了", "到哪里了", "运单号", "单号是多少", "发货了吗",
 }
 
 var ownOrderPhrases = []string{

@@ -359,6 +359,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 	asked := asks(q)
 	nums := numbers(q)
 	qTerms := retrieval.TermSet(q)
+	rTerms := rangeTerms(q, qTerms)
 	var qv []float32
 	if vec != nil {
 		qv = vec.Vector(q)
@@ -398,18 +399,22 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 		headCov := cs.coverage(head)
 		hitCov := cs.coverage(head + "\n" + h.Text)
 		type scored struct {
-			u        unit
-			cov, own float64
+			u             unit
+			cov, own, rng float64
 		}
 		ss := make([]scored, len(us))
 		for i, u := range us {
-			ss[i] = scored{u, cs.coverage(head+"\n"+u.match) * intro, cs.coverage(u.match)}
+			ss[i] = scored{u, cs.coverage(head+"\n"+u.match) * intro, cs.coverage(u.match), 0}
+			if len(nums) > 0 && u.row {
+				ss[i].rng = inRange(nums, u.text, rTerms)
+			}
 		}
 		for top := range ss {
 			chosen := []scored{ss[top]}
-			// rows that match as well (the same destination by two carriers)
+			// rows that match as well (the same destination by two carriers;
+			// not the other sizes when the question's measurement picks one)
 			for i, s := range ss {
-				if i != top && len(chosen) < 3 && s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own {
+				if i != top && len(chosen) < 3 && s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own && s.rng >= ss[top].rng {
 					chosen = append(chosen, s)
 				}
 			}
@@ -464,8 +469,10 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 					in[13] = 1
 				}
 			}
-			if len(nums) > 0 {
-				in[14] = inRange(nums, quoted, qTerms)
+			if ss[top].u.row {
+				in[14] = ss[top].rng // its companions are other sizes
+			} else if len(nums) > 0 {
+				in[14] = inRange(nums, x.text, rTerms)
 			}
 			in[15] = b2f(ss[top].u.row)
 			in[16] = b2f(intro < 1)
@@ -628,12 +635,56 @@ var (
 	rangeRE  = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*[–—−~-]\s*(\d+(?:\.\d+)?)`)
 )
 
-// numbers are the numbers of a question.
+// numbers are the numbers of a question, with a length also in the other
+// unit: "38 inch" is 96.5 cm as well, "5'7" is 67 in and 170 cm, "80 cm" is
+// 31.5 in (size charts give both, or only one).
 func numbers(q string) []float64 {
 	var out []float64
 	for _, m := range numberRE.FindAllString(q, 8) {
 		if v, err := strconv.ParseFloat(m, 64); err == nil {
 			out = append(out, v)
+		}
+	}
+	for _, m := range feetRE.FindAllStringSubmatch(q, 2) {
+		ft, _ := strconv.ParseFloat(m[1], 64)
+		in, _ := strconv.ParseFloat(m[2], 64)
+		out = append(out, ft*12+in, (ft*12+in)*cmPerInch)
+	}
+	for _, m := range inchRE.FindAllStringSubmatch(q, 4) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		out = append(out, v*cmPerInch)
+	}
+	for _, m := range cmRE.FindAllStringSubmatch(q, 4) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		out = append(out, v/cmPerInch)
+	}
+	return out
+}
+
+const cmPerInch = 2.54
+
+var (
+	feetRE = regexp.MustCompile(`\b(\d)\s*(?:'|′|’|ft|feet|foot)\s*(\d{1,2})\b`)
+	inchRE = regexp.MustCompile(`(?i)(\d+(?:\.\d+)?)\s*(?:inch(?:es)?\b|in\b|"|″|”|英寸)`)
+	cmRE   = regexp.MustCompile(`(?i)(\d+(?:\.\d+)?)\s*(?:cm\b|厘米|公分)`)
+)
+
+// measureWords name a body measurement in Chinese by the English word a
+// size chart's column uses (the demo's size guide, like many shops', is in
+// English only).
+var measureWords = map[string]string{"胸围": "chest", "腰围": "waist", "臀围": "hip", "身高": "height", "头围": "head",
+	"内长": "inseam", "裤长": "inseam", "tall": "height"}
+
+// rangeTerms are the words a range's label may share with the question:
+// its own, and the English names of the measurements it gives in Chinese.
+func rangeTerms(q string, terms map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(terms)+2)
+	for t := range terms {
+		out[t] = true
+	}
+	for w, en := range measureWords {
+		if strings.Contains(strings.ToLower(q), w) {
+			out[en] = true
 		}
 	}
 	return out
@@ -643,7 +694,9 @@ func numbers(q string) []float64 {
 // nums: 1 when the range's label (the words before it, back to a "·", ",",
 // ";" or "(") shares a word with the question ("a US men's 10": "US men:
 // 9–12", not "US women: 8–10.5"), 0.5 when it has no such label, 0 when no
-// range holds one.
+// range holds one. A range in brackets right after another ("Chest cm (in):
+// 94–100 (37–39.5)") is the same measurement in another unit and has its
+// label.
 func inRange(nums []float64, text string, question map[string]bool) float64 {
 	best := 0.0
 	for _, m := range rangeRE.FindAllStringSubmatchIndex(text, -1) {
@@ -657,19 +710,48 @@ func inRange(nums []float64, text string, question map[string]bool) float64 {
 				continue
 			}
 			best = max(best, 0.5)
-			label := text[:m[0]]
-			if i := strings.LastIndexAny(label, "·,;(\n|，；（"); i >= 0 {
-				label = label[i:]
-			}
-			for t := range retrieval.TermSet(label) {
-				if question[t] && !isNumberTerm(t) {
-					return 1
-				}
+			if labelShares(text[:m[0]], question) {
+				return 1
 			}
 		}
 	}
 	return best
 }
+
+// labelShares reports whether the label before a range names what the
+// question measures: most of its words are the question's ("US men" for "a
+// US men's 10", not "US women"), units and "fits" aside.
+func labelShares(before string, question map[string]bool) bool {
+	label := before
+	if i := strings.LastIndexAny(label, "·,;\n|，；"); i >= 0 {
+		label = label[i:]
+	}
+	// An open bracket starts the label ("policy (9–12 days"), unless it
+	// follows a range: then it is the same measurement in another unit.
+	if i := strings.LastIndexAny(label, "(（"); i >= 0 && !strings.ContainsAny(label[i:], ")）") {
+		if rangeEndRE.MatchString(label[:i]) {
+			label = rangeEndRE.ReplaceAllString(label[:i], "")
+		} else {
+			label = label[i:]
+		}
+	}
+	words, shared := 0, 0
+	for t := range retrieval.TermSet(label) {
+		if isNumberTerm(t) || labelFiller[t] {
+			continue
+		}
+		words++
+		if question[t] {
+			shared++
+		}
+	}
+	return shared > 0 && 2*shared > words
+}
+
+// labelFiller are a size chart label's words that name no measurement.
+var labelFiller = map[string]bool{"cm": true, "in": true, "inch": true, "mm": true, "kg": true, "fit": true, "size": true}
+
+var rangeEndRE = regexp.MustCompile(`\d\s*[–—−~-]\s*\d+(?:\.\d+)?\s*$`)
 
 func isNumberTerm(t string) bool {
 	_, err := strconv.ParseFloat(t, 64)

@@ -1,6 +1,10 @@
 package chat
 
-import "testing"
+import (
+	"testing"
+
+	"kefu/retrieval"
+)
 
 func TestUnitsTableRows(t *testing.T) {
 	whole := "Rates per order.\n\nDestination | Cost | Transit time\nCanada | $12.95 | 4–8 business days\nRest of the world | $29.95 | 5–10 business days"
@@ -15,5 +19,33 @@ func TestUnitsTableRows(t *testing.T) {
 	if len(got) != 2 || got[0].text != "美国本土 48 州 · 里诺 · UPS Next Day Air · $29.95 · 不包邮 · 1 个工作日" ||
 		got[1].text != "加拿大 · 里诺 · UPS Standard · $12.95 · 满 $99 · 4–8 个工作日" {
 		t.Fatalf("units of a continued table: %+v; want both rows, without column names", got)
+	}
+}
+
+// A measurement in the question picks the size chart row whose column of
+// that name holds it, in either unit, in English or Chinese.
+func TestInRangeMeasurements(t *testing.T) {
+	row := func(header, r string) string { return renderRow(header, r) }
+	socks := "Size | EU | US men | US women | UK"
+	tops := "Size | Chest cm (in) | Height cm | China size"
+	bottoms := "Size | Waist cm (in) | Hips cm (in) | Inseam cm (in)"
+	for _, c := range []struct {
+		q, text string
+		want    float64
+	}{
+		{"what size socks for a US men's 10", row(socks, "L | 43–46 | 9–12 | 11–13 | 8.5–11"), 1},
+		{"what size socks for a US men's 10", row(socks, "M | 39–42 | 6–8.5 | 8–10.5 | 5.5–8"), 0.5}, // only US women holds 10
+		{"I'm 5'7 with a 38 inch chest, what size tee", row(tops, "M | 94–100 (37–39.5) | 166–174 | 170/88A"), 1},
+		{"I'm 5'7 with a 38 inch chest, what size tee", row(tops, "XS | 82–88 (32–34.5) | 155–162 | 155/80A"), 0},
+		{"hips are 40 inches, which size linen trousers", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
+		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
+		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "XL | 90–98 (35.5–38.5) | 110–118 (43.5–46.5) | 81 (32)"), 0},
+		// a bracket that is not a second unit does not lend its label
+		{"is 10 ok", "Returns policy (9–12 days for refunds)", 0.5},
+	} {
+		q := c.q
+		if got := inRange(numbers(q), c.text, rangeTerms(q, retrieval.TermSet(q))); got != c.want {
+			t.Errorf("inRange(%q, %q) = %v, want %v", q, c.text, got, c.want)
+		}
 	}
 }

@@ -33,3 +33,24 @@ func TestIsFollowUp(t *testing.T) {
 		}
 	}
 }
+
+// A follow-up that asks what was in the order, or where it is, continues an
+// earlier question about the shopper's own order; the same words after a
+// policy question do not make it one.
+func TestAboutOwnOrderFollowUp(t *testing.T) {
+	for _, c := range []struct {
+		context, text string
+		want          bool
+	}{
+		{"where is my order?", "and what was in it?", true},
+		{"我的快递到哪了", "里面有什么", true},
+		{"", "and what was in it?", false},
+		{"what is your return policy?", "and what was in it?", false},
+		{"where is my order?", "can I return a sweater that does not fit?", false},
+	} {
+		q := &question{text: c.text, context: c.context}
+		if got := aboutOwnOrder(q); got != c.want {
+			t.Errorf("aboutOwnOrder(%q after %q) = %v, want %v", c.text, c.context, got, c.want)
+		}
+	}
+}
