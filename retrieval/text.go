@@ -108,9 +108,13 @@ func IsStopWord(w string) bool { return english.IsStopWord(w) }
 func Terms(text string) []string {
 	toks := Tokenize(text)
 	terms := make([]string, 0, len(toks))
-	for _, t := range toks {
+	for i, t := range toks {
 		if t.CJK {
 			terms = append(terms, t.Text)
+			continue
+		}
+		if isCountryUS(text, toks, i) {
+			terms = append(terms, "usa")
 			continue
 		}
 		if IsStopWord(t.Text) {
@@ -151,8 +155,28 @@ func CountTokens(text string) int {
 
 // AnalyzerVersion names the text analysis the index stores (SearchTerms).
 // Chunks analysed by an older version are analysed again (Index.Reanalyze).
-// 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to simplified.
-const AnalyzerVersion = 2
+// 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to
+// simplified; 3: "US" in capitals is the country ("usa"), not a stop word.
+const AnalyzerVersion = 3
+
+// isCountryUS reports whether token i of text is "US" the country: written
+// in capitals ("our US team", "US men's 10"), not shouted with the words
+// around it ("CONTACT US") and not the pronoun.
+func isCountryUS(text string, toks []Token, i int) bool {
+	t := toks[i]
+	if t.Text != "us" || text[t.Start:t.End] != "US" {
+		return false
+	}
+	for _, j := range []int{i - 1, i + 1} {
+		if j < 0 || j >= len(toks) || toks[j].CJK {
+			continue
+		}
+		if w := text[toks[j].Start:toks[j].End]; len(w) > 1 && strings.ToUpper(w) == w && strings.ToLower(w) != w {
+			return false
+		}
+	}
+	return true
+}
 
 // cjkStopChars are function characters left out of the unigrams: they occur
 // in nearly every Chinese sentence and only cost candidate lookups.
@@ -172,6 +196,10 @@ func SearchTerms(text string) []string {
 	terms := make([]string, 0, 2*len(toks))
 	for i, t := range toks {
 		if !t.CJK {
+			if isCountryUS(text, toks, i) {
+				terms = append(terms, "usa")
+				continue
+			}
 			if IsStopWord(t.Text) {
 				continue
 			}

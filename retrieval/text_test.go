@@ -83,6 +83,11 @@ func TestSearchTerms(t *testing.T) {
 		{"運費 refunds", []string{"运费", "运", "费", "refund"}},
 		{"我的", []string{"我的"}}, // function characters are not unigrams
 		{"包", []string{"包"}},
+		// "US" in capitals is the country ("USA" too); the pronoun and shouting are not
+		{"what hours is your US support team on", []string{"hour", "usa", "support", "team"}},
+		{"contact us", []string{"contact", "us"}},
+		{"CONTACT US NOW", []string{"contact", "us"}},
+		{"US women's 8", []string{"usa", "women", "8"}},
 	}
 	for _, tt := range tests {
 		if got := SearchTerms(tt.in); !reflect.DeepEqual(got, tt.want) {

@@ -175,10 +175,10 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 	}
 	toks := Tokenize(text)
 	var words []string
-	for _, t := range toks {
+	for i, t := range toks {
 		switch {
 		case t.CJK:
-		case t.Text == "us" && text[t.Start:t.End] == "US":
+		case isCountryUS(text, toks, i):
 			words = append(words, "usa") // the country, written in capitals; "us" is a pronoun
 		default:
 			words = append(words, stem(t.Text))
