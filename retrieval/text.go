@@ -117,6 +117,10 @@ func Terms(text string) []string {
 			terms = append(terms, "usa")
 			continue
 		}
+		if d, ok := numberWords[t.Text]; ok {
+			terms = append(terms, d)
+			continue
+		}
 		if IsStopWord(t.Text) {
 			continue
 		}
@@ -156,8 +160,16 @@ func CountTokens(text string) int {
 // AnalyzerVersion names the text analysis the index stores (SearchTerms).
 // Chunks analysed by an older version are analysed again (Index.Reanalyze).
 // 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to
-// simplified; 3: "US" in capitals is the country ("usa"), not a stop word.
+// simplified; 3: "US" in capitals is the country ("usa"), number words are
+// figures ("three" is "3").
 const AnalyzerVersion = 3
+
+// numberWords are the English number words a shop writes in full ("after
+// three failed attempts") and a shopper in figures ("declined 3 times"), or
+// the other way round. "one" is left alone: it is mostly "the blue one".
+var numberWords = map[string]string{"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+	"eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30",
+	"forty": "40", "fifty": "50", "sixty": "60", "ninety": "90", "hundred": "100"}
 
 // isCountryUS reports whether token i of text is "US" the country: written
 // in capitals ("our US team", "US men's 10"), not shouted with the words
@@ -198,6 +210,10 @@ func SearchTerms(text string) []string {
 		if !t.CJK {
 			if isCountryUS(text, toks, i) {
 				terms = append(terms, "usa")
+				continue
+			}
+			if d, ok := numberWords[t.Text]; ok {
+				terms = append(terms, d)
 				continue
 			}
 			if IsStopWord(t.Text) {

@@ -88,6 +88,8 @@ func TestSearchTerms(t *testing.T) {
 		{"contact us", []string{"contact", "us"}},
 		{"CONTACT US NOW", []string{"contact", "us"}},
 		{"US women's 8", []string{"usa", "women", "8"}},
+		// number words are figures
+		{"after three failed attempts", []string{"3", "fail", "attempt"}},
 	}
 	for _, tt := range tests {
 		if got := SearchTerms(tt.in); !reflect.DeepEqual(got, tt.want) {
