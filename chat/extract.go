@@ -556,15 +556,31 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		return candidate{}, nil, false
 	}
 	m := defaultAnswerModel()
-	best := 0
+	best, measured := 0, false
 	for i := range cands {
-		cands[i].p = m.prob(cands[i].in)
-		if cands[i].p > cands[best].p {
+		c := &cands[i]
+		c.p = m.prob(c.in)
+		// A table row whose named column holds the shopper's measurement
+		// ("hips are 40 inches": Hips 98–104 (38.5–41)) answers, however
+		// the rest of its passage scores.
+		if c.in[15] == 1 && c.in[14] == 1 {
+			c.p = max(c.p, measuredRowProb)
+			if !measured {
+				best, measured = i, true
+			}
+		}
+		if c.p > cands[best].p && (!measured || c.in[15] == 1 && c.in[14] == 1) {
 			best = i
 		}
 	}
 	return cands[best], cands, true
 }
+
+// measuredRowProb is the least probability given to a row that holds the
+// shopper's measurement in the column that names it: enough to be quoted
+// at the default minimum confidence (0.3 + quoteMargin), not at a stricter
+// one.
+const measuredRowProb = 0.6
 
 // Kinds of fact a question may ask for (answerTypes, asks).
 const (

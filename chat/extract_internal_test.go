@@ -1,8 +1,10 @@
 package chat
 
 import (
+	"strings"
 	"testing"
 
+	"kefu/knowledge"
 	"kefu/retrieval"
 )
 
@@ -47,5 +49,24 @@ func TestInRangeMeasurements(t *testing.T) {
 		if got := inRange(numbers(q), c.text, rangeTerms(q, retrieval.TermSet(q))); got != c.want {
 			t.Errorf("inRange(%q, %q) = %v, want %v", q, c.text, got, c.want)
 		}
+	}
+}
+
+// A size chart row whose named column holds the shopper's measurement is
+// the answer, though a prose passage ranks above its table and the answer
+// model scores the prose higher.
+func TestBestExtractPrefersMeasuredRow(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.8, Hits: []knowledge.Hit{
+		{Source: "size-guide.md", Heading: "Size Guide > Fit notes", Score: 1,
+			Text: "- Relaxed Linen Trousers: wide leg, high rise. If you're between sizes, choose by your hip measurement."},
+		{Source: "size-guide.md", Heading: "Size Guide > Bottoms: trousers and lounge pants", Score: 0.5,
+			Text: "Size | Waist cm (in) | Hips cm (in) | Inseam cm (in)\n" +
+				"S | 68–74 (27–29) | 92–98 (36–38.5) | 76 (30)\nM | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)\n" +
+				"L | 82–90 (32–35.5) | 104–110 (41–43.5) | 80 (31.5)"},
+	}}
+	q := "hips are 40 inches, which size linen trousers"
+	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	if !ok || !strings.Contains(c.x.text, "Size: M ·") || strings.Contains(c.x.text, "Size: L") || c.p < measuredRowProb {
+		t.Fatalf("best extract %q (p %.2f); want the M row alone, p ≥ %.2f", c.x.text, c.p, measuredRowProb)
 	}
 }
