@@ -761,7 +761,12 @@ func labelShares(before string, question map[string]bool) bool {
 			shared++
 		}
 	}
-	return shared > 0 && 2*shared > words
+	// A column name ("US women:") is all label; a sentence ("fits head
+	// circumferences of 54–61 cm") says more than what it measures.
+	if strings.HasSuffix(strings.TrimSpace(label), ":") {
+		return shared > 0 && 2*shared > words
+	}
+	return shared > 0
 }
 
 // labelFiller are a size chart label's words that name no measurement.

@@ -42,6 +42,7 @@ func TestInRangeMeasurements(t *testing.T) {
 		{"hips are 40 inches, which size linen trousers", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
 		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
 		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "XL | 90–98 (35.5–38.5) | 110–118 (43.5–46.5) | 81 (32)"), 0},
+		{"beanie 头围 60 能戴吗", "Knit Beanie: stretches to fit head circumferences of 54–61 cm (21.25–24 in).", 1},
 		// a bracket that is not a second unit does not lend its label
 		{"is 10 ok", "Returns policy (9–12 days for refunds)", 0.5},
 	} {
