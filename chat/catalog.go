@@ -24,10 +24,11 @@ var attributeCues = []struct {
 }{
 	{[]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货", "补货", "能买", "卖完", "没货", "现货"}, []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
-	{[]string{"colour", "color", "colours", "colors", "颜色", "色"}, []string{"color", "colors_available"}},
+	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
-	{[]string{"made of", "material", "fabric", "thick", "thin", "heavy", "weight", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
+	{[]string{"how heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
+	{[]string{"made of", "material", "fabric", "thick", "thin", "heavy", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
@@ -128,6 +129,9 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	if len(matches) == 0 {
 		return productReply{}, false
 	}
+	if notForCatalog(text) {
+		return productReply{}, false
+	}
 	named := matches[0].Named
 	if !named && !(listing(text) && (pq.Filtered() || productIntents[q.a.Intent])) && !(pq.Filtered() && productIntents[q.a.Intent]) {
 		return productReply{}, false
@@ -184,6 +188,37 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		fmt.Fprintf(&b, "\n• %s — %s%s", m.Title, money(m.Price, m.Currency), stockNote(q.lang, m.Product))
 	}
 	return productReply{reply: reply{text: b.String(), products: cards, answered: true}, catalogOnly: true}, true
+}
+
+// notForCatalog reports whether a message that mentions a product asks
+// something its catalog entry cannot answer: how a policy applies to it
+// (sending it back, a fault, a charge), a comparison, or health advice.
+func notForCatalog(text string) bool {
+	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	for _, w := range notCatalogPhrases {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// notCatalogPhrases are the words of questions the catalog does not answer:
+// policies and problems (the help pages and a person answer those), a
+// comparison, health advice.
+var notCatalogPhrases = []string{
+	// policies and problems
+	"send back", "send it back", "sending back", "send them back", "return it", "return them", "returning", "refund", "money back",
+	"exchange", "swap", "warranty", "guarantee", "covered", "broke", "broken", "died", "stopped working", "doesn't work",
+	"doesnt work", "not working", "faulty", "defective", "cracked", "damaged", " charge", "charged", "my bank", "invoice",
+	"discount code", "promo code", "coupon", "cancel", "postage", "customs",
+	"退货", "退款", "退钱", "寄回", "退回", "换货", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
+	"优惠码", "优惠券", "折扣码", "取消", "关税",
+	// comparisons
+	" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家",
+	// health advice
+	"pregnan", "baby", "babies", "toddler", "infant", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
+	"孕妇", "怀孕", "宝宝", "婴儿", "过敏", "湿疹", "疹子", "哮喘", "医生",
 }
 
 // catalogFacts are the facts only the catalog knows (a shop's help pages

@@ -48,3 +48,38 @@ func TestCatalogFactIgnoresTheProductsName(t *testing.T) {
 		}
 	}
 }
+
+// A message that mentions a product but asks how a policy applies to it, a
+// comparison or health advice is not answered with the product's data.
+func TestNotForCatalog(t *testing.T) {
+	for text, want := range map[string]bool{
+		"whats it cost me to send back a lamp i dont want anymore":      true,
+		"the lamp i bought 18 months ago just died. anything u can do":  true,
+		"why is my bank showing the charge in dollars":                  true,
+		"my toddler has eczema, is linen or cotton better for her skin": true,
+		"孕妇可以用香薰机吗":                                                     true,
+		"30多美元的充电宝坏了，要把坏的寄回去吗":                                          true,
+		"is the waffle robe in stock? need it for a gift":               false,
+		"whats the hoodie made of, is it thick?":                        false,
+		"有没有蓝牙耳机，防水吗":                                                   false,
+		"does the rattan lamp come with a bulb?":                        false,
+	} {
+		if got := notForCatalog(text); got != want {
+			t.Errorf("notForCatalog(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+// "How heavy" asks the weight, not the material; 色温 (colour temperature)
+// is not a colour.
+func TestAskedWeightAndColour(t *testing.T) {
+	if got := asked("how heavy is the queen duvet set?"); slices.Contains(got, "material") || !slices.Contains(got, "weight") {
+		t.Errorf("how heavy asks %v, want the weight alone", got)
+	}
+	if got := asked("Aura lamp 色温能调吗 多少 K"); slices.Contains(got, "color") {
+		t.Errorf("色温 asks %v, want no colour", got)
+	}
+	if got := asked("linen 裤子有什么颜色"); !slices.Contains(got, "color") {
+		t.Errorf("有什么颜色 asks %v, want the colour", got)
+	}
+}
