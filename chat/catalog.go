@@ -27,8 +27,8 @@ var attributeCues = []struct {
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
-	{[]string{"how heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
-	{[]string{"made of", "material", "fabric", "thick", "thin", "heavy", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
+	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
+	{[]string{"made of", "material", "fabric", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
