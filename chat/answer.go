@@ -65,6 +65,16 @@ func aboutOwnOrder(q *question) bool {
 	return q.context != "" && containsAny(t, orderFollowUps) && containsAny(" "+strings.ToLower(q.context)+" ", ownOrderPhrases)
 }
 
+// otherMarketplace reports whether a message is about a purchase from
+// another marketplace.
+func otherMarketplace(text string) bool {
+	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	return containsAny(t, marketplaces)
+}
+
+var marketplaces = []string{" amazon", " ebay", " etsy", " temu", " shein", " aliexpress", " walmart", " target.com", " taobao", " tmall",
+	"淘宝", "天猫", "京东", "拼多多", "抖音商城", "唯品会", "亚马逊"}
+
 func containsAny(t string, phrases []string) bool {
 	for _, p := range phrases {
 		if strings.Contains(t, p) {
@@ -97,6 +107,11 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 		return reply{text: say(q.lang, key), answered: true, kind: kindSmallTalk}
 	}
 	if q.a.Intent == "human_agent" && !hasContent(q.text) {
+		return reply{text: say(q.lang, "no_answer"), kind: kindDecline}
+	}
+	// An order from another shop or marketplace is not ours to look up or
+	// answer for ("my Amazon order", "京东的快递").
+	if otherMarketplace(q.text) {
 		return reply{text: say(q.lang, "no_answer"), kind: kindDecline}
 	}
 	// The shopper's own order, when the bot can look at it: a verified

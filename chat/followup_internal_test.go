@@ -54,3 +54,17 @@ func TestAboutOwnOrderFollowUp(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherMarketplace(t *testing.T) {
+	for text, want := range map[string]bool{
+		"can you check on my amazon order? its 3 days late": true,
+		"帮我查一下京东的快递到哪了":                                     true,
+		"拼多多买的东西怎么申请退款":                                     true,
+		"where is my order?":                                false,
+		"is the tote made for shopping at the market?":      false,
+	} {
+		if got := otherMarketplace(text); got != want {
+			t.Errorf("otherMarketplace(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
