@@ -155,6 +155,11 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		// states ("candle burn time?").
 		answers := listing(text) && matches[0].InTitle && (q.context == "" || e.namedByText(ctx, q, pq, matches[0])) ||
 			specific && catalogFact(text, matches[0].Product)
+		// A fact asked for that the product's data does not state is not
+		// answered by its price and stock ("how heavy is the duvet set?").
+		if !specific && len(asked(text)) > 0 {
+			return productReply{}, false
+		}
 		if !specific && !productIntents[q.a.Intent] && !answers ||
 			uncovered(text, matches[0].Product) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) && !answers {
 			return productReply{}, false
@@ -366,10 +371,26 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 			}
 		}
 	}
+	// An asked fact the attributes lack may be in the description ("Queen
+	// duvet cover 228 × 230 cm"): its sentence answers, before a vaguer
+	// attribute of the same cue ("Size: Queen").
+	sentence := ""
+	for _, k := range keys {
+		if _, ok := p.Attributes[k]; !ok && valuePatterns[k] != nil {
+			if sentence = sentenceMatching(p.Description, valuePatterns[k]); sentence != "" {
+				for _, vague := range vagueFor[k] {
+					seen[vague] = true
+				}
+				break
+			}
+		}
+	}
 	for _, k := range keys {
 		add(k)
 	}
-	sentence := describingSentence(p.Description, text, p.Title)
+	if sentence == "" {
+		sentence = describingSentence(p.Description, text, p.Title)
+	}
 	if !specific && sentence == "" {
 		add("price")
 		add("stock")
@@ -388,6 +409,31 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		specific = true
 	}
 	return out, specific
+}
+
+// valuePatterns find an attribute's value written in a description.
+var valuePatterns = map[string]*regexp.Regexp{
+	"dimensions": regexp.MustCompile(`\d+(?:\.\d+)?\s*[×x]\s*\d+`),
+	"length":     regexp.MustCompile(`(?i)\d+(?:\.\d+)?\s*(?:m|cm|mm|in|ft|米|厘米)\b`),
+	"capacity":   regexp.MustCompile(`(?i)\d+(?:\.\d+)?\s*(?:ml|l|mah|oz|毫升|升)\b`),
+	"weight":     regexp.MustCompile(`(?i)\d+(?:\.\d+)?\s*(?:kg|g|gsm|lbs?|克|公斤)\b`),
+	"runtime":    regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
+	"burn_time":  regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
+	"output":     regexp.MustCompile(`\d+\s*W\b`),
+}
+
+// vagueFor are the attributes a cue also points to that say less than the
+// value found in the description: "Size: Queen" for "how big".
+var vagueFor = map[string][]string{"dimensions": {"size", "length", "capacity"}}
+
+// sentenceMatching is the first description sentence re matches, or "".
+func sentenceMatching(description string, re *regexp.Regexp) string {
+	for _, s := range sentences(description) {
+		if re.MatchString(s) {
+			return s
+		}
+	}
+	return ""
 }
 
 // describingSentence is the description sentence that shares the most

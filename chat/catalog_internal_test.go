@@ -2,6 +2,7 @@ package chat
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"kefu/knowledge"
@@ -81,5 +82,23 @@ func TestAskedWeightAndColour(t *testing.T) {
 	}
 	if got := asked("linen 裤子有什么颜色"); !slices.Contains(got, "color") {
 		t.Errorf("有什么颜色 asks %v, want the colour", got)
+	}
+}
+
+// A size asked for that the attributes lack is read from the description,
+// not answered with the vaguer "Size: Queen"; a weight that neither states
+// is not found.
+func TestDescribeProductReadsTheDescription(t *testing.T) {
+	duvet := knowledge.Product{Title: "Stonewashed Linen Duvet Cover Set (Queen)", Price: 129, Currency: "USD", Stock: 18,
+		Attributes:  map[string]any{"material": "100% linen", "size": "Queen"},
+		Description: "Duvet cover and two pillowcases in 100% European flax linen. Queen duvet cover 228 × 230 cm; pillowcases 51 × 76 cm."}
+	text := "how big is the queen linen duvet cover exactly"
+	got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text))
+	if !specific || !strings.Contains(got, "228 × 230 cm") || strings.Contains(got, "Size: Queen") {
+		t.Errorf("how big: %q (specific %v); want the description's dimensions, not the size name", got, specific)
+	}
+	text = "how heavy is the queen duvet set?"
+	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); specific {
+		t.Errorf("how heavy: %q is specific; the product states no weight", got)
 	}
 }
