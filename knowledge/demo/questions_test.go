@@ -14,8 +14,12 @@ import (
 	"unicode"
 )
 
-// questionsPath is the demo shop's answer evaluation (docs/eval/demo/README.md).
-var questionsPath = filepath.Join("..", "..", "docs", "eval", "demo", "questions.csv")
+// questionsPath is the demo shop's answer evaluation (docs/eval/demo/README.md);
+// devExtraPath more development questions written later.
+var (
+	questionsPath = filepath.Join("..", "..", "docs", "eval", "demo", "questions.csv")
+	devExtraPath  = filepath.Join("..", "..", "docs", "eval", "demo", "dev-extra.csv")
+)
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
 
@@ -24,9 +28,9 @@ type question struct {
 	id, split, lang, kind, customer, context, query, source, facts, notes string
 }
 
-func readQuestions(t *testing.T) []question {
+func readQuestions(t *testing.T, path string) []question {
 	t.Helper()
-	f, err := os.Open(questionsPath)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("open questions: %v", err)
 	}
@@ -157,25 +161,11 @@ func orderTexts(t *testing.T) map[string]string {
 // its format, the development/held-out alternation, and that every fact a
 // right answer must contain is literally in the source the row names.
 func TestQuestions(t *testing.T) {
-	qs := readQuestions(t)
+	qs := readQuestions(t, questionsPath)
 	if len(qs) < 240 {
 		t.Errorf("%d questions, want at least 240", len(qs))
 	}
-	docs := map[string]string{}
-	entries, err := fs.ReadDir(FS, "docs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := fs.ReadFile(FS, "docs/"+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs[e.Name()] = foldFact(string(data))
-	}
-	catalog := catalogText(t)
-	orders := orderTexts(t)
-
+	shop := readShop(t)
 	mix := map[string][2]int{} // kind, lang and "follow-up" → dev, held counts
 	for i, q := range qs {
 		where := fmt.Sprintf("row %d (%s)", i+2, q.id)
@@ -189,88 +179,16 @@ func TestQuestions(t *testing.T) {
 		if q.split == "held" {
 			half = 1
 		}
-		if !slices.Contains([]string{"en", "zh", "mixed"}, q.lang) {
-			t.Errorf("%s: lang %q", where, q.lang)
-		}
-		if strings.TrimSpace(q.query) == "" {
-			t.Errorf("%s: empty query", where)
-		}
+		keys := []string{q.kind, q.lang}
 		if q.context != "" {
-			for _, m := range strings.Split(q.context, " || ") {
-				if strings.TrimSpace(m) == "" {
-					t.Errorf("%s: empty message in context %q", where, q.context)
-				}
-			}
-			c := mix["follow-up"]
-			c[half]++
-			mix["follow-up"] = c
+			keys = append(keys, "follow-up")
 		}
-		for _, k := range []string{q.kind, q.lang} {
+		for _, k := range keys {
 			c := mix[k]
 			c[half]++
 			mix[k] = c
 		}
-		if (q.kind == "order") != (q.customer != "") {
-			t.Errorf("%s: kind %q with customer %q (only order rows name a customer)", where, q.kind, q.customer)
-		}
-		var facts [][]string
-		if q.facts != "" {
-			for _, f := range strings.Split(q.facts, "|") {
-				alts := strings.Split(f, "/")
-				for _, a := range alts {
-					if strings.TrimSpace(a) == "" {
-						t.Errorf("%s: empty fact or alternative in %q", where, q.facts)
-					}
-				}
-				facts = append(facts, alts)
-			}
-		}
-		if (q.kind == "oos") != (len(facts) == 0) {
-			t.Errorf("%s: kind %q with facts %q (every answerable row has facts, out-of-scope rows none)", where, q.kind, q.facts)
-		}
-		// check reports each fact alternative that none of texts contains.
-		check := func(texts []string, what string) {
-			for _, alts := range facts {
-				for _, a := range alts {
-					fa := foldFact(a)
-					if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, fa) }) {
-						t.Errorf("%s: fact %q is not in %s", where, a, what)
-					}
-				}
-			}
-		}
-		switch q.kind {
-		case "policy":
-			var texts []string
-			for _, name := range strings.Split(q.source, "|") {
-				text, ok := docs[name]
-				if !ok {
-					t.Errorf("%s: expected_source %q is not a demo document", where, name)
-				}
-				texts = append(texts, text)
-			}
-			check(texts, q.source)
-		case "product":
-			if q.source != "products" {
-				t.Errorf("%s: product row with expected_source %q, want products", where, q.source)
-			}
-			check([]string{catalog}, "products.json")
-		case "order":
-			if q.source != "orders" {
-				t.Errorf("%s: order row with expected_source %q, want orders", where, q.source)
-			}
-			text, ok := orders[q.customer]
-			if !ok {
-				t.Errorf("%s: customer %q has no orders in orders.json", where, q.customer)
-			}
-			check([]string{text}, q.customer+"'s orders")
-		case "oos":
-			if q.source != "" {
-				t.Errorf("%s: out-of-scope row with expected_source %q", where, q.source)
-			}
-		default:
-			t.Errorf("%s: kind %q", where, q.kind)
-		}
+		shop.check(t, where, q)
 	}
 	// Both halves have the same mix: per kind, language and follow-ups,
 	// the counts differ by at most two.
@@ -278,5 +196,129 @@ func TestQuestions(t *testing.T) {
 		if c[0]-c[1] > 2 || c[1]-c[0] > 2 {
 			t.Errorf("%s: %d dev and %d held questions; the halves should have the same mix", k, c[0], c[1])
 		}
+	}
+}
+
+// TestDevExtraQuestions checks docs/eval/demo/dev-extra.csv the same way:
+// every row is a development question, ids d001, d002, ….
+func TestDevExtraQuestions(t *testing.T) {
+	qs := readQuestions(t, devExtraPath)
+	if len(qs) < 150 {
+		t.Errorf("%d questions, want at least 150", len(qs))
+	}
+	shop := readShop(t)
+	for i, q := range qs {
+		where := fmt.Sprintf("dev-extra row %d (%s)", i+2, q.id)
+		if want := fmt.Sprintf("d%03d", i+1); q.id != want {
+			t.Errorf("%s: id %q, want %q", where, q.id, want)
+		}
+		if q.split != "dev" {
+			t.Errorf("%s: split %q, want dev", where, q.split)
+		}
+		shop.check(t, where, q)
+	}
+}
+
+// shop is the demo shop's text that facts are checked against.
+type shop struct {
+	docs    map[string]string // folded, by file name
+	catalog string
+	orders  map[string]string // by customer
+}
+
+func readShop(t *testing.T) shop {
+	t.Helper()
+	docs := map[string]string{}
+	entries, err := fs.ReadDir(FS, "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := fs.ReadFile(FS, "docs/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[e.Name()] = foldFact(string(data))
+	}
+	return shop{docs, catalogText(t), orderTexts(t)}
+}
+
+// check checks one question's format, and that every alternative of its
+// facts is in the source it names.
+func (s shop) check(t *testing.T, where string, q question) {
+	t.Helper()
+	if !slices.Contains([]string{"en", "zh", "mixed"}, q.lang) {
+		t.Errorf("%s: lang %q", where, q.lang)
+	}
+	if strings.TrimSpace(q.query) == "" {
+		t.Errorf("%s: empty query", where)
+	}
+	if q.context != "" {
+		for _, m := range strings.Split(q.context, " || ") {
+			if strings.TrimSpace(m) == "" {
+				t.Errorf("%s: empty message in context %q", where, q.context)
+			}
+		}
+	}
+	if (q.kind == "order") != (q.customer != "") {
+		t.Errorf("%s: kind %q with customer %q (only order rows name a customer)", where, q.kind, q.customer)
+	}
+	var facts [][]string
+	if q.facts != "" {
+		for _, f := range strings.Split(q.facts, "|") {
+			alts := strings.Split(f, "/")
+			for _, a := range alts {
+				if strings.TrimSpace(a) == "" {
+					t.Errorf("%s: empty fact or alternative in %q", where, q.facts)
+				}
+			}
+			facts = append(facts, alts)
+		}
+	}
+	if (q.kind == "oos") != (len(facts) == 0) {
+		t.Errorf("%s: kind %q with facts %q (every answerable row has facts, out-of-scope rows none)", where, q.kind, q.facts)
+	}
+	// check reports each fact alternative that none of texts contains.
+	check := func(texts []string, what string) {
+		for _, alts := range facts {
+			for _, a := range alts {
+				fa := foldFact(a)
+				if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, fa) }) {
+					t.Errorf("%s: fact %q is not in %s", where, a, what)
+				}
+			}
+		}
+	}
+	switch q.kind {
+	case "policy":
+		var texts []string
+		for _, name := range strings.Split(q.source, "|") {
+			text, ok := s.docs[name]
+			if !ok {
+				t.Errorf("%s: expected_source %q is not a demo document", where, name)
+			}
+			texts = append(texts, text)
+		}
+		check(texts, q.source)
+	case "product":
+		if q.source != "products" {
+			t.Errorf("%s: product row with expected_source %q, want products", where, q.source)
+		}
+		check([]string{s.catalog}, "products.json")
+	case "order":
+		if q.source != "orders" {
+			t.Errorf("%s: order row with expected_source %q, want orders", where, q.source)
+		}
+		text, ok := s.orders[q.customer]
+		if !ok {
+			t.Errorf("%s: customer %q has no orders in orders.json", where, q.customer)
+		}
+		check([]string{text}, q.customer+"'s orders")
+	case "oos":
+		if q.source != "" {
+			t.Errorf("%s: out-of-scope row with expected_source %q", where, q.source)
+		}
+	default:
+		t.Errorf("%s: kind %q", where, q.kind)
 	}
 }
