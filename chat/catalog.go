@@ -38,7 +38,12 @@ var attributeCues = []struct {
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
-	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率"}, []string{"output", "power"}},
+	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率", "多少瓦", "几瓦"}, []string{"output", "power"}},
+	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
+	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
+	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
+	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
+	{[]string{"pieces", "how many in", "set of", "几件", "几个装", "包含哪些"}, []string{"pieces"}},
 }
 
 // attributeLabels name attributes in replies.
@@ -52,6 +57,8 @@ var attributeLabels = map[string][2]string{
 	"max_load": {"Max load", "最大负载"}, "fitting": {"Fitting", "灯头"}, "max_bulb": {"Max bulb", "最大灯泡"},
 	"warranty": {"Warranty", "保修"}, "ships_from": {"Ships from", "发货仓"}, "scent": {"Scent", "香型"},
 	"bluetooth": {"Bluetooth", "蓝牙"}, "water_resistance": {"Water resistance", "防水等级"}, "output": {"Output", "输出"},
+	"color_temperature": {"Colour temperature", "色温"}, "standard": {"Standard", "充电标准"}, "wifi": {"Wi-Fi", "Wi-Fi"},
+	"noise": {"Noise", "噪音"}, "pieces": {"Pieces", "件数"},
 }
 
 // asked returns the attributes a question asks about, in cue order.
@@ -231,7 +238,8 @@ var notCatalogPhrases = []string{
 var catalogFacts = map[string]bool{"price": true, "stock": true, "restock": true, "color": true, "colors_available": true,
 	"material": true, "weight": true, "dimensions": true, "length": true, "capacity": true, "battery": true, "runtime": true,
 	"burn_time": true, "bluetooth": true, "water_resistance": true, "output": true, "power": true, "plug_type": true,
-	"max_load": true, "fitting": true, "max_bulb": true, "scent": true}
+	"max_load": true, "fitting": true, "max_bulb": true, "scent": true, "color_temperature": true, "standard": true, "wifi": true,
+	"noise": true, "pieces": true}
 
 // catalogOnly reports whether a product question asks what only the
 // catalog knows.
