@@ -71,3 +71,17 @@ func TestBestExtractPrefersMeasuredRow(t *testing.T) {
 		t.Fatalf("best extract %q (p %.2f); want the M row alone, p ≥ %.2f", c.x.text, c.p, measuredRowProb)
 	}
 }
+
+// A word the site never uses counts less in coverage: a passage that has
+// every word the site knows covers most of the question.
+func TestCoverageDiscountsUnseenWords(t *testing.T) {
+	cs := concepts{
+		{Concept: retrieval.Concept{Term: "restock", IDF: 3, Known: true}, w: 3, focus: true},
+		{Concept: retrieval.Concept{Term: "sold", IDF: 2, Known: true}, w: 2, focus: true},
+		{Concept: retrieval.Concept{Term: "forev", IDF: 5}, w: 5, focus: true}, // never on the site
+	}
+	got := cs.coverage("Do you restock sold-out items? Most items are restocked within 4–8 weeks.")
+	if want := 5 / (5 + 5*unseenWeight); got < want-1e-9 || got > want+1e-9 {
+		t.Errorf("coverage = %.3f, want %.3f", got, want)
+	}
+}
