@@ -236,7 +236,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	if q.lang == "zh" && englishOnly(x.text) {
 		b.WriteString(say(q.lang, "from_english") + "\n")
 	}
-	b.WriteString(x.text)
+	b.WriteString(x.quoted())
 	b.WriteString(" [1]")
 	r.text = b.String()
 	r.citations = []Citation{citationOf(1, x.hit)}

@@ -187,6 +187,7 @@ type extract struct {
 	coverage float64 // of the question, by the units and their heading
 	focus    bool    // the units (with the heading) cover the question's main word
 	units    int
+	item     bool            // it starts with a list item
 	own      float64         // coverage by the quoted part alone (without the heading)
 	topTwo   float64         // share of the question's two weightiest concepts covered
 	terms    map[string]bool // search terms of the units and their heading
@@ -455,7 +456,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				}
 				matches = append(matches, s.u.match)
 			}
-			x := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own}
+			x := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own, item: ss[top].u.item}
 			covered := head + "\n" + strings.Join(matches, "\n")
 			x.coverage = cs.coverage(covered) * intro
 			x.terms = retrieval.TermSet(covered)
@@ -507,6 +508,22 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 		c.in[19] = c.in[18] - best
 	}
 	return out
+}
+
+// quoted is the extract as a reply quotes it: list items after the heading
+// they sit under, which they often need to be read right ("What is not
+// covered:" before "- Accidental damage such as drops…"), unless the heading
+// is an FAQ's question.
+func (x extract) quoted() string {
+	h := lastHeading(x.hit.Heading)
+	if !x.item || h == "" || asksQuestion(x.hit.Heading) || strings.Contains(x.text, h) {
+		return x.text
+	}
+	colon := ":"
+	if r, _ := utf8.DecodeLastRuneInString(h); retrieval.IsCJK(r) {
+		colon = "："
+	}
+	return h + colon + "\n" + x.text
 }
 
 // asksQuestion reports whether a heading path's last heading is a question

@@ -85,3 +85,24 @@ func TestCoverageDiscountsUnseenWords(t *testing.T) {
 		t.Errorf("coverage = %.3f, want %.3f", got, want)
 	}
 }
+
+// A list item is quoted after the heading it sits under; an FAQ answer and
+// a sentence are not.
+func TestQuotedListItemNamesItsHeading(t *testing.T) {
+	item := extract{hit: knowledge.Hit{Heading: "Warranty Policy > What is not covered"}, item: true,
+		text: "- Accidental damage such as drops, cracks from impact, liquid damage."}
+	if got, want := item.quoted(), "What is not covered:\n"+item.text; got != want {
+		t.Errorf("quoted list item = %q, want %q", got, want)
+	}
+	zh := extract{hit: knowledge.Hit{Heading: "保修政策 > 不在保修范围内"}, item: true, text: "- 意外损坏：摔落、磕碰造成的裂损"}
+	if got := zh.quoted(); !strings.HasPrefix(got, "不在保修范围内：\n") {
+		t.Errorf("quoted Chinese list item = %q, want it after 不在保修范围内：", got)
+	}
+	faq := extract{hit: knowledge.Hit{Heading: "FAQ > Can I change my order?"}, item: true, text: "- Within 60 minutes, yes."}
+	sentence := extract{hit: knowledge.Hit{Heading: "Returns > Refunds"}, text: "Refunds take 3–5 business days."}
+	for _, x := range []extract{faq, sentence} {
+		if got := x.quoted(); got != x.text {
+			t.Errorf("quoted %q = %q, want it as it is", x.text, got)
+		}
+	}
+}
