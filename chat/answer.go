@@ -125,7 +125,17 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	kb := e.knowledgeAnswer(ctx, q)
 	// The catalog answers when the help pages do not, or when the question
 	// asks what only the catalog knows (a price, stock, colours).
-	if prod, ok := e.productAnswer(ctx, q); ok && (!kb.answered || prod.catalogOnly) {
+	prod, prodOK := e.productAnswer(ctx, q)
+	// A question about one product that the help pages answer in part
+	// ("what colour is the mug, and can it go in the dishwasher?") gets
+	// both: the product's facts, then the passage.
+	if prodOK && kb.answered && prod.named {
+		prod.text += "\n\n" + kb.text
+		prod.citations, prod.evidence, prod.confidence = kb.citations, kb.evidence, kb.confidence
+		prod.kind = kindProduct
+		return prod.reply
+	}
+	if prodOK && (!kb.answered || prod.catalogOnly) {
 		prod.kind = kindProduct
 		return prod.reply
 	}

@@ -564,6 +564,13 @@ func TestProductCards(t *testing.T) {
 			t.Errorf("%q: %q %+v; want a card for %s", tt.text, bot[0].Text, bot, tt.sku)
 		}
 	}
+	// A question about a product that the help pages answer in part gets
+	// both the product's facts and the passage.
+	bot := replies(f.visitor("en").say("how much is the brass desk lamp, and how many days does express delivery take?"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "$59") || !strings.Contains(bot[0].Text, "2 to 3 business days") ||
+		len(bot[0].Products) != 1 || len(bot[0].Citations) != 1 {
+		t.Errorf("two-part question: %+v; want the lamp's price with its card, and the delivery time cited", bot)
+	}
 	m := newFixture(t, true)
 	m.fake.Respond(func(r fakellm.Request) fakellm.Reply {
 		if r.Messages[len(r.Messages)-1].Role == "tool" {
@@ -571,7 +578,7 @@ func TestProductCards(t *testing.T) {
 		}
 		return fakellm.Reply{ToolCalls: []fakellm.ToolCall{{Name: "search_products", Args: `{"query":"desk lamp"}`}}}
 	})
-	bot := replies(m.visitor("en").say("any lamps for reading?"), chat.RoleBot)
+	bot = replies(m.visitor("en").say("any lamps for reading?"), chat.RoleBot)
 	if len(bot) != 1 || len(bot[0].Products) != 1 || !bot[0].Products[0].InStock {
 		t.Errorf("model path: %+v; want the in-stock lamp's card under the reply", bot)
 	}
