@@ -21,6 +21,7 @@ type question struct {
 	conv     *Conversation // nil outside a conversation (answer tests)
 	text     string
 	context  string // the earlier question a follow-up continues ("" for none)
+	earlier  string // what the shopper asked before, follow-up or not ("" for nothing)
 	a        Analysis
 	lang     string
 	customer *int64 // the verified customer
@@ -156,6 +157,17 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 			return r
 		}
 	}
+	// A message that did not read as a follow-up may still lean on the one
+	// before ("im 176cm with a 104cm chest, what size?" after asking about
+	// the linen shirt): when it cannot be answered alone, it is answered
+	// with what the shopper asked before, if that answers it.
+	if q.context == "" && q.earlier != "" {
+		with := *q
+		with.context = q.earlier
+		if r := e.offline(ctx, &with); r.answered && (r.kind == kindKnowledge || r.kind == kindProduct || r.kind == kindOrder) {
+			return r
+		}
+	}
 	kb.text, kb.kind = say(q.lang, "no_answer"), kindDecline
 	// A policy question the help pages do not answer is not answered by
 	// asking for an order number; the bot says it is not sure and offers
@@ -226,6 +238,12 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	confidence := res.Confidence
 	r := reply{confidence: &confidence}
 	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
+	// A question without a word that says what it is about ("how much?"),
+	// and no earlier question it continues, is not answered by whichever
+	// passage states an amount.
+	if _, ok := cs.focus(); !ok && q.context == "" {
+		return r
+	}
 	vec, _ := e.opts.Library.Index().Embedder().(vectorizer) // a model endpoint is not asked per extract
 	c, all, ok := bestExtract(res, cs, q.text, searchDepth, vec)
 	if !ok {

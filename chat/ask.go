@@ -69,10 +69,13 @@ func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*As
 	if len(a.OrderNumbers) > 0 {
 		q.number = a.OrderNumbers[0]
 	}
-	if n := len(req.Context); n > 0 && isFollowUp(text) {
-		q.context = req.Context[n-1]
-		if n > 1 && isFollowUp(q.context) {
-			q.context = req.Context[n-2] + " " + q.context
+	if n := len(req.Context); n > 0 {
+		q.earlier = req.Context[n-1]
+		if n > 1 && isFollowUp(q.earlier) {
+			q.earlier = req.Context[n-2] + " " + q.earlier
+		}
+		if isFollowUp(text) {
+			q.context = q.earlier
 		}
 	}
 	res := &AskResult{Intent: a.Intent, Problem: a.Problem}

@@ -687,3 +687,30 @@ func TestWebPageCitationLinksPassage(t *testing.T) {
 		t.Errorf("an uploaded file's citation = %+v; want no URL", bot[0].Citations)
 	}
 }
+
+// A message that does not read as a follow-up ("how much?") but cannot be
+// answered alone is answered with what the shopper asked before.
+func TestAnswersWithTheEarlierQuestion(t *testing.T) {
+	f := newFixture(t, false)
+	doc := "# Extras\n\n## Gift wrapping\nWe offer gift wrapping for any item, in recycled paper with a handwritten card. Gift wrapping costs $5 per item.\n"
+	if _, err := f.lib().Add(context.Background(), f.site.ID, "extras.md", []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.lib().ProcessAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := f.visitor("en")
+	text := func(bot []*chat.Message) string {
+		if len(bot) == 0 {
+			return "(no reply)"
+		}
+		return bot[0].Text
+	}
+	if bot := replies(v.say("do you offer gift wrapping?"), chat.RoleBot); len(bot) != 1 || !strings.Contains(bot[0].Text, "gift wrapping") {
+		t.Fatalf("first question: %q; want the gift wrapping passage", text(bot))
+	}
+	bot := replies(v.say("how much?"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "$5") || len(bot[0].Citations) != 1 {
+		t.Errorf("'how much?' after asking about gift wrapping: %q; want its price, cited", text(bot))
+	}
+}

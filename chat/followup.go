@@ -74,9 +74,10 @@ var demonstratives = map[string]bool{"this": true, "that": true, "these": true, 
 // existential are the words that make "there" say that something exists.
 var existential = map[string]bool{"is": true, "are": true, "was": true, "were": true, "s": true, "isn": true, "aren": true}
 
-// followUpContext is the earlier question a follow-up continues, or "".
-func (e *Engine) followUpContext(ctx context.Context, conv *Conversation, msg *Message) string {
-	if conv == nil || !isFollowUp(msg.Text) {
+// earlierTopic is what the shopper asked before msg: their last message,
+// with the one before when the last was itself a follow-up; "" when none.
+func (e *Engine) earlierTopic(ctx context.Context, conv *Conversation, msg *Message) string {
+	if conv == nil {
 		return ""
 	}
 	msgs, err := e.messagesAfter(ctx, conv, max(0, msg.Seq-8))
@@ -94,12 +95,18 @@ func (e *Engine) followUpContext(ctx context.Context, conv *Conversation, msg *M
 			break // the topic starts here
 		}
 	}
-	prev := strings.Join(earlier, " ")
+	return strings.Join(earlier, " ")
+}
+
+// followUpContext is the earlier question a follow-up of it continues: the
+// model's standalone rewrite when a model is available, else the earlier
+// question itself.
+func (e *Engine) followUpContext(ctx context.Context, prev, text string) string {
 	if prev == "" {
 		return ""
 	}
 	if e.opts.Model != nil && e.opts.Model.Available() {
-		if s, err := e.standalone(ctx, prev, msg.Text); err == nil && s != "" {
+		if s, err := e.standalone(ctx, prev, text); err == nil && s != "" {
 			return s
 		}
 	}

@@ -256,7 +256,10 @@ func (e *Engine) draft(ctx context.Context, site *sites.Site, conv *Conversation
 func (e *Engine) newQuestion(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) *question {
 	q := &question{site: site, conv: conv, text: msg.Text, a: a, lang: lang}
 	q.customer, q.number, q.verified = e.verify(ctx, site, conv, a)
-	q.context = e.followUpContext(ctx, conv, msg)
+	q.earlier = e.earlierTopic(ctx, conv, msg)
+	if isFollowUp(msg.Text) {
+		q.context = e.followUpContext(ctx, q.earlier, msg.Text)
+	}
 	return q
 }
 
