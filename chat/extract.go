@@ -439,7 +439,10 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				size := utf8.RuneCountInString(ss[top].u.text)
 				for j := top + 1; j < len(ss) && len(chosen) < 3; j++ {
 					prev, next := ss[j-1].u, ss[j].u
-					sameBlock := next.line == prev.line || (next.line == prev.line+1 && next.item && prev.item)
+					// the same paragraph or list, or the list a sentence
+					// introduces ("… contact us with:")
+					sameBlock := next.line == prev.line || (next.line == prev.line+1 && next.item && prev.item) ||
+						next.item && next.line <= prev.line+2 && introducesList(prev.text)
 					size += utf8.RuneCountInString(next.text)
 					if !sameBlock || next.row || size > maxExtract {
 						break
@@ -524,6 +527,12 @@ func (x extract) quoted() string {
 		colon = "："
 	}
 	return h + colon + "\n" + x.text
+}
+
+// introducesList reports whether a sentence ends by introducing what follows.
+func introducesList(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
 }
 
 // asksQuestion reports whether a heading path's last heading is a question
