@@ -203,7 +203,7 @@ func (e *Engine) namesOwnItem(ctx context.Context, q *question) bool {
 	if err != nil {
 		return false
 	}
-	words := retrieval.TermSet(q.text + "\n" + q.context)
+	words := e.itemWords(ctx, q, q.text+"\n"+q.context)
 	for _, o := range orders {
 		for _, it := range o.Items {
 			if namesItem(words, it.Title) {
@@ -212,6 +212,18 @@ func (e *Engine) namesOwnItem(ctx context.Context, q *question) bool {
 		}
 	}
 	return false
+}
+
+// itemWords are the search terms of a shopper's text with what the site's
+// vocabulary adds ("风扇" → fan), for finding the items they name.
+func (e *Engine) itemWords(ctx context.Context, q *question, text string) map[string]bool {
+	words := retrieval.TermSet(text)
+	for _, x := range e.vocabulary(ctx, q.site).ExpandTerms(text) {
+		for _, t := range retrieval.SearchTerms(x) {
+			words[t] = true
+		}
+	}
+	return words
 }
 
 // orderOffer is the line after a policy answer that offers to look at the

@@ -714,3 +714,13 @@ func TestAnswersWithTheEarlierQuestion(t *testing.T) {
 		t.Errorf("'how much?' after asking about gift wrapping: %q; want its price, cited", text(bot))
 	}
 }
+
+// A signed-in shopper who names an item in Chinese ("台灯") gets the order
+// with that item (its English title "Lamp").
+func TestNamesOwnItemInChinese(t *testing.T) {
+	f := newFixture(t, false)
+	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "台灯那个现在在哪", Customer: "c1"})
+	if err != nil || !strings.Contains(res.Reply, "LL-100001") || !strings.Contains(res.Reply, "JD0001") {
+		t.Fatalf("ask about 台灯: %+v %v; want Ann's lamp order with its tracking", res, err)
+	}
+}

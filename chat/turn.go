@@ -321,7 +321,7 @@ func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 	// The orders with an item the shopper names ("where are my earbuds?"),
 	// else the three most recent.
 	var picked []knowledge.OrderRecord
-	words := retrieval.TermSet(q.text)
+	words := e.itemWords(ctx, q, q.text)
 	for _, o := range orders {
 		for _, it := range o.Items {
 			if namesItem(words, it.Title) {
@@ -344,17 +344,17 @@ func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 }
 
 // namesItem reports whether the shopper's words name an item: a word of its
-// title other than the most common ones.
+// title other than the most common ones ("fan" and "mug" do).
 func namesItem(words map[string]bool, title string) bool {
 	for _, t := range retrieval.SearchTerms(title) {
-		if len(t) > 3 && words[t] && !genericItemWord[t] {
+		if len(t) >= 3 && words[t] && !genericItemWord[t] {
 			return true
 		}
 	}
 	return false
 }
 
-var genericItemWord = map[string]bool{"set": true, "pack": true, "cotton": true, "linen": true, "wool": true}
+var genericItemWord = map[string]bool{"set": true, "pack": true, "kit": true, "cotton": true, "linen": true, "wool": true}
 
 // products finds product cards for a shopper's words.
 func (e *Engine) products(ctx context.Context, site *sites.Site, query string) []Product {
