@@ -397,7 +397,7 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		add(k)
 	}
 	if sentence == "" {
-		sentence = describingSentence(p.Description, text, p.Title)
+		sentence = describingSentence(p.Description, text, p.Title, pq.Vocabulary)
 	}
 	if !specific && sentence == "" {
 		add("price")
@@ -445,9 +445,15 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 }
 
 // describingSentence is the description sentence that shares the most
-// question words (other than the product's own title words), or "".
-func describingSentence(description, question, title string) string {
+// question words or their synonyms (other than the product's own title
+// words: "能带上飞机吗" finds "Airline carry-on safe."), or "".
+func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
 	q := retrieval.TermSet(question)
+	for _, x := range vocab.ExpandTerms(question) {
+		for _, t := range retrieval.SearchTerms(x) {
+			q[t] = true
+		}
+	}
 	for t := range retrieval.TermSet(title) {
 		delete(q, t)
 	}

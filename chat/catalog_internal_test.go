@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"kefu/knowledge"
+	"kefu/retrieval"
 )
 
 func TestListingNeedsWholeWords(t *testing.T) {
@@ -106,5 +107,15 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	text = "how heavy is the queen duvet set?"
 	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); specific {
 		t.Errorf("how heavy: %q is specific; the product states no weight", got)
+	}
+}
+
+// A Chinese question finds the English description's sentence through the
+// shop vocabulary ("能带上飞机吗": "Airline carry-on safe.").
+func TestDescribingSentenceAcrossLanguages(t *testing.T) {
+	desc := "Slim 10000 mAh power bank with 20 W USB-C PD fast charging in and out. Charges most phones about twice. Airline carry-on safe."
+	got := describingSentence(desc, "容量多大？能带上飞机吗", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	if got != "Airline carry-on safe." {
+		t.Errorf("describing sentence = %q, want the carry-on sentence", got)
 	}
 }
