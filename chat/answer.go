@@ -74,7 +74,7 @@ func otherMarketplace(text string) bool {
 }
 
 var marketplaces = []string{" amazon", " ebay", " etsy", " temu", " shein", " aliexpress", " walmart", " target.com", " taobao", " tmall",
-	"淘宝", "天猫", "京东", "拼多多", "抖音商城", "唯品会", "亚马逊"}
+	" ikea", " wayfair", " zara", " uniqlo", " h&m ", "淘宝", "天猫", "京东", "拼多多", "抖音商城", "唯品会", "亚马逊", "宜家", "优衣库"}
 
 func containsAny(t string, phrases []string) bool {
 	for _, p := range phrases {
