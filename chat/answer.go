@@ -2,9 +2,11 @@ package chat
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"kefu/internal/sites"
+	"kefu/knowledge"
 	"kefu/retrieval"
 )
 
@@ -247,6 +249,13 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}
 	}
+	// A body measurement ("腰围80 臀围100") is answered from the size chart
+	// that has its column, wherever the search ranked it.
+	if mq := measurementQuery(q.text); mq != "" {
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: mq}, searchDepth); err == nil {
+			res.Hits = appendNewHits(res.Hits, more.Hits)
+		}
+	}
 	confidence := res.Confidence
 	r := reply{confidence: &confidence}
 	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
@@ -257,7 +266,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 		return r
 	}
 	vec, _ := e.opts.Library.Index().Embedder().(vectorizer) // a model endpoint is not asked per extract
-	c, all, ok := bestExtract(res, cs, q.text, searchDepth, vec)
+	c, all, ok := bestExtract(res, cs, q.text, len(res.Hits), vec)
 	if !ok {
 		return r
 	}
@@ -282,6 +291,16 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	r.citations = []Citation{citationOf(1, x.hit)}
 	r.answered = true
 	return r
+}
+
+// appendNewHits adds to hits those of more it does not have.
+func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
+	for _, m := range more {
+		if !slices.ContainsFunc(hits, func(h knowledge.Hit) bool { return h.Source == m.Source && h.Start == m.Start }) {
+			hits = append(hits, m)
+		}
+	}
+	return hits
 }
 
 // searchDepth is how many passages an answer may be taken from.

@@ -360,9 +360,10 @@ var timeWords = map[string]bool{
 // candidate is one way to answer from a passage: a unit with what follows
 // it (an extract), and the signals the answer model weighs (unitInputs).
 type candidate struct {
-	x  extract
-	in []float64
-	p  float64 // the answer model's probability that the extract answers
+	x    extract
+	in   []float64
+	p    float64 // the answer model's probability that the extract answers
+	held int     // a table row: the question's measurements it holds (measuresHeld)
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -500,7 +501,11 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			if top == 0 && asksQuestion(h.Heading) {
 				in[20] = headCov
 			}
-			out = append(out, candidate{x: x, in: in})
+			c := candidate{x: x, in: in}
+			if ss[top].u.row && ss[top].rng == 1 {
+				c.held = measuresHeld(nums, ss[top].u.text, rTerms)
+			}
+			out = append(out, c)
 		}
 	}
 	best := -1.0
@@ -595,20 +600,19 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		return candidate{}, nil, false
 	}
 	m := defaultAnswerModel()
-	best, measured := 0, false
+	best := 0
 	for i := range cands {
 		c := &cands[i]
 		c.p = m.prob(c.in)
 		// A table row whose named column holds the shopper's measurement
 		// ("hips are 40 inches": Hips 98–104 (38.5–41)) answers, however
-		// the rest of its passage scores.
-		if c.in[15] == 1 && c.in[14] == 1 {
+		// the rest of its passage scores; the row that holds the most of
+		// the measurements given is the one.
+		if c.held > 0 {
 			c.p = max(c.p, measuredRowProb)
-			if !measured {
-				best, measured = i, true
-			}
 		}
-		if c.p > cands[best].p && (!measured || c.in[15] == 1 && c.in[14] == 1) {
+		b := cands[best]
+		if c.held > b.held || c.held == b.held && c.p > b.p {
 			best = i
 		}
 	}
@@ -730,6 +734,26 @@ var (
 var measureWords = map[string]string{"胸围": "chest", "腰围": "waist", "臀围": "hip", "身高": "height", "头围": "head",
 	"内长": "inseam", "裤长": "inseam", "tall": "height"}
 
+// measurementQuery is a search for the size chart a question with a body
+// measurement needs, in the chart's words ("腰围80 臀围100" → "hip waist
+// size"), or "" when the question gives none.
+func measurementQuery(q string) string {
+	if len(numbers(q)) == 0 {
+		return ""
+	}
+	terms := rangeTerms(q, retrieval.TermSet(q))
+	var words []string
+	for _, w := range []string{"chest", "waist", "hip", "height", "inseam", "head"} {
+		if terms[w] {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	return strings.Join(words, " ") + " size"
+}
+
 // rangeTerms are the words a range's label may share with the question:
 // its own, and the English names of the measurements it gives in Chinese.
 func rangeTerms(q string, terms map[string]bool) map[string]bool {
@@ -765,7 +789,7 @@ func inRange(nums []float64, text string, question map[string]bool) float64 {
 				continue
 			}
 			best = max(best, 0.5)
-			if labelShares(text[:m[0]], question) {
+			if _, ok := labelShares(text[:m[0]], question); ok {
 				return 1
 			}
 		}
@@ -776,7 +800,7 @@ func inRange(nums []float64, text string, question map[string]bool) float64 {
 // labelShares reports whether the label before a range names what the
 // question measures: most of its words are the question's ("US men" for "a
 // US men's 10", not "US women"), units and "fits" aside.
-func labelShares(before string, question map[string]bool) bool {
+func labelShares(before string, question map[string]bool) (string, bool) {
 	label := before
 	if i := strings.LastIndexAny(label, "·,;\n|，；"); i >= 0 {
 		label = label[i:]
@@ -802,10 +826,34 @@ func labelShares(before string, question map[string]bool) bool {
 	}
 	// A column name ("US women:") is all label; a sentence ("fits head
 	// circumferences of 54–61 cm") says more than what it measures.
-	if strings.HasSuffix(strings.TrimSpace(label), ":") {
-		return shared > 0 && 2*shared > words
+	label = strings.TrimSpace(label)
+	if strings.HasSuffix(label, ":") {
+		return label, shared > 0 && 2*shared > words
 	}
-	return shared > 0
+	return label, shared > 0
+}
+
+// measuresHeld counts the measurements of the question text holds: the
+// labelled ranges (one per label: "Chest cm (in)" in centimetres and
+// inches is one) that hold one of nums. A row that holds the chest and the
+// height fits better than one that holds the height alone.
+func measuresHeld(nums []float64, text string, question map[string]bool) int {
+	held := map[string]bool{}
+	for _, m := range rangeRE.FindAllStringSubmatchIndex(text, -1) {
+		lo, err1 := strconv.ParseFloat(text[m[2]:m[3]], 64)
+		hi, err2 := strconv.ParseFloat(text[m[4]:m[5]], 64)
+		if err1 != nil || err2 != nil || lo >= hi {
+			continue
+		}
+		for _, n := range nums {
+			if n >= lo && n <= hi {
+				if label, ok := labelShares(text[:m[0]], question); ok {
+					held[strings.ToLower(label)] = true
+				}
+			}
+		}
+	}
+	return len(held)
 }
 
 // labelFiller are a size chart label's words that name no measurement.

@@ -118,3 +118,26 @@ func TestExtractKeepsTheListASentenceIntroduces(t *testing.T) {
 		t.Fatalf("first extract %q; want the sentence with the list it introduces", cands[0].x.text)
 	}
 }
+
+// Of two size chart rows that hold a measurement, the one that holds more
+// of them is the answer; a question with a measurement searches for its
+// chart in the chart's words.
+func TestMeasuredRowHoldingMore(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "size-guide.md", Heading: "Size Guide > Robes", Score: 1,
+			Text: "Size | Fits chest cm (in) | Fits height cm | Robe length\nS/M | up to 104 (41) | 155–175 | 112 cm (44 in)"},
+		{Source: "size-guide.md", Heading: "Size Guide > Tops", Score: 0.8,
+			Text: "Size | Chest cm (in) | Height cm | China size\nS | 88–94 (34.5–37) | 160–168 | 165/84A\nM | 94–100 (37–39.5) | 166–174 | 170/88A"},
+	}}
+	q := "身高165 胸围90 卫衣穿什么码"
+	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	if !ok || !strings.HasPrefix(c.x.text, "Size: S · Chest") {
+		t.Errorf("best extract %q; want the tops S row (chest and height), not the robe (height only)", c.x.text)
+	}
+	for q, want := range map[string]string{q: "chest height size", "hips are 40 inches, which size": "hip size", "how long is shipping": "",
+		"what size tee": ""} {
+		if got := measurementQuery(q); got != want {
+			t.Errorf("measurementQuery(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
