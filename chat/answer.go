@@ -162,11 +162,14 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// A message that did not read as a follow-up may still lean on the one
 	// before ("im 176cm with a 104cm chest, what size?" after asking about
 	// the linen shirt): when it cannot be answered alone, it is answered
-	// with what the shopper asked before, if that answers it.
+	// with what the shopper asked before, if that answers it and a passage
+	// quoted covers the message's own main word ("what is the meaning of
+	// life?" after a question about delivery is not about delivery).
 	if q.context == "" && q.earlier != "" {
 		with := *q
 		with.context = q.earlier
-		if r := e.offline(ctx, &with); r.answered && (r.kind == kindKnowledge || r.kind == kindProduct || r.kind == kindOrder) {
+		r := e.offline(ctx, &with)
+		if r.answered && (r.kind == kindKnowledge && r.evidence != nil && r.evidence.Focus || r.kind == kindProduct || r.kind == kindOrder) {
 			return r
 		}
 	}
