@@ -152,8 +152,11 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// Where their order is, or what is in it, when the bot cannot look at
 	// it yet: ask which order. (Other questions about one's order — "it
 	// hasn't moved in 12 days", "can I redirect it?" — are policy questions
-	// first: not sure, with the offer to look at the order below.)
-	if own && (ownOrderIntents[q.a.Intent] || q.number != "" || len(q.a.Emails) > 0) && e.opts.Commerce != nil {
+	// first: not sure, with the offer to look at the order below; so is a
+	// status question the help pages almost answer, "will my order records
+	// be kept after I close my account?".)
+	policyLike := kb.evidence != nil && kb.evidence.Score >= policyLikeScore && q.number == ""
+	if own && (ownOrderIntents[q.a.Intent] && !policyLike || q.number != "" || len(q.a.Emails) > 0) && e.opts.Commerce != nil {
 		if r, ok := e.orderAnswer(ctx, q); ok {
 			r.confidence, r.evidence = kb.confidence, kb.evidence
 			return r
@@ -295,6 +298,11 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	r.answered = true
 	return r
 }
+
+// policyLikeScore is the answer model's probability above which a passage
+// the bot would not quote still shows that a question about one's order is
+// about a policy (chosen on the development questions).
+const policyLikeScore = 0.25
 
 // appendNewHits adds to hits those of more it does not have.
 func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {

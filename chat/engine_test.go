@@ -724,3 +724,21 @@ func TestNamesOwnItemInChinese(t *testing.T) {
 		t.Fatalf("ask about 台灯: %+v %v; want Ann's lamp order with its tracking", res, err)
 	}
 }
+
+// A question about one's orders that the help pages almost answer is a
+// policy question: not "which order?", but not sure, with the offer to
+// look at the order or bring in a person.
+func TestPolicyQuestionAboutOrdersIsNotAskedWhichOrder(t *testing.T) {
+	f := newFixture(t, false)
+	doc := "# Account\n\n## Closing your account\nYou can close your account at any time from Account > Privacy. Order records and invoices are kept separately for up to 7 years, as tax law requires.\n"
+	if _, err := f.lib().Add(context.Background(), f.site.ID, "account.md", []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.lib().ProcessAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "if i close my account do you still keep my order history?"})
+	if err != nil || strings.Contains(res.Reply, "Which order") || !strings.Contains(res.Reply, "order number") {
+		t.Fatalf("reply %q %v; want not sure with the offer to check an order, not 'which order?'", res.Reply, err)
+	}
+}
