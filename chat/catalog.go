@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -85,6 +86,10 @@ func asked(text string) []string {
 				break
 			}
 		}
+	}
+	// "colour temperature" asks no colour
+	if seen["color_temperature"] {
+		keys = slices.DeleteFunc(keys, func(k string) bool { return k == "color" || k == "colors_available" })
 	}
 	return keys
 }

@@ -84,6 +84,9 @@ func TestAskedWeightAndColour(t *testing.T) {
 	if got := asked("linen 裤子有什么颜色"); !slices.Contains(got, "color") {
 		t.Errorf("有什么颜色 asks %v, want the colour", got)
 	}
+	if got := asked("is the aura lamp dimmable, and what colour temperature?"); slices.Contains(got, "color") {
+		t.Errorf("colour temperature asks %v, want no colour", got)
+	}
 	for text, key := range map[string]string{"Aura lamp 色温能调吗 多少 K": "color_temperature", "smart plug wont show up on my 5ghz wifi": "wifi",
 		"三合一无线充是什么协议 手机能充多少瓦": "standard", "is the desk fan noisy at night": "noise"} {
 		if got := asked(text); !slices.Contains(got, key) {

@@ -416,12 +416,16 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 		type scored struct {
 			u             unit
 			cov, own, rng float64
+			held          int // measurements of the question the row holds
 		}
 		ss := make([]scored, len(us))
 		for i, u := range us {
-			ss[i] = scored{u, cs.coverage(head+"\n"+u.match) * intro, cs.coverage(u.match), 0}
+			ss[i] = scored{u, cs.coverage(head+"\n"+u.match) * intro, cs.coverage(u.match), 0, 0}
 			if len(nums) > 0 && u.row {
 				ss[i].rng = inRange(nums, u.text, rTerms)
+				if ss[i].rng == 1 {
+					ss[i].held = measuresHeld(nums, u.text, rTerms)
+				}
 			}
 		}
 		for top := range ss {
@@ -429,7 +433,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			// rows that match as well (the same destination by two carriers;
 			// not the other sizes when the question's measurement picks one)
 			for i, s := range ss {
-				if i != top && len(chosen) < 3 && s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own && s.rng >= ss[top].rng {
+				if i != top && len(chosen) < 3 && s.u.row && ss[top].u.row && s.cov >= ss[top].cov && s.own >= ss[top].own && s.rng >= ss[top].rng && s.held >= ss[top].held {
 					chosen = append(chosen, s)
 				}
 			}
@@ -501,11 +505,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			if top == 0 && asksQuestion(h.Heading) {
 				in[20] = headCov
 			}
-			c := candidate{x: x, in: in}
-			if ss[top].u.row && ss[top].rng == 1 {
-				c.held = measuresHeld(nums, ss[top].u.text, rTerms)
-			}
-			out = append(out, c)
+			out = append(out, candidate{x: x, in: in, held: ss[top].held})
 		}
 	}
 	best := -1.0

@@ -131,6 +131,12 @@ func TestMeasuredRowHoldingMore(t *testing.T) {
 	}}
 	q := "身高165 胸围90 卫衣穿什么码"
 	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	bottoms := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{{Source: "size-guide.md", Heading: "Size Guide > Bottoms", Score: 1,
+		Text: "Size | Waist cm (in) | Hips cm (in)\nM | 74–82 (29–32) | 98–104 (38.5–41)\nXXL | 98–106 (38.5–41.5) | 118–126 (46.5–49.5)"}}}
+	q2 := "腰围80 臀围100 裤子选哪个码"
+	if c, _, _ := bestExtract(bottoms, questionConcepts(bottoms, q2, nil), q2, 5, nil); !strings.HasPrefix(c.x.text, "Size: M") || strings.Contains(c.x.text, "XXL") {
+		t.Errorf("best extract %q; want the M row alone (waist and hips), not XXL too (its waist range holds the hips' 100)", c.x.text)
+	}
 	if !ok || !strings.HasPrefix(c.x.text, "Size: S · Chest") {
 		t.Errorf("best extract %q; want the tops S row (chest and height), not the robe (height only)", c.x.text)
 	}
