@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"kefu/knowledge"
 	"kefu/retrieval"
@@ -303,7 +304,7 @@ func uncovered(text string, p knowledge.Product) bool {
 	have := retrieval.TermSet(p.Title + "\n" + knowledge.AttributeText(p.Attributes) + "\n" + p.Description)
 	for _, w := range retrieval.Words(text) {
 		t := retrieval.SearchTerms(w.Text)
-		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || (w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
+		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || (w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
 			continue
 		}
 		if !have[t[0]] && len(t[0]) > 2 {
@@ -312,6 +313,21 @@ func uncovered(text string, p knowledge.Product) bool {
 	}
 	return false
 }
+
+// cueWords are the search terms of the words that ask for an attribute
+// ("colour", "dishwasher"): they ask about the product, whatever its data
+// calls the attribute.
+var cueWords = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range attributeCues {
+		for _, w := range c.words {
+			for _, t := range retrieval.SearchTerms(w) {
+				out[t] = true
+			}
+		}
+	}
+	return out
+})
 
 func productCard(p knowledge.Product) Product {
 	return Product{SKU: p.SKU, Title: p.Title, Price: p.Price, Currency: p.Currency, URL: p.URL, ImageURL: p.ImageURL, InStock: p.Stock > 0}

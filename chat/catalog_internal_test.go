@@ -122,3 +122,15 @@ func TestDescribingSentenceAcrossLanguages(t *testing.T) {
 		t.Errorf("describing sentence = %q, want the carry-on sentence", got)
 	}
 }
+
+// A word that asks for an attribute ("colour") is about the product, though
+// its data calls the attribute "color".
+func TestUncoveredIgnoresAttributeWords(t *testing.T) {
+	mug := knowledge.Product{Title: "Hand-Thrown Ceramic Mug 350 ml", Attributes: map[string]any{"color": "Celadon", "dishwasher_safe": true}}
+	if uncovered("what colour is the ceramic mug", mug) {
+		t.Errorf("'what colour is the ceramic mug' has a word the mug's data lacks; want none")
+	}
+	if !uncovered("is the ceramic mug lead free", mug) {
+		t.Errorf("'lead free' is not in the mug's data; want it uncovered")
+	}
+}
