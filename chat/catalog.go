@@ -40,7 +40,7 @@ var attributeCues = []struct {
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
-	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率", "多少瓦", "几瓦"}, []string{"output", "power"}},
+	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
 	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
 	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
@@ -65,6 +65,22 @@ var attributeLabels = map[string][2]string{
 
 // asked returns the attributes a question asks about, in cue order.
 func asked(text string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, g := range askedGroups(text) {
+		for _, k := range g {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// askedGroups are the attribute cues a question matches, each the
+// attributes that would answer it ("is it thick?": weight or material).
+func askedGroups(text string) [][]string {
 	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
 	// "how long before the refund" asks when; "how long is the cable" asks a length.
 	t = howLong.ReplaceAllStringFunc(t, func(m string) string {
@@ -73,26 +89,22 @@ func asked(text string) []string {
 		}
 		return m
 	})
-	var keys []string
-	seen := map[string]bool{}
+	var groups [][]string
+	temperature := false
 	for _, c := range attributeCues {
 		for _, w := range c.words {
 			if strings.Contains(t, w) && (w[0] >= 0x80 || strings.Contains(t, " "+w) || strings.Contains(t, w+" ") || len(w) > 4) {
-				for _, k := range c.keys {
-					if !seen[k] {
-						seen[k] = true
-						keys = append(keys, k)
-					}
-				}
+				groups = append(groups, c.keys)
+				temperature = temperature || slices.Contains(c.keys, "color_temperature")
 				break
 			}
 		}
 	}
 	// "colour temperature" asks no colour
-	if seen["color_temperature"] {
-		keys = slices.DeleteFunc(keys, func(k string) bool { return k == "color" || k == "colors_available" })
+	if temperature {
+		groups = slices.DeleteFunc(groups, func(g []string) bool { return slices.Contains(g, "color") })
 	}
-	return keys
+	return groups
 }
 
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are)\b)?`)
@@ -218,7 +230,7 @@ func notForCatalog(text string) bool {
 			return true
 		}
 	}
-	return false
+	return comparedWith.MatchString(t)
 }
 
 // notCatalogPhrases are the words of questions the catalog does not answer:
@@ -235,9 +247,13 @@ var notCatalogPhrases = []string{
 	// comparisons
 	" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家",
 	// health advice
-	"pregnan", "baby", "babies", "toddler", "infant", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
-	"孕妇", "怀孕", "宝宝", "婴儿", "过敏", "湿疹", "疹子", "哮喘", "医生",
+	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
+	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",
+	"孕妇", "怀孕", "宝宝", "婴儿", "新生儿", "过敏", "湿疹", "疹子", "哮喘", "医生", "有害", "有毒", "伤害", "伤眼", "对眼睛", "对身体", "健康",
 }
+
+// comparedWith finds "跟小米的比", "和宜家比": a comparison with something else.
+var comparedWith = regexp.MustCompile(`(?:跟|和|与|同)[^，。？?！!]{1,12}?比`)
 
 // catalogFacts are the facts only the catalog knows (a shop's help pages
 // cover care, sizing, warranty and shipping).
@@ -282,20 +298,26 @@ func (e *Engine) namedByText(ctx context.Context, q *question, pq knowledge.Prod
 // has other than the price and stock, which a question that only mentions
 // a product asks about too ("shipping cost to Texas for one tee").
 func catalogFact(text string, p knowledge.Product) bool {
-	// The product's own name asks nothing ("smart plug reset": not the plug type).
-	title := retrieval.TermSet(p.Title)
+	for _, k := range asked(withoutTitle(text, p.Title)) {
+		if catalogFacts[k] && k != "price" && k != "stock" && k != "restock" {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutTitle is text without the words of a product's title: the
+// product's own name asks nothing ("smart plug reset": not the plug type;
+// "washed linen shirt": not how to wash it).
+func withoutTitle(text, productTitle string) string {
+	title := retrieval.TermSet(productTitle)
 	var rest []string
 	for _, w := range retrieval.Words(text) {
 		if t := retrieval.SearchTerms(w.Text); len(t) == 0 || !title[t[0]] {
 			rest = append(rest, w.Text)
 		}
 	}
-	for _, k := range asked(strings.Join(rest, " ")) {
-		if catalogFacts[k] && k != "price" && k != "stock" && k != "restock" {
-			return true
-		}
-	}
-	return false
+	return strings.Join(rest, " ")
 }
 
 // uncovered reports whether the question has a word of substance that the
@@ -437,7 +459,30 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		out += "\n" + sentence
 		specific = true
 	}
+	// A question that asks two things answers neither with the product's
+	// data when it has only one ("羊毛袜 … 水温多少": the socks' material, not
+	// their washing temperature), unless the description says more.
+	if sentence == "" && partlyUnknown(askedGroups(withoutTitle(text, p.Title)), p) {
+		specific = false
+	}
 	return out, specific
+}
+
+// partlyUnknown reports whether a group of asked attributes has none of its
+// attributes in the product's data (price and stock are always known).
+func partlyUnknown(groups [][]string, p knowledge.Product) bool {
+	for _, g := range groups {
+		found := false
+		for _, k := range g {
+			if _, ok := p.Attributes[k]; ok || k == "price" || k == "stock" {
+				found = true
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
 }
 
 // valuePatterns find an attribute's value written in a description.

@@ -107,6 +107,16 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if !specific || !strings.Contains(got, "228 × 230 cm") || strings.Contains(got, "Size: Queen") {
 		t.Errorf("how big: %q (specific %v); want the description's dimensions, not the size name", got, specific)
 	}
+	socks := knowledge.Product{Title: "Merino Crew Socks (3-Pack)", Attributes: map[string]any{"material": "60% merino wool, 37% nylon"}}
+	text = "羊毛袜用洗衣机洗的话 水温多少"
+	if got, specific := describeProduct("zh", socks, text, knowledge.ParseProductQuery(text)); specific {
+		t.Errorf("wash temperature: %q is specific; the socks' data says their material, not how to wash them", got)
+	}
+	shirt := knowledge.Product{Title: "Washed Linen Shirt", Attributes: map[string]any{"colors_available": "White, Navy"}}
+	text = "washed linen shirt - what colours u got?"
+	if got, specific := describeProduct("en", shirt, text, knowledge.ParseProductQuery(text)); !specific {
+		t.Errorf("colours of the Washed Linen Shirt: %q not specific; its name does not ask how to wash it", got)
+	}
 	text = "how heavy is the queen duvet set?"
 	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); specific {
 		t.Errorf("how heavy: %q is specific; the product states no weight", got)

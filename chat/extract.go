@@ -732,7 +732,7 @@ var (
 // size chart's column uses (the demo's size guide, like many shops', is in
 // English only).
 var measureWords = map[string]string{"胸围": "chest", "腰围": "waist", "臀围": "hip", "身高": "height", "头围": "head",
-	"内长": "inseam", "裤长": "inseam", "tall": "height"}
+	"内长": "inseam", "裤长": "inseam", "tall": "height", "码的鞋": "eu", "鞋码": "eu", "码鞋": "eu"}
 
 // measurementQuery is a search for the size chart a question with a body
 // measurement needs, in the chart's words ("腰围80 臀围100" → "hip waist
@@ -743,7 +743,7 @@ func measurementQuery(q string) string {
 	}
 	terms := rangeTerms(q, retrieval.TermSet(q))
 	var words []string
-	for _, w := range []string{"chest", "waist", "hip", "height", "inseam", "head"} {
+	for _, w := range []string{"chest", "waist", "hip", "height", "inseam", "head", "eu"} {
 		if terms[w] {
 			words = append(words, w)
 		}

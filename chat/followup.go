@@ -65,7 +65,24 @@ func isFollowUp(text string) bool {
 			return true
 		}
 	}
-	return false
+	return onlyAsksAttribute(t)
+}
+
+// onlyAsksAttribute reports whether a message asks for an attribute and
+// names nothing it belongs to ("what colours?", "多少钱？", "sizes?").
+func onlyAsksAttribute(t string) bool {
+	asks := false
+	for _, w := range retrieval.Words(t) {
+		terms := retrieval.SearchTerms(w.Text)
+		switch {
+		case len(terms) == 0 || questionWords[terms[0]] || w.CJK && functionWord(w.Text):
+		case cueWords()[terms[0]]:
+			asks = true
+		default:
+			return false
+		}
+	}
+	return asks
 }
 
 // demonstratives point back, unless a time word follows ("this week").

@@ -20,12 +20,15 @@ func TestIsFollowUp(t *testing.T) {
 		{"它能带上飞机吗", true},
 		{"那个 RMA number 去哪里拿", true},
 		{"can I still return it today?", true}, // "it" points back; "today" only says when
+		{"what colours?", true},                // an attribute of what was asked about
+		{"多少钱？", true},
 
 		{"is there a warranty on lamps?", false},
 		{"are there any discounts this week?", false},
 		{"How long do I have to return a sweater that does not fit?", false},
 		{"do you ship to Germany", false},
 		{"运费怎么算，满多少包邮？", false},
+		{"refund policy?", false},
 		{"what is your return policy and how long do refunds take once you have it back", false}, // long: its own question
 	} {
 		if got := isFollowUp(c.text); got != c.want {

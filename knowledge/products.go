@@ -88,10 +88,53 @@ var sizeWords = map[string]string{"xs": "XS", "xl": "XL", "xxl": "XXL", "queen":
 var cheapestWords = []string{"cheapest", "least expensive", "lowest price", "most affordable", "最便宜", "最实惠", "价格最低"}
 var inStockWords = []string{"in stock", "available now", "有货", "现货"}
 
+// chineseAmount finds an amount written in Chinese numerals ("三十美元以下",
+// "一百块以内").
+var chineseAmount = regexp.MustCompile(`([零一二两三四五六七八九十百千]+)\s*(元|块|美元|美金|刀|以内|以下|之内|以上)`)
+
+// chineseAmounts writes the amounts of text that are in Chinese numerals in
+// figures ("三十美元以下" → "30美元以下"), for the price filters.
+func chineseAmounts(text string) string {
+	return chineseAmount.ReplaceAllStringFunc(text, func(m string) string {
+		sub := chineseAmount.FindStringSubmatch(m)
+		if n, ok := chineseNumber(sub[1]); ok {
+			return strconv.Itoa(n) + sub[2]
+		}
+		return m
+	})
+}
+
+// chineseNumber reads a number up to 9999 in Chinese numerals (十, 三十五,
+// 一百五, 两百).
+func chineseNumber(s string) (int, bool) {
+	digits := map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	units := map[rune]int{'十': 10, '百': 100, '千': 1000}
+	total, cur, lastUnit := 0, -1, 0
+	for _, r := range s {
+		if d, ok := digits[r]; ok {
+			cur = d
+			continue
+		}
+		u := units[r]
+		if cur < 0 {
+			cur = 1 // "十" is ten
+		}
+		total += cur * u
+		cur, lastUnit = -1, u
+	}
+	if cur >= 0 {
+		if lastUnit >= 10 {
+			cur *= lastUnit / 10 // "一百五" is 150
+		}
+		total += cur
+	}
+	return total, total > 0
+}
+
 // ParseProductQuery reads a shopper's product question.
 func ParseProductQuery(text string) ProductQuery {
 	q := ProductQuery{Text: text}
-	lower := strings.ToLower(text)
+	lower := chineseAmounts(strings.ToLower(text))
 	if m := priceUnder.FindStringSubmatch(lower); m != nil {
 		q.MaxPrice, _ = strconv.ParseFloat(m[1], 64)
 	}
