@@ -19,6 +19,7 @@ import (
 var (
 	questionsPath = filepath.Join("..", "..", "docs", "eval", "demo", "questions.csv")
 	devExtraPath  = filepath.Join("..", "..", "docs", "eval", "demo", "dev-extra.csv")
+	devProducts   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-products.csv")
 )
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
@@ -199,23 +200,29 @@ func TestQuestions(t *testing.T) {
 	}
 }
 
-// TestDevExtraQuestions checks docs/eval/demo/dev-extra.csv the same way:
-// every row is a development question, ids d001, d002, ….
+// TestDevExtraQuestions checks the later development files the same way:
+// every row is a development question, ids d001, d002, … (dev-extra.csv)
+// and p001, p002, … (dev-products.csv).
 func TestDevExtraQuestions(t *testing.T) {
-	qs := readQuestions(t, devExtraPath)
-	if len(qs) < 150 {
-		t.Errorf("%d questions, want at least 150", len(qs))
-	}
 	shop := readShop(t)
-	for i, q := range qs {
-		where := fmt.Sprintf("dev-extra row %d (%s)", i+2, q.id)
-		if want := fmt.Sprintf("d%03d", i+1); q.id != want {
-			t.Errorf("%s: id %q, want %q", where, q.id, want)
+	for _, f := range []struct {
+		path, prefix string
+		min          int
+	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}} {
+		qs := readQuestions(t, f.path)
+		if len(qs) < f.min {
+			t.Errorf("%s: %d questions, want at least %d", f.path, len(qs), f.min)
 		}
-		if q.split != "dev" {
-			t.Errorf("%s: split %q, want dev", where, q.split)
+		for i, q := range qs {
+			where := fmt.Sprintf("%s row %d (%s)", filepath.Base(f.path), i+2, q.id)
+			if want := fmt.Sprintf("%s%03d", f.prefix, i+1); q.id != want {
+				t.Errorf("%s: id %q, want %q", where, q.id, want)
+			}
+			if q.split != "dev" {
+				t.Errorf("%s: split %q, want dev", where, q.split)
+			}
+			shop.check(t, where, q)
 		}
-		shop.check(t, where, q)
 	}
 }
 
