@@ -240,8 +240,9 @@ var notCatalogPhrases = []string{
 	// policies and problems
 	"send back", "send it back", "sending back", "send them back", "return it", "return them", "returning", "refund", "money back",
 	"exchange", "swap", "warranty", "guarantee", "covered", "broke", "broken", "died", "stopped working", "doesn't work",
-	"doesnt work", "not working", "faulty", "defective", "cracked", "damaged", " charge", "charged", "my bank", "invoice",
-	"discount code", "promo code", "coupon", "cancel", "postage", "customs",
+	"doesnt work", "not working", "faulty", "defective", "cracked", "damaged", "the charge", "a charge", "charges", "charged",
+	"my bank", "invoice", "discount code", "promo code", "coupon", "cancel my", "cancel the", "cancel it", "cancel an", "cancel order",
+	"postage", "customs",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税",
 	// comparisons
