@@ -30,7 +30,7 @@ var attributeCues = []struct {
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
-	{[]string{"made of", "material", "fabric", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
+	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
@@ -262,7 +262,7 @@ var catalogFacts = map[string]bool{"price": true, "stock": true, "restock": true
 	"material": true, "weight": true, "dimensions": true, "length": true, "capacity": true, "battery": true, "runtime": true,
 	"burn_time": true, "bluetooth": true, "water_resistance": true, "output": true, "power": true, "plug_type": true,
 	"max_load": true, "fitting": true, "max_bulb": true, "scent": true, "color_temperature": true, "standard": true, "wifi": true,
-	"noise": true, "pieces": true}
+	"noise": true, "pieces": true, "sizes": true}
 
 // catalogOnly reports whether a product question asks what only the
 // catalog knows.
@@ -327,7 +327,8 @@ func uncovered(text string, p knowledge.Product) bool {
 	have := retrieval.TermSet(p.Title + "\n" + knowledge.AttributeText(p.Attributes) + "\n" + p.Description)
 	for _, w := range retrieval.Words(text) {
 		t := retrieval.SearchTerms(w.Text)
-		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || (w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
+		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || superlatives[t[0]] ||
+			(w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
 			continue
 		}
 		if !have[t[0]] && len(t[0]) > 2 {
@@ -336,6 +337,11 @@ func uncovered(text string, p knowledge.Product) bool {
 	}
 	return false
 }
+
+// superlatives ask which of a product's values ("最大有几码": its largest
+// size), not about something its data lacks.
+var superlatives = map[string]bool{"biggest": true, "largest": true, "smallest": true, "longest": true, "shortest": true, "max": true,
+	"maximum": true, "minimum": true, "最大": true, "最小": true, "最长": true, "最短": true, "最多": true, "最少": true}
 
 // cueWords are the search terms of the words that ask for an attribute
 // ("colour", "dishwasher"): they ask about the product, whatever its data

@@ -144,3 +144,15 @@ func TestUncoveredIgnoresAttributeWords(t *testing.T) {
 		t.Errorf("'lead free' is not in the mug's data; want it uncovered")
 	}
 }
+
+// "最大" asks which size is the largest, not about something the hoodie's
+// data lacks; "什么木头" asks the material.
+func TestUncoveredSuperlativesAndMaterial(t *testing.T) {
+	hoodie := knowledge.Product{Title: "Heavyweight Loopback Hoodie", Attributes: map[string]any{"sizes": "XS, S, M, L, XL, XXL"}}
+	if uncovered("卫衣最大有几码", hoodie) {
+		t.Errorf("卫衣最大有几码 has a word the hoodie's data lacks; want none")
+	}
+	if got := asked("walnut board 是什么木头 多大"); !slices.Contains(got, "material") {
+		t.Errorf("什么木头 asks %v, want the material", got)
+	}
+}
