@@ -22,8 +22,9 @@ type question struct {
 	site     *sites.Site
 	conv     *Conversation // nil outside a conversation (answer tests)
 	text     string
-	context  string // the earlier question a follow-up continues ("" for none)
-	earlier  string // what the shopper asked before, follow-up or not ("" for nothing)
+	context  string   // the earlier question a follow-up continues ("" for none)
+	earlier  string   // what the shopper asked before, follow-up or not ("" for nothing, or not looked up yet)
+	msg      *Message // the shopper's message in a conversation (nil for answer tests and kb ask)
 	a        Analysis
 	lang     string
 	customer *int64 // the verified customer
@@ -168,6 +169,9 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// with what the shopper asked before, if that answers it and a passage
 	// quoted covers the message's own main word ("what is the meaning of
 	// life?" after a question about delivery is not about delivery).
+	if q.context == "" && q.earlier == "" && q.conv != nil && q.msg != nil {
+		q.earlier = e.earlierTopic(ctx, q.conv, q.msg) // looked up only now: most messages are answered alone
+	}
 	if q.context == "" && q.earlier != "" {
 		with := *q
 		with.context = q.earlier

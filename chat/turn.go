@@ -256,8 +256,9 @@ func (e *Engine) draft(ctx context.Context, site *sites.Site, conv *Conversation
 func (e *Engine) newQuestion(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) *question {
 	q := &question{site: site, conv: conv, text: msg.Text, a: a, lang: lang}
 	q.customer, q.number, q.verified = e.verify(ctx, site, conv, a)
-	q.earlier = e.earlierTopic(ctx, conv, msg)
+	q.msg = msg
 	if isFollowUp(msg.Text) {
+		q.earlier = e.earlierTopic(ctx, conv, msg)
 		q.context = e.followUpContext(ctx, q.earlier, msg.Text)
 	}
 	return q
