@@ -775,7 +775,8 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 			-- tf is stored compressed: decompress it once per chunk, not once per term
 			cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
 			cross join lateral (
-				select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
+				-- the casts: untyped, k1, b and avgdl would be read as integers (k1 1, b 0)
+				select sum(q.idf * x.tf * $5 / (x.tf + $6::float8 * (1 - $7::float8 + $7::float8 * c.terms / $8::float8))) as score
 				from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
 				where x.tf is not null) s
 			where c.site_id = $1 and c.tsv @@ $4::tsquery
