@@ -671,11 +671,13 @@ func (s termStats) unseenIDF(t string) float64 {
 // score half the index); every query term adds to the score. Pruning is
 // safe: a chunk without any of the selecting terms scores at most the sum of
 // the other terms' largest possible contributions (weight × idf × (k1+1)),
-// so when the exactTop-th candidate scores at least that, no chunk left out
-// could be among the best exactTop. Otherwise the selection grows (doubling
-// the budget) and the candidates are scored again. budget 0 scores every
-// chunk with any query term (the exhaustive reference the pruned search is
-// measured against).
+// so when the exactTop-th candidate scores more than that, no chunk left out
+// could be among the best exactTop. Otherwise the selection grows by every
+// term that bound still needs (the exactTop-th score only rises as
+// candidates are added), or doubles the budget while there are fewer than
+// exactTop candidates, and only the chunks new to the selection are scored.
+// budget 0 scores every chunk with any query term (the exhaustive reference
+// the pruned search is measured against).
 func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, budget int) ([]textHit, termStats, error) {
 	stats := termStats{idf: map[string]float64{}}
 	weight := map[string]float64{}
@@ -760,7 +762,13 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		qterms[i], idfs[i] = s.Term, weight[s.Term]*stats.idf[s.Term]
 	}
 	avgdl := float64(length) / float64(stats.chunks)
+	// rest[i] is the most a chunk holding none of dfs[:i] can score.
+	rest := make([]float64, len(dfs)+1)
+	for i := len(dfs) - 1; i >= 0; i-- {
+		rest[i] = rest[i+1] + idfs[i]*(bm25K1+1)
+	}
 	selected := 0 // dfs[:selected] select the candidates
+	scored := 0   // the chunks of dfs[:scored] are scored
 	var covered int64
 	grow := func(limit int64) {
 		for selected < len(dfs) && (selected == 0 || budget <= 0 || covered+dfs[selected].DF <= limit) {
@@ -769,7 +777,14 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		}
 	}
 	grow(int64(budget))
+	var best []textHit // the best limit chunks scored so far
 	for {
+		// Only the chunks not scored yet: those of the new terms without
+		// any of the earlier ones.
+		match := orQuery(qterms[scored:selected])
+		if scored > 0 {
+			match = "(" + match + ") & !(" + orQuery(qterms[:scored]) + ")"
+		}
 		rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
 			select c.id, s.score from chunks c
 			-- tf is stored compressed: decompress it once per chunk, not once per term
@@ -781,30 +796,56 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 				where x.tf is not null) s
 			where c.site_id = $1 and c.tsv @@ $4::tsquery
 			order by s.score desc, c.id limit $9`,
-			siteID, qterms, idfs, orQuery(qterms[:selected]), bm25K1+1, bm25K1, bm25B, avgdl, limit)
+			siteID, qterms, idfs, match, bm25K1+1, bm25K1, bm25B, avgdl, limit)
 		if err != nil {
 			return nil, stats, err
 		}
 		hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[textHit])
-		if err != nil || selected == len(dfs) {
-			return hits, stats, err
+		if err != nil {
+			return nil, stats, err
 		}
-		bound := 0.0
-		for _, idf := range idfs[selected:] {
-			bound += idf * (bm25K1 + 1)
+		best = mergeHits(best, hits, limit)
+		scored = selected
+		if selected == len(dfs) {
+			return best, stats, nil
 		}
-		if k := min(exactTop, limit); len(hits) >= k && hits[k-1].Score >= bound {
-			return hits, stats, nil
+		// (Strictly above, with a margin for rounding: a chunk left out that
+		// ties the k-th could take its place in the exhaustive order.)
+		k := min(exactTop, limit)
+		if len(best) >= k && best[k-1].Score > rest[selected]*(1+1e-9) {
+			return best, stats, nil
 		}
-		// Double the candidates, and take at least one more term (the next
-		// may alone hold more than double).
 		before := selected
-		grow(2 * max(covered, int64(budget)))
-		if selected == before {
+		if len(best) >= k {
+			// The k-th best score only rises as candidates are added: take
+			// at once every term it cannot yet exclude.
+			for selected < len(dfs) && rest[selected]*(1+1e-9) >= best[k-1].Score {
+				covered += dfs[selected].DF
+				selected++
+			}
+		} else {
+			// Too few candidates to judge by: double them.
+			grow(2 * max(covered, int64(budget)))
+		}
+		if selected == before { // the next term may alone hold more than double
 			covered += dfs[selected].DF
 			selected++
 		}
 	}
+}
+
+// mergeHits is the best limit of two lists of hits ordered by score (then
+// id), as the database orders them.
+func mergeHits(a, b []textHit, limit int) []textHit {
+	out := make([]textHit, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || len(a) > 0 && (a[0].Score > b[0].Score || a[0].Score == b[0].Score && a[0].ID < b[0].ID) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
 }
 
 // orQuery is a tsquery matching any of terms, each quoted as a lexeme.
