@@ -785,17 +785,7 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		if scored > 0 {
 			match = "(" + match + ") & !(" + orQuery(qterms[:scored]) + ")"
 		}
-		rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
-			select c.id, s.score from chunks c
-			-- tf is stored compressed: decompress it once per chunk, not once per term
-			cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
-			cross join lateral (
-				-- the casts: untyped, k1, b and avgdl would be read as integers (k1 1, b 0)
-				select sum(q.idf * x.tf * $5 / (x.tf + $6::float8 * (1 - $7::float8 + $7::float8 * c.terms / $8::float8))) as score
-				from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
-				where x.tf is not null) s
-			where c.site_id = $1 and c.tsv @@ $4::tsquery
-			order by s.score desc, c.id limit $9`,
+		rows, err = tx.Query(ctx, bm25Query,
 			siteID, qterms, idfs, match, bm25K1+1, bm25K1, bm25B, avgdl, limit)
 		if err != nil {
 			return nil, stats, err
@@ -876,3 +866,23 @@ func cjkShare(text string) float64 {
 	}
 	return float64(cjk) / float64(letters)
 }
+
+// bm25Query scores the chunks of site $1 matching tsquery $4 by Okapi BM25
+// over terms $2 with weighted IDFs $3 ($5 = k1+1, $6 = k1, $7 = b, $8 = the
+// average chunk length) and returns the best $9.
+//
+// Each chunk's score is a subquery, not a lateral join: the planner would
+// put a Memoize keyed by the whole tf map above a join, which hashes every
+// chunk's map and never hits.
+const bm25Query = `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
+	select id, score from (
+		select c.id, (
+			-- the casts: untyped, k1, b and avgdl would be read as integers (k1 1, b 0)
+			select sum(q.idf * x.tf * $5 / (x.tf + $6::float8 * (1 - $7::float8 + $7::float8 * c.terms / $8::float8)))
+			from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
+			where x.tf is not null) as score
+		from chunks c
+		-- tf is stored compressed: decompress it once per chunk, not once per term
+		cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
+		where c.site_id = $1 and c.tsv @@ $4::tsquery) s
+	order by score desc, id limit $9`
