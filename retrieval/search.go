@@ -670,7 +670,9 @@ func (s termStats) unseenIDF(t string) float64 {
 // candidate set near budget chunks (a search for "the order status" must not
 // score half the index); every query term adds to the score. Pruning is
 // safe: a chunk without any of the selecting terms scores at most the sum of
-// the other terms' largest possible contributions (weight × idf × (k1+1)),
+// the other terms' largest possible contributions (weight × idf × the tf
+// part at the term's largest tf in the shortest chunk holding it, see
+// termBound; weight × idf × (k1+1) where the site has no bounds yet),
 // so when the exactTop-th candidate scores more than that, no chunk left out
 // could be among the best exactTop. Otherwise the selection grows by every
 // term that bound still needs (the exactTop-th score only rises as
@@ -692,27 +694,41 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		return nil, stats, nil
 	}
 	// The site's statistics and its terms' in one round trip: the first row
-	// is the site's (term null), the others its terms'.
+	// is the site's (term null), the others its terms'. A term's bounds
+	// (its largest tf and the shortest chunk holding it) count only once the
+	// site has them for all its chunks (see migration 0020).
 	var length int64
-	rows, err := tx.Query(ctx, `select * from (select null::text, chunks, terms from site_stats where site_id = $1) s
+	rows, err := tx.Query(ctx, `select * from (select null::text, chunks, terms, null::integer, null::integer, bounded
+			from site_stats where site_id = $1) s
 		union all
-		select term, df, 0 from term_stats where site_id = $1 and term = any($2) and df > 0`, siteID, uniq)
+		select term, df, 0, max_tf, min_terms, null from term_stats where site_id = $1 and term = any($2) and df > 0`, siteID, uniq)
 	if err != nil {
 		return nil, stats, err
 	}
 	var dfs []stat
+	bounds := map[string]termBound{}
 	var term *string
 	var df, total int64
-	_, err = pgx.ForEachRow(rows, []any{&term, &df, &total}, func() error {
+	var maxTF, minTerms *int32
+	var siteBounded *bool
+	bounded := false
+	_, err = pgx.ForEachRow(rows, []any{&term, &df, &total, &maxTF, &minTerms, &siteBounded}, func() error {
 		if term == nil {
 			stats.chunks, length = df, total
-		} else {
-			dfs = append(dfs, stat{*term, df})
+			bounded = siteBounded != nil && *siteBounded
+			return nil
+		}
+		dfs = append(dfs, stat{*term, df})
+		if maxTF != nil && minTerms != nil {
+			bounds[*term] = termBound{float64(*maxTF), float64(*minTerms)}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, stats, err
+	}
+	if !bounded {
+		clear(bounds)
 	}
 	if stats.chunks <= 0 {
 		return nil, stats, nil
@@ -765,7 +781,7 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 	// rest[i] is the most a chunk holding none of dfs[:i] can score.
 	rest := make([]float64, len(dfs)+1)
 	for i := len(dfs) - 1; i >= 0; i-- {
-		rest[i] = rest[i+1] + idfs[i]*(bm25K1+1)
+		rest[i] = rest[i+1] + idfs[i]*bounds[dfs[i].Term].most(avgdl)
 	}
 	selected := 0 // dfs[:selected] select the candidates
 	scored := 0   // the chunks of dfs[:scored] are scored
@@ -836,6 +852,22 @@ func mergeHits(a, b []textHit, limit int) []textHit {
 		}
 	}
 	return out
+}
+
+// termBound is what bounds a term's BM25 contribution on a site: its
+// largest tf in any chunk and the shortest chunk holding it (zero: unknown).
+type termBound struct{ maxTF, minTerms float64 }
+
+// most is the largest factor by which the term's weighted IDF can be
+// multiplied in any chunk: BM25's tf part grows with tf and shrinks with the
+// chunk's length, so it is largest at the largest tf in the shortest chunk
+// (the two need not be the same chunk). Without bounds it is k1+1, the
+// limit for an endless tf.
+func (b termBound) most(avgdl float64) float64 {
+	if b.maxTF <= 0 || b.minTerms <= 0 {
+		return bm25K1 + 1
+	}
+	return b.maxTF * (bm25K1 + 1) / (b.maxTF + bm25K1*(1-bm25B+bm25B*b.minTerms/avgdl))
 }
 
 // orQuery is a tsquery matching any of terms, each quoted as a lexeme.
