@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,7 +69,8 @@ func textSearch(t *testing.T, db *pgxpool.Pool, site int64, query string, limit,
 }
 
 // The database scores Okapi BM25 with k1 = 1.2 and b = 0.75 (it once read
-// both as integers: k1 1 and b 0, so a chunk's length never counted).
+// both as integers: k1 1 and b 0, so a chunk's length never counted), and
+// a lone CJK character's repeats count once.
 func TestBM25ScoresAreOkapi(t *testing.T) {
 	db := pgtest.New(t)
 	texts := []string{
@@ -77,6 +79,8 @@ func TestBM25ScoresAreOkapi(t *testing.T) {
 		"parcel refund window for damaged items shipped abroad by sea or air",
 		"refund refund refund within thirty days",
 		"nothing to see here",
+		"退款退款退款，退货",
+		"款到即发货",
 	}
 	site, _ := newTestSite(t, db, "a", texts)
 	var tfs []map[string]int
@@ -92,9 +96,10 @@ func TestBM25ScoresAreOkapi(t *testing.T) {
 		}
 	}
 	n, avgdl := float64(len(texts)), total/float64(len(texts))
-	hits := textSearch(t, db, site, "parcel refund", 10, 0)
-	if len(hits) != 4 {
-		t.Fatalf("%d hits; want the 4 chunks with a query term", len(hits))
+	const query = "parcel refund 退款"
+	hits := textSearch(t, db, site, query, 10, 0)
+	if len(hits) != 6 {
+		t.Fatalf("%d hits; want the 6 chunks with a query term", len(hits))
 	}
 	var ids []int64
 	for _, h := range hits {
@@ -111,13 +116,18 @@ func TestBM25ScoresAreOkapi(t *testing.T) {
 			i++
 		}
 		want := 0.0
-		for _, term := range []string{"parcel", "refund"} {
+		for _, term := range []string{"parcel", "refund", "退款", "退", "款"} {
 			tf := float64(tfs[i][term])
+			if utf8.RuneCountInString(term) == 1 && IsCJK([]rune(term)[0]) {
+				tf = min(tf, 1)
+			}
 			idf := math.Log(1 + (n-float64(df[term])+0.5)/(float64(df[term])+0.5))
-			want += idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*lens[i]/avgdl))
+			if tf > 0 {
+				want += idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*lens[i]/avgdl))
+			}
 		}
 		if math.Abs(h.Score-want) > 1e-9 {
-			t.Errorf("%q scores %.6f; Okapi BM25 (k1 %.1f, b %.2f) gives %.6f", texts[i], h.Score, bm25K1, bm25B, want)
+			t.Errorf("%q scores %.6f; Okapi BM25 (k1 %.1f, b %.2f, a character's tf at most 1) gives %.6f", texts[i], h.Score, bm25K1, bm25B, want)
 		}
 	}
 }

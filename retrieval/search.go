@@ -663,16 +663,17 @@ func (s termStats) unseenIDF(t string) float64 {
 // bm25 ranks siteID's chunks by Okapi BM25 for weighted query terms (a
 // term's weight multiplies its IDF), with document frequencies and lengths
 // kept in term_stats and site_stats, and term frequencies in chunks.tf
-// (where a heading term counts twice). It returns at most limit hits (limit
-// 0: only the statistics) and the terms' statistics.
+// (where a heading term counts twice); a lone CJK character's tf counts at
+// most once (tfCap). It returns at most limit hits (limit 0: only the
+// statistics) and the terms' statistics.
 //
 // Candidates come from the query's rarest terms, as many as keep the
 // candidate set near budget chunks (a search for "the order status" must not
 // score half the index); every query term adds to the score. Pruning is
 // safe: a chunk without any of the selecting terms scores at most the sum of
 // the other terms' largest possible contributions (weight × idf × the tf
-// part at the term's largest tf in the shortest chunk holding it, see
-// termBound; weight × idf × (k1+1) where the site has no bounds yet),
+// part at the term's largest (capped) tf in the shortest chunk holding it,
+// see termBound; weight × idf × (k1+1) where the site has no bounds yet),
 // so when the exactTop-th candidate scores more than that, no chunk left out
 // could be among the best exactTop. Otherwise the selection grows by every
 // term that bound still needs (the exactTop-th score only rises as
@@ -774,14 +775,15 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 	})
 	qterms := make([]string, len(dfs))
 	idfs := make([]float64, len(dfs)) // weighted
+	caps := make([]float64, len(dfs)) // the most tf counts
 	for i, s := range dfs {
-		qterms[i], idfs[i] = s.Term, weight[s.Term]*stats.idf[s.Term]
+		qterms[i], idfs[i], caps[i] = s.Term, weight[s.Term]*stats.idf[s.Term], tfCap(s.Term)
 	}
 	avgdl := float64(length) / float64(stats.chunks)
 	// rest[i] is the most a chunk holding none of dfs[:i] can score.
 	rest := make([]float64, len(dfs)+1)
 	for i := len(dfs) - 1; i >= 0; i-- {
-		rest[i] = rest[i+1] + idfs[i]*bounds[dfs[i].Term].most(avgdl)
+		rest[i] = rest[i+1] + idfs[i]*bounds[dfs[i].Term].most(avgdl, caps[i])
 	}
 	selected := 0 // dfs[:selected] select the candidates
 	scored := 0   // the chunks of dfs[:scored] are scored
@@ -802,7 +804,7 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 			match = "(" + match + ") & !(" + orQuery(qterms[:scored]) + ")"
 		}
 		rows, err = tx.Query(ctx, bm25Query,
-			siteID, qterms, idfs, match, bm25K1+1, bm25K1, bm25B, avgdl, limit)
+			siteID, qterms, idfs, match, bm25K1+1, bm25K1, bm25B, avgdl, limit, caps)
 		if err != nil {
 			return nil, stats, err
 		}
@@ -863,11 +865,31 @@ type termBound struct{ maxTF, minTerms float64 }
 // chunk's length, so it is largest at the largest tf in the shortest chunk
 // (the two need not be the same chunk). Without bounds it is k1+1, the
 // limit for an endless tf.
-func (b termBound) most(avgdl float64) float64 {
+func (b termBound) most(avgdl, tfCap float64) float64 {
 	if b.maxTF <= 0 || b.minTerms <= 0 {
-		return bm25K1 + 1
+		if math.IsInf(tfCap, 1) {
+			return bm25K1 + 1
+		}
+		return tfPart(tfCap, 0, avgdl)
 	}
-	return b.maxTF * (bm25K1 + 1) / (b.maxTF + bm25K1*(1-bm25B+bm25B*b.minTerms/avgdl))
+	return tfPart(min(b.maxTF, tfCap), b.minTerms, avgdl)
+}
+
+// tfPart is BM25's tf part for tf in a chunk of length terms, computed as
+// bm25Query does.
+func tfPart(tf, terms, avgdl float64) float64 {
+	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*terms/avgdl))
+}
+
+// tfCap is the most tf a term's BM25 score counts: 1 for a lone CJK
+// character (a character recurs in many different words, so its repeats
+// say little; that the chunk has it is what matches a paraphrase, "退钱"
+// and "退款"), unbounded for words and bigrams.
+func tfCap(term string) float64 {
+	if r, n := utf8.DecodeRuneInString(term); IsCJK(r) && n == len(term) {
+		return 1
+	}
+	return math.Inf(1)
 }
 
 // orQuery is a tsquery matching any of terms, each quoted as a lexeme.
@@ -900,19 +922,19 @@ func cjkShare(text string) float64 {
 }
 
 // bm25Query scores the chunks of site $1 matching tsquery $4 by Okapi BM25
-// over terms $2 with weighted IDFs $3 ($5 = k1+1, $6 = k1, $7 = b, $8 = the
-// average chunk length) and returns the best $9.
+// over terms $2 with weighted IDFs $3 and tf caps $10 ($5 = k1+1, $6 = k1,
+// $7 = b, $8 = the average chunk length) and returns the best $9.
 //
 // Each chunk's score is a subquery, not a lateral join: the planner would
 // put a Memoize keyed by the whole tf map above a join, which hashes every
 // chunk's map and never hits.
-const bm25Query = `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
+const bm25Query = `with q as (select * from unnest($2::text[], $3::float8[], $10::float8[]) as q(term, idf, cap))
 	select id, score from (
 		select c.id, (
 			-- the casts: untyped, k1, b and avgdl would be read as integers (k1 1, b 0)
 			select sum(q.idf * x.tf * $5 / (x.tf + $6::float8 * (1 - $7::float8 + $7::float8 * c.terms / $8::float8)))
-			from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
-			where x.tf is not null) as score
+			from q cross join lateral (select least(t.tf, q.cap) as tf from (select (d.tf ->> q.term)::float8 as tf) t
+				where t.tf is not null) x) as score
 		from chunks c
 		-- tf is stored compressed: decompress it once per chunk, not once per term
 		cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
