@@ -861,10 +861,11 @@ func mergeHits(a, b []textHit, limit int) []textHit {
 type termBound struct{ maxTF, minTerms float64 }
 
 // most is the largest factor by which the term's weighted IDF can be
-// multiplied in any chunk: BM25's tf part grows with tf and shrinks with the
-// chunk's length, so it is largest at the largest tf in the shortest chunk
-// (the two need not be the same chunk). Without bounds it is k1+1, the
-// limit for an endless tf.
+// multiplied in any chunk, its tf counted up to tfCap: BM25's tf part grows
+// with tf and shrinks with the chunk's length, so it is largest at the
+// largest tf in the shortest chunk (the two need not be the same chunk).
+// Without bounds it is the tf part at tfCap in a chunk of length 0, k1+1
+// (the limit for an endless tf) when there is no cap.
 func (b termBound) most(avgdl, tfCap float64) float64 {
 	if b.maxTF <= 0 || b.minTerms <= 0 {
 		if math.IsInf(tfCap, 1) {
