@@ -68,10 +68,9 @@ func textSearch(t *testing.T, db *pgxpool.Pool, site int64, query string, limit,
 	return hits
 }
 
-// The database scores Okapi BM25 with k1 = 1.2 and b = 0.75 (it once read
-// both as integers: k1 1 and b 0, so a chunk's length never counted), and
-// a lone CJK character's repeats count once.
-func TestBM25ScoresAreOkapi(t *testing.T) {
+// The database scores BM25 with bm25K1 and bm25B (cast: it once read 1.2
+// and 0.75 as integers), and a lone CJK character's repeats count once.
+func TestBM25ScoresFollowTheFormula(t *testing.T) {
 	db := pgtest.New(t)
 	texts := []string{
 		"parcel",
@@ -127,7 +126,7 @@ func TestBM25ScoresAreOkapi(t *testing.T) {
 			}
 		}
 		if math.Abs(h.Score-want) > 1e-9 {
-			t.Errorf("%q scores %.6f; Okapi BM25 (k1 %.1f, b %.2f, a character's tf at most 1) gives %.6f", texts[i], h.Score, bm25K1, bm25B, want)
+			t.Errorf("%q scores %.6f; BM25 (k1 %.1f, b %.2f, a character's tf at most 1) gives %.6f", texts[i], h.Score, bm25K1, bm25B, want)
 		}
 	}
 }
