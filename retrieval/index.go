@@ -256,6 +256,65 @@ func (ix *Index) Reanalyze(ctx context.Context, progress func(done, total int)) 
 	return nil
 }
 
+// FillTermBounds computes, in batches, the BM25 pruning bounds (each term's
+// largest tf and the shortest chunk holding it) of the sites indexed before
+// the index kept them (migration 0020), calling progress(done, total) after
+// each batch; the statement triggers keep them from then on. Searches stay
+// exact meanwhile: a site's bounds count only once all its chunks are read,
+// until then its searches prune with the looser bound (k1+1).
+func (ix *Index) FillTermBounds(ctx context.Context, progress func(done, total int)) error {
+	rows, err := ix.db.Query(ctx, "select site_id, chunks from site_stats where not bounded order by site_id")
+	if err != nil {
+		return fmt.Errorf("list sites without term bounds: %w", err)
+	}
+	type site struct{ id, chunks int64 }
+	sites, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (site, error) {
+		var s site
+		return s, r.Scan(&s.id, &s.chunks)
+	})
+	if err != nil {
+		return fmt.Errorf("list sites without term bounds: %w", err)
+	}
+	total := 0
+	for _, s := range sites {
+		total += int(s.chunks)
+	}
+	done := 0
+	for _, s := range sites {
+		var after int64
+		for {
+			// Terms in one order, as the triggers take them: a concurrent
+			// ingest waits for the batch instead of deadlocking with it.
+			var last *int64
+			var n int
+			err := ix.db.QueryRow(ctx, `with b as (select id, terms, tf from chunks where site_id = $1 and id > $2 order by id limit 500),
+				m as (insert into term_stats (site_id, term, df, max_tf, min_terms)
+					select $1, e.key, 0, max(e.value::integer), min(b.terms) from b, jsonb_each_text(b.tf) e
+					group by e.key order by e.key
+					on conflict (site_id, term) do update set max_tf = greatest(term_stats.max_tf, excluded.max_tf),
+						min_terms = least(term_stats.min_terms, excluded.min_terms)
+					where term_stats.max_tf is null or term_stats.max_tf < excluded.max_tf
+						or term_stats.min_terms is null or term_stats.min_terms > excluded.min_terms)
+				select max(id), count(*) from b`, s.id, after).Scan(&last, &n)
+			if err != nil {
+				return fmt.Errorf("fill term bounds of site %d: %w", s.id, err)
+			}
+			if n == 0 {
+				break
+			}
+			after = *last
+			done += n
+			if progress != nil {
+				progress(min(done, total), max(total, done))
+			}
+		}
+		if _, err := ix.db.Exec(ctx, "update site_stats set bounded = true where site_id = $1", s.id); err != nil {
+			return fmt.Errorf("fill term bounds of site %d: %w", s.id, err)
+		}
+	}
+	return nil
+}
+
 // Reindex embeds every chunk with the current model, in batches, calling
 // progress(done, total) after each; other models' vectors are left alone
 // (a search only ever reads the current model's).

@@ -510,10 +510,18 @@ func (ix *Index) load(ctx context.Context, hits []*Hit, q []float32) ([]*Hit, er
 	return out, nil
 }
 
-// BM25 parameters (Robertson's usual values).
+// BM25 parameters: k1 1 and b 0 (no length normalization) are what the
+// search has ranked with in effect from the start: until the scoring
+// statement cast them, PostgreSQL read the intended 1.2 and 0.75 as
+// integers. Robertson's 1.2 and 0.75, measured on the dev halves, moved the
+// hybrid MRR by demo -0.004, abcd +0.036, hint3-sofmattress +0.005,
+// hint3-curekart -0.006, massive-zh 0, lowered the fused and full-text MRR
+// of demo and hint3-curekart by 0.012-0.020 and raised massive-zh's
+// full-text MRR by 0.016; the reranker was trained on these scores. So they
+// stay until a change of both is measured.
 const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
+	bm25K1 = 1.0
+	bm25B  = 0.0
 )
 
 // maxCandidates is how many chunks BM25 first scores for one query; it
@@ -663,19 +671,24 @@ func (s termStats) unseenIDF(t string) float64 {
 // bm25 ranks siteID's chunks by Okapi BM25 for weighted query terms (a
 // term's weight multiplies its IDF), with document frequencies and lengths
 // kept in term_stats and site_stats, and term frequencies in chunks.tf
-// (where a heading term counts twice). It returns at most limit hits (limit
-// 0: only the statistics) and the terms' statistics.
+// (where a heading term counts twice); a lone CJK character's tf counts at
+// most once (tfCap). It returns at most limit hits (limit 0: only the
+// statistics) and the terms' statistics.
 //
 // Candidates come from the query's rarest terms, as many as keep the
 // candidate set near budget chunks (a search for "the order status" must not
 // score half the index); every query term adds to the score. Pruning is
 // safe: a chunk without any of the selecting terms scores at most the sum of
-// the other terms' largest possible contributions (weight × idf × (k1+1)),
-// so when the exactTop-th candidate scores at least that, no chunk left out
-// could be among the best exactTop. Otherwise the selection grows (doubling
-// the budget) and the candidates are scored again. budget 0 scores every
-// chunk with any query term (the exhaustive reference the pruned search is
-// measured against).
+// the other terms' largest possible contributions (weight × idf × the tf
+// part at the term's largest (capped) tf in the shortest chunk holding it,
+// see termBound; weight × idf × (k1+1) where the site has no bounds yet),
+// so when the exactTop-th candidate scores more than that, no chunk left out
+// could be among the best exactTop. Otherwise the selection grows by every
+// term that bound still needs (the exactTop-th score only rises as
+// candidates are added), or doubles the budget while there are fewer than
+// exactTop candidates, and only the chunks new to the selection are scored.
+// budget 0 scores every chunk with any query term (the exhaustive reference
+// the pruned search is measured against).
 func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, budget int) ([]textHit, termStats, error) {
 	stats := termStats{idf: map[string]float64{}}
 	weight := map[string]float64{}
@@ -690,27 +703,41 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		return nil, stats, nil
 	}
 	// The site's statistics and its terms' in one round trip: the first row
-	// is the site's (term null), the others its terms'.
+	// is the site's (term null), the others its terms'. A term's bounds
+	// (its largest tf and the shortest chunk holding it) count only once the
+	// site has them for all its chunks (see migration 0020).
 	var length int64
-	rows, err := tx.Query(ctx, `select * from (select null::text, chunks, terms from site_stats where site_id = $1) s
+	rows, err := tx.Query(ctx, `select * from (select null::text, chunks, terms, null::integer, null::integer, bounded
+			from site_stats where site_id = $1) s
 		union all
-		select term, df, 0 from term_stats where site_id = $1 and term = any($2) and df > 0`, siteID, uniq)
+		select term, df, 0, max_tf, min_terms, null from term_stats where site_id = $1 and term = any($2) and df > 0`, siteID, uniq)
 	if err != nil {
 		return nil, stats, err
 	}
 	var dfs []stat
+	bounds := map[string]termBound{}
 	var term *string
 	var df, total int64
-	_, err = pgx.ForEachRow(rows, []any{&term, &df, &total}, func() error {
+	var maxTF, minTerms *int32
+	var siteBounded *bool
+	bounded := false
+	_, err = pgx.ForEachRow(rows, []any{&term, &df, &total, &maxTF, &minTerms, &siteBounded}, func() error {
 		if term == nil {
 			stats.chunks, length = df, total
-		} else {
-			dfs = append(dfs, stat{*term, df})
+			bounded = siteBounded != nil && *siteBounded
+			return nil
+		}
+		dfs = append(dfs, stat{*term, df})
+		if maxTF != nil && minTerms != nil {
+			bounds[*term] = termBound{float64(*maxTF), float64(*minTerms)}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, stats, err
+	}
+	if !bounded {
+		clear(bounds)
 	}
 	if stats.chunks <= 0 {
 		return nil, stats, nil
@@ -756,11 +783,18 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 	})
 	qterms := make([]string, len(dfs))
 	idfs := make([]float64, len(dfs)) // weighted
+	caps := make([]float64, len(dfs)) // the most tf counts
 	for i, s := range dfs {
-		qterms[i], idfs[i] = s.Term, weight[s.Term]*stats.idf[s.Term]
+		qterms[i], idfs[i], caps[i] = s.Term, weight[s.Term]*stats.idf[s.Term], tfCap(s.Term)
 	}
 	avgdl := float64(length) / float64(stats.chunks)
+	// rest[i] is the most a chunk holding none of dfs[:i] can score.
+	rest := make([]float64, len(dfs)+1)
+	for i := len(dfs) - 1; i >= 0; i-- {
+		rest[i] = rest[i+1] + idfs[i]*bounds[dfs[i].Term].most(avgdl, caps[i])
+	}
 	selected := 0 // dfs[:selected] select the candidates
+	scored := 0   // the chunks of dfs[:scored] are scored
 	var covered int64
 	grow := func(limit int64) {
 		for selected < len(dfs) && (selected == 0 || budget <= 0 || covered+dfs[selected].DF <= limit) {
@@ -769,41 +803,102 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		}
 	}
 	grow(int64(budget))
+	var best []textHit // the best limit chunks scored so far
 	for {
-		rows, err = tx.Query(ctx, `with q as (select * from unnest($2::text[], $3::float8[]) as q(term, idf))
-			select c.id, s.score from chunks c
-			-- tf is stored compressed: decompress it once per chunk, not once per term
-			cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
-			cross join lateral (
-				select sum(q.idf * x.tf * $5 / (x.tf + $6 * (1 - $7 + $7 * c.terms / $8))) as score
-				from q cross join lateral (select (d.tf ->> q.term)::float8 as tf) x
-				where x.tf is not null) s
-			where c.site_id = $1 and c.tsv @@ $4::tsquery
-			order by s.score desc, c.id limit $9`,
-			siteID, qterms, idfs, orQuery(qterms[:selected]), bm25K1+1, bm25K1, bm25B, avgdl, limit)
+		// Only the chunks not scored yet: those of the new terms without
+		// any of the earlier ones.
+		match := orQuery(qterms[scored:selected])
+		if scored > 0 {
+			match = "(" + match + ") & !(" + orQuery(qterms[:scored]) + ")"
+		}
+		rows, err = tx.Query(ctx, bm25Query,
+			siteID, qterms, idfs, match, bm25K1+1, bm25K1, bm25B, avgdl, limit, caps)
 		if err != nil {
 			return nil, stats, err
 		}
 		hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[textHit])
-		if err != nil || selected == len(dfs) {
-			return hits, stats, err
+		if err != nil {
+			return nil, stats, err
 		}
-		bound := 0.0
-		for _, idf := range idfs[selected:] {
-			bound += idf * (bm25K1 + 1)
+		best = mergeHits(best, hits, limit)
+		scored = selected
+		if selected == len(dfs) {
+			return best, stats, nil
 		}
-		if k := min(exactTop, limit); len(hits) >= k && hits[k-1].Score >= bound {
-			return hits, stats, nil
+		// (Strictly above, with a margin for rounding: a chunk left out that
+		// ties the k-th could take its place in the exhaustive order.)
+		k := min(exactTop, limit)
+		if len(best) >= k && best[k-1].Score > rest[selected]*(1+1e-9) {
+			return best, stats, nil
 		}
-		// Double the candidates, and take at least one more term (the next
-		// may alone hold more than double).
 		before := selected
-		grow(2 * max(covered, int64(budget)))
-		if selected == before {
+		if len(best) >= k {
+			// The k-th best score only rises as candidates are added: take
+			// at once every term it cannot yet exclude.
+			for selected < len(dfs) && rest[selected]*(1+1e-9) >= best[k-1].Score {
+				covered += dfs[selected].DF
+				selected++
+			}
+		} else {
+			// Too few candidates to judge by: double them.
+			grow(2 * max(covered, int64(budget)))
+		}
+		if selected == before { // the next term may alone hold more than double
 			covered += dfs[selected].DF
 			selected++
 		}
 	}
+}
+
+// mergeHits is the best limit of two lists of hits ordered by score (then
+// id), as the database orders them.
+func mergeHits(a, b []textHit, limit int) []textHit {
+	out := make([]textHit, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || len(a) > 0 && (a[0].Score > b[0].Score || a[0].Score == b[0].Score && a[0].ID < b[0].ID) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
+}
+
+// termBound is what bounds a term's BM25 contribution on a site: its
+// largest tf in any chunk and the shortest chunk holding it (zero: unknown).
+type termBound struct{ maxTF, minTerms float64 }
+
+// most is the largest factor by which the term's weighted IDF can be
+// multiplied in any chunk, its tf counted up to tfCap: BM25's tf part grows
+// with tf and shrinks with the chunk's length, so it is largest at the
+// largest tf in the shortest chunk (the two need not be the same chunk).
+// Without bounds it is the tf part at tfCap in a chunk of length 0, k1+1
+// (the limit for an endless tf) when there is no cap.
+func (b termBound) most(avgdl, tfCap float64) float64 {
+	if b.maxTF <= 0 || b.minTerms <= 0 {
+		if math.IsInf(tfCap, 1) {
+			return bm25K1 + 1
+		}
+		return tfPart(tfCap, 0, avgdl)
+	}
+	return tfPart(min(b.maxTF, tfCap), b.minTerms, avgdl)
+}
+
+// tfPart is BM25's tf part for tf in a chunk of length terms, computed as
+// bm25Query does.
+func tfPart(tf, terms, avgdl float64) float64 {
+	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*terms/avgdl))
+}
+
+// tfCap is the most tf a term's BM25 score counts: 1 for a lone CJK
+// character (a character recurs in many different words, so its repeats
+// say little; that the chunk has it is what matches a paraphrase, "退钱"
+// and "退款"), unbounded for words and bigrams.
+func tfCap(term string) float64 {
+	if r, n := utf8.DecodeRuneInString(term); IsCJK(r) && n == len(term) {
+		return 1
+	}
+	return math.Inf(1)
 }
 
 // orQuery is a tsquery matching any of terms, each quoted as a lexeme.
@@ -834,3 +929,23 @@ func cjkShare(text string) float64 {
 	}
 	return float64(cjk) / float64(letters)
 }
+
+// bm25Query scores the chunks of site $1 matching tsquery $4 by Okapi BM25
+// over terms $2 with weighted IDFs $3 and tf caps $10 ($5 = k1+1, $6 = k1,
+// $7 = b, $8 = the average chunk length) and returns the best $9.
+//
+// Each chunk's score is a subquery, not a lateral join: the planner would
+// put a Memoize keyed by the whole tf map above a join, which hashes every
+// chunk's map and never hits.
+const bm25Query = `with q as (select * from unnest($2::text[], $3::float8[], $10::float8[]) as q(term, idf, cap))
+	select id, score from (
+		select c.id, (
+			-- the casts: untyped, k1, b and avgdl would be read as integers (k1 1, b 0)
+			select sum(q.idf * x.tf * $5 / (x.tf + $6::float8 * (1 - $7::float8 + $7::float8 * c.terms / $8::float8)))
+			from q cross join lateral (select least(t.tf, q.cap) as tf from (select (d.tf ->> q.term)::float8 as tf) t
+				where t.tf is not null) x) as score
+		from chunks c
+		-- tf is stored compressed: decompress it once per chunk, not once per term
+		cross join lateral (select c.tf || '{}'::jsonb as tf offset 0) d
+		where c.site_id = $1 and c.tsv @@ $4::tsquery) s
+	order by score desc, id limit $9`

@@ -127,6 +127,9 @@ func cmdKB(ctx context.Context, e env, args []string) error {
 			bar := newProgress(e.stderr)
 			err := lib.Index().Reanalyze(ctx, func(done, total int) { bar.show("analyse", float64(done)/float64(total)) })
 			if err == nil {
+				err = lib.Index().FillTermBounds(ctx, func(done, total int) { bar.show("bounds", float64(done)/float64(total)) })
+			}
+			if err == nil {
 				err = lib.Index().Reindex(ctx, func(done, total int) { bar.show("reindex", float64(done)/float64(total)) })
 			}
 			bar.done()

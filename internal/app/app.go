@@ -283,6 +283,14 @@ func (a *App) Start(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			logger.Error("analyse chunks again", "error", err)
 		}
+		// then the search's pruning bounds of sites indexed before it kept them
+		var filled int
+		err = lib.Index().FillTermBounds(ctx, func(done, _ int) { filled = done })
+		if err != nil && ctx.Err() == nil {
+			logger.Error("fill term bounds", "error", err)
+		} else if filled > 0 {
+			logger.Info("filled the search's term bounds", "chunks", filled)
+		}
 	})
 	a.goWork(a.Sources.Run) // knowledge sources: every node syncs due ones, each source on one node at a time (a lease)
 	if n, err := lib.Index().Missing(ctx); err != nil {
