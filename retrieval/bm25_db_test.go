@@ -141,10 +141,11 @@ func zipfText(rng *rand.Rand, chars []rune, n int) string {
 	return string(out)
 }
 
-// zipfCorpus makes n chunks of Chinese-like text, some with a heading.
-func zipfCorpus(rng *rand.Rand, n int) []ChunkInput {
+// zipfCorpus makes n chunks of Chinese-like text drawn from distinct
+// characters, some with a heading.
+func zipfCorpus(rng *rand.Rand, n, distinct int) []ChunkInput {
 	var chars []rune
-	for r := rune(0x4E00); len(chars) < 300; r += 7 {
+	for r := rune(0x4E00); len(chars) < distinct; r += 7 {
 		chars = append(chars, r)
 	}
 	chunks := make([]ChunkInput, n)
@@ -192,7 +193,7 @@ func TestTermBoundsHoldEveryContribution(t *testing.T) {
 		}
 	}
 	check("after the first documents")
-	more := addDocuments(t, db, site, zipfCorpus(rng, 60))
+	more := addDocuments(t, db, site, zipfCorpus(rng, 60, 300))
 	check("after more documents")
 	// Chunks of an older analysis (here: made up, every tf 1) are analysed
 	// again: their frequencies rise, and so must the bounds.
@@ -221,7 +222,7 @@ func TestSearchUsesTermBoundsOnlyOnceFilled(t *testing.T) {
 	db := pgtest.New(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	site, _ := newTestSite(t, db, "a", nil)
-	corpus := zipfCorpus(rng, 300)
+	corpus := zipfCorpus(rng, 300, 40) // few characters: bigrams recur in a chunk
 	addDocuments(t, db, site, corpus)
 	// As a site is after the migration: no bounds in use, and what the
 	// triggers have gathered since is partial (here: far too low).
@@ -231,19 +232,11 @@ func TestSearchUsesTermBoundsOnlyOnceFilled(t *testing.T) {
 	if _, err := db.Exec(ctx, `update site_stats set bounded = false where site_id = $1`, site); err != nil {
 		t.Fatal(err)
 	}
-	queries := make([]string, 30)
-	for i := range queries {
-		r := []rune(corpus[rng.IntN(len(corpus))].Text)
-		j := rng.IntN(max(1, len(r)-8))
-		queries[i] = string(r[j:min(len(r), j+8)])
-	}
+	queries := spans(rng, corpus, 30)
 	same := func(when string) {
 		t.Helper()
 		for _, q := range queries {
-			exact := textSearch(t, db, site, q, 10, 0)
-			if pruned := textSearch(t, db, site, q, 10, 5); fmt.Sprint(pruned) != fmt.Sprint(exact) {
-				t.Fatalf("%s: %q pruned %v; exhaustive %v", when, q, pruned, exact)
-			}
+			samePruned(t, when, db, site, q, 10, 5)
 		}
 	}
 	same("before FillTermBounds")
@@ -265,23 +258,13 @@ func TestPrunedSearchIsExact(t *testing.T) {
 	db := pgtest.New(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	site, _ := newTestSite(t, db, "a", nil)
-	corpus := zipfCorpus(rng, 600)
+	corpus := zipfCorpus(rng, 600, 300)
 	docs := addDocuments(t, db, site, corpus)
 	run := func(when string) {
 		t.Helper()
-		for i := 0; i < 40; i++ {
-			r := []rune(corpus[rng.IntN(len(corpus))].Text)
-			j := rng.IntN(max(1, len(r)-10))
-			q := string(r[j:min(len(r), j+4+rng.IntN(8))])
+		for _, q := range spans(rng, corpus, 40) {
 			for _, limit := range []int{10, 40} {
-				exact := textSearch(t, db, site, q, limit, 0)
-				exact = exact[:min(exactTop, len(exact))] // pruning may change what comes after
-				for _, budget := range []int{1, 20, maxCandidates} {
-					pruned := textSearch(t, db, site, q, limit, budget)
-					if pruned = pruned[:min(exactTop, len(pruned))]; fmt.Sprint(pruned) != fmt.Sprint(exact) {
-						t.Fatalf("%s: %q (limit %d, budget %d) pruned %v; exhaustive %v", when, q, limit, budget, pruned, exact)
-					}
-				}
+				samePruned(t, when, db, site, q, limit, 1, 20, maxCandidates)
 			}
 		}
 	}
@@ -290,4 +273,31 @@ func TestPrunedSearchIsExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	run("after deleting half")
+}
+
+// spans are n pieces of the corpus's texts, 4 to 11 characters long, as
+// queries.
+func spans(rng *rand.Rand, corpus []ChunkInput, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		r := []rune(corpus[rng.IntN(len(corpus))].Text)
+		j := rng.IntN(max(1, len(r)-10))
+		out[i] = string(r[j:min(len(r), j+4+rng.IntN(8))])
+	}
+	return out
+}
+
+// samePruned fails the test unless the search for q with each candidate
+// budget returns what exhaustive scoring returns, in order, as far as
+// pruning promises (the best exactTop; what comes after may differ).
+func samePruned(t *testing.T, when string, db *pgxpool.Pool, site int64, q string, limit int, budgets ...int) {
+	t.Helper()
+	exact := textSearch(t, db, site, q, limit, 0)
+	exact = exact[:min(exactTop, len(exact))]
+	for _, budget := range budgets {
+		pruned := textSearch(t, db, site, q, limit, budget)
+		if pruned = pruned[:min(exactTop, len(pruned))]; fmt.Sprint(pruned) != fmt.Sprint(exact) {
+			t.Fatalf("%s: %q (limit %d, budget %d) pruned %v; exhaustive %v", when, q, limit, budget, pruned, exact)
+		}
+	}
 }
