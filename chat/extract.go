@@ -3,6 +3,7 @@ package chat
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -778,23 +779,30 @@ func rangeTerms(q string, terms map[string]bool) map[string]bool {
 // label.
 func inRange(nums []float64, text string, question map[string]bool) float64 {
 	best := 0.0
+	for _, start := range rangesHolding(nums, text) {
+		best = 0.5
+		if _, ok := labelShares(text[:start], question); ok {
+			return 1
+		}
+	}
+	return best
+}
+
+// rangesHolding are the starts of the ranges in text ("9–12") that hold one
+// of nums.
+func rangesHolding(nums []float64, text string) []int {
+	var out []int
 	for _, m := range rangeRE.FindAllStringSubmatchIndex(text, -1) {
 		lo, err1 := strconv.ParseFloat(text[m[2]:m[3]], 64)
 		hi, err2 := strconv.ParseFloat(text[m[4]:m[5]], 64)
 		if err1 != nil || err2 != nil || lo >= hi {
 			continue
 		}
-		for _, n := range nums {
-			if n < lo || n > hi {
-				continue
-			}
-			best = max(best, 0.5)
-			if _, ok := labelShares(text[:m[0]], question); ok {
-				return 1
-			}
+		if slices.ContainsFunc(nums, func(n float64) bool { return n >= lo && n <= hi }) {
+			out = append(out, m[0])
 		}
 	}
-	return best
+	return out
 }
 
 // labelShares reports whether the label before a range names what the
@@ -839,18 +847,9 @@ func labelShares(before string, question map[string]bool) (string, bool) {
 // height fits better than one that holds the height alone.
 func measuresHeld(nums []float64, text string, question map[string]bool) int {
 	held := map[string]bool{}
-	for _, m := range rangeRE.FindAllStringSubmatchIndex(text, -1) {
-		lo, err1 := strconv.ParseFloat(text[m[2]:m[3]], 64)
-		hi, err2 := strconv.ParseFloat(text[m[4]:m[5]], 64)
-		if err1 != nil || err2 != nil || lo >= hi {
-			continue
-		}
-		for _, n := range nums {
-			if n >= lo && n <= hi {
-				if label, ok := labelShares(text[:m[0]], question); ok {
-					held[strings.ToLower(label)] = true
-				}
-			}
+	for _, start := range rangesHolding(nums, text) {
+		if label, ok := labelShares(text[:start], question); ok {
+			held[strings.ToLower(label)] = true
 		}
 	}
 	return len(held)

@@ -113,19 +113,7 @@ func Terms(text string) []string {
 			terms = append(terms, t.Text)
 			continue
 		}
-		if isCountryUS(text, toks, i) {
-			terms = append(terms, "usa")
-			continue
-		}
-		if d, ok := numberWords[t.Text]; ok {
-			terms = append(terms, d)
-			continue
-		}
-		if IsStopWord(t.Text) {
-			continue
-		}
-		w := strings.ReplaceAll(english.Stem(t.Text, false), "'", "")
-		if w != "" {
+		if w := wordTerm(text, toks, i); w != "" {
 			terms = append(terms, w)
 		}
 	}
@@ -163,6 +151,23 @@ func CountTokens(text string) int {
 // simplified; 3: "US" in capitals is the country ("usa"), number words are
 // figures ("three" is "3").
 const AnalyzerVersion = 3
+
+// wordTerm is the search term of the word toks[i] of text: "usa" for the
+// country, a figure for a number word, "" for a stop word, else its stem
+// without apostrophes.
+func wordTerm(text string, toks []Token, i int) string {
+	t := toks[i]
+	if isCountryUS(text, toks, i) {
+		return "usa"
+	}
+	if d, ok := numberWords[t.Text]; ok {
+		return d
+	}
+	if IsStopWord(t.Text) {
+		return ""
+	}
+	return strings.ReplaceAll(english.Stem(t.Text, false), "'", "")
+}
 
 // numberWords are the English number words a shop writes in full ("after
 // three failed attempts") and a shopper in figures ("declined 3 times"), or
@@ -208,18 +213,7 @@ func SearchTerms(text string) []string {
 	terms := make([]string, 0, 2*len(toks))
 	for i, t := range toks {
 		if !t.CJK {
-			if isCountryUS(text, toks, i) {
-				terms = append(terms, "usa")
-				continue
-			}
-			if d, ok := numberWords[t.Text]; ok {
-				terms = append(terms, d)
-				continue
-			}
-			if IsStopWord(t.Text) {
-				continue
-			}
-			if w := strings.ReplaceAll(english.Stem(t.Text, false), "'", ""); w != "" {
+			if w := wordTerm(text, toks, i); w != "" {
 				terms = append(terms, w)
 			}
 			continue
