@@ -225,12 +225,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 // (sending it back, a fault, a charge), a comparison, or health advice.
 func notForCatalog(text string) bool {
 	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
-	for _, w := range notCatalogPhrases {
-		if strings.Contains(t, w) {
-			return true
-		}
-	}
-	return comparedWith.MatchString(t)
+	return containsAny(t, notCatalogPhrases) || comparedWith.MatchString(t)
 }
 
 // notCatalogPhrases are the words of questions the catalog does not answer:

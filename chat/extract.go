@@ -677,11 +677,8 @@ func asks(q string) int {
 	t := strings.ToLower(q)
 	kinds := 0
 	for _, a := range askPhrases {
-		for _, p := range a.phrases {
-			if strings.Contains(t, p) {
-				kinds |= a.kind
-				break
-			}
+		if containsAny(t, a.phrases) {
+			kinds |= a.kind
 		}
 	}
 	return kinds
