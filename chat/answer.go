@@ -31,7 +31,28 @@ type question struct {
 	number   string // the order number the shopper is asking about, if any
 	verified verifyResult
 	explain  bool // keep every candidate extract (AskRequest.Explain)
+
+	orders     []knowledge.OrderRecord // the verified customer's recent orders (customerOrders), once read
+	ordersRead bool
 }
+
+// customerOrders returns the verified shopper's ten most recent orders,
+// read once per question (naming an item, the order reply and the offer to
+// check an order all look at them).
+func (e *Engine) customerOrders(ctx context.Context, q *question) ([]knowledge.OrderRecord, error) {
+	if q.ordersRead {
+		return q.orders, nil
+	}
+	orders, err := e.opts.Commerce.Orders(ctx, q.site.ID, *q.customer, recentOrders)
+	if err != nil {
+		return nil, err
+	}
+	q.orders, q.ordersRead = orders, true
+	return orders, nil
+}
+
+// recentOrders is how many of a shopper's orders the bot looks at.
+const recentOrders = 10
 
 // ownOrderIntents are answered from the shopper's own order first.
 var ownOrderIntents = map[string]bool{"order_status": true}
@@ -211,7 +232,7 @@ func (e *Engine) namesOwnItem(ctx context.Context, q *question) bool {
 	if q.customer == nil || e.opts.Commerce == nil {
 		return false
 	}
-	orders, err := e.opts.Commerce.Orders(ctx, q.site.ID, *q.customer, 10)
+	orders, err := e.customerOrders(ctx, q)
 	if err != nil {
 		return false
 	}
@@ -242,7 +263,7 @@ func (e *Engine) itemWords(ctx context.Context, q *question, text string) map[st
 // shopper's order.
 func (e *Engine) orderOffer(ctx context.Context, q *question) string {
 	if q.customer != nil {
-		if orders, err := e.opts.Commerce.Orders(ctx, q.site.ID, *q.customer, 1); err == nil && len(orders) > 0 {
+		if orders, err := e.customerOrders(ctx, q); err == nil && len(orders) > 0 {
 			return say(q.lang, "offer_check", orders[0].Number)
 		}
 	}

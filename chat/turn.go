@@ -312,7 +312,7 @@ func (e *Engine) orderReply(ctx context.Context, q *question) (string, bool) {
 		}
 		return describeOrder(lang, summaryOf(o)), true
 	}
-	orders, err := e.opts.Commerce.Orders(ctx, site.ID, *q.customer, 10)
+	orders, err := e.customerOrders(ctx, q)
 	if err != nil {
 		return "", false
 	}
