@@ -20,6 +20,7 @@ var (
 	questionsPath = filepath.Join("..", "..", "docs", "eval", "demo", "questions.csv")
 	devExtraPath  = filepath.Join("..", "..", "docs", "eval", "demo", "dev-extra.csv")
 	devProducts   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-products.csv")
+	devFresh      = filepath.Join("..", "..", "docs", "eval", "demo", "dev-fresh.csv")
 )
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
@@ -201,14 +202,14 @@ func TestQuestions(t *testing.T) {
 }
 
 // TestDevExtraQuestions checks the later development files the same way:
-// every row is a development question, ids d001, d002, … (dev-extra.csv)
-// and p001, p002, … (dev-products.csv).
+// every row is a development question, ids d001, d002, … (dev-extra.csv),
+// p001, p002, … (dev-products.csv) and f001, f002, … (dev-fresh.csv).
 func TestDevExtraQuestions(t *testing.T) {
 	shop := readShop(t)
 	for _, f := range []struct {
 		path, prefix string
 		min          int
-	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}} {
+	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}} {
 		qs := readQuestions(t, f.path)
 		if len(qs) < f.min {
 			t.Errorf("%s: %d questions, want at least %d", f.path, len(qs), f.min)
