@@ -154,7 +154,10 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	if len(matches) == 0 {
 		return productReply{}, false
 	}
-	if notForCatalog(text) {
+	// A shopper asking how to do something with a product ("how do i
+	// reset the smart plug?") needs the help pages or a person, not its
+	// entry.
+	if notForCatalog(text) || asksProcedure(text) {
 		return productReply{}, false
 	}
 	named := matches[0].Named
@@ -247,6 +250,16 @@ var notCatalogPhrases = []string{
 	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",
 	"孕妇", "怀孕", "宝宝", "婴儿", "新生儿", "过敏", "湿疹", "疹子", "哮喘", "医生", "有害", "有毒", "伤害", "伤眼", "对眼睛", "对身体", "健康",
 }
+
+// asksProcedure reports whether a message asks how to do something (not
+// how much, how big or how long: those are a product's facts).
+func asksProcedure(text string) bool {
+	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	return containsAny(t, procedurePhrases)
+}
+
+var procedurePhrases = []string{" how do i ", " how can i ", " how to ", " how should i ", " how do we ", "what do i do", "what should i do",
+	"如何", "怎么办", "怎么用", "怎么弄", "该怎么", "要怎么"}
 
 // comparedWith finds "跟小米的比", "和宜家比": a comparison with something else.
 var comparedWith = regexp.MustCompile(`(?:跟|和|与|同)[^，。？?！!]{1,12}?比`)

@@ -72,6 +72,25 @@ func TestNotForCatalog(t *testing.T) {
 	}
 }
 
+// How to do something with a product is not in its entry; how much, how
+// big or how long is.
+func TestAsksProcedure(t *testing.T) {
+	for text, want := range map[string]bool{
+		"my smart plug wont show up on my wifi, how do i reset it": true,
+		"how to descale the kettle":                                true,
+		"香薰机如何清洗":                                                  true,
+		"耳机连不上怎么办":                                                 true,
+		"how much is the smart plug":                               false,
+		"how long does the fan run on one charge":                  false,
+		"how big is the walnut board":                              false,
+		"香薰机多少钱":                                                   false,
+	} {
+		if got := asksProcedure(text); got != want {
+			t.Errorf("asksProcedure(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
 // "How heavy" asks the weight, not the material; 色温 (colour temperature)
 // is not a colour.
 func TestAskedWeightAndColour(t *testing.T) {
