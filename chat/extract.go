@@ -509,12 +509,17 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			out = append(out, candidate{x: x, in: in, held: ss[top].held})
 		}
 	}
-	best := -1.0
-	for _, c := range out {
-		best = max(best, c.in[18])
-	}
-	for _, c := range out {
-		c.in[19] = c.in[18] - best
+	// Each candidate next to the best of the others: what matters is often
+	// not how well an extract covers the question but whether another
+	// covers it better.
+	for _, g := range gapInputs {
+		best := math.Inf(-1)
+		for _, c := range out {
+			best = max(best, c.in[g.of])
+		}
+		for _, c := range out {
+			c.in[g.gap] = c.in[g.of] - best
+		}
 	}
 	return out
 }
@@ -570,28 +575,37 @@ func cosine32(a, b []float32) float64 {
 // unitInputs name the answer model's inputs, in order (extractCandidates
 // computes them).
 var unitInputs = []string{
-	"retrieval",  // the search's calibrated confidence in its best passage
-	"rank1",      // the passage is the search's best
-	"inv_rank",   // 1 / the passage's rank
-	"lead",       // the passage's reranker score − the best passage's
-	"coverage",   // weighted share of the question the extract and its heading cover
-	"own",        // … that the first unit covers alone
-	"focus",      // the extract covers the question's main word
-	"top_two",    // share of the question's two weightiest words it covers
-	"unseen",     // share of the question's weight in words the site never uses
-	"heading",    // share of the question the passage's heading covers
-	"passage",    // share of the question the whole passage covers
-	"first",      // the extract starts the passage
-	"type_match", // the question asks for a kind of fact (a duration, an amount …) and the extract has one
-	"type_miss",  // the question asks for a kind of fact and the extract has none
-	"in_range",   // a range in the extract holds a number of the question
-	"row",        // the extract is a table row
-	"intro",      // the passage is a document's introduction
-	"item",       // the extract starts with a list item
-	"similarity", // cosine similarity of the question and the extract with its heading (built-in embedder)
-	"sim_gap",    // similarity − the best candidate's
-	"faq_answer", // the extract starts the answer under a heading that asks a question: the heading's coverage
+	"retrieval",    // the search's calibrated confidence in its best passage
+	"rank1",        // the passage is the search's best
+	"inv_rank",     // 1 / the passage's rank
+	"lead",         // the passage's reranker score − the best passage's
+	"coverage",     // weighted share of the question the extract and its heading cover
+	"own",          // … that the first unit covers alone
+	"focus",        // the extract covers the question's main word
+	"top_two",      // share of the question's two weightiest words it covers
+	"unseen",       // share of the question's weight in words the site never uses
+	"heading",      // share of the question the passage's heading covers
+	"passage",      // share of the question the whole passage covers
+	"first",        // the extract starts the passage
+	"type_match",   // the question asks for a kind of fact (a duration, an amount …) and the extract has one
+	"type_miss",    // the question asks for a kind of fact and the extract has none
+	"in_range",     // a range in the extract holds a number of the question
+	"row",          // the extract is a table row
+	"intro",        // the passage is a document's introduction
+	"item",         // the extract starts with a list item
+	"similarity",   // cosine similarity of the question and the extract with its heading (built-in embedder)
+	"sim_gap",      // similarity − the best candidate's
+	"faq_answer",   // the extract starts the answer under a heading that asks a question: the heading's coverage
+	"coverage_gap", // coverage − the best candidate's
+	"own_gap",      // own − the best candidate's
+	"passage_gap",  // passage − the best candidate's
+	"heading_gap",  // heading − the best candidate's
+	"top_two_gap",  // top_two − the best candidate's
 }
+
+// gapInputs are the inputs that say how far a candidate is from the best
+// one (unitInputs' indexes).
+var gapInputs = []struct{ of, gap int }{{18, 19}, {4, 21}, {5, 22}, {10, 23}, {9, 24}, {7, 25}}
 
 // bestExtract scores every candidate with the answer model and returns the
 // likeliest (and all of them, for explaining).

@@ -147,3 +147,38 @@ func TestMeasuredRowHoldingMore(t *testing.T) {
 		}
 	}
 }
+
+// Each candidate's inputs say how far it is from the best candidate: the
+// extract that covers most of the question has a coverage gap of 0, the
+// others a negative one.
+func TestCandidateGaps(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6,
+		Concepts: []retrieval.Concept{{Term: "paypal", IDF: 3, Weight: 1, Known: true}, {Term: "refund", IDF: 1, Weight: 1, Known: true}},
+		Hits: []knowledge.Hit{
+			{Source: "returns.md", Heading: "Returns > Refunds", Score: 1, Text: "We refund within 5 days of receiving the return."},
+			{Source: "returns.md", Heading: "Returns > Where the money goes", Score: 0.9, Text: "PayPal refunds appear in 3–5 business days."},
+		}}
+	q := "paypal refund"
+	cands := extractCandidates(res, questionConcepts(res, q, nil), q, 5, nil)
+	idx := map[string]int{}
+	for i, n := range unitInputs {
+		idx[n] = i
+	}
+	var paypal, other []float64
+	for _, c := range cands {
+		if strings.Contains(c.x.text, "PayPal") {
+			paypal = c.in
+		} else {
+			other = c.in
+		}
+	}
+	if paypal == nil || other == nil {
+		t.Fatalf("candidates %+v; want one from each passage", cands)
+	}
+	if paypal[idx["coverage_gap"]] != 0 || other[idx["coverage_gap"]] >= 0 || other[idx["own_gap"]] >= 0 {
+		t.Errorf("gaps: PayPal extract %v, the other %v; want 0 for the best, below 0 for the other", paypal[idx["coverage_gap"]], other[idx["coverage_gap"]])
+	}
+	if got := other[idx["coverage_gap"]]; got != other[idx["coverage"]]-paypal[idx["coverage"]] {
+		t.Errorf("coverage gap %v, want the difference of the coverages %v", got, other[idx["coverage"]]-paypal[idx["coverage"]])
+	}
+}
