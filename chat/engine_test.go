@@ -624,8 +624,22 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 		len(bot[0].Citations) != 1 {
 		t.Fatalf("while waiting, nobody online: %+v; want the answer, cited, and that the team follows up", bot)
 	}
-	if bot := replies(v.say("what is the meaning of life"), chat.RoleBot); len(bot) != 0 {
-		t.Errorf("while waiting, a question the bot cannot answer got %+v; want no guess", bot)
+	// A question it cannot answer gets an honest "not sure", not silence
+	// and not a guess.
+	if bot := replies(v.say("what is the meaning of life"), chat.RoleBot); len(bot) != 1 || bot[0].Answered == nil || *bot[0].Answered ||
+		!strings.Contains(bot[0].Text, "not sure") || !strings.Contains(bot[0].Text, "follow up") || len(bot[0].Citations) != 0 {
+		t.Errorf("while waiting, a question the bot cannot answer got %+v; want one reply that is not sure and says the team follows up", bot)
+	}
+	// The message that sends a conversation to the queue is answered too
+	// when nobody is online, before the notice.
+	u := f.visitor("en")
+	evs := u.say("I want to talk to a person. How many business days does express delivery take?")
+	if c := u.conversation(); c.State != chat.StateQueued {
+		t.Fatalf("state %s; want queued", c.State)
+	}
+	if bot, sys := replies(evs, chat.RoleBot), replies(evs, chat.RoleSystem); len(bot) != 1 || !strings.Contains(bot[0].Text, "2 to 3 business days") ||
+		len(sys) != 1 || !strings.Contains(sys[0].Text, "online") {
+		t.Errorf("escalating message, nobody online: bot %+v, notice %+v; want the answer and the notice", bot, sys)
 	}
 	page, err := f.store.Inbox(context.Background(), chat.InboxQuery{View: chat.ViewQueued, Scope: account.Scope{All: true}})
 	if err != nil {
@@ -646,6 +660,9 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 	w.say("a person please")
 	if bot := replies(w.say("how many business days does express delivery take"), chat.RoleBot); len(bot) != 0 {
 		t.Errorf("with an agent online the bot answered a queued conversation: %+v", bot)
+	}
+	if bot := replies(f.visitor("en").say("I want to talk to a person. How many business days does express delivery take?"), chat.RoleBot); len(bot) != 0 {
+		t.Errorf("with an agent online the bot answered the message that escalated: %+v", bot)
 	}
 }
 

@@ -49,6 +49,13 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 		if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak); err != nil {
 			e.logger.Error("streaks", "conversation", conv.ID, "error", err)
 		}
+		// When nobody can take it soon, the message that sends the
+		// conversation to the queue is answered as the ones after it are
+		// ("i see two charges for one order" gets the policy for double
+		// charges, then the notice that the team will reply).
+		if e.nobodyToAnswer(site) {
+			e.answerWhileWaiting(ctx, site, conv, msg, a, lang)
+		}
 		e.escalate(ctx, site, conv, d, lang)
 		return
 	}
@@ -78,8 +85,8 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 // whileQueued handles a shopper message while the conversation waits for a
 // person: keep an email the shopper leaves; when nobody can answer soon (no
 // agent online, or outside business hours) keep answering what the bot can
-// answer with confidence, saying the team will follow up; otherwise say once
-// that someone is coming.
+// answer with confidence, saying the team will follow up (and that it is
+// not sure, for the rest); otherwise say once that someone is coming.
 func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) {
 	if len(a.Emails) > 0 && conv.ContactEmail == "" {
 		if err := e.opts.Store.SetContactEmail(ctx, conv.ID, a.Emails[0]); err == nil {
@@ -93,13 +100,32 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		}
 		return
 	}
+	if e.answerWhileWaiting(ctx, site, conv, msg, a, lang) {
+		return
+	}
+	if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+		e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+		return
+	}
+	// The shopper knows a person will reply; a question the bot cannot
+	// answer still gets a reply, not silence.
+	no := false
+	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: say(lang, "waiting_unsure"), Intent: a.Intent,
+		IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore, Answered: &no}
+	if _, err := e.commit(ctx, site.ID, bot); err != nil {
+		e.logger.Error("commit bot reply while waiting", "conversation", conv.ID, "error", err)
+	}
+}
+
+// answerWhileWaiting answers a message of a conversation nobody can take
+// soon with what the bot can answer with confidence (a passage, the
+// catalog, the shopper's orders), saying the team will follow up; it
+// reports whether it answered.
+func (e *Engine) answerWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) bool {
 	start := time.Now()
 	r := e.offline(ctx, e.newQuestion(ctx, site, conv, msg, a, lang))
 	if !r.answered || (r.kind != kindKnowledge && r.kind != kindProduct && r.kind != kindOrder) {
-		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
-			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
-		}
-		return
+		return false
 	}
 	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: r.text + "\n\n" + say(lang, "follow_up"),
 		Citations: r.citations, Products: r.products, Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment,
@@ -107,7 +133,9 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		RetrievalConfidence: r.confidence}
 	if _, err := e.commit(ctx, site.ID, bot); err != nil {
 		e.logger.Error("commit bot reply while waiting", "conversation", conv.ID, "error", err)
+		return false
 	}
+	return true
 }
 
 // nobodyToAnswer reports whether no person will answer soon: no agent is
