@@ -442,6 +442,9 @@ type Detail struct {
 	Authors      map[int64]string        `json:"authors"`     // names of the console users who wrote messages
 	Customer     *knowledge.Customer     `json:"customer,omitempty"`
 	Orders       []knowledge.OrderRecord `json:"orders"`
+	// Suggestions are the products the bot would suggest to this shopper
+	// (related to what they bought before, never what they sent back).
+	Suggestions []knowledge.Product `json:"suggestions"`
 }
 
 // detailMessages is how many of the latest messages Detail returns at most.
@@ -462,7 +465,7 @@ func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail,
 		return nil, err
 	}
 	d := &Detail{Conversation: *conv, Messages: msgs, HasEarlier: after > 0, Authors: map[int64]string{},
-		Orders: []knowledge.OrderRecord{}}
+		Orders: []knowledge.OrderRecord{}, Suggestions: []knowledge.Product{}}
 	if d.Messages == nil {
 		d.Messages = []Message{}
 	}
@@ -493,6 +496,9 @@ func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail,
 		d.Orders = orders
 		if len(orders) > 0 {
 			d.Customer = orders[0].Customer
+		}
+		if d.Suggestions, err = e.opts.Commerce.Related(ctx, conv.SiteID, *conv.CustomerID, relatedProducts); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil

@@ -151,6 +151,13 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// The catalog answers when the help pages do not, or when the question
 	// asks what only the catalog knows (a price, stock, colours).
 	prod, prodOK := e.productAnswer(ctx, q)
+	// "What would you recommend?" from a signed-in shopper, naming no
+	// product: what goes with what they bought before.
+	if q.customer != nil && e.opts.Commerce != nil && asksForSuggestions(q.text) && !(prodOK && prod.named) {
+		if r, ok := e.suggestionAnswer(ctx, q); ok {
+			return r
+		}
+	}
 	// A question about one product that the help pages answer in part
 	// ("what colour is the mug, and can it go in the dishwasher?") gets
 	// both: the product's facts, then the passage.

@@ -563,3 +563,39 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 	sort.SliceStable(best, func(i, j int) bool { return best[i].n > best[j].n })
 	return best[0].s
 }
+
+// asksForSuggestions reports whether a message asks what to buy ("what
+// would you recommend for me?", "有什么推荐的吗").
+func asksForSuggestions(text string) bool {
+	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	return containsAny(t, suggestionCues)
+}
+
+var suggestionCues = []string{"recommend", "suggest", "what should i buy", "what should i get", "something for me", "i might like",
+	"would i like", "推荐", "买什么好", "还有什么好", "适合我"}
+
+// relatedProducts is how many suggestions a verified shopper (and the
+// agent in the console) sees.
+const relatedProducts = 4
+
+// suggestionAnswer suggests products related to what a verified shopper
+// bought before (never what they sent back): the reply to "what would you
+// recommend?" that names no product.
+func (e *Engine) suggestionAnswer(ctx context.Context, q *question) (reply, bool) {
+	related, err := e.opts.Commerce.Related(ctx, q.site.ID, *q.customer, relatedProducts)
+	if err != nil {
+		e.logger.Warn("related products", "site", q.site.ID, "error", err)
+		return reply{}, false
+	}
+	if len(related) == 0 {
+		return reply{}, false
+	}
+	var b strings.Builder
+	b.WriteString(say(q.lang, "related"))
+	cards := make([]Product, len(related))
+	for i, p := range related {
+		fmt.Fprintf(&b, "\n• %s — %s", p.Title, money(p.Price, p.Currency))
+		cards[i] = productCard(p)
+	}
+	return reply{text: b.String(), products: cards, answered: true, kind: kindProduct}, true
+}

@@ -759,3 +759,53 @@ func TestPolicyQuestionAboutOrdersIsNotAskedWhichOrder(t *testing.T) {
 		t.Fatalf("reply %q %v; want not sure with the offer to check an order, not 'which order?'", res.Reply, err)
 	}
 }
+
+// A signed-in shopper who asks what to buy gets products related to what
+// they bought before, never what they sent back, with cards; the agent
+// sees the same suggestions next to the conversation. A shopper who is not
+// signed in gets no such suggestions.
+func TestSuggestsWhatGoesWithEarlierPurchases(t *testing.T) {
+	f := newFixture(t, false)
+	ctx := context.Background()
+	commerce := f.opts.Commerce
+	products := `[{"sku":"DUVET","title":"Linen Duvet Cover","price":129,"stock":5,"attributes":{"category":"home","material":"linen"}},
+	 {"sku":"SHEET","title":"Linen Fitted Sheet","price":79,"stock":4,"attributes":{"category":"home","material":"linen"}},
+	 {"sku":"HOODIE","title":"Loopback Hoodie","price":75,"stock":12,"attributes":{"category":"apparel","material":"cotton"}},
+	 {"sku":"TEE","title":"Loopback Tee","price":25,"stock":40,"attributes":{"category":"apparel","material":"cotton"}}]`
+	if res, err := commerce.ImportProducts(ctx, strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	orders := `[{"number":"LL-200001","status":"delivered","customer":{"id":"c7","email":"cy@example.com","name":"Cy"},"items":[{"sku":"DUVET","title":"Linen Duvet Cover","quantity":1,"price":129}],"total":129},
+	 {"number":"LL-200002","status":"refunded","customer":{"id":"c7","email":"cy@example.com","name":"Cy"},"items":[{"sku":"HOODIE","title":"Loopback Hoodie","quantity":1,"price":75}],"total":75}]`
+	if res, err := commerce.ImportOrders(ctx, strings.NewReader(orders), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import orders: %v %+v", err, res)
+	}
+	id := chat.Identity{UserID: "c7", Hash: kefutest.SignIdentity(f.site.Secret, "c7")}
+	sess, err := f.engine.Hello(ctx, f.site, "", "en", &id)
+	if err != nil || sess.Visitor.CustomerID == nil {
+		t.Fatalf("signed identity: %+v %v", sess, err)
+	}
+	sub := f.hub.SubscribeConversation(sess.Conversation.ID, 1024)
+	t.Cleanup(sub.Close)
+	v := &visitor{f: f, sess: sess, sub: sub}
+	bot := replies(v.say("what would you recommend for me?"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "SHEET" || !strings.Contains(bot[0].Text, "bought") {
+		t.Fatalf("suggestions for a signed-in shopper: %+v; want the linen sheet first, with its card", bot)
+	}
+	for _, p := range bot[0].Products {
+		if p.SKU == "HOODIE" || p.SKU == "DUVET" {
+			t.Errorf("suggested %s (sent back, or already bought): %+v", p.SKU, bot[0].Products)
+		}
+	}
+	d, err := f.engine.Detail(ctx, sess.Conversation.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Suggestions) != len(bot[0].Products) || d.Suggestions[0].SKU != "SHEET" {
+		t.Errorf("the agent's suggestions %+v; want the shopper's (%+v)", d.Suggestions, bot[0].Products)
+	}
+	// Not signed in: nothing is known about what they bought.
+	if bot := replies(f.visitor("en").say("what would you recommend for me?"), chat.RoleBot); len(bot) == 1 && strings.Contains(bot[0].Text, "bought") {
+		t.Errorf("suggestions for an anonymous shopper: %+v", bot)
+	}
+}

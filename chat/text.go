@@ -55,6 +55,7 @@ var phrases = map[string][2]string{
 	"no_orders":      {"I don't see any orders for your account yet.", "您的账户下暂时没有订单。"},
 	"your_orders":    {"Your recent orders:", "您最近的订单："},
 	"products":       {"Here are some products that match:", "为您找到以下相关商品："},
+	"related":        {"Based on what you've bought from us before, you might like:", "根据您之前买过的东西，您可能会喜欢："},
 	"in_stock":       {"In stock", "有货"},
 	"out_of_stock":   {"Out of stock", "暂时缺货"},
 	"follow_up":      {"A person from our team will also follow up here as soon as they're back.", "人工客服回来后也会在这里跟进。"},

@@ -18,6 +18,7 @@ import (
 	"kefu/internal/account"
 	"kefu/internal/audit"
 	"kefu/internal/fakellm"
+	"kefu/internal/kefutest"
 	"kefu/internal/notify"
 	"kefu/internal/privacy"
 	"kefu/internal/sites"
@@ -509,4 +510,46 @@ func simplePDF(title, text string) []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, len(objs), xref)
 	return b.Bytes()
+}
+
+// TestBrowserConsoleSuggestions: next to a signed-in shopper's
+// conversation the console shows the products the bot would suggest to
+// them (related to what they bought, never what they sent back), with no
+// accessibility violation.
+func TestBrowserConsoleSuggestions(t *testing.T) {
+	s, _ := consoleShop(t, shopConfig{}, account.RoleAgent)
+	ctx := context.Background()
+	// Emily (cus_0001) kept a linen duvet set, a lamp, a tee… and sent back
+	// a washed linen shirt.
+	sess, err := s.opts.Engine.Hello(ctx, s.site, "", "en", &chat.Identity{UserID: "cus_0001", Hash: kefutest.SignIdentity(s.site.Secret, "cus_0001")})
+	if err != nil || sess.Visitor.CustomerID == nil {
+		t.Fatalf("signed-in shopper: %+v, %v", sess, err)
+	}
+	want, err := s.commerce.Related(ctx, s.site.ID, *sess.Visitor.CustomerID, 4)
+	if err != nil || len(want) == 0 {
+		t.Fatalf("related products for cus_0001: %+v, %v", want, err)
+	}
+	if _, _, err := s.opts.Engine.Post(ctx, sess, "p1", "a person please"); err != nil {
+		t.Fatal(err)
+	}
+	a := newConsoleTab(t, "agent", 1280, 800)
+	a.signIn(s.origin, "mia@example.com", "correct horse battery")
+	a.waitFor("the conversation in the queue", `document.querySelectorAll("#rows .row").length == 1`)
+	a.press("#rows .row")
+	a.waitFor("the suggestions", `document.querySelectorAll("#suggestions li").length == `+strconv.Itoa(len(want))+
+		` && document.querySelector("#suggestions li").textContent.startsWith(`+jsString(want[0].Title)+`)`)
+	var text string
+	a.eval(`document.querySelector("#side").textContent`, &text)
+	if !strings.Contains(text, "Suggested for this shopper") {
+		t.Errorf("side panel %q; want the suggestions' heading", text)
+	}
+	var list string
+	a.eval(`document.querySelector("#suggestions").textContent`, &list)
+	for _, never := range []string{"Washed Linen Shirt", "Stonewashed Linen Duvet Cover Set"} {
+		if strings.Contains(list, never) {
+			t.Errorf("suggestions %q include %s (sent back, or already bought)", list, never)
+		}
+	}
+	a.consoleShot("suggestions")
+	a.axeCheck("console/suggestions")
 }

@@ -259,7 +259,7 @@
         el("button", { type: "button", role: "tab", id: "tab-" + k, "aria-controls": "rows", "data-tab": k, on: { click: () => { location.hash = "#/inbox/" + k; } } },
           t("tab." + k), TAB_COUNT[k] ? el("span.n", { "data-count": k }) : null)));
       const list = el("section.list", { "aria-label": t("nav.inbox") }, tabs, el("div.rows", { id: "rows", role: "tabpanel" }));
-      main.append(el("h1.sr", t("nav.inbox")), el("div.inbox", { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side" })));
+      main.append(el("h1.sr", t("nav.inbox")), el("div.inbox", { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side", tabindex: "0", "aria-label": t("side.details") })));
     }
     if (fresh || tabChanged) { S.items = []; S.next = ""; set($("#rows"), el("div.empty", t("list.loading"))); loadList(); }
     for (const b of document.querySelectorAll(".tabs button")) {
@@ -622,7 +622,11 @@
       c ? el("div", { id: "orders" }, (d.orders || []).map(o => el("div.order",
         el("div.l1", el("span", o.number), el("span.badge", o.status)),
         el("div.muted", [o.total != null ? o.total + " " + (o.currency || "") : "", o.carrier ? " · " + o.carrier : "", o.tracking_number ? " " + o.tracking_number : ""].join("")),
-        (o.items || []).length ? el("ul", o.items.map(i => el("li", (i.quantity || 1) + " × " + i.title))) : null))) : null);
+        (o.items || []).length ? el("ul", o.items.map(i => el("li", (i.quantity || 1) + " × " + i.title))) : null))) : null,
+      // what the bot would suggest to this shopper: related to what they bought, never what they sent back
+      c && (d.suggestions || []).length ? el("h3", t("side.suggestions")) : null,
+      c && (d.suggestions || []).length ? el("ul", { id: "suggestions" }, d.suggestions.map(p => el("li",
+        /^https?:\/\//i.test(p.url || "") ? el("a", { href: p.url, target: "_blank", rel: "noopener" }, p.title) : el("span", p.title), el("span.muted", " " + (p.price != null ? p.price.toFixed(2) + " " + (p.currency || "") : ""))))) : null);
   }
 
   // ---- Live: the agent socket ----
