@@ -356,19 +356,22 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 			if !q.passes(p) {
 				continue
 			}
-			score, inTitle := 0.0, 0.0
+			score, inTitle, naming := 0.0, 0.0, 0.0
 			for _, w := range words {
 				switch {
 				case allTerms(cat.title[i], w.terms):
 					score += 3 * w.idf
 					inTitle += w.idf // a unigram's idf is already cut
+					if !w.unigram {
+						naming += w.idf // one character of a title (机, 电) matches but does not name it
+					}
 				case allTerms(cat.attrs[i], w.terms):
 					score += 1.5 * w.idf
 				case allTerms(cat.desc[i], w.terms):
 					score += w.idf
 				}
 			}
-			m := ProductMatch{Product: p, Score: score, Named: named > 0 && inTitle >= namedWeight*named && inTitle >= 1, InTitle: inTitle > 0}
+			m := ProductMatch{Product: p, Score: score, Named: named > 0 && naming >= namedWeight*named && naming >= 1, InTitle: inTitle > 0}
 			if score > 0 || (len(words) == 0 && q.Filtered()) {
 				out = append(out, m)
 			}
@@ -381,6 +384,9 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 		words = nil
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Named != out[j].Named {
+			return out[i].Named // what the question names before what shares its words
+		}
 		if q.Cheapest || (len(words) == 0 && q.MaxPrice > 0) {
 			if out[i].Price != out[j].Price {
 				return out[i].Price < out[j].Price
