@@ -462,6 +462,14 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		add("stock")
 		specific = false
 	}
+	// An item that is out of stock says so, and when it is back, whatever
+	// was asked ("how much is the blackout curtain?").
+	if p.Stock <= 0 && !seen["stock"] {
+		was := specific
+		add("stock")
+		add("restock")
+		specific = was
+	}
 	sep := ". "
 	if lang == "zh" {
 		sep = "；"

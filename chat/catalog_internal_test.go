@@ -140,6 +140,17 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); specific {
 		t.Errorf("how heavy: %q is specific; the product states no weight", got)
 	}
+	// An item out of stock says so, and when it is back, whatever was asked.
+	curtain := knowledge.Product{Title: "Blackout Linen Curtain Panel", Price: 69, Currency: "USD", Stock: 0,
+		Attributes: map[string]any{"restock": "Expected January 2027", "material": "100% linen"}}
+	text = "how much is the blackout curtain"
+	if got, specific := describeProduct("en", curtain, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "$69.00") ||
+		!strings.Contains(got, "Out of stock") || !strings.Contains(got, "January 2027") {
+		t.Errorf("price of an item out of stock: %q (specific %v); want the price, that it is out of stock and when it is back", got, specific)
+	}
+	if got, _ := describeProduct("en", duvet, "how much is the duvet set", knowledge.ParseProductQuery("how much is the duvet set")); strings.Contains(got, "stock") {
+		t.Errorf("price of an item in stock: %q; want no stock note", got)
+	}
 }
 
 // A Chinese question finds the English description's sentence through the
