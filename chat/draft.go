@@ -30,6 +30,8 @@ var tools = []llm.Tool{
 		Parameters: json.RawMessage(`{"type":"object","properties":{}}`)},
 	{Name: "search_products", Description: "Search the shop's products to recommend or answer product questions.",
 		Parameters: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string"}},"required":["query"]}`)},
+	{Name: "suggest_for_me", Description: "Products that go with what this signed-in shopper bought before (never what they sent back), for \"what would you recommend?\".",
+		Parameters: json.RawMessage(`{"type":"object","properties":{}}`)},
 	{Name: "request_human", Description: "Hand the conversation to a person from the support team.",
 		Parameters: json.RawMessage(`{"type":"object","properties":{"reason":{"type":"string"}},"required":["reason"]}`)},
 }
@@ -395,6 +397,19 @@ func (e *Engine) runTool(ctx context.Context, site *sites.Site, customer *int64,
 	case "search_products":
 		products := e.products(ctx, site, args.Query)
 		return result(map[string]any{"products": products}), Decision{}, products
+	case "suggest_for_me":
+		if customer == nil {
+			return `{"error":"the shopper is not signed in: nothing is known about what they bought; use search_products"}`, Decision{}, nil
+		}
+		related, err := e.opts.Commerce.Related(ctx, site.ID, *customer, relatedProducts)
+		if err != nil {
+			return `{"error":"suggestions are unavailable right now"}`, Decision{}, nil
+		}
+		cards := make([]Product, len(related))
+		for i, p := range related {
+			cards[i] = productCard(p)
+		}
+		return result(map[string]any{"products": cards}), Decision{}, cards
 	case "request_human":
 		return `{"ok":true,"note":"a person from the team will join"}`, Decision{Escalate: true, Reason: ReasonRequested, Priority: 2}, nil
 	}

@@ -763,9 +763,58 @@ func TestPolicyQuestionAboutOrdersIsNotAskedWhichOrder(t *testing.T) {
 // A signed-in shopper who asks what to buy gets products related to what
 // they bought before, never what they sent back, with cards; the agent
 // sees the same suggestions next to the conversation. A shopper who is not
-// signed in gets no such suggestions.
+// signed in gets no such suggestions. With a model, its suggest_for_me
+// tool gives the same products.
 func TestSuggestsWhatGoesWithEarlierPurchases(t *testing.T) {
 	f := newFixture(t, false)
+	ctx := context.Background()
+	v := signedInBuyer(t, f)
+	bot := replies(v.say("what would you recommend for me?"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "SHEET" || !strings.Contains(bot[0].Text, "bought") {
+		t.Fatalf("suggestions for a signed-in shopper: %+v; want the linen sheet first, with its card", bot)
+	}
+	for _, p := range bot[0].Products {
+		if p.SKU == "HOODIE" || p.SKU == "DUVET" {
+			t.Errorf("suggested %s (sent back, or already bought): %+v", p.SKU, bot[0].Products)
+		}
+	}
+	d, err := f.engine.Detail(ctx, v.sess.Conversation.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Suggestions) != len(bot[0].Products) || d.Suggestions[0].SKU != "SHEET" {
+		t.Errorf("the agent's suggestions %+v; want the shopper's (%+v)", d.Suggestions, bot[0].Products)
+	}
+	// Not signed in: nothing is known about what they bought.
+	if bot := replies(f.visitor("en").say("what would you recommend for me?"), chat.RoleBot); len(bot) == 1 && strings.Contains(bot[0].Text, "bought") {
+		t.Errorf("suggestions for an anonymous shopper: %+v", bot)
+	}
+
+	m := newFixture(t, true)
+	m.fake.Respond(func(r fakellm.Request) fakellm.Reply {
+		if r.Messages[len(r.Messages)-1].Role == "tool" {
+			return fakellm.Reply{Text: "You might like our Linen Fitted Sheet."}
+		}
+		return fakellm.Reply{ToolCalls: []fakellm.ToolCall{{Name: "suggest_for_me", Args: `{}`}}}
+	})
+	bot = replies(signedInBuyer(t, m).say("anything you'd suggest?"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "SHEET" {
+		t.Errorf("model path: %+v; want the linen sheet's card from suggest_for_me", bot)
+	}
+	for _, p := range bot[0].Products {
+		if p.SKU == "HOODIE" {
+			t.Errorf("model path suggested what the shopper sent back: %+v", bot[0].Products)
+		}
+	}
+	if bot := replies(m.visitor("en").say("anything you'd suggest?"), chat.RoleBot); len(bot) == 1 && len(bot[0].Products) > 0 {
+		t.Errorf("model path, anonymous shopper: %+v; want no suggestions from purchases", bot)
+	}
+}
+
+// signedInBuyer adds linen and cotton products to f's shop and a signed-in
+// shopper (c7) who kept a linen duvet cover and sent back a hoodie.
+func signedInBuyer(t *testing.T, f *fixture) *visitor {
+	t.Helper()
 	ctx := context.Background()
 	commerce := f.opts.Commerce
 	products := `[{"sku":"DUVET","title":"Linen Duvet Cover","price":129,"stock":5,"attributes":{"category":"home","material":"linen"}},
@@ -787,25 +836,5 @@ func TestSuggestsWhatGoesWithEarlierPurchases(t *testing.T) {
 	}
 	sub := f.hub.SubscribeConversation(sess.Conversation.ID, 1024)
 	t.Cleanup(sub.Close)
-	v := &visitor{f: f, sess: sess, sub: sub}
-	bot := replies(v.say("what would you recommend for me?"), chat.RoleBot)
-	if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "SHEET" || !strings.Contains(bot[0].Text, "bought") {
-		t.Fatalf("suggestions for a signed-in shopper: %+v; want the linen sheet first, with its card", bot)
-	}
-	for _, p := range bot[0].Products {
-		if p.SKU == "HOODIE" || p.SKU == "DUVET" {
-			t.Errorf("suggested %s (sent back, or already bought): %+v", p.SKU, bot[0].Products)
-		}
-	}
-	d, err := f.engine.Detail(ctx, sess.Conversation.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d.Suggestions) != len(bot[0].Products) || d.Suggestions[0].SKU != "SHEET" {
-		t.Errorf("the agent's suggestions %+v; want the shopper's (%+v)", d.Suggestions, bot[0].Products)
-	}
-	// Not signed in: nothing is known about what they bought.
-	if bot := replies(f.visitor("en").say("what would you recommend for me?"), chat.RoleBot); len(bot) == 1 && strings.Contains(bot[0].Text, "bought") {
-		t.Errorf("suggestions for an anonymous shopper: %+v", bot)
-	}
+	return &visitor{f: f, sess: sess, sub: sub}
 }
