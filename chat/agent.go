@@ -412,8 +412,15 @@ func (e *Engine) suggestOffline(ctx context.Context, site *sites.Site, conv *Con
 			return &Suggestion{Text: text, Citations: []Citation{}, Source: "orders"}
 		}
 	}
-	if r := e.knowledgeAnswer(ctx, q); r.answered {
+	r := e.knowledgeAnswer(ctx, q)
+	if r.answered {
 		return &Suggestion{Text: r.text, Citations: r.citations, Source: "knowledge", Confidence: *r.confidence}
+	}
+	// The part of a passage the bot found likeliest, though not sure enough
+	// to tell the shopper: the agent judges it.
+	if r.best != nil && r.confidence != nil {
+		return &Suggestion{Text: say(lang, "found") + "\n\n" + r.best.quoted() + " [1]", Citations: []Citation{citationOf(1, r.best.hit)},
+			Source: "knowledge", Confidence: *r.confidence}
 	}
 	if e.opts.Library != nil {
 		res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 3)

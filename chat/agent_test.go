@@ -357,6 +357,15 @@ func TestSuggestOffline(t *testing.T) {
 	if evs := v.drain(200 * time.Millisecond); len(evs) != 0 || v.conversation().LastSeq != before {
 		t.Errorf("a suggestion reached the conversation: %+v", evs)
 	}
+	// A site that quotes nothing to shoppers: the agent still gets the
+	// likeliest part of a passage, not the whole passage.
+	f.configure(map[string]any{"escalation": map[string]any{"min_confidence": 0.99}})
+	s, err = f.engine.Suggest(ctx, id)
+	if err != nil || s.Source != "knowledge" || !strings.Contains(s.Text, "2 to 3 business days") || len(s.Citations) != 1 ||
+		strings.Contains(s.Text, "5 to 8") {
+		t.Errorf("Suggest under the quoting threshold = %+v, %v; want the best extract with its citation", s, err)
+	}
+	f.configure(map[string]any{})
 	// An order question of a verified shopper: the order row.
 	w := f.visitor("en")
 	w.say("my order LL-100001, email ann@example.com")

@@ -310,7 +310,7 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	}
 	x := c.x
 	ev := newEvidence(res, c)
-	r.evidence = ev
+	r.evidence, r.best = ev, &x
 	if q.explain {
 		for _, c := range all {
 			r.candidates = append(r.candidates, Candidate{Source: c.x.hit.Source, Heading: c.x.hit.Heading, Extract: c.x.text, Inputs: c.in, Score: c.p})

@@ -246,6 +246,7 @@ type reply struct {
 	tokens     int
 	escalate   Decision // the model asked for a person (request_human)
 	evidence   *Evidence
+	best       *extract    // the likeliest extract, quoted or not (an agent may still use it)
 	candidates []Candidate // every extract weighed (only when explaining)
 	grounding  string      // what the grounding check found (Grounding…)
 	kind       string      // where an offline answer came from (kind…)
