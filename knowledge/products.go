@@ -371,7 +371,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 					score += w.idf
 				}
 			}
-			m := ProductMatch{Product: p, Score: score, Named: named > 0 && naming >= namedWeight*named && naming >= 1, InTitle: inTitle > 0}
+			m := ProductMatch{Product: p, Score: score, Named: named > 0 && naming >= namedWeight*named && inTitle >= 1, InTitle: inTitle > 0}
 			if score > 0 || (len(words) == 0 && q.Filtered()) {
 				out = append(out, m)
 			}
