@@ -25,6 +25,9 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"contact us please", nil, []string{"united states"}},                      // "us" is a pronoun, not a country
 		{"How long does shipping to the US take?", []string{"united states"}, nil}, // … "US" is the country
 		{"the weather is nice", nil, []string{"return", "refund"}},
+		// a phrase matches stems: "customs" and "customer" are both "custom"
+		{"can I talk to customer service?", []string{"contact"}, []string{"duties", "taxes"}},
+		{"do I have to pay customs?", []string{"duties"}, nil},
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
