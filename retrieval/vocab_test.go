@@ -29,6 +29,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"can I talk to customer service?", []string{"contact"}, []string{"duties", "taxes"}},
 		{"do I have to pay customs?", []string{"duties"}, nil},
 		{"do you take bitcoin?", []string{"cryptocurrency"}, nil},
+		{"what is the bitcoin price today?", nil, []string{"cryptocurrency"}}, // not about paying the shop
 		{"可以放快递柜吗", []string{"parcel locker"}, nil},
 		{"衣服起球了怎么办", []string{"pilling", "wear and tear"}, nil},
 		{"账号被锁了", []string{"locked"}, nil},
