@@ -552,4 +552,21 @@ func TestBrowserConsoleSuggestions(t *testing.T) {
 	}
 	a.consoleShot("suggestions")
 	a.axeCheck("console/suggestions")
+
+	// On a phone the details panel is behind a button in the conversation's
+	// header, and opens over it.
+	p := newConsoleTab(t, "agent-phone", 390, 844)
+	p.signIn(s.origin, "mia@example.com", "correct horse battery")
+	p.waitFor("the conversation in the queue", `document.querySelectorAll("#rows .row").length == 1`)
+	p.press("#rows .row")
+	p.waitFor("the details button, panel closed", `document.querySelector("#details")?.getAttribute("aria-expanded") == "false" &&
+		getComputedStyle(document.querySelector("#side")).display == "none"`)
+	p.press("#details")
+	p.waitFor("the details panel open, with the suggestions", `document.querySelector("#details").getAttribute("aria-expanded") == "true" &&
+		getComputedStyle(document.querySelector("#side")).display != "none" && document.querySelectorAll("#suggestions li").length > 0`)
+	p.consoleShot("suggestions-phone")
+	p.axeCheck("console/suggestions on a phone")
+	p.press("#side .side-close")
+	p.waitFor("the details panel closed, the keyboard back on its button", `getComputedStyle(document.querySelector("#side")).display == "none" &&
+		document.activeElement == document.querySelector("#details")`)
 }

@@ -259,7 +259,7 @@
         el("button", { type: "button", role: "tab", id: "tab-" + k, "aria-controls": "rows", "data-tab": k, on: { click: () => { location.hash = "#/inbox/" + k; } } },
           t("tab." + k), TAB_COUNT[k] ? el("span.n", { "data-count": k }) : null)));
       const list = el("section.list", { "aria-label": t("nav.inbox") }, tabs, el("div.rows", { id: "rows", role: "tabpanel" }));
-      main.append(el("h1.sr", t("nav.inbox")), el("div.inbox", { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side", tabindex: "0", "aria-label": t("side.details") })));
+      main.append(el("h1.sr", t("nav.inbox")), el("div.inbox" + (S.sideOpen ? ".side-open" : ""), { id: "inbox" }, list, el("section.conv", { id: "conv" }), el("aside.side", { id: "side", tabindex: "0", "aria-label": t("side.details") })));
     }
     if (fresh || tabChanged) { S.items = []; S.next = ""; set($("#rows"), el("div.empty", t("list.loading"))); loadList(); }
     for (const b of document.querySelectorAll(".tabs button")) {
@@ -375,6 +375,8 @@
         d.state === "agent" ? el("span.with",
           mine ? t("conv.withyou") : t("conv.with", { name: d.assigned_name || (S.agents.get(d.assigned_user_id) || {}).name || "#" + d.assigned_user_id })) : null),
       el("div.acts",
+        el("button.btn.details", { type: "button", id: "details", "aria-controls": "side", "aria-expanded": String(!!S.sideOpen),
+          text: t("side.details"), on: { click: toggleSide } }),
         d.state !== "resolved" && !mine ? act("claim", "act.claim", claim, true) : null,
         mine ? act("transfer", "act.transfer", transfer) : null,
         (d.state === "agent" ? mine || isAdmin() : d.state === "queued") ? act("handback", "act.handback", () => action("handback")) : null,
@@ -606,6 +608,15 @@
     const first = dlg.querySelector(".pick"); if (first) first.focus();
   }
 
+  // On a narrow screen the details panel opens over the conversation.
+  function toggleSide() {
+    S.sideOpen = !S.sideOpen;
+    const inbox = $("#inbox"), b = $("#details");
+    if (inbox) inbox.classList.toggle("side-open", S.sideOpen);
+    if (b) b.setAttribute("aria-expanded", String(S.sideOpen));
+    if (S.sideOpen) { const side = $("#side"); if (side) side.focus(); }
+  }
+
   function renderSide() {
     const d = S.detail, side = $("#side");
     if (!side || !d) return;
@@ -614,6 +625,7 @@
     const rows = [[t("side.site"), site.name], [t("side.started"), when(d.created_at)], [t("side.locale"), d.locale],
       [t("side.contact"), d.contact_email], [t("side.csat"), d.csat_score != null ? "★".repeat(d.csat_score) + "☆".repeat(5 - d.csat_score) : ""]];
     set(side, 
+      el("button.btn.side-close", { type: "button", text: t("act.close"), "aria-controls": "side", on: { click: () => { toggleSide(); const b = $("#details"); if (b) b.focus(); } } }),
       el("h3", t("side.details")),
       el("dl", rows.filter(r => r[1]).map(([k, v]) => [el("dt", k), el("dd", v)])),
       el("h3", t("side.customer")),
