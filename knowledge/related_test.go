@@ -2,12 +2,7 @@ package knowledge_test
 
 import (
 	"context"
-	"strings"
 	"testing"
-
-	"kefu/internal/pgtest"
-	"kefu/knowledge"
-	"kefu/retrieval"
 )
 
 // Suggestions for a customer follow what they kept: products sharing its
@@ -15,9 +10,6 @@ import (
 // sent back, what is out of stock and what shares nothing never come.
 func TestRelatedFollowsWhatTheCustomerKept(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t)
-	site := newSite(t, db, "a")
-	c := knowledge.NewCommerce(db)
 	products := `[
   {"sku": "DUVET", "title": "Linen Duvet Cover", "price": 129, "stock": 5, "attributes": {"category": "home", "material": "linen"}},
   {"sku": "NAPKIN", "title": "Linen Napkins", "price": 28, "stock": 9, "attributes": {"category": "home", "material": "linen"}},
@@ -28,9 +20,6 @@ func TestRelatedFollowsWhatTheCustomerKept(t *testing.T) {
   {"sku": "HOODIE", "title": "Loopback Hoodie", "price": 75, "stock": 12, "attributes": {"category": "apparel", "material": "cotton"}},
   {"sku": "TEE", "title": "Cotton Tee", "price": 25, "stock": 40, "attributes": {"category": "apparel", "material": "cotton"}}
 ]`
-	if res, err := c.ImportProducts(ctx, strings.NewReader(products), knowledge.ImportOptions{SiteID: site}); err != nil || len(res.Errors) > 0 {
-		t.Fatalf("import products: %v %+v", err, res)
-	}
 	orders := `[
   {"number": "A-1", "status": "delivered", "customer": {"id": "c1", "email": "a@example.com"},
    "items": [{"sku": "DUVET", "title": "Linen Duvet Cover", "quantity": 1, "price": 129}], "total": 129},
@@ -41,9 +30,7 @@ func TestRelatedFollowsWhatTheCustomerKept(t *testing.T) {
   {"number": "B-1", "status": "refunded", "customer": {"id": "c2", "email": "b@example.com"},
    "items": [{"sku": "TEE", "title": "Cotton Tee", "quantity": 1, "price": 25}], "total": 25}
 ]`
-	if res, err := c.ImportOrders(ctx, strings.NewReader(orders), knowledge.ImportOptions{SiteID: site}); err != nil || len(res.Errors) > 0 {
-		t.Fatalf("import orders: %v %+v", err, res)
-	}
+	c, site := shopWith(t, products, orders)
 	cust := func(id string) int64 {
 		n, err := c.CustomerByExternalID(ctx, site, id)
 		if err != nil {
@@ -71,41 +58,5 @@ func TestRelatedFollowsWhatTheCustomerKept(t *testing.T) {
 	// Someone who sent back all they bought gets nothing.
 	if got, err := c.Related(ctx, site, cust("c2"), 4); err != nil || len(got) != 0 {
 		t.Errorf("related for a customer who returned everything: %+v, %v; want none", got, err)
-	}
-}
-
-// One character a Chinese title shares with the question (机, 电) matches
-// but does not name the product: "香薰机是插电的还是充电的" names the
-// diffuser (香薰机 → diffuser), not the coffee grinder whose title ends in
-// 机 and whose description says 充电.
-func TestOneCharacterDoesNotNameAProduct(t *testing.T) {
-	ctx := context.Background()
-	db := pgtest.New(t)
-	site := newSite(t, db, "a")
-	c := knowledge.NewCommerce(db)
-	products := `[
-  {"sku": "GRINDER", "title": "便携式电动磨豆机", "description": "Type-C 充电，充满一次可磨约 15 次。", "price": 55, "stock": 5},
-  {"sku": "DIFFUSER", "title": "Ultrasonic Aroma Diffuser", "description": "300 ml tank, USB-C powered, auto-off.", "price": 46, "stock": 5},
-  {"sku": "MUG", "title": "Ceramic Mug", "description": "Stoneware, 350 ml.", "price": 18, "stock": 5},
-  {"sku": "THROW", "title": "Merino Throw", "description": "Soft merino wool.", "price": 89, "stock": 5},
-  {"sku": "LAMP", "title": "Aura Bedside Lamp", "description": "Dimmable, USB-C.", "price": 49, "stock": 5},
-  {"sku": "TEE", "title": "Cotton Tee", "description": "Organic cotton.", "price": 24, "stock": 5}
-]`
-	if res, err := c.ImportProducts(ctx, strings.NewReader(products), knowledge.ImportOptions{SiteID: site}); err != nil || len(res.Errors) > 0 {
-		t.Fatalf("import products: %v %+v", err, res)
-	}
-	q := knowledge.ParseProductQuery("香薰机是插电的还是充电的")
-	q.Vocabulary = retrieval.BuiltinVocabulary()
-	got, err := c.FindProducts(ctx, site, q, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range got {
-		if m.SKU == "GRINDER" && m.Named {
-			t.Errorf("the grinder is named by 香薰机是插电的还是充电的: %+v", got)
-		}
-	}
-	if len(got) == 0 || got[0].SKU != "DIFFUSER" || !got[0].Named {
-		t.Errorf("matches %+v; want the diffuser first, named", got)
 	}
 }

@@ -1,0 +1,61 @@
+package knowledge_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"kefu/internal/pgtest"
+	"kefu/knowledge"
+	"kefu/retrieval"
+)
+
+// shopWith is a site's commerce data with products and orders (JSON
+// arrays; orders may be "").
+func shopWith(t *testing.T, products, orders string) (*knowledge.Commerce, int64) {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site := newSite(t, db, "a")
+	c := knowledge.NewCommerce(db)
+	if res, err := c.ImportProducts(ctx, strings.NewReader(products), knowledge.ImportOptions{SiteID: site}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	if orders != "" {
+		if res, err := c.ImportOrders(ctx, strings.NewReader(orders), knowledge.ImportOptions{SiteID: site}); err != nil || len(res.Errors) > 0 {
+			t.Fatalf("import orders: %v %+v", err, res)
+		}
+	}
+	return c, site
+}
+
+// One character a Chinese title shares with the question (机, 电) matches
+// but does not name the product: "香薰机是插电的还是充电的" names the
+// diffuser (香薰机 → diffuser), not the coffee grinder whose title ends in
+// 机 and whose description says 充电.
+func TestOneCharacterDoesNotNameAProduct(t *testing.T) {
+	ctx := context.Background()
+	products := `[
+  {"sku": "GRINDER", "title": "便携式电动磨豆机", "description": "Type-C 充电，充满一次可磨约 15 次。", "price": 55, "stock": 5},
+  {"sku": "DIFFUSER", "title": "Ultrasonic Aroma Diffuser", "description": "300 ml tank, USB-C powered, auto-off.", "price": 46, "stock": 5},
+  {"sku": "MUG", "title": "Ceramic Mug", "description": "Stoneware, 350 ml.", "price": 18, "stock": 5},
+  {"sku": "THROW", "title": "Merino Throw", "description": "Soft merino wool.", "price": 89, "stock": 5},
+  {"sku": "LAMP", "title": "Aura Bedside Lamp", "description": "Dimmable, USB-C.", "price": 49, "stock": 5},
+  {"sku": "TEE", "title": "Cotton Tee", "description": "Organic cotton.", "price": 24, "stock": 5}
+]`
+	c, site := shopWith(t, products, "")
+	q := knowledge.ParseProductQuery("香薰机是插电的还是充电的")
+	q.Vocabulary = retrieval.BuiltinVocabulary()
+	got, err := c.FindProducts(ctx, site, q, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got {
+		if m.SKU == "GRINDER" && m.Named {
+			t.Errorf("the grinder is named by 香薰机是插电的还是充电的: %+v", got)
+		}
+	}
+	if len(got) == 0 || got[0].SKU != "DIFFUSER" || !got[0].Named {
+		t.Errorf("matches %+v; want the diffuser first, named", got)
+	}
+}
