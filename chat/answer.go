@@ -152,8 +152,9 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// asks what only the catalog knows (a price, stock, colours).
 	prod, prodOK := e.productAnswer(ctx, q)
 	// "What would you recommend?" from a signed-in shopper, naming no
-	// product: what goes with what they bought before.
-	if q.customer != nil && e.opts.Commerce != nil && asksForSuggestions(q.text) && !(prodOK && prod.named) {
+	// product and not answered by the help pages ("do you recommend washing
+	// it cold?" is): what goes with what they bought before.
+	if q.customer != nil && e.opts.Commerce != nil && asksForSuggestions(q.text) && !(prodOK && prod.named) && !kb.answered {
 		if r, ok := e.suggestionAnswer(ctx, q); ok {
 			return r
 		}

@@ -785,6 +785,12 @@ func TestSuggestsWhatGoesWithEarlierPurchases(t *testing.T) {
 	if len(d.Suggestions) != len(bot[0].Products) || d.Suggestions[0].SKU != "SHEET" {
 		t.Errorf("the agent's suggestions %+v; want the shopper's (%+v)", d.Suggestions, bot[0].Products)
 	}
+	// A question the help pages answer is answered, though it says
+	// "recommend".
+	if bot := replies(v.say("do you recommend express delivery? how many business days does it take"), chat.RoleBot); len(bot) != 1 ||
+		!strings.Contains(bot[0].Text, "2 to 3 business days") {
+		t.Errorf("a policy question with 'recommend': %+v; want the delivery time, not suggestions", bot)
+	}
 	// Not signed in: nothing is known about what they bought.
 	if bot := replies(f.visitor("en").say("what would you recommend for me?"), chat.RoleBot); len(bot) == 1 && strings.Contains(bot[0].Text, "bought") {
 		t.Errorf("suggestions for an anonymous shopper: %+v", bot)
