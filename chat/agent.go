@@ -504,8 +504,12 @@ func (e *Engine) Detail(ctx context.Context, convID string, after int) (*Detail,
 		if len(orders) > 0 {
 			d.Customer = orders[0].Customer
 		}
-		if d.Suggestions, err = e.opts.Commerce.Related(ctx, conv.SiteID, *conv.CustomerID, relatedProducts); err != nil {
-			return nil, err
+		// Suggestions are a help, not the conversation: without them the
+		// agent still gets it.
+		if related, err := e.opts.Commerce.Related(ctx, conv.SiteID, *conv.CustomerID, relatedProducts); err != nil {
+			e.logger.Warn("related products", "conversation", conv.ID, "error", err)
+		} else {
+			d.Suggestions = related
 		}
 	}
 	return d, nil
