@@ -785,6 +785,18 @@ func TestSuggestsWhatGoesWithEarlierPurchases(t *testing.T) {
 	if len(d.Suggestions) != len(bot[0].Products) || d.Suggestions[0].SKU != "SHEET" {
 		t.Errorf("the agent's suggestions %+v; want the shopper's (%+v)", d.Suggestions, bot[0].Products)
 	}
+	// Without the catalog the agent still gets the conversation and its
+	// orders, without suggestions.
+	if _, err := f.db.Exec(ctx, "alter table products rename to products_away"); err != nil {
+		t.Fatal(err)
+	}
+	d, err = f.engine.Detail(ctx, v.sess.Conversation.ID, 0)
+	if _, rerr := f.db.Exec(ctx, "alter table products_away rename to products"); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err != nil || len(d.Orders) != 2 || len(d.Suggestions) != 0 {
+		t.Errorf("detail without the catalog: %v, %d orders, %d suggestions; want the detail with its orders and no suggestions", err, len(d.Orders), len(d.Suggestions))
+	}
 	// A question the help pages answer is answered, though it says
 	// "recommend".
 	if bot := replies(v.say("do you recommend express delivery? how many business days does it take"), chat.RoleBot); len(bot) != 1 ||
