@@ -93,12 +93,17 @@ func aboutOwnOrder(q *question) bool {
 // otherMarketplace reports whether a message is about a purchase from
 // another marketplace.
 func otherMarketplace(text string) bool {
-	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
-	return containsAny(t, marketplaces)
+	return containsAny(phraseText(text), marketplaces)
 }
 
 var marketplaces = []string{" amazon", " ebay", " etsy", " temu", " shein", " aliexpress", " walmart", " target.com", " taobao", " tmall",
 	" ikea", " wayfair", " zara", " uniqlo", " h&m ", "淘宝", "天猫", "京东", "拼多多", "抖音商城", "唯品会", "亚马逊", "宜家", "优衣库"}
+
+// phraseText is text as the phrase lists are matched against: simplified
+// Chinese, lower case, a space at each end (" amazon" is a word start).
+func phraseText(text string) string {
+	return " " + strings.ToLower(retrieval.Simplified(text)) + " "
+}
 
 func containsAny(t string, phrases []string) bool {
 	for _, p := range phrases {

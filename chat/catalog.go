@@ -81,7 +81,7 @@ func asked(text string) []string {
 // askedGroups are the attribute cues a question matches, each the
 // attributes that would answer it ("is it thick?": weight or material).
 func askedGroups(text string) [][]string {
-	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	t := phraseText(text)
 	// "how long before the refund" asks when; "how long is the cable" asks a length.
 	t = howLong.ReplaceAllStringFunc(t, func(m string) string {
 		if m == "how long" {
@@ -227,7 +227,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 // something its catalog entry cannot answer: how a policy applies to it
 // (sending it back, a fault, a charge), a comparison, or health advice.
 func notForCatalog(text string) bool {
-	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
+	t := phraseText(text)
 	return containsAny(t, notCatalogPhrases) || comparedWith.MatchString(t)
 }
 
@@ -254,8 +254,7 @@ var notCatalogPhrases = []string{
 // asksProcedure reports whether a message asks how to do something (not
 // how much, how big or how long: those are a product's facts).
 func asksProcedure(text string) bool {
-	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
-	return containsAny(t, procedurePhrases)
+	return containsAny(phraseText(text), procedurePhrases)
 }
 
 var procedurePhrases = []string{" how do i ", " how can i ", " how to ", " how should i ", " how do we ", "what do i do", "what should i do",
@@ -365,6 +364,15 @@ var cueWords = sync.OnceValue(func() map[string]bool {
 	}
 	return out
 })
+
+// productCards are the widget's cards of products.
+func productCards(ps []knowledge.Product) []Product {
+	out := make([]Product, len(ps))
+	for i, p := range ps {
+		out[i] = productCard(p)
+	}
+	return out
+}
 
 func productCard(p knowledge.Product) Product {
 	return Product{SKU: p.SKU, Title: p.Title, Price: p.Price, Currency: p.Currency, URL: p.URL, ImageURL: p.ImageURL, InStock: p.Stock > 0}
@@ -575,8 +583,7 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 // asksForSuggestions reports whether a message asks what to buy ("what
 // would you recommend for me?", "有什么推荐的吗").
 func asksForSuggestions(text string) bool {
-	t := " " + strings.ToLower(retrieval.Simplified(text)) + " "
-	return containsAny(t, suggestionCues)
+	return containsAny(phraseText(text), suggestionCues)
 }
 
 var suggestionCues = []string{"recommend", "suggest", "what should i buy", "what should i get", "something for me", "i might like",
@@ -600,10 +607,8 @@ func (e *Engine) suggestionAnswer(ctx context.Context, q *question) (reply, bool
 	}
 	var b strings.Builder
 	b.WriteString(say(q.lang, "related"))
-	cards := make([]Product, len(related))
-	for i, p := range related {
+	for _, p := range related {
 		fmt.Fprintf(&b, "\n• %s — %s", p.Title, money(p.Price, p.Currency))
-		cards[i] = productCard(p)
 	}
-	return reply{text: b.String(), products: cards, answered: true, kind: kindProduct}, true
+	return reply{text: b.String(), products: productCards(related), answered: true, kind: kindProduct}, true
 }

@@ -405,10 +405,7 @@ func (e *Engine) runTool(ctx context.Context, site *sites.Site, customer *int64,
 		if err != nil {
 			return `{"error":"suggestions are unavailable right now"}`, Decision{}, nil
 		}
-		cards := make([]Product, len(related))
-		for i, p := range related {
-			cards[i] = productCard(p)
-		}
+		cards := productCards(related)
 		return result(map[string]any{"products": cards}), Decision{}, cards
 	case "request_human":
 		return `{"ok":true,"note":"a person from the team will join"}`, Decision{Escalate: true, Reason: ReasonRequested, Priority: 2}, nil

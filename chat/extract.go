@@ -604,8 +604,15 @@ var unitInputs = []string{
 }
 
 // gapInputs are the inputs that say how far a candidate is from the best
-// one (unitInputs' indexes).
-var gapInputs = []struct{ of, gap int }{{18, 19}, {4, 21}, {5, 22}, {10, 23}, {9, 24}, {7, 25}}
+// one, as unitInputs' indexes of the input and of its gap.
+var gapInputs = func() []struct{ of, gap int } {
+	var out []struct{ of, gap int }
+	for _, p := range [][2]string{{"similarity", "sim_gap"}, {"coverage", "coverage_gap"}, {"own", "own_gap"}, {"passage", "passage_gap"},
+		{"heading", "heading_gap"}, {"top_two", "top_two_gap"}} {
+		out = append(out, struct{ of, gap int }{slices.Index(unitInputs, p[0]), slices.Index(unitInputs, p[1])})
+	}
+	return out
+}()
 
 // bestExtract scores every candidate with the answer model and returns the
 // likeliest (and all of them, for explaining).

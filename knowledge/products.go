@@ -104,18 +104,21 @@ func chineseAmounts(text string) string {
 	})
 }
 
+var (
+	chineseDigits = map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	chineseUnits  = map[rune]int{'十': 10, '百': 100, '千': 1000}
+)
+
 // chineseNumber reads a number up to 9999 in Chinese numerals (十, 三十五,
 // 一百五, 两百).
 func chineseNumber(s string) (int, bool) {
-	digits := map[rune]int{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
-	units := map[rune]int{'十': 10, '百': 100, '千': 1000}
 	total, cur, lastUnit := 0, -1, 0
 	for _, r := range s {
-		if d, ok := digits[r]; ok {
+		if d, ok := chineseDigits[r]; ok {
 			cur = d
 			continue
 		}
-		u := units[r]
+		u := chineseUnits[r]
 		if cur < 0 {
 			cur = 1 // "十" is ten
 		}
