@@ -668,6 +668,17 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 
 func (f *fixture) lib() *knowledge.Library { return f.opts.Library }
 
+// addDoc adds a document to the shop's knowledge and waits until it is searchable.
+func (f *fixture) addDoc(name, text string) {
+	f.t.Helper()
+	if _, err := f.lib().Add(context.Background(), f.site.ID, name, []byte(text)); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.lib().ProcessAll(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // TestWebPageCitationLinksPassage: a reply citing a page synced from the
 // shop's web links to the cited passage (a text fragment), an uploaded
 // file's citation has no link.
@@ -710,12 +721,7 @@ func TestWebPageCitationLinksPassage(t *testing.T) {
 func TestAnswersWithTheEarlierQuestion(t *testing.T) {
 	f := newFixture(t, false)
 	doc := "# Extras\n\n## Gift wrapping\nWe offer gift wrapping for any item, in recycled paper with a handwritten card. Gift wrapping costs $5 per item.\n"
-	if _, err := f.lib().Add(context.Background(), f.site.ID, "extras.md", []byte(doc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.lib().ProcessAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f.addDoc("extras.md", doc)
 	v := f.visitor("en")
 	text := func(bot []*chat.Message) string {
 		if len(bot) == 0 {
@@ -748,12 +754,7 @@ func TestNamesOwnItemInChinese(t *testing.T) {
 func TestPolicyQuestionAboutOrdersIsNotAskedWhichOrder(t *testing.T) {
 	f := newFixture(t, false)
 	doc := "# Account\n\n## Closing your account\nYou can close your account at any time from Account > Privacy. Order records and invoices are kept separately for up to 7 years, as tax law requires.\n"
-	if _, err := f.lib().Add(context.Background(), f.site.ID, "account.md", []byte(doc)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.lib().ProcessAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f.addDoc("account.md", doc)
 	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "if i close my account do you still keep my order history?"})
 	if err != nil || strings.Contains(res.Reply, "Which order") || !strings.Contains(res.Reply, "order number") {
 		t.Fatalf("reply %q %v; want not sure with the offer to check an order, not 'which order?'", res.Reply, err)
