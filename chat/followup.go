@@ -22,9 +22,10 @@ var (
 	followUpStarts = []string{"and ", "and,", "what about", "how about", "also ", "same for", "same with", "what if", "or ", "then ",
 		"那", "那么", "还有", "另外", "那如果", "如果是"}
 	followUpEnds     = []string{"呢", "呢？", "呢?", "呢。"}
-	followUpPronouns = map[string]bool{"it": true, "its": true, "that": true, "this": true, "those": true, "these": true, "them": true,
+	followUpPronouns = map[string]bool{"it": true, "its": true, "that": true, "this": true, "those": true, "these": true, "them": true, "they": true,
 		"one": true, "ones": true, "there": true}
-	followUpRefs = []string{"它", "这个", "那个", "这款", "那款", "这件", "那件", "那里", "那边", "那儿"}
+	personalPronouns = map[string]bool{"it": true, "its": true, "them": true, "they": true}
+	followUpRefs     = []string{"它", "这个", "那个", "这款", "那款", "这件", "那件", "那里", "那边", "那儿"}
 )
 
 // isFollowUp reports whether a short message leans on the one before it:
@@ -33,9 +34,13 @@ var (
 func isFollowUp(text string) bool {
 	t := strings.ToLower(strings.TrimSpace(text))
 	toks := retrieval.Tokenize(t)
-	if len(toks) == 0 || len(toks) > 10 || utf8.RuneCountInString(t) > 60 {
+	if len(toks) == 0 || len(toks) > maxFollowUpWords+4 || utf8.RuneCountInString(t) > 80 {
 		return false
 	}
+	// A longer message leans back only through a personal pronoun ("what
+	// colour is it and can it go in the dishwasher"): its "that" is more
+	// often a relative one ("a sweater that does not fit").
+	long := len(toks) > maxFollowUpWords
 	for _, p := range followUpStarts {
 		if strings.HasPrefix(t, p) {
 			return true
@@ -56,7 +61,7 @@ func isFollowUp(text string) bool {
 		if demonstratives[tok.Text] && i+1 < len(toks) && (timeWords[toks[i+1].Text] || toks[i+1].Text == "day") {
 			continue
 		}
-		if followUpPronouns[tok.Text] {
+		if followUpPronouns[tok.Text] && (!long || personalPronouns[tok.Text]) {
 			return true
 		}
 	}
@@ -84,6 +89,11 @@ func onlyAsksAttribute(t string) bool {
 	}
 	return asks
 }
+
+// maxFollowUpWords is the length of a message that may lean back through
+// any pointing word ("that", "there", "one"); up to four words more, only
+// through a personal pronoun.
+const maxFollowUpWords = 10
 
 // demonstratives point back, unless a time word follows ("this week").
 var demonstratives = map[string]bool{"this": true, "that": true, "these": true, "those": true}

@@ -22,6 +22,8 @@ func TestIsFollowUp(t *testing.T) {
 		{"can I still return it today?", true}, // "it" points back; "today" only says when
 		{"what colours?", true},                // an attribute of what was asked about
 		{"多少钱？", true},
+		{"which colours does it come in and can it go in the oven", true}, // two questions about one thing
+		{"do they come in a size small?", true},
 
 		{"is there a warranty on lamps?", false},
 		{"are there any discounts this week?", false},
