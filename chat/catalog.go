@@ -33,7 +33,7 @@ var attributeCues = []struct {
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
-	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "插头", "电压", "插座", "英国", "欧洲"}, []string{"plug_type", "power", "max_load"}},
+	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
 	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},

@@ -112,7 +112,8 @@ func TestAskedWeightAndColour(t *testing.T) {
 		t.Errorf("colour temperature asks %v, want no colour", got)
 	}
 	for text, key := range map[string]string{"Aura lamp 色温能调吗 多少 K": "color_temperature", "smart plug wont show up on my 5ghz wifi": "wifi",
-		"三合一无线充是什么协议 手机能充多少瓦": "standard", "is the desk fan noisy at night": "noise"} {
+		"三合一无线充是什么协议 手机能充多少瓦": "standard", "is the desk fan noisy at night": "noise",
+		"台灯要插电吗": "power", "is the kettle cordless or does it need the mains": "power"} {
 		if got := asked(text); !slices.Contains(got, key) {
 			t.Errorf("asked(%q) = %v, want %s", text, got, key)
 		}
