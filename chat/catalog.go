@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -151,6 +152,16 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		e.logger.Warn("find products", "error", err)
 		return productReply{}, false
 	}
+	over := false // nothing is under the price limit: the least expensive of the rest
+	if len(matches) == 0 && pq.MaxPrice > 0 && listing(text) {
+		relaxed := pq
+		relaxed.MaxPrice, relaxed.Cheapest = 0, true
+		if matches, err = e.opts.Commerce.FindProducts(ctx, q.site.ID, relaxed, 4); err != nil {
+			e.logger.Warn("find products", "error", err)
+			return productReply{}, false
+		}
+		over = len(matches) > 0
+	}
 	if len(matches) == 0 {
 		return productReply{}, false
 	}
@@ -168,7 +179,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	for i, m := range matches {
 		cards[i] = productCard(m.Product)
 	}
-	if named && (len(matches) == 1 || !listing(text)) {
+	if named && (len(matches) == 1 || !listing(text)) && !over {
 		desc, specific := describeProduct(q.lang, matches[0].Product, text, pq)
 		// Without the facts asked for, the product's price and stock
 		// answer only a plain question about it ("the walnut board?"), not
@@ -216,7 +227,13 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		}
 	}
 	var b strings.Builder
-	b.WriteString(say(q.lang, "products"))
+	if over {
+		b.WriteString(say(q.lang, "products_over", money(pq.MaxPrice, cmp.Or(pq.Currency, matches[0].Currency))))
+	} else if (pq.MaxPrice > 0 || pq.MinPrice > 0) && !pq.ComparesPrice(matches[0].Currency) {
+		b.WriteString(say(q.lang, "products_other_currency", matches[0].Currency))
+	} else {
+		b.WriteString(say(q.lang, "products"))
+	}
 	for _, m := range matches {
 		fmt.Fprintf(&b, "\n• %s — %s%s", m.Title, money(m.Price, m.Currency), stockNote(q.lang, m.Product))
 	}

@@ -584,6 +584,23 @@ func TestProductCards(t *testing.T) {
 	}
 }
 
+// A price limit nothing of the kind asked for meets is said so, with the
+// least expensive that come close; a limit in a currency the catalog has
+// no price in lists the least expensive, saying what currency the prices
+// are in.
+func TestPriceLimits(t *testing.T) {
+	f := newFixture(t, false)
+	bot := replies(f.visitor("en").say("any lamps under $20?"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "couldn't find anything that matches under $20.00") ||
+		len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "L1" {
+		t.Errorf("lamps under $20: %+v; want none found, then the brass lamp", bot)
+	}
+	bot = replies(f.visitor("en").say("any lamps under 50 euros?"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "Our prices are in USD") || len(bot[0].Products) == 0 {
+		t.Errorf("lamps under 50 euros: %+v; want the lamps, saying the prices are in USD", bot)
+	}
+}
+
 func TestOutsideBusinessHours(t *testing.T) {
 	f := newFixture(t, false)
 	tomorrow := (int(time.Now().UTC().Weekday()) + 1) % 7

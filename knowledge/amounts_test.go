@@ -1,6 +1,9 @@
 package knowledge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestChineseAmounts(t *testing.T) {
 	for in, want := range map[string]string{"有没有三十美元以下的": "有没有30美元以下的", "一百块以内": "100块以内", "一百五十元以下": "150元以下",
@@ -11,5 +14,25 @@ func TestChineseAmounts(t *testing.T) {
 	}
 	if q := ParseProductQuery("有没有三十美元以下的家居小东西"); q.MaxPrice != 30 {
 		t.Errorf("三十美元以下: max price %v, want 30", q.MaxPrice)
+	}
+}
+
+// A price limit keeps the currency it is written in, and its currency
+// word is not a word of the question ("under 50 dollars" does not ask for
+// what "dollars" expands to).
+func TestPriceFilterCurrency(t *testing.T) {
+	for text, want := range map[string]string{"100元以内有什么推荐的": "CNY", "一百块以内": "CNY", "lamps under ¥300": "CNY",
+		"anything under $25": "USD", "any gift ideas under 50 dollars": "USD", "30美元以下": "USD", "under 40 quid": "GBP",
+		"below €60": "EUR", "anything under 25": ""} {
+		q := ParseProductQuery(text)
+		if q.MaxPrice == 0 || q.Currency != want {
+			t.Errorf("%q: max %v currency %q, want a limit in %q", text, q.MaxPrice, q.Currency, want)
+		}
+	}
+	if got := withoutPrices("any gift ideas under 50 dollars"); strings.Contains(got, "dollar") || !strings.Contains(got, "gift ideas") {
+		t.Errorf("withoutPrices = %q", got)
+	}
+	if q := ParseProductQuery("100元以内"); q.ComparesPrice("USD") || !q.ComparesPrice("CNY") {
+		t.Error("a limit in CNY compares with USD prices")
 	}
 }

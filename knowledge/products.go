@@ -1,10 +1,12 @@
 package knowledge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,13 +27,20 @@ import (
 
 // ProductQuery is a shopper's product question read into words and filters.
 type ProductQuery struct {
-	Text       string
-	MinPrice   float64  // 0: none (in the catalog's currency)
-	MaxPrice   float64  // 0: none
-	Colors     []string // colour families the product must come in (blue, white …)
-	Sizes      []string // sizes it must come in (queen, xl …)
-	InStock    bool
-	Cheapest   bool // the shopper asked for the cheapest
+	Text     string
+	MinPrice float64  // 0: none (in the catalog's currency)
+	MaxPrice float64  // 0: none
+	Colors   []string // colour families the product must come in (blue, white …)
+	Sizes    []string // sizes it must come in (queen, xl …)
+	InStock  bool
+	Cheapest bool // the shopper asked for the cheapest
+	// Currency is the currency the price filter is written in ("CNY" for
+	// "100元以内"); "" when the shopper named none. Products priced in
+	// another currency do not pass it, unless the catalog has no price in
+	// that currency: then it is not applied (there are no exchange rates),
+	// and the least expensive come first instead.
+	Currency   string
+	anyPrice   bool // the limit's currency is none of the catalog's
 	Vocabulary *retrieval.Vocabulary
 }
 
@@ -53,10 +62,49 @@ type ProductMatch struct {
 }
 
 var (
-	priceUnder = regexp.MustCompile(`(?i)(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|不超过|低于|少于|便宜于)\s*(?:us\s*)?[$¥￥€£]?\s*(\d+(?:\.\d+)?)`)
-	priceOver  = regexp.MustCompile(`(?i)(?:over|above|more than|at least|>=?|超过|高于|至少)\s*[$¥￥€£]?\s*(\d+(?:\.\d+)?)`)
+	priceUnder = regexp.MustCompile(`(?i)(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|不超过|低于|少于|便宜于)\s*(?:us\s*)?[$¥￥€£]?\s*(\d+(?:\.\d+)?)` + currencyWord)
+	priceOver  = regexp.MustCompile(`(?i)(?:over|above|more than|at least|>=?|超过|高于|至少)\s*[$¥￥€£]?\s*(\d+(?:\.\d+)?)` + currencyWord)
 	priceZh    = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(?:元|块|美元|刀|dollars?|usd|bucks)?\s*(以内|以下|之内|以上)`)
 )
+
+// currencyWord is the currency a shopper may write after an amount ("under
+// 50 dollars"): part of the filter, not words that name a product.
+const currencyWord = `(?:\s*(?:dollars?|bucks|usd|us\$|euros?|eur|pounds?|quid|gbp|yuan|rmb|cny|元|块钱|块|美元|美金|刀))?`
+
+// currencyOf is the currency an amount is written in ("$30" → USD, "100元"
+// → CNY), "" when it names none.
+func currencyOf(amount string) string {
+	for _, c := range currencyMarks {
+		for _, m := range c.marks {
+			if strings.Contains(amount, m) {
+				return c.code
+			}
+		}
+	}
+	return ""
+}
+
+// currencyMarks are the signs and words of currencies, in the order they
+// are looked for ("us$" before "$", "美元" before "元").
+var currencyMarks = []struct {
+	code  string
+	marks []string
+}{
+	{"USD", []string{"us$", "$", "dollar", "buck", "usd", "美元", "美金", "刀"}},
+	{"EUR", []string{"€", "euro", "eur"}},
+	{"GBP", []string{"£", "pound", "quid", "gbp"}},
+	{"CNY", []string{"¥", "￥", "yuan", "rmb", "cny", "元", "块"}},
+}
+
+// withoutPrices is text without its price filters: "charged" (a currency
+// word's expansion) is not the "Charging Stand".
+func withoutPrices(text string) string {
+	text = chineseAmounts(strings.ToLower(text))
+	for _, re := range []*regexp.Regexp{priceUnder, priceOver, priceZh} {
+		text = re.ReplaceAllString(text, " ")
+	}
+	return text
+}
 
 // colorFamilies maps a colour family to the catalog colour names it
 // includes; colorWords are the words that ask for a family ("blue", "蓝色").
@@ -140,9 +188,11 @@ func ParseProductQuery(text string) ProductQuery {
 	lower := chineseAmounts(strings.ToLower(text))
 	if m := priceUnder.FindStringSubmatch(lower); m != nil {
 		q.MaxPrice, _ = strconv.ParseFloat(m[1], 64)
+		q.Currency = currencyOf(m[0])
 	}
 	if m := priceOver.FindStringSubmatch(lower); m != nil {
 		q.MinPrice, _ = strconv.ParseFloat(m[1], 64)
+		q.Currency = cmp.Or(q.Currency, currencyOf(m[0]))
 	}
 	if m := priceZh.FindStringSubmatch(lower); m != nil {
 		v, _ := strconv.ParseFloat(m[1], 64)
@@ -151,6 +201,7 @@ func ParseProductQuery(text string) ProductQuery {
 		} else {
 			q.MaxPrice = v
 		}
+		q.Currency = cmp.Or(q.Currency, currencyOf(m[0]))
 	}
 	words := map[string]bool{}
 	for _, t := range retrieval.Tokenize(lower) {
@@ -310,7 +361,8 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	}
 	var words []word
 	have := map[string]bool{}
-	for _, t := range retrieval.SearchTerms(q.Text) {
+	text := withoutPrices(q.Text)
+	for _, t := range retrieval.SearchTerms(text) {
 		if q.Filtered() && isNumber(t) {
 			continue // "under $30": the 30 is the filter's
 		}
@@ -324,7 +376,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 		}
 	}
 	if q.Vocabulary != nil {
-		for _, x := range q.Vocabulary.Expand(q.Text) {
+		for _, x := range q.Vocabulary.Expand(text) {
 			for _, e := range x.Terms {
 				terms := retrieval.SearchTerms(e)
 				idf, ok := 0.0, len(terms) > 0
@@ -353,6 +405,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	// in stock filters only a question that names none.
 	inStock := q.InStock
 	q.InStock = false
+	q.anyPrice = q.Currency != "" && !slices.ContainsFunc(cat.products, func(p Product) bool { return q.ComparesPrice(p.Currency) })
 	match := func(words []word) []ProductMatch {
 		var out []ProductMatch
 		for i, p := range cat.products {
@@ -382,15 +435,26 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 		return out
 	}
 	out := match(words)
-	if len(out) == 0 && q.Filtered() {
-		out = match(nil) // "anything under $30 for a gift?": the filter alone
+	if len(out) == 0 && q.Filtered() && named == 0 {
+		out = match(nil) // "anything under $30 for a gift?": the filter alone ("lamps under $20": none)
 		words = nil
+	} else if named == 0 && q.Filtered() {
+		// Words that name no kind of product ("gift ideas under $50") only
+		// put the products that have them first; the filter picks the rest.
+		for _, m := range match(nil) {
+			if !slices.ContainsFunc(out, func(o ProductMatch) bool { return o.SKU == m.SKU }) {
+				out = append(out, m)
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Named != out[j].Named {
 			return out[i].Named // what the question names before what shares its words
 		}
-		if q.Cheapest || (len(words) == 0 && q.MaxPrice > 0) {
+		// the least expensive first: asked for, or the only use left of a
+		// price limit in another currency
+		cheapest := q.Cheapest || q.anyPrice
+		if cheapest || (len(words) == 0 || named == 0) && q.MaxPrice > 0 && out[i].Score == out[j].Score {
 			if out[i].Price != out[j].Price {
 				return out[i].Price < out[j].Price
 			}
@@ -439,13 +503,18 @@ func allTerms(set map[string]bool, terms []string) bool {
 	return len(terms) > 0
 }
 
+// ComparesPrice reports whether q's price filter can be compared with
+// prices in currency: it names no currency, or that one.
+func (q ProductQuery) ComparesPrice(currency string) bool {
+	return q.Currency == "" || strings.EqualFold(q.Currency, currency)
+}
+
 // passes reports whether p meets q's filters.
 func (q ProductQuery) passes(p Product) bool {
-	if q.MaxPrice > 0 && p.Price > q.MaxPrice {
-		return false
-	}
-	if q.MinPrice > 0 && p.Price < q.MinPrice {
-		return false
+	if (q.MaxPrice > 0 || q.MinPrice > 0) && !q.anyPrice {
+		if !q.ComparesPrice(p.Currency) || q.MaxPrice > 0 && p.Price > q.MaxPrice || q.MinPrice > 0 && p.Price < q.MinPrice {
+			return false
+		}
 	}
 	if q.InStock && p.Stock <= 0 {
 		return false
@@ -455,7 +524,7 @@ func (q ProductQuery) passes(p Product) bool {
 		ok := false
 		for _, f := range q.Colors {
 			for _, name := range colorFamilies[f] {
-				if strings.Contains(colors, name) {
+				if containsWord(colors, name) { // "blue", not "Bluetooth"
 					ok = true
 				}
 			}

@@ -59,3 +59,49 @@ func TestOneCharacterDoesNotNameAProduct(t *testing.T) {
 		t.Errorf("matches %+v; want the diffuser first, named", got)
 	}
 }
+
+// The price limit of a question that names a kind of product ("lamps
+// under $20") finds none of that kind when none is that cheap, not
+// whatever else is; a colour is a word of the colours ("blue", not
+// "Bluetooth"); a limit in another currency than the catalog's is not
+// applied, the least expensive come first.
+func TestPriceAndColourFilters(t *testing.T) {
+	ctx := context.Background()
+	products := `[
+  {"sku": "LAMP", "title": "Aura Bedside Lamp", "description": "Dimmable.", "price": 49, "currency": "USD", "stock": 5, "attributes": {"color": "White"}},
+  {"sku": "PENDANT", "title": "Rattan Pendant Lamp", "description": "Woven shade.", "price": 44, "currency": "USD", "stock": 5},
+  {"sku": "MUG", "title": "Ceramic Mug", "description": "Stoneware.", "price": 18, "currency": "USD", "stock": 5, "attributes": {"color": "Celadon"}},
+  {"sku": "SPEAKER", "title": "Mini Bluetooth Speaker", "description": "Pocket speaker.", "price": 29, "currency": "USD", "stock": 5, "attributes": {"color": "Moss"}},
+  {"sku": "SHIRT", "title": "Linen Shirt", "description": "Washed linen.", "price": 59, "currency": "USD", "stock": 5, "attributes": {"colors_available": "White, Navy"}}
+]`
+	c, site := shopWith(t, products, "")
+	find := func(text string) []string {
+		t.Helper()
+		q := knowledge.ParseProductQuery(text)
+		q.Vocabulary = retrieval.BuiltinVocabulary()
+		got, err := c.FindProducts(ctx, site, q, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var skus []string
+		for _, m := range got {
+			skus = append(skus, m.SKU)
+		}
+		return skus
+	}
+	if got := find("do you have any lamps under $20"); len(got) != 0 {
+		t.Errorf("lamps under $20: %v, want none", got)
+	}
+	if got := find("anything blue under $40"); len(got) != 0 {
+		t.Errorf("blue under $40: %v, want none (the speaker is Bluetooth, not blue)", got)
+	}
+	if got := find("anything blue?"); strings.Join(got, ",") != "SHIRT" {
+		t.Errorf("blue: %v, want the navy shirt", got)
+	}
+	if got := find("有没有300元以内的台灯"); strings.Join(got, ",") != "PENDANT,LAMP" {
+		t.Errorf("台灯 within ¥300: %v, want both lamps, the least expensive first", got)
+	}
+	if got := find("any gift ideas under 50 dollars"); strings.Join(got, ",") != "MUG,SPEAKER,PENDANT,LAMP" {
+		t.Errorf("gift ideas under 50 dollars: %v, want everything under $50, least expensive first", got)
+	}
+}
