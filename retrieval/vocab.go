@@ -195,8 +195,16 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 	}
 	if len(v.cjk) > 0 {
 		folded := Simplified(strings.ToLower(text))
+		var bounds map[int]bool // where the words of folded start and end, found at the first match
 		for _, r := range v.cjk {
-			if strings.Contains(folded, v.rules[r].chars) {
+			chars := v.rules[r].chars
+			if !strings.Contains(folded, chars) {
+				continue
+			}
+			if bounds == nil {
+				bounds = wordBounds(folded)
+			}
+			if atWord(folded, chars, bounds) {
 				hits = append(hits, r)
 			}
 		}
@@ -257,4 +265,30 @@ func allIn(terms []string, set map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// wordBounds are the byte offsets where the words of text start or end.
+func wordBounds(text string) map[int]bool {
+	b := map[int]bool{}
+	for _, w := range Words(text) {
+		b[w.Start], b[w.End] = true, true
+	}
+	return b
+}
+
+// atWord reports whether chars occurs in text starting or ending where a
+// word does: 质保 (warranty) is not in 木质保养 (木质 + 保养, wood care),
+// while 烘干机 is in 烘干机会 that the segmenter reads as 烘干 + 机会.
+func atWord(text, chars string, bounds map[int]bool) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], chars)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if bounds[j] || bounds[j+len(chars)] {
+			return true
+		}
+		i = j + 1
+	}
 }

@@ -28,6 +28,11 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// a phrase matches stems: "customs" and "customer" are both "custom"
 		{"can I talk to customer service?", nil, []string{"duties", "taxes"}},
 		{"do I have to pay customs?", []string{"duties"}, nil},
+		// a Chinese phrase matches where a word starts or ends: 质保 is not
+		// in 木质保养 (木质 + 保养)
+		{"实木砧板的木质保养要注意什么", nil, []string{"warranty"}},
+		{"这个有质保吗", []string{"warranty"}, nil},
+		{"台灯质保多久", []string{"warranty"}, nil},
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
