@@ -155,7 +155,17 @@ var questionWords = map[string]bool{
 	"realli": true, "actual": true, "right": true, "now": true, "yet": true, "lol": true, "guy": true,
 	"give": true, "take": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
 	"ever": true, "say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
+	// fillers: contractions without their apostrophe, chat words, vague nouns
+	"ill": true, "id": true, "youll": true, "youv": true, "theyr": true, "wed": true, "tho": true, "though": true, "anymor": true,
+	"alreadi": true, "till": true, "until": true, "stuff": true, "thing": true, "fine": true, "gonna": true, "wanna": true,
+	"kinda": true, "sorta": true, "bit": true, "lot": true, "wtf": true, "omg": true, "btw": true, "definit": true, "basic": true,
+	"total": true, "whole": true, "anyway": true, "mayb": true, "probabl": true, "min": true, "late": true,
 }
+
+// cjkFillers are Chinese words that say when or how much in passing, not
+// what a question is about.
+var cjkFillers = map[string]bool{"已经": true, "之后": true, "以后": true, "现在": true, "一下": true, "的话": true, "时候": true,
+	"东西": true, "还会": true, "还能": true, "可以": true, "应该": true, "一直": true, "马上": true, "刚才": true, "然后": true}
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
 // intents.CJKFunction's grammar).
@@ -246,6 +256,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 				wc.w, wc.focus = c.IDF*questionWeight, false
 			case productWords[c.Term] && len(c.Alts) == 0:
 				wc.w, wc.focus = c.IDF*productMentionWeight, false
+			case retrieval.IsPlace(w.Text):
+				wc.focus = false // where the shopper is picks a row; it is not what they ask
 			}
 			out = append(out, wc)
 			continue
@@ -279,12 +291,14 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		switch {
 		case timeWords[w.Text]:
 			wc.w, wc.focus = 0, false
-		case functionWord(w.Text):
+		case functionWord(w.Text) || cjkFillers[w.Text]:
 			wc.w, wc.focus = c.IDF*questionWeight, false
 		case len([]rune(w.Text)) == 1:
 			wc.focus = false
 		case productWords[w.Text]:
 			wc.w, wc.focus = c.IDF*productMentionWeight, false
+		case retrieval.IsPlace(w.Text):
+			wc.focus = false
 		}
 		out = append(out, wc)
 	}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,5 +181,33 @@ func TestCandidateGaps(t *testing.T) {
 	}
 	if got := other[idx["coverage_gap"]]; got != other[idx["coverage"]]-paypal[idx["coverage"]] {
 		t.Errorf("coverage gap %v, want the difference of the coverages %v", got, other[idx["coverage"]]-paypal[idx["coverage"]])
+	}
+}
+
+// The question's main word is what it asks about: not where the shopper
+// is (a place picks a row) nor a filler, however rare either is on the site.
+func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
+	for _, c := range []struct{ text, want, rare string }{
+		{"my parcel to spain hasnt moved", "move", "spain"},
+		{"I'll be away that week, can I redirect it", "redirect", "ill"},
+		{"i cant get into my old email anymore tho", "email", "anymor tho"},
+	} {
+		text, want := c.text, c.want
+		res := &knowledge.SearchResult{}
+		for _, w := range retrieval.Words(text) {
+			if ts := retrieval.SearchTerms(w.Text); len(ts) > 0 {
+				idf := 1.0
+				switch {
+				case ts[0] == want:
+					idf = 3
+				case slices.Contains(strings.Fields(c.rare), ts[0]):
+					idf = 6 // rare, as a word the site has never seen is
+				}
+				res.Concepts = append(res.Concepts, retrieval.Concept{Term: ts[0], IDF: idf, Weight: 1, Known: idf < 6})
+			}
+		}
+		if got, ok := questionConcepts(res, text, nil).focus(); !ok || got.Term != want {
+			t.Errorf("focus of %q = %q, want %q", text, got.Term, want)
+		}
 	}
 }

@@ -55,6 +55,40 @@ var BuiltinVocabulary = sync.OnceValue(func() *Vocabulary {
 	return NewVocabulary(syns)
 })
 
+// places are the words and Chinese phrases of the built-in place gazetteer
+// (one-word phrases as stems, Chinese ones simplified).
+var places = sync.OnceValue(func() map[string]bool {
+	b, err := vocabFiles.ReadFile("vocab/places.txt")
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	syns, err := ParseSynonyms(string(b))
+	if err != nil {
+		panic(err) // checked by the tests
+	}
+	out := map[string]bool{}
+	for _, s := range syns {
+		for _, p := range s.Phrases {
+			if toks := Tokenize(p); len(toks) == 1 && !toks[0].CJK {
+				out[stem(toks[0].Text)] = true
+			} else if IsCJKWord(p) {
+				out[Simplified(p)] = true
+			}
+		}
+	}
+	return out
+})
+
+// IsPlace reports whether word (one word, or a Chinese word) names a place
+// the built-in gazetteer knows: "Spain", "nz", "香港".
+func IsPlace(word string) bool {
+	w := strings.ToLower(word)
+	if IsCJKWord(w) {
+		return places()[Simplified(w)]
+	}
+	return places()[stem(w)]
+}
+
 // ParseSynonyms reads lines "phrase, phrase, … => term, term, …" ('#' starts
 // a comment line). It names the first bad line.
 func ParseSynonyms(text string) ([]Synonym, error) {

@@ -98,3 +98,12 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestIsPlace(t *testing.T) {
+	for w, want := range map[string]bool{"Spain": true, "nz": true, "香港": true, "新加坡": true, "vancouver": true, "Texas": true,
+		"refund": false, "lamp": false, "退款": false} {
+		if got := IsPlace(w); got != want {
+			t.Errorf("IsPlace(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
