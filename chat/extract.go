@@ -295,8 +295,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 			wc.w, wc.focus = c.IDF*questionWeight, false
 		case len([]rune(w.Text)) == 1:
 			wc.focus = false
-		case productWords[w.Text]:
-			wc.w, wc.focus = c.IDF*productMentionWeight, false
+		case productWords[w.Text] || len(required) > 1 && allTerms(productWords, required):
+			wc.w, wc.focus = c.IDF*productMentionWeight, false // 收纳盒 of 竹制收纳盒三件套
 		case retrieval.IsPlace(w.Text):
 			wc.focus = false
 		}
@@ -903,4 +903,14 @@ func lastHeading(path string) string {
 		return strings.TrimSpace(path[i+3:])
 	}
 	return strings.TrimSpace(path)
+}
+
+// allTerms reports whether set has every one of terms (and there are some).
+func allTerms(set map[string]bool, terms []string) bool {
+	for _, t := range terms {
+		if !set[t] {
+			return false
+		}
+	}
+	return len(terms) > 0
 }

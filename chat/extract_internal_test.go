@@ -210,4 +210,12 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 			t.Errorf("focus of %q = %q, want %q", text, got.Term, want)
 		}
 	}
+	// a product the shopper mentions is not the main word, in Chinese too
+	// (收纳盒 of the title 竹制收纳盒三件套)
+	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "收纳", IDF: 6, Weight: 1, Known: true},
+		{Term: "纳盒", IDF: 6, Weight: 1, Known: true}, {Term: "取消", IDF: 3, Weight: 1, Known: true}}}
+	products := map[string]bool{"收纳": true, "纳盒": true, "竹制": true}
+	if got, ok := questionConcepts(res, "刚下单的收纳盒想取消", products).focus(); !ok || got.Term != "\x00取消" { // a Chinese word is its bigrams together
+		t.Errorf("focus of 刚下单的收纳盒想取消 = %q, want 取消", got.Term)
+	}
 }
