@@ -149,8 +149,9 @@ func CountTokens(text string) int {
 // Chunks analysed by an older version are analysed again (Index.Reanalyze).
 // 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to
 // simplified; 3: "US" in capitals is the country ("usa"), number words are
-// figures ("three" is "3").
-const AnalyzerVersion = 3
+// figures ("three" is "3"); 4: a hyphenated pair is one word too ("wi-fi"
+// is also "wifi").
+const AnalyzerVersion = 4
 
 // wordTerm is the search term of the word toks[i] of text: "usa" for the
 // country, a figure for a number word, "" for a stop word, else its stem
@@ -195,6 +196,19 @@ func isCountryUS(text string, toks []Token, i int) bool {
 	return true
 }
 
+// compound is the one-word form of a word joined by a hyphen to the next
+// ("Wi-Fi" is also "wifi", "T-shirt" "tshirt", "3-D" "3d"), as shoppers
+// write it: only for two parts, not a phrase ("change-of-mind").
+func compound(text string, toks []Token, i int) string {
+	hyphen := func(j int) bool { // toks[j] and toks[j+1] are joined by one hyphen
+		return j >= 0 && j+1 < len(toks) && !toks[j+1].CJK && toks[j+1].Start == toks[j].End+1 && text[toks[j].End] == '-'
+	}
+	if !hyphen(i) || hyphen(i-1) || hyphen(i+1) {
+		return ""
+	}
+	return strings.ReplaceAll(english.Stem(toks[i].Text+toks[i+1].Text, false), "'", "")
+}
+
 // cjkStopChars are function characters left out of the unigrams: they occur
 // in nearly every Chinese sentence and only cost candidate lookups.
 var cjkStopChars = map[rune]bool{
@@ -215,6 +229,9 @@ func SearchTerms(text string) []string {
 		if !t.CJK {
 			if w := wordTerm(text, toks, i); w != "" {
 				terms = append(terms, w)
+			}
+			if c := compound(text, toks, i); c != "" {
+				terms = append(terms, c)
 			}
 			continue
 		}

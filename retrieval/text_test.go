@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -144,5 +145,18 @@ func BenchmarkWords(b *testing.B) {
 	Words("加载") // the word list loads once
 	for b.Loop() {
 		Words("顺丰已经发出了，地址写错了能改吗")
+	}
+}
+
+// A hyphenated pair is one word too, as shoppers write it ("wifi" finds
+// "Wi-Fi"); a longer hyphenated phrase is not joined.
+func TestSearchTermsJoinHyphenatedPairs(t *testing.T) {
+	for text, want := range map[string]string{"2.4 GHz Wi-Fi networks": "wifi", "a T-shirt": "tshirt", "3-D Secure": "3d", "e-mail us": "email"} {
+		if got := SearchTerms(text); !slices.Contains(got, want) {
+			t.Errorf("SearchTerms(%q) = %q, want %q among them", text, got, want)
+		}
+	}
+	if got := SearchTerms("change-of-mind returns"); slices.Contains(got, "changeof") || slices.Contains(got, "ofmind") {
+		t.Errorf("SearchTerms(change-of-mind) = %q: a phrase is not one word", got)
 	}
 }
