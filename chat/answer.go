@@ -361,7 +361,7 @@ const searchDepth = 5
 // message seems out of scope).
 func (e *Engine) accepts(q *question, ev *Evidence) bool {
 	need := q.site.Config().Escalation.MinConfidence + quoteMargin
-	if q.a.Intent == "other" {
+	if q.a.Intent == "other" && q.context == "" { // a follow-up ("那 sleeve 呢") reads as nothing alone
 		need += otherMargin
 	}
 	return ev.Score >= need
