@@ -32,6 +32,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// in 木质保养 (木质 + 保养)
 		{"实木砧板的木质保养要注意什么", nil, []string{"warranty"}},
 		{"这个有质保吗", []string{"warranty"}, nil},
+		{"can i take the power bank on a plane", []string{"carry-on"}, nil},
 		{"台灯质保多久", []string{"warranty"}, nil},
 	}
 	for _, tt := range tests {
