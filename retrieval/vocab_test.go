@@ -33,7 +33,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"实木砧板的木质保养要注意什么", nil, []string{"warranty"}},
 		{"这个有质保吗", []string{"warranty"}, nil},
 		{"can i take the power bank on a plane", []string{"carry-on"}, nil},
-		{"is there a phone number i can call", []string{"phone"}, nil},
+		{"is there a phone number i can call", []string{"contact"}, nil},
 		{"who handles a bulk order for my company", []string{"wholesale"}, nil},
 		{"two plates arrived chipped", []string{"damaged"}, nil},
 		{"台灯质保多久", []string{"warranty"}, nil},
