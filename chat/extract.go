@@ -159,7 +159,7 @@ var questionWords = map[string]bool{
 	"ill": true, "id": true, "youll": true, "youv": true, "theyr": true, "wed": true, "tho": true, "though": true, "anymor": true,
 	"alreadi": true, "till": true, "until": true, "stuff": true, "thing": true, "fine": true, "gonna": true, "wanna": true,
 	"kinda": true, "sorta": true, "bit": true, "lot": true, "wtf": true, "omg": true, "btw": true, "definit": true, "basic": true,
-	"total": true, "whole": true, "anyway": true, "mayb": true, "probabl": true, "min": true, "late": true,
+	"total": true, "whole": true, "anyway": true, "mayb": true, "probabl": true, "min": true, "late": true, "reach": true,
 }
 
 // cjkFillers are Chinese words that say when or how much in passing, not

@@ -176,6 +176,24 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 	if strings.Contains(out2, "password") {
 		t.Errorf("second seed printed a password again: %q", out2)
 	}
+	// The demo shop's own answer tests pass offline: a new user's first
+	// look at the console's answer tests shows no failures.
+	out, stderr, err := kefu(t, vars, "kb", "test", "--json")
+	var run struct {
+		Passed, Failed int
+		Results        []struct{ Question, Verdict, Reply string }
+	}
+	if err != nil || json.Unmarshal([]byte(out), &run) != nil {
+		t.Fatalf("kb test: %v\n%s\n%s", err, out, stderr)
+	}
+	if run.Passed == 0 || run.Failed > 0 {
+		for _, r := range run.Results {
+			if r.Verdict != "pass" {
+				t.Errorf("demo answer test %q: %s, replied %q", r.Question, r.Verdict, r.Reply)
+			}
+		}
+		t.Errorf("demo answer tests: %d passed, %d failed; want all to pass", run.Passed, run.Failed)
+	}
 }
 
 func TestSiteAndUserCommands(t *testing.T) {
