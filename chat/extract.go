@@ -375,10 +375,11 @@ var timeWords = map[string]bool{
 // candidate is one way to answer from a passage: a unit with what follows
 // it (an extract), and the signals the answer model weighs (unitInputs).
 type candidate struct {
-	x    extract
-	in   []float64
-	p    float64 // the answer model's probability that the extract answers
-	held int     // a table row: the question's measurements it holds (measuresHeld)
+	x     extract
+	in    []float64
+	p     float64 // the answer model's probability that the extract answers
+	held  int     // a table row: the question's measurements it holds (measuresHeld)
+	place bool    // its row or item is labelled with the shopper's place ("- United States: …" for Ohio)
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -386,6 +387,7 @@ type candidate struct {
 // inputs for each.
 func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHits int, vec vectorizer) []candidate {
 	focus, hasFocus := cs.focus()
+	places := cs.places()
 	asked := asks(q)
 	nums := numbers(q)
 	qTerms := retrieval.TermSet(q)
@@ -520,7 +522,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			if top == 0 && asksQuestion(h.Heading) {
 				in[20] = headCov
 			}
-			out = append(out, candidate{x: x, in: in, held: ss[top].held})
+			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, unitLabel(ss[top].u))})
 		}
 	}
 	// Each candidate next to the best of the others: what matters is often
@@ -636,7 +638,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		return candidate{}, nil, false
 	}
 	m := defaultAnswerModel()
-	best := 0
+	best, place := 0, -1
 	for i := range cands {
 		c := &cands[i]
 		c.p = m.prob(c.in)
@@ -651,8 +653,65 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		if c.held > b.held || c.held == b.held && c.p > b.p {
 			best = i
 		}
+		if c.place && (place < 0 || c.p > cands[place].p) {
+			place = i
+		}
+	}
+	// The row or list item for where the shopper is ("im in ohio": "-
+	// United States: … $6.95 is deducted") answers before a near-equal
+	// extract that names several places or none.
+	if place >= 0 && cands[best].held == 0 && !cands[best].place && cands[place].p >= cands[best].p-placeMargin {
+		best = place
 	}
 	return cands[best], cands, true
+}
+
+// placeMargin is how much less likely than the best extract the row or
+// item labelled with the shopper's place may be and still be chosen.
+const placeMargin = 0.1
+
+// places are the question's concepts that name a place.
+func (cs concepts) places() concepts {
+	var out concepts
+	for _, c := range cs {
+		if retrieval.IsPlace(strings.TrimPrefix(c.Term, "\x00")) && len(c.Alts) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// names reports whether text names one of places (or its region).
+func names(places concepts, text string) bool {
+	if len(places) == 0 || text == "" {
+		return false
+	}
+	terms := retrieval.TermSet(text)
+	for _, p := range places {
+		if p.Covers(terms) {
+			return true
+		}
+	}
+	return false
+}
+
+// unitLabel is what a unit is labelled with: a table row's first cell
+// ("Region: European Union · …"), or the words before a colon that start a
+// list item or line ("- United States: we can email …"); "" for none.
+func unitLabel(u unit) string {
+	t := strings.TrimLeft(u.text, "-*•·0123456789. ")
+	if u.row {
+		if _, v, ok := strings.Cut(t, ": "); ok {
+			t = v
+		}
+		v, _, _ := strings.Cut(t, " · ")
+		return v
+	}
+	i := strings.IndexAny(t, ":：")
+	if i < 0 || utf8.RuneCountInString(t[:i]) > 40 {
+		return ""
+	}
+	return t[:i]
 }
 
 // measuredRowProb is the least probability given to a row that holds the

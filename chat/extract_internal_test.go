@@ -219,3 +219,27 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 		t.Errorf("focus of 刚下单的收纳盒想取消 = %q, want 取消", got.Term)
 	}
 }
+
+// The list item labelled with where the shopper is answers over a near
+// prose sentence that names several places: "im in ohio" is the United
+// States item.
+func TestBestExtractPrefersThePlacesItem(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.8, Hits: []knowledge.Hit{
+		{Source: "returns.md", Heading: "Returns > Return shipping costs > Size exchanges", Score: 1,
+			Text: "Your first size exchange is free. In the US, Canada and Mainland China we send a free return label; elsewhere we refund up to $15 of return postage."},
+		{Source: "returns.md", Heading: "Returns > Return shipping costs", Score: 0.9,
+			Text: "If you changed your mind, the return postage is paid by you:\n- United States: we email a prepaid label. $6.95 is deducted from your refund.\n- Canada: we email a prepaid label. $12.95 is deducted from your refund."},
+	}, Concepts: []retrieval.Concept{
+		{Term: "ohio", IDF: 6, Weight: 1, Alts: [][]string{{"usa"}, {"unit", "state"}}},
+		{Term: "refund", IDF: 1.5, Weight: 1, Known: true}, {Term: "return", IDF: 1.2, Weight: 1, Known: true},
+		{Term: "label", IDF: 2.5, Weight: 1, Known: true},
+	}}
+	q := "how much do you take off my refund for the return label? im in ohio"
+	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	if !ok || !strings.HasPrefix(c.x.text, "- United States") {
+		t.Fatalf("best extract %q (p %.2f); want the United States item", c.x.text, c.p)
+	}
+	if got := unitLabel(unit{text: "Region: European Union · Carrier: DHL · Cost: $18", row: true}); got != "European Union" {
+		t.Errorf("a row's label = %q, want its first cell", got)
+	}
+}
