@@ -243,3 +243,19 @@ func TestBestExtractPrefersThePlacesItem(t *testing.T) {
 		t.Errorf("a row's label = %q, want its first cell", got)
 	}
 }
+
+// "US" in capitals is the country among the question's words, as the
+// search reads it ("usa"); "us" is a pronoun.
+func TestQuestionConceptsKeepTheCountryUS(t *testing.T) {
+	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "usa", IDF: 3, Weight: 1, Known: true},
+		{Term: "team", IDF: 2, Weight: 1, Known: true}}}
+	has := func(q string) bool {
+		return slices.ContainsFunc(questionConcepts(res, q, nil), func(c weightedConcept) bool { return c.Term == "usa" })
+	}
+	if !has("what hours is your US support team on") {
+		t.Error("US is not among the concepts of 'what hours is your US support team on'")
+	}
+	if has("can your team call us") {
+		t.Error("the pronoun us is read as the country")
+	}
+}
