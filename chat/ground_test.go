@@ -35,6 +35,7 @@ func TestUnsupportedFacts(t *testing.T) {
 		{"Your tracking number is 1Z999AA10123456784.", []string{"1Z999AA10123456784"}},
 		{"Your order LL-100101 is on its way (tracking 9400118608568491176909).", nil},
 		{"Order LL-999999 shipped.", []string{"LL-999999"}},
+		{"Order LL-1001 shipped.", []string{"LL-1001"}}, // a part of LL-100101 is another order
 		{"Email help@lumenloom.example.", []string{"help@lumenloom.example"}},
 		{"Start at lumenloom.example/returns.", nil},
 		{"Visit returns.example.com for a label.", []string{"returns.example.com"}},
@@ -43,6 +44,25 @@ func TestUnsupportedFacts(t *testing.T) {
 	for _, tt := range tests {
 		if got := ev.unsupported(tt.sentence); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("unsupported(%q) = %q; want %q", tt.sentence, got, tt.want)
+		}
+	}
+}
+
+// A fact counts as stated when it stands on its own, not inside a longer
+// number or code.
+func TestContainsWhole(t *testing.T) {
+	for _, c := range []struct {
+		text, s string
+		want    bool
+	}{
+		{"Returns are accepted within 60 days.", "60 days", true},
+		{"Your tracking number is 9021.", "9021", true},
+		{"| SF Express | SF142857390214 |", "9021", false},
+		{"Price: US$49.90", "$49.90", true}, // a sign starts it: what comes before does not matter
+		{"see ll-100999", "ll-10099", false},
+	} {
+		if got := ContainsWhole(c.text, c.s); got != c.want {
+			t.Errorf("ContainsWhole(%q, %q) = %v, want %v", c.text, c.s, got, c.want)
 		}
 	}
 }

@@ -355,25 +355,6 @@ func snip(s string, n int) string {
 	return s
 }
 
-// containsFact reports whether text states fact on its own: not inside a
-// longer number or code (an invented "9021" is not in the tracking number
-// example SF142857390214 of a quoted passage).
-func containsFact(text, fact string) bool {
-	alnum := func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
-	for i := 0; ; {
-		j := strings.Index(text[i:], fact)
-		if j < 0 || fact == "" {
-			return false
-		}
-		j += i
-		end := j + len(fact)
-		if (j == 0 || !alnum(text[j-1]) || !alnum(fact[0])) && (end == len(text) || !alnum(text[end]) || !alnum(fact[len(fact)-1])) {
-			return true
-		}
-		i = j + 1
-	}
-}
-
 // reportInvented counts the invented facts of the fake model's log that
 // reached a shopper's final reply.
 func reportInvented(e env, path string, vs []answerVerdict) error {
@@ -393,11 +374,11 @@ func reportInvented(e env, path string, vs []answerVerdict) error {
 			continue
 		}
 		total++
-		if containsFact(replies, f.Fact) {
+		if chat.ContainsWhole(replies, f.Fact) {
 			reached++
 			if reached <= 5 {
 				for _, v := range vs {
-					if containsFact(v.Reply, f.Fact) {
+					if chat.ContainsWhole(v.Reply, f.Fact) {
 						fmt.Fprintf(e.stdout, "reached: %q in %s: %s\n", f.Fact, v.ID, snip(strings.ReplaceAll(v.Reply, "\n", " "), 300))
 						break
 					}
