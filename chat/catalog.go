@@ -228,7 +228,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	}
 	var b strings.Builder
 	if over {
-		b.WriteString(say(q.lang, "products_over", money(pq.MaxPrice, cmp.Or(pq.Currency, matches[0].Currency))))
+		b.WriteString(say(q.lang, "products_over", strings.TrimSuffix(money(pq.MaxPrice, cmp.Or(pq.Currency, matches[0].Currency)), ".00"))) // "under $20"
 	} else if (pq.MaxPrice > 0 || pq.MinPrice > 0) && !pq.ComparesPrice(matches[0].Currency) {
 		b.WriteString(say(q.lang, "products_other_currency", matches[0].Currency))
 	} else {

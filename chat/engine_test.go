@@ -591,7 +591,7 @@ func TestProductCards(t *testing.T) {
 func TestPriceLimits(t *testing.T) {
 	f := newFixture(t, false)
 	bot := replies(f.visitor("en").say("any lamps under $20?"), chat.RoleBot)
-	if len(bot) != 1 || !strings.Contains(bot[0].Text, "couldn't find anything that matches under $20.00") ||
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "couldn't find anything that matches under $20.") ||
 		len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "L1" {
 		t.Errorf("lamps under $20: %+v; want none found, then the brass lamp", bot)
 	}
