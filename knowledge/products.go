@@ -28,7 +28,7 @@ import (
 // ProductQuery is a shopper's product question read into words and filters.
 type ProductQuery struct {
 	Text     string
-	MinPrice float64  // 0: none (in the catalog's currency)
+	MinPrice float64  // 0: none (in Currency, or the catalog's)
 	MaxPrice float64  // 0: none
 	Colors   []string // colour families the product must come in (blue, white …)
 	Sizes    []string // sizes it must come in (queen, xl …)
