@@ -299,7 +299,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 			wc.w, wc.focus = c.IDF*questionWeight, false
 		case len([]rune(w.Text)) == 1:
 			wc.focus = false
-		case productWords[w.Text] || len(required) > 1 && allTerms(productWords, required):
+		case productWords[w.Text] || len(required) > 1 && !slices.ContainsFunc(required, func(t string) bool { return !productWords[t] }):
 			wc.w, wc.focus = c.IDF*productMentionWeight, false // 收纳盒 of 竹制收纳盒三件套
 		case retrieval.IsPlace(w.Text):
 			wc.focus = false
@@ -966,14 +966,4 @@ func lastHeading(path string) string {
 		return strings.TrimSpace(path[i+3:])
 	}
 	return strings.TrimSpace(path)
-}
-
-// allTerms reports whether set has every one of terms (and there are some).
-func allTerms(set map[string]bool, terms []string) bool {
-	for _, t := range terms {
-		if !set[t] {
-			return false
-		}
-	}
-	return len(terms) > 0
 }

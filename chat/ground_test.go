@@ -47,22 +47,3 @@ func TestUnsupportedFacts(t *testing.T) {
 		}
 	}
 }
-
-// A fact counts as stated when it stands on its own, not inside a longer
-// number or code.
-func TestContainsWhole(t *testing.T) {
-	for _, c := range []struct {
-		text, s string
-		want    bool
-	}{
-		{"Returns are accepted within 60 days.", "60 days", true},
-		{"Your tracking number is 9021.", "9021", true},
-		{"| SF Express | SF142857390214 |", "9021", false},
-		{"Price: US$49.90", "$49.90", true}, // a sign starts it: what comes before does not matter
-		{"see ll-100999", "ll-10099", false},
-	} {
-		if got := ContainsWhole(c.text, c.s); got != c.want {
-			t.Errorf("ContainsWhole(%q, %q) = %v, want %v", c.text, c.s, got, c.want)
-		}
-	}
-}

@@ -447,13 +447,13 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 			}
 		}
 	}
+	// the least expensive first: asked for, or the only use left of a price
+	// limit in another currency
+	cheapest := q.Cheapest || q.anyPrice
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Named != out[j].Named {
 			return out[i].Named // what the question names before what shares its words
 		}
-		// the least expensive first: asked for, or the only use left of a
-		// price limit in another currency
-		cheapest := q.Cheapest || q.anyPrice
 		if cheapest || (len(words) == 0 || named == 0) && q.MaxPrice > 0 && out[i].Score == out[j].Score {
 			if out[i].Price != out[j].Price {
 				return out[i].Price < out[j].Price
@@ -524,7 +524,7 @@ func (q ProductQuery) passes(p Product) bool {
 		ok := false
 		for _, f := range q.Colors {
 			for _, name := range colorFamilies[f] {
-				if containsWord(colors, name) { // "blue", not "Bluetooth"
+				if retrieval.ContainsWhole(colors, name) { // "blue", not "Bluetooth"
 					ok = true
 				}
 			}
@@ -536,32 +536,13 @@ func (q ProductQuery) passes(p Product) bool {
 	if len(q.Sizes) > 0 {
 		sizes := strings.ToLower(fmt.Sprint(p.Attributes["size"], ",", p.Attributes["sizes"], ",", p.Title))
 		for _, s := range q.Sizes {
-			if !containsWord(sizes, strings.ToLower(s)) {
+			if !retrieval.ContainsWhole(sizes, strings.ToLower(s)) {
 				return false
 			}
 		}
 	}
 	return true
 }
-
-// containsWord reports whether w occurs in s between non-letters.
-func containsWord(s, w string) bool {
-	for i := 0; ; {
-		j := strings.Index(s[i:], w)
-		if j < 0 {
-			return false
-		}
-		j += i
-		before := j == 0 || !isLetter(s[j-1])
-		after := j+len(w) == len(s) || !isLetter(s[j+len(w)])
-		if before && after {
-			return true
-		}
-		i = j + 1
-	}
-}
-
-func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // TitleTerms are the search terms of the site's product titles (to tell a
 // product the shopper mentions from the topic of their question).

@@ -252,3 +252,24 @@ func SearchTerms(text string) []string {
 	}
 	return terms
 }
+
+// ContainsWhole reports whether text states s on its own, not as part of
+// a longer code or number: LL-1001 is not in LL-100101, 9021 not in
+// SF142857390214. An edge of s that is not a letter or digit ("$49.90")
+// needs no boundary.
+func ContainsWhole(text, s string) bool {
+	alnum := func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+	for i := 0; s != ""; {
+		j := strings.Index(text[i:], s)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(s)
+		if (j == 0 || !alnum(text[j-1]) || !alnum(s[0])) && (end == len(text) || !alnum(text[end]) || !alnum(s[len(s)-1])) {
+			return true
+		}
+		i = j + 1
+	}
+	return false
+}

@@ -40,34 +40,27 @@ var vocabFiles embed.FS
 // BuiltinVocabulary is kefu's own shop lexicon and place gazetteer
 // (retrieval/vocab, written by the kefu team).
 var BuiltinVocabulary = sync.OnceValue(func() *Vocabulary {
-	var syns []Synonym
-	for _, name := range []string{"vocab/lexicon.txt", "vocab/places.txt"} {
-		b, err := vocabFiles.ReadFile(name)
-		if err != nil {
-			panic(err) // embedded: cannot happen
-		}
-		s, err := ParseSynonyms(string(b))
-		if err != nil {
-			panic(fmt.Sprintf("%s: %v", name, err)) // checked by the tests
-		}
-		syns = append(syns, s...)
-	}
-	return NewVocabulary(syns)
+	return NewVocabulary(append(embeddedSynonyms("vocab/lexicon.txt"), embeddedSynonyms("vocab/places.txt")...))
 })
 
-// places are the words and Chinese phrases of the built-in place gazetteer
-// (one-word phrases as stems, Chinese ones simplified).
-var places = sync.OnceValue(func() map[string]bool {
-	b, err := vocabFiles.ReadFile("vocab/places.txt")
+// embeddedSynonyms are the lines of one of the built-in vocabulary files.
+func embeddedSynonyms(name string) []Synonym {
+	b, err := vocabFiles.ReadFile(name)
 	if err != nil {
 		panic(err) // embedded: cannot happen
 	}
 	syns, err := ParseSynonyms(string(b))
 	if err != nil {
-		panic(err) // checked by the tests
+		panic(fmt.Sprintf("%s: %v", name, err)) // checked by the tests
 	}
+	return syns
+}
+
+// places are the words and Chinese phrases of the built-in place gazetteer
+// (one-word phrases as stems, Chinese ones simplified).
+var places = sync.OnceValue(func() map[string]bool {
 	out := map[string]bool{}
-	for _, s := range syns {
+	for _, s := range embeddedSynonyms("vocab/places.txt") {
 		for _, p := range s.Phrases {
 			if toks := Tokenize(p); len(toks) == 1 && !toks[0].CJK {
 				out[stem(toks[0].Text)] = true

@@ -25,6 +25,7 @@ import (
 
 	"kefu/chat"
 	"kefu/internal/sites"
+	"kefu/retrieval"
 )
 
 // answersBench asks a running kefu server the questions of an evaluation
@@ -374,11 +375,11 @@ func reportInvented(e env, path string, vs []answerVerdict) error {
 			continue
 		}
 		total++
-		if chat.ContainsWhole(replies, f.Fact) {
+		if retrieval.ContainsWhole(replies, f.Fact) {
 			reached++
 			if reached <= 5 {
 				for _, v := range vs {
-					if chat.ContainsWhole(v.Reply, f.Fact) {
+					if retrieval.ContainsWhole(v.Reply, f.Fact) {
 						fmt.Fprintf(e.stdout, "reached: %q in %s: %s\n", f.Fact, v.ID, snip(strings.ReplaceAll(v.Reply, "\n", " "), 300))
 						break
 					}
