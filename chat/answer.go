@@ -153,6 +153,15 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 		}
 	}
 	kb := e.knowledgeAnswer(ctx, q)
+	// A short message answered alone may still continue the one before
+	// ("我用的微信" after "退款多久到账": the refund times, not how WeChat Pay
+	// works): the answer read with the earlier question wins when it is
+	// likelier and still covers the message's own main word.
+	if kb.answered && q.context == "" && len(retrieval.Tokenize(q.text)) <= maxLeaningWords {
+		if r, ok := e.withEarlier(ctx, q); ok && r.evidence.Score > kb.evidence.Score {
+			kb = r
+		}
+	}
 	// The catalog answers when the help pages do not, or when the question
 	// asks what only the catalog knows (a price, stock, colours).
 	prod, prodOK := e.productAnswer(ctx, q)
@@ -354,6 +363,25 @@ func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
 
 // searchDepth is how many passages an answer may be taken from.
 const searchDepth = 5
+
+// maxLeaningWords is the length of a message that, though it reads as a
+// question of its own, is also answered with the one before it.
+const maxLeaningWords = 12
+
+// withEarlier answers q from the knowledge base read with the shopper's
+// earlier question, when there is one and a passage covers q's main word.
+func (e *Engine) withEarlier(ctx context.Context, q *question) (reply, bool) {
+	if q.earlier == "" && q.conv != nil && q.msg != nil {
+		q.earlier = e.earlierTopic(ctx, q.conv, q.msg)
+	}
+	if q.earlier == "" {
+		return reply{}, false
+	}
+	with := *q
+	with.context = q.earlier
+	r := e.knowledgeAnswer(ctx, &with)
+	return r, r.answered && r.evidence != nil && r.evidence.Focus
+}
 
 // accepts decides whether the evidence is good enough to quote: the
 // answer model's probability that the extract answers must clear the
