@@ -485,6 +485,11 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				}
 				matches = append(matches, s.u.match)
 			}
+			// A sentence that introduces what it does not bring along ("Tracking
+			// numbers look like this:" before a table) answers nothing.
+			if introducesList(chosen[len(chosen)-1].u.text) {
+				continue
+			}
 			x := extract{hit: h, rank: hi + 1, text: strings.Join(texts, "\n"), units: len(chosen), own: ss[top].own, item: ss[top].u.item}
 			covered := head + "\n" + strings.Join(matches, "\n")
 			x.coverage = cs.coverage(covered) * intro

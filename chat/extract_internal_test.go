@@ -259,3 +259,21 @@ func TestQuestionConceptsKeepTheCountryUS(t *testing.T) {
 		t.Error("the pronoun us is read as the country")
 	}
 }
+
+// A sentence that introduces a table or list is not quoted without it.
+func TestBestExtractSkipsLoneIntroduction(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "shipping.md", Heading: "Shipping > Tracking your order", Score: 1,
+			Text: "Tracking numbers look like this:\n\nCarrier | Format\nUPS | \"1Z\" followed by 16 letters and digits"},
+	}}
+	q := "what do tracking numbers look like"
+	_, all, _ := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	for _, c := range all {
+		if strings.TrimSpace(c.x.text) == "Tracking numbers look like this:" {
+			t.Errorf("candidate %q: a lone introduction", c.x.text)
+		}
+	}
+	if len(all) == 0 {
+		t.Errorf("no candidates; want the table's row")
+	}
+}
