@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 
 	"kefu/internal/sites"
 	"kefu/internal/webhook"
+	"kefu/retrieval"
 )
 
 // Answer tests are questions a shop keeps with the facts a right answer
@@ -44,6 +46,10 @@ type AnswerTestResult struct {
 	Reply    string   `json:"reply"`
 	Source   string   `json:"source,omitempty"`
 	Missing  []string `json:"missing"`
+	// FoundIn are, for a failed test, the knowledge passages ("faq.md ›
+	// Shipping") that state every fact: none means the knowledge lacks
+	// them; some means the bot did not find or choose them.
+	FoundIn []string `json:"found_in"`
 }
 
 // AnswerTestRun is one run of a site's tests.
@@ -156,7 +162,7 @@ func (a *AnswerTests) Delete(ctx context.Context, siteID, id int64) error {
 // List returns siteID's tests, each with its result in the latest run.
 func (a *AnswerTests) List(ctx context.Context, siteID int64) ([]AnswerTest, error) {
 	rows, err := a.db.Query(ctx, `select t.id, t.site_id, t.question, t.context, t.customer, t.facts, t.created_at,
-			r.passed, r.verdict, r.reply, r.source, r.missing
+			r.passed, r.verdict, r.reply, r.source, r.missing, r.found_in
 		from answer_tests t
 		left join answer_test_results r on r.test_id = t.id and r.run_id =
 			(select max(id) from answer_test_runs where site_id = t.site_id and finished_at is not null)
@@ -168,13 +174,11 @@ func (a *AnswerTests) List(ctx context.Context, siteID int64) ([]AnswerTest, err
 		var t AnswerTest
 		var passed *bool
 		var verdict, reply, source *string
-		var missing []string
-		err := r.Scan(&t.ID, &t.SiteID, &t.Question, &t.Context, &t.Customer, &t.Facts, &t.CreatedAt, &passed, &verdict, &reply, &source, &missing)
+		var missing, foundIn []string
+		err := r.Scan(&t.ID, &t.SiteID, &t.Question, &t.Context, &t.Customer, &t.Facts, &t.CreatedAt, &passed, &verdict, &reply, &source, &missing, &foundIn)
 		if passed != nil {
-			t.Last = &AnswerTestResult{TestID: t.ID, Passed: *passed, Verdict: *verdict, Reply: *reply, Source: *source, Missing: missing}
-			if t.Last.Missing == nil {
-				t.Last.Missing = []string{}
-			}
+			t.Last = &AnswerTestResult{TestID: t.ID, Passed: *passed, Verdict: *verdict, Reply: *reply, Source: *source, Missing: missing, FoundIn: foundIn}
+			t.Last.ensureLists()
 		}
 		return t, err
 	})
@@ -194,7 +198,7 @@ func (a *AnswerTests) Judge(ctx context.Context, site *sites.Site, t AnswerTest)
 	if err != nil {
 		return AnswerTestResult{}, err
 	}
-	r := AnswerTestResult{TestID: t.ID, Question: t.Question, Reply: res.Reply, Missing: []string{}}
+	r := AnswerTestResult{TestID: t.ID, Question: t.Question, Reply: res.Reply, Missing: []string{}, FoundIn: []string{}}
 	if len(res.Citations) > 0 {
 		r.Source = res.Citations[0].Source
 	}
@@ -213,7 +217,64 @@ func (a *AnswerTests) Judge(ctx context.Context, site *sites.Site, t AnswerTest)
 	default:
 		r.Verdict, r.Passed = "pass", true
 	}
+	if !r.Passed {
+		r.FoundIn = a.factSources(ctx, site, t)
+	}
 	return r, nil
+}
+
+// factSources are the knowledge passages of site that state every fact of
+// t (at most maxFoundIn, as "source › heading"): searched with the
+// question and the facts' wordings, so a passage that has them is found
+// however the bot ranked it for the question alone.
+func (a *AnswerTests) factSources(ctx context.Context, site *sites.Site, t AnswerTest) []string {
+	out := []string{}
+	lib := a.engine.opts.Library
+	if lib == nil {
+		return out
+	}
+	q := t.Question
+	for _, f := range t.Facts {
+		q += "\n" + strings.Join(f, " ")
+	}
+	res, err := lib.Find(ctx, site.ID, retrieval.Query{Text: q}, factSearchDepth)
+	if err != nil {
+		a.logger.Warn("answer test fact sources", "site", site.ID, "test", t.ID, "error", err)
+		return out
+	}
+	for _, h := range res.Hits {
+		if len(MissingFacts(h.Heading+"\n"+h.Text, t.Facts)) > 0 {
+			continue
+		}
+		where := h.Source
+		if head := lastHeading(h.Heading); head != "" {
+			where += " › " + head
+		}
+		if !slices.Contains(out, where) {
+			out = append(out, where)
+		}
+		if len(out) == maxFoundIn {
+			break
+		}
+	}
+	return out
+}
+
+// factSearchDepth is how many passages are searched for a failed test's
+// facts; maxFoundIn how many of those that state them are named.
+const (
+	factSearchDepth = 20
+	maxFoundIn      = 3
+)
+
+// ensureLists makes nil lists empty, for JSON.
+func (r *AnswerTestResult) ensureLists() {
+	if r.Missing == nil {
+		r.Missing = []string{}
+	}
+	if r.FoundIn == nil {
+		r.FoundIn = []string{}
+	}
 }
 
 // Run runs every test of site now and stores the run; reason says why
@@ -242,8 +303,8 @@ func (a *AnswerTests) Run(ctx context.Context, site *sites.Site, reason string) 
 	}
 	err = pgx.BeginFunc(ctx, a.db, func(tx pgx.Tx) error {
 		for _, r := range run.Results {
-			if _, err := tx.Exec(ctx, `insert into answer_test_results (run_id, test_id, passed, verdict, reply, source, missing)
-				values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`, run.ID, r.TestID, r.Passed, r.Verdict, r.Reply, r.Source, r.Missing); err != nil {
+			if _, err := tx.Exec(ctx, `insert into answer_test_results (run_id, test_id, passed, verdict, reply, source, missing, found_in)
+				values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing`, run.ID, r.TestID, r.Passed, r.Verdict, r.Reply, r.Source, r.Missing, r.FoundIn); err != nil {
 				return err
 			}
 		}
@@ -324,17 +385,15 @@ func (a *AnswerTests) LatestRun(ctx context.Context, siteID int64) (*AnswerTestR
 	if err != nil {
 		return nil, fmt.Errorf("latest answer test run: %w", err)
 	}
-	rows, err := a.db.Query(ctx, `select r.test_id, t.question, r.passed, r.verdict, r.reply, r.source, r.missing
+	rows, err := a.db.Query(ctx, `select r.test_id, t.question, r.passed, r.verdict, r.reply, r.source, r.missing, r.found_in
 		from answer_test_results r join answer_tests t on t.id = r.test_id where r.run_id = $1 order by r.test_id`, run.ID)
 	if err != nil {
 		return nil, fmt.Errorf("latest answer test run: %w", err)
 	}
 	run.Results, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (AnswerTestResult, error) {
 		var x AnswerTestResult
-		err := r.Scan(&x.TestID, &x.Question, &x.Passed, &x.Verdict, &x.Reply, &x.Source, &x.Missing)
-		if x.Missing == nil {
-			x.Missing = []string{}
-		}
+		err := r.Scan(&x.TestID, &x.Question, &x.Passed, &x.Verdict, &x.Reply, &x.Source, &x.Missing, &x.FoundIn)
+		x.ensureLists()
 		return x, err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,11 @@ func TestAnswerTests(t *testing.T) {
 	if len(run.Regressed) != 1 || run.Regressed[0].TestID != express.ID || run.Regressed[0].Passed {
 		t.Fatalf("after the change: regressed %+v; want the express test", run.Regressed)
 	}
+	// No passage states the express test's facts any more: the admin is
+	// told to add them, not to help the bot find them.
+	if got := run.Regressed[0].FoundIn; len(got) != 0 {
+		t.Errorf("express test found in %q; want nowhere", got)
+	}
 	list, err := tests.List(ctx, f.site.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +78,30 @@ func TestAnswerTests(t *testing.T) {
 	}
 	if err := tests.Delete(ctx, f.site.ID, express.ID); err != nil {
 		t.Fatal(err)
+	}
+	// A test the bot fails although a passage states its facts names that
+	// passage, in the run and in the list.
+	odd, err := tests.Add(ctx, f.site.ID, chat.AnswerTest{Question: "what is the meaning of life", Facts: []chat.Fact{{"30 days"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, err = tests.Run(ctx, f.site, "manual"); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, r := range run.Results {
+		if r.TestID == odd.ID {
+			if r.Passed {
+				t.Fatalf("%q passed: %q", odd.Question, r.Reply)
+			}
+			found = r.FoundIn
+		}
+	}
+	if !slices.Contains(found, "shipping.md › Returns window") {
+		t.Errorf("found in %q; want shipping.md › Returns window", found)
+	}
+	if list, err = tests.List(ctx, f.site.ID); err != nil || !slices.Contains(list[len(list)-1].Last.FoundIn, "shipping.md › Returns window") {
+		t.Errorf("listed %+v, %v; want the passage kept with the result", list[len(list)-1].Last, err)
 	}
 	if err := tests.Delete(ctx, f.site.ID, express.ID); !errors.Is(err, chat.ErrNotFound) {
 		t.Errorf("deleting twice: %v; want ErrNotFound", err)

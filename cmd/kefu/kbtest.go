@@ -130,9 +130,13 @@ func runStoredTests(ctx context.Context, e env, db *database, site *sites.Site, 
 		return writeJSON(e.stdout, run)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESULT\tQUESTION\tMISSING")
+	fmt.Fprintln(tw, "RESULT\tQUESTION\tMISSING\tFOUND IN")
 	for _, r := range run.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Verdict, r.Question, strings.Join(r.Missing, "; "))
+		found := strings.Join(r.FoundIn, "; ")
+		if !r.Passed && found == "" {
+			found = "(no passage states it)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Verdict, r.Question, strings.Join(r.Missing, "; "), found)
 	}
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "%d passed, %d failed\n", run.Passed, run.Failed)

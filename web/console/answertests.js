@@ -16,6 +16,8 @@
     "at.added": "Test added.", "at.removed": "Test removed.",
     "at.pass": "Pass", "at.wrong": "Wrong", "at.declined": "Declined", "at.never": "Not run yet",
     "at.missing": "Missing: {list}",
+    "at.foundIn": "Your knowledge states it in {list}: the bot did not find or choose it (words shoppers use can go in the search vocabulary below).",
+    "at.notFound": "No passage of your knowledge states it: add it to a page.",
     "at.summary": "Last run {when} ({reason}): {passed} passed, {failed} failed.",
     "at.regressed": "{n} questions that passed before fail since {reason}.", "at.regressed.one": "1 question that passed before fails since {reason}.",
     "at.manual": "a manual run",
@@ -34,6 +36,8 @@
     "at.added": "已添加测试。", "at.removed": "已删除测试。",
     "at.pass": "通过", "at.wrong": "错误", "at.declined": "未回答", "at.never": "尚未运行",
     "at.missing": "缺少：{list}",
+    "at.foundIn": "知识库的 {list} 写了这些事实，但机器人没有找到或没有选用（可以把顾客的说法加到下面的搜索词汇里）。",
+    "at.notFound": "知识库里没有写这些事实的段落：请把它加到页面里。",
     "at.summary": "最近一次运行 {when}（{reason}）：通过 {passed} 个，失败 {failed} 个。",
     "at.regressed": "有 {n} 个以前通过的问题，在 {reason} 之后失败了。", "at.regressed.one": "有 1 个以前通过的问题，在 {reason} 之后失败了。",
     "at.manual": "手动运行",
@@ -82,7 +86,8 @@
           el("td", el("b", { lang: tongue(x.question) }, x.question), (x.context || []).length ? el("div.muted", x.context.join(" · ")) : null),
           el("td", el("ul.at-facts", x.facts.map(f => el("li", f.join(" / "))))),
           el("td", verdict(x.last), x.last && x.last.missing.length ? el("div.muted", t("at.missing", { list: x.last.missing.join("; ") })) : null),
-          el("td.at-reply", x.last ? el("div", { lang: tongue(x.last.reply) }, x.last.reply) : null, x.last && x.last.source ? el("div.muted", t("at.source") + ": " + x.last.source) : null),
+          el("td.at-reply", x.last ? el("div", { lang: tongue(x.last.reply) }, x.last.reply) : null, x.last && x.last.source ? el("div.muted", t("at.source") + ": " + x.last.source) : null,
+            x.last && !x.last.passed ? el("div.at-found", (x.last.found_in || []).length ? t("at.foundIn", { list: x.last.found_in.join("; ") }) : t("at.notFound")) : null),
           el("td", el("button.btn.small", { type: "button", "aria-label": t("at.remove") + ": " + x.question, text: t("at.remove"), on: { click: () => remove(x) } }))));
         set(tbody, ...(rows.length ? rows : [el("tr", el("td", { colspan: 5, text: t("at.none") }))]));
       } catch (e) {
