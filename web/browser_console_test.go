@@ -107,6 +107,14 @@ func (b *tab) fill(sel, text string) {
 	b.typeText(text, false)
 }
 
+// lateAnswerJS defines lateAnswer, for a test's fetch wrapper that delays
+// an answer on purpose: it passes the response on and sets
+// window.__lateHandled once the page has read its JSON and run what follows
+// (a task after the reading's promise callbacks), so the test waits for
+// that instead of sleeping.
+const lateAnswerJS = `const lateAnswer = res => { const j = res.json.bind(res);
+	res.json = () => j().then(v => { setTimeout(() => { window.__lateHandled = true }, 0); return v; }); return res; };`
+
 // consoleShot saves a screenshot as /tmp/kefu-shots/console-NAME.png too
 // (the issue asks for them there) and returns the test's copy.
 func (b *tab) consoleShot(name string) {
@@ -215,13 +223,13 @@ func TestBrowserConsoleTakeover(t *testing.T) {
 	// last keystroke comes late (as it may on a busy server): it must not
 	// reopen the list after the pick, or the next Enter picks again instead of
 	// sending (this was a flaky failure of this test).
-	a.eval(`(() => { const f = window.fetch; window.fetch = (u, o) => String(u).includes("/canned") && String(u).includes("q=than") ?
-		new Promise(r => setTimeout(r, 600)).then(() => f(u, o)) : f(u, o); })()`, nil)
+	a.eval(`(() => { `+lateAnswerJS+` const f = window.fetch; window.fetch = (u, o) => String(u).includes("/canned") && String(u).includes("q=than") ?
+		new Promise(r => setTimeout(r, 600)).then(() => f(u, o)).then(lateAnswer) : f(u, o); })()`, nil)
 	a.fill("#reply", "/than")
 	a.waitFor("the canned response", `document.querySelector("#canned:not([hidden]) button.cur")?.innerText.includes("Thanks for waiting")`)
 	a.pressEnter()
 	a.waitFor("the canned text in the editor", `document.querySelector("#reply").value == "Thanks for waiting! I'm on it."`)
-	time.Sleep(800 * time.Millisecond) // the late answer arrives
+	a.waitFor("the late answer handled", `window.__lateHandled`)
 	a.pressEnter()
 	b.waitFor("the canned reply", `[...R.querySelectorAll(".log .them .m")].some(m => m.innerText.includes("Thanks for waiting!"))`)
 	a.waitFor("the sent canned reply", `[...document.querySelectorAll("#log .msg.agent .b")].some(e => e.textContent == "Thanks for waiting! I'm on it.") && document.querySelector("#reply").value == ""`)

@@ -216,12 +216,12 @@ func TestBrowserConsolePrivacy(t *testing.T) {
 	// Filter by action: sign-ins only, right after clearing the other
 	// filter; the unfiltered answer comes last (delayed here on purpose) and
 	// must not replace the filtered one (this was a flaky failure).
-	a.eval(`(() => { const f = window.fetch; window.fetch = (u, o) => /\/audit\?/.test(String(u)) && !/action=auth/.test(String(u)) ?
-		new Promise(r => setTimeout(r, 600)).then(() => f(u, o)) : f(u, o); })()`, nil)
+	a.eval(`(() => { `+lateAnswerJS+` const f = window.fetch; window.fetch = (u, o) => /\/audit\?/.test(String(u)) && !/action=auth/.test(String(u)) ?
+		new Promise(r => setTimeout(r, 600)).then(() => f(u, o)).then(lateAnswer) : f(u, o); })()`, nil)
 	a.eval(`(() => { const s = document.querySelector("#audit-actor"); s.value = ""; s.dispatchEvent(new Event("change")); })()`, nil)
 	a.eval(`(() => { const s = document.querySelector("#audit-action"); s.value = "auth.login"; s.dispatchEvent(new Event("change")); })()`, nil)
 	a.waitFor("only sign-ins", `(() => { const r = [...document.querySelectorAll("#audit tr")]; return r.length >= 1 && r.every(x => x.dataset.action == "auth.login"); })()`)
-	time.Sleep(900 * time.Millisecond) // the late, unfiltered answer arrives
+	a.waitFor("the late, unfiltered answer handled", `window.__lateHandled`)
 	a.waitFor("still only sign-ins", `(() => { const r = [...document.querySelectorAll("#audit tr")]; return r.length >= 1 && r.every(x => x.dataset.action == "auth.login"); })()`)
 
 	// The API finds nothing more about Emily (in the admin's session).
