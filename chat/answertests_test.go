@@ -100,8 +100,11 @@ func TestAnswerTests(t *testing.T) {
 	if !slices.Contains(found, "shipping.md › Returns window") {
 		t.Errorf("found in %q; want shipping.md › Returns window", found)
 	}
-	if list, err = tests.List(ctx, f.site.ID); err != nil || !slices.Contains(list[len(list)-1].Last.FoundIn, "shipping.md › Returns window") {
-		t.Errorf("listed %+v, %v; want the passage kept with the result", list[len(list)-1].Last, err)
+	if list, err = tests.List(ctx, f.site.ID); err != nil {
+		t.Fatal(err)
+	}
+	if last := list[len(list)-1].Last; last == nil || !slices.Contains(last.FoundIn, "shipping.md › Returns window") {
+		t.Errorf("listed %+v; want the passage kept with the result", last)
 	}
 	if err := tests.Delete(ctx, f.site.ID, express.ID); !errors.Is(err, chat.ErrNotFound) {
 		t.Errorf("deleting twice: %v; want ErrNotFound", err)
