@@ -237,12 +237,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 	}
 	var out concepts
 	seen := map[string]bool{}
-	countryUS := slices.Contains(retrieval.SearchTerms(text), "usa") // "our US team": the country, read in context
 	for _, w := range retrieval.Words(text) {
-		terms := retrieval.SearchTerms(w.Text)
-		if w.Text == "us" && countryUS && text[w.Start:w.End] == "US" {
-			terms = []string{"usa"}
-		}
+		terms := retrieval.WordTerms(text, w)
 		if len(terms) == 0 || seen[w.Text] {
 			continue
 		}

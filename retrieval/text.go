@@ -177,6 +177,22 @@ var numberWords = map[string]string{"two": "2", "three": "3", "four": "4", "five
 	"eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30",
 	"forty": "40", "fifty": "50", "sixty": "60", "ninety": "90", "hundred": "100"}
 
+// WordTerms are the search terms of w, one of Words(text), read where it
+// stands: "US" in capitals is the country ("our US team": usa) as
+// SearchTerms(text) reads it, though SearchTerms(w.Text) alone sees the
+// pronoun.
+func WordTerms(text string, w Word) []string {
+	if !w.CJK && w.Text == "us" {
+		toks := Tokenize(text)
+		for i, t := range toks {
+			if t.Start == w.Start && isCountryUS(text, toks, i) {
+				return []string{"usa"}
+			}
+		}
+	}
+	return SearchTerms(w.Text)
+}
+
 // isCountryUS reports whether token i of text is "US" the country: written
 // in capitals ("our US team", "US men's 10"), not shouted with the words
 // around it ("CONTACT US") and not the pronoun.

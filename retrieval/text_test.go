@@ -179,3 +179,27 @@ func TestContainsWhole(t *testing.T) {
 		}
 	}
 }
+
+// A word's terms are read where it stands: "US" in capitals is the
+// country, "us" the pronoun, "US" among other capitals an initialism.
+func TestWordTerms(t *testing.T) {
+	for _, c := range []struct {
+		text, word string
+		want       []string
+	}{
+		{"what hours is your US support team on", "us", []string{"usa"}},
+		{"can your team call us", "us", []string{"us"}},
+		{"SHIP TO US ASAP", "us", []string{"us"}},
+		{"returns are free", "returns", []string{"return"}},
+	} {
+		var got []string
+		for _, w := range Words(c.text) {
+			if w.Text == c.word {
+				got = WordTerms(c.text, w)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("WordTerms(%q, %q) = %q; want %q", c.text, c.word, got, c.want)
+		}
+	}
+}
