@@ -213,10 +213,7 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// with what the shopper asked before, if that answers it and a passage
 	// quoted covers the message's own main word ("what is the meaning of
 	// life?" after a question about delivery is not about delivery).
-	if q.context == "" && q.earlier == "" && q.conv != nil && q.msg != nil {
-		q.earlier = e.earlierTopic(ctx, q.conv, q.msg) // looked up only now: most messages are answered alone
-	}
-	if q.context == "" && q.earlier != "" {
+	if q.context == "" && e.lookUpEarlier(ctx, q) != "" {
 		with := *q
 		with.context = q.earlier
 		r := e.offline(ctx, &with)
@@ -377,13 +374,19 @@ const (
 	leanMargin      = 0.2
 )
 
-// withEarlier answers q from the knowledge base read with the shopper's
-// earlier question, when there is one and a passage covers q's main word.
-func (e *Engine) withEarlier(ctx context.Context, q *question) (reply, bool) {
+// lookUpEarlier is q.earlier, read from the conversation the first time
+// it is needed (most messages are answered alone, without it).
+func (e *Engine) lookUpEarlier(ctx context.Context, q *question) string {
 	if q.earlier == "" && q.conv != nil && q.msg != nil {
 		q.earlier = e.earlierTopic(ctx, q.conv, q.msg)
 	}
-	if q.earlier == "" {
+	return q.earlier
+}
+
+// withEarlier answers q from the knowledge base read with the shopper's
+// earlier question, when there is one and a passage covers q's main word.
+func (e *Engine) withEarlier(ctx context.Context, q *question) (reply, bool) {
+	if e.lookUpEarlier(ctx, q) == "" {
 		return reply{}, false
 	}
 	with := *q

@@ -275,17 +275,23 @@ func SearchTerms(text string) []string {
 // needs no boundary.
 func ContainsWhole(text, s string) bool {
 	alnum := func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
-	for i := 0; s != ""; {
+	return s != "" && occursWhere(text, s, func(start, end int) bool {
+		return (start == 0 || !alnum(text[start-1]) || !alnum(s[0])) && (end == len(text) || !alnum(text[end]) || !alnum(s[len(s)-1]))
+	})
+}
+
+// occursWhere reports whether s occurs in text at a place (its byte
+// offsets) that ok accepts.
+func occursWhere(text, s string, ok func(start, end int) bool) bool {
+	for i := 0; ; {
 		j := strings.Index(text[i:], s)
 		if j < 0 {
 			return false
 		}
 		j += i
-		end := j + len(s)
-		if (j == 0 || !alnum(text[j-1]) || !alnum(s[0])) && (end == len(text) || !alnum(text[end]) || !alnum(s[len(s)-1])) {
+		if ok(j, j+len(s)) {
 			return true
 		}
 		i = j + 1
 	}
-	return false
 }

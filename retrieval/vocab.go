@@ -307,15 +307,5 @@ func wordBounds(text string) map[int]bool {
 // word does: 质保 (warranty) is not in 木质保养 (木质 + 保养, wood care),
 // while 烘干机 is in 烘干机会 that the segmenter reads as 烘干 + 机会.
 func atWord(text, chars string, bounds map[int]bool) bool {
-	for i := 0; ; {
-		j := strings.Index(text[i:], chars)
-		if j < 0 {
-			return false
-		}
-		j += i
-		if bounds[j] || bounds[j+len(chars)] {
-			return true
-		}
-		i = j + 1
-	}
+	return occursWhere(text, chars, func(start, end int) bool { return bounds[start] || bounds[end] })
 }
