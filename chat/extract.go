@@ -521,10 +521,16 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			in[15] = b2f(ss[top].u.row)
 			in[16] = b2f(intro < 1)
 			in[17] = b2f(ss[top].u.item)
+			faq := top == 0 && asksQuestion(h.Heading)
 			if qv != nil {
 				in[18] = cosine32(qv, vec.Vector(head+"\n"+quoted))
+				// The start of an FAQ's answer is as near the question as
+				// the FAQ's own question is: that is what it answers.
+				if faq {
+					in[18] = max(in[18], cosine32(qv, vec.Vector(lastHeading(h.Heading))))
+				}
 			}
-			if top == 0 && asksQuestion(h.Heading) {
+			if faq {
 				in[20] = headCov
 			}
 			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, unitLabel(ss[top].u))})

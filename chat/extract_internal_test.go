@@ -277,3 +277,58 @@ func TestBestExtractSkipsLoneIntroduction(t *testing.T) {
 		t.Errorf("no candidates; want the table's row")
 	}
 }
+
+// wordVectors embeds a text as the indicator vector of a few words: enough
+// to tell which texts share which words.
+type wordVectors []string
+
+func (w wordVectors) Vector(text string) []float32 {
+	v := make([]float32, len(w))
+	for i, word := range w {
+		if strings.Contains(strings.ToLower(text), word) {
+			v[i] = 1
+		}
+	}
+	return v
+}
+
+// The start of an FAQ answer is as similar to the question as the FAQ's own
+// question is ("Yes, within 60 minutes…" answers "Can I cancel my order?"),
+// however little its words share with the question; a later unit of the
+// answer, or a passage under a heading that asks nothing, is not.
+func TestFAQAnswerIsAsSimilarAsItsQuestion(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.7, Hits: []knowledge.Hit{
+		{Source: "faq.md", Heading: "FAQ > Can I cancel my order?", Score: 1,
+			Text: "Yes, within 60 minutes from the order page. Later, write to us."},
+		{Source: "orders.md", Heading: "Orders > Statuses", Score: 0.9,
+			Text: "Cancelled orders are refunded the same day."},
+	}}
+	vec := wordVectors{"cancel", "order", "yes", "minutes", "refunded", "faq", "statuses"}
+	q := "can I still cancel my order"
+	qv := vec.Vector(q)
+	byStart := map[string]float64{}
+	for _, c := range extractCandidates(res, questionConcepts(res, q, nil), q, 5, vec) {
+		byStart[c.x.text] = c.in[slices.Index(unitInputs, "similarity")]
+	}
+	faqQuestion := cosine32(qv, vec.Vector("Can I cancel my order?"))
+	var answer, later, status float64 = -1, -1, -1
+	for text, sim := range byStart {
+		switch {
+		case strings.HasPrefix(text, "Yes, within 60 minutes"):
+			answer = sim
+		case strings.HasPrefix(text, "Later"):
+			later = sim
+		case strings.HasPrefix(text, "Cancelled orders"):
+			status = sim
+		}
+	}
+	if answer < 0 || later < 0 || status < 0 {
+		t.Fatalf("candidates %v; want the answer's start, its second sentence and the status passage", byStart)
+	}
+	if answer != faqQuestion {
+		t.Errorf("similarity of the FAQ answer's start %.3f; want its question's %.3f", answer, faqQuestion)
+	}
+	if later >= faqQuestion || status >= faqQuestion {
+		t.Errorf("similarity of the answer's second sentence %.3f, of the status passage %.3f; want both below the FAQ question's %.3f", later, status, faqQuestion)
+	}
+}

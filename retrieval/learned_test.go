@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"kefu/retrieval"
 )
@@ -224,6 +225,40 @@ func TestShopLexicon(t *testing.T) {
 	}
 	if !found {
 		t.Error("the free-shipping set is missing or mis-parsed")
+	}
+}
+
+func TestShopQuestions(t *testing.T) {
+	blocks := retrieval.ShopQuestions()
+	if len(blocks) < 450 {
+		t.Fatalf("%d shop question blocks; want at least 450", len(blocks))
+	}
+	chinese := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	}
+	zhPassages := 0
+	for _, b := range blocks {
+		if strings.HasPrefix(b.Passage, "#") || len(b.Questions) < 4 {
+			t.Errorf("block %q: %d questions; want a passage and at least 4", b.Passage, len(b.Questions))
+		}
+		// Every block pairs its passage with questions in both languages,
+		// so that the embedder learns to cross them.
+		var zh, other bool
+		for _, q := range b.Questions {
+			if strings.HasPrefix(q, "Q:") || strings.HasPrefix(q, "P:") {
+				t.Errorf("block %q: question %q keeps its prefix", b.Passage, q)
+			}
+			zh, other = zh || chinese(q), other || !chinese(q)
+		}
+		if !zh || !other {
+			t.Errorf("block %q: questions in one language only", b.Passage)
+		}
+		if chinese(b.Passage) {
+			zhPassages++
+		}
+	}
+	if zhPassages < len(blocks)/3 || zhPassages > 2*len(blocks)/3 {
+		t.Errorf("%d of %d passages in Chinese; want about half", zhPassages, len(blocks))
 	}
 }
 

@@ -37,6 +37,42 @@ func ShopLexicon() [][]string {
 	return sets
 }
 
+//go:embed data/shopqa.txt
+var shopQA string
+
+// ShopQuestion is a policy passage and messages shoppers write that it
+// answers, from the team-written data/shopqa.txt.
+type ShopQuestion struct {
+	Passage   string
+	Questions []string
+}
+
+// ShopQuestions returns the team-written shop questions (data/shopqa.txt):
+// blocks of a "P: " passage as a shop's help page words it and the "Q: "
+// messages, in shoppers' words and both languages, that it answers; blocks
+// are separated by blank lines, and a block without questions is skipped.
+func ShopQuestions() []ShopQuestion {
+	var out []ShopQuestion
+	for _, block := range strings.Split(strings.ReplaceAll(shopQA, "\r\n", "\n"), "\n\n") {
+		var q ShopQuestion
+		for _, line := range strings.Split(block, "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case strings.HasPrefix(line, "P:"):
+				q.Passage = strings.TrimSpace(strings.TrimPrefix(line, "P:"))
+			case strings.HasPrefix(line, "Q:"):
+				if t := strings.TrimSpace(strings.TrimPrefix(line, "Q:")); t != "" {
+					q.Questions = append(q.Questions, t)
+				}
+			}
+		}
+		if q.Passage != "" && len(q.Questions) > 0 {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // TrainPair is two texts that mean the same: paraphrases, a translation, a
 // question and the passage that answers it. Pairs of one non-empty Group
 // (an intent, a synonym set) are never each other's negatives.

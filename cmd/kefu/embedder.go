@@ -59,6 +59,7 @@ func embedderTrain(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&mix.DocSize, "doc-size", 4, "members joined into such a document")
 	fs.IntVar(&mix.LexiconRepeat, "lexicon-repeat", 4, "times each shop lexicon entry is paired per epoch")
 	fs.IntVar(&mix.OwnRepeat, "own-repeat", 3, "times each of kefu's own intent examples is paired per epoch")
+	fs.IntVar(&mix.QARepeat, "qa-repeat", 2, "times each team-written shop question is paired with its passage per epoch")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -75,7 +76,7 @@ func embedderTrain(ctx context.Context, e env, args []string) error {
 	if opt.LexDim < 0 || opt.LexDim > 4096 || opt.LexShare < 0 || opt.LexShare >= 1 || opt.LangWeight < 0 || opt.LangWeight > 10 {
 		return usageErr("--lex-dim must be in [0, 4096], --lex-share in [0, 1), --lang-weight in [0, 10]")
 	}
-	if opt.Epochs < 1 || mix.DocShare < 0 || mix.DocShare > 1 || mix.DocSize < 1 || mix.LexiconRepeat < 0 || mix.OwnRepeat < 0 {
+	if opt.Epochs < 1 || mix.DocShare < 0 || mix.DocShare > 1 || mix.DocSize < 1 || mix.LexiconRepeat < 0 || mix.OwnRepeat < 0 || mix.QARepeat < 0 {
 		return usageErr("--epochs, --doc-size must be positive; --doc-share in [0, 1]; repeats not negative")
 	}
 	opt.Buckets, opt.Seed = uint32(*buckets), *seed

@@ -73,8 +73,9 @@ func TestEmbedderTrainCommand(t *testing.T) {
 	if res.Sources["tatoeba en↔zh pairs"] != 2 || res.Sources["tatoeba pairs dropped (in LASER test)"] != 1 {
 		t.Errorf("sources %v; want the LASER test pair dropped and the other 2 Tatoeba pairs kept", res.Sources)
 	}
-	if res.Sources["banking77 train"] != 4 || res.Sources["massive train zh-TW"] != 4 || res.Sources["kefu intents train"] == 0 || res.Sources["shop lexicon sets"] == 0 {
-		t.Errorf("sources %v; want banking77, MASSIVE, kefu's intents and the lexicon", res.Sources)
+	if res.Sources["banking77 train"] != 4 || res.Sources["massive train zh-TW"] != 4 || res.Sources["kefu intents train"] == 0 || res.Sources["shop lexicon sets"] == 0 ||
+		res.Sources["shop question → passage pairs"] == 0 {
+		t.Errorf("sources %v; want banking77, MASSIVE, kefu's intents, the lexicon and the shop questions", res.Sources)
 	}
 	attr, _ := os.ReadFile(filepath.Join(dir, "attribution.txt"))
 	if !strings.Contains(string(attr), "#1 (a) & #2 (b)") || !strings.Contains(string(attr), "#5 (a) & #6 (b)") || strings.Contains(string(attr), "#3 (a)") {

@@ -35,6 +35,7 @@ type cluster struct {
 type embedderData struct {
 	clusters     []cluster // paraphrase clusters
 	lexicon      []cluster
+	questions    []retrieval.ShopQuestion
 	translations []retrieval.TrainPair
 	counts       map[string]int // texts or pairs per source, for the report
 	attributions []string       // Tatoeba's per-pair attribution lines, for the pairs used
@@ -129,6 +130,10 @@ func loadEmbedderData(root string) (*embedderData, error) {
 		d.lexicon = append(d.lexicon, cluster{group: fmt.Sprintf("lexicon:%d", i), texts: set})
 		d.counts["shop lexicon sets"]++
 	}
+	d.questions = retrieval.ShopQuestions()
+	for _, q := range d.questions {
+		d.counts["shop question → passage pairs"] += len(q.Questions)
+	}
 	return d, nil
 }
 
@@ -150,12 +155,15 @@ type pairMix struct {
 	DocSize       int     // members in such a document
 	LexiconRepeat int     // times each lexicon member is paired per epoch
 	OwnRepeat     int     // times each of kefu's own examples is paired per epoch
+	QARepeat      int     // times each shop question is paired with its passage per epoch
 }
 
 // pairs draws epoch's pairs with the seed: every cluster text with another
 // member of its cluster (and, for DocShare of them, with several members
 // joined, as a question is matched with an FAQ entry or passage), every
-// translation, and every lexicon member with another of its set.
+// translation, every lexicon member with another of its set, and every shop
+// question with the passage that answers it and with another question of its
+// block.
 func (d *embedderData) pairs(seed uint64, mix pairMix) func(epoch int) []retrieval.TrainPair {
 	return func(epoch int) []retrieval.TrainPair {
 		rng := rand.New(rand.NewPCG(seed, 1000+uint64(epoch)))
@@ -190,6 +198,21 @@ func (d *embedderData) pairs(seed uint64, mix pairMix) func(epoch int) []retriev
 		}
 		for _, c := range d.lexicon {
 			draw(c, mix.LexiconRepeat, false)
+		}
+		for i, q := range d.questions {
+			group := fmt.Sprintf("shopqa:%d", i)
+			for range mix.QARepeat {
+				for j, t := range q.Questions {
+					out = append(out, retrieval.TrainPair{A: t, B: q.Passage, Group: group})
+					if len(q.Questions) > 1 {
+						k := rng.IntN(len(q.Questions) - 1)
+						if k >= j {
+							k++
+						}
+						out = append(out, retrieval.TrainPair{A: t, B: q.Questions[k], Group: group})
+					}
+				}
+			}
 		}
 		return out
 	}
