@@ -25,15 +25,17 @@ var attributeCues = []struct {
 	words []string
 	keys  []string
 }{
-	{[]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货", "补货", "能买", "卖完", "没货", "现货"}, []string{"stock", "restock"}},
+	{[]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货", "补货", "能买", "卖完", "没货", "现货",
+		"how many left", "how many are left", "how many in stock", "how many do you have", "how many do u have", "enough", "that many",
+		"quantity", "多少件", "还有多少", "库存", "够不够", "够吗"}, []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
-	{[]string{"how big", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
+	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
-	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "电池", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
+	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
@@ -110,9 +112,15 @@ func askedGroups(text string) [][]string {
 
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are)\b)?`)
 
+// quantityCues ask how many of a product there are ("do u have that many",
+// "还有多少"): the stock's count answers.
+var quantityCues = []string{"how many left", "how many are left", "how many in stock", "how many do you have", "how many do u have",
+	"enough", "that many", "quantity", "how much stock", "多少件", "还有多少", "库存", "够不够", "够吗"}
+
 // listCues mark a question that asks what the shop has.
 var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", "got any", "any ", "anything", "something", "recommend",
-	"what have you got", "looking for", "need a", "cheapest", "有没有", "有什么", "有卖", "推荐", "想买", "卖不卖", "有吗"}
+	"what have you got", "looking for", "need a", "cheapest", "most expensive", "priciest", "list all", "show me", "u got", "you got",
+	"最便宜", "最贵", "有没有", "有什么", "有卖", "推荐", "想买", "卖不卖", "有吗"}
 
 func listing(text string) bool {
 	t := " " + strings.ToLower(text) + " "
@@ -168,7 +176,17 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	// A shopper asking how to do something with a product ("how do i
 	// reset the smart plug?") needs the help pages or a person, not its
 	// entry.
-	if notForCatalog(text) || asksProcedure(text) {
+	if containsAny(phraseText(text), notCatalogPhrases) || asksProcedure(text) {
+		return productReply{}, false
+	}
+	// "speaker 跟 earbuds 哪个更防水": two of the shop's own products
+	// compared on a fact both state: each one's. A comparison on taste
+	// ("which is nicer") or with something else is not the catalog's.
+	if r, compares := e.comparePair(ctx, q, pq); compares {
+		// a comparison the catalog cannot make is not answered by one side
+		return r, r.answered
+	}
+	if notForCatalog(text) {
 		return productReply{}, false
 	}
 	named := matches[0].Named
@@ -245,12 +263,52 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 // (sending it back, a fault, a charge), a comparison, or health advice.
 func notForCatalog(text string) bool {
 	t := phraseText(text)
-	return containsAny(t, notCatalogPhrases) || comparedWith.MatchString(t)
+	return containsAny(t, notCatalogPhrases) || containsAny(t, comparisonPhrases) || comparedWith.MatchString(t)
 }
 
+// comparePair answers a question that compares two products it names on
+// facts the catalog has ("whats bigger, the throw or the duvet cover"):
+// each side of the comparison names one product, shown with those facts.
+// compares reports whether the question compares two of the shop's
+// products at all (each side names one); the reply is empty when the
+// catalog does not state what it compares them on.
+func (e *Engine) comparePair(ctx context.Context, q *question, pq knowledge.ProductQuery) (r productReply, compares bool) {
+	t := phraseText(q.text)
+	sides := pairSplit.Split(t, 2)
+	if len(sides) != 2 || !containsAny(t, pairCues) || comparedWith.MatchString(t) || len(asked(q.text)) == 0 {
+		return productReply{}, false
+	}
+	var found []knowledge.ProductMatch
+	for _, side := range sides {
+		sq := pq
+		sq.Text = side
+		ms, err := e.opts.Commerce.FindProducts(ctx, q.site.ID, sq, 1)
+		if err != nil || len(ms) == 0 || !ms[0].Named || len(found) > 0 && found[0].SKU == ms[0].SKU {
+			return productReply{}, false
+		}
+		found = append(found, ms[0])
+	}
+	var descs []string
+	var ps []knowledge.Product
+	for _, m := range found {
+		desc, specific := describeProduct(q.lang, m.Product, q.text, pq)
+		if !specific {
+			return productReply{}, true
+		}
+		descs, ps = append(descs, desc), append(ps, m.Product)
+	}
+	return productReply{reply{text: strings.Join(descs, "\n\n"), products: productCards(ps), answered: true}, true, true}, true
+}
+
+// pairSplit separates the two things a comparison names.
+var pairSplit = regexp.MustCompile(` or | vs\.? | versus | compared to | and |跟|和|还是|与|或者`)
+
+// pairCues ask which of two things.
+var pairCues = []string{"which", " or ", " vs ", " versus ", "compare", "difference", "哪个", "哪一个", "还是", "区别", "差别", "比较"}
+
 // notCatalogPhrases are the words of questions the catalog does not answer:
-// policies and problems (the help pages and a person answer those), a
-// comparison, health advice.
+// policies and problems (the help pages and a person answer those), health
+// advice; comparisonPhrases, a comparison (but see comparePair).
 var notCatalogPhrases = []string{
 	// policies and problems
 	"send back", "send it back", "sending back", "send them back", "return it", "return them", "returning", "refund", "money back",
@@ -262,13 +320,16 @@ var notCatalogPhrases = []string{
 	"批发", "团购", "寄到", "发到", "运费",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",
-	// comparisons
-	" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家",
 	// health advice
 	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
 	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",
 	"孕妇", "怀孕", "宝宝", "婴儿", "新生儿", "过敏", "湿疹", "疹子", "哮喘", "医生", "有害", "有毒", "伤害", "伤眼", "对眼睛", "对身体", "健康",
+	" pet ", " pets ", "my cat", "my cats", "my dog", "my dogs", "宠物", "猫", "狗", "cure", "treat my", "黑眼圈", "治疗", "疗效", "治好",
+	// certificates and test reports no catalog entry holds
+	"certificate", "certified", "certification", "test report", "lab test", "检测报告", "认证", "证书",
 }
+
+var comparisonPhrases = []string{" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家"}
 
 // asksProcedure reports whether a message asks how to do something (not
 // how much, how big or how long: those are a product's facts).
@@ -451,7 +512,9 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 			facts = append(facts, label(k)+": "+money(p.Price, p.Currency))
 			specific = true
 		case "stock":
-			if p.Stock > 0 {
+			if p.Stock > 0 && containsAny(phraseText(text), quantityCues) {
+				facts = append(facts, say(lang, "in_stock_count", p.Stock))
+			} else if p.Stock > 0 {
 				facts = append(facts, say(lang, "in_stock"))
 			} else {
 				facts = append(facts, say(lang, "out_of_stock"))
@@ -505,7 +568,8 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	if len(facts) > 0 {
 		out += " — " + strings.Join(facts, sep)
 	}
-	if sentence != "" {
+	// a sentence that only repeats a fact stated ("130 × 170 cm.") adds nothing
+	if sentence != "" && !strings.Contains(out, strings.TrimRight(sentence, ".。 ")) {
 		out += "\n" + sentence
 		specific = true
 	}

@@ -584,6 +584,37 @@ func TestProductCards(t *testing.T) {
 	}
 }
 
+// Two of the shop's products compared on a fact the catalog has are both
+// shown with it; compared on taste, neither. Asked whether there are
+// enough, the stock's count answers.
+func TestProductComparisonsAndStock(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"S1","title":"Mini Bluetooth Speaker","description":"Pocket speaker with splash resistance.","price":39,"stock":12,"attributes":{"water_resistance":"IPX6"}},
+	 {"sku":"E1","title":"Wireless Earbuds","description":"Earbuds with sweat resistance.","price":69,"stock":36,"attributes":{"water_resistance":"IPX4"}}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	for _, text := range []string{"which is more waterproof, the speaker or the earbuds?", "speaker 跟 earbuds 哪个更防水"} {
+		bot := replies(f.visitor("en").say(text), chat.RoleBot)
+		if len(bot) != 1 || !strings.Contains(bot[0].Text, "IPX6") || !strings.Contains(bot[0].Text, "IPX4") || len(bot[0].Products) != 2 {
+			t.Errorf("%q: %+v; want both products' water resistance, with both cards", text, bot)
+		}
+	}
+	bot := replies(f.visitor("en").say("which is nicer, the speaker or the earbuds?"), chat.RoleBot)
+	if len(bot) != 1 || strings.Contains(bot[0].Text, "IPX") || len(bot[0].Products) != 0 {
+		t.Errorf("a comparison on taste: %+v; want no product facts", bot)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"need 10 of the bluetooth speakers for a party, do you have that many?", "12 available"},
+		{"speaker 还有多少库存？", "库存 12 件"},
+	} {
+		bot := replies(f.visitor("en").say(tt.text), chat.RoleBot)
+		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) {
+			t.Errorf("%q: %q; want the stock count %q", tt.text, texts(bot), tt.want)
+		}
+	}
+}
+
 // A price limit nothing of the kind asked for meets is said so, with the
 // least expensive that come close; a limit in a currency the catalog has
 // no price in lists the least expensive, saying what currency the prices
@@ -597,7 +628,7 @@ func TestPriceLimits(t *testing.T) {
 	}
 	bot = replies(f.visitor("en").say("any lamps under 50 euros?"), chat.RoleBot)
 	if len(bot) != 1 || !strings.Contains(bot[0].Text, "Our prices are in USD") || len(bot[0].Products) == 0 {
-		t.Errorf("lamps under 50 euros: %+v; want the lamps, saying the prices are in USD", bot)
+		t.Errorf("lamps under 50 euros: %q; want the lamps, saying the prices are in USD", texts(bot))
 	}
 }
 
@@ -873,4 +904,13 @@ func signedInBuyer(t *testing.T, f *fixture) *visitor {
 	sub := f.hub.SubscribeConversation(sess.Conversation.ID, 1024)
 	t.Cleanup(sub.Close)
 	return &visitor{f: f, sess: sess, sub: sub}
+}
+
+// texts are messages' texts, for failure messages.
+func texts(ms []*chat.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out
 }

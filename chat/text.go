@@ -61,6 +61,7 @@ var phrases = map[string][2]string{
 		"我们的商品以 %s 标价，没法和您说的金额直接比较。以下是符合条件里价格最低的几款："},
 	"related":        {"Based on what you've bought from us before, you might like:", "根据您之前买过的东西，您可能会喜欢："},
 	"in_stock":       {"In stock", "有货"},
+	"in_stock_count": {"In stock: %d available", "有货（库存 %d 件）"},
 	"out_of_stock":   {"Out of stock", "暂时缺货"},
 	"follow_up":      {"A person from our team will also follow up here as soon as they're back.", "人工客服回来后也会在这里跟进。"},
 	"waiting_unsure": {"I'm not sure about that one, and I'd rather not guess. A person from our team will follow up here as soon as they're back.", "这个问题我不太确定，不想随便回答您。人工客服回来后会在这里跟进。"},

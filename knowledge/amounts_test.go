@@ -23,7 +23,8 @@ func TestChineseAmounts(t *testing.T) {
 func TestPriceFilterCurrency(t *testing.T) {
 	for text, want := range map[string]string{"100元以内有什么推荐的": "CNY", "一百块以内": "CNY", "lamps under ¥300": "CNY",
 		"anything under $25": "USD", "any gift ideas under 50 dollars": "USD", "30美元以下": "USD", "under 40 quid": "GBP",
-		"below €60": "EUR", "anything under 25": ""} {
+		"below €60": "EUR", "anything under 25": "", "有没有100块以内的灯 美金哈": "USD", "100块以内的 美元": "USD",
+		"anything under 50, in euros": "EUR", "100元以内 不要美金标价的": "CNY"} {
 		q := ParseProductQuery(text)
 		if q.MaxPrice == 0 || q.Currency != want {
 			t.Errorf("%q: max %v currency %q, want a limit in %q", text, q.MaxPrice, q.Currency, want)

@@ -34,6 +34,7 @@ type ProductQuery struct {
 	Sizes    []string // sizes it must come in (queen, xl …)
 	InStock  bool
 	Cheapest bool // the shopper asked for the cheapest
+	Dearest  bool // … or the most expensive
 	// Currency is the currency the price filter is written in ("CNY" for
 	// "100元以内"); "" when the shopper named none. Products priced in
 	// another currency do not pass it, unless the catalog has no price in
@@ -46,7 +47,7 @@ type ProductQuery struct {
 
 // Filtered reports whether the query has any filter.
 func (q ProductQuery) Filtered() bool {
-	return q.MinPrice > 0 || q.MaxPrice > 0 || len(q.Colors) > 0 || len(q.Sizes) > 0 || q.InStock || q.Cheapest
+	return q.MinPrice > 0 || q.MaxPrice > 0 || len(q.Colors) > 0 || len(q.Sizes) > 0 || q.InStock || q.Cheapest || q.Dearest
 }
 
 // ProductMatch is a product found for a query.
@@ -82,6 +83,15 @@ func currencyOf(amount string) string {
 		}
 	}
 	return ""
+}
+
+func containsAnyOf(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // currencyMarks are the signs and words of currencies, in the order they
@@ -134,6 +144,7 @@ var sizeWords = map[string]string{"xs": "XS", "xl": "XL", "xxl": "XXL", "queen":
 	"double": "Double", "single": "Single", "full": "Full"}
 
 var cheapestWords = []string{"cheapest", "least expensive", "lowest price", "most affordable", "最便宜", "最实惠", "价格最低"}
+var dearestWords = []string{"most expensive", "priciest", "highest price", "最贵", "价格最高"}
 var inStockWords = []string{"in stock", "available now", "有货", "现货"}
 
 // chineseAmount finds an amount written in Chinese numerals ("三十美元以下",
@@ -203,6 +214,15 @@ func ParseProductQuery(text string) ProductQuery {
 		}
 		q.Currency = cmp.Or(q.Currency, currencyOf(m[0]))
 	}
+	// "块" is the spoken unit of any money ("100块以内的灯 美金哈"), and an
+	// amount may come without one ("under 50, in euros"): a currency the
+	// message names elsewhere is the limit's.
+	if q.MaxPrice > 0 || q.MinPrice > 0 {
+		spoken := q.Currency == "CNY" && !containsAnyOf(strings.ReplaceAll(lower, "美元", ""), "元", "¥", "￥", "rmb", "yuan", "cny", "人民币")
+		if named := currencyOf(strings.ReplaceAll(lower, "块", "")); named != "" && (q.Currency == "" || spoken) {
+			q.Currency = named
+		}
+	}
 	words := map[string]bool{}
 	for _, t := range retrieval.Tokenize(lower) {
 		words[t.Text] = true
@@ -229,6 +249,11 @@ func ParseProductQuery(text string) ProductQuery {
 	for _, w := range cheapestWords {
 		if strings.Contains(lower, w) {
 			q.Cheapest = true
+		}
+	}
+	for _, w := range dearestWords {
+		if strings.Contains(lower, w) {
+			q.Dearest = true
 		}
 	}
 	for _, w := range inStockWords {
@@ -453,6 +478,9 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Named != out[j].Named {
 			return out[i].Named // what the question names before what shares its words
+		}
+		if q.Dearest && !cheapest && out[i].Price != out[j].Price {
+			return out[i].Price > out[j].Price
 		}
 		if cheapest || (len(words) == 0 || named == 0) && q.MaxPrice > 0 && out[i].Score == out[j].Score {
 			if out[i].Price != out[j].Price {

@@ -2,6 +2,7 @@ package knowledge_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,5 +104,13 @@ func TestPriceAndColourFilters(t *testing.T) {
 	}
 	if got := find("any gift ideas under 50 dollars"); strings.Join(got, ",") != "MUG,SPEAKER,PENDANT,LAMP" {
 		t.Errorf("gift ideas under 50 dollars: %v, want everything under $50, least expensive first", got)
+	}
+	for _, text := range []string{"whats the most expensive thing you sell", "你们家最贵的是哪个"} {
+		if got := find(text); len(got) == 0 || got[0] != "SHIRT" {
+			t.Errorf("%q: %v, want the most expensive (the shirt) first", text, got)
+		}
+	}
+	if got := find("有没有100块以内的灯 美金哈"); len(got) != 2 || !slices.Contains(got, "PENDANT") || !slices.Contains(got, "LAMP") {
+		t.Errorf("灯 within 100块, in US dollars: %v, want both lamps ", got)
 	}
 }
