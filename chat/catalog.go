@@ -49,6 +49,7 @@ var attributeCues = []struct {
 	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
 	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
 	{[]string{"pieces", "how many in", "set of", "几件", "几个装", "包含哪些"}, []string{"pieces"}},
+	{[]string{"included", "include", "come with", "comes with", "in the box", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
 }
 
 // attributeLabels name attributes in replies.
@@ -63,7 +64,7 @@ var attributeLabels = map[string][2]string{
 	"warranty": {"Warranty", "保修"}, "ships_from": {"Ships from", "发货仓"}, "scent": {"Scent", "香型"},
 	"bluetooth": {"Bluetooth", "蓝牙"}, "water_resistance": {"Water resistance", "防水等级"}, "output": {"Output", "输出"},
 	"color_temperature": {"Colour temperature", "色温"}, "standard": {"Standard", "充电标准"}, "wifi": {"Wi-Fi", "Wi-Fi"},
-	"noise": {"Noise", "噪音"}, "pieces": {"Pieces", "件数"},
+	"noise": {"Noise", "噪音"}, "pieces": {"Pieces", "件数"}, "included": {"Included", "包含"},
 }
 
 // asked returns the attributes a question asks about, in cue order.
@@ -530,24 +531,30 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	// An asked fact the attributes lack may be in the description ("Queen
 	// duvet cover 228 × 230 cm"): its sentence answers, before a vaguer
 	// attribute of the same cue ("Size: Queen").
-	sentence := ""
+	// Each fact asked for has its own sentence ("how long … and what
+	// wattage": the length's and the wattage's).
+	var said []string
 	for _, k := range keys {
 		if _, ok := p.Attributes[k]; !ok && valuePatterns[k] != nil {
-			if sentence = sentenceMatching(p.Description, valuePatterns[k]); sentence != "" {
+			if s := sentenceMatching(p.Description, valuePatterns[k]); s != "" {
 				for _, vague := range vagueFor[k] {
 					seen[vague] = true
 				}
-				break
+				if !slices.Contains(said, s) {
+					said = append(said, s)
+				}
 			}
 		}
 	}
 	for _, k := range keys {
 		add(k)
 	}
-	if sentence == "" {
-		sentence = describingSentence(p.Description, text, p.Title, pq.Vocabulary)
+	if len(said) == 0 {
+		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" {
+			said = append(said, s)
+		}
 	}
-	if !specific && sentence == "" {
+	if !specific && len(said) == 0 {
 		add("price")
 		add("stock")
 		specific = false
@@ -569,14 +576,16 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		out += " — " + strings.Join(facts, sep)
 	}
 	// a sentence that only repeats a fact stated ("130 × 170 cm.") adds nothing
-	if sentence != "" && !strings.Contains(out, strings.TrimRight(sentence, ".。 ")) {
-		out += "\n" + sentence
-		specific = true
+	for _, s := range said {
+		if !strings.Contains(out, strings.TrimRight(s, ".。 ")) {
+			out += "\n" + s
+			specific = true
+		}
 	}
 	// A question that asks two things answers neither with the product's
 	// data when it has only one ("羊毛袜 … 水温多少": the socks' material, not
 	// their washing temperature), unless the description says more.
-	if sentence == "" && partlyUnknown(askedGroups(withoutTitle(text, p.Title)), p) {
+	if len(said) == 0 && partlyUnknown(askedGroups(withoutTitle(text, p.Title)), p) {
 		specific = false
 	}
 	return out, specific
@@ -608,6 +617,7 @@ var valuePatterns = map[string]*regexp.Regexp{
 	"runtime":    regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
 	"burn_time":  regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
 	"output":     regexp.MustCompile(`\d+\s*W\b`),
+	"included":   regexp.MustCompile(`(?i)includ|comes with|in the box|附带|包含|配有|不含`),
 }
 
 // vagueFor are the attributes a cue also points to that say less than the

@@ -163,6 +163,18 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, _ := describeProduct("en", duvet, "how much is the duvet set", knowledge.ParseProductQuery("how much is the duvet set")); strings.Contains(got, "stock") {
 		t.Errorf("price of an item in stock: %q; want no stock note", got)
 	}
+	// Two facts asked for, each in its own sentence of the description,
+	// are both said; what comes in the box is read where it says so.
+	stand := knowledge.Product{Title: "Wireless Charging Stand", Attributes: map[string]any{"color": "Black"},
+		Description: "A weighted stand with a 2 m cable. Charges at up to 15 W. Power adapter included."}
+	text = "how long is the cable on the charging stand and how many watts"
+	if got, specific := describeProduct("en", stand, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "2 m cable") || !strings.Contains(got, "15 W") {
+		t.Errorf("length and wattage: %q (specific %v); want both sentences", got, specific)
+	}
+	text = "does the charging stand come with the wall adaptor? and what colour is it"
+	if got, specific := describeProduct("en", stand, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Black") || !strings.Contains(got, "adapter included") {
+		t.Errorf("adapter and colour: %q (specific %v); want the colour and what is included", got, specific)
+	}
 }
 
 // A Chinese question finds the English description's sentence through the
