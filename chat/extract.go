@@ -674,8 +674,22 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	if place >= 0 && cands[best].held == 0 && !cands[best].place && cands[place].p >= cands[best].p-placeMargin {
 		best = place
 	}
+	// The row or item for where the shopper is, chosen, answers what is
+	// asked about that place ("austin texas, how long w regular shipping":
+	// the contiguous-states row) however few of the question's other words
+	// it has.
+	if c := &cands[best]; c.place && c.p >= placeFloor {
+		c.p = max(c.p, placeRowProb)
+	}
 	return cands[best], cands, true
 }
+
+// placeFloor and placeRowProb: a chosen row or item labelled with the
+// shopper's place at least placeFloor likely is taken as placeRowProb.
+const (
+	placeFloor   = 0.25
+	placeRowProb = 0.5
+)
 
 // placeMargin is how much less likely than the best extract the row or
 // item labelled with the shopper's place may be and still be chosen.

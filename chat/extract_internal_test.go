@@ -332,3 +332,24 @@ func TestFAQAnswerIsAsSimilarAsItsQuestion(t *testing.T) {
 		t.Errorf("similarity of the answer's second sentence %.3f, of the status passage %.3f; want both below the FAQ question's %.3f", later, status, faqQuestion)
 	}
 }
+
+// The row for where the shopper is, chosen, is taken as likely enough to
+// quote however few of the question's other words it has ("austin texas,
+// how long til it gets here": the United States row of the rates table).
+func TestChosenPlacesRowIsLikelyEnough(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.3, Hits: []knowledge.Hit{
+		{Source: "shipping.md", Heading: "Shipping > Rates and delivery times", Score: 1,
+			Text: "Destination | Carrier | Cost | Transit time\nUnited States | USPS Ground | $5.95 | 3–5 business days\n" +
+				"Canada | UPS Standard | $12.95 | 4–8 business days\nEuropean Union | DHL Express | $19.95 | 3–6 business days"},
+	}, Concepts: []retrieval.Concept{
+		{Term: "austin", IDF: 6, Weight: 1, Alts: [][]string{{"usa"}, {"unit", "state"}}},
+		{Term: "texa", IDF: 6, Weight: 1, Alts: [][]string{{"usa"}, {"unit", "state"}}},
+		{Term: "regular", IDF: 3, Weight: 1, Known: true}, {Term: "ship", IDF: 1, Weight: 1, Known: true},
+		{Term: "til", IDF: 4, Weight: 1}, {Term: "order", IDF: 5, Weight: 1, Known: true}, {Term: "get", IDF: 5, Weight: 1, Known: true},
+	}}
+	q := "ordering from austin texas, how long til it gets here w regular shipping??"
+	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	if !ok || !strings.HasPrefix(c.x.text, "Destination: United States") || c.p < placeRowProb {
+		t.Fatalf("best extract %q (p %.2f); want the United States row, p ≥ %.2f", c.x.text, c.p, placeRowProb)
+	}
+}
