@@ -25,9 +25,8 @@ var attributeCues = []struct {
 	words []string
 	keys  []string
 }{
-	{[]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货", "补货", "能买", "卖完", "没货", "现货",
-		"how many left", "how many are left", "how many in stock", "how many do you have", "how many do u have", "enough", "that many",
-		"quantity", "多少件", "还有多少", "库存", "够不够", "够吗"}, []string{"stock", "restock"}},
+	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
+		"补货", "能买", "卖完", "没货", "现货"}, quantityCues...), []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
@@ -330,6 +329,7 @@ var notCatalogPhrases = []string{
 	"certificate", "certified", "certification", "test report", "lab test", "检测报告", "认证", "证书",
 }
 
+// comparisonPhrases compare a product with something (see notCatalogPhrases).
 var comparisonPhrases = []string{" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家"}
 
 // asksProcedure reports whether a message asks how to do something (not
@@ -530,9 +530,9 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	}
 	// An asked fact the attributes lack may be in the description ("Queen
 	// duvet cover 228 × 230 cm"): its sentence answers, before a vaguer
-	// attribute of the same cue ("Size: Queen").
-	// Each fact asked for has its own sentence ("how long … and what
-	// wattage": the length's and the wattage's).
+	// attribute of the same cue ("Size: Queen"); each such fact its own
+	// sentence ("how long … and what wattage": the length's and the
+	// wattage's).
 	var said []string
 	for _, k := range keys {
 		if _, ok := p.Attributes[k]; !ok && valuePatterns[k] != nil {

@@ -85,10 +85,11 @@ func currencyOf(amount string) string {
 	return ""
 }
 
-func containsAnyOf(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
+// namesCurrency reports whether text has one of code's signs or words.
+func namesCurrency(text, code string) bool {
+	for _, c := range currencyMarks {
+		if c.code == code {
+			return slices.ContainsFunc(c.marks, func(m string) bool { return strings.Contains(text, m) })
 		}
 	}
 	return false
@@ -218,8 +219,9 @@ func ParseProductQuery(text string) ProductQuery {
 	// amount may come without one ("under 50, in euros"): a currency the
 	// message names elsewhere is the limit's.
 	if q.MaxPrice > 0 || q.MinPrice > 0 {
-		spoken := q.Currency == "CNY" && !containsAnyOf(strings.ReplaceAll(lower, "美元", ""), "元", "¥", "￥", "rmb", "yuan", "cny", "人民币")
-		if named := currencyOf(strings.ReplaceAll(lower, "块", "")); named != "" && (q.Currency == "" || spoken) {
+		unspoken := strings.ReplaceAll(lower, "块", "")
+		spoken := q.Currency == "CNY" && !namesCurrency(strings.ReplaceAll(unspoken, "美元", ""), "CNY")
+		if named := currencyOf(unspoken); named != "" && (q.Currency == "" || spoken) {
 			q.Currency = named
 		}
 	}
