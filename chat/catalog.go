@@ -32,23 +32,23 @@ var attributeCues = []struct {
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
-	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "材质", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
+	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
-	{[]string{"bulb", "fitting", "socket", "watt", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
+	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
 	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
-	{[]string{"output", "fast charg", "watts", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
+	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
 	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
 	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
 	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
 	{[]string{"pieces", "how many in", "set of", "几件", "几个装", "包含哪些"}, []string{"pieces"}},
-	{[]string{"included", "include", "come with", "comes with", "in the box", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
+	{[]string{"included", "include", "come with", "comes with", "come w ", "comes w ", "in the box", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
 }
 
 // attributeLabels name attributes in replies.
@@ -110,7 +110,7 @@ func askedGroups(text string) [][]string {
 	return groups
 }
 
-var howLong = regexp.MustCompile(`how long\b(?: (?:is|are)\b)?`)
+var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
 
 // quantityCues ask how many of a product there are ("do u have that many",
 // "还有多少"): the stock's count answers.
@@ -318,7 +318,7 @@ var notCatalogPhrases = []string{
 	"postage", "customs", " return", "notify", " ago ", " ago,", "trim the",
 	"wholesale", "bulk", "volume pric", "cheapest way", "shipping to", "shipped to", "ship to", "deliver to", "delivery to",
 	"批发", "团购", "寄到", "发到", "运费",
-	"退货", "退款", "退钱", "寄回", "退回", "换货", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
+	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",
 	// health advice
 	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",

@@ -30,6 +30,14 @@ func TestAskedHowLong(t *testing.T) {
 	if got := asked("how long is the cable?"); !slices.Contains(got, "length") {
 		t.Errorf("a question about the cable's length asks %v, want length", got)
 	}
+	// "r" is how shoppers type "are"; "wattage" asks the output, not a bulb
+	if got := asked("how long r the braided usb c cables and whats the max wattage"); !slices.Contains(got, "length") ||
+		!slices.Contains(got, "output") || slices.Contains(got, "max_bulb") {
+		t.Errorf("how long r … wattage asks %v, want the length and the output", got)
+	}
+	if got := asked("rattan lamp shade - does it come w the bulb and cord"); !slices.Contains(got, "included") {
+		t.Errorf("come w asks %v, want what is included", got)
+	}
 }
 
 func TestCatalogFactIgnoresTheProductsName(t *testing.T) {
@@ -70,6 +78,7 @@ func TestNotForCatalog(t *testing.T) {
 		"cheapest way to get the lamp shipped to manchester":            true,
 		"台灯寄到新加坡运费多少":                                                   true,
 		"is the soy candle safe to burn around my cats":                 true,
+		"卫衣买了M码太小了 想换L 要另外付钱吗":                                          true,
 		"那个竹子的盒子有没有甲醛检测报告":                                              true,
 		"真丝眼罩能去黑眼圈吗":                                                    true,
 		"is the waffle robe in stock? need it for a gift":               false,
