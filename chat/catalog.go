@@ -33,7 +33,7 @@ var attributeCues = []struct {
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
-	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "iron", "洗", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
+	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
@@ -320,6 +320,9 @@ var notCatalogPhrases = []string{
 	"批发", "团购", "寄到", "发到", "运费",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",
+	// which size to choose: the size guide's advice, not the list of sizes
+	"which size should", "what size should", "what size do i", "which size do i", "what size would", "which size would",
+	"选什么码", "选哪个码", "穿什么码", "买什么码", "买哪个码", "选哪个尺码", "选多大", "穿多大",
 	// health advice
 	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
 	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",
