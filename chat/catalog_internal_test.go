@@ -79,6 +79,8 @@ func TestNotForCatalog(t *testing.T) {
 		"台灯寄到新加坡运费多少":                                                   true,
 		"is the soy candle safe to burn around my cats":                 true,
 		"卫衣买了M码太小了 想换L 要另外付钱吗":                                          true,
+		"卫衣看着有点短，想要长一点选什么码":                                             true,
+		"im 5'4, which size should i get in the linen shirt":            true,
 		"那个竹子的盒子有没有甲醛检测报告":                                              true,
 		"真丝眼罩能去黑眼圈吗":                                                    true,
 		"is the waffle robe in stock? need it for a gift":               false,
