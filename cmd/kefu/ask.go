@@ -24,6 +24,13 @@ func newAnswerEngine(ctx context.Context, e env, db *database, logger *slog.Logg
 	if err != nil {
 		return nil, nil, err
 	}
+	// After the embedder changed (a new kefu, KEFU_EMBEDDER), a running serve
+	// or kb reindex makes the new vectors; until then search reads the
+	// chunks' text only, and answers are worse: say so.
+	if n, err := lib.Index().Missing(ctx); err == nil && n > 0 {
+		fmt.Fprintf(e.stderr, "note: %d knowledge chunks have no vectors of %s yet (the embedder changed); search reads their text only until `kefu kb reindex` (or a running `kefu serve`) embeds them\n",
+			n, lib.Index().Embedder().Model())
+	}
 	understanding, err := intents.NewService(ctx, intents.NewStore(db.Pool), intents.ServiceOptions{Logger: logger})
 	if err != nil {
 		return nil, nil, err

@@ -194,6 +194,16 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		}
 		t.Errorf("demo answer tests: %d passed, %d failed; want all to pass", run.Passed, run.Failed)
 	}
+	if strings.Contains(stderr, "no vectors") {
+		t.Errorf("kb test after seeding warned about vectors: %q", stderr)
+	}
+	// With another embedder than the one that embedded the knowledge, the
+	// answers come from text search alone until a reindex: said, not hidden.
+	hashVars := map[string]string{"DATABASE_URL": vars["DATABASE_URL"], "KEFU_EMBEDDER": "hash"}
+	if _, stderr, err := kefu(t, hashVars, "kb", "ask", "how long do I have to return something?"); err != nil || !strings.Contains(stderr, "have no vectors of") ||
+		!strings.Contains(stderr, "kefu kb reindex") {
+		t.Errorf("kb ask with another embedder: %v, stderr %q; want a note that the chunks need a reindex", err, stderr)
+	}
 }
 
 func TestSiteAndUserCommands(t *testing.T) {
