@@ -24,7 +24,8 @@ func TestPriceFilterCurrency(t *testing.T) {
 	for text, want := range map[string]string{"100元以内有什么推荐的": "CNY", "一百块以内": "CNY", "lamps under ¥300": "CNY",
 		"anything under $25": "USD", "any gift ideas under 50 dollars": "USD", "30美元以下": "USD", "under 40 quid": "GBP",
 		"below €60": "EUR", "anything under 25": "", "有没有100块以内的灯 美金哈": "USD", "100块以内的 美元": "USD",
-		"anything under 50, in euros": "EUR", "100元以内 不要美金标价的": "CNY"} {
+		"anything under 50, in euros": "EUR", "100元以内 不要美金标价的": "CNY", "有没有100块以内的菜刀": "CNY",
+		"100块以内的 ship to europe": "CNY", "100美金以内的台灯": "USD", "五十欧元以下": "EUR", "under 20 quid": "GBP"} {
 		q := ParseProductQuery(text)
 		if q.MaxPrice == 0 || q.Currency != want {
 			t.Errorf("%q: max %v currency %q, want a limit in %q", text, q.MaxPrice, q.Currency, want)

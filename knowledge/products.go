@@ -63,20 +63,72 @@ type ProductMatch struct {
 }
 
 var (
-	priceUnder = regexp.MustCompile(`(?i)(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|不超过|低于|少于|便宜于)\s*(?:us\s*)?[$¥￥€£]?\s*(\d+(?:\.\d+)?)` + currencyWord)
-	priceOver  = regexp.MustCompile(`(?i)(?:over|above|more than|at least|>=?|超过|高于|至少)\s*[$¥￥€£]?\s*(\d+(?:\.\d+)?)` + currencyWord)
-	priceZh    = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(?:元|块|美元|刀|dollars?|usd|bucks)?\s*(以内|以下|之内|以上)`)
+	priceUnder = regexp.MustCompile(`(?i)(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|不超过|低于|少于|便宜于)\s*(?:us\s*)?` + currencySign + `?\s*(\d+(?:\.\d+)?)` + currencyWord)
+	priceOver  = regexp.MustCompile(`(?i)(?:over|above|more than|at least|>=?|超过|高于|至少)\s*` + currencySign + `?\s*(\d+(?:\.\d+)?)` + currencyWord)
+	priceZh    = regexp.MustCompile(`(\d+(?:\.\d+)?)\s*(?:` + alternation(currencyWords(false)) + `)?\s*(以内|以下|之内|以上)`)
 )
+
+// currencies are the currencies a shopper may name, looked for in this
+// order ("美元" is dollars before "元" is yuan): the signs written before an
+// amount, the words written after one ("50 dollars", "100块"), and of
+// those the ones clear enough to name the currency anywhere in a message
+// ("…, in euros"; not 刀, also a knife, nor "pounds", also a weight).
+var currencies = []struct {
+	code  string
+	signs []string
+	words []string
+	named []string
+}{
+	{"USD", []string{"us$", "$"}, []string{"dollars", "dollar", "bucks", "buck", "usd", "美元", "美金", "刀"}, []string{"dollars", "dollar", "usd", "美元", "美金"}},
+	{"EUR", []string{"€"}, []string{"euros", "euro", "eur", "欧元"}, []string{"euros", "euro", "欧元"}},
+	{"GBP", []string{"£"}, []string{"pounds", "pound", "quid", "gbp", "英镑"}, []string{"quid", "gbp", "英镑"}},
+	{"CNY", []string{"¥", "￥"}, []string{"yuan", "rmb", "cny", "块钱", "元", "块"}, []string{"yuan", "rmb", "cny", "人民币", "元"}},
+}
+
+// currencyWords are the words written after an amount, of every currency
+// (only the Chinese ones when chinese), as regexp alternatives.
+func currencyWords(chinese bool) []string {
+	var out []string
+	for _, c := range currencies {
+		for _, w := range c.words {
+			if !chinese || w[0] >= 0x80 {
+				out = append(out, regexp.QuoteMeta(w))
+			}
+		}
+	}
+	return out
+}
+
+// alternation joins alternatives longest first, so that "块钱" is read
+// before "块" and "dollars" before "dollar".
+func alternation(alts []string) string {
+	alts = slices.Clone(alts)
+	slices.SortStableFunc(alts, func(a, b string) int { return len(b) - len(a) })
+	return strings.Join(alts, "|")
+}
+
+// currencySign is one sign of a currency, written before an amount.
+var currencySign = func() string {
+	var signs []string
+	for _, c := range currencies {
+		for _, m := range c.signs {
+			if utf8.RuneCountInString(m) == 1 {
+				signs = append(signs, regexp.QuoteMeta(m))
+			}
+		}
+	}
+	return "(?:" + strings.Join(signs, "|") + ")"
+}()
 
 // currencyWord is the currency a shopper may write after an amount ("under
 // 50 dollars"): part of the filter, not words that name a product.
-const currencyWord = `(?:\s*(?:dollars?|bucks|usd|us\$|euros?|eur|pounds?|quid|gbp|yuan|rmb|cny|元|块钱|块|美元|美金|刀))?`
+var currencyWord = `(?:\s*(?:` + alternation(append(currencyWords(false), `us\$`)) + `))?`
 
 // currencyOf is the currency an amount is written in ("$30" → USD, "100元"
 // → CNY), "" when it names none.
 func currencyOf(amount string) string {
-	for _, c := range currencyMarks {
-		for _, m := range c.marks {
+	for _, c := range currencies {
+		for _, m := range append(slices.Clone(c.signs), c.words...) {
 			if strings.Contains(amount, m) {
 				return c.code
 			}
@@ -85,26 +137,34 @@ func currencyOf(amount string) string {
 	return ""
 }
 
-// namesCurrency reports whether text has one of code's signs or words.
-func namesCurrency(text, code string) bool {
-	for _, c := range currencyMarks {
-		if c.code == code {
-			return slices.ContainsFunc(c.marks, func(m string) bool { return strings.Contains(text, m) })
+// namedCurrency finds a currency a whole message names by a sign or a word
+// clear enough for that (currencies' named; Latin words whole).
+var namedCurrency = func() []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, c := range currencies {
+		var alts []string
+		for _, m := range c.signs {
+			alts = append(alts, regexp.QuoteMeta(m))
+		}
+		for _, w := range c.named {
+			if w[0] < 0x80 {
+				w = `\b` + w + `\b`
+			}
+			alts = append(alts, w)
+		}
+		out = append(out, regexp.MustCompile(`(?i)`+alternation(alts)))
+	}
+	return out
+}()
+
+// currencyNamed is the currency text names anywhere, "" for none.
+func currencyNamed(text string) string {
+	for i, re := range namedCurrency {
+		if re.MatchString(text) {
+			return currencies[i].code
 		}
 	}
-	return false
-}
-
-// currencyMarks are the signs and words of currencies, in the order they
-// are looked for ("us$" before "$", "美元" before "元").
-var currencyMarks = []struct {
-	code  string
-	marks []string
-}{
-	{"USD", []string{"us$", "$", "dollar", "buck", "usd", "美元", "美金", "刀"}},
-	{"EUR", []string{"€", "euro", "eur"}},
-	{"GBP", []string{"£", "pound", "quid", "gbp"}},
-	{"CNY", []string{"¥", "￥", "yuan", "rmb", "cny", "元", "块"}},
+	return ""
 }
 
 // withoutPrices is text without its price filters: "charged" (a currency
@@ -150,7 +210,7 @@ var inStockWords = []string{"in stock", "available now", "有货", "现货"}
 
 // chineseAmount finds an amount written in Chinese numerals ("三十美元以下",
 // "一百块以内").
-var chineseAmount = regexp.MustCompile(`([零一二两三四五六七八九十百千]+)\s*(元|块|美元|美金|刀|以内|以下|之内|以上)`)
+var chineseAmount = regexp.MustCompile(`([零一二两三四五六七八九十百千]+)\s*(` + alternation(currencyWords(true)) + `|以内|以下|之内|以上)`)
 
 // chineseAmounts writes the amounts of text that are in Chinese numerals in
 // figures ("三十美元以下" → "30美元以下"), for the price filters.
@@ -198,15 +258,17 @@ func chineseNumber(s string) (int, bool) {
 func ParseProductQuery(text string) ProductQuery {
 	q := ProductQuery{Text: text}
 	lower := chineseAmounts(strings.ToLower(text))
+	amount := "" // the limits as written
 	if m := priceUnder.FindStringSubmatch(lower); m != nil {
 		q.MaxPrice, _ = strconv.ParseFloat(m[1], 64)
-		q.Currency = currencyOf(m[0])
+		q.Currency, amount = currencyOf(m[0]), m[0]
 	}
 	if m := priceOver.FindStringSubmatch(lower); m != nil {
 		q.MinPrice, _ = strconv.ParseFloat(m[1], 64)
-		q.Currency = cmp.Or(q.Currency, currencyOf(m[0]))
+		q.Currency, amount = cmp.Or(q.Currency, currencyOf(m[0])), amount+m[0]
 	}
 	if m := priceZh.FindStringSubmatch(lower); m != nil {
+		amount += m[0]
 		v, _ := strconv.ParseFloat(m[1], 64)
 		if m[2] == "以上" {
 			q.MinPrice = v
@@ -219,9 +281,8 @@ func ParseProductQuery(text string) ProductQuery {
 	// amount may come without one ("under 50, in euros"): a currency the
 	// message names elsewhere is the limit's.
 	if q.MaxPrice > 0 || q.MinPrice > 0 {
-		unspoken := strings.ReplaceAll(lower, "块", "")
-		spoken := q.Currency == "CNY" && !namesCurrency(strings.ReplaceAll(unspoken, "美元", ""), "CNY")
-		if named := currencyOf(unspoken); named != "" && (q.Currency == "" || spoken) {
+		spoken := q.Currency == "CNY" && strings.Contains(amount, "块") && currencyNamed(amount) == ""
+		if named := currencyNamed(lower); named != "" && (q.Currency == "" || spoken) {
 			q.Currency = named
 		}
 	}
