@@ -176,7 +176,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	// A shopper asking how to do something with a product ("how do i
 	// reset the smart plug?") needs the help pages or a person, not its
 	// entry.
-	if containsAny(phraseText(text), notCatalogPhrases) || asksProcedure(text) {
+	if notCatalogTopic(text) || asksProcedure(text) {
 		return productReply{}, false
 	}
 	// "speaker 跟 earbuds 哪个更防水": two of the shop's own products
@@ -186,7 +186,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		// a comparison the catalog cannot make is not answered by one side
 		return r, r.answered
 	}
-	if notForCatalog(text) {
+	if comparesWithOther(text) {
 		return productReply{}, false
 	}
 	named := matches[0].Named
@@ -262,8 +262,20 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 // something its catalog entry cannot answer: how a policy applies to it
 // (sending it back, a fault, a charge), a comparison, or health advice.
 func notForCatalog(text string) bool {
+	return notCatalogTopic(text) || comparesWithOther(text)
+}
+
+// notCatalogTopic reports whether a message asks about a policy, a problem,
+// health or a certificate (notCatalogPhrases).
+func notCatalogTopic(text string) bool {
+	return containsAny(phraseText(text), notCatalogPhrases)
+}
+
+// comparesWithOther reports whether a message compares a product with
+// something (comparisonPhrases, "跟小米的比").
+func comparesWithOther(text string) bool {
 	t := phraseText(text)
-	return containsAny(t, notCatalogPhrases) || containsAny(t, comparisonPhrases) || comparedWith.MatchString(t)
+	return containsAny(t, comparisonPhrases) || comparedWith.MatchString(t)
 }
 
 // comparePair answers a question that compares two products it names on
