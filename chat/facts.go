@@ -30,7 +30,8 @@ func ParseFacts(s string) []Fact {
 func (f Fact) String() string { return strings.Join(f, " / ") }
 
 // In reports whether text states the fact in one of its wordings, ignoring
-// case, Markdown emphasis, the kind of dash and spaces next to Chinese.
+// case, Markdown emphasis, the kind of dash and apostrophe, spaces next to
+// Chinese and contractions ("don't tumble dry" is "do not tumble dry").
 func (f Fact) In(text string) bool {
 	t := foldFact(text)
 	for _, a := range f {
@@ -62,9 +63,12 @@ func foldFact(s string) string {
 			return 'x'
 		case '，':
 			return ','
+		case '’', '‘':
+			return '\''
 		}
 		return r
 	}, s)
+	s = contractions.Replace(s)
 	rs := []rune(strings.Join(strings.Fields(s), " "))
 	var b strings.Builder
 	for i, r := range rs {
@@ -80,3 +84,6 @@ func cjkOrPunct(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
 		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef)
 }
+
+// contractions writes English negative contractions out.
+var contractions = strings.NewReplacer("can't", "can not", "cannot", "can not", "won't", "will not", "n't", " not")

@@ -24,4 +24,17 @@ func TestFacts(t *testing.T) {
 	if !(Fact{"3–5 business days"}).In("3-5 business days") {
 		t.Error("dashes should not matter")
 	}
+	for _, tt := range []struct{ fact, text string }{
+		{"don't tumble dry", "Care: Wash 30 °C, do not tumble dry."},
+		{"do not tumble dry", "Don’t tumble dry."},
+		{"can't be returned", "Opened earbuds cannot be returned."},
+		{"won't ship", "We will not ship to P.O. boxes."},
+	} {
+		if !(Fact{tt.fact}).In(tt.text) {
+			t.Errorf("%q should state %q: contractions and apostrophes should not matter", tt.text, tt.fact)
+		}
+	}
+	if (Fact{"do not tumble dry"}).In("Tumble dry low.") {
+		t.Error("a text without the fact states it")
+	}
 }
