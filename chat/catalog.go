@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"kefu/knowledge"
 	"kefu/retrieval"
@@ -150,6 +152,12 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		return productReply{}, false
 	}
 	text := q.text
+	// A shopper asking how to do something with a product ("how do i
+	// reset the smart plug?") needs the help pages or a person, not its
+	// entry.
+	if notCatalogTopic(text) || asksProcedure(text) {
+		return productReply{}, false
+	}
 	pq := knowledge.ParseProductQuery(text)
 	pq.Vocabulary = e.vocabulary(ctx, q.site)
 	if q.context != "" { // "do you have it in navy?" after "how much is the linen shirt?"
@@ -170,13 +178,10 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		}
 		over = len(matches) > 0
 	}
-	if len(matches) == 0 {
-		return productReply{}, false
+	if r, ok := e.namedLacking(ctx, q, pq, matches); ok {
+		return r, true
 	}
-	// A shopper asking how to do something with a product ("how do i
-	// reset the smart plug?") needs the help pages or a person, not its
-	// entry.
-	if notCatalogTopic(text) || asksProcedure(text) {
+	if len(matches) == 0 {
 		return productReply{}, false
 	}
 	// "speaker 跟 earbuds 哪个更防水": two of the shop's own products
@@ -256,6 +261,35 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		fmt.Fprintf(&b, "\n• %s — %s%s", m.Title, money(m.Price, m.Currency), stockNote(q.lang, m.Product))
 	}
 	return productReply{reply: reply{text: b.String(), products: cards, answered: true}, catalogOnly: true}, true
+}
+
+// namedLacking answers "does the hoodie come in black?" when the product
+// the shopper names does not: with that product's colours and sizes, and
+// that it does not come in the one asked, not with other products that do
+// (matches, found with the colour or size, name none of the shopper's).
+func (e *Engine) namedLacking(ctx context.Context, q *question, pq knowledge.ProductQuery, matches []knowledge.ProductMatch) (productReply, bool) {
+	if len(pq.Colors) == 0 && len(pq.Sizes) == 0 || comparesWithOther(q.text) ||
+		slices.ContainsFunc(matches, func(m knowledge.ProductMatch) bool { return m.Named }) {
+		return productReply{}, false
+	}
+	plain := pq
+	plain.Colors, plain.Sizes = nil, nil
+	found, err := e.opts.Commerce.FindProducts(ctx, q.site.ID, plain, 1)
+	if err != nil {
+		e.logger.Warn("find products", "error", err)
+		return productReply{}, false
+	}
+	if len(found) == 0 || !found[0].Named {
+		return productReply{}, false
+	}
+	p := found[0].Product
+	lacks := pq.Lacks(p, q.lang)
+	if len(lacks) == 0 {
+		return productReply{}, false
+	}
+	desc, _ := describeProduct(q.lang, p, q.text, pq)
+	desc += "\n" + say(q.lang, "not_in", strings.Join(lacks, ", "))
+	return productReply{reply{text: desc, products: []Product{productCard(p)}, answered: true}, true, true}, true
 }
 
 // notForCatalog reports whether a message that mentions a product asks
@@ -501,15 +535,19 @@ func stockNote(lang string, p knowledge.Product) string {
 // specific reports whether it found what the question asks (an asked
 // attribute, or a describing sentence), not just price and stock.
 func describeProduct(lang string, p knowledge.Product, text string, pq knowledge.ProductQuery) (string, bool) {
-	keys := asked(text)
+	keys := append(asked(text), attributesNamed(text, p)...)
+	if len(pq.Sizes) > 0 {
+		keys = append([]string{"sizes", "size"}, keys...)
+	}
 	if len(pq.Colors) > 0 {
 		keys = append([]string{"color", "colors_available"}, keys...)
 	}
 	specific := false
 	label := func(k string) string {
 		l, ok := attributeLabels[k]
-		if !ok {
-			return strings.ReplaceAll(k, "_", " ")
+		if !ok { // the shop's own key: "burn_time" is "Burn time"
+			r, size := utf8.DecodeRuneInString(k)
+			return string(unicode.ToUpper(r)) + strings.ReplaceAll(k[size:], "_", " ")
 		}
 		if lang == "zh" {
 			return l[1]
@@ -604,6 +642,22 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		specific = false
 	}
 	return out, specific
+}
+
+// attributesNamed are the product's attributes that the question names by
+// their key ("what sounds does it have": sounds), however the shop called
+// them; the cues know only the usual ones.
+func attributesNamed(text string, p knowledge.Product) []string {
+	terms := retrieval.TermSet(text)
+	var out []string
+	for k := range p.Attributes {
+		words := retrieval.SearchTerms(strings.ReplaceAll(k, "_", " "))
+		if len(words) > 0 && !slices.ContainsFunc(words, func(w string) bool { return !terms[w] }) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // partlyUnknown reports whether a group of asked attributes has none of its

@@ -186,6 +186,13 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, specific := describeProduct("en", stand, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Black") || !strings.Contains(got, "adapter included") {
 		t.Errorf("adapter and colour: %q (specific %v); want the colour and what is included", got, specific)
 	}
+	// An attribute of the shop's own, named by its key, answers.
+	alarm := knowledge.Product{Title: "Sunrise Alarm Clock", Attributes: map[string]any{"sounds": "7 natural sounds + FM radio", "burn_time": "-"},
+		Description: "Wakes you with a simulated sunrise and gentle nature sounds."}
+	text = "what sounds does the sunrise alarm have"
+	if got, specific := describeProduct("en", alarm, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Sounds: 7 natural sounds + FM radio") {
+		t.Errorf("the shop's own attribute: %q (specific %v); want its value, labelled", got, specific)
+	}
 }
 
 // A Chinese question finds the English description's sentence through the

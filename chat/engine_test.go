@@ -615,6 +615,36 @@ func TestProductComparisonsAndStock(t *testing.T) {
 	}
 }
 
+// A product the shopper names that does not come in the colour or size
+// asked is the answer, with what it does come in; other products in that
+// colour are not.
+func TestNamedProductInAnotherColour(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"H1","title":"Loopback Hoodie","description":"Heavy cotton hoodie.","price":72,"stock":5,"attributes":{"color":"Heather Grey","sizes":"S, M, L"}},
+	 {"sku":"T1","title":"Crew Tee","description":"Cotton tee.","price":24,"stock":9,"attributes":{"color":"Black","sizes":"S, M, L, XL"}},
+	 {"sku":"M1","title":"Ceramic Mug","description":"Stoneware mug.","price":18,"stock":9,"attributes":{"color":"Black"}},
+	 {"sku":"C1","title":"Soy Candle","description":"Cedar and fig.","price":28,"stock":9},
+	 {"sku":"B1","title":"Walnut Board","description":"Serving board.","price":45,"stock":9}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	for _, tt := range []struct{ locale, text, want string }{
+		{"en", "does the hoodie come in black?", "doesn't come in black"},
+		{"zh-CN", "卫衣有黑色的吗", "没有黑色的"},
+		{"en", "do you have the hoodie in XL", "doesn't come in XL"},
+	} {
+		bot := replies(f.visitor(tt.locale).say(tt.text), chat.RoleBot)
+		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) || !strings.Contains(bot[0].Text, "Heather Grey") && !strings.Contains(bot[0].Text, "S, M, L") ||
+			len(bot[0].Products) != 1 || bot[0].Products[0].SKU != "H1" {
+			t.Errorf("%q: %q %+v; want the hoodie's card, what it comes in and %q", tt.text, texts(bot), bot, tt.want)
+		}
+	}
+	bot := replies(f.visitor("en").say("do you have the tee in black?"), chat.RoleBot)
+	if len(bot) != 1 || strings.Contains(bot[0].Text, "doesn't come in") || len(bot[0].Products) != 1 || bot[0].Products[0].SKU != "T1" {
+		t.Errorf("the tee in black: %+v; want the tee, which comes in black", bot)
+	}
+}
+
 // A price limit nothing of the kind asked for meets is said so, with the
 // least expensive that come close; a limit in a currency the catalog has
 // no price in lists the least expensive, saying what currency the prices

@@ -192,6 +192,14 @@ var colorFamilies = map[string][]string{
 	"yellow": {"yellow", "mustard", "amber"},
 }
 
+// notColors are names with a colour word that ask for no colour ("will
+// it be on sale for Black Friday?").
+var notColors = regexp.MustCompile(`black\s*friday|黑色星期五|白色情人节`)
+
+// colorNamesZh are the colour families' Chinese names.
+var colorNamesZh = map[string]string{"blue": "蓝色", "white": "白色", "black": "黑色", "grey": "灰色", "green": "绿色", "brown": "棕色",
+	"beige": "米色", "red": "红色", "pink": "粉色", "yellow": "黄色"}
+
 var colorWords = map[string]string{
 	"blue": "blue", "navy": "blue", "white": "white", "ivory": "white", "cream": "white", "black": "black", "grey": "grey",
 	"gray": "grey", "green": "green", "olive": "green", "brown": "brown", "beige": "beige", "khaki": "beige", "red": "red",
@@ -287,10 +295,10 @@ func ParseProductQuery(text string) ProductQuery {
 		}
 	}
 	words := map[string]bool{}
-	for _, t := range retrieval.Tokenize(lower) {
+	for _, t := range retrieval.Tokenize(notColors.ReplaceAllString(lower, " ")) {
 		words[t.Text] = true
 	}
-	folded := retrieval.Simplified(lower)
+	folded := notColors.ReplaceAllString(retrieval.Simplified(lower), " ")
 	seenColor := map[string]bool{}
 	for w, f := range colorWords {
 		hit := words[w]
@@ -610,29 +618,51 @@ func (q ProductQuery) passes(p Product) bool {
 	if q.InStock && p.Stock <= 0 {
 		return false
 	}
+	colors, sizes := q.lacks(p)
+	return len(colors) == 0 && len(sizes) == 0
+}
+
+// lacks returns the colour families and sizes q asks for that p does not
+// come in: all its colours when it has none of them (any one will do), and
+// each size it lacks.
+func (q ProductQuery) lacks(p Product) (colors, sizes []string) {
 	if len(q.Colors) > 0 {
-		colors := strings.ToLower(fmt.Sprint(p.Attributes["color"], " ", p.Attributes["colors_available"], " ", p.Attributes["colors"], " ", p.Title))
+		have := strings.ToLower(fmt.Sprint(p.Attributes["color"], " ", p.Attributes["colors_available"], " ", p.Attributes["colors"], " ", p.Title))
 		ok := false
 		for _, f := range q.Colors {
 			for _, name := range colorFamilies[f] {
-				if retrieval.ContainsWhole(colors, name) { // "blue", not "Bluetooth"
+				if retrieval.ContainsWhole(have, name) { // "blue", not "Bluetooth"
 					ok = true
 				}
 			}
 		}
 		if !ok {
-			return false
+			colors = q.Colors
 		}
 	}
 	if len(q.Sizes) > 0 {
-		sizes := strings.ToLower(fmt.Sprint(p.Attributes["size"], ",", p.Attributes["sizes"], ",", p.Title))
+		have := strings.ToLower(fmt.Sprint(p.Attributes["size"], ",", p.Attributes["sizes"], ",", p.Title))
 		for _, s := range q.Sizes {
-			if !retrieval.ContainsWhole(sizes, strings.ToLower(s)) {
-				return false
+			if !retrieval.ContainsWhole(have, strings.ToLower(s)) {
+				sizes = append(sizes, s)
 			}
 		}
 	}
-	return true
+	return colors, sizes
+}
+
+// Lacks names, in lang ("en" or "zh"), the colours and sizes q asks for
+// that p does not come in ("black" for a grey hoodie; none when it passes).
+func (q ProductQuery) Lacks(p Product, lang string) []string {
+	colors, sizes := q.lacks(p)
+	var out []string
+	for _, f := range colors {
+		if n, ok := colorNamesZh[f]; ok && lang == "zh" {
+			f = n
+		}
+		out = append(out, f)
+	}
+	return append(out, sizes...)
 }
 
 // TitleTerms are the search terms of the site's product titles (to tell a

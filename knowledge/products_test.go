@@ -114,3 +114,24 @@ func TestPriceAndColourFilters(t *testing.T) {
 		t.Errorf("灯 within 100块, in US dollars: %v, want both lamps ", got)
 	}
 }
+
+// Lacks names the colours and sizes asked for that a product does not come
+// in, in the shopper's language; "Black Friday" asks for no colour.
+func TestProductQueryLacks(t *testing.T) {
+	hoodie := knowledge.Product{Title: "Loopback Hoodie", Attributes: map[string]any{"color": "Heather Grey", "sizes": "S, M, L, XL"}}
+	for _, tt := range []struct {
+		text, lang string
+		want       []string
+	}{
+		{"does the hoodie come in black", "en", []string{"black"}},
+		{"卫衣有黑色的吗", "zh", []string{"黑色"}},
+		{"hoodie in grey or black?", "en", nil},
+		{"hoodie in XXL?", "en", []string{"XXL"}},
+		{"is the hoodie on sale for black friday", "en", nil},
+		{"卫衣黑色星期五打折吗", "zh", nil},
+	} {
+		if got := knowledge.ParseProductQuery(tt.text).Lacks(hoodie, tt.lang); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: lacks %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
