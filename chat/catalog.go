@@ -36,13 +36,15 @@ var attributeCues = []struct {
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
-	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
+	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
+	// airlines limit batteries by their capacity
+	{[]string{"plane", "flight", "airline", "carry-on", "carry on", "飞机", "登机", "航班"}, []string{"capacity"}},
 	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
-	{[]string{"capacity", "hold", "ml", "容量", "装多少"}, []string{"capacity"}},
+	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
 	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
 	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
@@ -223,7 +225,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 			return productReply{}, false
 		}
 		if !specific && !productIntents[q.a.Intent] && !answers ||
-			uncovered(text, matches[0].Product) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) && !answers {
+			uncovered(text, matches[0].Product, pq.Vocabulary) && !(catalogOnly(text, pq) && productIntents[q.a.Intent]) && !answers {
 			return productReply{}, false
 		}
 		return productReply{reply{text: desc, products: cards[:1], answered: true}, specific, catalogOnly(text, pq)}, true
@@ -459,12 +461,25 @@ func withoutTitle(text, productTitle string) string {
 }
 
 // uncovered reports whether the question has a word of substance that the
-// product's title, attributes and description do not have.
-func uncovered(text string, p knowledge.Product) bool {
+// product's title, attributes and description do not have, nor the words
+// the vocabulary gives for it ("on a plane": the power bank is "Airline
+// carry-on safe").
+func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bool {
 	have := retrieval.TermSet(p.Title + "\n" + knowledge.AttributeText(p.Attributes) + "\n" + p.Description)
+	said := map[string]bool{}
+	for _, x := range vocab.Expand(text) {
+		if slices.ContainsFunc(x.Terms, func(e string) bool {
+			ts := retrieval.SearchTerms(e)
+			return len(ts) > 0 && !slices.ContainsFunc(ts, func(t string) bool { return !have[t] })
+		}) {
+			for _, t := range retrieval.SearchTerms(x.Phrase) {
+				said[t] = true
+			}
+		}
+	}
 	for _, w := range retrieval.Words(text) {
 		t := retrieval.SearchTerms(w.Text)
-		if len(t) == 0 || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || superlatives[t[0]] ||
+		if len(t) == 0 || said[t[0]] || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || superlatives[t[0]] ||
 			(w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
 			continue
 		}
@@ -713,8 +728,15 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 			q[t] = true
 		}
 	}
+	// the product's name, in the shop's words or the vocabulary's (竹制收纳盒:
+	// bamboo storage box), says nothing about it
 	for t := range retrieval.TermSet(title) {
 		delete(q, t)
+	}
+	for _, x := range vocab.ExpandTerms(title) {
+		for _, t := range retrieval.SearchTerms(x) {
+			delete(q, t)
+		}
 	}
 	if len(q) == 0 {
 		return ""

@@ -209,10 +209,10 @@ func TestDescribingSentenceAcrossLanguages(t *testing.T) {
 // its data calls the attribute "color".
 func TestUncoveredIgnoresAttributeWords(t *testing.T) {
 	mug := knowledge.Product{Title: "Hand-Thrown Ceramic Mug 350 ml", Attributes: map[string]any{"color": "Celadon", "dishwasher_safe": true}}
-	if uncovered("what colour is the ceramic mug", mug) {
+	if uncovered("what colour is the ceramic mug", mug, nil) {
 		t.Errorf("'what colour is the ceramic mug' has a word the mug's data lacks; want none")
 	}
-	if !uncovered("is the ceramic mug lead free", mug) {
+	if !uncovered("is the ceramic mug lead free", mug, nil) {
 		t.Errorf("'lead free' is not in the mug's data; want it uncovered")
 	}
 }
@@ -221,10 +221,42 @@ func TestUncoveredIgnoresAttributeWords(t *testing.T) {
 // data lacks; "什么木头" asks the material.
 func TestUncoveredSuperlativesAndMaterial(t *testing.T) {
 	hoodie := knowledge.Product{Title: "Heavyweight Loopback Hoodie", Attributes: map[string]any{"sizes": "XS, S, M, L, XL, XXL"}}
-	if uncovered("卫衣最大有几码", hoodie) {
+	if uncovered("卫衣最大有几码", hoodie, nil) {
 		t.Errorf("卫衣最大有几码 has a word the hoodie's data lacks; want none")
 	}
 	if got := asked("walnut board 是什么木头 多大"); !slices.Contains(got, "material") {
 		t.Errorf("什么木头 asks %v, want the material", got)
+	}
+}
+
+// A question's word the vocabulary gives the product's words for is about
+// the product ("hand luggage": "Airline carry-on safe"), and flying asks the
+// battery's capacity; a description sentence that only names the product
+// in other words ("Bamboo storage boxes") answers nothing.
+func TestCatalogReadsTheVocabulary(t *testing.T) {
+	vocab := retrieval.BuiltinVocabulary()
+	pb := knowledge.Product{Title: "Pocket Power Bank 10000 mAh", Stock: 3, Attributes: map[string]any{"capacity": "10000 mAh / 37 Wh"},
+		Description: "Slim power bank with 20 W fast charging. Airline carry-on safe."}
+	text := "can the power bank go in my hand luggage"
+	if uncovered(text, pb, vocab) {
+		t.Errorf("%q: uncovered with the vocabulary; want covered (carry-on)", text)
+	}
+	if !uncovered(text, pb, nil) {
+		t.Errorf("%q: covered without the vocabulary; the test no longer shows what the vocabulary adds", text)
+	}
+	text = "can i bring the power bank on a plane"
+	pq := knowledge.ParseProductQuery(text)
+	pq.Vocabulary = vocab
+	if got, specific := describeProduct("en", pb, text, pq); !specific || !strings.Contains(got, "37 Wh") || !strings.Contains(got, "carry-on") {
+		t.Errorf("%q: %q (specific %v); want the capacity and the carry-on sentence", text, got, specific)
+	}
+	boxes := knowledge.Product{Title: "竹制收纳盒三件套", Description: "天然竹材手工拼接，大中小三个尺寸可叠放。（Bamboo storage boxes, set of 3.）"}
+	if got := describingSentence(boxes.Description, "竹子收纳盒怎么清洁", boxes.Title, vocab); got != "" {
+		t.Errorf("how to clean the boxes: describing sentence %q; want none (it only names them)", got)
+	}
+	for text, key := range map[string]string{"那个雪松无花果的蜡烛能烧多久": "burn_time", "香薰机水箱多大": "capacity", "how many wh is it": "capacity"} {
+		if got := asked(text); !slices.Contains(got, key) {
+			t.Errorf("%q asks %v; want %s among them", text, got, key)
+		}
 	}
 }

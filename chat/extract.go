@@ -153,7 +153,7 @@ var questionWords = map[string]bool{
 	"okay": true, "also": true, "still": true, "anyth": true, "someth": true, "anyon": true, "u": true, "ur": true, "im": true,
 	"ive": true, "dont": true, "doe": true, "ani": true, "possibl": true, "help": true, "question": true, "like": true, "just": true,
 	"realli": true, "actual": true, "right": true, "now": true, "yet": true, "lol": true, "guy": true,
-	"give": true, "take": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
+	"give": true, "take": true, "bring": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
 	"ever": true, "say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
 	// fillers: contractions without their apostrophe, chat words, vague nouns
 	"ill": true, "id": true, "youll": true, "youv": true, "theyr": true, "wed": true, "tho": true, "though": true, "anymor": true,
