@@ -45,7 +45,7 @@ var attributeCues = []struct {
 	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
-	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "蓝牙", "防水"}, []string{"bluetooth", "water_resistance"}},
+	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "shower", "bath", "蓝牙", "防水", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
 	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
 	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
@@ -97,15 +97,38 @@ func askedGroups(text string) [][]string {
 		return m
 	})
 	var groups [][]string
+	by := map[string]int{} // the group each cue word matched first
 	temperature := false
 	for _, c := range attributeCues {
+		var words []string
 		for _, w := range c.words {
 			if strings.Contains(t, w) && (w[0] >= 0x80 || strings.Contains(t, " "+w) || strings.Contains(t, w+" ") || len(w) > 4) {
-				groups = append(groups, c.keys)
-				temperature = temperature || slices.Contains(c.keys, "color_temperature")
+				words = append(words, w)
+			}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		// a word of two cues ("socket": a plug's or a bulb's) asks one
+		// thing, whichever of their attributes there is
+		g, ok := -1, false
+		for _, w := range words {
+			if g, ok = by[w]; ok {
 				break
 			}
 		}
+		if ok {
+			groups[g] = append(slices.Clip(groups[g]), c.keys...)
+		} else {
+			g = len(groups)
+			groups = append(groups, c.keys)
+		}
+		for _, w := range words {
+			if _, seen := by[w]; !seen {
+				by[w] = g
+			}
+		}
+		temperature = temperature || slices.Contains(c.keys, "color_temperature")
 	}
 	// "colour temperature" asks no colour
 	if temperature {
@@ -479,6 +502,10 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 	}
 	for _, w := range retrieval.Words(text) {
 		t := retrieval.SearchTerms(w.Text)
+		// "几档" asks how many 档 (the grinder's "5 档粗细可调")
+		if rest := strings.TrimLeft(w.Text, "几多哪"); w.CJK && rest != "" && rest != w.Text {
+			t = retrieval.SearchTerms(rest)
+		}
 		if len(t) == 0 || said[t[0]] || questionWords[t[0]] || timeWords[t[0]] || cueWords()[t[0]] || superlatives[t[0]] ||
 			(w.CJK && (functionWord(w.Text) || len([]rune(w.Text)) < 2)) {
 			continue

@@ -260,3 +260,23 @@ func TestCatalogReadsTheVocabulary(t *testing.T) {
 		}
 	}
 }
+
+// "几档" asks how many of what the data counts ("5 档"), "行不行" only
+// asks; a cue word two attributes share ("socket": a plug's or a bulb's)
+// asks one thing; a shower asks about water.
+func TestCatalogQuestionWords(t *testing.T) {
+	grinder := knowledge.Product{Title: "便携式电动磨豆机", Description: "锥形不锈钢刀盘，5 档粗细可调，从意式到手冲都能磨。"}
+	if uncovered("磨豆机粗细能调几档 做意式行不行", grinder, nil) {
+		t.Errorf("the grinder's settings: uncovered; want 几档 and 行不行 covered")
+	}
+	if !uncovered("磨豆机能磨花椒吗", grinder, nil) {
+		t.Errorf("peppercorns: covered; want uncovered (the grinder's data has no 花椒)")
+	}
+	plug := knowledge.Product{Title: "Smart Plug", Attributes: map[string]any{"plug_type": "US (Type B)"}}
+	if groups := askedGroups("smart plug 在英国能用吗？uk socket"); partlyUnknown(groups, plug) {
+		t.Errorf("uk socket asks %v: partly unknown for a plug with a plug type; want one question", groups)
+	}
+	if got := asked("is the mini speaker ok to use in the shower"); !slices.Contains(got, "water_resistance") {
+		t.Errorf("shower asks %v; want the water resistance", got)
+	}
+}

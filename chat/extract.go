@@ -153,7 +153,7 @@ var questionWords = map[string]bool{
 	"okay": true, "also": true, "still": true, "anyth": true, "someth": true, "anyon": true, "u": true, "ur": true, "im": true,
 	"ive": true, "dont": true, "doe": true, "ani": true, "possibl": true, "help": true, "question": true, "like": true, "just": true,
 	"realli": true, "actual": true, "right": true, "now": true, "yet": true, "lol": true, "guy": true,
-	"give": true, "take": true, "bring": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
+	"give": true, "take": true, "bring": true, "use": true, "got": true, "make": true, "put": true, "go": true, "come": true, "let": true, "see": true,
 	"ever": true, "say": true, "said": true, "think": true, "wonder": true, "ask": true, "mean": true, "sure": true, "happen": true,
 	// fillers: contractions without their apostrophe, chat words, vague nouns
 	"ill": true, "id": true, "youll": true, "youv": true, "theyr": true, "wed": true, "tho": true, "though": true, "anymor": true,
@@ -316,8 +316,12 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 const unseenWeight = 0.3
 
 // functionWord reports whether a Chinese word only asks or joins (什么,
-// 可以, 多久 …): every character is a function or question character.
+// 可以, 多久 …): every character is a function or question character, or it
+// asks A-not-A (行不行, 好不好).
 func functionWord(w string) bool {
+	if rs := []rune(w); len(rs) == 3 && rs[1] == '不' && rs[0] == rs[2] {
+		return true
+	}
 	for _, r := range w {
 		if !isFunctionChar(r) && !strings.ContainsRune("久么样吗啥咋", r) {
 			return false
