@@ -686,13 +686,16 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	return out, specific
 }
 
-// attributesNamed are the product's attributes that the question names by
-// their key ("what sounds does it have": sounds), however the shop called
-// them; the cues know only the usual ones.
+// attributesNamed are the product's attributes of the shop's own (not the
+// usual ones, which the cues ask for) that the question names by their key
+// ("what sounds does it have": sounds).
 func attributesNamed(text string, p knowledge.Product) []string {
 	terms := retrieval.TermSet(text)
 	var out []string
 	for k := range p.Attributes {
+		if _, usual := attributeLabels[k]; usual {
+			continue
+		}
 		words := retrieval.SearchTerms(strings.ReplaceAll(k, "_", " "))
 		if len(words) > 0 && !slices.ContainsFunc(words, func(w string) bool { return !terms[w] }) {
 			out = append(out, k)
