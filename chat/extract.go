@@ -795,7 +795,10 @@ var askPhrases = []struct {
 	{factContact, []string{"email", "e-mail", "phone", "contact", "call you", "邮箱", "电话", "联系方式", "怎么联系"}},
 }
 
-// asks is the kinds of fact question q asks for.
+// asks is the kinds of fact question q asks for. A question that says how
+// long ago something happened ("bought it 10 months ago", "收到两周了")
+// asks for the time limit it is measured against (the warranty's 12
+// months, the 30 days to return).
 func asks(q string) int {
 	t := strings.ToLower(q)
 	kinds := 0
@@ -804,8 +807,14 @@ func asks(q string) int {
 			kinds |= a.kind
 		}
 	}
+	if elapsedRE.MatchString(t) {
+		kinds |= factDuration
+	}
 	return kinds
 }
+
+// elapsedRE is a time a question says has passed, in days to years.
+var elapsedRE = regexp.MustCompile(`\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few)\s*(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)\b(?:\s*(?:ago|later|now|already|in)\b|[^?]*(?:covered|too late|still|anything|warrant))|(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b|[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)(?:了|多|半)|半年|一年半`)
 
 // introWeight discounts a document's introduction.
 const introWeight = 0.7

@@ -353,3 +353,29 @@ func TestChosenPlacesRowIsLikelyEnough(t *testing.T) {
 		t.Fatalf("best extract %q (p %.2f); want the United States row, p ≥ %.2f", c.x.text, c.p, placeRowProb)
 	}
 }
+
+func TestElapsedTimeAsksForTheLimit(t *testing.T) {
+	for _, q := range []string{
+		"earbuds stopped charging, had them 5 months. is that covered",
+		"power bank barely holds a charge now, bought it 10 months ago",
+		"my desk fan died after 14 months",
+		"got my return approved 3 weeks ago but forgot to mail it, is that still ok",
+		"冲电宝用了半年 现在充不满了 能保修吗",
+		"东西不喜欢能退吗 收到两周了",
+		"买了 14 个月了 还 cover 吗",
+	} {
+		if asks(q)&factDuration == 0 {
+			t.Errorf("asks(%q) has no duration", q)
+		}
+	}
+	for _, q := range []string{
+		"my 14 yr old wants his own account, is that allowed",
+		"my desk fan only runs 4 hours now",
+		"can I pay with a gift card",
+		"这个台灯几瓦",
+	} {
+		if asks(q)&factDuration != 0 {
+			t.Errorf("asks(%q) asks for a duration", q)
+		}
+	}
+}
