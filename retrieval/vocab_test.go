@@ -37,6 +37,10 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"who handles a bulk order for my company", []string{"wholesale"}, nil},
 		{"two plates arrived chipped", []string{"damaged"}, nil},
 		{"台灯质保多久", []string{"warranty"}, nil},
+		// a city names its country, which a list of where a shop does not
+		// ship names; not words any shipping text has ("do not ship")
+		{"do you deliver to moscow", []string{"russia"}, []string{"do not ship", "belarus"}},
+		{"what about minsk", []string{"belarus"}, []string{"russia"}},
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
