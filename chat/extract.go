@@ -813,8 +813,16 @@ func asks(q string) int {
 	return kinds
 }
 
-// elapsedRE is a time a question says has passed, in days to years.
-var elapsedRE = regexp.MustCompile(`\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few)\s*(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)\b(?:\s*(?:ago|later|now|already|in)\b|[^?]*(?:covered|too late|still|anything|warrant))|(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b|[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)(?:了|多|半)|半年|一年半`)
+// elapsedRE is a time a question says has passed, in days to years: a
+// count of them said to be past ("3 weeks ago", "5 months … is that
+// covered") or after a verb of having ("had them 5 months", "after 14
+// months"), or in Chinese one said to be done (收到两周了, 用了半年).
+var elapsedRE = regexp.MustCompile(strings.Join([]string{
+	`\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few)\s*(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)\b` +
+		`(?:\s*(?:ago|later|now|already|in)\b|[^?]*(?:covered|too late|still|anything|warrant))`,
+	`(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b`,
+	`[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)(?:了|多|半)|半年|一年半`,
+}, "|"))
 
 // introWeight discounts a document's introduction.
 const introWeight = 0.7
