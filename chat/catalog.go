@@ -317,13 +317,6 @@ func (e *Engine) namedLacking(ctx context.Context, q *question, pq knowledge.Pro
 	return productReply{reply{text: desc, products: []Product{productCard(p)}, answered: true}, true, true}, true
 }
 
-// notForCatalog reports whether a message that mentions a product asks
-// something its catalog entry cannot answer: how a policy applies to it
-// (sending it back, a fault, a charge), a comparison, or health advice.
-func notForCatalog(text string) bool {
-	return notCatalogTopic(text) || comparesWithOther(text)
-}
-
 // notCatalogTopic reports whether a message asks about a policy, a problem,
 // health or a certificate (notCatalogPhrases).
 func notCatalogTopic(text string) bool {
