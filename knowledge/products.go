@@ -432,6 +432,10 @@ func AttributeText(attrs map[string]any) string {
 // counts towards a product's match.
 const unigramWeight = 0.3
 
+// cjkNumerals name no product alone: the 三 of 第三方 is not the 三 of 三件套
+// (a set of three is found by 三件).
+const cjkNumerals = "一二两三四五六七八九十百千万半第几"
+
 // namedWeight is the share of the query's product words a title must have
 // for the product to count as named.
 const namedWeight = 0.5
@@ -462,7 +466,7 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 		if q.Filtered() && isNumber(t) {
 			continue // "under $30": the 30 is the filter's
 		}
-		if idf, ok := cat.idf[t]; ok && !have[t] && !productStop[t] {
+		if idf, ok := cat.idf[t]; ok && !have[t] && !productStop[t] && !(utf8.RuneCountInString(t) == 1 && strings.Contains(cjkNumerals, t)) {
 			have[t] = true
 			uni := utf8.RuneCountInString(t) == 1 && retrieval.IsCJKWord(t)
 			if uni {

@@ -59,6 +59,17 @@ func TestOneCharacterDoesNotNameAProduct(t *testing.T) {
 	if len(got) == 0 || got[0].SKU != "DIFFUSER" || !got[0].Named {
 		t.Errorf("matches %+v; want the diffuser first, named", got)
 	}
+	// a numeral names nothing: third-party cookies are not a set of three
+	boxes, site2 := shopWith(t, `[{"sku": "BOXES", "title": "竹制收纳盒三件套", "description": "大中小三个尺寸可叠放。", "price": 32, "stock": 48}]`, "")
+	q = knowledge.ParseProductQuery("你们网站有没有用第三方广告 cookies?")
+	q.Vocabulary = retrieval.BuiltinVocabulary()
+	if got, err := boxes.FindProducts(ctx, site2, q, 4); err != nil || len(got) > 0 {
+		t.Errorf("第三方广告 finds %+v (%v), want nothing", got, err)
+	}
+	q = knowledge.ParseProductQuery("收纳盒三件套多少钱")
+	if got, err := boxes.FindProducts(ctx, site2, q, 4); err != nil || len(got) != 1 {
+		t.Errorf("收纳盒三件套 finds %+v (%v), want the boxes", got, err)
+	}
 }
 
 // The price limit of a question that names a kind of product ("lamps
