@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -28,7 +29,8 @@ var attributeCues = []struct {
 	keys  []string
 }{
 	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
-		"补货", "能买", "卖完", "没货", "现货"}, quantityCues...), []string{"stock", "restock"}},
+		"补货", "能买", "卖完", "没货", "现货", "order now", "order one", "order them", "order it now", "can i order", "buy one",
+		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
@@ -96,6 +98,7 @@ func askedGroups(text string) [][]string {
 		}
 		return m
 	})
+	t = chargerNames.Replace(t)
 	var groups [][]string
 	by := map[string]int{} // the group each cue word matched first
 	temperature := false
@@ -138,6 +141,10 @@ func askedGroups(text string) [][]string {
 }
 
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
+
+// chargerNames: a charger is what plugs in (its power), not the battery it
+// charges ("do i need my own charger brick").
+var chargerNames = strings.NewReplacer("chargers", "adapters", "charger", "adapter", "充电器", "电源", "充电头", "电源")
 
 // quantityCues ask how many of a product there are ("do u have that many",
 // "还有多少"): the stock's count answers.
@@ -465,15 +472,21 @@ func catalogFact(text string, p knowledge.Product) bool {
 // withoutTitle is text without the words of a product's title: the
 // product's own name asks nothing ("smart plug reset": not the plug type;
 // "washed linen shirt": not how to wash it).
+// The rest of the text stays as it was written: "加满水能开多久" still asks
+// 开多久 once "diffuser" is cut out.
 func withoutTitle(text, productTitle string) string {
 	title := retrieval.TermSet(productTitle)
-	var rest []string
+	var b strings.Builder
+	at := 0
 	for _, w := range retrieval.Words(text) {
-		if t := retrieval.SearchTerms(w.Text); len(t) == 0 || !title[t[0]] {
-			rest = append(rest, w.Text)
+		if t := retrieval.SearchTerms(w.Text); len(t) > 0 && title[t[0]] {
+			b.WriteString(text[at:w.Start])
+			b.WriteByte(' ')
+			at = w.End
 		}
 	}
-	return strings.Join(rest, " ")
+	b.WriteString(text[at:])
+	return b.String()
 }
 
 // uncovered reports whether the question has a word of substance that the
@@ -623,6 +636,11 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	// wattage's).
 	var said []string
 	for _, k := range keys {
+		if other := attributeHolding(p, k); other != "" {
+			keys = append(keys, other) // "come with a plug?": Power: USB-C, 12 W adapter included
+		}
+	}
+	for _, k := range keys {
 		if _, ok := p.Attributes[k]; !ok && valuePatterns[k] != nil {
 			if s := sentenceMatching(p.Description, valuePatterns[k]); s != "" {
 				for _, vague := range vagueFor[k] {
@@ -704,7 +722,7 @@ func partlyUnknown(groups [][]string, p knowledge.Product) bool {
 	for _, g := range groups {
 		found := false
 		for _, k := range g {
-			if _, ok := p.Attributes[k]; ok || k == "price" || k == "stock" {
+			if _, ok := p.Attributes[k]; ok || k == "price" || k == "stock" || attributeHolding(p, k) != "" {
 				found = true
 			}
 		}
@@ -725,6 +743,22 @@ var valuePatterns = map[string]*regexp.Regexp{
 	"burn_time":  regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
 	"output":     regexp.MustCompile(`\d+\s*W\b`),
 	"included":   regexp.MustCompile(`(?i)includ|comes with|in the box|附带|包含|配有|不含`),
+}
+
+// attributeHolding is the product's attribute whose value states the asked
+// fact k that it has no attribute of its own for ("12 W adapter included"
+// says what is included), or "".
+func attributeHolding(p knowledge.Product, k string) string {
+	re := valuePatterns[k]
+	if _, ok := p.Attributes[k]; ok || re == nil {
+		return ""
+	}
+	for _, other := range slices.Sorted(maps.Keys(p.Attributes)) {
+		if re.MatchString(fmt.Sprint(p.Attributes[other])) {
+			return other
+		}
+	}
+	return ""
 }
 
 // vagueFor are the attributes a cue also points to that say less than the

@@ -38,6 +38,17 @@ func TestAskedHowLong(t *testing.T) {
 	if got := asked("rattan lamp shade - does it come w the bulb and cord"); !slices.Contains(got, "included") {
 		t.Errorf("come w asks %v, want what is included", got)
 	}
+	// a charger is what plugs in, not the battery it charges
+	if got := asked("does the aura lamp come w a plug or do i need my own charger brick"); slices.Contains(got, "battery") ||
+		!slices.Contains(got, "power") {
+		t.Errorf("a charger brick asks %v, want the power and not the battery", got)
+	}
+	// ordering now, or when it is back, asks whether it is in stock
+	for _, q := range []string{"want 2 of the blackout curtains, can i order them now?", "ok but can i actually buy one rn", "ugh when are they back"} {
+		if got := asked(q); !slices.Contains(got, "stock") {
+			t.Errorf("asked(%q) = %v, want the stock", q, got)
+		}
+	}
 }
 
 func TestCatalogFactIgnoresTheProductsName(t *testing.T) {
@@ -52,6 +63,8 @@ func TestCatalogFactIgnoresTheProductsName(t *testing.T) {
 		{"does the smart plug fit a UK socket", plug, true},
 		{"candle burn time? how many hrs", candle, true},
 		{"how much is the candle", candle, false}, // the price: any mention asks it
+		// the rest of a Chinese question is read as written: 加满水能开多久 asks 开多久
+		{"diffuser 加满水能开多久", knowledge.Product{Title: "Ultrasonic Aroma Diffuser"}, true},
 	} {
 		if got := catalogFact(c.text, c.p); got != c.want {
 			t.Errorf("catalogFact(%q) = %v, want %v", c.text, got, c.want)
@@ -185,6 +198,13 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	text = "does the charging stand come with the wall adaptor? and what colour is it"
 	if got, specific := describeProduct("en", stand, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Black") || !strings.Contains(got, "adapter included") {
 		t.Errorf("adapter and colour: %q (specific %v); want the colour and what is included", got, specific)
+	}
+	// what comes in the box may be said by another attribute's value
+	lamp := knowledge.Product{Title: "Aura Bedside Lamp", Attributes: map[string]any{"power": "USB-C, 12 W adapter included", "warranty": "12 months"},
+		Description: "Dimmable LED bedside lamp with a linen shade."}
+	text = "does the aura lamp come w a plug or do i need my own charger brick"
+	if got, specific := describeProduct("en", lamp, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "12 W adapter included") {
+		t.Errorf("plug included: %q (specific %v); want the power attribute that says the adapter is included", got, specific)
 	}
 	// An attribute of the shop's own, named by its key, answers.
 	alarm := knowledge.Product{Title: "Sunrise Alarm Clock", Attributes: map[string]any{"sounds": "7 natural sounds + FM radio", "burn_time": "-"},
