@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"kefu/knowledge"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -80,14 +82,29 @@ func onlyAsksAttribute(t string) bool {
 	for _, w := range retrieval.Words(t) {
 		terms := retrieval.SearchTerms(w.Text)
 		switch {
-		case len(terms) == 0 || questionWords[terms[0]] || w.CJK && functionWord(w.Text):
-		case cueWords()[terms[0]]:
+		// 会不会 may come apart as 会 + 不会: a negated function word is one
+		case len(terms) == 0 || questionWords[terms[0]] || w.CJK && functionWord(strings.TrimPrefix(w.Text, "不")):
+		case slices.ContainsFunc(terms, askingTerm(len(terms))) || attributeValue(w.Text):
 			asks = true
 		default:
 			return false
 		}
 	}
 	return asks
+}
+
+// askingTerm reports whether a term of a word of n terms asks for an
+// attribute: a Chinese word's own cue inside it counts ("纯羊毛": 羊毛), not
+// one of its single characters.
+func askingTerm(n int) func(string) bool {
+	return func(t string) bool { return cueWords()[t] && (n == 1 || utf8.RuneCountInString(t) > 1) }
+}
+
+// attributeValue reports whether a word is one of the values shoppers ask a
+// product for: a size ("XXL") or a colour ("navy").
+func attributeValue(word string) bool {
+	pq := knowledge.ParseProductQuery(word)
+	return len(pq.Sizes) > 0 || len(pq.Colors) > 0
 }
 
 // maxFollowUpWords is the length of a message that may lean back through
