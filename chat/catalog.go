@@ -157,8 +157,16 @@ var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", 
 	"what have you got", "looking for", "need a", "cheapest", "most expensive", "priciest", "list all", "show me", "u got", "you got",
 	"最便宜", "最贵", "有没有", "有什么", "有卖", "推荐", "想买", "卖不卖", "有吗"}
 
+// adviceCues ask for advice, not for what the shop has ("anything i should
+// know").
+var adviceCues = []string{"anything i should", "anything i need", "anything to know", "anything else", "anything special",
+	"anything to watch", "anything to avoid", "有什么要注意", "有什么需要注意", "有什么讲究"}
+
 func listing(text string) bool {
 	t := " " + strings.ToLower(text) + " "
+	if containsAny(t, adviceCues) {
+		return false
+	}
 	for _, c := range listCues {
 		if c[0] < 0x80 {
 			c = " " + c // a word's start: "how many" does not ask for "any "
@@ -780,6 +788,7 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 // question words or their synonyms (other than the product's own title
 // words: "能带上飞机吗" finds "Airline carry-on safe."), or "".
 func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
+	question = timesOf.ReplaceAllString(question, " ")
 	q := retrieval.TermSet(question)
 	for _, x := range vocab.ExpandTerms(question) {
 		for _, t := range retrieval.SearchTerms(x) {
@@ -821,6 +830,9 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 	sort.SliceStable(best, func(i, j int) bool { return best[i].n > best[j].n })
 	return best[0].s
 }
+
+// timesOf are "the first time", "every time": when, not the burn time.
+var timesOf = regexp.MustCompile(`(?i)\b(?:first|next|last|every|this|that|some|any|each|one|same)\s+time\b`)
 
 // asksForSuggestions reports whether a message asks what to buy ("what
 // would you recommend for me?", "有什么推荐的吗").

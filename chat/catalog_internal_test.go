@@ -11,11 +11,13 @@ import (
 
 func TestListingNeedsWholeWords(t *testing.T) {
 	for text, want := range map[string]bool{
-		"got any linen sheets?":          true,
-		"do you sell iPhone cases":       true,
-		"有没有卖猫粮":                         true,
-		"candle burn time? how many hrs": false, // "many " is not "any "
-		"is the company in Shanghai?":    false,
+		"got any linen sheets?":                                     true,
+		"do you sell iPhone cases":                                  true,
+		"有没有卖猫粮":                                                    true,
+		"candle burn time? how many hrs":                            false, // "many " is not "any "
+		"is the company in Shanghai?":                               false,
+		"first time lighting my new candle, anything i should know": false, // advice, not a list of products
+		"anything else i need to know about the warranty?":          false,
 	} {
 		if got := listing(text); got != want {
 			t.Errorf("listing(%q) = %v, want %v", text, got, want)
@@ -205,6 +207,13 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	text = "does the aura lamp come w a plug or do i need my own charger brick"
 	if got, specific := describeProduct("en", lamp, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "12 W adapter included") {
 		t.Errorf("plug included: %q (specific %v); want the power attribute that says the adapter is included", got, specific)
+	}
+	// "the first time" says when, not the candle's burn time
+	candle := knowledge.Product{Title: "Soy Wax Candle – Cedar & Fig 200 g", Attributes: map[string]any{"scent": "Cedar & Fig"},
+		Description: "Hand-poured soy wax candle. Burn time around 45 hours."}
+	text = "first time lighting my new candle, anything i should know"
+	if got, specific := describeProduct("en", candle, text, knowledge.ParseProductQuery(text)); specific {
+		t.Errorf("first time lighting: %q is specific; the description says nothing about a first burn", got)
 	}
 	// An attribute of the shop's own, named by its key, answers.
 	alarm := knowledge.Product{Title: "Sunrise Alarm Clock", Attributes: map[string]any{"sounds": "7 natural sounds + FM radio", "burn_time": "-"},

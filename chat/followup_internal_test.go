@@ -24,8 +24,8 @@ func TestIsFollowUp(t *testing.T) {
 		{"多少钱？", true},
 		{"which colours does it come in and can it go in the oven", true}, // two questions about one thing
 		{"do they come in a size small?", true},
-		{"多少钱 有没有XXL的", true},        // a price and a size, of what was asked about
-		{"是纯羊毛的吗？会不会扎", true},         // the material, and whether it itches
+		{"多少钱 有没有XXL的", true},                         // a price and a size, of what was asked about
+		{"是纯羊毛的吗？会不会扎", true},                         // the material, and whether it itches
 		{"any in navy or olive? and the price", true}, // colours
 
 		{"is there a warranty on lamps?", false},
