@@ -787,7 +787,10 @@ var askPhrases = []struct {
 }{
 	{factDuration, []string{"how long", "how many days", "how many weeks", "how soon", "how fast", "how quickly", "when will", "when do i get",
 		"when does", "when can i", "how many business days", "turnaround", "too late", "still return", "deadline",
-		"多久", "几天", "多长时间", "多少天", "什么时候", "几个工作日", "多快", "期限", "还能退", "过期"}},
+		"多久", "几天", "多长时间", "多少天", "什么时候", "几个工作日", "多快", "期限", "还能退", "过期",
+		// the warranty of a product is its period ("whats the warranty on the earbuds")
+		"warranty on", "warranty for", "warranty period", "what's the warranty", "whats the warranty", "what is the warranty",
+		"保修期", "质保期", "保修多", "质保多", "保几年"}},
 	{factAmount, []string{"how much", "cost", "price", "fee", "charge", "pay for", "shipping to", "deduct", "refund the shipping", "free ship",
 		"free delivery", "free return", "多少钱", "费用", "运费", "价格", "收费", "扣", "包邮", "免费", "谁出", "谁承担"}},
 	{factClock, []string{"what time", "hours", "cutoff", "cut-off", "cut off", "open", "几点", "上班", "营业", "截单", "工作时间"}},

@@ -363,6 +363,8 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 		"冲电宝用了半年 现在充不满了 能保修吗",
 		"东西不喜欢能退吗 收到两周了",
 		"买了 14 个月了 还 cover 吗",
+		"whats the warranty on the earbuds", // a warranty is its period
+		"蓝牙音箱保修期是多久",
 	} {
 		if asks(q)&factDuration == 0 {
 			t.Errorf("asks(%q) has no duration", q)
@@ -373,6 +375,7 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 		"my desk fan only runs 4 hours now",
 		"can I pay with a gift card",
 		"这个台灯几瓦",
+		"what does the warranty cover",
 	} {
 		if asks(q)&factDuration != 0 {
 			t.Errorf("asks(%q) asks for a duration", q)
