@@ -115,6 +115,9 @@ func describeOrder(lang string, o OrderSummary) string {
 	var b strings.Builder
 	if lang == "zh" {
 		fmt.Fprintf(&b, "订单 %s %s", o.Number, st[1])
+		if o.Created != nil {
+			fmt.Fprintf(&b, "（%s 下单）", day(o.Created))
+		}
 		if o.Carrier != "" {
 			fmt.Fprintf(&b, "，承运商 %s", o.Carrier)
 		}
@@ -133,7 +136,11 @@ func describeOrder(lang string, o OrderSummary) string {
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Order %s %s", o.Number, st[0])
+	fmt.Fprintf(&b, "Order %s", o.Number)
+	if o.Created != nil {
+		fmt.Fprintf(&b, " (placed %s)", day(o.Created))
+	}
+	fmt.Fprintf(&b, " %s", st[0])
 	if o.Carrier != "" {
 		fmt.Fprintf(&b, " with %s", o.Carrier)
 	}
