@@ -120,13 +120,15 @@ var orderFollowUps = []string{
 	"what was in it", "what's in it", "what is in it", "whats in it", "which items", "what items", "what did it have",
 	"when will it arrive", "when will it come", "where is it now", "tracking number", "the tracking", "has it shipped",
 	"里面有什么", "里面是什么", "都有什么", "有哪些东西", "买了什么", "什么时候到", "到哪了", "到哪里了", "运单号", "单号是多少", "发货了吗",
+	// what it came to
+	"how much was it", "how much did it", "all together", "altogether", "in total", "the total", "都有啥", "有啥东西", "一共多少", "总共多少", "总价",
 }
 
 var ownOrderPhrases = []string{
 	" my order", " my orders", " my parcel", " my package", " my delivery", " my stuff", " my purchase",
-	"what did i order", "what did i buy", "did i order", "my last order", "my recent order", "my tracking",
+	"what did i order", "what did i buy", "did i order", "my last order", "my recent order", "my latest order", "my tracking",
 	"我的订单", "我的快递", "我的包裹", "我买的", "我下的单", "我的货", "我订的", "我上次买", "上次买的", "我买了什么", "我买过",
-	"那单", "这单", "我的单",
+	"那单", "这单", "我的单", "我最近的订单", "我最近一单", "我最近买的",
 }
 
 // offline answers without a model: small talk, the shopper's orders, a

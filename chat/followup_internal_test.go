@@ -52,6 +52,9 @@ func TestAboutOwnOrderFollowUp(t *testing.T) {
 	}{
 		{"where is my order?", "and what was in it?", true},
 		{"我的快递到哪了", "里面有什么", true},
+		{"帮我看看我最近的订单", "里面都有啥？一共多少钱", true},
+		{"hey what's in my latest order", "how much was it all together", true},
+		{"how much is the linen shirt", "how much was it all together", false}, // not their order
 		{"", "and what was in it?", false},
 		{"what is your return policy?", "and what was in it?", false},
 		{"where is my order?", "can I return a sweater that does not fit?", false},
