@@ -34,7 +34,7 @@ var attributeCues = []struct {
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
-	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measure", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
+	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
@@ -54,7 +54,8 @@ var attributeCues = []struct {
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
 	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
 	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
-	{[]string{"pieces", "how many in", "set of", "几件", "几个装", "包含哪些"}, []string{"pieces"}},
+	{[]string{"pieces", "how many in", "set of", "a pair", "pair or", "or one", "or a pair", "per piece", "each or", "sold as", "几件", "几个装", "包含哪些",
+		"一对", "一片还是", "一条还是", "单片", "单个还是"}, []string{"pieces"}},
 	{[]string{"included", "include", "come with", "comes with", "come w ", "comes w ", "in the box", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
 }
 
@@ -752,6 +753,7 @@ var valuePatterns = map[string]*regexp.Regexp{
 	"burn_time":  regexp.MustCompile(`(?i)\d+\s*(?:hours?|hrs?|h|小时)\b`),
 	"output":     regexp.MustCompile(`\d+\s*W\b`),
 	"included":   regexp.MustCompile(`(?i)includ|comes with|in the box|附带|包含|配有|不含`),
+	"pieces":     regexp.MustCompile(`(?i)\b(?:sold (?:per|as|in)|per (?:panel|piece|pair|pack|set|unit)|set of|pack of)\b|每[片个条件套]`),
 }
 
 // attributeHolding is the product's attribute whose value states the asked

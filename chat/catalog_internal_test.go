@@ -208,6 +208,17 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, specific := describeProduct("en", lamp, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "12 W adapter included") {
 		t.Errorf("plug included: %q (specific %v); want the power attribute that says the adapter is included", got, specific)
 	}
+	// a typo still asks the measurements; whether a price is for one or a pair is read where the description says how it is sold
+	text = "linen duvet set queen - exact measurments pls, and r pilowcases included"
+	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "51 × 76 cm") {
+		t.Errorf("measurments: %q (specific %v); want the sentence with the measurements", got, specific)
+	}
+	panel := knowledge.Product{Title: "Blackout Linen Curtain Panel", Price: 69, Currency: "USD", Stock: 4,
+		Description: "Linen-look curtain panel with a thermal blackout backing. Sold per panel, 140 × 250 cm."}
+	text = "blackout curtain, is that price for a pair or one"
+	if got, specific := describeProduct("en", panel, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Sold per panel") {
+		t.Errorf("a pair or one: %q (specific %v); want how it is sold", got, specific)
+	}
 	// "the first time" says when, not the candle's burn time
 	candle := knowledge.Product{Title: "Soy Wax Candle – Cedar & Fig 200 g", Attributes: map[string]any{"scent": "Cedar & Fig"},
 		Description: "Hand-poured soy wax candle. Burn time around 45 hours."}
