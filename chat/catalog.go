@@ -197,7 +197,7 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	// A shopper asking how to do something with a product ("how do i
 	// reset the smart plug?") needs the help pages or a person, not its
 	// entry.
-	if notCatalogTopic(text) || asksProcedure(text) {
+	if notCatalogTopic(text) && !warrantyWithFacts(text) || asksProcedure(text) {
 		return productReply{}, false
 	}
 	pq := knowledge.ParseProductQuery(text)
@@ -338,6 +338,24 @@ func (e *Engine) namedLacking(ctx context.Context, q *question, pq knowledge.Pro
 // health or a certificate (notCatalogPhrases).
 func notCatalogTopic(text string) bool {
 	return containsAny(phraseText(text), notCatalogPhrases)
+}
+
+// warrantyWithFacts reports whether a message asks for a product's price or
+// stock and its warranty, and nothing else of a policy or a problem ("那个touch lamp多少钱
+// 有warranty吗": its price and its warranty period, both in its data; "is it
+// covered by the warranty" is the warranty policy's).
+func warrantyWithFacts(text string) bool {
+	t := phraseText(text)
+	rest := t
+	for _, w := range []string{"warranty", "guarantee", "保修", "质保"} {
+		rest = strings.ReplaceAll(rest, w, " ")
+	}
+	if rest == t || containsAny(rest, notCatalogPhrases) {
+		return false
+	}
+	// asked while shopping: its price or whether it is in stock (a battery
+	// that "wont charge" is a fault)
+	return slices.ContainsFunc(asked(text), func(k string) bool { return k == "price" || k == "stock" })
 }
 
 // comparesWithOther reports whether a message compares a product with

@@ -109,6 +109,24 @@ func TestNotForCatalog(t *testing.T) {
 	}
 }
 
+// A product's price asked with its warranty is the catalog's; a warranty
+// question about a fault or a claim is the policy's.
+func TestWarrantyWithFacts(t *testing.T) {
+	for text, want := range map[string]bool{
+		"那个touch lamp多少钱 有warranty吗":                                                   true,
+		"how much is the speaker and whats the warranty":                               true,
+		"the lamp died, is it under warranty":                                          false,
+		"whats the warranty on the earbuds":                                            false, // the policy's table says more
+		"蓝牙音箱过保了坏了 还有办法吗":                                                              false,
+		"power bank 电池不太行了 能走 warranty 吗 买了半年":                                         false,
+		"used a random gas station charger and now my desk fan wont charge. warranty?": false,
+	} {
+		if got := warrantyWithFacts(text); got != want {
+			t.Errorf("warrantyWithFacts(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
 // How to do something with a product is not in its entry; how much, how
 // big or how long is.
 func TestAsksProcedure(t *testing.T) {
