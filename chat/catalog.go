@@ -31,7 +31,7 @@ var attributeCues = []struct {
 	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
 		"补货", "能买", "卖完", "没货", "现货", "order now", "order one", "order them", "order it now", "can i order", "buy one",
 		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
-	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵"}, []string{"price"}},
+	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -162,7 +163,9 @@ func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
 		for _, p := range s.Phrases {
 			r := vocabRule{source: p, expand: s.Terms}
 			toks := Tokenize(p)
-			if allCJK(toks) {
+			// a phrase with Chinese in it is matched as characters, Latin
+			// letters and all (T恤)
+			if slices.ContainsFunc(toks, func(t Token) bool { return t.CJK }) {
 				r.chars = Simplified(strings.ToLower(strings.Join(strings.Fields(p), "")))
 				v.cjk = append(v.cjk, len(v.rules))
 			} else {
@@ -175,15 +178,6 @@ func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
 		}
 	}
 	return v
-}
-
-func allCJK(toks []Token) bool {
-	for _, t := range toks {
-		if !t.CJK {
-			return false
-		}
-	}
-	return len(toks) > 0
 }
 
 func stem(w string) string { return english.Stem(w, false) }
