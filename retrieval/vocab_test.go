@@ -39,6 +39,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"台灯质保多久", []string{"warranty"}, nil},
 		// a phrase of Latin letters and Chinese characters matches as written
 		{"亚麻衬衫和有机棉T恤哪个便宜点", []string{"tee"}, nil},
+		{"有没有 phone charger 之类的东西", []string{"charging"}, nil},
 		// a city names its country, which a list of where a shop does not
 		// ship names; not words any shipping text has ("do not ship")
 		{"do you deliver to moscow", []string{"russia"}, []string{"do not ship", "belarus"}},
