@@ -341,9 +341,9 @@ func notCatalogTopic(text string) bool {
 }
 
 // warrantyWithFacts reports whether a message asks for a product's price or
-// stock and its warranty, and nothing else of a policy or a problem ("那个touch lamp多少钱
-// 有warranty吗": its price and its warranty period, both in its data; "is it
-// covered by the warranty" is the warranty policy's).
+// stock and its warranty, and nothing else of a policy or a problem
+// ("那个touch lamp多少钱 有warranty吗": its price and its warranty period,
+// both in its data; "is it covered by the warranty" is the policy's).
 func warrantyWithFacts(text string) bool {
 	t := phraseText(text)
 	rest := t
@@ -499,9 +499,8 @@ func catalogFact(text string, p knowledge.Product) bool {
 
 // withoutTitle is text without the words of a product's title: the
 // product's own name asks nothing ("smart plug reset": not the plug type;
-// "washed linen shirt": not how to wash it).
-// The rest of the text stays as it was written: "加满水能开多久" still asks
-// 开多久 once "diffuser" is cut out.
+// "washed linen shirt": not how to wash it). The rest stays as it was
+// written: "diffuser 加满水能开多久" still asks 开多久.
 func withoutTitle(text, productTitle string) string {
 	title := retrieval.TermSet(productTitle)
 	var b strings.Builder

@@ -2,12 +2,12 @@ package chat
 
 import (
 	"context"
-	"kefu/knowledge"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"kefu/knowledge"
 	"kefu/llm"
 	"kefu/retrieval"
 )
