@@ -42,7 +42,7 @@ var attributeCues = []struct {
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
-	{[]string{"warranty", "guarantee", "保修", "质保"}, []string{"warranty"}},
+	{warrantyWords, []string{"warranty"}},
 	// airlines limit batteries by their capacity
 	{[]string{"plane", "flight", "airline", "carry-on", "carry on", "飞机", "登机", "航班"}, []string{"capacity"}},
 	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
@@ -347,7 +347,7 @@ func notCatalogTopic(text string) bool {
 func warrantyWithFacts(text string) bool {
 	t := phraseText(text)
 	rest := t
-	for _, w := range []string{"warranty", "guarantee", "保修", "质保"} {
+	for _, w := range warrantyWords {
 		rest = strings.ReplaceAll(rest, w, " ")
 	}
 	if rest == t || containsAny(rest, notCatalogPhrases) {
@@ -408,16 +408,16 @@ var pairCues = []string{"which", " or ", " vs ", " versus ", "compare", "differe
 // notCatalogPhrases are the words of questions the catalog does not answer:
 // policies and problems (the help pages and a person answer those), health
 // advice; comparisonPhrases, a comparison (but see comparePair).
-var notCatalogPhrases = []string{
+var notCatalogPhrases = append([]string{
 	// policies and problems
 	"send back", "send it back", "sending back", "send them back", "return it", "return them", "returning", "refund", "money back",
-	"exchange", "swap", "warranty", "guarantee", "covered", "broke", "broken", "died", "stopped working", "doesn't work",
+	"exchange", "swap", "covered", "broke", "broken", "died", "stopped working", "doesn't work",
 	"doesnt work", "not working", "faulty", "defective", "cracked", "damaged", "the charge", "a charge", "charges", "charged",
 	"my bank", "invoice", "discount code", "promo code", "coupon", "cancel my", "cancel the", "cancel it", "cancel an", "cancel order",
 	"postage", "customs", " return", "notify", " ago ", " ago,", "trim the",
 	"wholesale", "bulk", "volume pric", "cheapest way", "shipping to", "shipped to", "ship to", "deliver to", "delivery to",
 	"批发", "团购", "寄到", "发到", "运费",
-	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "保修", "质保", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
+	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",
 	// which size to choose: the size guide's advice, not the list of sizes
 	"which size should", "what size should", "what size do i", "which size do i", "what size would", "which size would",
@@ -429,7 +429,11 @@ var notCatalogPhrases = []string{
 	" pet ", " pets ", "my cat", "my cats", "my dog", "my dogs", "宠物", "猫", "狗", "cure", "treat my", "黑眼圈", "治疗", "疗效", "治好",
 	// certificates and test reports no catalog entry holds
 	"certificate", "certified", "certification", "test report", "lab test", "检测报告", "认证", "证书",
-}
+}, warrantyWords...)
+
+// warrantyWords ask about a warranty: the product's period (an attribute
+// cue) or the policy (see warrantyWithFacts).
+var warrantyWords = []string{"warranty", "guarantee", "保修", "质保"}
 
 // comparisonPhrases compare a product with something (see notCatalogPhrases).
 var comparisonPhrases = []string{" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家"}
