@@ -272,13 +272,7 @@ func (e *Engine) namesOwnItem(ctx context.Context, q *question) bool {
 // itemWords are the search terms of a shopper's text with what the site's
 // vocabulary adds ("风扇" → fan), for finding the items they name.
 func (e *Engine) itemWords(ctx context.Context, q *question, text string) map[string]bool {
-	words := retrieval.TermSet(text)
-	for _, x := range e.vocabulary(ctx, q.site).ExpandTerms(text) {
-		for _, t := range retrieval.SearchTerms(x) {
-			words[t] = true
-		}
-	}
-	return words
+	return e.vocabulary(ctx, q.site).TermSet(text)
 }
 
 // orderOffer is the line after a policy answer that offers to look at the

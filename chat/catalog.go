@@ -812,21 +812,11 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 // words: "能带上飞机吗" finds "Airline carry-on safe."), or "".
 func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
 	question = timesOf.ReplaceAllString(question, " ")
-	q := retrieval.TermSet(question)
-	for _, x := range vocab.ExpandTerms(question) {
-		for _, t := range retrieval.SearchTerms(x) {
-			q[t] = true
-		}
-	}
+	q := vocab.TermSet(question)
 	// the product's name, in the shop's words or the vocabulary's (竹制收纳盒:
 	// bamboo storage box), says nothing about it
-	for t := range retrieval.TermSet(title) {
+	for t := range vocab.TermSet(title) {
 		delete(q, t)
-	}
-	for _, x := range vocab.ExpandTerms(title) {
-		for _, t := range retrieval.SearchTerms(x) {
-			delete(q, t)
-		}
 	}
 	if len(q) == 0 {
 		return ""

@@ -267,6 +267,18 @@ func (v *Vocabulary) ExpandTerms(text string) []string {
 	return out
 }
 
+// TermSet is the set of text's search terms and of those of the words the
+// vocabulary adds for it ("风扇" → fan). A nil vocabulary adds none.
+func (v *Vocabulary) TermSet(text string) map[string]bool {
+	terms := TermSet(text)
+	for _, x := range v.ExpandTerms(text) {
+		for _, t := range SearchTerms(x) {
+			terms[t] = true
+		}
+	}
+	return terms
+}
+
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -118,3 +118,16 @@ func TestIsPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestVocabularyTermSet(t *testing.T) {
+	got := BuiltinVocabulary().TermSet("风扇坏了")
+	for _, want := range []string{"风扇", "fan", "damag"} { // the text's own terms and the vocabulary's
+		if !got[want] {
+			t.Errorf("TermSet(风扇坏了) lacks %q: %v", want, got)
+		}
+	}
+	var none *Vocabulary
+	if got := none.TermSet("send it back"); !reflect.DeepEqual(got, TermSet("send it back")) {
+		t.Errorf("a nil vocabulary's TermSet = %v; want the text's own terms", got)
+	}
+}
