@@ -31,12 +31,12 @@ var attributeCues = []struct {
 	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
 		"补货", "能买", "卖完", "没货", "现货", "order now", "order one", "order them", "order it now", "can i order", "buy one",
 		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
-	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
-	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号"}, []string{"color", "colors_available"}},
+	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "多少块", "几块钱", "多少刀", "几刀", "多少美元", "多少美金", "什么价", "啥价", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
+	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号", "个色", "几色", "别的色", "其他色"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
-	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
+	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},
@@ -45,7 +45,7 @@ var attributeCues = []struct {
 	{warrantyWords, []string{"warranty"}},
 	// airlines limit batteries by their capacity
 	{[]string{"plane", "flight", "airline", "carry-on", "carry on", "飞机", "登机", "航班"}, []string{"capacity"}},
-	{[]string{"ship from", "ships from", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
+	{[]string{" shipsfrom ", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "shower", "bath", "蓝牙", "防水", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
@@ -92,7 +92,7 @@ func asked(text string) []string {
 // askedGroups are the attribute cues a question matches, each the
 // attributes that would answer it ("is it thick?": weight or material).
 func askedGroups(text string) [][]string {
-	t := phraseText(text)
+	t := phraseText(fixCueTypos(text))
 	// "how long before the refund" asks when; "how long is the cable" asks a length.
 	t = howLong.ReplaceAllStringFunc(t, func(m string) string {
 		if m == "how long" {
@@ -100,6 +100,10 @@ func askedGroups(text string) [][]string {
 		}
 		return m
 	})
+	t = howManyLeft.ReplaceAllString(t, " how many left ")
+	t = piecesLeft.Replace(t) // 还剩几件 asks the stock, not how many pieces
+	t = howFastCharging.ReplaceAllString(t, " fast charg ")
+	t = asksShipsFrom.ReplaceAllString(t, " shipsfrom ")
 	t = chargerNames.Replace(t)
 	var groups [][]string
 	by := map[string]int{} // the group each cue word matched first
@@ -107,7 +111,7 @@ func askedGroups(text string) [][]string {
 	for _, c := range attributeCues {
 		var words []string
 		for _, w := range c.words {
-			if strings.Contains(t, w) && (w[0] >= 0x80 || strings.Contains(t, " "+w) || strings.Contains(t, w+" ") || len(w) > 4) {
+			if cueIn(t, w) {
 				words = append(words, w)
 			}
 		}
@@ -142,6 +146,105 @@ func askedGroups(text string) [][]string {
 	return groups
 }
 
+// cueIn reports whether text has the cue word w: Chinese anywhere; an
+// English cue at a word's start (after a space, a digit's end or a Chinese
+// character: "的wifi吗"), ending the word or followed by an ending
+// ("colours", "washable", "measurements" for "measur"), but not the start
+// of a compound ("bathrobe" asks nothing about a bath).
+func cueIn(text, w string) bool {
+	if w[0] >= 0x80 {
+		return strings.Contains(text, w)
+	}
+	for at := 0; ; {
+		i := strings.Index(text[at:], w)
+		if i < 0 {
+			return false
+		}
+		i += at
+		at = i + 1
+		if i > 0 && latinLetter(text[i-1]) && latinLetter(w[0]) {
+			continue
+		}
+		end := i + len(w)
+		for end < len(text) && latinLetter(text[end]) {
+			end++
+		}
+		if rest := text[i+len(w) : end]; len(rest) <= 3 || !latinLetter(w[len(w)-1]) || slices.Contains(cueEndings, rest) {
+			return true
+		}
+	}
+}
+
+// fixCueTypos writes the English cue words a shopper mistyped by one inner
+// letter left out, doubled or swapped with the next ("batery", "pirce",
+// "waterprof") as the cue. Only typed words of five letters or more, and
+// never a first or last letter left out, so that real words stay ("sell"
+// is not "smell", "batter" not "battery").
+func fixCueTypos(text string) string {
+	typos := cueTypos()
+	var b strings.Builder
+	at := 0
+	for _, w := range retrieval.Words(text) {
+		if w.CJK || len(w.Text) < 5 {
+			continue
+		}
+		if c, ok := typos[strings.ToLower(w.Text)]; ok {
+			b.WriteString(text[at:w.Start])
+			b.WriteString(c)
+			at = w.End
+		}
+	}
+	if at == 0 {
+		return text
+	}
+	b.WriteString(text[at:])
+	return b.String()
+}
+
+// cueTypos maps the one-letter typos of the English one-word cues of five
+// letters or more to the cue.
+var cueTypos = sync.OnceValue(func() map[string]string {
+	cues := map[string]bool{}
+	for _, c := range attributeCues {
+		for _, w := range c.words {
+			if len(w) >= 5 && strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") == "" {
+				cues[w] = true
+			}
+		}
+	}
+	out := map[string]string{}
+	add := func(typo, cue string) {
+		if len(typo) >= 5 && !cues[typo] {
+			out[typo] = cue
+		}
+	}
+	for c := range cues {
+		for i := 1; i < len(c)-1; i++ {
+			add(c[:i]+c[i+1:], c)                     // left out
+			add(c[:i]+c[i:i+1]+c[i:], c)              // doubled
+			add(c[:i]+c[i+1:i+2]+c[i:i+1]+c[i+2:], c) // swapped with the next
+		}
+	}
+	return out
+})
+
+// cueEndings are the longer endings an English cue may take.
+var cueEndings = []string{"able", "ning", "ping", "ting", "ment", "ments", "ement", "ements", "ings", "ness"}
+
+func latinLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// howManyLeft asks the stock's count with words between ("how many of
+// the rattan shades do u have left"); howFastCharging asks the output ("how
+// fast does it charge my phone").
+var (
+	howManyLeft = regexp.MustCompile(`\bhow many\b[^?.!,;]{0,40}?\b(?:left|remaining|in stock|available)\b`)
+	// "does it ship from Reno?" asks where from; "the page said ships from
+	// Shanghai, will I pay duty?" does not
+	asksShipsFrom   = regexp.MustCompile(`\b(?:where|does|do|will|which|is|are)\b[^?.!,;]{0,30}?\b(?:ship|ships|shipped|sent|dispatched)(?: out)? from\b`)
+	piecesLeft      = strings.NewReplacer("剩几件", "剩多少", "还有几件", "还有多少")
+	howFastCharging = regexp.MustCompile(`\bhow (?:fast|quick|quickly)\b[^?.!,;]{0,30}?\bcharg`)
+)
+
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
 
 // chargerNames: a charger is what plugs in (its power), not the battery it
@@ -151,7 +254,14 @@ var chargerNames = strings.NewReplacer("chargers", "adapters", "charger", "adapt
 // quantityCues ask how many of a product there are ("do u have that many",
 // "还有多少"): the stock's count answers.
 var quantityCues = []string{"how many left", "how many are left", "how many in stock", "how many do you have", "how many do u have",
-	"enough", "that many", "quantity", "how much stock", "多少件", "还有多少", "库存", "够不够", "够吗"}
+	"enough", "that many", "quantity", "how much stock", "多少件", "还有多少", "还剩", "剩几", "剩多少", "库存", "够不够", "够吗"}
+
+// asksQuantity reports whether a question asks how many of a product
+// there are.
+func asksQuantity(text string) bool {
+	t := phraseText(text)
+	return containsAny(t, quantityCues) || howManyLeft.MatchString(t)
+}
 
 // listCues mark a question that asks what the shop has.
 var listCues = []string{"do you sell", "do you have", "do u have", "do u sell", "got any", "any ", "anything", "something", "recommend",
@@ -210,15 +320,21 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		e.logger.Warn("find products", "error", err)
 		return productReply{}, false
 	}
-	over := false // nothing is under the price limit: the least expensive of the rest
-	if len(matches) == 0 && pq.MaxPrice > 0 && listing(text) {
+	// Nothing the question names is under the price limit ("50刀以内有降噪耳机吗":
+	// the earbuds cost more; the charger only mentions earbuds): the least
+	// expensive of the rest.
+	over := false
+	if pq.MaxPrice > 0 && (len(matches) == 0 || !matches[0].Named) {
 		relaxed := pq
 		relaxed.MaxPrice, relaxed.Cheapest = 0, true
-		if matches, err = e.opts.Commerce.FindProducts(ctx, q.site.ID, relaxed, 4); err != nil {
+		found, err := e.opts.Commerce.FindProducts(ctx, q.site.ID, relaxed, 4)
+		if err != nil {
 			e.logger.Warn("find products", "error", err)
 			return productReply{}, false
 		}
-		over = len(matches) > 0
+		if len(found) > 0 && (found[0].Named || len(matches) == 0 && listing(text)) {
+			matches, over = found, true
+		}
 	}
 	if r, ok := e.namedLacking(ctx, q, pq, matches); ok {
 		return r, true
@@ -436,7 +552,8 @@ var notCatalogPhrases = append([]string{
 var warrantyWords = []string{"warranty", "guarantee", "保修", "质保"}
 
 // comparisonPhrases compare a product with something (see notCatalogPhrases).
-var comparisonPhrases = []string{" better ", " nicer ", " vs ", " versus ", "compared to", "compare", "哪个好", "比较好", "更好", "哪家"}
+var comparisonPhrases = []string{" better ", " nicer ", " vs ", " versus ", "compared to", "compare", " as good as ", " as nice as ", " similar to ",
+	"哪个好", "比较好", "更好", "哪家", "比得上", "一样好"}
 
 // asksProcedure reports whether a message asks how to do something (not
 // how much, how big or how long: those are a product's facts).
@@ -456,7 +573,7 @@ var catalogFacts = map[string]bool{"price": true, "stock": true, "restock": true
 	"material": true, "weight": true, "dimensions": true, "length": true, "capacity": true, "battery": true, "runtime": true,
 	"burn_time": true, "bluetooth": true, "water_resistance": true, "output": true, "power": true, "plug_type": true,
 	"max_load": true, "fitting": true, "max_bulb": true, "scent": true, "color_temperature": true, "standard": true, "wifi": true,
-	"noise": true, "pieces": true, "sizes": true}
+	"noise": true, "pieces": true, "sizes": true, "ships_from": true}
 
 // catalogOnly reports whether a product question asks what only the
 // catalog knows.
@@ -537,7 +654,7 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 			}
 		}
 	}
-	for _, w := range retrieval.Words(text) {
+	for _, w := range retrieval.Words(fixCueTypos(text)) {
 		t := retrieval.SearchTerms(w.Text)
 		// "几档" asks how many 档 (the grinder's "5 档粗细可调")
 		if rest := strings.TrimLeft(w.Text, "几多哪"); w.CJK && rest != "" && rest != w.Text {
@@ -645,7 +762,7 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 			facts = append(facts, label(k)+": "+money(p.Price, p.Currency))
 			specific = true
 		case "stock":
-			if p.Stock > 0 && containsAny(phraseText(text), quantityCues) {
+			if p.Stock > 0 && asksQuantity(text) {
 				facts = append(facts, say(lang, "in_stock_count", p.Stock))
 			} else if p.Stock > 0 {
 				facts = append(facts, say(lang, "in_stock"))

@@ -338,3 +338,62 @@ func TestCatalogQuestionWords(t *testing.T) {
 		t.Errorf("shower asks %v; want the water resistance", got)
 	}
 }
+
+// English cues are whole words or words with an ending ("colours",
+// "washable"), wherever they stand next to Chinese; mistyped by a letter
+// they still ask; the start of a compound asks nothing.
+func TestAskedCueWords(t *testing.T) {
+	for _, tt := range []struct {
+		text      string
+		want, not []string
+	}{
+		{"how much is the bathrobe", []string{"price"}, []string{"water_resistance"}}, // not a bath
+		{"智能插座支持5G的wifi吗", []string{"wifi"}, nil},
+		{"is the throw washable", []string{"care"}, nil},
+		{"the 3 in 1 charger - how fast does it charge the phone", []string{"output"}, nil},
+		{"ok how long does the batery last", []string{"battery"}, nil},
+		{"is the speaker waterprof", []string{"water_resistance"}, nil},
+		{"is the quilted jacket real down or synthetic", []string{"material"}, nil},
+		{"针织毛毯多大的，什么料子", []string{"material", "dimensions"}, nil},
+		{"帆布包多少块", []string{"price"}, nil},
+		{"quilted jacket 还剩几件? 只有 olive 一个色吗", []string{"stock", "color"}, []string{"pieces"}},
+		{"does the walnut board ship from ur us warehouse or from china", []string{"ships_from"}, nil},
+		{"the page said ships from shanghai, will I pay more for customs", nil, []string{"ships_from"}},
+	} {
+		got := asked(tt.text)
+		for _, k := range tt.want {
+			if !slices.Contains(got, k) {
+				t.Errorf("asked(%q) = %v, want %s", tt.text, got, k)
+			}
+		}
+		for _, k := range tt.not {
+			if slices.Contains(got, k) {
+				t.Errorf("asked(%q) = %v, want no %s", tt.text, got, k)
+			}
+		}
+	}
+	for text, want := range map[string]string{
+		"is it waterprof?":         "is it waterproof?",
+		"how long does the batery": "how long does the battery",
+		"do you sell candles":      "do you sell candles", // not "smell": too short to be a typo
+		"the batter is runny":      "the batter is runny", // a last letter left out is a word
+		"电池 batery 多久":             "电池 battery 多久",
+	} {
+		if got := fixCueTypos(text); got != want {
+			t.Errorf("fixCueTypos(%q) = %q, want %q", text, got, want)
+		}
+	}
+	for text, want := range map[string]bool{
+		"how many of the rattan shades do u have left": true,
+		"还剩几件":                           true,
+		"how many watts is the charger":  false,
+		"how many hours does it run for": false,
+	} {
+		if got := asksQuantity(text); got != want {
+			t.Errorf("asksQuantity(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if !comparesWithOther("are the loom buds as good as airpods pro for noise cancelling?") {
+		t.Error("as good as AirPods compares with another brand's product")
+	}
+}

@@ -607,10 +607,34 @@ func TestProductComparisonsAndStock(t *testing.T) {
 	for _, tt := range []struct{ text, want string }{
 		{"need 10 of the bluetooth speakers for a party, do you have that many?", "12 available"},
 		{"speaker 还有多少库存？", "库存 12 件"},
+		{"how many of the bluetooth speakers do u have left", "12 available"},
+		{"speaker 还剩几件", "库存 12 件"},
 	} {
 		bot := replies(f.visitor("en").say(tt.text), chat.RoleBot)
 		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) {
 			t.Errorf("%q: %q; want the stock count %q", tt.text, texts(bot), tt.want)
+		}
+	}
+}
+
+// Nothing of the kind the shopper names is under their price limit: said
+// so, with the least expensive of that kind, not a product that only
+// mentions it.
+func TestPriceLimitOfANamedKind(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"E1","title":"Wireless Earbuds","description":"Earbuds with sweat resistance.","price":69,"stock":36},
+	 {"sku":"C1","title":"Charging Stand","description":"Charges a phone and earbuds at once.","price":45,"stock":8},
+	 {"sku":"M1","title":"Ceramic Mug","description":"Stoneware mug.","price":18,"stock":9},
+	 {"sku":"T1","title":"Merino Throw","description":"Wool blanket.","price":89,"stock":4},
+	 {"sku":"K1","title":"Soy Candle","description":"Cedar and fig.","price":28,"stock":9}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	for _, text := range []string{"earbuds under $50?", "any earbuds under $50"} {
+		bot := replies(f.visitor("en").say(text), chat.RoleBot)
+		if len(bot) != 1 || !strings.Contains(bot[0].Text, "couldn't find anything that matches under $50") ||
+			len(bot[0].Products) != 1 || bot[0].Products[0].SKU != "E1" {
+			t.Errorf("%q: %q %+v; want none found, then the earbuds", text, texts(bot), bot)
 		}
 	}
 }

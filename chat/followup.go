@@ -79,7 +79,7 @@ func isFollowUp(text string) bool {
 // names nothing it belongs to ("what colours?", "多少钱？", "sizes?").
 func onlyAsksAttribute(t string) bool {
 	asks := false
-	for _, w := range retrieval.Words(t) {
+	for _, w := range retrieval.Words(fixCueTypos(t)) {
 		terms := retrieval.SearchTerms(w.Text)
 		switch {
 		// 会不会 may come apart as 会 + 不会: a negated function word is one

@@ -27,6 +27,7 @@ func TestIsFollowUp(t *testing.T) {
 		{"多少钱 有没有XXL的", true},                         // a price and a size, of what was asked about
 		{"是纯羊毛的吗？会不会扎", true},                         // the material, and whether it itches
 		{"any in navy or olive? and the price", true}, // colours
+		{"ok how long does the batery last", true},    // a mistyped attribute
 
 		{"is there a warranty on lamps?", false},
 		{"are there any discounts this week?", false},

@@ -212,6 +212,17 @@ var colorWords = map[string]string{
 var sizeWords = map[string]string{"xs": "XS", "xl": "XL", "xxl": "XXL", "queen": "Queen", "king": "King", "twin": "Twin",
 	"double": "Double", "single": "Single", "full": "Full"}
 
+// sizeInContext: sizes that are everyday words ("full brightness",
+// "double charged", "a single one") ask for the size only next to a bed's
+// word or after "size", "in" or "a".
+var sizeInContext = func() map[string]*regexp.Regexp {
+	out := map[string]*regexp.Regexp{}
+	for _, w := range []string{"full", "double", "single"} {
+		out[w] = regexp.MustCompile(`\b` + w + `[- ]?(?:size|sized|bed|beds|duvet|duvets|sheets?|quilt|mattress|cover|covers|set)\b|\b(?:size|in|a|an) ` + w + `\b`)
+	}
+	return out
+}()
+
 var cheapestWords = []string{"cheapest", "least expensive", "lowest price", "most affordable", "最便宜", "最实惠", "价格最低"}
 var dearestWords = []string{"most expensive", "priciest", "highest price", "最贵", "价格最高"}
 var inStockWords = []string{"in stock", "available now", "有货", "现货"}
@@ -312,7 +323,7 @@ func ParseProductQuery(text string) ProductQuery {
 	}
 	sort.Strings(q.Colors)
 	for w, s := range sizeWords {
-		if words[w] {
+		if words[w] && (sizeInContext[w] == nil || sizeInContext[w].MatchString(lower)) {
 			q.Sizes = append(q.Sizes, s)
 		}
 	}

@@ -146,3 +146,20 @@ func TestProductQueryLacks(t *testing.T) {
 		}
 	}
 }
+
+// Sizes that are everyday words are sizes only next to a bed's word or
+// after "size", "in" or "a".
+func TestEverydaySizeWords(t *testing.T) {
+	for text, want := range map[string][]string{
+		"how many lumens is the aura lamp at full brightness": nil,
+		"i was charged double for one order":                  nil,
+		"do you have the duvet cover in full?":                {"Full"},
+		"full size sheets?":                                   {"Full"},
+		"double duvet cover price":                            {"Double"},
+		"king or queen?":                                      {"King", "Queen"},
+	} {
+		if got := knowledge.ParseProductQuery(text).Sizes; !slices.Equal(got, want) {
+			t.Errorf("ParseProductQuery(%q).Sizes = %v, want %v", text, got, want)
+		}
+	}
+}
