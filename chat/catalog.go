@@ -33,12 +33,12 @@ var attributeCues = []struct {
 		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "多少块", "几块钱", "多少刀", "几刀", "多少美元", "多少美金", "什么价", "啥价", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号", "个色", "几色", "别的色", "其他色"}, []string{"color", "colors_available"}},
-	{[]string{"size", "sizes", "fit", "fits", "尺码", "码", "大小", "合身"}, []string{"sizes", "size", "fit"}},
+	{[]string{"size", "sizes", "fit", "fits", "oversize", "oversized", "尺码", "码", "大小", "合身", "版型", "宽松", "修身", "偏大", "偏小"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
-	{[]string{"how heavy", "heavy", "weigh", "多重", "重量"}, []string{"weight"}}, // the material does not say how heavy
+	{[]string{"how heavy", "heavy", "weigh", "多重", "重量", "克重", "重不重", "沉不沉"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
-	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
+	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "机洗", "手洗", "水洗", "干洗", "洗衣机", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
