@@ -101,7 +101,7 @@ func askedGroups(text string) [][]string {
 		return m
 	})
 	t = howManyLeft.ReplaceAllString(t, " how many left ")
-	t = piecesLeft.Replace(t) // 还剩几件 asks the stock, not how many pieces
+	t = piecesLeft.Replace(t)
 	t = howFastCharging.ReplaceAllString(t, " fast charg ")
 	t = asksShipsFrom.ReplaceAllString(t, " shipsfrom ")
 	t = chargerNames.Replace(t)
@@ -233,13 +233,14 @@ var cueEndings = []string{"able", "ning", "ping", "ting", "ment", "ments", "emen
 
 func latinLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-// howManyLeft asks the stock's count with words between ("how many of
-// the rattan shades do u have left"); howFastCharging asks the output ("how
-// fast does it charge my phone").
+// Phrases that ask for an attribute with other words between: howManyLeft
+// the stock's count ("how many of the rattan shades do u have left"),
+// piecesLeft too (还剩几件: not how many pieces), howFastCharging the output
+// ("how fast does it charge my phone"), asksShipsFrom the warehouse ("does
+// it ship from Reno?"; not "the page said ships from Shanghai, will I pay
+// duty?").
 var (
-	howManyLeft = regexp.MustCompile(`\bhow many\b[^?.!,;]{0,40}?\b(?:left|remaining|in stock|available)\b`)
-	// "does it ship from Reno?" asks where from; "the page said ships from
-	// Shanghai, will I pay duty?" does not
+	howManyLeft     = regexp.MustCompile(`\bhow many\b[^?.!,;]{0,40}?\b(?:left|remaining|in stock|available)\b`)
 	asksShipsFrom   = regexp.MustCompile(`\b(?:where|does|do|will|which|is|are)\b[^?.!,;]{0,30}?\b(?:ship|ships|shipped|sent|dispatched)(?: out)? from\b`)
 	piecesLeft      = strings.NewReplacer("剩几件", "剩多少", "还有几件", "还有多少")
 	howFastCharging = regexp.MustCompile(`\bhow (?:fast|quick|quickly)\b[^?.!,;]{0,30}?\bcharg`)
