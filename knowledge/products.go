@@ -212,13 +212,15 @@ var colorWords = map[string]string{
 var sizeWords = map[string]string{"xs": "XS", "xl": "XL", "xxl": "XXL", "queen": "Queen", "king": "King", "twin": "Twin",
 	"double": "Double", "single": "Single", "full": "Full"}
 
-// sizeInContext: sizes that are everyday words ("full brightness",
-// "double charged", "a single one") ask for the size only next to a bed's
-// word or after "size", "in" or "a".
+// sizeInContext: sizes that are everyday words ("full brightness", "a
+// full refund", "double charged", "a single one") ask for the size only
+// before a bed's word, after "size", or ending a question after "in" ("does
+// it come in full?").
 var sizeInContext = func() map[string]*regexp.Regexp {
 	out := map[string]*regexp.Regexp{}
 	for _, w := range []string{"full", "double", "single"} {
-		out[w] = regexp.MustCompile(`\b` + w + `[- ]?(?:size|sized|bed|beds|duvet|duvets|sheets?|quilt|mattress|cover|covers|set)\b|\b(?:size|in|a|an) ` + w + `\b`)
+		out[w] = regexp.MustCompile(`\b` + w + `[- ]?(?:size|sized|bed|beds|duvet|duvets|sheets?|quilt|mattress|cover|covers|set)\b|\bsize ` + w +
+			`\b|\bin (?:a )?` + w + `\s*(?:[?.!,]|$)`)
 	}
 	return out
 }()

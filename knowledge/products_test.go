@@ -153,6 +153,9 @@ func TestEverydaySizeWords(t *testing.T) {
 	for text, want := range map[string][]string{
 		"how many lumens is the aura lamp at full brightness": nil,
 		"i was charged double for one order":                  nil,
+		"i just want a full refund":                           nil,
+		"just a single one please":                            nil,
+		"is the cover in double? i need it by friday":         {"Double"},
 		"do you have the duvet cover in full?":                {"Full"},
 		"full size sheets?":                                   {"Full"},
 		"double duvet cover price":                            {"Double"},
