@@ -279,15 +279,8 @@ func listing(text string) bool {
 	if containsAny(t, adviceCues) {
 		return false
 	}
-	for _, c := range listCues {
-		if c[0] < 0x80 {
-			c = " " + c // a word's start: "how many" does not ask for "any "
-		}
-		if strings.Contains(t, c) {
-			return true
-		}
-	}
-	return false
+	// a cue is a word ("how many" does not ask for "any ")
+	return slices.ContainsFunc(listCues, func(c string) bool { return cueIn(t, c) })
 }
 
 // productReply is a catalog answer; named: about one product the question
