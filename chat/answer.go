@@ -155,6 +155,13 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 		}
 	}
 	kb := e.knowledgeAnswer(ctx, q)
+	// How to wash, clean, store or reset a product, when no passage was
+	// quoted: the help-page section named for that product (howto.go).
+	if !kb.answered {
+		if r, ok := e.howToAnswer(ctx, q); ok {
+			kb = r
+		}
+	}
 	// A short message answered alone may still continue the one before
 	// ("我用的微信" after "退款多久到账": the refund times, not how WeChat Pay
 	// works): the answer read with the earlier question wins when it is
@@ -328,16 +335,22 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 	if !e.accepts(q, ev) {
 		return r
 	}
+	r.text = quoteText(q, x)
+	r.citations = []Citation{citationOf(1, x.hit)}
+	r.answered = true
+	return r
+}
+
+// quoteText is an extract as the reply quotes it, citation mark and all;
+// a Chinese question answered from an English page is told so.
+func quoteText(q *question, x extract) string {
 	var b strings.Builder
 	if q.lang == "zh" && englishOnly(x.text) {
 		b.WriteString(say(q.lang, "from_english") + "\n")
 	}
 	b.WriteString(x.quoted())
 	b.WriteString(" [1]")
-	r.text = b.String()
-	r.citations = []Citation{citationOf(1, x.hit)}
-	r.answered = true
-	return r
+	return b.String()
 }
 
 // policyLikeScore is the answer model's probability above which a passage

@@ -968,3 +968,57 @@ func texts(ms []*chat.Message) []string {
 	}
 	return out
 }
+
+// A question on how to wash, dry or look after a product is answered from
+// the care page's section named for it, in the other language too, with
+// the lines about that action ("Blackout curtains: wash at 30 °C", not the
+// linen's 40 °C); a question whether it is safe around a pet, or one that
+// only names a colour (灰色), is not a care question.
+func TestHowToFromACarePage(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"W1","title":"Merino Wool Throw Blanket","description":"Soft throw.","price":89,"stock":4},
+	 {"sku":"C1","title":"Soy Wax Candle","description":"Cedar and fig.","price":28,"stock":9},
+	 {"sku":"D1","title":"Linen Duvet Cover","description":"Stonewashed linen.","price":159,"stock":9},
+	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	f.addDoc("care.md", `# Product Care
+
+## Linen (duvet covers, curtains)
+
+- Machine wash at 40 °C on a gentle cycle.
+- Tumble dry on low and take items out while still slightly damp.
+- Blackout curtain panels have a coated backing: wash at 30 °C and don't tumble dry.
+
+## Merino wool (throw blanket, socks)
+
+- Hand wash cold or use the wool cycle at 30 °C.
+- Dry flat, away from direct heat. Never tumble dry: felting can't be reversed.
+
+## Soy wax candles
+
+- Trim the wick to 5 mm before every lighting.
+- Don't burn for more than 4 hours at a time.
+`)
+	for _, tt := range []struct{ locale, text, want, not string }{
+		{"zh-CN", "羊毛毯能放烘干机吗", "Never tumble dry", ""},
+		{"en", "how do i wash the blackout curtain?", "wash at 30 °C", "40 °C"},
+		{"en", "how short should the wick be on the candle", "5 mm", ""},
+	} {
+		bot := replies(f.visitor(tt.locale).say(tt.text), chat.RoleBot)
+		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) || tt.not != "" && strings.Contains(bot[0].Text, tt.not) ||
+			len(bot[0].Citations) != 1 || bot[0].Citations[0].Source != "care.md" {
+			t.Errorf("%q: %q; want the care line with %q, cited", tt.text, texts(bot), tt.want)
+		}
+		if tt.locale == "zh-CN" && len(bot) == 1 && !strings.Contains(bot[0].Text, "英文") {
+			t.Errorf("%q: %q; want it said that the page is in English", tt.text, bot[0].Text)
+		}
+	}
+	for _, text := range []string{"is the soy candle safe to burn around my cat", "有没有灰色的羊毛毯"} {
+		bot := replies(f.visitor("en").say(text), chat.RoleBot)
+		if len(bot) == 1 && len(bot[0].Citations) > 0 && bot[0].Citations[0].Source == "care.md" {
+			t.Errorf("%q: %q; want no care line", text, texts(bot))
+		}
+	}
+}
