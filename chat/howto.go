@@ -68,10 +68,11 @@ var careActionTerms = func() []struct{ asks, lines map[string]bool } {
 	return out
 }()
 
-// howToIntents are the intents a how-to question is read as; a question
+// howToIntents are the intents a how-to question is read as. A question
 // about returns, delivery or payment that mentions washing ("can I return
-// it if I washed it?") is a policy question.
-var howToIntents = map[string]bool{"product_question": true, "stock": true, "complaint": true, "feedback": true, "other": true}
+// it if I washed it?") is a policy question, and a complaint ("it shrank
+// after one wash!") asks for the warranty, not for the care page.
+var howToIntents = map[string]bool{"product_question": true, "stock": true, "other": true}
 
 // askedCare returns the care actions text asks about (indexes into
 // careActions). English words are compared whole and unstemmed: "washed"
