@@ -21,9 +21,11 @@ import (
 // do.
 
 // careAction is one thing a shopper asks how to do to a product: the words
-// that ask it (English words, compared whole, and Chinese characters,
-// compared as text) and the words of a line that tells how (compared as
-// search terms: "washing" is "wash").
+// that ask it (English words and phrases, compared whole, and Chinese
+// characters, compared as text) and the words of a line that tells how
+// (compared as search terms: "washing" is "wash"). A word that also means
+// something else is asked only in a phrase: "pair it", not "a pair of
+// socks"; "store it", not "in store".
 type careAction struct {
 	asks   []string
 	asksZH []string
@@ -44,17 +46,17 @@ var careActions = []careAction{
 	{asks: []string{"bleach"}, asksZH: []string{"漂白"}, lines: []string{"bleach"}},
 	{asks: []string{"clean", "cleaning", "wipe", "dust", "dusty", "dirty", "stain", "stains"}, asksZH: []string{"清洁", "清理", "擦", "脏", "积灰", "落灰", "灰尘", "污渍"},
 		lines: []string{"clean", "wipe", "dust", "brush", "wash"}},
-	{asks: []string{"store", "storage", "storing", "unused"}, asksZH: []string{"存放", "保存", "收起来", "长时间不用", "长期不用", "不用的时候"},
+	{asks: []string{"storage", "storing", "unused", "store it", "store them", "store the", "store my"}, asksZH: []string{"存放", "收起来", "长时间不用", "长期不用", "不用的时候"},
 		lines: []string{"storage", "store"}},
-	{asks: []string{"reset", "pair", "pairing", "reconnect", "re-pair"}, asksZH: []string{"重置", "复位", "配对", "连不上", "连接"},
+	{asks: []string{"reset", "pairing", "reconnect", "re-pair", "pair it", "pair them", "pair again", "pair with", "pair to"}, asksZH: []string{"重置", "复位", "配对", "连不上"},
 		lines: []string{"reset", "pair"}},
-	{asks: []string{"wick", "trim", "burn", "burning", "light", "lighting", "tunnel", "tunneling", "tunnelling", "tunnels"}, asksZH: []string{"烛芯", "灯芯", "点燃", "第一次点", "第一次烧", "怎么烧", "点蜡烛"},
+	{asks: []string{"wick", "trim", "burn", "burning", "lighting", "light it", "light the", "tunnel", "tunneling", "tunnelling", "tunnels"}, asksZH: []string{"烛芯", "灯芯", "点燃", "第一次点", "第一次烧", "怎么烧", "点蜡烛"},
 		lines: []string{"wick", "burn"}},
 	{asks: []string{"dishwasher"}, asksZH: []string{"洗碗机"}, lines: []string{"dishwasher"}},
 	{asks: []string{"microwave"}, asksZH: []string{"微波"}, lines: []string{"microwave"}},
 	{asks: []string{"oil", "oiling"}, asksZH: []string{"上油"}, lines: []string{"oil"}},
 	// "how do I look after it": every line of the section.
-	{asks: []string{"care", "maintain", "maintenance"}, asksZH: []string{"保养", "护理"}},
+	{asks: []string{"care instructions", "care tips", "how to care", "how do i care", "how should i care", "caring for", "take care of", "look after", "maintain", "maintenance"}, asksZH: []string{"保养", "护理"}},
 }
 
 // careActionTerms are careActions with their English words as search
@@ -79,15 +81,12 @@ var howToIntents = map[string]bool{"product_question": true, "stock": true, "oth
 // is how a product is made ("Washed Linen Shirt"), "wash" what to do.
 func askedCare(text string) []int {
 	lower := strings.ToLower(retrieval.Simplified(text))
-	words := map[string]bool{}
-	for _, w := range strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' }) {
-		words[w] = true
-	}
+	words := " " + strings.Join(strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' }), " ") + " "
 	var out []int
 	for i, a := range careActions {
 		asked := containsAny(lower, a.asksZH)
 		for _, w := range a.asks {
-			asked = asked || words[w]
+			asked = asked || strings.Contains(words, " "+w+" ")
 		}
 		if asked {
 			out = append(out, i)
@@ -134,7 +133,7 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 		look = append(look, t)
 	}
 	for _, i := range actions {
-		look = append(look, careActions[i].asks[0])
+		look = append(look, strings.Fields(careActions[i].asks[0])[0])
 	}
 	slices.Sort(look) // the same question, the same search
 	res, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: q.text + " " + strings.Join(look, " "), Context: q.context, Vocabulary: vocab}, searchDepth)
