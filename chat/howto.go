@@ -113,16 +113,7 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 		return reply{}, false
 	}
 	vocab := e.vocabulary(ctx, q.site)
-	// The products it names: words of the site's product titles, in the
-	// message or the question it continues, with what the vocabulary adds
-	// (眼罩 → eye mask).
-	titles := e.productWords(ctx, q.site)
-	named := map[string]bool{}
-	for t := range vocab.TermSet(q.text + "\n" + q.context) {
-		if titles[t] && !actionTerm(t) {
-			named[t] = true
-		}
-	}
+	named := e.namedKinds(ctx, q, vocab)
 	if len(named) == 0 {
 		return reply{}, false
 	}
@@ -207,6 +198,21 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	confidence := res.Confidence
 	ev := &Evidence{Source: h.Source, Heading: h.Heading, Extract: x.text, Retrieval: res.Confidence, Focus: true, Rank: x.rank, Score: howToScore}
 	return reply{text: quoteText(q, x), answered: true, citations: []Citation{citationOf(1, h)}, evidence: ev, best: &x, confidence: &confidence}, true
+}
+
+// namedKinds are the words of the site's product titles that the message,
+// or the question it continues, names, with what the vocabulary adds (眼罩
+// → eye mask), except words that say what to do ("wash" of "Washed Linen
+// Shirt").
+func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.Vocabulary) map[string]bool {
+	titles := e.productWords(ctx, q.site)
+	named := map[string]bool{}
+	for t := range vocab.TermSet(q.text + "\n" + q.context) {
+		if titles[t] && !actionTerm(t) {
+			named[t] = true
+		}
+	}
+	return named
 }
 
 // howToScore is the probability that a how-to answer is right: on the
