@@ -59,6 +59,9 @@ type composeOptions struct {
 	// onEvidence receives what the model is given to answer from: the
 	// passages and prompt first, then each tool result.
 	onEvidence func(string)
+	// passages are found for the question beyond what the search found
+	// (the care section a how-to question names, howto.go).
+	passages []knowledge.Hit
 }
 
 // compose has the model write a reply to msg: retrieval, verification,
@@ -72,6 +75,7 @@ func (e *Engine) compose(ctx context.Context, site *sites.Site, conv *Conversati
 		if res, err := e.opts.Library.Search(ctx, site.ID, msg.Text, 4); err == nil {
 			hits, c.confidence, c.searched = res.Hits, res.Confidence, true
 		}
+		hits = appendNewHits(hits, opt.passages)
 	}
 	customer, _, verified := e.verify(ctx, site, conv, a)
 	notice := map[verifyResult]string{
@@ -148,9 +152,16 @@ func (e *Engine) compose(ctx context.Context, site *sites.Site, conv *Conversati
 func (e *Engine) draftWithModel(ctx context.Context, q *question, id string, msg *Message) (reply, error) {
 	site, conv, a, lang := q.site, q.conv, q.a, q.lang
 	var note string
+	// A how-to question about a product gets the care section named for it
+	// as well, which the search by the message alone may miss (a Chinese
+	// question, an English care page).
+	var passages []knowledge.Hit
+	if r, ok := e.howToAnswer(ctx, q); ok && r.best != nil {
+		passages = []knowledge.Hit{r.best.hit}
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		g := e.newGuard(ctx, conv, site, id, attempt > 0)
-		c, err := e.compose(g.ctx, site, conv, msg, a, lang, composeOptions{tools: tools, note: note, onDelta: g.delta, onEvidence: g.pool.add})
+		c, err := e.compose(g.ctx, site, conv, msg, a, lang, composeOptions{tools: tools, note: note, onDelta: g.delta, onEvidence: g.pool.add, passages: passages})
 		if err == nil {
 			g.finish()
 		}

@@ -976,31 +976,7 @@ func texts(ms []*chat.Message) []string {
 // only names a colour (灰色), is not a care question.
 func TestHowToFromACarePage(t *testing.T) {
 	f := newFixture(t, false)
-	products := `[{"sku":"W1","title":"Merino Wool Throw Blanket","description":"Soft throw.","price":89,"stock":4},
-	 {"sku":"C1","title":"Soy Wax Candle","description":"Cedar and fig.","price":28,"stock":9},
-	 {"sku":"D1","title":"Linen Duvet Cover","description":"Stonewashed linen.","price":159,"stock":9},
-	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9}]`
-	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
-		t.Fatalf("import products: %v %+v", err, res)
-	}
-	f.addDoc("care.md", `# Product Care
-
-## Linen (duvet covers, curtains)
-
-- Machine wash at 40 °C on a gentle cycle.
-- Tumble dry on low and take items out while still slightly damp.
-- Blackout curtain panels have a coated backing: wash at 30 °C and don't tumble dry.
-
-## Merino wool (throw blanket, socks)
-
-- Hand wash cold or use the wool cycle at 30 °C.
-- Dry flat, away from direct heat. Never tumble dry: felting can't be reversed.
-
-## Soy wax candles
-
-- Trim the wick to 5 mm before every lighting.
-- Don't burn for more than 4 hours at a time.
-`)
+	f.addCarePage()
 	for _, tt := range []struct{ locale, text, want, not string }{
 		{"zh-CN", "羊毛毯能放烘干机吗", "Never tumble dry", ""},
 		{"en", "how do i wash the blackout curtain?", "wash at 30 °C", "40 °C"},
@@ -1020,5 +996,56 @@ func TestHowToFromACarePage(t *testing.T) {
 		if len(bot) == 1 && len(bot[0].Citations) > 0 && bot[0].Citations[0].Source == "care.md" {
 			t.Errorf("%q: %q; want no care line", text, texts(bot))
 		}
+	}
+}
+
+// addCarePage gives the fixture's shop four products and an English care
+// page with a section for each kind.
+func (f *fixture) addCarePage() {
+	f.t.Helper()
+	products := `[{"sku":"W1","title":"Merino Wool Throw Blanket","description":"Soft throw.","price":89,"stock":4},
+	 {"sku":"C1","title":"Soy Wax Candle","description":"Cedar and fig.","price":28,"stock":9},
+	 {"sku":"D1","title":"Linen Duvet Cover","description":"Stonewashed linen.","price":159,"stock":9},
+	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		f.t.Fatalf("import products: %v %+v", err, res)
+	}
+	f.addDoc("care.md", `# Product Care
+
+## Linen (duvet covers, curtains)
+
+- Machine wash at 40 °C on a gentle cycle.
+- Tumble dry on low and take items out while still slightly damp.
+- Blackout curtain panels have a coated backing: wash at 30 °C and don't tumble dry.
+
+## Merino wool (throw blanket, socks)
+
+- Hand wash cold or use the wool cycle at 30 °C.
+- Dry flat, away from direct heat. Never tumble dry: felting can't be reversed.
+
+## Soy wax candles
+
+- Trim the wick to 5 mm before every lighting.
+- Don't burn for more than 4 hours at a time.
+`)
+}
+
+// With a model, a how-to question is written from the care section named
+// for its product too, which the search by the Chinese message alone does
+// not find on an English page.
+func TestHowToPassageForTheModel(t *testing.T) {
+	f := newFixture(t, true)
+	f.addCarePage()
+	// Chinese passages that share the message's words rank above the
+	// English care section.
+	f.addDoc("faq-zh.md", "# 常见问题\n\n## 羊毛毯起球正常吗\n羊毛毯起球是正常现象，不影响使用。\n\n## 羊毛毯能退吗\n羊毛毯签收后 30 天内可以退。\n\n"+
+		"## 羊毛毯有几种颜色\n羊毛毯有燕麦色和炭灰色。\n\n## 羊毛毯保修多久\n羊毛毯保修 90 天。\n\n## 羊毛毯能放进行李箱吗\n羊毛毯可以卷起来放进行李箱。\n")
+	f.fake.Respond(func(r fakellm.Request) fakellm.Reply {
+		return fakellm.Reply{Text: "不建议放烘干机，请平铺晾干。"}
+	})
+	replies(f.visitor("zh-CN").say("羊毛毯能放烘干机吗"), chat.RoleBot)
+	reqs := f.fake.Requests()
+	if len(reqs) == 0 || !strings.Contains(reqs[0].Prompt(), `source="care.md"`) || !strings.Contains(reqs[0].Prompt(), "Never tumble dry") {
+		t.Errorf("the model was not given the merino care section")
 	}
 }
