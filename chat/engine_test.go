@@ -972,8 +972,9 @@ func texts(ms []*chat.Message) []string {
 // A question on how to wash, dry or look after a product is answered from
 // the care page's section named for it, in the other language too, with
 // the lines about that action ("Blackout curtains: wash at 30 °C", not the
-// linen's 40 °C); a question whether it is safe around a pet, or one that
-// only names a colour (灰色), is not a care question.
+// linen's 40 °C); a question whether it is safe around a pet, one that
+// only names a colour (灰色), or one about returning it, is not a care
+// question.
 func TestHowToFromACarePage(t *testing.T) {
 	f := newFixture(t, false)
 	f.addCarePage()
@@ -981,6 +982,7 @@ func TestHowToFromACarePage(t *testing.T) {
 		{"zh-CN", "羊毛毯能放烘干机吗", "Never tumble dry", ""},
 		{"en", "how do i wash the blackout curtain?", "wash at 30 °C", "40 °C"},
 		{"en", "how short should the wick be on the candle", "5 mm", ""},
+		{"zh-CN", "丝绸眼罩可以机洗吗", "Hand wash in cool water", ""},
 	} {
 		bot := replies(f.visitor(tt.locale).say(tt.text), chat.RoleBot)
 		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) || tt.not != "" && strings.Contains(bot[0].Text, tt.not) ||
@@ -991,7 +993,7 @@ func TestHowToFromACarePage(t *testing.T) {
 			t.Errorf("%q: %q; want it said that the page is in English", tt.text, bot[0].Text)
 		}
 	}
-	for _, text := range []string{"is the soy candle safe to burn around my cat", "有没有灰色的羊毛毯"} {
+	for _, text := range []string{"is the soy candle safe to burn around my cat", "有没有灰色的羊毛毯", "can I return the candle if I already trimmed the wick"} {
 		bot := replies(f.visitor("en").say(text), chat.RoleBot)
 		if len(bot) == 1 && len(bot[0].Citations) > 0 && bot[0].Citations[0].Source == "care.md" {
 			t.Errorf("%q: %q; want no care line", text, texts(bot))
@@ -999,14 +1001,15 @@ func TestHowToFromACarePage(t *testing.T) {
 	}
 }
 
-// addCarePage gives the fixture's shop four products and an English care
-// page with a section for each kind.
+// addCarePage gives the fixture's shop five products (one with a Chinese
+// title) and an English care page with a section for each kind.
 func (f *fixture) addCarePage() {
 	f.t.Helper()
 	products := `[{"sku":"W1","title":"Merino Wool Throw Blanket","description":"Soft throw.","price":89,"stock":4},
 	 {"sku":"C1","title":"Soy Wax Candle","description":"Cedar and fig.","price":28,"stock":9},
 	 {"sku":"D1","title":"Linen Duvet Cover","description":"Stonewashed linen.","price":159,"stock":9},
-	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9}]`
+	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9},
+	 {"sku":"S1","title":"桑蚕丝眼罩","description":"真丝。","price":25,"stock":9}]`
 	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
 		f.t.Fatalf("import products: %v %+v", err, res)
 	}
@@ -1022,6 +1025,10 @@ func (f *fixture) addCarePage() {
 
 - Hand wash cold or use the wool cycle at 30 °C.
 - Dry flat, away from direct heat. Never tumble dry: felting can't be reversed.
+
+## Silk (sleep mask)
+
+Hand wash in cool water and dry flat in the shade.
 
 ## Soy wax candles
 

@@ -70,11 +70,14 @@ var careActionTerms = func() []struct{ asks, lines map[string]bool } {
 	return out
 }()
 
-// howToIntents are the intents a how-to question is read as. A question
-// about returns, delivery or payment that mentions washing ("can I return
-// it if I washed it?") is a policy question, and a complaint ("it shrank
-// after one wash!") asks for the warranty, not for the care page.
-var howToIntents = map[string]bool{"product_question": true, "stock": true, "other": true}
+// notHowTo are words of questions that mention washing or drying but ask
+// about something else: returning it ("can I return it if I washed
+// it?"), its warranty ("it shrank after one wash, is that covered?"),
+// delivery or an order. (The intent classifier is not asked: it reads
+// "羊毛袜可以用烘干机吗" as a payment question now and then.)
+var notHowTo = []string{" return", " refund", " exchange", " swap", " send it back", " send back", " warranty", " warrenty", " guarantee", " covered",
+	" replace", " replacement", " deliver", " shipping", " ship ", " order", " faulty", " defective", " broke", " broken", " shrank", " ruined",
+	"退", "换货", "换一", "保修", "质保", "赔", "发货", "快递", "运费", "订单", "坏了", "缩水了", "洗坏"}
 
 // askedCare returns the care actions text asks about (indexes into
 // careActions). English words are compared whole and unstemmed: "washed"
@@ -105,11 +108,11 @@ var forSomeone = []string{" cat", " cats", " dog", " dogs", " pet", " pets", " b
 // a product from the help-page section named for it (see the top of this
 // file), or reports that none answers.
 func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
-	if e.opts.Library == nil || !howToIntents[q.a.Intent] {
+	if e.opts.Library == nil {
 		return reply{}, false
 	}
 	actions := askedCare(q.text)
-	if len(actions) == 0 || containsAny(phraseText(q.text), forSomeone) {
+	if t := phraseText(q.text); len(actions) == 0 || containsAny(t, forSomeone) || containsAny(t, notHowTo) {
 		return reply{}, false
 	}
 	vocab := e.vocabulary(ctx, q.site)
@@ -210,6 +213,13 @@ func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.V
 	for t := range vocab.TermSet(q.text + "\n" + q.context) {
 		if titles[t] && !actionTerm(t) {
 			named[t] = true
+			// The other language's words for it too: a Chinese title's
+			// 眼罩 is the care page's "mask".
+			for u := range vocab.TermSet(t) {
+				if !actionTerm(u) {
+					named[u] = true
+				}
+			}
 		}
 	}
 	return named
