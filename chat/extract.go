@@ -383,7 +383,7 @@ type candidate struct {
 	in    []float64
 	p     float64 // the answer model's probability that the extract answers
 	held  int     // a table row: the question's measurements it holds (measuresHeld)
-	place bool    // its row or item is labelled with the shopper's place ("- United States: …" for Ohio)
+	place bool    // its row or item is labelled with the shopper's place ("- United States: …" for Ohio) or a name the question has ("- USPS: …", namesLabel)
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -537,7 +537,8 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			if faq {
 				in[20] = headCov
 			}
-			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, unitLabel(ss[top].u))})
+			label := unitLabel(ss[top].u)
+			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, label) || namesLabel(qTerms, label)})
 		}
 	}
 	// Each candidate next to the best of the others: what matters is often
@@ -673,8 +674,9 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		}
 	}
 	// The row or list item for where the shopper is ("im in ohio": "-
-	// United States: … $6.95 is deducted") answers before a near-equal
-	// extract that names several places or none.
+	// United States: … $6.95 is deducted"), or labelled with a name they
+	// give ("usps already has it": "- USPS: …"), answers before a
+	// near-equal extract that names several places or none.
 	if place >= 0 && cands[best].held == 0 && !cands[best].place && cands[place].p >= cands[best].p-placeMargin {
 		best = place
 	}
@@ -718,6 +720,27 @@ func names(places concepts, text string) bool {
 	terms := retrieval.TermSet(text)
 	for _, p := range places {
 		if p.Covers(terms) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesLabel reports whether a question names a unit's label that names
+// one thing, a carrier, a payment method, a brand ("- USPS: Package
+// Intercept …" for "usps already has it"): a label of at most three words
+// with a capital after its first letter (a name, not "Payment method"),
+// one of which the question has.
+func namesLabel(qTerms map[string]bool, label string) bool {
+	if len(label) < 2 || !strings.ContainsFunc(label[1:], unicode.IsUpper) {
+		return false
+	}
+	terms := retrieval.Terms(label)
+	if len(terms) == 0 || len(terms) > 3 {
+		return false
+	}
+	for _, t := range terms {
+		if qTerms[t] {
 			return true
 		}
 	}

@@ -382,3 +382,34 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// The list item labelled with a name the question has answers over its
+// neighbours: "usps already has it" is the USPS item. A label that is not
+// a name ("Payment method") is not chosen that way.
+func TestBestExtractPrefersTheNamedItem(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "order-changes.md", Heading: "Order changes > Changing the address after shipping", Score: 1,
+			Text: "Once an order is shipped, the address belongs to the carrier's system:\n- **UPS and DHL:** you can request a redirect through the carrier's tracking page. The carrier may charge a fee.\n" +
+				"- **SF Express:** you can request an address change in the SF app.\n- **USPS:** Package Intercept may be available for a fee from USPS."},
+	}, Concepts: []retrieval.Concept{
+		{Term: "usp", IDF: 2.6, Weight: 1, Known: true}, {Term: "address", IDF: 1.8, Weight: 1, Known: true},
+		{Term: "chang", IDF: 2, Weight: 1, Known: true}, {Term: "street", IDF: 6, Weight: 1},
+	}}
+	q := "usps already has it but i typed the street wrong, can i change the address"
+	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
+	if !ok || !strings.HasPrefix(c.x.text, "- **USPS:**") {
+		t.Fatalf("best extract %q (p %.2f); want the USPS item", c.x.text, c.p)
+	}
+	for _, tt := range []struct {
+		q, label string
+		want     bool
+	}{
+		{"it shipped with dhl", "UPS and DHL", true},
+		{"which payment method do you take", "Payment method", false},
+		{"it shipped with dhl", "", false},
+	} {
+		if got := namesLabel(retrieval.TermSet(tt.q), tt.label); got != tt.want {
+			t.Errorf("namesLabel(%q, %q) = %v, want %v", tt.q, tt.label, got, tt.want)
+		}
+	}
+}
