@@ -157,9 +157,10 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	kb := e.knowledgeAnswer(ctx, q)
 	// How to wash, clean, store or reset a product, when no passage was
 	// quoted: the help-page section named for that product (howto.go).
+	howTo := false
 	if !kb.answered {
 		if r, ok := e.howToAnswer(ctx, q); ok {
-			kb = r
+			kb, howTo = r, true
 		}
 	}
 	// A short message answered alone may still continue the one before
@@ -198,7 +199,9 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	}
 	if kb.answered {
 		kb.kind = kindKnowledge
-		if (orderRelated[q.a.Intent] || own) && e.opts.Commerce != nil {
+		// (How to wash a throw is not about an order, whatever the
+		// intent classifier read.)
+		if (orderRelated[q.a.Intent] || own) && !howTo && e.opts.Commerce != nil {
 			kb.text += "\n\n" + e.orderOffer(ctx, q)
 		}
 		return kb

@@ -978,11 +978,17 @@ func texts(ms []*chat.Message) []string {
 func TestHowToFromACarePage(t *testing.T) {
 	f := newFixture(t, false)
 	f.addCarePage()
+	// Chinese passages named for the storage boxes, none of them on how to
+	// clean one, rank above the English care page for a Chinese question.
+	f.addDoc("faq-zh.md", "# 常见问题\n\n## 竹收纳盒有几个\n竹收纳盒三件套，大中小各一个。\n\n## 竹收纳盒是什么材质\n竹收纳盒用天然竹子。\n\n"+
+		"## 竹收纳盒多重\n竹收纳盒大号 800 克。\n\n## 竹收纳盒多大\n竹收纳盒大号 30 厘米。\n\n## 竹收纳盒有几种颜色\n竹收纳盒有原色和胡桃色。\n\n"+
+		"## 竹收纳盒能放衣服吗\n竹收纳盒可以放衣服和杂物。\n")
 	for _, tt := range []struct{ locale, text, want, not string }{
 		{"zh-CN", "羊毛毯能放烘干机吗", "Never tumble dry", ""},
 		{"en", "how do i wash the blackout curtain?", "wash at 30 °C", "40 °C"},
 		{"en", "how short should the wick be on the candle", "5 mm", ""},
 		{"zh-CN", "丝绸眼罩可以机洗吗", "Hand wash in cool water", ""},
+		{"zh-CN", "竹收纳盒脏了怎么弄干净", "damp cloth", ""},
 	} {
 		bot := replies(f.visitor(tt.locale).say(tt.text), chat.RoleBot)
 		if len(bot) != 1 || !strings.Contains(bot[0].Text, tt.want) || tt.not != "" && strings.Contains(bot[0].Text, tt.not) ||
@@ -1001,7 +1007,7 @@ func TestHowToFromACarePage(t *testing.T) {
 	}
 }
 
-// addCarePage gives the fixture's shop five products (one with a Chinese
+// addCarePage gives the fixture's shop six products (two with a Chinese
 // title) and an English care page with a section for each kind.
 func (f *fixture) addCarePage() {
 	f.t.Helper()
@@ -1009,7 +1015,8 @@ func (f *fixture) addCarePage() {
 	 {"sku":"C1","title":"Soy Wax Candle","description":"Cedar and fig.","price":28,"stock":9},
 	 {"sku":"D1","title":"Linen Duvet Cover","description":"Stonewashed linen.","price":159,"stock":9},
 	 {"sku":"B1","title":"Blackout Linen Curtain","description":"Coated backing.","price":79,"stock":9},
-	 {"sku":"S1","title":"桑蚕丝眼罩","description":"真丝。","price":25,"stock":9}]`
+	 {"sku":"S1","title":"桑蚕丝眼罩","description":"真丝。","price":25,"stock":9},
+	 {"sku":"K1","title":"竹制收纳盒","description":"三件套。","price":32,"stock":9}]`
 	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
 		f.t.Fatalf("import products: %v %+v", err, res)
 	}
@@ -1029,6 +1036,10 @@ func (f *fixture) addCarePage() {
 ## Silk (sleep mask)
 
 Hand wash in cool water and dry flat in the shade.
+
+## Bamboo storage boxes
+
+Wipe with a damp cloth. Keep out of standing water.
 
 ## Soy wax candles
 
@@ -1054,5 +1065,19 @@ func TestHowToPassageForTheModel(t *testing.T) {
 	reqs := f.fake.Requests()
 	if len(reqs) == 0 || !strings.Contains(reqs[0].Prompt(), `source="care.md"`) || !strings.Contains(reqs[0].Prompt(), "Never tumble dry") {
 		t.Errorf("the model was not given the merino care section")
+	}
+}
+
+// A Chinese care page answers a how-to question by its Chinese lines.
+func TestHowToFromAChineseCarePage(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"W1","title":"Merino Wool Throw Blanket","description":"Soft throw.","price":89,"stock":4}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	f.addDoc("care-zh.md", "# 护理说明\n\n## 羊毛（盖毯、袜子）\n\n- 平时多通风，不用常洗。\n- 手洗，或用洗衣机的羊毛程序，水温 30 °C。\n- 平铺晾干，不要用烘干机，毡化后无法恢复。\n")
+	bot := replies(f.visitor("zh-CN").say("羊毛毯能放烘干机吗"), chat.RoleBot)
+	if len(bot) != 1 || !strings.Contains(bot[0].Text, "不要用烘干机") || len(bot[0].Citations) != 1 || bot[0].Citations[0].Source != "care-zh.md" {
+		t.Errorf("羊毛毯能放烘干机吗: %q; want the line about the dryer, cited", texts(bot))
 	}
 }

@@ -2,10 +2,13 @@ package chat
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"kefu/knowledge"
 	"kefu/retrieval"
 )
 
@@ -27,44 +30,53 @@ import (
 // something else is asked only in a phrase: "pair it", not "a pair of
 // socks"; "store it", not "in store".
 type careAction struct {
-	asks   []string
-	asksZH []string
-	lines  []string // none: every line of the section tells it
+	asks    []string
+	asksZH  []string
+	lines   []string // none: every line of the section tells it
+	linesZH []string // characters of a Chinese line that tells it
 }
 
 // careActions are what a care page's lines tell. Washing includes drying:
 // a line on how to dry belongs to how to wash.
 var careActions = []careAction{
 	{asks: []string{"wash", "washing", "launder", "laundry", "detergent", "machine-wash", "handwash"}, asksZH: []string{"洗"},
-		lines: []string{"wash", "washing", "dry", "detergent", "tumble"}},
+		lines: []string{"wash", "washing", "dry", "detergent", "tumble"}, linesZH: []string{"洗", "烘", "晾", "干"}},
 	{asks: []string{"dryer", "drier", "tumble", "dry", "drying"}, asksZH: []string{"烘", "晾", "晒干"},
-		lines: []string{"dry", "tumble", "dryer"}},
+		lines: []string{"dry", "tumble", "dryer"}, linesZH: []string{"烘", "晾", "干"}},
 	{asks: []string{"shrink", "shrinks", "shrinkage", "shrunk"}, asksZH: []string{"缩水", "变小"},
-		lines: []string{"shrink", "shrinkage"}},
+		lines: []string{"shrink", "shrinkage"}, linesZH: []string{"缩"}},
 	{asks: []string{"iron", "ironing", "wrinkle", "wrinkles", "creases"}, asksZH: []string{"熨", "皱"},
-		lines: []string{"iron", "rumpled"}},
-	{asks: []string{"bleach"}, asksZH: []string{"漂白"}, lines: []string{"bleach"}},
+		lines: []string{"iron", "rumpled"}, linesZH: []string{"熨", "皱"}},
+	{asks: []string{"bleach"}, asksZH: []string{"漂白"}, lines: []string{"bleach"}, linesZH: []string{"漂白"}},
 	{asks: []string{"clean", "cleaning", "wipe", "dust", "dusty", "dirty", "stain", "stains"}, asksZH: []string{"清洁", "清理", "擦", "脏", "积灰", "落灰", "灰尘", "污渍"},
-		lines: []string{"clean", "wipe", "dust", "brush", "wash"}},
-	{asks: []string{"storage", "storing", "unused", "store it", "store them", "store the", "store my"}, asksZH: []string{"存放", "收起来", "长时间不用", "长期不用", "不用的时候"},
-		lines: []string{"storage", "store"}},
+		lines: []string{"clean", "wipe", "dust", "brush", "wash"}, linesZH: []string{"擦", "清洁", "清理", "刷", "灰", "洗"}},
+	{asks: []string{"store it", "store them", "store the", "store my", "storing", "unused", "for storage", "in storage"}, asksZH: []string{"存放", "收起来", "长时间不用", "长期不用", "不用的时候"},
+		lines: []string{"storage", "store"}, linesZH: []string{"存放", "储存", "保存", "存储"}},
 	{asks: []string{"reset", "pairing", "reconnect", "re-pair", "pair it", "pair them", "pair again", "pair with", "pair to"}, asksZH: []string{"重置", "复位", "配对", "连不上"},
-		lines: []string{"reset", "pair"}},
+		lines: []string{"reset", "pair"}, linesZH: []string{"重置", "复位", "配对"}},
 	{asks: []string{"wick", "trim", "burn", "burning", "lighting", "light it", "light the", "tunnel", "tunneling", "tunnelling", "tunnels"}, asksZH: []string{"烛芯", "灯芯", "点燃", "第一次点", "第一次烧", "怎么烧", "点蜡烛"},
-		lines: []string{"wick", "burn"}},
-	{asks: []string{"dishwasher"}, asksZH: []string{"洗碗机"}, lines: []string{"dishwasher"}},
-	{asks: []string{"microwave"}, asksZH: []string{"微波"}, lines: []string{"microwave"}},
-	{asks: []string{"oil", "oiling"}, asksZH: []string{"上油"}, lines: []string{"oil"}},
+		lines: []string{"wick", "burn"}, linesZH: []string{"烛芯", "燃烧", "点燃"}},
+	{asks: []string{"dishwasher"}, asksZH: []string{"洗碗机"}, lines: []string{"dishwasher"}, linesZH: []string{"洗碗机"}},
+	{asks: []string{"microwave"}, asksZH: []string{"微波"}, lines: []string{"microwave"}, linesZH: []string{"微波"}},
+	{asks: []string{"oil", "oiling"}, asksZH: []string{"上油"}, lines: []string{"oil"}, linesZH: []string{"油"}},
 	// "how do I look after it": every line of the section.
 	{asks: []string{"care instructions", "care tips", "how to care", "how do i care", "how should i care", "caring for", "take care of", "look after", "maintain", "maintenance"}, asksZH: []string{"保养", "护理"}},
 }
 
 // careActionTerms are careActions with their English words as search
-// terms, made once.
+// terms, made once: the words that ask on their own (not those of a
+// phrase, "storage" of "for storage" is also a storage box's) and those of
+// a line that tells.
 var careActionTerms = func() []struct{ asks, lines map[string]bool } {
 	out := make([]struct{ asks, lines map[string]bool }, len(careActions))
 	for i, a := range careActions {
-		out[i].asks = retrieval.TermSet(strings.Join(a.asks, " "))
+		var words []string
+		for _, w := range a.asks {
+			if !strings.Contains(w, " ") {
+				words = append(words, w)
+			}
+		}
+		out[i].asks = retrieval.TermSet(strings.Join(words, " "))
 		out[i].lines = retrieval.TermSet(strings.Join(a.lines, " "))
 	}
 	return out
@@ -120,11 +132,13 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	if len(named) == 0 {
 		return reply{}, false
 	}
-	// The section is looked for by those words and the action's, in English
-	// as well: a care page is often in one language only.
+	// The section is looked for by the message with the English words for
+	// what it names and asks: a care page is often in English only.
 	var look []string
 	for t := range named {
-		look = append(look, t)
+		if r, _ := utf8.DecodeRuneInString(t); !retrieval.IsCJK(r) {
+			look = append(look, t)
+		}
 	}
 	for _, i := range actions {
 		look = append(look, strings.Fields(careActions[i].asks[0])[0])
@@ -134,61 +148,19 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}, false
 	}
-	best, bestNamed := -1, 0
-	for i, h := range res.Hits {
-		n := 0
-		for t := range retrieval.TermSet(lastHeading(h.Heading)) {
-			if named[t] {
-				n++
-			}
-		}
-		if n > bestNamed {
-			best, bestNamed = i, n
+	best, told := howToSection(res.Hits, named, actions)
+	if best < 0 && len(look) > len(actions) {
+		// The message's own words found only pages in its language: the
+		// English words alone.
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: strings.Join(look, " "), Vocabulary: vocab}, searchDepth); err == nil {
+			res = more
+			best, told = howToSection(res.Hits, named, actions)
 		}
 	}
 	if best < 0 {
 		return reply{}, false
 	}
 	h := res.Hits[best]
-	head := lastHeading(h.Heading)
-	headTerms := retrieval.TermSet(head)
-	var all, told, own []string
-	general := false
-	for _, i := range actions {
-		general = general || len(careActions[i].lines) == 0
-	}
-	for _, u := range units(h.Text) {
-		if strings.TrimSpace(strings.TrimLeft(u.text, "#")) == head {
-			continue
-		}
-		terms := retrieval.TermSet(u.match)
-		// A line about one product of the section ("Blackout curtain
-		// panels: wash at 30 °C" under Linen) is the answer for that
-		// product.
-		mine := false
-		for t := range terms {
-			mine = mine || named[t] && !headTerms[t]
-		}
-		all = append(all, u.text)
-		for _, i := range actions {
-			if tells(terms, careActionTerms[i].lines) {
-				told = append(told, u.text)
-				if mine {
-					own = append(own, u.text)
-				}
-				break
-			}
-		}
-	}
-	switch {
-	case len(own) > 0:
-		told = own
-	case general:
-		told = all
-	}
-	if len(told) == 0 {
-		return reply{}, false
-	}
 	var quote []string
 	size := 0
 	for _, t := range told {
@@ -203,20 +175,115 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	return reply{text: quoteText(q, x), answered: true, citations: []Citation{citationOf(1, h)}, evidence: ev, best: &x, confidence: &confidence}, true
 }
 
+// howToSection returns the hit whose innermost heading has the most of
+// the named words (the first of equals) and that tells how to do one of
+// the actions, with the lines that tell it; -1 when none does.
+func howToSection(hits []knowledge.Hit, named map[string]bool, actions []int) (int, []string) {
+	best, most := -1, 0
+	var lines []string
+	for i, h := range hits {
+		n := 0
+		for t := range retrieval.TermSet(lastHeading(h.Heading)) {
+			if named[t] {
+				n++
+			}
+		}
+		if n <= most {
+			continue
+		}
+		if told := toldLines(h, named, actions); len(told) > 0 {
+			best, most, lines = i, n, told
+		}
+	}
+	return best, lines
+}
+
+// toldLines are the lines of a section that tell how to do one of the
+// actions: a line about the named product itself if there is one
+// ("Blackout curtain panels: wash at 30 °C" under Linen), else every line
+// that tells, or every line when the question asks how to look after it.
+func toldLines(h knowledge.Hit, named map[string]bool, actions []int) []string {
+	head := lastHeading(h.Heading)
+	headTerms := retrieval.TermSet(head)
+	var all, told, own []string
+	general := false
+	for _, i := range actions {
+		general = general || len(careActions[i].lines) == 0
+	}
+	for _, u := range units(h.Text) {
+		if strings.TrimSpace(strings.TrimLeft(u.text, "#")) == head {
+			continue
+		}
+		terms := retrieval.TermSet(u.match)
+		mine := false
+		for t := range terms {
+			mine = mine || named[t] && !headTerms[t]
+		}
+		all = append(all, u.text)
+		for _, i := range actions {
+			if tells(terms, careActionTerms[i].lines) || containsAny(u.text, careActions[i].linesZH) {
+				told = append(told, u.text)
+				if mine {
+					own = append(own, u.text)
+				}
+				break
+			}
+		}
+	}
+	switch {
+	case len(own) > 0:
+		return own
+	case general:
+		return all
+	}
+	return told
+}
+
 // namedKinds are the words of the site's product titles that the message,
 // or the question it continues, names, with what the vocabulary adds (眼罩
 // → eye mask), except words that say what to do ("wash" of "Washed Linen
 // Shirt").
 func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.Vocabulary) map[string]bool {
 	titles := e.productWords(ctx, q.site)
+	names := func(t string) bool { return titles[t] && kindWord(t) }
+	text := q.text + "\n" + q.context
 	named := map[string]bool{}
-	for t := range vocab.TermSet(q.text + "\n" + q.context) {
-		if titles[t] && !actionTerm(t) {
+	for t := range vocab.TermSet(text) {
+		if names(t) {
 			named[t] = true
-			// The other language's words for it too: a Chinese title's
-			// 眼罩 is the care page's "mask".
-			for u := range vocab.TermSet(t) {
-				if !actionTerm(u) {
+		}
+	}
+	// Each word that names a product, in either language, with the other
+	// language's words for it: 羊毛 (wool) names the merino throw and a
+	// Chinese care page's 羊毛 section; a Chinese title's 眼罩 is an English
+	// page's "mask".
+	for t := range retrieval.TermSet(text) {
+		alts := vocab.TermSet(t)
+		if !kindWord(t) || !slices.ContainsFunc(slices.Collect(maps.Keys(alts)), names) {
+			continue
+		}
+		for u := range alts {
+			if kindWord(u) {
+				named[u] = true
+			}
+		}
+	}
+	for t := range named {
+		for u := range vocab.TermSet(t) {
+			if kindWord(u) {
+				named[u] = true
+			}
+		}
+	}
+	// … and a phrase of the message that names one (竹收纳盒's 收纳盒:
+	// "storage box").
+	for _, x := range vocab.Expand(text) {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(retrieval.TermSet(x.Phrase))), func(t string) bool { return named[t] }) {
+			continue
+		}
+		for _, term := range x.Terms {
+			for _, u := range retrieval.SearchTerms(term) {
+				if kindWord(u) {
 					named[u] = true
 				}
 			}
@@ -239,6 +306,16 @@ func tells(terms, words map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// kindWord reports whether a search term may name a kind of product: not
+// a care action's word, nor one Chinese character (丝 is in too many words
+// to name silk).
+func kindWord(t string) bool {
+	if r, n := utf8.DecodeRuneInString(t); retrieval.IsCJK(r) && n == len(t) {
+		return false
+	}
+	return !actionTerm(t)
 }
 
 // actionTerm reports whether a search term is a care action's word: in a
