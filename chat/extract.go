@@ -213,8 +213,9 @@ type concepts []weightedConcept
 
 type weightedConcept struct {
 	retrieval.Concept
-	w     float64
-	focus bool // may be the question's main word
+	w       float64
+	focus   bool // may be the question's main word
+	product bool // a word of the catalog's product titles
 }
 
 // productMentionWeight is how much a word of the catalog's product titles
@@ -255,7 +256,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 			case questionWords[c.Term]:
 				wc.w, wc.focus = c.IDF*questionWeight, false
 			case productWords[c.Term] && len(c.Alts) == 0:
-				wc.w, wc.focus = c.IDF*productMentionWeight, false
+				wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true
 			case retrieval.IsPlace(w.Text):
 				wc.focus = false // where the shopper is picks a row; it is not what they ask
 			}
@@ -296,7 +297,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		case len([]rune(w.Text)) == 1:
 			wc.focus = false
 		case productWords[w.Text] || len(required) > 1 && !slices.ContainsFunc(required, func(t string) bool { return !productWords[t] }):
-			wc.w, wc.focus = c.IDF*productMentionWeight, false // 收纳盒 of 竹制收纳盒三件套
+			wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true // 收纳盒 of 竹制收纳盒三件套
 		case retrieval.IsPlace(w.Text):
 			wc.focus = false
 		}
@@ -379,11 +380,15 @@ var timeWords = map[string]bool{
 // candidate is one way to answer from a passage: a unit with what follows
 // it (an extract), and the signals the answer model weighs (unitInputs).
 type candidate struct {
-	x     extract
-	in    []float64
-	p     float64 // the answer model's probability that the extract answers
-	held  int     // a table row: the question's measurements it holds (measuresHeld)
-	place bool    // its row or item is labelled with the shopper's place ("- United States: …" for Ohio) or a name the question has ("- USPS: …", namesLabel)
+	x    extract
+	in   []float64
+	p    float64 // the answer model's probability that the extract answers
+	held int     // a table row: the question's measurements it holds (measuresHeld)
+	// place: its row or item is labelled with the shopper's place ("-
+	// United States: …" for Ohio) or a name the question has ("- USPS: …",
+	// namesLabel), or the item is about the product the question names
+	// (namesProduct).
+	place bool
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -538,7 +543,8 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				in[20] = headCov
 			}
 			label := unitLabel(ss[top].u)
-			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, label) || namesLabel(qTerms, label)})
+			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, label) || namesLabel(qTerms, label) ||
+				ss[top].u.item && namesProduct(cs, ss[top].u.match, head)})
 		}
 	}
 	// Each candidate next to the best of the others: what matters is often
@@ -675,8 +681,9 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	}
 	// The row or list item for where the shopper is ("im in ohio": "-
 	// United States: … $6.95 is deducted"), or labelled with a name they
-	// give ("usps already has it": "- USPS: …"), answers before a
-	// near-equal extract that names several places or none.
+	// give ("usps already has it": "- USPS: …"), or the item on the
+	// product they name, answers before a near-equal extract that names
+	// several places or none.
 	if place >= 0 && cands[best].held == 0 && !cands[best].place && cands[place].p >= cands[best].p-placeMargin {
 		best = place
 	}
@@ -746,6 +753,29 @@ func namesLabel(qTerms map[string]bool, label string) bool {
 	}
 	return false
 }
+
+// namesProduct reports whether a list item is about a product the
+// question names and its heading does not: the item starts by naming it
+// ("- In-ear earbuds (such as Loom Buds) once the hygiene seal has been
+// opened" under "Items we can't take back"; not "- Faults in materials
+// …, for example: … an earbud that stops charging").
+func namesProduct(cs concepts, line, heading string) bool {
+	start := strings.TrimLeft(line, "-*•·0123456789. ")
+	if rs := []rune(start); len(rs) > itemSubject {
+		start = string(rs[:itemSubject])
+	}
+	terms, head := retrieval.TermSet(start), retrieval.TermSet(heading)
+	for _, c := range cs {
+		if c.product && c.Covers(terms) && !c.Covers(head) {
+			return true
+		}
+	}
+	return false
+}
+
+// itemSubject is how many characters start a list item with what it is
+// about.
+const itemSubject = 30
 
 // unitLabel is what a unit is labelled with: a table row's first cell
 // ("Region: European Union · …"), or the words before a colon that start a

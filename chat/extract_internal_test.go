@@ -413,3 +413,30 @@ func TestBestExtractPrefersTheNamedItem(t *testing.T) {
 		}
 	}
 }
+
+// A list item that starts by naming the product the question names, under
+// a heading that does not, answers for it, as a place's item does: the
+// earbuds item among what can't be taken back, likely enough to quote. An item that only mentions the
+// product in passing is not chosen that way.
+func TestBestExtractPrefersTheItemOnTheProduct(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "returns.md", Heading: "Returns > Return window", Score: 1,
+			Text: "You can return most items within 30 days of delivery, opened or not, if you changed your mind about them."},
+		{Source: "returns.md", Heading: "Returns > Items we can't take back", Score: 0.8,
+			Text: "- Gift cards.\n- In-ear earbuds (such as Loom Buds) once the hygiene seal has been opened, unless they are faulty.\n- Items marked Final Sale."},
+	}, Concepts: []retrieval.Concept{
+		{Term: "open", IDF: 2.5, Weight: 1, Known: true}, {Term: "loom", IDF: 3, Weight: 1, Known: true},
+		{Term: "bud", IDF: 3, Weight: 1, Known: true}, {Term: "return", IDF: 1.2, Weight: 1, Known: true},
+		{Term: "sound", IDF: 4, Weight: 1},
+	}}
+	q := "tried my loom buds, the sound isnt for me. can i send them back"
+	products := map[string]bool{"loom": true, "bud": true, "earbud": true}
+	c, _, ok := bestExtract(res, questionConcepts(res, q, products), q, 5, nil)
+	if !ok || !strings.HasPrefix(c.x.text, "- In-ear earbuds") || c.p < placeRowProb {
+		t.Fatalf("best extract %q (p %.2f); want the earbuds item, p ≥ %.2f", c.x.text, c.p, placeRowProb)
+	}
+	cs := questionConcepts(res, q, products)
+	if namesProduct(cs, "- Faults in materials or workmanship, for example: a lamp that flickers or an earbud or Loom Buds that stop charging", "What is covered") {
+		t.Errorf("an item that names the earbuds in passing is taken as about them")
+	}
+}
