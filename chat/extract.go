@@ -384,11 +384,11 @@ type candidate struct {
 	in   []float64
 	p    float64 // the answer model's probability that the extract answers
 	held int     // a table row: the question's measurements it holds (measuresHeld)
-	// place: its row or item is labelled with the shopper's place ("-
-	// United States: …" for Ohio) or a name the question has ("- USPS: …",
-	// namesLabel), or the item is about the product the question names
+	// named: its row or item is for what the shopper names: labelled with
+	// their place ("- United States: …" for Ohio) or a name the question
+	// has ("- USPS: …", namesLabel), or an item about the product they name
 	// (namesProduct).
-	place bool
+	named bool
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -543,7 +543,7 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				in[20] = headCov
 			}
 			label := unitLabel(ss[top].u)
-			out = append(out, candidate{x: x, in: in, held: ss[top].held, place: names(places, label) || namesLabel(qTerms, label) ||
+			out = append(out, candidate{x: x, in: in, held: ss[top].held, named: names(places, label) || namesLabel(qTerms, label) ||
 				ss[top].u.item && namesProduct(cs, ss[top].u.match, head)})
 		}
 	}
@@ -660,7 +660,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		return candidate{}, nil, false
 	}
 	m := defaultAnswerModel()
-	best, place := 0, -1
+	best, named := 0, -1
 	for i := range cands {
 		c := &cands[i]
 		c.p = m.prob(c.in)
@@ -675,8 +675,8 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		if c.held > b.held || c.held == b.held && c.p > b.p {
 			best = i
 		}
-		if c.place && (place < 0 || c.p > cands[place].p) {
-			place = i
+		if c.named && (named < 0 || c.p > cands[named].p) {
+			named = i
 		}
 	}
 	// The row or list item for where the shopper is ("im in ohio": "-
@@ -684,21 +684,22 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	// give ("usps already has it": "- USPS: …"), or the item on the
 	// product they name, answers before a near-equal extract that names
 	// several places or none.
-	if place >= 0 && cands[best].held == 0 && !cands[best].place && cands[place].p >= cands[best].p-placeMargin {
-		best = place
+	if named >= 0 && cands[best].held == 0 && !cands[best].named && cands[named].p >= cands[best].p-placeMargin {
+		best = named
 	}
-	// The row or item for where the shopper is, chosen, answers what is
-	// asked about that place ("austin texas, how long w regular shipping":
-	// the contiguous-states row) however few of the question's other words
-	// it has.
-	if c := &cands[best]; c.place && c.p >= placeFloor {
+	// The row or item for where the shopper is (or for what they name),
+	// chosen, answers what is asked about that place ("austin texas, how
+	// long w regular shipping": the contiguous-states row) however few of
+	// the question's other words it has.
+	if c := &cands[best]; c.named && c.p >= placeFloor {
 		c.p = max(c.p, placeRowProb)
 	}
 	return cands[best], cands, true
 }
 
-// placeFloor and placeRowProb: a chosen row or item labelled with the
-// shopper's place at least placeFloor likely is taken as placeRowProb.
+// placeFloor and placeRowProb: a chosen row or item for the shopper's
+// place (or what they name) at least placeFloor likely is taken as
+// placeRowProb.
 const (
 	placeFloor   = 0.25
 	placeRowProb = 0.5
@@ -739,7 +740,8 @@ func names(places concepts, text string) bool {
 // with a capital after its first letter (a name, not "Payment method"),
 // one of which the question has.
 func namesLabel(qTerms map[string]bool, label string) bool {
-	if len(label) < 2 || !strings.ContainsFunc(label[1:], unicode.IsUpper) {
+	_, first := utf8.DecodeRuneInString(label)
+	if !strings.ContainsFunc(label[first:], unicode.IsUpper) {
 		return false
 	}
 	terms := retrieval.Terms(label)

@@ -259,7 +259,7 @@ func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.V
 	// page's "mask".
 	for t := range retrieval.TermSet(text) {
 		alts := vocab.TermSet(t)
-		if !kindWord(t) || !slices.ContainsFunc(slices.Collect(maps.Keys(alts)), names) {
+		if !kindWord(t) || !anyKey(alts, names) {
 			continue
 		}
 		for u := range alts {
@@ -268,7 +268,7 @@ func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.V
 			}
 		}
 	}
-	for t := range named {
+	for _, t := range slices.Sorted(maps.Keys(named)) { // (named grows in the loop)
 		for u := range vocab.TermSet(t) {
 			if kindWord(u) {
 				named[u] = true
@@ -278,7 +278,7 @@ func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.V
 	// … and a phrase of the message that names one (竹收纳盒's 收纳盒:
 	// "storage box").
 	for _, x := range vocab.Expand(text) {
-		if !slices.ContainsFunc(slices.Collect(maps.Keys(retrieval.TermSet(x.Phrase))), func(t string) bool { return named[t] }) {
+		if !anyKey(retrieval.TermSet(x.Phrase), func(t string) bool { return named[t] }) {
 			continue
 		}
 		for _, term := range x.Terms {
@@ -297,6 +297,16 @@ func (e *Engine) namedKinds(ctx context.Context, q *question, vocab *retrieval.V
 // right in substance, "Tumble dry on low" for "tumble dry low"); 0.9, a
 // little under that, for questions written after the rule.
 const howToScore = 0.9
+
+// anyKey reports whether f holds for a key of m.
+func anyKey(m map[string]bool, f func(string) bool) bool {
+	for k := range m {
+		if f(k) {
+			return true
+		}
+	}
+	return false
+}
 
 // tells reports whether a line's terms include one of words.
 func tells(terms, words map[string]bool) bool {
