@@ -973,8 +973,8 @@ func texts(ms []*chat.Message) []string {
 // the care page's section named for it, in the other language too, with
 // the lines about that action ("Blackout curtains: wash at 30 °C", not the
 // linen's 40 °C); a question whether it is safe around a pet, one that
-// only names a colour (灰色), or one about returning it, is not a care
-// question.
+// only names a colour (灰色), one about returning it or which brand to
+// buy, is not a care question.
 func TestHowToFromACarePage(t *testing.T) {
 	f := newFixture(t, false)
 	f.addCarePage()
@@ -999,7 +999,8 @@ func TestHowToFromACarePage(t *testing.T) {
 			t.Errorf("%q: %q; want it said that the page is in English", tt.text, bot[0].Text)
 		}
 	}
-	for _, text := range []string{"is the soy candle safe to burn around my cat", "有没有灰色的羊毛毯", "can I return the candle if I already trimmed the wick"} {
+	for _, text := range []string{"is the soy candle safe to burn around my cat", "有没有灰色的羊毛毯", "can I return the candle if I already trimmed the wick",
+		"which detergent brand do you recommend for the merino throw"} {
 		bot := replies(f.visitor("en").say(text), chat.RoleBot)
 		if len(bot) == 1 && len(bot[0].Citations) > 0 && bot[0].Citations[0].Source == "care.md" {
 			t.Errorf("%q: %q; want no care line", text, texts(bot))

@@ -24,9 +24,9 @@ import (
 // do.
 
 // careAction is one thing a shopper asks how to do to a product: the words
-// that ask it (English words and phrases, compared whole, and Chinese
-// characters, compared as text) and the words of a line that tells how
-// (compared as search terms: "washing" is "wash"). A word that also means
+// that ask it and those of a line that tells how (English words and
+// phrases, compared whole: "washed" is how a shirt is made, "wash" what to
+// do; Chinese characters, compared as text). A word that also means
 // something else is asked only in a phrase: "pair it", not "a pair of
 // socks"; "store it", not "in store".
 type careAction struct {
@@ -40,74 +40,88 @@ type careAction struct {
 // a line on how to dry belongs to how to wash.
 var careActions = []careAction{
 	{asks: []string{"wash", "washing", "launder", "laundry", "detergent", "machine-wash", "handwash"}, asksZH: []string{"洗"},
-		lines: []string{"wash", "washing", "dry", "detergent", "tumble"}, linesZH: []string{"洗", "烘", "晾", "干"}},
+		lines: []string{"wash", "washing", "washes", "dry", "drying", "dried", "detergent", "tumble"}, linesZH: []string{"洗", "烘", "晾", "干"}},
 	{asks: []string{"dryer", "drier", "tumble", "dry", "drying"}, asksZH: []string{"烘", "晾", "晒干"},
-		lines: []string{"dry", "tumble", "dryer"}, linesZH: []string{"烘", "晾", "干"}},
+		lines: []string{"dry", "drying", "dried", "tumble", "dryer"}, linesZH: []string{"烘", "晾", "干"}},
 	{asks: []string{"shrink", "shrinks", "shrinkage", "shrunk"}, asksZH: []string{"缩水", "变小"},
-		lines: []string{"shrink", "shrinkage"}, linesZH: []string{"缩"}},
+		lines: []string{"shrink", "shrinks", "shrinkage"}, linesZH: []string{"缩"}},
 	{asks: []string{"iron", "ironing", "wrinkle", "wrinkles", "creases"}, asksZH: []string{"熨", "皱"},
-		lines: []string{"iron", "rumpled"}, linesZH: []string{"熨", "皱"}},
+		lines: []string{"iron", "ironing", "rumpled"}, linesZH: []string{"熨", "皱"}},
 	{asks: []string{"bleach"}, asksZH: []string{"漂白"}, lines: []string{"bleach"}, linesZH: []string{"漂白"}},
 	{asks: []string{"clean", "cleaning", "wipe", "dust", "dusty", "dirty", "stain", "stains"}, asksZH: []string{"清洁", "清理", "擦", "脏", "积灰", "落灰", "灰尘", "污渍"},
-		lines: []string{"clean", "wipe", "dust", "brush", "wash"}, linesZH: []string{"擦", "清洁", "清理", "刷", "灰", "洗"}},
+		lines: []string{"clean", "cleaning", "wipe", "dust", "brush", "wash"}, linesZH: []string{"擦", "清洁", "清理", "刷", "灰", "洗"}},
 	{asks: []string{"store it", "store them", "store the", "store my", "storing", "unused", "for storage", "in storage"}, asksZH: []string{"存放", "收起来", "长时间不用", "长期不用", "不用的时候"},
-		lines: []string{"storage", "store"}, linesZH: []string{"存放", "储存", "保存", "存储"}},
+		lines: []string{"storage", "store", "storing"}, linesZH: []string{"存放", "储存", "保存", "存储"}},
 	{asks: []string{"reset", "pairing", "reconnect", "re-pair", "pair it", "pair them", "pair again", "pair with", "pair to"}, asksZH: []string{"重置", "复位", "配对", "连不上"},
-		lines: []string{"reset", "pair"}, linesZH: []string{"重置", "复位", "配对"}},
+		lines: []string{"reset", "pair", "pairing"}, linesZH: []string{"重置", "复位", "配对"}},
 	{asks: []string{"wick", "trim", "burn", "burning", "lighting", "light it", "light the", "tunnel", "tunneling", "tunnelling", "tunnels"}, asksZH: []string{"烛芯", "灯芯", "点燃", "第一次点", "第一次烧", "怎么烧", "点蜡烛"},
-		lines: []string{"wick", "burn"}, linesZH: []string{"烛芯", "燃烧", "点燃"}},
+		lines: []string{"wick", "burn", "burning", "lighting"}, linesZH: []string{"烛芯", "燃烧", "点燃"}},
 	{asks: []string{"dishwasher"}, asksZH: []string{"洗碗机"}, lines: []string{"dishwasher"}, linesZH: []string{"洗碗机"}},
 	{asks: []string{"microwave"}, asksZH: []string{"微波"}, lines: []string{"microwave"}, linesZH: []string{"微波"}},
-	{asks: []string{"oil", "oiling"}, asksZH: []string{"上油"}, lines: []string{"oil"}, linesZH: []string{"油"}},
+	{asks: []string{"oil", "oiling"}, asksZH: []string{"上油"}, lines: []string{"oil", "oiling"}, linesZH: []string{"油"}},
+	{asks: []string{"pilling", "pills", "pilled", "bobbles", "bobbling", "fuzz", "fuzzy", "lint"}, asksZH: []string{"起球", "起毛球", "毛球"},
+		lines: []string{"pilling", "pills", "comb"}, linesZH: []string{"起球"}},
+	{asks: []string{"scratch", "scratches", "scratched", "scuff", "scuffs", "knife marks"}, asksZH: []string{"划痕", "刀痕", "刮花"},
+		lines: []string{"scratches", "marks", "sanded", "sandpaper"}, linesZH: []string{"划痕", "刀痕", "砂纸"}},
 	// "how do I look after it": every line of the section.
 	{asks: []string{"care instructions", "care tips", "how to care", "how do i care", "how should i care", "caring for", "take care of", "look after", "maintain", "maintenance"}, asksZH: []string{"保养", "护理"}},
 }
 
-// careActionTerms are careActions with their English words as search
-// terms, made once: the words that ask on their own (not those of a
-// phrase, "storage" of "for storage" is also a storage box's) and those of
-// a line that tells.
-var careActionTerms = func() []struct{ asks, lines map[string]bool } {
-	out := make([]struct{ asks, lines map[string]bool }, len(careActions))
-	for i, a := range careActions {
-		var words []string
+// actionTerms are the search terms of the words that ask a care action on
+// their own (not those of a phrase: "storage" of "for storage" is also a
+// storage box's), made once.
+var actionTerms = func() map[string]bool {
+	var words []string
+	for _, a := range careActions {
 		for _, w := range a.asks {
 			if !strings.Contains(w, " ") {
 				words = append(words, w)
 			}
 		}
-		out[i].asks = retrieval.TermSet(strings.Join(words, " "))
-		out[i].lines = retrieval.TermSet(strings.Join(a.lines, " "))
 	}
-	return out
+	return retrieval.TermSet(strings.Join(words, " "))
 }()
 
 // notHowTo are words of questions that mention washing or drying but ask
-// about something else: returning it ("can I return it if I washed
-// it?"), its warranty ("it shrank after one wash, is that covered?"),
-// delivery or an order. (The intent classifier is not asked: it reads
+// about something else: returning or exchanging it ("can I return it if I
+// washed it?"), its warranty ("it shrank after one wash, is that
+// covered?"), delivery, an order, or which brand to buy (a care page does
+// not recommend detergents). (The intent classifier is not asked: it reads
 // "羊毛袜可以用烘干机吗" as a payment question now and then.)
 var notHowTo = []string{" return", " refund", " exchange", " swap", " send it back", " send back", " warranty", " warrenty", " guarantee", " covered",
 	" replace", " replacement", " deliver", " shipping", " ship ", " order", " faulty", " defective", " broke", " broken", " shrank", " ruined",
-	"退", "换货", "换一", "保修", "质保", "赔", "发货", "快递", "运费", "订单", "坏了", "缩水了", "洗坏"}
+	" brand", " brands", " recommend",
+	"退", "换货", "换一", "能换", "换吗", "换新", "保修", "质保", "赔", "发货", "快递", "运费", "寄到", "几天能到", "订单", "坏了", "缩水了", "洗坏", "牌子", "品牌", "推荐"}
 
 // askedCare returns the care actions text asks about (indexes into
-// careActions). English words are compared whole and unstemmed: "washed"
-// is how a product is made ("Washed Linen Shirt"), "wash" what to do.
+// careActions).
 func askedCare(text string) []int {
-	lower := strings.ToLower(retrieval.Simplified(text))
-	words := " " + strings.Join(strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' }), " ") + " "
+	lower, words := careText(text)
 	var out []int
 	for i, a := range careActions {
-		asked := containsAny(lower, a.asksZH)
-		for _, w := range a.asks {
-			asked = asked || strings.Contains(words, " "+w+" ")
-		}
-		if asked {
+		if containsAny(lower, a.asksZH) || hasWord(words, a.asks) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// careText is text in lower case (Chinese simplified) and its words, with
+// a space at each end, for hasWord.
+func careText(text string) (lower, words string) {
+	lower = strings.ToLower(retrieval.Simplified(text))
+	return lower, " " + strings.Join(strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' }), " ") + " "
+}
+
+// hasWord reports whether words (careText's) has one of the words or
+// phrases whole.
+func hasWord(words string, of []string) bool {
+	for _, w := range of {
+		if strings.Contains(words, " "+w+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // forSomeone are words of a question about whether a product is safe for
@@ -220,8 +234,9 @@ func toldLines(h knowledge.Hit, named map[string]bool, actions []int) []string {
 			mine = mine || named[t] && !headTerms[t]
 		}
 		all = append(all, u.text)
+		lower, words := careText(u.match)
 		for _, i := range actions {
-			if tells(terms, careActionTerms[i].lines) || containsAny(u.text, careActions[i].linesZH) {
+			if hasWord(words, careActions[i].lines) || containsAny(lower, careActions[i].linesZH) {
 				told = append(told, u.text)
 				if mine {
 					own = append(own, u.text)
@@ -308,16 +323,6 @@ func anyKey(m map[string]bool, f func(string) bool) bool {
 	return false
 }
 
-// tells reports whether a line's terms include one of words.
-func tells(terms, words map[string]bool) bool {
-	for w := range words {
-		if terms[w] {
-			return true
-		}
-	}
-	return false
-}
-
 // kindWord reports whether a search term may name a kind of product: not
 // a care action's word, nor one Chinese character (丝 is in too many words
 // to name silk).
@@ -331,11 +336,4 @@ func kindWord(t string) bool {
 // actionTerm reports whether a search term is a care action's word: in a
 // question it says what to do, not which product ("wash" of "Washed Linen
 // Shirt" does not name the shirt).
-func actionTerm(t string) bool {
-	for _, a := range careActionTerms {
-		if a.asks[t] {
-			return true
-		}
-	}
-	return false
-}
+func actionTerm(t string) bool { return actionTerms[t] }

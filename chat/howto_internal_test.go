@@ -3,6 +3,8 @@ package chat
 import (
 	"slices"
 	"testing"
+
+	"kefu/knowledge"
 )
 
 // What a message asks to do to a product: "washed" names how a shirt is
@@ -26,9 +28,28 @@ func TestAskedCare(t *testing.T) {
 		{"灯罩会不会积灰", []int{action("clean")}},
 		{"我的耳机右耳连不上了", []int{action("reset")}},
 		{"can the mug go in the dishwasher", []int{action("dishwasher")}},
+		{"best way to get the fuzz balls off my beanie?", []int{action("fuzz")}},
+		{"knife marks all over the board, can they be sanded?", []int{action("knife marks")}},
 	} {
 		if got := askedCare(tt.text); !slices.Equal(got, tt.want) {
 			t.Errorf("askedCare(%q) = %v, want %v", tt.text, got, tt.want)
 		}
+	}
+}
+
+// A section's lines that tell how to do what is asked: "Washed" in a
+// product's name does not tell how to wash; a line about the product named
+// comes alone.
+func TestToldLines(t *testing.T) {
+	h := knowledge.Hit{Heading: "Care > Linen (duvet covers, curtains)",
+		Text: "- Machine wash at 40 °C.\n- Our Washed Linen Napkins come in sets of four.\n- Blackout curtain panels: wash at 30 °C, don't tumble dry."}
+	wash := []int{slices.IndexFunc(careActions, func(a careAction) bool { return slices.Contains(a.asks, "wash") })}
+	got := toldLines(h, map[string]bool{"linen": true, "duvet": true, "cover": true}, wash)
+	if want := []string{"- Machine wash at 40 °C.", "- Blackout curtain panels: wash at 30 °C, don't tumble dry."}; !slices.Equal(got, want) {
+		t.Errorf("duvet cover: %q, want %q", got, want)
+	}
+	got = toldLines(h, map[string]bool{"linen": true, "blackout": true, "curtain": true}, wash)
+	if want := []string{"- Blackout curtain panels: wash at 30 °C, don't tumble dry."}; !slices.Equal(got, want) {
+		t.Errorf("blackout curtain: %q, want %q", got, want)
 	}
 }
