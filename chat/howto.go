@@ -106,10 +106,10 @@ func askedCare(text string) []int {
 	return out
 }
 
-// careText is text in lower case (Chinese simplified) and its words, with
-// a space at each end, for hasWord.
+// careText is text as phrase lists are matched against (phraseText) and
+// its words alone, with a space at each end, for hasWord.
 func careText(text string) (lower, words string) {
-	lower = strings.ToLower(retrieval.Simplified(text))
+	lower = phraseText(text)
 	return lower, " " + strings.Join(strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' }), " ") + " "
 }
 
