@@ -387,8 +387,10 @@ type candidate struct {
 	// named: its row or item is for what the shopper names: labelled with
 	// their place ("- United States: …" for Ohio) or a name the question
 	// has ("- USPS: …", namesLabel), or an item about the product they name
-	// (namesProduct).
+	// (namesProduct), or a table row whose cells name that product and that
+	// covers what is asked about it.
 	named bool
+	floor float64 // how likely a named unit must be to be taken (placeFloor, productRowFloor)
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -543,8 +545,14 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				in[20] = headCov
 			}
 			label := unitLabel(ss[top].u)
-			out = append(out, candidate{x: x, in: in, held: ss[top].held, named: names(places, label) || namesLabel(qTerms, label) ||
-				ss[top].u.item && namesProduct(cs, ss[top].u.match, head)})
+			c := candidate{x: x, in: in, held: ss[top].held, floor: placeFloor}
+			switch u := ss[top].u; {
+			case names(places, label) || namesLabel(qTerms, label) || u.item && namesProduct(cs, productSubject(u), head):
+				c.named = true
+			case u.row && x.focus && namesProduct(cs, productSubject(u), head):
+				c.named, c.floor = true, productRowFloor
+			}
+			out = append(out, c)
 		}
 	}
 	// Each candidate next to the best of the others: what matters is often
@@ -691,7 +699,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
 	// the question's other words it has.
-	if c := &cands[best]; c.named && c.p >= placeFloor {
+	if c := &cands[best]; c.named && c.p >= c.floor {
 		c.p = max(c.p, placeRowProb)
 	}
 	return cands[best], cands, true
@@ -704,6 +712,13 @@ const (
 	placeFloor   = 0.25
 	placeRowProb = 0.5
 )
+
+// productRowFloor is placeFloor for a table row chosen because its cells
+// name the product asked about ("the aura lamp flickers, still under
+// warranty?": the Electronics row of the warranty periods): higher, since
+// a row on the product may answer another question about it ("dropped my
+// lamp, can you replace it under warranty" is about accidental damage).
+const productRowFloor = 0.4
 
 // placeMargin is how much less likely than the best extract the row or
 // item labelled with the shopper's place may be and still be chosen.
@@ -756,23 +771,41 @@ func namesLabel(qTerms map[string]bool, label string) bool {
 	return false
 }
 
-// namesProduct reports whether a list item is about a product the
-// question names and its heading does not: the item starts by naming it
-// ("- In-ear earbuds (such as Loom Buds) once the hygiene seal has been
-// opened" under "Items we can't take back"; not "- Faults in materials
-// …, for example: … an earbud that stops charging").
-func namesProduct(cs concepts, line, heading string) bool {
-	start := strings.TrimLeft(line, "-*•·0123456789. ")
-	if rs := []rune(start); len(rs) > itemSubject {
-		start = string(rs[:itemSubject])
+// namesProduct reports whether a unit's subject (productSubject) names a
+// product the question names and its heading does not: "- In-ear earbuds
+// (such as Loom Buds) once the hygiene seal has been opened" under "Items
+// we can't take back", or the warranty table's row whose examples are
+// "Aura Bedside Lamp, Loom Buds earbuds, …"; not "- Faults in materials
+// …, for example: … an earbud that stops charging".
+func namesProduct(cs concepts, subject, heading string) bool {
+	if subject == "" {
+		return false
 	}
-	terms, head := retrieval.TermSet(start), retrieval.TermSet(heading)
+	terms, head := retrieval.TermSet(subject), retrieval.TermSet(heading)
 	for _, c := range cs {
 		if c.product && c.Covers(terms) && !c.Covers(head) {
 			return true
 		}
 	}
 	return false
+}
+
+// productSubject is the part of a unit that says which product it is
+// about: a table row's cells, or the start of a list item; "" for a
+// sentence.
+func productSubject(u unit) string {
+	if u.row {
+		row, _, _ := strings.Cut(u.match, "\n") // without the column names
+		return row
+	}
+	if !u.item {
+		return ""
+	}
+	start := strings.TrimLeft(u.match, "-*•·0123456789. ")
+	if rs := []rune(start); len(rs) > itemSubject {
+		start = string(rs[:itemSubject])
+	}
+	return start
 }
 
 // itemSubject is how many characters start a list item with what it is

@@ -436,7 +436,54 @@ func TestBestExtractPrefersTheItemOnTheProduct(t *testing.T) {
 		t.Fatalf("best extract %q (p %.2f); want the earbuds item, p ≥ %.2f", c.x.text, c.p, placeRowProb)
 	}
 	cs := questionConcepts(res, q, products)
-	if namesProduct(cs, "- Faults in materials or workmanship, for example: a lamp that flickers or an earbud or Loom Buds that stop charging", "What is covered") {
+	if namesProduct(cs, productSubject(unit{match: "- Faults in materials or workmanship, for example: a lamp that flickers or an earbud or Loom Buds that stop charging", item: true}), "What is covered") {
 		t.Errorf("an item that names the earbuds in passing is taken as about them")
+	}
+}
+
+// A table row whose cells name the product the question names is taken as
+// being for it (the Electronics row for the Aura lamp, though the Home
+// goods row comes first) when it covers what is asked (the warranty of
+// the lamp that flickers), not when the question is about something the
+// row does not say (a lamp that was dropped).
+func TestRowOnTheProductIsNamed(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "warranty.md", Heading: "Warranty > What is covered", Score: 1,
+			Text: "- Faults in materials or workmanship, for example: a lamp that won't switch on.\n- Batteries whose capacity falls below 70% within 12 months."},
+		{Source: "warranty.md", Heading: "Warranty > Warranty periods", Score: 0.9,
+			Text: "Category | Examples | Warranty\nHome goods | Bedding, towels, ceramics | 90 days from delivery\nElectronics | Aura Bedside Lamp, earbuds, power banks | 12 months from delivery"},
+		{Source: "warranty.md", Heading: "Warranty > What is not covered", Score: 0.8,
+			Text: "- Accidental damage such as drops, cracks from impact or liquid damage.\n- Normal wear and tear."},
+	}}
+	products := map[string]bool{"aura": true, "lamp": true, "bedsid": true}
+	idf := map[string]float64{"warranti": 3.5, "drop": 4, "flicker": 3, "crack": 3, "aura": 4, "lamp": 3}
+	for _, tt := range []struct {
+		q     string
+		named bool
+	}{
+		{"got the aura lamp 5 months ago and now it flickers. still under warranty?", true},
+		{"dropped my aura lamp and it cracked, can you replace it under warranty", false},
+	} {
+		res.Concepts = nil
+		for _, term := range retrieval.Terms(tt.q) {
+			res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: max(idf[term], 1), Weight: 1, Known: true})
+		}
+		_, all, _ := bestExtract(res, questionConcepts(res, tt.q, products), tt.q, 5, nil)
+		var named []string
+		for _, c := range all {
+			if c.named {
+				named = append(named, c.x.text)
+				if c.floor != productRowFloor {
+					t.Errorf("%q: the row is taken at %.2f, want %.2f", tt.q, c.floor, productRowFloor)
+				}
+			}
+		}
+		want := 0
+		if tt.named {
+			want = 1
+		}
+		if len(named) != want || want == 1 && !strings.HasPrefix(named[0], "Category: Electronics") {
+			t.Errorf("%q: named %q; want the Electronics row: %v", tt.q, named, tt.named)
+		}
 	}
 }
