@@ -547,8 +547,13 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			label := unitLabel(ss[top].u)
 			c := candidate{x: x, in: in, held: ss[top].held, floor: placeFloor}
 			switch u := ss[top].u; {
-			case names(places, label) || namesLabel(qTerms, label) || u.item && namesProduct(cs, productSubject(u), head):
+			case names(places, label) || namesLabel(qTerms, label):
 				c.named = true
+			case u.item && namesProduct(cs, productSubject(u), head):
+				c.named = true
+				if cs.asksOf(h.Heading) {
+					c.floor = 0
+				}
 			case u.row && x.focus && namesProduct(cs, productSubject(u), head):
 				c.named, c.floor = true, productRowFloor
 			}
@@ -783,7 +788,27 @@ func namesProduct(cs concepts, subject, heading string) bool {
 	}
 	terms, head := retrieval.TermSet(subject), retrieval.TermSet(heading)
 	for _, c := range cs {
-		if c.product && c.Covers(terms) && !c.Covers(head) {
+		if c.product && !countWords[c.Term] && c.Covers(terms) && !c.Covers(head) {
+			return true
+		}
+	}
+	return false
+}
+
+// countWords are words of product titles that say how many, not what:
+// "Merino Crew Socks (3-Pack)" does not make "4. Pack the items securely"
+// an item on socks.
+var countWords = map[string]bool{"pack": true, "set": true, "kit": true, "piec": true, "pair": true, "bundl": true}
+
+// asksOf reports whether a heading has a word of the question other than
+// a product's: an item on the product under it answers what is asked
+// about the product ("opened the socks, can i send them back?": "- Socks
+// … once removed from their sealed packaging" under "Items we can't take
+// back").
+func (cs concepts) asksOf(heading string) bool {
+	terms := retrieval.TermSet(heading)
+	for _, c := range cs {
+		if c.w > 0 && !c.product && c.Covers(terms) {
 			return true
 		}
 	}

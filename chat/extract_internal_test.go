@@ -439,6 +439,11 @@ func TestBestExtractPrefersTheItemOnTheProduct(t *testing.T) {
 	if namesProduct(cs, productSubject(unit{match: "- Faults in materials or workmanship, for example: a lamp that flickers or an earbud or Loom Buds that stop charging", item: true}), "What is covered") {
 		t.Errorf("an item that names the earbuds in passing is taken as about them")
 	}
+	socks := "opened the merino socks pack but never wore them, can i return?"
+	cs = questionConcepts(&knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "pack", IDF: 2, Weight: 1, Known: true}}}, socks, map[string]bool{"pack": true})
+	if namesProduct(cs, productSubject(unit{match: "4. Pack the items securely and send the parcel within 14 days.", item: true}), "How to start a return") {
+		t.Errorf("an item that starts with a title's count word (3-Pack) is taken as about the product")
+	}
 }
 
 // A table row whose cells name the product the question names is taken as
@@ -485,5 +490,31 @@ func TestRowOnTheProductIsNamed(t *testing.T) {
 		if len(named) != want || want == 1 && !strings.HasPrefix(named[0], "Category: Electronics") {
 			t.Errorf("%q: named %q; want the Electronics row: %v", tt.q, named, tt.named)
 		}
+	}
+}
+
+// An item on the product the question names is taken, however unlikely
+// the answer model finds it, when its heading has a word the question asks
+// with ("send them back": "Items we can't take back"); a product's own
+// name in the heading does not count.
+func TestItemOnTheProductUnderTheAskedHeading(t *testing.T) {
+	q := "bought the loom buds, opened them, dont like the sound. can i send them back?"
+	res := &knowledge.SearchResult{Confidence: 0.4, Hits: []knowledge.Hit{
+		{Source: "returns.md", Heading: "Returns > Items we can't take back", Score: 1,
+			Text: "- Gift cards.\n- In-ear earbuds (such as Loom Buds) once the hygiene seal has been opened, unless they are faulty."},
+	}}
+	for _, term := range retrieval.Terms(q) {
+		res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
+	}
+	cs := questionConcepts(res, q, map[string]bool{"loom": true, "bud": true})
+	if !cs.asksOf("Returns > Items we can't take back") {
+		t.Errorf("the heading's 'back' is not taken as asked")
+	}
+	if cs.asksOf("Product care > Loom Buds") {
+		t.Errorf("a heading with only the product's name is taken as asked")
+	}
+	c, _, ok := bestExtract(res, cs, q, 5, nil)
+	if !ok || !c.named || c.floor != 0 || c.p < placeRowProb {
+		t.Errorf("best extract %q (named %v, floor %.2f, p %.2f); want the earbuds item, taken", c.x.text, c.named, c.floor, c.p)
 	}
 }
