@@ -390,7 +390,11 @@ type candidate struct {
 	// (namesProduct), or a table row whose cells name that product and that
 	// covers what is asked about it.
 	named bool
-	floor float64 // how likely a named unit must be to be taken (placeFloor, productRowFloor)
+	// floor: how likely a named unit must be to be taken as placeRowProb:
+	// placeFloor; productRowFloor for a row named by the product; none for
+	// an item on the product under a heading with the question's words
+	// (asksOf).
+	floor float64
 }
 
 // extractCandidates returns, for each of the top maxHits hits, every unit
@@ -711,8 +715,8 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 }
 
 // placeFloor and placeRowProb: a chosen row or item for the shopper's
-// place (or what they name) at least placeFloor likely is taken as
-// placeRowProb.
+// place (or what they name) at least placeFloor likely (its candidate's
+// floor) is taken as placeRowProb.
 const (
 	placeFloor   = 0.25
 	placeRowProb = 0.5
