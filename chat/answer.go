@@ -34,6 +34,9 @@ type question struct {
 
 	orders     []knowledge.OrderRecord // the verified customer's recent orders (customerOrders), once read
 	ordersRead bool
+
+	howTo               reply // the how-to answer (lookUpHowTo), once looked for: the model's passage, then the offline fallback's reply
+	howToOK, howToTried bool
 }
 
 // customerOrders returns the verified shopper's ten most recent orders,
@@ -159,7 +162,7 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	// quoted: the help-page section named for that product (howto.go).
 	howTo := false
 	if !kb.answered {
-		if r, ok := e.howToAnswer(ctx, q); ok {
+		if r, ok := e.lookUpHowTo(ctx, q); ok {
 			kb, howTo = r, true
 		}
 	}
@@ -228,6 +231,7 @@ func (e *Engine) offline(ctx context.Context, q *question) reply {
 	if q.context == "" && e.lookUpEarlier(ctx, q) != "" {
 		with := *q
 		with.context = q.earlier
+		with.howToTried = false // with the earlier question, another section may answer
 		r := e.offline(ctx, &with)
 		if r.answered && (r.kind == kindKnowledge && r.evidence != nil && r.evidence.Focus || r.kind == kindProduct || r.kind == kindOrder) {
 			return r

@@ -156,7 +156,7 @@ func (e *Engine) draftWithModel(ctx context.Context, q *question, id string, msg
 	// as well, which the search by the message alone may miss (a Chinese
 	// question, an English care page).
 	var passages []knowledge.Hit
-	if r, ok := e.howToAnswer(ctx, q); ok && r.best != nil {
+	if r, ok := e.lookUpHowTo(ctx, q); ok && r.best != nil {
 		passages = []knowledge.Hit{r.best.hit}
 	}
 	for attempt := 0; attempt < 2; attempt++ {

@@ -130,6 +130,17 @@ func hasWord(words string, of []string) bool {
 var forSomeone = []string{" cat", " cats", " dog", " dogs", " pet", " pets", " baby", " babies", " kid", " kids", " child", " children", " toddler",
 	" pregnant", " allergic", " allergy", " asthma", " eczema", " skin", "猫", "狗", "宠物", "宝宝", "婴儿", "孩子", "小孩", "孕妇", "过敏", "哮喘", "皮肤"}
 
+// lookUpHowTo is howToAnswer, looked for once per question (a model's
+// draft gets its section as a passage; if the model fails, the offline
+// reply uses the same answer).
+func (e *Engine) lookUpHowTo(ctx context.Context, q *question) (reply, bool) {
+	if !q.howToTried {
+		q.howTo, q.howToOK = e.howToAnswer(ctx, q)
+		q.howToTried = true
+	}
+	return q.howTo, q.howToOK
+}
+
 // howToAnswer answers a question about how to wash, clean, store or reset
 // a product from the help-page section named for it (see the top of this
 // file), or reports that none answers.
