@@ -711,7 +711,46 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	if c := &cands[best]; c.named && c.p >= c.floor {
 		c.p = max(c.p, placeRowProb)
 	}
+	cands[best].x = withPeriodRow(cands[best].x, cands, cs, q)
 	return cands[best], cands, true
+}
+
+// withPeriodRow adds to an extract that does not say how long the row of
+// a table in the same document that does, when the question asks how long
+// or says how long ago ("my walnut board cracked after 2 months, is that
+// covered?": "What is covered", then the warranty periods' Home goods row,
+// whose "wooden boards" is the question's word). The row is the one with
+// most of the question's words; two rows with as many add nothing.
+func withPeriodRow(x extract, cands []candidate, cs concepts, q string) extract {
+	firstLine, _, _ := strings.Cut(x.text, "\n")
+	if asks(q)&factDuration == 0 || answerTypes(firstLine)&factDuration != 0 {
+		return x
+	}
+	isRow := slices.Index(unitInputs, "row")
+	row, most, tie := "", 0.0, false
+	for _, c := range cands {
+		line, _, _ := strings.Cut(c.x.text, "\n")
+		if c.in[isRow] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&factDuration == 0 {
+			continue
+		}
+		terms, w := retrieval.TermSet(line), 0.0
+		for _, k := range cs {
+			if k.w > 0 && !questionWords[k.Term] && k.Covers(terms) {
+				w += k.w
+			}
+		}
+		switch {
+		case w > most:
+			row, most, tie = line, w, false
+		case w == most && w > 0 && line != row:
+			tie = true
+		}
+	}
+	if row == "" || tie || strings.Contains(x.text, row) {
+		return x
+	}
+	x.text += "\n" + row
+	return x
 }
 
 // placeFloor and placeRowProb: a chosen row or item for the shopper's
@@ -942,6 +981,7 @@ var elapsedRE = regexp.MustCompile(strings.Join([]string{
 		`(?:\s*(?:ago|later|now|already|in)\b|[^?]*(?:covered|too late|still|anything|warrant))`,
 	`(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b`,
 	`[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)(?:了|多|半)|半年|一年半`,
+	`(?:用了|买了|穿了|收到|过了)\s*[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)`,
 }, "|"))
 
 // introWeight discounts a document's introduction.

@@ -363,6 +363,7 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 		"冲电宝用了半年 现在充不满了 能保修吗",
 		"东西不喜欢能退吗 收到两周了",
 		"买了 14 个月了 还 cover 吗",
+		"木砧板用了两个月，顺着木纹裂开了，能保修吗",
 		"whats the warranty on the earbuds", // a warranty is its period
 		"蓝牙音箱保修期是多久",
 	} {
@@ -376,6 +377,7 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 		"can I pay with a gift card",
 		"这个台灯几瓦",
 		"what does the warranty cover",
+		"两个月能到吗",
 	} {
 		if asks(q)&factDuration != 0 {
 			t.Errorf("asks(%q) asks for a duration", q)
@@ -516,5 +518,41 @@ func TestItemOnTheProductUnderTheAskedHeading(t *testing.T) {
 	c, _, ok := bestExtract(res, cs, q, 5, nil)
 	if !ok || !c.named || c.floor != 0 || c.p < placeRowProb {
 		t.Errorf("best extract %q (named %v, floor %.2f, p %.2f); want the earbuds item, taken", c.x.text, c.named, c.floor, c.p)
+	}
+}
+
+// A question that says how long ago ("cracked after 2 months, is that
+// covered?") answered with what the warranty covers gets the period too: the
+// row of the periods table with the question's words, not a row that
+// shares as many of them as another.
+func TestPeriodRowCompletesTheExtract(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "warranty.md", Heading: "Warranty > What is covered", Score: 1,
+			Text: "- Faults in materials or workmanship, for example: a lamp that won't switch on, or a wooden board that cracks along the grain."},
+		{Source: "warranty.md", Heading: "Warranty > Warranty periods", Score: 0.9,
+			Text: "Category | Examples | Warranty\nHome goods | Bedding, ceramics, wooden boards, lamp shades | 90 days from delivery\nElectronics | Aura Bedside Lamp, earbuds | 12 months from delivery"},
+		{Source: "shipping.md", Heading: "Shipping > Times", Score: 0.5,
+			Text: "Destination | Time\nWooden board | 3 days"},
+	}}
+	for _, tt := range []struct{ q, want string }{
+		{"my walnut board cracked along the grain after 2 months, is that covered", "Category: Home goods"},
+		{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
+		{"my lamp stopped switching on after 2 months, is that covered", ""}, // lamp: both rows
+	} {
+		res.Concepts = nil
+		for _, term := range retrieval.Terms(tt.q) {
+			res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
+		}
+		cs := questionConcepts(res, tt.q, nil)
+		cands := extractCandidates(res, cs, tt.q, 5, nil)
+		covered := cands[0]
+		if !strings.HasPrefix(covered.x.text, "- Faults") {
+			t.Fatalf("first candidate %q", covered.x.text)
+		}
+		got := withPeriodRow(covered.x, cands, cs, tt.q).text
+		_, added, _ := strings.Cut(got, "\n")
+		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
+			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
+		}
 	}
 }
