@@ -35,6 +35,7 @@ var attributeCues = []struct {
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号", "个色", "几色", "别的色", "其他色"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "oversize", "oversized", "尺码", "码", "大小", "合身", "版型", "宽松", "修身", "偏大", "偏小"}, []string{"sizes", "size", "fit"}},
 	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
+	{[]string{"diameter", "how tall", "height", "直径", "多高", "高度"}, []string{"dimensions"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量", "克重", "重不重", "沉不沉"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
@@ -56,7 +57,7 @@ var attributeCues = []struct {
 	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
 	{[]string{"pieces", "how many in", "set of", "a pair", "pair or", "or one", "or a pair", "per piece", "each or", "sold as", "几件", "几个装", "包含哪些",
 		"一对", "一片还是", "一条还是", "单片", "单个还是"}, []string{"pieces"}},
-	{[]string{"included", "include", "come with", "comes with", "come w ", "comes w ", "in the box", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
+	{[]string{"included", "include", "come with", "comes with", "come w ", "comes w ", "in the box", "separately", "seperately", "单独买", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
 }
 
 // attributeLabels name attributes in replies.
@@ -797,7 +798,10 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	for _, k := range keys {
 		add(k)
 	}
-	if len(said) == 0 {
+	// A measurement asked for ("刀盘直径多少") that neither states is not
+	// answered by another sentence on what it asks about.
+	measureOnly := len(facts) == 0 && len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return k != "dimensions" })
+	if len(said) == 0 && !measureOnly {
 		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" {
 			said = append(said, s)
 		}

@@ -196,6 +196,14 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, specific := describeProduct("en", duvet, text, knowledge.ParseProductQuery(text)); specific {
 		t.Errorf("how heavy: %q is specific; the product states no weight", got)
 	}
+	// A measurement the data does not state is not answered by a sentence
+	// on the part asked about.
+	grinder := knowledge.Product{Title: "Portable Coffee Grinder", Attributes: map[string]any{"capacity": "20 g"},
+		Description: "Conical stainless steel burr with 5 grind settings."}
+	text = "what is the burr diameter of the coffee grinder"
+	if got, specific := describeProduct("en", grinder, text, knowledge.ParseProductQuery(text)); specific {
+		t.Errorf("burr diameter: %q is specific; the grinder states none", got)
+	}
 	// An item out of stock says so, and when it is back, whatever was asked.
 	curtain := knowledge.Product{Title: "Blackout Linen Curtain Panel", Price: 69, Currency: "USD", Stock: 0,
 		Attributes: map[string]any{"restock": "Expected January 2027", "material": "100% linen"}}
@@ -362,6 +370,9 @@ func TestAskedCueWords(t *testing.T) {
 		{"quilted jacket 还剩几件? 只有 olive 一个色吗", []string{"stock", "color"}, []string{"pieces"}},
 		{"does the walnut board ship from ur us warehouse or from china", []string{"ships_from"}, nil},
 		{"the page said ships from shanghai, will I pay more for customs", nil, []string{"ships_from"}},
+		{"藤编灯罩直径多少", []string{"dimensions"}, []string{"capacity"}},
+		{"how tall is the lamp", []string{"dimensions"}, nil},
+		{"can i use the charger without buying a plug seperately?", []string{"included"}, nil},
 	} {
 		got := asked(tt.text)
 		for _, k := range tt.want {
