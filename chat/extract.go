@@ -711,8 +711,49 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	if c := &cands[best]; c.named && c.p >= c.floor {
 		c.p = max(c.p, placeRowProb)
 	}
+	best = namedSection(cands, cs, best)
 	cands[best].x = withPeriodRow(cands[best].x, cands, cs, q)
 	return cands[best], cands, true
+}
+
+// namedSection is the candidate to answer from when the best one's
+// section is about something else: another section of its document is
+// headed with a product the question names, and neither the best
+// extract nor its heading names one ("can merino socks go in the tumble
+// dryer?": under "Merino wool (throw blanket, socks, beanie)", "Never
+// tumble dry", not "Tumble dry on low" under "Linen"). The likeliest
+// extract of the named sections is taken, however likely, so that a
+// question the named section does not answer is declined, not answered
+// for another product.
+func namedSection(cands []candidate, cs concepts, best int) int {
+	if cands[best].named || cands[best].held > 0 { // a row or item for what the shopper names
+		return best
+	}
+	b := cands[best].x
+	if cs.namesAny(lastHeading(b.hit.Heading)) || cs.namesAny(b.text) {
+		return best
+	}
+	n := -1
+	for i, c := range cands {
+		if c.x.hit.Source == b.hit.Source && cs.namesAny(lastHeading(c.x.hit.Heading)) && (n < 0 || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	if n < 0 {
+		return best
+	}
+	return n
+}
+
+// namesAny reports whether text names a product the question names.
+func (cs concepts) namesAny(text string) bool {
+	terms := retrieval.TermSet(text)
+	for _, c := range cs {
+		if c.product && !countWords[c.Term] && c.Covers(terms) {
+			return true
+		}
+	}
+	return false
 }
 
 // withPeriodRow adds to an extract that does not say how long the row of

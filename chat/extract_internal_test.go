@@ -556,3 +556,39 @@ func TestPeriodRowCompletesTheExtract(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedSectionAnswersForTheProductNamed(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "care.md", Heading: "Care > Textiles > Linen (duvet covers, shirts)", Score: 1,
+			Text: "- Tumble dry on low, and take items out while still slightly damp."},
+		{Source: "care.md", Heading: "Care > Textiles > Merino wool (throw blanket, socks)", Score: 0.8,
+			Text: "- Dry flat, away from direct heat. Never tumble dry – felting can't be reversed."},
+		{Source: "warranty.md", Heading: "Warranty > Periods", Score: 0.5,
+			Text: "Apparel and bags · Examples: shirts, socks, totes · 90 days from delivery"},
+	}}
+	products := map[string]bool{}
+	for _, title := range []string{"Merino Crew Socks (3-Pack)", "Linen Duvet Cover", "Canvas Tote"} {
+		for _, term := range retrieval.Terms(title) {
+			products[term] = true
+		}
+	}
+	for _, tt := range []struct{ q, want string }{
+		{"can merino socks go in the tumble dryer on a low setting", "Merino wool"},
+		{"can i tumble dry on a low setting", "Linen"},                // names no product: the likeliest stays
+		{"can the linen duvet cover go in the tumble dryer", "Linen"}, // the best one's section is named
+	} {
+		res.Concepts = nil
+		for _, term := range retrieval.Terms(tt.q) {
+			res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
+		}
+		cs := questionConcepts(res, tt.q, products)
+		cands := extractCandidates(res, cs, tt.q, 5, nil)
+		for i := range cands {
+			cands[i].p = 0.5
+		}
+		cands[0].p = 0.9 // the linen section is the likeliest
+		if got := cands[namedSection(cands, cs, 0)].x.hit.Heading; !strings.Contains(got, tt.want) {
+			t.Errorf("%q: answered from %q; want the %s section", tt.q, got, tt.want)
+		}
+	}
+}
