@@ -116,7 +116,10 @@ func askedGroups(text string) [][]string {
 				words = append(words, w)
 			}
 		}
-		if len(words) == 0 {
+		// "charge" alone asks for the battery only in a question of how
+		// much, how long or what ("charge it to full before I store it?"
+		// asks how to store it, not the capacity)
+		if len(words) == 0 || !slices.ContainsFunc(words, func(w string) bool { return !measureOnlyCues[w] }) && !asksWhatOrHowMuch.MatchString(text) {
 			continue
 		}
 		// a word of two cues ("socket": a plug's or a bulb's) asks one
@@ -246,6 +249,12 @@ var (
 	piecesLeft      = strings.NewReplacer("剩几件", "剩多少", "还有几件", "还有多少")
 	howFastCharging = regexp.MustCompile(`\bhow (?:fast|quick|quickly)\b[^?.!,;]{0,30}?\bcharg`)
 )
+
+// measureOnlyCues are cue words that ask for their attributes only in a
+// question of how much, how long or what (asksWhatOrHowMuch).
+var measureOnlyCues = map[string]bool{"charge": true, "充电": true}
+
+var asksWhatOrHowMuch = regexp.MustCompile(`(?i)\bhow (?:much|many|long|far|often)\b|\bwhat\b|\bwhich\b|多久|多少|多长|几|什么|啥|哪`)
 
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
 

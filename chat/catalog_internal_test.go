@@ -45,6 +45,14 @@ func TestAskedHowLong(t *testing.T) {
 		!slices.Contains(got, "power") {
 		t.Errorf("a charger brick asks %v, want the power and not the battery", got)
 	}
+	// "charge" asks for the battery in a question of how much or what,
+	// not in one of how to use it
+	for q, want := range map[string]bool{"heading overseas for months, charge the power bank to full first?": false,
+		"power bank 冬天放车里充电 ok 吗": false, "how many times will it charge my phone": true, "那充电是什么接口的": true} {
+		if got := slices.Contains(asked(q), "capacity"); got != want {
+			t.Errorf("asked(%q) = %v: capacity %v, want %v", q, asked(q), got, want)
+		}
+	}
 	// ordering now, or when it is back, asks whether it is in stock
 	for _, q := range []string{"want 2 of the blackout curtains, can i order them now?", "ok but can i actually buy one rn", "ugh when are they back"} {
 		if got := asked(q); !slices.Contains(got, "stock") {
