@@ -713,6 +713,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	}
 	best = namedSection(cands, cs, best)
 	cands[best].x = withPeriodRow(cands[best].x, cands, cs, q)
+	cands[best].x = withWhereToAsk(cands[best].x)
 	return cands[best], cands, true
 }
 
@@ -792,6 +793,48 @@ func withPeriodRow(x extract, cands []candidate, cs concepts, q string) extract 
 	}
 	x.text += "\n" + row
 	return x
+}
+
+// withWhereToAsk adds to an extract of list items the paragraph after
+// their list when it says where to ask for what the list offers and the
+// extract has no address ("can I get a copy of the data you have on me?":
+// "- get a copy of your personal data; …", then "Send requests to
+// privacy@… from the email on your account. We respond within 30 days.").
+// Up to two of its sentences are added; not one about a special case
+// ("If you can't sign in, email …").
+func withWhereToAsk(x extract) extract {
+	if answerTypes(x.text)&factContact != 0 {
+		return x
+	}
+	us := units(x.hit.Text)
+	last := -1
+	for i, u := range us {
+		if u.item && strings.Contains(x.text, u.text) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return x
+	}
+	next := last + 1
+	for next < len(us) && us[next].item { // the rest of the list
+		next++
+	}
+	if next == len(us) || us[next].row || answerTypes(us[next].text)&factContact == 0 || conditional(us[next].text) {
+		return x
+	}
+	x.text += "\n" + us[next].text
+	if n := next + 1; n < len(us) && us[n].line == us[next].line {
+		x.text += sentenceSep(us[next].text) + us[n].text
+	}
+	return x
+}
+
+// conditional reports whether a sentence is about a special case ("If you
+// can't sign in, email …"), not the way to ask.
+func conditional(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "if ") || strings.HasPrefix(l, "when ") || strings.HasPrefix(l, "如果") || strings.HasPrefix(l, "若")
 }
 
 // placeFloor and placeRowProb: a chosen row or item for the shopper's

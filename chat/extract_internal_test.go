@@ -592,3 +592,24 @@ func TestNamedSectionAnswersForTheProductNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestWhereToAskFollowsTheList(t *testing.T) {
+	rights := "Depending on where you live, you can:\n\n- get a copy of your personal data;\n- correct inaccurate data;\n- delete your account.\n\n" +
+		"Send requests to privacy@shop.example from the email on your account. We respond within 30 days. You can also complain to your authority."
+	for _, tt := range []struct{ passage, extract, want string }{
+		{rights, "- get a copy of your personal data;\n- correct inaccurate data;",
+			"- get a copy of your personal data;\n- correct inaccurate data;\nSend requests to privacy@shop.example from the email on your account. We respond within 30 days."},
+		// an extract with an address of its own, or a paragraph without one, adds nothing
+		{rights, "- get a copy of your personal data; write to help@shop.example", "- get a copy of your personal data; write to help@shop.example"},
+		{"You can:\n\n- wash it cold;\n- dry it flat.\n\nIt softens over time.", "- wash it cold;", "- wash it cold;"},
+		// a special case is not where to ask
+		{"- orders are kept for 7 years.\n\nIf you can't sign in, email privacy@shop.example.", "- orders are kept for 7 years.", "- orders are kept for 7 years."},
+		// a sentence, not a list item
+		{rights, "Depending on where you live, you can:", "Depending on where you live, you can:"},
+	} {
+		x := extract{hit: knowledge.Hit{Text: tt.passage}, text: tt.extract}
+		if got := withWhereToAsk(x).text; got != tt.want {
+			t.Errorf("withWhereToAsk(%q) = %q, want %q", tt.extract, got, tt.want)
+		}
+	}
+}
