@@ -696,12 +696,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 			named = i
 		}
 	}
-	// The row or list item for where the shopper is ("im in ohio": "-
-	// United States: … $6.95 is deducted"), or labelled with a name they
-	// give ("usps already has it": "- USPS: …"), or the item on the
-	// product they name, answers before a near-equal extract that names
-	// several places or none.
-	if named >= 0 && cands[best].held == 0 && !cands[best].named && cands[named].p >= cands[best].p-placeMargin {
+	if named >= 0 && takesNamed(cands[best], cands[named]) {
 		best = named
 	}
 	// The row or item for where the shopper is (or for what they name),
@@ -715,6 +710,23 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	cands[best].x = withPeriodRow(cands[best].x, cands, cs, q)
 	cands[best].x = withWhereToAsk(cands[best].x)
 	return cands[best], cands, true
+}
+
+// takesNamed reports whether the row or list item for where the shopper
+// is ("im in ohio": "- United States: … $6.95 is deducted"), or labelled
+// with a name they give ("usps already has it": "- USPS: …"), or the item
+// on the product they name, answers before the best extract, which names
+// several places or none: when it is near as likely (placeMargin), or when
+// it covers the question best of all candidates and the best one does not
+// ("im in vancouver, whats it gonna cost me to send back a jacket i dont
+// want anymore": the change-of-mind list's Canada item, not the first
+// search result's size exchanges, which name Canada among others).
+func takesNamed(best, named candidate) bool {
+	if best.held > 0 || best.named {
+		return false
+	}
+	gap := slices.Index(unitInputs, "coverage_gap")
+	return named.p >= best.p-placeMargin || named.in[gap] == 0 && best.in[gap] < 0 && named.p >= named.floor
 }
 
 // namedSection is the candidate to answer from when the best one's

@@ -613,3 +613,27 @@ func TestWhereToAskFollowsTheList(t *testing.T) {
 		}
 	}
 }
+
+func TestTakesNamedWhenItCoversMost(t *testing.T) {
+	gap := slices.Index(unitInputs, "coverage_gap")
+	cand := func(p, coverageGap float64, named bool) candidate {
+		in := make([]float64, len(unitInputs))
+		in[gap] = coverageGap
+		return candidate{p: p, in: in, named: named, floor: placeFloor}
+	}
+	for _, tt := range []struct {
+		name        string
+		best, named candidate
+		want        bool
+	}{
+		{"near as likely", cand(0.7, 0, false), cand(0.65, -0.2, true), true},
+		{"less likely, covering less", cand(0.72, 0, false), cand(0.48, -0.1, true), false},
+		{"less likely, covering most", cand(0.72, -0.1, false), cand(0.48, 0, true), true},
+		{"covering most, under its floor", cand(0.72, -0.1, false), cand(placeFloor-0.05, 0, true), false},
+		{"the best is named too", cand(0.72, -0.1, true), cand(0.48, 0, true), false},
+	} {
+		if got := takesNamed(tt.best, tt.named); got != tt.want {
+			t.Errorf("%s: takesNamed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
