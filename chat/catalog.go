@@ -933,7 +933,8 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 
 // describingSentence is the description sentence that shares the most
 // question words or their synonyms (other than the product's own title
-// words: "能带上飞机吗" finds "Airline carry-on safe."), or "".
+// words: "能带上飞机吗" finds "Airline carry-on safe."), or "", with a
+// second sentence for a question of two parts (below).
 func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
 	question = timesOf.ReplaceAllString(question, " ")
 	q := vocab.TermSet(question)
@@ -965,6 +966,21 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 		return ""
 	}
 	sort.SliceStable(best, func(i, j int) bool { return best[i].n > best[j].n })
+	// A question of two parts ("how many times will it charge a phone, and
+	// can i bring it on a flight") may want a second sentence: the next
+	// that has at least two of its words the first lacks.
+	covered := retrieval.TermSet(best[0].s)
+	for _, b := range best[1:] {
+		n := 0
+		for t := range retrieval.TermSet(b.s) {
+			if q[t] && len([]rune(t)) > 1 && !covered[t] {
+				n++
+			}
+		}
+		if n >= 2 {
+			return best[0].s + sentenceSep(best[0].s) + b.s
+		}
+	}
 	return best[0].s
 }
 

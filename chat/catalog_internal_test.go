@@ -277,6 +277,15 @@ func TestDescribingSentenceAcrossLanguages(t *testing.T) {
 	if got != "Airline carry-on safe." {
 		t.Errorf("describing sentence = %q, want the carry-on sentence", got)
 	}
+	// two parts, two sentences; a second with one word more is not added
+	got = describingSentence(desc, "how many times will it charge a phone, and can i bring it on a flight", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	if !strings.Contains(got, "carry-on") || !strings.Contains(got, "twice") {
+		t.Errorf("describing sentence = %q, want the carry-on and the phone-charges sentences", got)
+	}
+	got = describingSentence(desc, "can i bring it on a flight? is it slim", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	if got != "Airline carry-on safe." {
+		t.Errorf("describing sentence = %q, want only the carry-on sentence", got)
+	}
 }
 
 // A word that asks for an attribute ("colour") is about the product, though
