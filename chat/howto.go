@@ -106,6 +106,16 @@ func askedCare(text string) []int {
 	return out
 }
 
+// careAsked is askedCare of a question, or, when its own words ask
+// nothing, of the words the shop's vocabulary adds for them ("恢复出厂"
+// asks to reset: 重置, reset).
+func careAsked(text string, vocab *retrieval.Vocabulary) []int {
+	if a := askedCare(text); len(a) > 0 {
+		return a
+	}
+	return askedCare(strings.Join(vocab.ExpandTerms(text), " "))
+}
+
 // careText is text as phrase lists are matched against (phraseText) and
 // its words alone, with a space at each end, for hasWord.
 func careText(text string) (lower, words string) {
@@ -148,11 +158,11 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	if e.opts.Library == nil {
 		return reply{}, false
 	}
-	actions := askedCare(q.text)
+	vocab := e.vocabulary(ctx, q.site)
+	actions := careAsked(q.text, vocab)
 	if t := phraseText(q.text); len(actions) == 0 || containsAny(t, forSomeone) || containsAny(t, notHowTo) {
 		return reply{}, false
 	}
-	vocab := e.vocabulary(ctx, q.site)
 	named := e.namedKinds(ctx, q, vocab)
 	if len(named) == 0 {
 		return reply{}, false

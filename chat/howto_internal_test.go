@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"kefu/knowledge"
+	"kefu/retrieval"
 )
 
 // What a message asks to do to a product: "washed" names how a shirt is
@@ -51,5 +52,21 @@ func TestToldLines(t *testing.T) {
 	got = toldLines(h, map[string]bool{"linen": true, "blackout": true, "curtain": true}, wash)
 	if want := []string{"- Blackout curtain panels: wash at 30 °C, don't tumble dry."}; !slices.Equal(got, want) {
 		t.Errorf("blackout curtain: %q, want %q", got, want)
+	}
+}
+
+// A phrase the vocabulary knows asks what its words ask ("恢复出厂" is
+// "重置, reset"), unless the question's own words ask something.
+func TestCareAskedReadsTheVocabulary(t *testing.T) {
+	vocab := retrieval.BuiltinVocabulary()
+	reset := slices.IndexFunc(careActions, func(a careAction) bool { return slices.Contains(a.asks, "reset") })
+	if got := careAsked("耳机怎么恢复出厂设置啊", vocab); !slices.Equal(got, []int{reset}) {
+		t.Errorf("careAsked(恢复出厂) = %v, want reset (%d)", got, reset)
+	}
+	if got := careAsked("亚麻衬衫怎么洗 会不会缩水", vocab); !slices.Equal(got, askedCare("亚麻衬衫怎么洗 会不会缩水")) {
+		t.Errorf("careAsked = %v, want the question's own %v", got, askedCare("亚麻衬衫怎么洗 会不会缩水"))
+	}
+	if got := careAsked("where is my order", vocab); got != nil {
+		t.Errorf("careAsked(where is my order) = %v, want nothing", got)
 	}
 }
