@@ -505,9 +505,7 @@ func TestItemOnTheProductUnderTheAskedHeading(t *testing.T) {
 		{Source: "returns.md", Heading: "Returns > Items we can't take back", Score: 1,
 			Text: "- Gift cards.\n- In-ear earbuds (such as Loom Buds) once the hygiene seal has been opened, unless they are faulty."},
 	}}
-	for _, term := range retrieval.Terms(q) {
-		res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
-	}
+	res.Concepts = knownTerms(q)
 	cs := questionConcepts(res, q, map[string]bool{"loom": true, "bud": true})
 	if !cs.asksOf("Returns > Items we can't take back") {
 		t.Errorf("the heading's 'back' is not taken as asked")
@@ -539,10 +537,7 @@ func TestPeriodRowCompletesTheExtract(t *testing.T) {
 		{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
 		{"my lamp stopped switching on after 2 months, is that covered", ""}, // lamp: both rows
 	} {
-		res.Concepts = nil
-		for _, term := range retrieval.Terms(tt.q) {
-			res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
-		}
+		res.Concepts = knownTerms(tt.q)
 		cs := questionConcepts(res, tt.q, nil)
 		cands := extractCandidates(res, cs, tt.q, 5, nil)
 		covered := cands[0]
@@ -577,10 +572,7 @@ func TestNamedSectionAnswersForTheProductNamed(t *testing.T) {
 		{"can i tumble dry on a low setting", "Linen"},                // names no product: the likeliest stays
 		{"can the linen duvet cover go in the tumble dryer", "Linen"}, // the best one's section is named
 	} {
-		res.Concepts = nil
-		for _, term := range retrieval.Terms(tt.q) {
-			res.Concepts = append(res.Concepts, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
-		}
+		res.Concepts = knownTerms(tt.q)
 		cs := questionConcepts(res, tt.q, products)
 		cands := extractCandidates(res, cs, tt.q, 5, nil)
 		for i := range cands {
@@ -636,4 +628,14 @@ func TestTakesNamedWhenItCoversMost(t *testing.T) {
 			t.Errorf("%s: takesNamed = %v, want %v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// knownTerms are the search's concepts for q when the site has each of its
+// terms, every one as rare.
+func knownTerms(q string) []retrieval.Concept {
+	var out []retrieval.Concept
+	for _, term := range retrieval.Terms(q) {
+		out = append(out, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
+	}
+	return out
 }
