@@ -669,6 +669,12 @@ var gapInputs = func() []struct{ of, gap int } {
 	return out
 }()
 
+// rowInput and coverageGapInput are unitInputs' indexes of those inputs.
+var (
+	rowInput         = slices.Index(unitInputs, "row")
+	coverageGapInput = slices.Index(unitInputs, "coverage_gap")
+)
+
 // bestExtract scores every candidate with the answer model and returns the
 // likeliest (and all of them, for explaining).
 func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int, vec vectorizer) (candidate, []candidate, bool) {
@@ -725,8 +731,7 @@ func takesNamed(best, named candidate) bool {
 	if best.held > 0 || best.named {
 		return false
 	}
-	gap := slices.Index(unitInputs, "coverage_gap")
-	return named.p >= best.p-placeMargin || named.in[gap] == 0 && best.in[gap] < 0 && named.p >= named.floor
+	return named.p >= best.p-placeMargin || named.in[coverageGapInput] == 0 && best.in[coverageGapInput] < 0 && named.p >= named.floor
 }
 
 // namedSection is the candidate to answer from when the best one's
@@ -761,12 +766,7 @@ func namedSection(cands []candidate, cs concepts, best int) int {
 // namesAny reports whether text names a product the question names.
 func (cs concepts) namesAny(text string) bool {
 	terms := retrieval.TermSet(text)
-	for _, c := range cs {
-		if c.product && !countWords[c.Term] && c.Covers(terms) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(cs, func(c weightedConcept) bool { return c.namesProductIn(terms) })
 }
 
 // withPeriodRow adds to an extract that does not say how long the row of
@@ -780,11 +780,10 @@ func withPeriodRow(x extract, cands []candidate, cs concepts, q string) extract 
 	if asks(q)&factDuration == 0 || answerTypes(firstLine)&factDuration != 0 {
 		return x
 	}
-	isRow := slices.Index(unitInputs, "row")
 	row, most, tie := "", 0.0, false
 	for _, c := range cands {
 		line, _, _ := strings.Cut(c.x.text, "\n")
-		if c.in[isRow] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&factDuration == 0 {
+		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&factDuration == 0 {
 			continue
 		}
 		terms, w := retrieval.TermSet(line), 0.0
@@ -927,11 +926,17 @@ func namesProduct(cs concepts, subject, heading string) bool {
 	}
 	terms, head := retrieval.TermSet(subject), retrieval.TermSet(heading)
 	for _, c := range cs {
-		if c.product && !countWords[c.Term] && c.Covers(terms) && !c.Covers(head) {
+		if c.namesProductIn(terms) && !c.Covers(head) {
 			return true
 		}
 	}
 	return false
+}
+
+// namesProductIn reports whether c is a product word (not a count: "pack",
+// "set") that terms have.
+func (c weightedConcept) namesProductIn(terms map[string]bool) bool {
+	return c.product && !countWords[c.Term] && c.Covers(terms)
 }
 
 // countWords are words of product titles that say how many, not what:

@@ -607,10 +607,9 @@ func TestWhereToAskFollowsTheList(t *testing.T) {
 }
 
 func TestTakesNamedWhenItCoversMost(t *testing.T) {
-	gap := slices.Index(unitInputs, "coverage_gap")
 	cand := func(p, coverageGap float64, named bool) candidate {
 		in := make([]float64, len(unitInputs))
-		in[gap] = coverageGap
+		in[coverageGapInput] = coverageGap
 		return candidate{p: p, in: in, named: named, floor: placeFloor}
 	}
 	for _, tt := range []struct {

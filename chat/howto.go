@@ -158,9 +158,12 @@ func (e *Engine) howToAnswer(ctx context.Context, q *question) (reply, bool) {
 	if e.opts.Library == nil {
 		return reply{}, false
 	}
+	if t := phraseText(q.text); containsAny(t, forSomeone) || containsAny(t, notHowTo) {
+		return reply{}, false
+	}
 	vocab := e.vocabulary(ctx, q.site)
 	actions := careAsked(q.text, vocab)
-	if t := phraseText(q.text); len(actions) == 0 || containsAny(t, forSomeone) || containsAny(t, notHowTo) {
+	if len(actions) == 0 {
 		return reply{}, false
 	}
 	named := e.namedKinds(ctx, q, vocab)
