@@ -672,6 +672,7 @@ var gapInputs = func() []struct{ of, gap int } {
 // rowInput and coverageGapInput are unitInputs' indexes of those inputs.
 var (
 	rowInput         = slices.Index(unitInputs, "row")
+	coverageInput    = slices.Index(unitInputs, "coverage")
 	coverageGapInput = slices.Index(unitInputs, "coverage_gap")
 )
 
@@ -702,9 +703,11 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 			named = i
 		}
 	}
-	if named >= 0 && takesNamed(cands[best], cands[named]) {
+	asked := asks(q)
+	if named >= 0 && takesNamed(cands[best], cands[named], asked) {
 		best = named
 	}
+	best = statesAsked(cands, best, asked)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -727,12 +730,57 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 // ("im in vancouver, whats it gonna cost me to send back a jacket i dont
 // want anymore": the change-of-mind list's Canada item, not the first
 // search result's size exchanges, which name Canada among others).
-func takesNamed(best, named candidate) bool {
+func takesNamed(best, named candidate, asked int) bool {
 	if best.held > 0 || best.named {
 		return false
 	}
-	return named.p >= best.p-placeMargin || named.in[coverageGapInput] == 0 && best.in[coverageGapInput] < 0 && named.p >= named.floor
+	if named.p >= best.p-placeMargin {
+		return true
+	}
+	return named.p >= named.floor && (named.in[coverageGapInput] == 0 && best.in[coverageGapInput] < 0 || statesOnly(named, best, asked))
 }
+
+// statesOnly reports whether a's extract states a kind of fact the
+// question asks for (an amount, a duration …) and b's states none.
+func statesOnly(a, b candidate, asked int) bool {
+	return asked != 0 && figures(a.x.text)&asked != 0 && figures(b.x.text)&asked == 0
+}
+
+// figures is answerTypes with an amount only as a figure ("¥12", "$6.95"),
+// not as "free": "服饰第一次换尺码免费" does not say what a return costs.
+func figures(text string) int {
+	t := answerTypes(text) &^ factAmount
+	if priceRE.MatchString(text) {
+		t |= factAmount
+	}
+	return t
+}
+
+var priceRE = regexp.MustCompile(`(?i)[$¥€£]\s?\d|\d\s*(?:元|美元|欧元|usd|eur|gbp|dollars?)\b`)
+
+// statesAsked is the candidate to answer from when the best one states
+// none of the kinds of fact the question asks for: the likeliest that
+// states one, covers as much of the question and is near as likely
+// (askedMargin). "不想要了 退货的话顺丰上门取件多少钱？谁出" gets the
+// change-of-mind list's "中国大陆：…运费（一般 ¥12–¥23）", not the FAQ's
+// summary that says who pays but not how much.
+func statesAsked(cands []candidate, best, asked int) int {
+	b := cands[best]
+	if b.named || b.held > 0 {
+		return best
+	}
+	n := best
+	for i, c := range cands {
+		if statesOnly(c, b, asked) && c.in[coverageInput] >= b.in[coverageInput] && c.p >= b.p-askedMargin && (n == best || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	return n
+}
+
+// askedMargin is how much less likely than the best extract one that
+// states what the question asks for may be and still answer instead.
+const askedMargin = 0.15
 
 // namedSection is the candidate to answer from when the best one's
 // section is about something else: another section of its document is

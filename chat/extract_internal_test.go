@@ -607,24 +607,59 @@ func TestWhereToAskFollowsTheList(t *testing.T) {
 }
 
 func TestTakesNamedWhenItCoversMost(t *testing.T) {
-	cand := func(p, coverageGap float64, named bool) candidate {
+	cand := func(p, coverageGap float64, named bool, text string) candidate {
 		in := make([]float64, len(unitInputs))
 		in[coverageGapInput] = coverageGap
-		return candidate{p: p, in: in, named: named, floor: placeFloor}
+		return candidate{p: p, in: in, named: named, floor: placeFloor, x: extract{text: text}}
 	}
+	const (
+		summary = "不想要了的退货运费由您承担，中国大陆我们可以帮您预约顺丰上门取件。服饰第一次换尺码免费。"
+		item    = "- 中国大陆：我们帮您预约顺丰上门取件，运费（一般 ¥12–¥23）取件时直接付给顺丰小哥；"
+	)
 	for _, tt := range []struct {
 		name        string
 		best, named candidate
+		asked       int
 		want        bool
 	}{
-		{"near as likely", cand(0.7, 0, false), cand(0.65, -0.2, true), true},
-		{"less likely, covering less", cand(0.72, 0, false), cand(0.48, -0.1, true), false},
-		{"less likely, covering most", cand(0.72, -0.1, false), cand(0.48, 0, true), true},
-		{"covering most, under its floor", cand(0.72, -0.1, false), cand(placeFloor-0.05, 0, true), false},
-		{"the best is named too", cand(0.72, -0.1, true), cand(0.48, 0, true), false},
+		{"near as likely", cand(0.7, 0, false, ""), cand(0.65, -0.2, true, ""), 0, true},
+		{"less likely, covering less", cand(0.72, 0, false, ""), cand(0.48, -0.1, true, ""), 0, false},
+		{"less likely, covering most", cand(0.72, -0.1, false, ""), cand(0.48, 0, true, ""), 0, true},
+		{"covering most, under its floor", cand(0.72, -0.1, false, ""), cand(placeFloor-0.05, 0, true, ""), 0, false},
+		{"the best is named too", cand(0.72, -0.1, true, ""), cand(0.48, 0, true, ""), 0, false},
+		// "我在上海 退货寄回去运费谁出": the item for the shopper's place says how much
+		{"it states the amount asked", cand(0.73, -0.18, false, summary), cand(0.38, -0.32, true, item), factAmount, true},
+		{"an amount not asked", cand(0.73, -0.18, false, summary), cand(0.38, -0.32, true, item), factDuration, false},
+		{"the best states one too", cand(0.73, -0.18, false, item), cand(0.38, -0.32, true, item), factAmount, false},
 	} {
-		if got := takesNamed(tt.best, tt.named); got != tt.want {
+		if got := takesNamed(tt.best, tt.named, tt.asked); got != tt.want {
 			t.Errorf("%s: takesNamed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestStatesAsked(t *testing.T) {
+	cand := func(p, coverage float64, text string) candidate {
+		in := make([]float64, len(unitInputs))
+		in[coverageInput] = coverage
+		return candidate{p: p, in: in, x: extract{text: text}}
+	}
+	summary := cand(0.90, 0.66, "不想要了的退货运费由您承担，中国大陆我们可以帮您预约顺丰上门取件。服饰第一次换尺码免费。")
+	for _, tt := range []struct {
+		name  string
+		cands []candidate
+		asked int
+		want  int
+	}{
+		// "不想要了 退货的话顺丰上门取件多少钱？谁出": "免费" is not what a return costs
+		{"the one with the figure", []candidate{summary, cand(0.79, 0.69, "- 中国大陆：运费（一般 ¥12–¥23）"), cand(0.77, 0.69, "- 美国：退款时扣除 $6.95")}, factAmount, 1},
+		{"not asked for an amount", []candidate{summary, cand(0.79, 0.69, "- 中国大陆：运费（一般 ¥12–¥23）")}, factDuration, 0},
+		{"much less likely", []candidate{summary, cand(0.70, 0.69, "- 中国大陆：运费（一般 ¥12–¥23）")}, factAmount, 0},
+		{"covering less", []candidate{summary, cand(0.85, 0.5, "- 中国大陆：运费（一般 ¥12–¥23）")}, factAmount, 0},
+		{"the best states it", []candidate{cand(0.9, 0.66, "退款时扣除 $6.95"), cand(0.85, 0.7, "运费 ¥12–¥23")}, factAmount, 0},
+	} {
+		if got := statesAsked(tt.cands, 0, tt.asked); got != tt.want {
+			t.Errorf("%s: statesAsked = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
