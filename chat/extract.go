@@ -669,7 +669,8 @@ var gapInputs = func() []struct{ of, gap int } {
 	return out
 }()
 
-// rowInput and coverageGapInput are unitInputs' indexes of those inputs.
+// rowInput, coverageInput and coverageGapInput are unitInputs' indexes of
+// those inputs.
 var (
 	rowInput         = slices.Index(unitInputs, "row")
 	coverageInput    = slices.Index(unitInputs, "coverage")
@@ -756,7 +757,10 @@ func figures(text string) int {
 	return t
 }
 
-var priceRE = regexp.MustCompile(`(?i)[$¥€£]\s?\d|\d\s*(?:元|美元|欧元|usd|eur|gbp|dollars?)\b`)
+// pricePattern is an amount as a figure: a currency and a number.
+const pricePattern = `[$¥€£]\s?\d|\d\s*(?:元|美元|欧元|usd|eur|gbp|dollars?)\b`
+
+var priceRE = regexp.MustCompile(`(?i)` + pricePattern)
 
 // statesAsked is the candidate to answer from when the best one states
 // none of the kinds of fact the question asks for: the likeliest that
@@ -1065,7 +1069,7 @@ const (
 
 var (
 	durationRE = regexp.MustCompile(`(?i)\d+\s*(?:[–—~-]\s*\d+\s*)?(?:business |working |calendar )?(?:days?|hours?|weeks?|months?|years?|minutes?|mins?|seconds?)\b|\d+\s*(?:[–—~-]\s*\d+\s*)?(?:个)?(?:工作日|天|小时|周|个月|年|分钟|秒)|(?:一|两|三|几)(?:个)?(?:工作日|天|小时|周|个月|年)`)
-	amountRE   = regexp.MustCompile(`(?i)[$¥€£]\s?\d|\d\s*(?:元|美元|欧元|usd|eur|gbp|dollars?)\b|\bfree\b|免费|包邮`)
+	amountRE   = regexp.MustCompile(`(?i)` + pricePattern + `|\bfree\b|免费|包邮`)
 	clockRE    = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\b\d{1,2}\s?(?:am|pm)\b|\d{1,2}\s*点|中午`)
 	percentRE  = regexp.MustCompile(`\d\s*%|\d\s*折|百分之`)
 	contactRE  = regexp.MustCompile(`@[a-z0-9.-]+\.[a-z]{2,}|\+?\d[\d -]{7,}\d`)
