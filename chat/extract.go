@@ -717,10 +717,14 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		c.p = max(c.p, placeRowProb)
 	}
 	best = namedSection(cands, cs, best)
-	cands[best].x = withPeriodRow(cands[best].x, cands, cs, q)
+	cands[best].x = withPeriodRow(cands[best].x, cands, cs, asked)
 	cands[best].x = withWhereToAsk(cands[best].x)
 	return cands[best], cands, true
 }
+
+// forWhatIsNamed reports whether c is a row or item chosen for what the
+// shopper names (their place, a product, a carrier) or measures.
+func (c candidate) forWhatIsNamed() bool { return c.named || c.held > 0 }
 
 // takesNamed reports whether the row or list item for where the shopper
 // is ("im in ohio": "- United States: … $6.95 is deducted"), or labelled
@@ -732,7 +736,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 // want anymore": the change-of-mind list's Canada item, not the first
 // search result's size exchanges, which name Canada among others).
 func takesNamed(best, named candidate, asked int) bool {
-	if best.held > 0 || best.named {
+	if best.forWhatIsNamed() {
 		return false
 	}
 	if named.p >= best.p-placeMargin {
@@ -770,7 +774,7 @@ var priceRE = regexp.MustCompile(`(?i)` + pricePattern)
 // summary that says who pays but not how much.
 func statesAsked(cands []candidate, best, asked int) int {
 	b := cands[best]
-	if b.named || b.held > 0 {
+	if b.forWhatIsNamed() {
 		return best
 	}
 	n := best
@@ -796,7 +800,7 @@ const askedMargin = 0.15
 // question the named section does not answer is declined, not answered
 // for another product.
 func namedSection(cands []candidate, cs concepts, best int) int {
-	if cands[best].named || cands[best].held > 0 { // a row or item for what the shopper names
+	if cands[best].forWhatIsNamed() {
 		return best
 	}
 	b := cands[best].x
@@ -827,9 +831,9 @@ func (cs concepts) namesAny(text string) bool {
 // covered?": "What is covered", then the warranty periods' Home goods row,
 // whose "wooden boards" is the question's word). The row is the one with
 // most of the question's words; two rows with as many add nothing.
-func withPeriodRow(x extract, cands []candidate, cs concepts, q string) extract {
+func withPeriodRow(x extract, cands []candidate, cs concepts, asked int) extract {
 	firstLine, _, _ := strings.Cut(x.text, "\n")
-	if asks(q)&factDuration == 0 || answerTypes(firstLine)&factDuration != 0 {
+	if asked&factDuration == 0 || answerTypes(firstLine)&factDuration != 0 {
 		return x
 	}
 	row, most, tie := "", 0.0, false

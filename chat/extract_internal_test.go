@@ -544,7 +544,7 @@ func TestPeriodRowCompletesTheExtract(t *testing.T) {
 		if !strings.HasPrefix(covered.x.text, "- Faults") {
 			t.Fatalf("first candidate %q", covered.x.text)
 		}
-		got := withPeriodRow(covered.x, cands, cs, tt.q).text
+		got := withPeriodRow(covered.x, cands, cs, asks(tt.q)).text
 		_, added, _ := strings.Cut(got, "\n")
 		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
 			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
