@@ -535,7 +535,7 @@ var notCatalogPhrases = append([]string{
 	"doesnt work", "not working", "faulty", "defective", "cracked", "damaged", "the charge", "a charge", "charges", "charged",
 	"my bank", "invoice", "discount code", "promo code", "coupon", "cancel my", "cancel the", "cancel it", "cancel an", "cancel order",
 	"postage", "customs", " return", "notify", " ago ", " ago,", "trim the",
-	"wholesale", "bulk", "volume pric", "cheapest way", "shipping to", "shipped to", "ship to", "deliver to", "delivery to",
+	"wholesale", "bulk", "volume pric", "cheapest way", "cheapest shipping", "cheapest delivery", "cheapest postage", "shipping to", "shipped to", "ship to", "deliver to", "delivery to",
 	"批发", "团购", "寄到", "发到", "运费",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",

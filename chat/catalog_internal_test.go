@@ -99,6 +99,7 @@ func TestNotForCatalog(t *testing.T) {
 		"睡袍补货了能通知我吗":                                                    true,
 		"do you sell wholesale? we want 30 mugs for our cafe":           true,
 		"cheapest way to get the lamp shipped to manchester":            true,
+		"if i pick the cheapest shipping how long till it shows up":     true,
 		"台灯寄到新加坡运费多少":                                                   true,
 		"is the soy candle safe to burn around my cats":                 true,
 		"卫衣买了M码太小了 想换L 要另外付钱吗":                                          true,

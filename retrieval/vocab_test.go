@@ -44,6 +44,15 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// ship names; not words any shipping text has ("do not ship")
 		{"do you deliver to moscow", []string{"russia"}, []string{"do not ship", "belarus"}},
 		{"what about minsk", []string{"belarus"}, []string{"russia"}},
+		// shoppers' words for what a policy calls something else
+		{"usps has it but can it be stopped", []string{"intercept"}, nil},
+		{"how long do you keep my data", []string{"retain"}, nil},
+		{"ordered 20 min ago, can i fix it myself", []string{"edit"}, nil},
+		{"will it leave today if i pay now", []string{"cut-off"}, nil},
+		{"my earbuds are out of warranty, any options", []string{"after the warranty ends"}, nil},
+		{"如果今天能发出的话", []string{"cut-off"}, nil},
+		{"满多少包邮啊", []string{"free shipping"}, nil},
+		{"地址输错了", nil, []string{"locked"}}, // a typo'd address locks nothing
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
