@@ -366,6 +366,11 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 	}
 	if named && (len(matches) == 1 || !listing(text)) && !over {
 		desc, specific := describeProduct(q.lang, matches[0].Product, text, pq)
+		// The product's data does not answer a question in a unit it does
+		// not state ("whats the gsm of the linen shirt": not its material).
+		if unitUnstated(text, desc) {
+			return productReply{}, false
+		}
 		// Without the facts asked for, the product's price and stock
 		// answer only a plain question about it ("the walnut board?"), not
 		// one about something its data does not say ("engrave my board").
@@ -453,6 +458,23 @@ func (e *Engine) namedLacking(ctx context.Context, q *question, pq knowledge.Pro
 	desc += "\n" + say(q.lang, "not_in", strings.Join(lacks, ", "))
 	return productReply{reply{text: desc, products: []Product{productCard(p)}, answered: true}, true, true}, true
 }
+
+// unitUnstated reports whether the question asks for a figure in a unit
+// (askedUnits) that the reply does not state.
+func unitUnstated(text, reply string) bool {
+	t, r := strings.ToLower(text), strings.ToLower(reply)
+	for _, u := range askedUnits {
+		if cueIn(t, u[0]) && !strings.Contains(r, u[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// askedUnits are units a shopper asks a figure in, each with how a
+// catalog writes it.
+var askedUnits = [][2]string{{"gsm", "gsm"}, {"克重", "gsm"}, {"mah", "mah"}, {"毫安", "mah"}, {"lumen", "lumen"}, {"流明", "lumen"},
+	{"thread count", "thread count"}, {"支数", "thread count"}}
 
 // notCatalogTopic reports whether a message asks about a policy, a problem,
 // health or a certificate (notCatalogPhrases).
@@ -546,7 +568,7 @@ var notCatalogPhrases = append([]string{
 	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
 	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",
 	"孕妇", "怀孕", "宝宝", "婴儿", "新生儿", "过敏", "湿疹", "疹子", "哮喘", "医生", "有害", "有毒", "伤害", "伤眼", "对眼睛", "对身体", "健康",
-	" pet ", " pets ", "my cat", "my cats", "my dog", "my dogs", "宠物", "猫", "狗", "cure", "treat my", "黑眼圈", "治疗", "疗效", "治好",
+	" pet ", " pets ", "my cat", "my cats", "my dog", "my dogs", " cat ", " cats ", " dog ", " dogs ", "kitten", "puppy", "puppies", "宠物", "猫", "狗", "cure", "treat my", "黑眼圈", "治疗", "疗效", "治好",
 	// certificates and test reports no catalog entry holds
 	"certificate", "certified", "certification", "test report", "lab test", "检测报告", "认证", "证书",
 }, warrantyWords...)

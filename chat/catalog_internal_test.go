@@ -86,31 +86,32 @@ func TestCatalogFactIgnoresTheProductsName(t *testing.T) {
 // comparison or health advice is not answered with the product's data.
 func TestNotForCatalog(t *testing.T) {
 	for text, want := range map[string]bool{
-		"whats it cost me to send back a lamp i dont want anymore":      true,
-		"the lamp i bought 18 months ago just died. anything u can do":  true,
-		"why is my bank showing the charge in dollars":                  true,
-		"my toddler has eczema, is linen or cotton better for her skin": true,
-		"孕妇可以用香薰机吗":                                                     true,
-		"30多美元的充电宝坏了，要把坏的寄回去吗":                                          true,
-		"can i return the socks if i opened them":                       true,
-		"the kettle i got 3 weeks ago only heats halfway now":           true,
-		"how short do i trim the wick on the cedar candle":              true,
-		"拖鞋穿过一次还能退吗":                                                    true,
-		"睡袍补货了能通知我吗":                                                    true,
-		"do you sell wholesale? we want 30 mugs for our cafe":           true,
-		"cheapest way to get the lamp shipped to manchester":            true,
-		"if i pick the cheapest shipping how long till it shows up":     true,
-		"台灯寄到新加坡运费多少":                                                   true,
-		"is the soy candle safe to burn around my cats":                 true,
-		"卫衣买了M码太小了 想换L 要另外付钱吗":                                          true,
-		"卫衣看着有点短，想要长一点选什么码":                                             true,
-		"im 5'4, which size should i get in the linen shirt":            true,
-		"那个竹子的盒子有没有甲醛检测报告":                                              true,
-		"真丝眼罩能去黑眼圈吗":                                                    true,
-		"is the waffle robe in stock? need it for a gift":               false,
-		"whats the hoodie made of, is it thick?":                        false,
-		"有没有蓝牙耳机，防水吗":                                                   false,
-		"does the rattan lamp come with a bulb?":                        false,
+		"whats it cost me to send back a lamp i dont want anymore":              true,
+		"the lamp i bought 18 months ago just died. anything u can do":          true,
+		"why is my bank showing the charge in dollars":                          true,
+		"my toddler has eczema, is linen or cotton better for her skin":         true,
+		"孕妇可以用香薰机吗":                                                             true,
+		"30多美元的充电宝坏了，要把坏的寄回去吗":                                                  true,
+		"can i return the socks if i opened them":                               true,
+		"the kettle i got 3 weeks ago only heats halfway now":                   true,
+		"how short do i trim the wick on the cedar candle":                      true,
+		"拖鞋穿过一次还能退吗":                                                            true,
+		"睡袍补货了能通知我吗":                                                            true,
+		"do you sell wholesale? we want 30 mugs for our cafe":                   true,
+		"cheapest way to get the lamp shipped to manchester":                    true,
+		"if i pick the cheapest shipping how long till it shows up":             true,
+		"台灯寄到新加坡运费多少":                                                           true,
+		"is the soy candle safe to burn around my cats":                         true,
+		"卫衣买了M码太小了 想换L 要另外付钱吗":                                                  true,
+		"卫衣看着有点短，想要长一点选什么码":                                                     true,
+		"im 5'4, which size should i get in the linen shirt":                    true,
+		"那个竹子的盒子有没有甲醛检测报告":                                                      true,
+		"真丝眼罩能去黑眼圈吗":                                                            true,
+		"is it ok to run the aroma diffuser with essential oils if i have cats": true,
+		"is the waffle robe in stock? need it for a gift":                       false,
+		"whats the hoodie made of, is it thick?":                                false,
+		"有没有蓝牙耳机，防水吗":                                                           false,
+		"does the rattan lamp come with a bulb?":                                false,
 	} {
 		if got := notCatalogTopic(text) || comparesWithOther(text); got != want {
 			t.Errorf("notCatalogTopic || comparesWithOther (%q) = %v, want %v", text, got, want)
@@ -427,5 +428,24 @@ func TestAskedCueWords(t *testing.T) {
 	}
 	if !comparesWithOther("are the loom buds as good as airpods pro for noise cancelling?") {
 		t.Error("as good as AirPods compares with another brand's product")
+	}
+}
+
+// A question asking a figure in a unit is not answered by a reply that
+// states none in it.
+func TestUnitUnstated(t *testing.T) {
+	for _, tt := range []struct {
+		q, reply string
+		want     bool
+	}{
+		{"whats the gsm of the linen shirt fabric", "Washed Linen Shirt — Material: 100% linen", true},
+		{"waffle towel gsm?", "Waffle Cotton Bath Towel — Weight: 420 gsm", false},
+		{"充电宝多少毫安", "Pocket Power Bank 10000 mAh — Capacity: 10000 mAh", false},
+		{"台灯多少流明", "Aura Bedside Lamp — Power: USB-C", true},
+		{"what colour is the mug", "Hand-Thrown Ceramic Mug 350 ml — Colour: Celadon", false},
+	} {
+		if got := unitUnstated(tt.q, tt.reply); got != tt.want {
+			t.Errorf("unitUnstated(%q, %q) = %v, want %v", tt.q, tt.reply, got, tt.want)
+		}
 	}
 }
