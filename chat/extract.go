@@ -709,6 +709,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		best = named
 	}
 	best = statesAsked(cands, best, asked)
+	best = focused(cands, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -785,6 +786,29 @@ func statesAsked(cands []candidate, best, asked int) int {
 	}
 	return n
 }
+
+// focused is the candidate to answer from when the best one lacks the
+// question's main word (its focus): the likeliest near as likely
+// (focusMargin) that has it and covers as much of the question.
+// "注册完一直没点激活邮件，链接多久失效" gets "注册后会收到一封确认邮件，请在
+// 48 小时内点击链接激活账户", not the password reset link's 60 minutes.
+func focused(cands []candidate, best int) int {
+	b := cands[best]
+	if b.x.focus || b.forWhatIsNamed() {
+		return best
+	}
+	n := best
+	for i, c := range cands {
+		if c.x.focus && c.in[coverageInput] >= b.in[coverageInput] && c.p >= b.p-focusMargin && (n == best || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	return n
+}
+
+// focusMargin is how much less likely than the best extract one that has
+// the question's focus may be and still answer instead.
+const focusMargin = 0.05
 
 // askedMargin is how much less likely than the best extract one that
 // states what the question asks for may be and still answer instead.
@@ -952,22 +976,56 @@ func names(places concepts, text string) bool {
 // one thing, a carrier, a payment method, a brand ("- USPS: Package
 // Intercept …" for "usps already has it"): a label of at most three words
 // with a capital after its first letter (a name, not "Payment method"),
-// one of which the question has.
+// one of whose names the question has. A name of several capitalised
+// words is named whole, by its last word ("hoodie" for Heavyweight
+// Loopback Hoodie, "zealand" but not "new" for New Zealand) or by an
+// acronym in it ("sf" for SF Express).
 func namesLabel(qTerms map[string]bool, label string) bool {
 	_, first := utf8.DecodeRuneInString(label)
 	if !strings.ContainsFunc(label[first:], unicode.IsUpper) {
 		return false
 	}
-	terms := retrieval.Terms(label)
-	if len(terms) == 0 || len(terms) > 3 {
+	if n := len(retrieval.Terms(label)); n == 0 || n > 3 {
 		return false
 	}
-	for _, t := range terms {
-		if qTerms[t] {
+	for _, name := range labelNames(label) {
+		whole := true
+		for i, w := range name {
+			terms := retrieval.Terms(w)
+			has := len(terms) > 0 && qTerms[terms[0]]
+			if has && (i == len(name)-1 || len([]rune(w)) > 1 && strings.ToUpper(w) == w) {
+				return true
+			}
+			whole = whole && has
+		}
+		if whole {
 			return true
 		}
 	}
 	return false
+}
+
+// labelNames are a label's runs of capitalised words: "Australia & New
+// Zealand" is [Australia] and [New Zealand].
+func labelNames(label string) [][]string {
+	var out [][]string
+	var run []string
+	for _, w := range strings.Fields(label) {
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		r, _ := utf8.DecodeRuneInString(w)
+		if w != "" && unicode.IsUpper(r) {
+			run = append(run, w)
+			continue
+		}
+		if len(run) > 0 {
+			out = append(out, run)
+		}
+		run = nil
+	}
+	if len(run) > 0 {
+		out = append(out, run)
+	}
+	return out
 }
 
 // namesProduct reports whether a unit's subject (productSubject) names a

@@ -409,6 +409,12 @@ func TestBestExtractPrefersTheNamedItem(t *testing.T) {
 		{"it shipped with dhl", "UPS and DHL", true},
 		{"which payment method do you take", "Payment method", false},
 		{"it shipped with dhl", "", false},
+		// A word of a name of several words is not the name: "new" is not
+		// New Zealand; an acronym is ("sf" for SF Express).
+		{"how long is the new one covered for", "Australia & New Zealand", false},
+		{"can you ship to new zealand", "Australia & New Zealand", true},
+		{"it's with sf already", "SF Express", true},
+		{"sleeves on the hoodie in a medium", "Heavyweight Loopback Hoodie", true},
 	} {
 		if got := namesLabel(retrieval.TermSet(tt.q), tt.label); got != tt.want {
 			t.Errorf("namesLabel(%q, %q) = %v, want %v", tt.q, tt.label, got, tt.want)
@@ -660,6 +666,32 @@ func TestStatesAsked(t *testing.T) {
 	} {
 		if got := statesAsked(tt.cands, 0, tt.asked); got != tt.want {
 			t.Errorf("%s: statesAsked = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// An extract that lacks the question's main word gives way to one near as
+// likely that has it ("激活邮件链接多久失效": the activation link's 48 hours,
+// not the password reset link's 60 minutes).
+func TestFocused(t *testing.T) {
+	cand := func(p, coverage float64, focus bool) candidate {
+		in := make([]float64, len(unitInputs))
+		in[coverageInput] = coverage
+		return candidate{p: p, in: in, x: extract{focus: focus}}
+	}
+	reset := cand(0.62, 0.56, false)
+	for _, tt := range []struct {
+		name  string
+		cands []candidate
+		want  int
+	}{
+		{"the one with the focus", []candidate{reset, cand(0.51, 0.64, true), cand(0.60, 0.64, true)}, 2},
+		{"much less likely", []candidate{reset, cand(0.55, 0.64, true)}, 0},
+		{"covering less", []candidate{reset, cand(0.60, 0.5, true)}, 0},
+		{"the best has it", []candidate{cand(0.62, 0.56, true), cand(0.61, 0.7, true)}, 0},
+	} {
+		if got := focused(tt.cands, 0); got != tt.want {
+			t.Errorf("%s: focused = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
