@@ -34,9 +34,11 @@ var attributeCues = []struct {
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "多少块", "几块钱", "多少刀", "几刀", "多少美元", "多少美金", "什么价", "啥价", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号", "个色", "几色", "别的色", "其他色"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "oversize", "oversized", "尺码", "码", "大小", "合身", "版型", "宽松", "修身", "偏大", "偏小"}, []string{"sizes", "size", "fit"}},
-	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度"}, []string{"dimensions", "length", "capacity", "size"}},
+	{[]string{"how big", "bigger", "smaller", "更大", "更小", "dimension", "dimensions", "measur", "long", "wide", "length", "large", "尺寸", "多大", "多长", "多宽", "长度",
+		"衣长", "袖长", "胸围", "肩宽", "腰围", "裤长", "body length", "sleeve length", "chest width"}, []string{"dimensions", "length", "capacity", "size"}},
 	{[]string{"diameter", "how tall", "height", "直径", "多高", "高度"}, []string{"dimensions"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量", "克重", "重不重", "沉不沉"}, []string{"weight"}}, // the material does not say how heavy
+	{[]string{"how many grams", "how many g ", "多少克", "几克"}, []string{"weight", "capacity"}},      // a candle's weight, a grinder's dose
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "机洗", "手洗", "水洗", "干洗", "洗衣机", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
@@ -51,7 +53,7 @@ var attributeCues = []struct {
 	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "shower", "bath", "蓝牙", "防水", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
 	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
-	{[]string{"colour temperature", "color temperature", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
+	{[]string{"colour temperature", "color temperature", "colour temp", "color temp", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},
 	{[]string{"wifi", "wi-fi", "ghz", "router", "无线网", "路由器"}, []string{"wifi"}},
 	{[]string{"noise", "noisy", "loud", "quiet", "decibel", "噪音", "声音大", "吵", "静音"}, []string{"noise"}},
@@ -558,6 +560,9 @@ var notCatalogPhrases = append([]string{
 	"my bank", "invoice", "discount code", "promo code", "coupon", "cancel my", "cancel the", "cancel it", "cancel an", "cancel order",
 	"postage", "customs", " return", "notify", " ago ", " ago,", "trim the",
 	"wholesale", "bulk", "volume pric", "cheapest way", "cheapest shipping", "cheapest delivery", "cheapest postage", "shipping to", "shipped to", "ship to", "deliver to", "delivery to",
+	// who to ask, and what a spend earns: the contact page and the thresholds
+	"who do i talk", "who should i talk", "who can i talk", "who do i contact", "who should i contact", "who to contact", "who to talk",
+	"if i spend", "spend over", "spend more than", "找谁", "联系谁", "满多少",
 	"批发", "团购", "寄到", "发到", "运费",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",

@@ -108,6 +108,8 @@ func TestNotForCatalog(t *testing.T) {
 		"那个竹子的盒子有没有甲醛检测报告":                                                      true,
 		"真丝眼罩能去黑眼圈吗":                                                            true,
 		"is it ok to run the aroma diffuser with essential oils if i have cats": true,
+		"I run a small cafe and want 40 mugs, who do i talk to":                 true,
+		"if i spend over 100 on towels is shipping free":                        true,
 		"is the waffle robe in stock? need it for a gift":                       false,
 		"whats the hoodie made of, is it thick?":                                false,
 		"有没有蓝牙耳机，防水吗":                                                           false,
@@ -392,6 +394,9 @@ func TestAskedCueWords(t *testing.T) {
 		{"藤编灯罩直径多少", []string{"dimensions"}, []string{"capacity"}},
 		{"how tall is the lamp", []string{"dimensions"}, nil},
 		{"can i use the charger without buying a plug seperately?", []string{"included"}, nil},
+		{"what colour temps does the lamp do", []string{"color_temperature"}, []string{"color"}},
+		{"磨豆机一次能磨多少克", []string{"capacity"}, nil},
+		{"连帽卫衣中号的衣长是多少", []string{"length"}, nil}, // the size guide's, not the hoodie's price
 	} {
 		got := asked(tt.text)
 		for _, k := range tt.want {
