@@ -99,7 +99,7 @@ func otherMarketplace(text string) bool {
 	return containsAny(phraseText(text), marketplaces)
 }
 
-var marketplaces = []string{" amazon", " ebay", " etsy", " temu", " shein", " aliexpress", " walmart", " target.com", " taobao", " tmall",
+var marketplaces = []string{" amazon", " ebay", " etsy", " temu", " shein", " aliexpress", " walmart", " target.com", " at target", " from target", " taobao", " tmall",
 	" ikea", " wayfair", " zara", " uniqlo", " h&m ", "淘宝", "天猫", "京东", "拼多多", "抖音商城", "唯品会", "亚马逊", "宜家", "优衣库"}
 
 // phraseText is text as the phrase lists are matched against: simplified
@@ -132,6 +132,8 @@ var ownOrderPhrases = []string{
 	"what did i order", "what did i buy", "did i order", "my last order", "my recent order", "my latest order", "my tracking",
 	"我的订单", "我的快递", "我的包裹", "我买的", "我下的单", "我的货", "我订的", "我上次买", "上次买的", "我买了什么", "我买过",
 	"那单", "这单", "我的单", "我最近的订单", "我最近一单", "我最近买的",
+	// what the shopper paid
+	"how much did i pay", "how much i paid", "what did i pay", "付了多少", "花了多少", "我付了",
 }
 
 // offline answers without a model: small talk, the shopper's orders, a

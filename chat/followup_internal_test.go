@@ -59,6 +59,10 @@ func TestAboutOwnOrderFollowUp(t *testing.T) {
 		{"", "and what was in it?", false},
 		{"what is your return policy?", "and what was in it?", false},
 		{"where is my order?", "can I return a sweater that does not fit?", false},
+		// what the shopper paid is their own order's
+		{"我有个充电宝的订单", "一共付了多少钱", true},
+		{"", "how much did i pay for the lamp", true},
+		{"", "how much do i pay for shipping to canada", false},
 	} {
 		q := &question{text: c.text, context: c.context}
 		if got := aboutOwnOrder(q); got != c.want {
@@ -72,6 +76,7 @@ func TestOtherMarketplace(t *testing.T) {
 		"can you check on my amazon order? its 3 days late": true,
 		"帮我查一下京东的快递到哪了":                                     true,
 		"拼多多买的东西怎么申请退款":                                     true,
+		"how do i return something i bought at target":      true,
 		"where is my order?":                                false,
 		"is the tote made for shopping at the market?":      false,
 	} {
