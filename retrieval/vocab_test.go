@@ -53,6 +53,10 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"如果今天能发出的话", []string{"cut-off"}, nil},
 		{"满多少包邮啊", []string{"free shipping"}, nil},
 		{"地址输错了", nil, []string{"locked"}}, // a typo'd address locks nothing
+		// a size chart's columns, asked in Chinese of an English chart
+		{"卫衣中号衣长多少", []string{"body length", "medium"}, nil},
+		{"衬衫袖长是多少", []string{"sleeve length"}, nil},
+		{"客服邮箱是多少", []string{"邮件", "support"}, nil}, // the FAQ says 发邮件到 support@
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
