@@ -710,6 +710,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	}
 	best = statesAsked(cands, best, asked)
 	best = focused(cands, best)
+	best = headedSection(cands, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -805,6 +806,48 @@ func focused(cands []candidate, best int) int {
 	}
 	return n
 }
+
+// headedSection is the candidate to answer from when the question says
+// the heading of another section of the best extract's document in its
+// own words and none of the best one's: "changed my mind on the throw,
+// what does it cost me to send it back?" is answered under "Change of
+// mind", not under its sibling "Size exchanges on apparel", when that is
+// near as likely (headingMargin).
+func headedSection(cands []candidate, q string, best int) int {
+	b := cands[best]
+	if b.forWhatIsNamed() {
+		return best
+	}
+	qTerms := retrieval.TermSet(q)
+	says := func(heading string, all bool) bool {
+		terms := retrieval.Terms(lastHeading(heading))
+		n := 0
+		for _, t := range terms {
+			if qTerms[t] {
+				n++
+			}
+		}
+		if all {
+			return len(terms) > 0 && n == len(terms)
+		}
+		return n > 0
+	}
+	if says(b.x.hit.Heading, false) {
+		return best
+	}
+	n := best
+	for i, c := range cands {
+		if c.x.hit.Source == b.x.hit.Source && c.x.hit.Heading != b.x.hit.Heading && says(c.x.hit.Heading, true) &&
+			c.p >= b.p-headingMargin && (n == best || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	return n
+}
+
+// headingMargin is how much less likely than the best extract one under
+// a heading the question says may be and still answer instead.
+const headingMargin = 0.1
 
 // focusMargin is how much less likely than the best extract one that has
 // the question's focus may be and still answer instead.

@@ -696,6 +696,31 @@ func TestFocused(t *testing.T) {
 	}
 }
 
+// An extract under a heading the question does not say gives way to one
+// near as likely under a sibling heading the question says in its words.
+func TestHeadedSection(t *testing.T) {
+	cand := func(p float64, heading string) candidate {
+		return candidate{p: p, x: extract{hit: knowledge.Hit{Source: "returns-refunds.md", Heading: "Returns & Refunds > Return shipping costs > " + heading}}}
+	}
+	q := "changed my mind on the throw blanket, what does it cost me to send it back? im in ohio"
+	exchange := cand(0.60, "Size exchanges on apparel")
+	for _, tt := range []struct {
+		name  string
+		q     string
+		cands []candidate
+		want  int
+	}{
+		{"the heading it says", q, []candidate{exchange, cand(0.53, "Change of mind"), cand(0.45, "Change of mind")}, 1},
+		{"much less likely", q, []candidate{exchange, cand(0.45, "Change of mind")}, 0},
+		{"says the best one's heading", "can i exchange the size, what does it cost", []candidate{exchange, cand(0.55, "Change of mind")}, 0},
+		{"says only part of the other", "what does a change cost", []candidate{exchange, cand(0.55, "Change of mind")}, 0},
+	} {
+		if got := headedSection(tt.cands, tt.q, 0); got != tt.want {
+			t.Errorf("%s: headedSection = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
 // knownTerms are the search's concepts for q when the site has each of its
 // terms, every one as rare.
 func knownTerms(q string) []retrieval.Concept {
