@@ -57,6 +57,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"卫衣中号衣长多少", []string{"body length", "medium"}, nil},
 		{"衬衫袖长是多少", []string{"sleeve length"}, nil},
 		{"客服邮箱是多少", []string{"邮件", "support"}, nil}, // the FAQ says 发邮件到 support@
+		{"forgot to put my promo code in, can u add it now?", []string{"after ordering"}, nil},
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
