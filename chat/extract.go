@@ -779,9 +779,18 @@ func statesAsked(cands []candidate, best, asked int) int {
 	if b.forWhatIsNamed() {
 		return best
 	}
+	return giveWay(cands, best, askedMargin, func(c candidate) bool {
+		return statesOnly(c, b, asked) && c.in[coverageInput] >= b.in[coverageInput]
+	})
+}
+
+// giveWay is the likeliest candidate other than best that takes (a
+// reason to answer instead of best) and is at most margin less likely
+// than best; best when there is none.
+func giveWay(cands []candidate, best int, margin float64, takes func(candidate) bool) int {
 	n := best
 	for i, c := range cands {
-		if statesOnly(c, b, asked) && c.in[coverageInput] >= b.in[coverageInput] && c.p >= b.p-askedMargin && (n == best || c.p > cands[n].p) {
+		if i != best && c.p >= cands[best].p-margin && takes(c) && (n == best || c.p > cands[n].p) {
 			n = i
 		}
 	}
@@ -798,13 +807,9 @@ func focused(cands []candidate, best int) int {
 	if b.x.focus || b.forWhatIsNamed() {
 		return best
 	}
-	n := best
-	for i, c := range cands {
-		if c.x.focus && c.in[coverageInput] >= b.in[coverageInput] && c.p >= b.p-focusMargin && (n == best || c.p > cands[n].p) {
-			n = i
-		}
-	}
-	return n
+	return giveWay(cands, best, focusMargin, func(c candidate) bool {
+		return c.x.focus && c.in[coverageInput] >= b.in[coverageInput]
+	})
 }
 
 // headedSection is the candidate to answer from when the question says
@@ -819,30 +824,26 @@ func headedSection(cands []candidate, q string, best int) int {
 		return best
 	}
 	qTerms := retrieval.TermSet(q)
-	says := func(heading string, all bool) bool {
+	// said: how many of the words of a section's own heading the question has
+	said := func(heading string) (n, of int) {
 		terms := retrieval.Terms(lastHeading(heading))
-		n := 0
 		for _, t := range terms {
 			if qTerms[t] {
 				n++
 			}
 		}
-		if all {
-			return len(terms) > 0 && n == len(terms)
-		}
-		return n > 0
+		return n, len(terms)
 	}
-	if says(b.x.hit.Heading, false) {
+	if n, _ := said(b.x.hit.Heading); n > 0 {
 		return best
 	}
-	n := best
-	for i, c := range cands {
-		if c.x.hit.Source == b.x.hit.Source && c.x.hit.Heading != b.x.hit.Heading && says(c.x.hit.Heading, true) &&
-			c.p >= b.p-headingMargin && (n == best || c.p > cands[n].p) {
-			n = i
+	return giveWay(cands, best, headingMargin, func(c candidate) bool {
+		if c.x.hit.Source != b.x.hit.Source || c.x.hit.Heading == b.x.hit.Heading {
+			return false
 		}
-	}
-	return n
+		n, of := said(c.x.hit.Heading)
+		return of > 0 && n == of
+	})
 }
 
 // headingMargin is how much less likely than the best extract one under
