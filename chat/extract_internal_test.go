@@ -644,12 +644,15 @@ func TestTakesNamedWhenItCoversMost(t *testing.T) {
 	}
 }
 
+// scored is a candidate of probability p, coverage and extract x.
+func scored(p, coverage float64, x extract) candidate {
+	in := make([]float64, len(unitInputs))
+	in[coverageInput] = coverage
+	return candidate{p: p, in: in, x: x}
+}
+
 func TestStatesAsked(t *testing.T) {
-	cand := func(p, coverage float64, text string) candidate {
-		in := make([]float64, len(unitInputs))
-		in[coverageInput] = coverage
-		return candidate{p: p, in: in, x: extract{text: text}}
-	}
+	cand := func(p, coverage float64, text string) candidate { return scored(p, coverage, extract{text: text}) }
 	summary := cand(0.90, 0.66, "不想要了的退货运费由您承担，中国大陆我们可以帮您预约顺丰上门取件。服饰第一次换尺码免费。")
 	for _, tt := range []struct {
 		name  string
@@ -674,11 +677,7 @@ func TestStatesAsked(t *testing.T) {
 // likely that has it ("激活邮件链接多久失效": the activation link's 48 hours,
 // not the password reset link's 60 minutes).
 func TestFocused(t *testing.T) {
-	cand := func(p, coverage float64, focus bool) candidate {
-		in := make([]float64, len(unitInputs))
-		in[coverageInput] = coverage
-		return candidate{p: p, in: in, x: extract{focus: focus}}
-	}
+	cand := func(p, coverage float64, focus bool) candidate { return scored(p, coverage, extract{focus: focus}) }
 	reset := cand(0.62, 0.56, false)
 	for _, tt := range []struct {
 		name  string
