@@ -303,14 +303,27 @@ func (e *Engine) orderOffer(ctx context.Context, q *question) string {
 }
 
 // knowledgeAnswer searches the knowledge base and quotes the part of a
-// passage that answers, when the evidence says it does (see Evidence).
+// passage that answers, when the evidence says it does (see Evidence);
+// when it does not, the reply offers the sections of the likeliest extracts
+// (topics.go).
 func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
+	return e.searchAnswer(ctx, q, nil)
+}
+
+// searchAnswer is knowledgeAnswer, or with a section the shopper picked,
+// the best extract of that section, quoted without the evidence test.
+func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) reply {
 	if e.opts.Library == nil {
 		return reply{}
 	}
 	res, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: q.text, Context: q.context, Vocabulary: e.vocabulary(ctx, q.site)}, searchDepth)
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}
+	}
+	if section != nil {
+		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
+			return reply{}
+		}
 	}
 	// A body measurement ("腰围80 臀围100") is answered from the size chart
 	// that has its column, wherever the search ranked it.
@@ -341,7 +354,8 @@ func (e *Engine) knowledgeAnswer(ctx context.Context, q *question) reply {
 			r.candidates = append(r.candidates, Candidate{Source: c.x.hit.Source, Heading: c.x.hit.Heading, Extract: c.x.text, Inputs: c.in, Score: c.p})
 		}
 	}
-	if !e.accepts(q, ev) {
+	if section == nil && !e.accepts(q, ev) {
+		r.topics = topicsFrom(all, q.lang)
 		return r
 	}
 	r.text = quoteText(q, x)

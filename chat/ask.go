@@ -22,6 +22,9 @@ type AskRequest struct {
 	Locale   string `json:"locale,omitempty"`
 	// Explain keeps every candidate extract the bot weighed in the result.
 	Explain bool `json:"explain,omitempty"`
+	// Pick, when set, is a topic an earlier answer to Text offered: the
+	// bot answers Text from that section, as when a shopper taps it.
+	Pick *Topic `json:"pick,omitempty"`
 }
 
 // AskResult is the bot's answer and how it came to it.
@@ -43,6 +46,9 @@ type AskResult struct {
 	// Candidates are every extract weighed, best-scored or not (with
 	// AskRequest.Explain).
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Topics are the help-page sections a reply that was not sure offers
+	// (each can be asked again as Pick).
+	Topics []Topic `json:"topics,omitempty"`
 }
 
 // Ask answers req for site as the bot would in a conversation (offline, or
@@ -84,7 +90,16 @@ func (e *Engine) Ask(ctx context.Context, site *sites.Site, req AskRequest) (*As
 	if d.Escalate {
 		res.Escalation = d.Reason
 	}
-	r := e.offline(ctx, q)
+	var r reply
+	if req.Pick != nil {
+		var ok bool
+		if r, ok = e.pickAnswer(ctx, q, *req.Pick); !ok {
+			r = reply{text: say(lang, "no_answer"), kind: kindDecline}
+		}
+	} else {
+		r = e.offline(ctx, q)
+	}
+	res.Topics = r.topics
 	res.Reply, res.Citations, res.Products, res.Answered, res.Confidence = r.text, r.citations, r.products, r.answered, r.confidence
 	res.Evidence, res.Candidates = r.evidence, r.candidates
 	if res.Citations == nil {

@@ -72,10 +72,13 @@ type Message struct {
 	SentimentScore   float64    `json:"sentiment_score,omitempty"`
 	Citations        []Citation `json:"citations"`
 	Products         []Product  `json:"products,omitempty"`
-	Model            string     `json:"model,omitempty"`
-	LatencyMS        int        `json:"latency_ms,omitempty"`
-	TTFTMS           int        `json:"ttft_ms,omitempty"`
-	Tokens           int        `json:"tokens,omitempty"`
+	// Topics are the help-page sections a reply that was not sure offers
+	// instead (topics.go).
+	Topics    []Topic `json:"topics,omitempty"`
+	Model     string  `json:"model,omitempty"`
+	LatencyMS int     `json:"latency_ms,omitempty"`
+	TTFTMS    int     `json:"ttft_ms,omitempty"`
+	Tokens    int     `json:"tokens,omitempty"`
 	// Answered and RetrievalConfidence are set on bot replies: whether the
 	// bot answered (false: it abstained) and the knowledge search's
 	// confidence behind the reply (nil: no search ran). Insights read them.
@@ -236,14 +239,14 @@ func (s *Store) Conversation(ctx context.Context, id string) (*Conversation, err
 }
 
 const msgColumns = `id, conversation_id, seq, role, body, coalesce(client_id, ''), user_id, intent, intent_confidence, sentiment,
-	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, answered, retrieval_confidence, grounding, created_at`
+	sentiment_score, citations, products, model, latency_ms, ttft_ms, tokens, answered, retrieval_confidence, grounding, topics, created_at`
 
 func scanMessage(row pgx.Row) (*Message, error) {
 	var m Message
 	var conf, score float32
 	var retrieval *float32
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Role, &m.Text, &m.ClientID, &m.UserID, &m.Intent, &conf,
-		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.Answered, &retrieval, &m.Grounding, &m.At)
+		&m.Sentiment, &score, &m.Citations, &m.Products, &m.Model, &m.LatencyMS, &m.TTFTMS, &m.Tokens, &m.Answered, &retrieval, &m.Grounding, &m.Topics, &m.At)
 	m.IntentConfidence, m.SentimentScore = float64(conf), float64(score)
 	if retrieval != nil {
 		r := float64(*retrieval)
@@ -322,6 +325,9 @@ func (s *Store) appendMessage(ctx context.Context, m *Message, st *streaks) (sto
 		if m.Products == nil {
 			m.Products = []Product{}
 		}
+		if m.Topics == nil {
+			m.Topics = []Topic{}
+		}
 		var id *string
 		if m.ID != "" {
 			id = &m.ID
@@ -339,14 +345,14 @@ func (s *Store) appendMessage(ctx context.Context, m *Message, st *streaks) (sto
 					negative_streak = coalesce($22, negative_streak), no_answer_streak = coalesce($23, no_answer_streak)
 				where id = $1 returning last_seq)
 			insert into messages (id, conversation_id, seq, role, body, client_id, user_id, intent, intent_confidence, sentiment,
-				sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products, answered, retrieval_confidence, grounding)
+				sentiment_score, citations, model, latency_ms, ttft_ms, tokens, products, answered, retrieval_confidence, grounding, topics)
 			select coalesce($2::uuid, gen_random_uuid()), $1, c.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-				$17, $18, $19, $20
+				$17, $18, $19, $20, $24
 			from c
 			returning `+msgColumns,
 			m.ConversationID, id, state, m.Role, m.Text, clientID, m.UserID, m.Intent, m.IntentConfidence, m.Sentiment,
 			m.SentimentScore, m.Citations, m.Model, m.LatencyMS, m.TTFTMS, m.Tokens, m.Products, m.Answered, m.RetrievalConfidence,
-			m.Grounding, turnLease.Seconds(), negative, noAnswer))
+			m.Grounding, turnLease.Seconds(), negative, noAnswer, m.Topics))
 		if err != nil {
 			return err
 		}

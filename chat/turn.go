@@ -43,8 +43,15 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	if a.Sentiment == "negative" {
 		negative = conv.NegativeStreak + 1
 	}
-	d := decide(cfg.Escalation, Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
-		Angry: a.Angry, NegativeStreak: negative})
+	// A tap on a topic the bot offered when it was not sure is not a
+	// problem to escalate ("Damaged, faulty or wrong items"): it answers
+	// the question the bot was not sure about, from that section.
+	topic, asked, picked := e.pickedTopic(ctx, conv, msg)
+	var d Decision
+	if !picked {
+		d = decide(cfg.Escalation, Signals{Intent: a.Intent, Problem: a.Problem, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+			Angry: a.Angry, NegativeStreak: negative})
+	}
 	if d.Escalate {
 		if err := e.opts.Store.SetStreaks(ctx, conv.ID, negative, conv.NoAnswerStreak); err != nil {
 			e.logger.Error("streaks", "conversation", conv.ID, "error", err)
@@ -61,13 +68,21 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	}
 
 	start := time.Now()
-	reply := e.draft(ctx, site, conv, msg, a, lang)
+	var reply reply
+	if picked {
+		pq := e.newQuestion(ctx, site, conv, asked, e.opts.Analyzer.Analyze(ctx, site.ID, asked.Text), lang)
+		reply, picked = e.pickAnswer(ctx, pq, topic)
+		reply.id = newUUID()
+	}
+	if !picked {
+		reply = e.draft(ctx, site, conv, msg, a, lang)
+	}
 	noAnswer := 0
 	if !reply.answered {
 		noAnswer = conv.NoAnswerStreak + 1
 	}
 	bot := &Message{ID: reply.id, ConversationID: conv.ID, Role: RoleBot, Text: reply.text, Citations: reply.citations, Products: reply.products,
-		Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
+		Topics: reply.topics, Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore,
 		Model: reply.model, LatencyMS: int(time.Since(start).Milliseconds()), TTFTMS: int(reply.ttft.Milliseconds()), Tokens: reply.tokens,
 		Answered: &reply.answered, RetrievalConfidence: reply.confidence, Grounding: reply.grounding}
 	// The reply and the streaks it changes are one write.
@@ -248,6 +263,7 @@ type reply struct {
 	evidence   *Evidence
 	best       *extract    // the likeliest extract, quoted or not (an agent may still use it)
 	candidates []Candidate // every extract weighed (only when explaining)
+	topics     []Topic     // sections offered instead of an answer (topics.go)
 	grounding  string      // what the grounding check found (Grounding…)
 	kind       string      // where an offline answer came from (kind…)
 }

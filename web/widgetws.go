@@ -57,6 +57,9 @@ type (
 		Text      string          `json:"text"`
 		Citations []chat.Citation `json:"citations"`
 		Products  []chat.Product  `json:"products,omitempty"`
+		// Topics are the labels of the help-page sections a reply that was
+		// not sure offers; the widget sends a tapped one back as a message.
+		Topics []string `json:"topics,omitempty"`
 		// Answered is set on bot replies: false when the bot could not answer.
 		Answered *bool  `json:"answered,omitempty"`
 		At       string `json:"at"`
@@ -97,8 +100,12 @@ type (
 )
 
 func toMessageFrame(m *chat.Message) messageFrame {
-	return messageFrame{Type: "message", Seq: m.Seq, ID: m.ID, Role: m.Role, Text: m.Text, Citations: m.Citations,
+	f := messageFrame{Type: "message", Seq: m.Seq, ID: m.ID, Role: m.Role, Text: m.Text, Citations: m.Citations,
 		Products: m.Products, Answered: m.Answered, At: m.At.UTC().Format(time.RFC3339)}
+	for _, t := range m.Topics {
+		f.Topics = append(f.Topics, t.Label)
+	}
+	return f
 }
 
 // widgetSocket serves GET /v1/widget/ws?site=KEY: the site and the Origin

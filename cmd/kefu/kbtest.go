@@ -24,6 +24,10 @@ type kbTestResult struct {
 	Missing  []string       `json:"missing,omitempty"`
 	Reply    string         `json:"reply"`
 	Evidence *chat.Evidence `json:"evidence,omitempty"`
+	// Topics are the sections a declined answer offered; OneTap that
+	// asking again from one of them states every fact.
+	Topics []string `json:"topics,omitempty"`
+	OneTap bool     `json:"one_tap,omitempty"`
 }
 
 // cmdKBTest runs answer tests: questions with the facts a right answer must
@@ -91,6 +95,14 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 			default:
 				r.Verdict = "wrong"
 			}
+			for _, t := range res.Topics {
+				r.Topics = append(r.Topics, t.Label)
+			}
+			if r.Verdict == "declined" {
+				if r.OneTap, err = oneTap(ctx, eng, site, c, res.Topics); err != nil {
+					return fmt.Errorf("%s: %w", c.ID, err)
+				}
+			}
 			results = append(results, r)
 			// Every extract the bot weighed, labelled by whether it holds the
 			// question's facts (none does for an out-of-scope question).
@@ -146,6 +158,21 @@ func runStoredTests(ctx context.Context, e env, db *database, site *sites.Site, 
 	return nil
 }
 
+// oneTap reports whether asking c again from one of the topics its
+// declined answer offered (as a shopper's tap does) states every fact.
+func oneTap(ctx context.Context, eng *chat.Engine, site *sites.Site, c answerCase, topics []chat.Topic) (bool, error) {
+	for _, t := range topics {
+		res, err := eng.Ask(ctx, site, chat.AskRequest{Text: c.Query, Context: c.Context, Customer: c.Customer, Locale: localeOf(c.Lang), Pick: &t})
+		if err != nil {
+			return false, err
+		}
+		if res.Answered && len(chat.MissingFacts(res.Reply, c.Facts)) == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // answerExample is one line of a feature file for the answer model.
 type answerExample struct {
 	ID         string              `json:"id"`
@@ -193,6 +220,15 @@ func printKBTest(e env, results []kbTestResult, show bool) {
 			float64(c["declined"])/n, float64(c["answered"])/n)
 	}
 	tw.Flush()
+	if c := counts["answerable"]; c != nil && c["declined"] > 0 {
+		tap := 0
+		for _, r := range results {
+			if r.OneTap {
+				tap++
+			}
+		}
+		fmt.Fprintf(e.stdout, "declined with the answer one tap away (a topic offered): %d of %d\n", tap, c["declined"])
+	}
 	if !show {
 		return
 	}

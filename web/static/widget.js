@@ -25,7 +25,7 @@
       joined: "%s joined the conversation", withAgent: "You're chatting with our support team",
       back: "You're back with the assistant", resolved: "This conversation was marked as resolved.",
       rate: "How would you rate this conversation?", stars: "%s out of 5", comment: "Anything else to tell us? (optional)",
-      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources",
+      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources", topics: "Did you mean…",
       unread: "%s unread", soldOut: "Out of stock", error: "Something went wrong. Please try again.",
       slow: "You're sending messages quickly — please wait a moment.", powered: "Powered by kefu", chat: "Messages",
     },
@@ -38,7 +38,7 @@
       joined: "%s 已加入对话", withAgent: "人工客服正在为您服务",
       back: "已为您切换回智能助手", resolved: "本次对话已结束。",
       rate: "您对本次服务满意吗？", stars: "%s 分（满分 5 分）", comment: "还有什么想告诉我们的吗？（选填）",
-      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源",
+      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源", topics: "您是想问…",
       unread: "%s 条未读", soldOut: "缺货", error: "出错了，请稍后重试。",
       slow: "您发送得太快了，请稍等片刻。", powered: "由 kefu 提供支持", chat: "聊天记录",
     },
@@ -158,7 +158,7 @@
     } catch (e) { return p.price + " " + (p.currency || ""); }
   };
 
-  // ---- messages. An item is {seq, id, cid, role, text, cites, products, at, el}.
+  // ---- messages. An item is {seq, id, cid, role, text, cites, products, topics, at, el}.
   // Items with a seq are ordered by it; pending shopper messages and replies
   // still streaming (no seq yet) follow them.
   const draw = (it) => {
@@ -216,6 +216,27 @@
       }
       r.append(box);
     }
+    // Topics a reply that was not sure offers: a tap asks about that one
+    // (only the latest message's are shown).
+    if (it.topics && it.topics.length) {
+      const box = el("div", "tps");
+      const head = el("div", "tpl", t.topics);
+      head.id = "kefu-tp-" + (it.id || it.cid);
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-labelledby", head.id);
+      box.append(head);
+      for (const label of it.topics.slice(0, 3)) {
+        const b = el("button", "tp", label);
+        b.type = "button";
+        tongue(b, label);
+        b.onclick = () => {
+          sendText(label);
+          $.ta.focus();
+        };
+        box.append(b);
+      }
+      r.append(box);
+    }
     if (mine && !it.seq) r.append(el("div", "meta", ready ? t.sending : t.waiting));
   };
 
@@ -247,6 +268,7 @@
     let prev = "";
     for (const k of $.log.children) {
       k.classList.toggle("first", k._it.role != prev);
+      k.classList.toggle("old", k != $.log.lastElementChild);
       prev = k._it.role;
     }
   };
@@ -271,7 +293,7 @@
       it = Object.values(pend).find((p) => !p.seq && p.text == f.text);
     }
     it = it || {};
-    Object.assign(it, { seq: f.seq, id: f.id, role: f.role, text: f.text, cites: f.citations || [], products: f.products, at: f.at, draft: 0, stale: 0 });
+    Object.assign(it, { seq: f.seq, id: f.id, role: f.role, text: f.text, cites: f.citations || [], products: f.products, topics: f.topics, at: f.at, draft: 0, stale: 0 });
     bySeq[f.seq] = byId[f.id] = it;
     gotSeq(f.seq);
     draw(it);
@@ -334,6 +356,10 @@
     if (!text) return;
     $.ta.value = "";
     grow();
+    sendText(text);
+  };
+
+  const sendText = (text) => {
     const cid = uuid();
     P.o.push({ c: cid, t: text });
     save();
@@ -671,6 +697,10 @@ button{font:inherit;cursor:pointer}
 .src{display:inline-flex;align-items:center;gap:6px;max-width:100%;padding:3px 10px 3px 3px;border-radius:999px;background:#fff;border:1px solid #e2e5ea;font-size:12px;color:#374151;text-decoration:none}
 .src span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}a.src:hover{border-color:var(--k)}
 .src b{display:grid;place-items:center;min-width:18px;height:18px;border-radius:9px;background:var(--k);color:var(--kt);font-size:11px;flex:none}
+.tps{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;max-width:92%}.r.old .tps{display:none}
+.tpl{flex:0 0 100%;font-size:12px;color:#4b5563}
+.tp{font:inherit;font-size:13px;line-height:1.3;text-align:start;padding:6px 12px;min-height:32px;border-radius:16px;background:#fff;border:1px solid var(--k);color:#1f2937;cursor:pointer;max-width:100%}
+.tp:hover{background:#f3f4f6}.tp:focus-visible{outline:2px solid var(--k);outline-offset:2px}
 .cards{display:flex;gap:8px;overflow-x:auto;max-width:100%;padding:8px 2px 4px;scroll-snap-type:x mandatory}
 .card{flex:0 0 148px;background:#fff;border:1px solid #e6e8ec;border-radius:14px;overflow:hidden;color:inherit;text-decoration:none;scroll-snap-align:start}a.card:hover{border-color:var(--k)}
 .pic{position:relative;height:96px;background:linear-gradient(135deg,#eef0f4,#dfe3ea);display:grid;place-items:center;font-size:30px;font-weight:700;color:#6b7280}

@@ -1,0 +1,135 @@
+package chat
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"kefu/knowledge"
+	"kefu/retrieval"
+)
+
+// When the bot is not sure, it offers the help-page sections its best
+// guesses came from ("Did you mean …?"): on the development questions the
+// right answer is one tap away for half of the questions it declines.
+// Tapping one sends its label as the shopper's message, and the bot answers
+// the question it declined from that section (pickedTopic, pickAnswer).
+
+// Topic is a help-page section a reply that was not sure offers.
+type Topic struct {
+	Label   string `json:"label"` // what the shopper sees and taps: the section's own heading
+	Source  string `json:"source"`
+	Heading string `json:"heading"`
+}
+
+// topicFloor is how likely (by the answer model) an extract must be for
+// its section to be offered, and maxTopics how many are. Chosen on the
+// eleven development files (docs/benchmarks.md, "Answers", nineteenth
+// pass): of 231 declined questions, at 0.1 203 get topics and 116 have
+// the answer one tap away, while 94 of 204 out-of-scope questions get
+// topics; at 0.15 169, 94 and 62; at 0.05 225, 128 and 157.
+const (
+	topicFloor = 0.1
+	maxTopics  = 3
+)
+
+// topicsFrom are the sections of the likeliest extracts, best first,
+// each once (and each label once: two sections with one heading would be
+// two chips that look the same). A shopper who does not write Chinese is
+// not offered Chinese headings.
+func topicsFrom(cands []candidate, lang string) []Topic {
+	order := make([]int, 0, len(cands))
+	for i, c := range cands {
+		if c.p >= topicFloor {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch pa, pb := cands[a].p, cands[b].p; {
+		case pa > pb:
+			return -1
+		case pa < pb:
+			return 1
+		}
+		return 0
+	})
+	var out []Topic
+	for _, i := range order {
+		h := cands[i].x.hit
+		label := lastHeading(h.Heading)
+		if label == "" {
+			label = strings.TrimSpace(h.Title)
+		}
+		if label == "" || lang != "zh" && strings.ContainsFunc(label, retrieval.IsCJK) || slices.ContainsFunc(out, func(s Topic) bool {
+			return s.Label == label || s.Source == h.Source && s.Heading == h.Heading
+		}) {
+			continue
+		}
+		out = append(out, Topic{Label: label, Source: h.Source, Heading: h.Heading})
+		if len(out) == maxTopics {
+			break
+		}
+	}
+	return out
+}
+
+// inSection keeps the hits of one section.
+func inSection(hits []knowledge.Hit, s Topic) []knowledge.Hit {
+	var out []knowledge.Hit
+	for _, h := range hits {
+		if h.Source == s.Source && h.Heading == s.Heading {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// pickAnswer answers q from the section the shopper picked: the extract of
+// that section that best answers it, quoted whatever its probability (the
+// shopper chose the section).
+func (e *Engine) pickAnswer(ctx context.Context, q *question, s Topic) (reply, bool) {
+	r := e.searchAnswer(ctx, q, &s)
+	if !r.answered {
+		return reply{}, false
+	}
+	r.kind = kindKnowledge
+	return r, true
+}
+
+// pickedTopic reports whether a shopper message is a tap on a
+// topic the bot reply just before it offered: the topic, and the
+// question that reply was not sure about.
+func (e *Engine) pickedTopic(ctx context.Context, conv *Conversation, msg *Message) (Topic, *Message, bool) {
+	if conv == nil {
+		return Topic{}, nil, false
+	}
+	msgs, err := e.messagesAfter(ctx, conv, max(0, msg.Seq-pickWindow))
+	if err != nil {
+		return Topic{}, nil, false
+	}
+	label := strings.TrimSpace(msg.Text)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Seq >= msg.Seq || m.Role == RoleSystem {
+			continue
+		}
+		if m.Role != RoleBot {
+			return Topic{}, nil, false // the shopper wrote something else in between
+		}
+		k := slices.IndexFunc(m.Topics, func(s Topic) bool { return s.Label == label })
+		if k < 0 {
+			return Topic{}, nil, false
+		}
+		for j := i - 1; j >= 0; j-- {
+			if msgs[j].Role == RoleShopper {
+				return m.Topics[k], &msgs[j], true
+			}
+		}
+		return Topic{}, nil, false
+	}
+	return Topic{}, nil, false
+}
+
+// pickWindow is how many messages back a tapped topic and its question are
+// looked for (the question, the reply, a system notice, the tap).
+const pickWindow = 6

@@ -1,0 +1,70 @@
+package chat_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"kefu/chat"
+)
+
+// TestOffersTopicsWhenNotSure: a question the bot is not sure about gets
+// the sections of its best guesses as topics; tapping one (its label sent
+// as the next message) answers the question from that section.
+func TestOffersTopicsWhenNotSure(t *testing.T) {
+	f := newFixture(t, false)
+	f.addDoc("care.md", "# Product care\n\n## Washing the linen throw\n\nMachine wash cold on a gentle cycle, then lay it flat to dry.\n\n"+
+		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n")
+	v := f.visitor("en")
+	first := replies(v.say("linen throw stain"), chat.RoleBot)
+	if len(first) != 1 || first[0].Answered == nil || *first[0].Answered {
+		t.Fatalf("replies %+v; want one reply that is not sure", first)
+	}
+	var labels []string
+	for _, tp := range first[0].Topics {
+		labels = append(labels, tp.Label)
+	}
+	if len(labels) == 0 || len(labels) > 3 {
+		t.Fatalf("topics %q; want one to three", labels)
+	}
+	i := -1
+	for k, l := range labels {
+		if l == "Washing the linen throw" {
+			i = k
+		}
+	}
+	if i < 0 {
+		t.Fatalf("topics %q lack the washing section", labels)
+	}
+	tap := replies(v.say(labels[i]), chat.RoleBot)
+	if len(tap) != 1 || !strings.Contains(tap[0].Text, "Machine wash cold") || len(tap[0].Citations) != 1 || tap[0].Citations[0].Source != "care.md" {
+		t.Fatalf("after the tap: %+v; want the washing section, cited", tap)
+	}
+	if len(tap[0].Topics) != 0 {
+		t.Errorf("an answer offers topics %+v; want none", tap[0].Topics)
+	}
+	// Asked from the other section offered, the same question is answered
+	// from it (as the command line and answer tests ask a topic).
+	ask := func(pick *chat.Topic) *chat.AskResult {
+		res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "linen throw stain", Pick: pick})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := ask(nil); res.Answered || len(res.Topics) != len(labels) {
+		t.Fatalf("asked alone: answered %v, topics %+v; want not sure, the same topics", res.Answered, res.Topics)
+	}
+	var storing chat.Topic
+	for _, tp := range first[0].Topics {
+		if tp.Label == "Storing the linen throw" {
+			storing = tp
+		}
+	}
+	if res := ask(&storing); !res.Answered || !strings.Contains(res.Reply, "Fold it loosely") {
+		t.Errorf("asked from %q: %q; want the storing section", storing.Label, res.Reply)
+	}
+	if res := ask(&chat.Topic{Label: "Returns", Source: "returns.md", Heading: "Returns"}); res.Answered {
+		t.Errorf("asked from a section the site lacks: %q; want not sure", res.Reply)
+	}
+}

@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestBrowserTopicsWhenNotSure: a reply that is not sure offers topics as
+// buttons a shopper can reach with the keyboard; tapping one sends its
+// label and gets an answer from that section, cited, and the buttons go.
+func TestBrowserTopicsWhenNotSure(t *testing.T) {
+	for _, v := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+		t.Run(v.name, func(t *testing.T) {
+			s := newShop(t, shopConfig{demoDocs: true})
+			b := newTab(t, v.name, v.width, v.height, v.mobile)
+			b.open(s.origin + "/demo")
+			b.openWidget()
+			b.say("package arrived wet")
+			b.waitFor("topics", `R.querySelectorAll(".log .r:last-child .tps .tp").length > 0`)
+			var labels []string
+			b.eval(`[...R.querySelectorAll(".log .r:last-child .tps .tp")].map(b => b.textContent)`, &labels)
+			if len(labels) > 3 {
+				t.Errorf("topics %q; want at most three", labels)
+			}
+			var group string
+			b.eval(`(() => { const g = R.querySelector(".log .r:last-child .tps"); return g.getAttribute("role") + ":" +
+				R.getElementById(g.getAttribute("aria-labelledby")).textContent })()`, &group)
+			if group != "group:Did you mean…" {
+				t.Errorf("topics group = %q; want a group labelled by its visible heading", group)
+			}
+			b.axeCheck("topics")
+			b.shot("topics-" + v.name)
+			k := slices.Index(labels, "Damaged, faulty or wrong items")
+			if k < 0 {
+				t.Fatalf("topics %q lack the section on damaged items", labels)
+			}
+			before := len(b.rows())
+			b.click(".log .r:last-child .tps .tp:nth-of-type(" + strconv.Itoa(k+1) + ")")
+			b.waitFor("the answer to the topic", `R.querySelectorAll(".log > .r").length >= `+strconv.Itoa(before+2)+
+				` && R.querySelector(".log > .r:last-child")._it.role == "bot"`)
+			rows := b.rows()
+			asked, answer := rows[len(rows)-2], rows[len(rows)-1]
+			if asked.Text != labels[k] || !strings.Contains(asked.Class, "me") {
+				t.Errorf("the tap sent %+v; want the shopper's message %q", asked, labels[k])
+			}
+			if len(answer.Sources) == 0 || !strings.Contains(answer.Text, "7 days") {
+				t.Errorf("answer to the topic %+v; want a cited answer", answer)
+			}
+			b.shot("topic-answer-" + v.name)
+			var shown int
+			b.eval(`[...R.querySelectorAll(".log .tps")].filter(g => g.offsetParent !== null).length`, &shown)
+			if shown != 0 {
+				t.Errorf("%d topic groups still shown after the tap; want none", shown)
+			}
+		})
+	}
+}
