@@ -320,16 +320,16 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}
 	}
-	if section != nil {
-		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
-			return reply{}
-		}
-	}
 	// A body measurement ("腰围80 臀围100") is answered from the size chart
 	// that has its column, wherever the search ranked it.
 	if mq := measurementQuery(q.text); mq != "" {
 		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: mq}, searchDepth); err == nil {
 			res.Hits = appendNewHits(res.Hits, more.Hits)
+		}
+	}
+	if section != nil {
+		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
+			return reply{}
 		}
 	}
 	confidence := res.Confidence

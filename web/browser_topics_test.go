@@ -22,14 +22,14 @@ func TestBrowserTopicsWhenNotSure(t *testing.T) {
 			b.open(s.origin + "/demo")
 			b.openWidget()
 			b.say("package arrived wet")
-			b.waitFor("topics", `R.querySelectorAll(".log .r:last-child .tps .tp").length > 0`)
+			b.waitFor("topics", `R.querySelectorAll(".log .r:last-child .sg .sgb").length > 0`)
 			var labels []string
-			b.eval(`[...R.querySelectorAll(".log .r:last-child .tps .tp")].map(b => b.textContent)`, &labels)
+			b.eval(`[...R.querySelectorAll(".log .r:last-child .sg .sgb")].map(b => b.textContent)`, &labels)
 			if len(labels) > 3 {
 				t.Errorf("topics %q; want at most three", labels)
 			}
 			var group string
-			b.eval(`(() => { const g = R.querySelector(".log .r:last-child .tps"); return g.getAttribute("role") + ":" +
+			b.eval(`(() => { const g = R.querySelector(".log .r:last-child .sg"); return g.getAttribute("role") + ":" +
 				R.getElementById(g.getAttribute("aria-labelledby")).textContent })()`, &group)
 			if group != "group:Did you mean…" {
 				t.Errorf("topics group = %q; want a group labelled by its visible heading", group)
@@ -41,7 +41,7 @@ func TestBrowserTopicsWhenNotSure(t *testing.T) {
 				t.Fatalf("topics %q lack the section on damaged items", labels)
 			}
 			before := len(b.rows())
-			b.click(".log .r:last-child .tps .tp:nth-of-type(" + strconv.Itoa(k+1) + ")")
+			b.click(".log .r:last-child .sg .sgb:nth-of-type(" + strconv.Itoa(k+1) + ")")
 			b.waitFor("the answer to the topic", `R.querySelectorAll(".log > .r").length >= `+strconv.Itoa(before+2)+
 				` && R.querySelector(".log > .r:last-child")._it.role == "bot"`)
 			rows := b.rows()
@@ -54,7 +54,7 @@ func TestBrowserTopicsWhenNotSure(t *testing.T) {
 			}
 			b.shot("topic-answer-" + v.name)
 			var shown int
-			b.eval(`[...R.querySelectorAll(".log .tps")].filter(g => g.offsetParent !== null).length`, &shown)
+			b.eval(`[...R.querySelectorAll(".log .sg")].filter(g => g.offsetParent !== null).length`, &shown)
 			if shown != 0 {
 				t.Errorf("%d topic groups still shown after the tap; want none", shown)
 			}

@@ -219,14 +219,14 @@
     // Topics a reply that was not sure offers: a tap asks about that one
     // (only the latest message's are shown).
     if (it.topics && it.topics.length) {
-      const box = el("div", "tps");
-      const head = el("div", "tpl", t.topics);
+      const box = el("div", "sg");
+      const head = el("div", "sgl", t.topics);
       head.id = "kefu-tp-" + (it.id || it.cid);
       box.setAttribute("role", "group");
       box.setAttribute("aria-labelledby", head.id);
       box.append(head);
       for (const label of it.topics.slice(0, 3)) {
-        const b = el("button", "tp", label);
+        const b = el("button", "sgb", label);
         b.type = "button";
         tongue(b, label);
         b.onclick = () => {
@@ -697,10 +697,10 @@ button{font:inherit;cursor:pointer}
 .src{display:inline-flex;align-items:center;gap:6px;max-width:100%;padding:3px 10px 3px 3px;border-radius:999px;background:#fff;border:1px solid #e2e5ea;font-size:12px;color:#374151;text-decoration:none}
 .src span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}a.src:hover{border-color:var(--k)}
 .src b{display:grid;place-items:center;min-width:18px;height:18px;border-radius:9px;background:var(--k);color:var(--kt);font-size:11px;flex:none}
-.tps{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;max-width:92%}.r.old .tps{display:none}
-.tpl{flex:0 0 100%;font-size:12px;color:#4b5563}
-.tp{font:inherit;font-size:13px;line-height:1.3;text-align:start;padding:6px 12px;min-height:32px;border-radius:16px;background:#fff;border:1px solid var(--k);color:#1f2937;cursor:pointer;max-width:100%}
-.tp:hover{background:#f3f4f6}.tp:focus-visible{outline:2px solid var(--k);outline-offset:2px}
+.sg{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;max-width:92%}.r.old .sg{display:none}
+.sgl{flex:0 0 100%;font-size:12px;color:#4b5563}
+.sgb{font:inherit;font-size:13px;line-height:1.3;text-align:start;padding:6px 12px;min-height:32px;border-radius:16px;background:#fff;border:1px solid var(--k);color:#1f2937;cursor:pointer;max-width:100%}
+.sgb:hover{background:#f3f4f6}.sgb:focus-visible{outline:2px solid var(--k);outline-offset:2px}
 .cards{display:flex;gap:8px;overflow-x:auto;max-width:100%;padding:8px 2px 4px;scroll-snap-type:x mandatory}
 .card{flex:0 0 148px;background:#fff;border:1px solid #e6e8ec;border-radius:14px;overflow:hidden;color:inherit;text-decoration:none;scroll-snap-align:start}a.card:hover{border-color:var(--k)}
 .pic{position:relative;height:96px;background:linear-gradient(135deg,#eef0f4,#dfe3ea);display:grid;place-items:center;font-size:30px;font-weight:700;color:#6b7280}
