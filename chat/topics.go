@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"kefu/internal/sites"
 	"kefu/knowledge"
 	"kefu/retrieval"
 )
@@ -92,8 +93,21 @@ func (e *Engine) pickAnswer(ctx context.Context, q *question, s Topic) (reply, b
 	if !r.answered {
 		return reply{}, false
 	}
-	r.kind = kindKnowledge
+	r.id, r.kind = newUUID(), kindKnowledge
 	return r, true
+}
+
+// tappedQuestion is the question a tapped topic answers: the shopper's
+// message the bot was not sure about, read with the topic it continues.
+// Only what the search needs: its intent, order and identity were settled
+// in its own turn and are not looked up again.
+func (e *Engine) tappedQuestion(ctx context.Context, site *sites.Site, conv *Conversation, asked *Message, lang string) *question {
+	q := &question{site: site, conv: conv, text: asked.Text, msg: asked, lang: lang}
+	if isFollowUp(asked.Text) {
+		q.earlier = e.earlierTopic(ctx, conv, asked)
+		q.context = e.followUpContext(ctx, q.earlier, asked.Text)
+	}
+	return q
 }
 
 // pickedTopic reports whether a shopper message is a tap on a

@@ -70,9 +70,7 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 	start := time.Now()
 	var reply reply
 	if picked {
-		pq := e.newQuestion(ctx, site, conv, asked, e.opts.Analyzer.Analyze(ctx, site.ID, asked.Text), lang)
-		reply, picked = e.pickAnswer(ctx, pq, topic)
-		reply.id = newUUID()
+		reply, picked = e.pickAnswer(ctx, e.tappedQuestion(ctx, site, conv, asked, lang), topic)
 	}
 	if !picked {
 		reply = e.draft(ctx, site, conv, msg, a, lang)
