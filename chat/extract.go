@@ -474,7 +474,13 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			// maxExtract characters.
 			if !ss[top].u.row {
 				size := utf8.RuneCountInString(ss[top].u.text)
-				for j := top + 1; j < len(ss) && len(chosen) < 3; j++ {
+				// A sentence that introduces a list ("… contact us with:")
+				// brings the whole list, not its first items.
+				limit := 3
+				if introducesList(ss[top].u.text) {
+					limit = len(ss)
+				}
+				for j := top + 1; j < len(ss) && len(chosen) < limit; j++ {
 					prev, next := ss[j-1].u, ss[j].u
 					// the same paragraph or list, or the list a sentence
 					// introduces ("… contact us with:")
