@@ -68,3 +68,43 @@ func TestOffersTopicsWhenNotSure(t *testing.T) {
 		t.Errorf("asked from a section the site lacks: %q; want not sure", res.Reply)
 	}
 }
+
+// TestTopicsWhileWaiting: while a conversation waits for a person and
+// nobody is online, a question the bot is not sure about still gets the
+// topics it may be about, and a tap is answered from that section with
+// the note that the team will follow up.
+func TestTopicsWhileWaiting(t *testing.T) {
+	f := newFixture(t, false)
+	f.opts.AgentsOnline = func(int64) int { return 0 }
+	eng := chat.NewEngine(f.opts)
+	t.Cleanup(func() { eng.Close(context.Background()) })
+	f.engine = eng
+	f.addDoc("care.md", "# Product care\n\n## Washing the linen throw\n\nMachine wash cold on a gentle cycle, then lay it flat to dry.\n\n"+
+		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n")
+	v := f.visitor("en")
+	v.say("a person please")
+	if c := v.conversation(); c.State != chat.StateQueued {
+		t.Fatalf("state %s; want queued", c.State)
+	}
+	unsure := replies(v.say("linen throw stain"), chat.RoleBot)
+	if len(unsure) != 1 || unsure[0].Answered == nil || *unsure[0].Answered || !strings.Contains(unsure[0].Text, "follow up") {
+		t.Fatalf("while waiting: %+v; want one reply that is not sure and says the team follows up", unsure)
+	}
+	label := ""
+	for _, tp := range unsure[0].Topics {
+		if tp.Label == "Washing the linen throw" {
+			label = tp.Label
+		}
+	}
+	if label == "" {
+		t.Fatalf("topics while waiting %+v; want the washing section among them", unsure[0].Topics)
+	}
+	tap := replies(v.say(label), chat.RoleBot)
+	if len(tap) != 1 || !strings.Contains(tap[0].Text, "Machine wash cold") || !strings.Contains(tap[0].Text, "follow up") ||
+		len(tap[0].Citations) != 1 || tap[0].Citations[0].Source != "care.md" {
+		t.Fatalf("tap while waiting: %+v; want the washing section, cited, and that the team follows up", tap)
+	}
+	if c := v.conversation(); c.State != chat.StateQueued {
+		t.Errorf("state %s after the tap; want still queued for the team", c.State)
+	}
+}

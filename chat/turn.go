@@ -107,13 +107,23 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		}
 		return
 	}
+	// A topic the bot offered before the conversation was queued is still
+	// the shopper's to tap: it is answered from that section.
+	if topic, asked, ok := e.pickedTopic(ctx, conv, msg); ok {
+		start := time.Now()
+		if r, ok := e.pickAnswer(ctx, e.tappedQuestion(ctx, site, conv, asked, lang), topic); ok {
+			e.replyWhileWaiting(ctx, site, conv, a, lang, r, start)
+			return
+		}
+	}
 	if !e.nobodyToAnswer(site) {
 		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
 			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
 		}
 		return
 	}
-	if e.answerWhileWaiting(ctx, site, conv, msg, a, lang) {
+	answered, topics := e.answerWhileWaiting(ctx, site, conv, msg, a, lang)
+	if answered {
 		return
 	}
 	if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
@@ -121,9 +131,10 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		return
 	}
 	// The shopper knows a person will reply; a question the bot cannot
-	// answer still gets a reply, not silence.
+	// answer still gets a reply, not silence, with the topics it may be
+	// about.
 	no := false
-	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: say(lang, "waiting_unsure"), Intent: a.Intent,
+	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: say(lang, "waiting_unsure"), Topics: topics, Intent: a.Intent,
 		IntentConfidence: a.Confidence, Sentiment: a.Sentiment, SentimentScore: a.SentimentScore, Answered: &no}
 	if _, err := e.commit(ctx, site.ID, bot); err != nil {
 		e.logger.Error("commit bot reply while waiting", "conversation", conv.ID, "error", err)
@@ -133,13 +144,20 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 // answerWhileWaiting answers a message of a conversation nobody can take
 // soon with what the bot can answer with confidence (a passage, the
 // catalog, the shopper's orders), saying the team will follow up; it
-// reports whether it answered.
-func (e *Engine) answerWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) bool {
+// reports whether it answered, and the topics of a search that was not
+// sure.
+func (e *Engine) answerWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) (bool, []Topic) {
 	start := time.Now()
 	r := e.offline(ctx, e.newQuestion(ctx, site, conv, msg, a, lang))
 	if !r.answered || (r.kind != kindKnowledge && r.kind != kindProduct && r.kind != kindOrder) {
-		return false
+		return false, r.topics
 	}
+	return e.replyWhileWaiting(ctx, site, conv, a, lang, r, start), nil
+}
+
+// replyWhileWaiting commits an answer given while the conversation waits
+// for a person, saying the team will follow up.
+func (e *Engine) replyWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, a Analysis, lang string, r reply, start time.Time) bool {
 	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: r.text + "\n\n" + say(lang, "follow_up"),
 		Citations: r.citations, Products: r.products, Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment,
 		SentimentScore: a.SentimentScore, LatencyMS: int(time.Since(start).Milliseconds()), Answered: &r.answered,

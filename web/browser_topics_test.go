@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,5 +60,39 @@ func TestBrowserTopicsWhenNotSure(t *testing.T) {
 				t.Errorf("%d topic groups still shown after the tap; want none", shown)
 			}
 		})
+	}
+}
+
+// TestBrowserTopicsStayAboveANotice: when the reply that is not sure also
+// sends the conversation to the queue, the notice that follows it leaves
+// its topics in reach, and a tap is answered while the shopper waits.
+func TestBrowserTopicsStayAboveANotice(t *testing.T) {
+	s := newShop(t, shopConfig{demoDocs: true})
+	if _, err := s.opts.Sites.UpdateSettings(context.Background(), s.site.Key, map[string]any{
+		"escalation": map[string]any{"no_answer_streak": 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, "phone", 390, 844, true)
+	b.open(s.origin + "/demo")
+	b.openWidget()
+	b.say("package arrived wet")
+	b.waitFor("the notice after the topics", `R.querySelector(".log > .r:last-child")._it.role == "system" &&
+		R.querySelectorAll(".log .sg .sgb").length > 0`)
+	var shown []string
+	b.eval(`[...R.querySelectorAll(".log .sg .sgb")].filter(b => b.offsetParent !== null).map(b => b.textContent)`, &shown)
+	k := slices.Index(shown, "Damaged, faulty or wrong items")
+	if k < 0 {
+		t.Fatalf("topics in reach above the notice %q; want the section on damaged items", shown)
+	}
+	b.axeCheck("topics above a notice")
+	b.shot("topics-above-notice-phone")
+	before := len(b.rows())
+	b.click(".log .sg .sgb:nth-of-type(" + strconv.Itoa(k+1) + ")")
+	b.waitFor("the answer to the topic", `R.querySelectorAll(".log > .r").length >= `+strconv.Itoa(before+2)+
+		` && R.querySelector(".log > .r:last-child")._it.role == "bot"`)
+	rows := b.rows()
+	if answer := rows[len(rows)-1]; len(answer.Sources) == 0 || !strings.Contains(answer.Text, "7 days") || !strings.Contains(answer.Text, "follow up") {
+		t.Errorf("answer to the topic while waiting %+v; want a cited answer and that the team follows up", answer)
 	}
 }

@@ -268,8 +268,14 @@
     let prev = "";
     for (const k of $.log.children) {
       k.classList.toggle("first", k._it.role != prev);
-      k.classList.toggle("old", k != $.log.lastElementChild);
       prev = k._it.role;
+    }
+    // A message is old once the shopper or someone else wrote after it; a
+    // notice ("a person will reply") leaves the topics above it in reach.
+    let later = false;
+    for (let k = $.log.lastElementChild; k; k = k.previousElementSibling) {
+      k.classList.toggle("old", later);
+      if (k._it.role != "system") later = true;
     }
   };
 
