@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"kefu/internal/account"
 )
 
 // TestBrowserTopicsWhenNotSure: a reply that is not sure offers topics as
@@ -65,9 +67,10 @@ func TestBrowserTopicsWhenNotSure(t *testing.T) {
 
 // TestBrowserTopicsStayAboveANotice: when the reply that is not sure also
 // sends the conversation to the queue, the notice that follows it leaves
-// its topics in reach, and a tap is answered while the shopper waits.
+// its topics in reach, and a tap is answered while the shopper waits; the
+// agent who opens the conversation sees what was offered and tapped.
 func TestBrowserTopicsStayAboveANotice(t *testing.T) {
-	s := newShop(t, shopConfig{demoDocs: true})
+	s, _ := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAgent)
 	if _, err := s.opts.Sites.UpdateSettings(context.Background(), s.site.Key, map[string]any{
 		"escalation": map[string]any{"no_answer_streak": 1},
 	}); err != nil {
@@ -95,4 +98,18 @@ func TestBrowserTopicsStayAboveANotice(t *testing.T) {
 	if answer := rows[len(rows)-1]; len(answer.Sources) == 0 || !strings.Contains(answer.Text, "7 days") || !strings.Contains(answer.Text, "follow up") {
 		t.Errorf("answer to the topic while waiting %+v; want a cited answer and that the team follows up", answer)
 	}
+
+	a := newConsoleTab(t, "agent", 390, 844)
+	a.signIn(s.origin, "mia@example.com", "correct horse battery")
+	a.press("#rows .row")
+	a.waitFor("the offered topics and the tap", `[...document.querySelectorAll("#log .msg.bot .topics .cite")].some(e => e.textContent == "Damaged, faulty or wrong items") &&
+		[...document.querySelectorAll("#log .msg.shopper")].some(m => m.querySelector(".badge.tapped") && m.querySelector(".b").textContent == "Damaged, faulty or wrong items")`)
+	var untapped int
+	a.eval(`[...document.querySelectorAll("#log .msg.shopper")].filter(m => m.querySelector(".badge.tapped")).length`, &untapped)
+	if untapped != 1 {
+		t.Errorf("%d shopper messages marked as a tapped topic; want only the tap", untapped)
+	}
+	a.axeCheck("console topics")
+	a.eval(`document.querySelector("#log .msg.bot .topics").scrollIntoView({block: "center"})`, nil)
+	a.consoleShot("topics-phone")
 }

@@ -404,7 +404,22 @@
       m.grounding ? el("span.badge.grounding." + cls(m.grounding), { title: t("grounding.title"), text: t("grounding." + m.grounding) }) : null);
     const cites = (m.citations || []).length ? el("div.cites", m.citations.map(c =>
       el("span.cite", { title: c.source || "" }, "[" + c.n + "] " + (c.title || c.source) + (c.heading ? " › " + c.heading : "")))) : null;
-    return el("div.msg." + cls(role), { "data-id": m.id, "data-seq": m.seq }, meta, el("div.b", { lang: tongue(m.text) }, m.text), cites);
+    // The topics a reply that was not sure offered, and the shopper's tap
+    // on one (the message is the topic's label, right after the offer).
+    const topics = (m.topics || []).length ? el("div.cites.topics", el("span.muted", t("msg.topics")),
+      m.topics.map(tp => el("span.cite", { title: tp.source + (tp.heading ? " › " + tp.heading : "") }, tp.label))) : null;
+    if (role === "shopper" && tappedTopic(m)) meta.append(el("span.badge.tapped", { text: t("msg.tapped") }));
+    return el("div.msg." + cls(role), { "data-id": m.id, "data-seq": m.seq }, meta, el("div.b", { lang: tongue(m.text) }, m.text), cites, topics);
+  }
+  function tappedTopic(m) {
+    const ms = (S.detail && S.detail.messages) || [];
+    let i = ms.findIndex(x => x.id === m.id);
+    if (i < 0) i = ms.length;
+    for (let j = i - 1; j >= 0; j--) {
+      if (ms[j].role === "system") continue;
+      return ms[j].role === "bot" && (ms[j].topics || []).some(tp => tp.label === (m.text || "").trim());
+    }
+    return false;
   }
 
   function appendMessage(m) {
