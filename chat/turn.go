@@ -107,20 +107,21 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		}
 		return
 	}
-	// A topic the bot offered before the conversation was queued is still
-	// the shopper's to tap: it is answered from that section.
+	if !e.nobodyToAnswer(site) {
+		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
+			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
+		}
+		return
+	}
+	// A topic the bot offered (before the conversation was queued, or
+	// while it waits) is still the shopper's to tap: it is answered from
+	// that section.
 	if topic, asked, ok := e.pickedTopic(ctx, conv, msg); ok {
 		start := time.Now()
 		if r, ok := e.pickAnswer(ctx, e.tappedQuestion(ctx, site, conv, asked, lang), topic); ok {
 			e.replyWhileWaiting(ctx, site, conv, a, lang, r, start)
 			return
 		}
-	}
-	if !e.nobodyToAnswer(site) {
-		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
-			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
-		}
-		return
 	}
 	answered, topics := e.answerWhileWaiting(ctx, site, conv, msg, a, lang)
 	if answered {
