@@ -358,6 +358,13 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 		r.topics = topicsFrom(all, q.lang)
 		return r
 	}
+	// The shopper picked the section: a short one is quoted whole (its
+	// best extract alone may be the sentence before the one they need).
+	if section != nil {
+		if whole, ok := wholeSection(res.Hits); ok {
+			x.text, x.item = whole, false // the shopper tapped its heading
+		}
+	}
 	r.text = quoteText(q, x)
 	r.citations = []Citation{citationOf(1, x.hit)}
 	r.answered = true

@@ -585,6 +585,40 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 	return out
 }
 
+// wholeSection is the text of a section found as one passage, written as
+// extracts are (table rows with their column names), when it is at most
+// maxSection characters.
+func wholeSection(hits []knowledge.Hit) (string, bool) {
+	if len(hits) != 1 {
+		return "", false
+	}
+	h := hits[0]
+	us := units(h.Text)
+	if q := lastHeading(h.Heading); len(us) > 1 && strings.TrimSpace(us[0].text) == q {
+		us = us[1:]
+	}
+	var b strings.Builder
+	for i, u := range us {
+		switch {
+		case i == 0:
+		case u.line == us[i-1].line:
+			b.WriteString(sentenceSep(us[i-1].text))
+		case u.line > us[i-1].line+1: // a new paragraph
+			b.WriteString("\n\n")
+		default:
+			b.WriteString("\n")
+		}
+		b.WriteString(u.text)
+	}
+	if b.Len() == 0 || utf8.RuneCountInString(b.String()) > maxSection {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// maxSection bounds a section quoted whole (characters).
+const maxSection = 600
+
 // quoted is the extract as a reply quotes it: list items after the heading
 // they sit under, which they often need to be read right ("What is not
 // covered:" before "- Accidental damage such as drops…"), unless the heading

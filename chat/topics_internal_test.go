@@ -2,6 +2,7 @@ package chat
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"kefu/knowledge"
@@ -42,5 +43,26 @@ func TestTopicsFrom(t *testing.T) {
 	}
 	if got := topicsFrom(cands, "en")[0]; got.Source != "returns.md" || got.Heading != "Returns > Change of mind" {
 		t.Errorf("first topic %+v; want its section's source and heading", got)
+	}
+}
+
+// A tapped section that is short is quoted whole, written as extracts
+// are, paragraph by paragraph; a long one, or one found in several
+// passages, is not.
+func TestWholeSection(t *testing.T) {
+	h := knowledge.Hit{Source: "returns.md", Heading: "Returns > Size exchanges",
+		Text: "We ship the new size as soon as the return is scanned.\n\nYour first size exchange is free. Later ones cost:\n\n- US: $6.95\n- Canada: $12.95\n\nRegion | Days\nEU | 5–8"}
+	got, ok := wholeSection([]knowledge.Hit{h})
+	want := "We ship the new size as soon as the return is scanned.\n\nYour first size exchange is free. Later ones cost:\n\n- US: $6.95\n- Canada: $12.95\n\nRegion: EU · Days: 5–8"
+	if !ok || got != want {
+		t.Errorf("wholeSection = %q, %v; want %q", got, ok, want)
+	}
+	if _, ok := wholeSection([]knowledge.Hit{h, h}); ok {
+		t.Error("a section found in two passages is quoted whole; want only its best extract")
+	}
+	long := h
+	long.Text = strings.Repeat("A sentence that goes on for a while. ", 20)
+	if _, ok := wholeSection([]knowledge.Hit{long}); ok {
+		t.Errorf("a section of %d characters is quoted whole; want at most %d", len(long.Text), maxSection)
 	}
 }

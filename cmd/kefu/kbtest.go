@@ -111,7 +111,7 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 				ex := answerExample{ID: c.ID, Kind: c.Kind, Query: c.Query}
 				for _, cand := range res.Candidates {
 					right := c.Kind != "oos" && len(chat.MissingFacts(cand.Extract, c.Facts)) == 0
-					ex.Candidates = append(ex.Candidates, labelledCandidate{Extract: cand.Extract, Inputs: cand.Inputs, Right: right})
+					ex.Candidates = append(ex.Candidates, labelledCandidate{Source: cand.Source, Heading: cand.Heading, Extract: cand.Extract, Inputs: cand.Inputs, Right: right})
 				}
 				if err := feat.Encode(ex); err != nil {
 					return err
@@ -183,6 +183,8 @@ type answerExample struct {
 
 // labelledCandidate is an extract's inputs and whether it holds the facts.
 type labelledCandidate struct {
+	Source  string    `json:"source"`
+	Heading string    `json:"heading"`
 	Extract string    `json:"extract"`
 	Inputs  []float64 `json:"inputs"`
 	Right   bool      `json:"right"`
