@@ -225,7 +225,7 @@ func TestBrowserAnalytics(t *testing.T) {
 	s, mia := consoleShop(t, shopConfig{demoDocs: true}, account.RoleAdmin)
 	ctx := context.Background()
 
-	visitorSays(t, s, nil, "How long does shipping take?")
+	shipping := visitorSays(t, s, nil, "How long does shipping take?")
 	const unanswered = "What is the weather like on the moon base?"
 	lost := visitorSays(t, s, nil, unanswered)
 	visitorSays(t, s, lost, unanswered)
@@ -233,6 +233,9 @@ func TestBrowserAnalytics(t *testing.T) {
 		c, err := s.store.Conversation(ctx, lost.Conversation.ID)
 		return err == nil && c.State == chat.StateQueued
 	})
+	// Not sure, then a tap on a topic it offered: a gap found by tapping.
+	visitorSays(t, s, shipping, "package arrived wet")
+	visitorSays(t, s, shipping, "Damaged, faulty or wrong items")
 	helped := visitorSays(t, s, nil, "Hello")
 	if err := s.opts.Engine.RequestHuman(ctx, helped); err != nil {
 		t.Fatal(err)
@@ -379,6 +382,8 @@ func TestBrowserAnalytics(t *testing.T) {
 
 	// The unanswered question is a gap; publish it as an FAQ from the page.
 	a.waitFor("the gap", `[...document.querySelectorAll("#an-gaps .an-gap")].some(g => /moon base/i.test(g.innerText))`)
+	a.waitFor("the gap found by tapping", `[...document.querySelectorAll("#an-gaps .an-gap")].some(g => /package arrived wet/.test(g.innerText) &&
+		g.querySelector(".an-tapped")?.textContent == "1 found by tapping “Damaged, faulty or wrong items”")`)
 	typ, body = a.download(`[data-csv="gaps"]`)
 	if !strings.HasPrefix(typ, "text/csv") || !strings.Contains(strings.ToLower(body), "moon base") {
 		t.Errorf("gaps CSV: %s %q; want text/csv with the question", typ, body)

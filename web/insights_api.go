@@ -126,10 +126,11 @@ func (s *Server) gapsReport(c echo.Context) error {
 		for i, g := range gaps {
 			rows[i] = []string{g.ID, strconv.Itoa(g.Count), g.Question, strings.Join(g.Examples, " | "), strings.Join(g.Languages, " "),
 				strconv.Itoa(g.Reasons.Abstained), strconv.Itoa(g.Reasons.LowConfidence), strconv.Itoa(g.Reasons.NoAnswer),
+				strconv.Itoa(g.Reasons.Tapped), strings.Join(g.TappedTopics, " | "),
 				strings.Join(g.ConversationIDs, " "), g.Draft.Title, g.Draft.Question, g.Draft.Answer, rfc3339(g.LastAt)}
 		}
 		return writeCSV(c, csvName("gaps", q), []string{"id", "count", "question", "examples", "languages", "abstained",
-			"low_confidence", "no_answer", "conversation_ids", "draft_title", "draft_question", "draft_answer", "last_at"}, rows)
+			"low_confidence", "no_answer", "tapped", "tapped_topics", "conversation_ids", "draft_title", "draft_question", "draft_answer", "last_at"}, rows)
 	}
 	if gaps == nil {
 		gaps = []analytics.Gap{}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +85,10 @@ type GapReasons struct {
 	Abstained     int `json:"abstained"`
 	LowConfidence int `json:"low_confidence"`
 	NoAnswer      int `json:"no_answer"`
+	// Tapped counts the abstentions after which the shopper tapped a topic
+	// the bot offered ("Did you mean…"): the knowledge is there, the bot
+	// did not know it answers this wording.
+	Tapped int `json:"tapped"`
 }
 
 // GapDraft is a proposed FAQ entry for a gap, for an admin to edit and publish.
@@ -104,6 +109,9 @@ type Gap struct {
 	ConversationIDs []string   `json:"conversation_ids"`
 	Draft           GapDraft   `json:"draft"`
 	LastAt          time.Time  `json:"last_at"`
+	// TappedTopics are the topics shoppers tapped after the bot abstained,
+	// most tapped first (at most maxGapTopics).
+	TappedTopics []string `json:"tapped_topics"`
 	// Covered: the knowledge base answers the group's question now (with
 	// the confidence the offline bot needs), e.g. after its FAQ entry was
 	// published. Only known for a one-site report.
@@ -116,6 +124,7 @@ const (
 	maxGapDistinct  = 500  // distinct questions clustered (O(n²) memory, O(n³) worst-case time)
 	maxGapExamples  = 5
 	maxGapConvIDs   = 10
+	maxGapTopics    = 3
 	maxModelDrafts  = 10 // groups whose draft the model writes, largest first
 	lowConfidenceUp = 0.1
 )
@@ -132,6 +141,7 @@ type gapRow struct {
 	lowConfidence  bool
 	noAnswer       bool
 	agentReply     string
+	tapped         string // the topic the shopper tapped after the bot abstained
 }
 
 // Gaps groups the site's unanswered questions of the period by similarity,
@@ -177,14 +187,22 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 		select m.conversation_id::text, m.body, m.intent, m.created_at,
 			coalesce(n.role = 'bot', false), n.answered, n.retrieval_confidence < st.low,
 			c.escalation_reason = 'no_answer' and (c.queued_at is null or m.created_at <= c.queued_at),
-			coalesce(ag.body, '')
+			coalesce(ag.body, ''), n.topics, coalesce(tp.body, ''), pv.topics
 		from messages m
 		join conversations c on c.id = m.conversation_id
 		join unnest($1::bigint[], $6::float8[]) as st (site_id, low) on st.site_id = c.site_id
 		left join lateral (
-			select x.role, x.answered, x.retrieval_confidence from messages x
+			select x.seq, x.role, x.answered, x.retrieval_confidence, x.topics from messages x
 			where x.conversation_id = m.conversation_id and x.seq > m.seq and x.role in ('shopper', 'bot', 'agent')
 			order by x.seq limit 1) n on true
+		left join lateral (
+			select x.body from messages x
+			where n.role = 'bot' and x.conversation_id = m.conversation_id and x.seq > n.seq and x.role in ('shopper', 'bot', 'agent')
+			order by x.seq limit 1) tp on true
+		left join lateral (
+			select x.topics from messages x
+			where x.conversation_id = m.conversation_id and x.seq < m.seq and x.role in ('shopper', 'bot', 'agent')
+			order by x.seq desc limit 1) pv on true
 		left join lateral (
 			select x.body from messages x
 			where x.conversation_id = m.conversation_id and x.seq > m.seq and x.role = 'agent'
@@ -202,12 +220,21 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 		var r gapRow
 		var botReply, noAnswerConv bool
 		var answered *bool
-		var weak *bool // the retrieval confidence was under the site's threshold; nil: no search ran
-		if err := rows.Scan(&r.conversationID, &r.text, &r.intent, &r.at, &botReply, &answered, &weak, &noAnswerConv, &r.agentReply); err != nil {
+		var weak *bool                   // the retrieval confidence was under the site's threshold; nil: no search ran
+		var topics, offered []chat.Topic // of the bot's reply; of the message before the question
+		var next string                  // the message after the bot's reply
+		if err := rows.Scan(&r.conversationID, &r.text, &r.intent, &r.at, &botReply, &answered, &weak, &noAnswerConv, &r.agentReply,
+			&topics, &next, &offered); err != nil {
 			return nil, fmt.Errorf("knowledge gaps: %w", err)
+		}
+		if tapOn(offered, r.text) >= 0 {
+			continue // a tap on a topic is not a question of its own
 		}
 		answeredOK := botReply && answered != nil && *answered
 		r.abstained = botReply && answered != nil && !*answered
+		if k := tapOn(topics, next); r.abstained && k >= 0 {
+			r.tapped = topics[k].Label
+		}
 		r.lowConfidence = answeredOK && weak != nil && *weak && !chat.AnsweredFromOrders(r.intent) &&
 			r.intent != "complaint" && r.intent != "feedback"
 		r.noAnswer = noAnswerConv && !answeredOK
@@ -277,6 +304,7 @@ func groupGaps(rows []gapRow) []Gap {
 		sort.SliceStable(members, func(a, b int) bool { return len(items[members[a]].rows) > len(items[members[b]].rows) })
 		langs := map[string]bool{}
 		convs := map[string]bool{}
+		taps := map[string]int{}
 		var agentReply string
 		var agentAt time.Time
 		for _, i := range members {
@@ -296,6 +324,10 @@ func groupGaps(rows []gapRow) []Gap {
 				if r.noAnswer {
 					g.Reasons.NoAnswer++
 				}
+				if r.tapped != "" {
+					g.Reasons.Tapped++
+					taps[r.tapped]++
+				}
 				if r.at.After(g.LastAt) {
 					g.LastAt = r.at
 				}
@@ -314,6 +346,7 @@ func groupGaps(rows []gapRow) []Gap {
 			}
 		}
 		g.Question = items[best].text
+		g.TappedTopics = mostTapped(taps)
 		// An agent's later reply in one of these conversations is the best
 		// answer kefu has; without one the admin writes it.
 		g.Draft = GapDraft{Title: titleOf(g.Question), Question: g.Question, Answer: strings.TrimSpace(agentReply)}
@@ -329,6 +362,27 @@ func groupGaps(rows []gapRow) []Gap {
 		gaps[i].ID = fmt.Sprintf("g%d", i+1)
 	}
 	return gaps
+}
+
+// tapOn is the index of the topic a shopper's message taps (its label), or -1.
+func tapOn(topics []chat.Topic, text string) int {
+	return slices.IndexFunc(topics, func(t chat.Topic) bool { return t.Label == strings.TrimSpace(text) })
+}
+
+// mostTapped are the topics of taps, most tapped first (ties by label),
+// at most maxGapTopics.
+func mostTapped(taps map[string]int) []string {
+	out := make([]string, 0, len(taps))
+	for l := range taps {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if taps[out[a]] != taps[out[b]] {
+			return taps[out[a]] > taps[out[b]]
+		}
+		return out[a] < out[b]
+	})
+	return out[:min(len(out), maxGapTopics)]
 }
 
 // normalizeQuestion is the key that makes "Canada shipping?" and "canada

@@ -525,3 +525,37 @@ func TestModelReplyRecordsConfidence(t *testing.T) {
 		}
 	}
 }
+
+// TestGapsCountTappedTopics: when the bot abstains and the shopper then
+// taps one of the topics it offered, the gap says so and names the topic
+// (the knowledge is there; the bot did not know it answers this wording).
+func TestGapsCountTappedTopics(t *testing.T) {
+	env := newInsightsEnv(t)
+	ctx := context.Background()
+	topics := []chat.Topic{{Label: "Size exchanges", Source: "returns.md", Heading: "Returns > Size exchanges"},
+		{Label: "Return window", Source: "returns.md", Heading: "Returns > Return window"}}
+	ask := func(then string) {
+		c := env.conv()
+		env.shopper(c.ID, "can i swap my hoodie for a smaller one", "return_request", "neutral")
+		no := false
+		if _, _, _, err := env.store.Append(ctx, &chat.Message{ConversationID: c.ID, Role: chat.RoleBot, Text: "not sure", Answered: &no, Topics: topics}); err != nil {
+			t.Fatal(err)
+		}
+		env.shopper(c.ID, then, "return_request", "neutral")
+		env.bot(c.ID, true, 0.1) // the tap's answer, on the question's weak retrieval
+	}
+	ask("Size exchanges")
+	ask("Size exchanges")
+	ask("hello??") // not a tap
+	gaps, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).Gaps(ctx, env.query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gapWith(gaps, "can i swap my hoodie for a smaller one")
+	if g == nil || g.Count != 3 || g.Reasons.Abstained != 3 || g.Reasons.Tapped != 2 || !slices.Equal(g.TappedTopics, []string{"Size exchanges"}) {
+		t.Fatalf("gap %+v; want 3 abstentions, 2 of them followed by a tap on Size exchanges", g)
+	}
+	if gapWith(gaps, "Size exchanges") != nil {
+		t.Errorf("the tap, answered, is a gap of its own: %+v", gaps)
+	}
+}
