@@ -368,8 +368,22 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	r.text = quoteText(q, x)
 	r.citations = []Citation{citationOf(1, x.hit)}
 	r.answered = true
+	// An answer the bot is less sure of comes with the other sections its
+	// guesses came from: a shopper it did not answer is a tap away from
+	// the section that does.
+	if section == nil && ev.Score < alternativesBelow {
+		r.topics = topicsFrom(otherSections(all, x.hit), q.lang)
+	}
 	return r
 }
+
+// alternativesBelow is the answer model's probability under which a
+// quoted answer also offers the other likely sections as topics. Chosen on
+// the eleven development files (docs/benchmarks.md, "Answers", twentieth
+// pass): at 0.7, 13 of their 67 wrong answers have the right one a tap
+// away and 100 of 868 right ones carry topics; at 0.6, 8 and 56; offered
+// with every answer, 21 and 216.
+const alternativesBelow = 0.7
 
 // quoteText is an extract as the reply quotes it, citation mark and all;
 // a Chinese question answered from an English page is told so.

@@ -14,7 +14,9 @@ import (
 // guesses came from ("Did you mean …?"): on the development questions the
 // right answer is one tap away for half of the questions it declines.
 // Tapping one sends its label as the shopper's message, and the bot answers
-// the question it declined from that section (pickedTopic, pickAnswer).
+// the question it declined from that section (pickedTopic, pickAnswer). An
+// answer it is less sure of offers the other sections the same way
+// (alternativesBelow).
 
 // Topic is a help-page section a reply that was not sure offers.
 type Topic struct {
@@ -69,6 +71,17 @@ func topicsFrom(cands []candidate, lang string) []Topic {
 		out = append(out, Topic{Label: label, Source: h.Source, Heading: h.Heading})
 		if len(out) == maxTopics {
 			break
+		}
+	}
+	return out
+}
+
+// otherSections are the candidates from sections other than h's.
+func otherSections(cands []candidate, h knowledge.Hit) []candidate {
+	var out []candidate
+	for _, c := range cands {
+		if c.x.hit.Source != h.Source || c.x.hit.Heading != h.Heading {
+			out = append(out, c)
 		}
 	}
 	return out

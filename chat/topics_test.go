@@ -108,3 +108,42 @@ func TestTopicsWhileWaiting(t *testing.T) {
 		t.Errorf("state %s after the tap; want still queued for the team", c.State)
 	}
 }
+
+// TestLessSureAnswerOffersOtherTopics: an answer the bot is less sure of
+// comes with the other sections its guesses came from (not its own); a
+// tap answers from the tapped one. A sure answer comes alone.
+func TestLessSureAnswerOffersOtherTopics(t *testing.T) {
+	f := newFixture(t, false)
+	f.addDoc("care.md", "# Product care\n\n## Washing the linen throw\n\nMachine wash cold on a gentle cycle, then lay it flat to dry.\n\n"+
+		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n\n"+
+		"## Stains on linen\n\nDab fresh stains with cold water; never rub them.\n")
+	v := f.visitor("en")
+	first := replies(v.say("linen throw care"), chat.RoleBot)
+	if len(first) != 1 || first[0].Answered == nil || !*first[0].Answered || len(first[0].Citations) != 1 {
+		t.Fatalf("replies %+v; want one cited answer", first)
+	}
+	answered := first[0].Citations[0].Heading
+	var other string
+	for _, tp := range first[0].Topics {
+		if strings.HasSuffix(answered, tp.Label) {
+			t.Errorf("the answer offers its own section %q as a topic", tp.Label)
+		}
+		if tp.Label == "Washing the linen throw" {
+			other = tp.Label
+		}
+	}
+	if other == "" {
+		t.Fatalf("answer from %q offers topics %+v; want the washing section among them", answered, first[0].Topics)
+	}
+	tap := replies(v.say(other), chat.RoleBot)
+	if len(tap) != 1 || !strings.Contains(tap[0].Text, "Machine wash cold") {
+		t.Fatalf("after the tap: %+v; want the washing section", tap)
+	}
+	sure, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "how to keep the linen throw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sure.Answered || len(sure.Topics) != 0 {
+		t.Errorf("a sure answer: answered %v, topics %+v; want an answer alone", sure.Answered, sure.Topics)
+	}
+}

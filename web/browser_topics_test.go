@@ -113,3 +113,23 @@ func TestBrowserTopicsStayAboveANotice(t *testing.T) {
 	a.eval(`document.querySelector("#log .msg.bot .topics").scrollIntoView({block: "center"})`, nil)
 	a.consoleShot("topics-phone")
 }
+
+// TestBrowserTopicsUnderALessSureAnswer: an answer the bot is less sure of
+// shows the other sections it may be about, under their own heading.
+func TestBrowserTopicsUnderALessSureAnswer(t *testing.T) {
+	s := newShop(t, shopConfig{docs: map[string]string{"care.md": "# Product care\n\n## Washing the linen throw\n\nMachine wash cold on a gentle cycle, then lay it flat to dry.\n\n" +
+		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n\n" +
+		"## Stains on linen\n\nDab fresh stains with cold water; never rub them.\n"}})
+	b := newTab(t, "phone", 390, 844, true)
+	b.open(s.origin + "/demo")
+	b.openWidget()
+	b.say("linen throw care")
+	b.waitFor("the answer and its topics", `R.querySelector(".log > .r:last-child .sg .sgb") && R.querySelector(".log > .r:last-child .src")`)
+	var head string
+	b.eval(`R.querySelector(".log > .r:last-child .sg .sgl").textContent`, &head)
+	if head != "Not what you asked? Try:" {
+		t.Errorf("topics under an answer headed %q; want %q", head, "Not what you asked? Try:")
+	}
+	b.axeCheck("topics under an answer")
+	b.shot("topics-under-answer-phone")
+}

@@ -98,7 +98,7 @@ func cmdKBTest(ctx context.Context, e env, args []string) error {
 			for _, t := range res.Topics {
 				r.Topics = append(r.Topics, t.Label)
 			}
-			if r.Verdict == "declined" {
+			if r.Verdict == "declined" || r.Verdict == "wrong" {
 				if r.OneTap, err = oneTap(ctx, eng, site, c, res.Topics); err != nil {
 					return fmt.Errorf("%s: %w", c.ID, err)
 				}
@@ -225,11 +225,26 @@ func printKBTest(e env, results []kbTestResult, show bool) {
 	if c := counts["answerable"]; c != nil && c["declined"] > 0 {
 		tap := 0
 		for _, r := range results {
-			if r.OneTap {
+			if r.OneTap && r.Verdict == "declined" {
 				tap++
 			}
 		}
 		fmt.Fprintf(e.stdout, "declined with the answer one tap away (a topic offered): %d of %d\n", tap, c["declined"])
+	}
+	if c := counts["answerable"]; c != nil && c["wrong"] > 0 {
+		tap, offered := 0, 0
+		for _, r := range results {
+			if r.Verdict != "wrong" {
+				continue
+			}
+			if len(r.Topics) > 0 {
+				offered++
+			}
+			if r.OneTap {
+				tap++
+			}
+		}
+		fmt.Fprintf(e.stdout, "answered wrong with the right answer one tap away: %d of %d (%d offered topics)\n", tap, c["wrong"], offered)
 	}
 	if !show {
 		return

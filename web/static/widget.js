@@ -25,7 +25,7 @@
       joined: "%s joined the conversation", withAgent: "You're chatting with our support team",
       back: "You're back with the assistant", resolved: "This conversation was marked as resolved.",
       rate: "How would you rate this conversation?", stars: "%s out of 5", comment: "Anything else to tell us? (optional)",
-      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources", topics: "Did you mean…",
+      rateSend: "Send feedback", thanks: "Thank you for your feedback!", sources: "Sources", topics: "Did you mean…", related: "Not what you asked? Try:",
       unread: "%s unread", soldOut: "Out of stock", error: "Something went wrong. Please try again.",
       slow: "You're sending messages quickly — please wait a moment.", powered: "Powered by kefu", chat: "Messages",
     },
@@ -38,7 +38,7 @@
       joined: "%s 已加入对话", withAgent: "人工客服正在为您服务",
       back: "已为您切换回智能助手", resolved: "本次对话已结束。",
       rate: "您对本次服务满意吗？", stars: "%s 分（满分 5 分）", comment: "还有什么想告诉我们的吗？（选填）",
-      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源", topics: "您是想问…",
+      rateSend: "提交评价", thanks: "感谢您的评价！", sources: "参考来源", topics: "您是想问…", related: "不是您要问的？试试：",
       unread: "%s 条未读", soldOut: "缺货", error: "出错了，请稍后重试。",
       slow: "您发送得太快了，请稍等片刻。", powered: "由 kefu 提供支持", chat: "聊天记录",
     },
@@ -216,11 +216,11 @@
       }
       r.append(box);
     }
-    // Topics a reply that was not sure offers: a tap asks about that one
-    // (only the latest message's are shown).
+    // Topics a reply that was not sure (or an answer less sure) offers: a
+    // tap asks about that one (only the latest message's are shown).
     if (it.topics && it.topics.length) {
       const box = el("div", "sg");
-      const head = el("div", "sgl", t.topics);
+      const head = el("div", "sgl", it.cites && it.cites.length ? t.related : t.topics); // an answer's, or a "not sure"'s
       head.id = "kefu-tp-" + (it.id || it.cid);
       box.setAttribute("role", "group");
       box.setAttribute("aria-labelledby", head.id);
