@@ -85,9 +85,9 @@ type GapReasons struct {
 	Abstained     int `json:"abstained"`
 	LowConfidence int `json:"low_confidence"`
 	NoAnswer      int `json:"no_answer"`
-	// Tapped counts the abstentions after which the shopper tapped a topic
-	// the bot offered ("Did you mean…"): the knowledge is there, the bot
-	// did not know it answers this wording.
+	// Tapped counts the replies (not sure, or an answer it was less sure
+	// of) after which the shopper tapped a topic the bot offered: the
+	// knowledge is there, the bot did not know it answers this wording.
 	Tapped int `json:"tapped"`
 }
 
@@ -109,7 +109,7 @@ type Gap struct {
 	ConversationIDs []string   `json:"conversation_ids"`
 	Draft           GapDraft   `json:"draft"`
 	LastAt          time.Time  `json:"last_at"`
-	// TappedTopics are the topics shoppers tapped after the bot abstained,
+	// TappedTopics are the topics shoppers tapped after the bot's reply,
 	// most tapped first (at most maxGapTopics).
 	TappedTopics []string `json:"tapped_topics"`
 	// Covered: the knowledge base answers the group's question now (with
@@ -141,7 +141,7 @@ type gapRow struct {
 	lowConfidence  bool
 	noAnswer       bool
 	agentReply     string
-	tapped         string // the topic the shopper tapped after the bot abstained
+	tapped         string // the topic the shopper tapped after the bot's reply
 }
 
 // Gaps groups the site's unanswered questions of the period by similarity,
@@ -150,7 +150,8 @@ type gapRow struct {
 // under the site's threshold + 0.1; order questions are answered from order
 // data and do not count), or when the conversation was escalated because
 // the bot could not answer and this question came before that and was not
-// answered.
+// answered, or when the shopper tapped one of the topics the reply offered
+// (a tap is not a question of its own).
 func (in *Insights) Gaps(ctx context.Context, q InsightsQuery) ([]Gap, error) {
 	if err := q.check(); err != nil {
 		return nil, err
@@ -232,13 +233,13 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 		}
 		answeredOK := botReply && answered != nil && *answered
 		r.abstained = botReply && answered != nil && !*answered
-		if k := tapOn(topics, next); r.abstained && k >= 0 {
+		if k := tapOn(topics, next); botReply && k >= 0 {
 			r.tapped = topics[k].Label
 		}
 		r.lowConfidence = answeredOK && weak != nil && *weak && !chat.AnsweredFromOrders(r.intent) &&
 			r.intent != "complaint" && r.intent != "feedback"
 		r.noAnswer = noAnswerConv && !answeredOK
-		if r.abstained || r.lowConfidence || r.noAnswer {
+		if r.abstained || r.lowConfidence || r.noAnswer || r.tapped != "" {
 			out = append(out, r)
 		}
 	}

@@ -559,3 +559,28 @@ func TestGapsCountTappedTopics(t *testing.T) {
 		t.Errorf("the tap, answered, is a gap of its own: %+v", gaps)
 	}
 }
+
+// TestGapsCountTapsAfterAnswers: a tap on a topic offered under an answer
+// the bot was less sure of makes the question a gap (the answer was not
+// what the shopper asked), though it was answered well enough.
+func TestGapsCountTapsAfterAnswers(t *testing.T) {
+	env := newInsightsEnv(t)
+	ctx := context.Background()
+	c := env.conv()
+	env.shopper(c.ID, "linen throw care", "product_question", "neutral")
+	yes, conf := true, 0.65
+	if _, _, _, err := env.store.Append(ctx, &chat.Message{ConversationID: c.ID, Role: chat.RoleBot, Text: "Fold it loosely.", Answered: &yes,
+		RetrievalConfidence: &conf, Topics: []chat.Topic{{Label: "Washing the linen throw", Source: "care.md", Heading: "Care > Washing the linen throw"}}}); err != nil {
+		t.Fatal(err)
+	}
+	env.shopper(c.ID, "Washing the linen throw", "product_question", "neutral")
+	env.bot(c.ID, true, 0.65)
+	gaps, err := analytics.NewInsights(env.db, analytics.InsightsOptions{}).Gaps(ctx, env.query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gapWith(gaps, "linen throw care")
+	if g == nil || g.Reasons.Tapped != 1 || g.Reasons.Abstained != 0 || !slices.Equal(g.TappedTopics, []string{"Washing the linen throw"}) {
+		t.Fatalf("gaps %+v; want the answered question, tapped once on the washing section", gaps)
+	}
+}
