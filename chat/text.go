@@ -65,6 +65,7 @@ var phrases = map[string][2]string{
 	"out_of_stock":   {"Out of stock", "暂时缺货"},
 	"not_in":         {"It doesn't come in %s.", "没有%s的。"},
 	"follow_up":      {"A person from our team will also follow up here as soon as they're back.", "人工客服回来后也会在这里跟进。"},
+	"follow_up_soon": {"A person from our team will also reply here shortly.", "人工客服也会很快在这里回复您。"},
 	"waiting_unsure": {"I'm not sure about that one, and I'd rather not guess. A person from our team will follow up here as soon as they're back.", "这个问题我不太确定，不想随便回答您。人工客服回来后会在这里跟进。"},
 	"thanks":         {"You're welcome! Anything else I can help with?", "不客气！还有什么可以帮您的吗？"},
 	"from_english":   {"", "（以下内容摘自英文帮助文档）"},

@@ -147,3 +147,26 @@ func TestLessSureAnswerOffersOtherTopics(t *testing.T) {
 		t.Errorf("a sure answer: answered %v, topics %+v; want an answer alone", sure.Answered, sure.Topics)
 	}
 }
+
+// TestTopicTappedWithAPersonOnline: when the reply that is not sure also
+// sends the conversation to an online team's queue, a tap on one of its
+// topics is still answered (a button that does nothing looks broken),
+// saying a person will reply shortly.
+func TestTopicTappedWithAPersonOnline(t *testing.T) {
+	f := newFixture(t, false) // an agent is online
+	f.configure(map[string]any{"escalation": map[string]any{"no_answer_streak": 1}})
+	f.addDoc("care.md", "# Product care\n\n## Washing the linen throw\n\nMachine wash cold on a gentle cycle, then lay it flat to dry.\n\n"+
+		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n")
+	v := f.visitor("en")
+	unsure := replies(v.say("linen throw stain"), chat.RoleBot)
+	if c := v.conversation(); c.State != chat.StateQueued || len(unsure) != 1 || len(unsure[0].Topics) == 0 {
+		t.Fatalf("state %s, replies %+v; want a reply that is not sure, with topics, and the conversation queued", c.State, unsure)
+	}
+	tap := replies(v.say(unsure[0].Topics[0].Label), chat.RoleBot)
+	if len(tap) != 1 || len(tap[0].Citations) != 1 || !strings.Contains(tap[0].Text, "reply here shortly") {
+		t.Fatalf("tap with a person online: %+v; want the section, cited, and that a person replies shortly", tap)
+	}
+	if bot := replies(v.say("and what about stains?"), chat.RoleBot); len(bot) != 0 {
+		t.Errorf("with a person online the bot answered an ordinary message: %+v", bot)
+	}
+}

@@ -107,21 +107,27 @@ func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conver
 		}
 		return
 	}
-	if !e.nobodyToAnswer(site) {
+	nobody := e.nobodyToAnswer(site)
+	// A topic the bot offered (before the conversation was queued, or
+	// while it waits) is still the shopper's to tap: a button that does
+	// nothing would look broken, so it is answered from that section even
+	// with a person about to reply.
+	if topic, asked, ok := e.pickedTopic(ctx, conv, msg); ok {
+		start := time.Now()
+		if r, ok := e.pickAnswer(ctx, e.tappedQuestion(ctx, site, conv, asked, lang), topic); ok {
+			note := "follow_up_soon"
+			if nobody {
+				note = "follow_up"
+			}
+			e.replyWhileWaiting(ctx, site, conv, a, lang, r, start, note)
+			return
+		}
+	}
+	if !nobody {
 		if first, err := e.opts.Store.MarkWaitingNotice(ctx, conv.ID); err == nil && first {
 			e.system(ctx, site.ID, conv.ID, e.waitNotice(ctx, site, lang))
 		}
 		return
-	}
-	// A topic the bot offered (before the conversation was queued, or
-	// while it waits) is still the shopper's to tap: it is answered from
-	// that section.
-	if topic, asked, ok := e.pickedTopic(ctx, conv, msg); ok {
-		start := time.Now()
-		if r, ok := e.pickAnswer(ctx, e.tappedQuestion(ctx, site, conv, asked, lang), topic); ok {
-			e.replyWhileWaiting(ctx, site, conv, a, lang, r, start)
-			return
-		}
 	}
 	answered, topics := e.answerWhileWaiting(ctx, site, conv, msg, a, lang)
 	if answered {
@@ -153,13 +159,13 @@ func (e *Engine) answerWhileWaiting(ctx context.Context, site *sites.Site, conv 
 	if !r.answered || (r.kind != kindKnowledge && r.kind != kindProduct && r.kind != kindOrder) {
 		return false, r.topics
 	}
-	return e.replyWhileWaiting(ctx, site, conv, a, lang, r, start), nil
+	return e.replyWhileWaiting(ctx, site, conv, a, lang, r, start, "follow_up"), nil
 }
 
 // replyWhileWaiting commits an answer given while the conversation waits
-// for a person, saying the team will follow up.
-func (e *Engine) replyWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, a Analysis, lang string, r reply, start time.Time) bool {
-	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: r.text + "\n\n" + say(lang, "follow_up"),
+// for a person, with the note (a text key) that the team will follow up.
+func (e *Engine) replyWhileWaiting(ctx context.Context, site *sites.Site, conv *Conversation, a Analysis, lang string, r reply, start time.Time, note string) bool {
+	bot := &Message{ID: newUUID(), ConversationID: conv.ID, Role: RoleBot, Text: r.text + "\n\n" + say(lang, note),
 		Citations: r.citations, Products: r.products, Intent: a.Intent, IntentConfidence: a.Confidence, Sentiment: a.Sentiment,
 		SentimentScore: a.SentimentScore, LatencyMS: int(time.Since(start).Milliseconds()), Answered: &r.answered,
 		RetrievalConfidence: r.confidence}
