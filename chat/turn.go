@@ -96,10 +96,11 @@ func (e *Engine) turn(ctx context.Context, site *sites.Site, msg *Message) {
 }
 
 // whileQueued handles a shopper message while the conversation waits for a
-// person: keep an email the shopper leaves; when nobody can answer soon (no
-// agent online, or outside business hours) keep answering what the bot can
-// answer with confidence, saying the team will follow up (and that it is
-// not sure, for the rest); otherwise say once that someone is coming.
+// person: keep an email the shopper leaves; answer a tap on a topic the bot
+// offered; when nobody can answer soon (no agent online, or outside
+// business hours) keep answering what the bot can answer with confidence,
+// saying the team will follow up (and that it is not sure, with topics, for
+// the rest); otherwise say once that someone is coming.
 func (e *Engine) whileQueued(ctx context.Context, site *sites.Site, conv *Conversation, msg *Message, a Analysis, lang string) {
 	if len(a.Emails) > 0 && conv.ContactEmail == "" {
 		if err := e.opts.Store.SetContactEmail(ctx, conv.ID, a.Emails[0]); err == nil {
