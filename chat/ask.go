@@ -46,8 +46,8 @@ type AskResult struct {
 	// Candidates are every extract weighed, best-scored or not (with
 	// AskRequest.Explain).
 	Candidates []Candidate `json:"candidates,omitempty"`
-	// Topics are the help-page sections a reply that was not sure offers
-	// (each can be asked again as Pick).
+	// Topics are the help-page sections the reply offers to answer from
+	// instead (each can be asked again as Pick).
 	Topics []Topic `json:"topics,omitempty"`
 }
 

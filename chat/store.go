@@ -72,8 +72,8 @@ type Message struct {
 	SentimentScore   float64    `json:"sentiment_score,omitempty"`
 	Citations        []Citation `json:"citations"`
 	Products         []Product  `json:"products,omitempty"`
-	// Topics are the help-page sections a reply that was not sure offers
-	// instead (topics.go).
+	// Topics are the help-page sections a reply offers to answer from
+	// instead: when it is not sure, or less sure of its answer (topics.go).
 	Topics    []Topic `json:"topics,omitempty"`
 	Model     string  `json:"model,omitempty"`
 	LatencyMS int     `json:"latency_ms,omitempty"`

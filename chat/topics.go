@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -18,7 +19,7 @@ import (
 // answer it is less sure of offers the other sections the same way
 // (alternativesBelow).
 
-// Topic is a help-page section a reply that was not sure offers.
+// Topic is a help-page section a reply offers to answer from instead.
 type Topic struct {
 	Label   string `json:"label"` // what the shopper sees and taps: the section's own heading
 	Source  string `json:"source"`
@@ -47,15 +48,7 @@ func topicsFrom(cands []candidate, lang string) []Topic {
 			order = append(order, i)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch pa, pb := cands[a].p, cands[b].p; {
-		case pa > pb:
-			return -1
-		case pa < pb:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cands[b].p, cands[a].p) })
 	var out []Topic
 	for _, i := range order {
 		h := cands[i].x.hit
@@ -134,7 +127,6 @@ func (e *Engine) pickedTopic(ctx context.Context, conv *Conversation, msg *Messa
 	if err != nil {
 		return Topic{}, nil, false
 	}
-	label := strings.TrimSpace(msg.Text)
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		if m.Seq >= msg.Seq || m.Role == RoleSystem {
@@ -143,18 +135,30 @@ func (e *Engine) pickedTopic(ctx context.Context, conv *Conversation, msg *Messa
 		if m.Role != RoleBot {
 			return Topic{}, nil, false // the shopper wrote something else in between
 		}
-		k := slices.IndexFunc(m.Topics, func(s Topic) bool { return s.Label == label })
-		if k < 0 {
+		t, ok := TappedTopic(m.Topics, msg.Text)
+		if !ok {
 			return Topic{}, nil, false
 		}
 		for j := i - 1; j >= 0; j-- {
 			if msgs[j].Role == RoleShopper {
-				return m.Topics[k], &msgs[j], true
+				return t, &msgs[j], true
 			}
 		}
 		return Topic{}, nil, false
 	}
 	return Topic{}, nil, false
+}
+
+// TappedTopic reports which of the topics a reply offered a shopper's
+// message taps: the widget sends a tapped topic's label as the message.
+func TappedTopic(topics []Topic, text string) (Topic, bool) {
+	text = strings.TrimSpace(text)
+	for _, t := range topics {
+		if t.Label == text {
+			return t, true
+		}
+	}
+	return Topic{}, false
 }
 
 // pickWindow is how many messages back a tapped topic and its question are

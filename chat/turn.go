@@ -287,7 +287,7 @@ type reply struct {
 	evidence   *Evidence
 	best       *extract    // the likeliest extract, quoted or not (an agent may still use it)
 	candidates []Candidate // every extract weighed (only when explaining)
-	topics     []Topic     // sections offered instead of an answer (topics.go)
+	topics     []Topic     // sections offered to answer from instead (topics.go)
 	grounding  string      // what the grounding check found (Grounding…)
 	kind       string      // where an offline answer came from (kind…)
 }

@@ -57,8 +57,8 @@ type (
 		Text      string          `json:"text"`
 		Citations []chat.Citation `json:"citations"`
 		Products  []chat.Product  `json:"products,omitempty"`
-		// Topics are the labels of the help-page sections a reply that was
-		// not sure offers; the widget sends a tapped one back as a message.
+		// Topics are the labels of the help-page sections a reply offers to
+		// answer from instead; the widget sends a tapped one back as a message.
 		Topics []string `json:"topics,omitempty"`
 		// Answered is set on bot replies: false when the bot could not answer.
 		Answered *bool  `json:"answered,omitempty"`

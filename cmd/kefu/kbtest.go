@@ -24,8 +24,8 @@ type kbTestResult struct {
 	Missing  []string       `json:"missing,omitempty"`
 	Reply    string         `json:"reply"`
 	Evidence *chat.Evidence `json:"evidence,omitempty"`
-	// Topics are the sections a declined answer offered; OneTap that
-	// asking again from one of them states every fact.
+	// Topics are the sections the reply offered; OneTap (for a declined
+	// or wrong reply) that asking again from one of them states every fact.
 	Topics []string `json:"topics,omitempty"`
 	OneTap bool     `json:"one_tap,omitempty"`
 }
@@ -158,8 +158,8 @@ func runStoredTests(ctx context.Context, e env, db *database, site *sites.Site, 
 	return nil
 }
 
-// oneTap reports whether asking c again from one of the topics its
-// declined answer offered (as a shopper's tap does) states every fact.
+// oneTap reports whether asking c again from one of the topics its reply
+// offered (as a shopper's tap does) states every fact.
 func oneTap(ctx context.Context, eng *chat.Engine, site *sites.Site, c answerCase, topics []chat.Topic) (bool, error) {
 	for _, t := range topics {
 		res, err := eng.Ask(ctx, site, chat.AskRequest{Text: c.Query, Context: c.Context, Customer: c.Customer, Locale: localeOf(c.Lang), Pick: &t})
@@ -209,6 +209,12 @@ func printKBTest(e env, results []kbTestResult, show bool) {
 		}
 		counts[kind][r.Verdict]++
 		counts[kind]["n"]++
+		if r.OneTap {
+			counts[kind]["tap "+r.Verdict]++
+		}
+		if len(r.Topics) > 0 {
+			counts[kind]["topics "+r.Verdict]++
+		}
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUESTIONS\tKIND\tPASS\tWRONG\tDECLINED\tANSWERED (OOS)")
@@ -223,28 +229,10 @@ func printKBTest(e env, results []kbTestResult, show bool) {
 	}
 	tw.Flush()
 	if c := counts["answerable"]; c != nil && c["declined"] > 0 {
-		tap := 0
-		for _, r := range results {
-			if r.OneTap && r.Verdict == "declined" {
-				tap++
-			}
-		}
-		fmt.Fprintf(e.stdout, "declined with the answer one tap away (a topic offered): %d of %d\n", tap, c["declined"])
+		fmt.Fprintf(e.stdout, "declined with the answer one tap away (a topic offered): %d of %d\n", c["tap declined"], c["declined"])
 	}
 	if c := counts["answerable"]; c != nil && c["wrong"] > 0 {
-		tap, offered := 0, 0
-		for _, r := range results {
-			if r.Verdict != "wrong" {
-				continue
-			}
-			if len(r.Topics) > 0 {
-				offered++
-			}
-			if r.OneTap {
-				tap++
-			}
-		}
-		fmt.Fprintf(e.stdout, "answered wrong with the right answer one tap away: %d of %d (%d offered topics)\n", tap, c["wrong"], offered)
+		fmt.Fprintf(e.stdout, "answered wrong with the right answer one tap away: %d of %d (%d offered topics)\n", c["tap wrong"], c["wrong"], c["topics wrong"])
 	}
 	if !show {
 		return

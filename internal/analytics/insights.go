@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -228,13 +227,13 @@ func (in *Insights) gapRows(ctx context.Context, q InsightsQuery) ([]gapRow, err
 			&topics, &next, &offered); err != nil {
 			return nil, fmt.Errorf("knowledge gaps: %w", err)
 		}
-		if tapOn(offered, r.text) >= 0 {
+		if _, tap := chat.TappedTopic(offered, r.text); tap {
 			continue // a tap on a topic is not a question of its own
 		}
 		answeredOK := botReply && answered != nil && *answered
 		r.abstained = botReply && answered != nil && !*answered
-		if k := tapOn(topics, next); botReply && k >= 0 {
-			r.tapped = topics[k].Label
+		if t, tap := chat.TappedTopic(topics, next); botReply && tap {
+			r.tapped = t.Label
 		}
 		r.lowConfidence = answeredOK && weak != nil && *weak && !chat.AnsweredFromOrders(r.intent) &&
 			r.intent != "complaint" && r.intent != "feedback"
@@ -363,11 +362,6 @@ func groupGaps(rows []gapRow) []Gap {
 		gaps[i].ID = fmt.Sprintf("g%d", i+1)
 	}
 	return gaps
-}
-
-// tapOn is the index of the topic a shopper's message taps (its label), or -1.
-func tapOn(topics []chat.Topic, text string) int {
-	return slices.IndexFunc(topics, func(t chat.Topic) bool { return t.Label == strings.TrimSpace(text) })
 }
 
 // mostTapped are the topics of taps, most tapped first (ties by label),

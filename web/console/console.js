@@ -404,8 +404,8 @@
       m.grounding ? el("span.badge.grounding." + cls(m.grounding), { title: t("grounding.title"), text: t("grounding." + m.grounding) }) : null);
     const cites = (m.citations || []).length ? el("div.cites", m.citations.map(c =>
       el("span.cite", { title: c.source || "" }, "[" + c.n + "] " + (c.title || c.source) + (c.heading ? " › " + c.heading : "")))) : null;
-    // The topics a reply that was not sure offered, and the shopper's tap
-    // on one (the message is the topic's label, right after the offer).
+    // The topics a reply offered, and the shopper's tap on one (the message
+    // is the topic's label, right after the offer; chat.TappedTopic).
     const topics = (m.topics || []).length ? el("div.cites.topics", el("span.muted", t("msg.topics")),
       m.topics.map(tp => el("span.cite", { title: tp.source + (tp.heading ? " › " + tp.heading : "") }, tp.label))) : null;
     if (role === "shopper" && tappedTopic(m)) meta.append(el("span.badge.tapped", { text: t("msg.tapped") }));
