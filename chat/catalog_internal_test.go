@@ -292,6 +292,25 @@ func TestDescribingSentenceAcrossLanguages(t *testing.T) {
 	}
 }
 
+// Shoppers' words for what a description says in its own: cutting a strip
+// (剪), a candle's smell (its notes), a curtain's light (遮光).
+func TestDescribingSentenceShopperWords(t *testing.T) {
+	for _, c := range []struct{ desc, question, title, want string }{
+		{"Warm-to-cool white and RGB LED strip with app and remote control. Cut-to-length every 10 cm, with adhesive backing.",
+			"LED strip 太长了 可以剪吗 多长剪一段", "LED Strip Light Kit 5 m", "Cut-to-length every 10 cm"},
+		{"Hand-poured soy wax candle with notes of cedarwood, green fig and a little black pepper. Cotton wick, reusable amber glass jar.",
+			"what does the cedar candle actually smell like", "Soy Wax Candle – Cedar & Fig 200 g", "notes of cedarwood"},
+		{"Linen-look curtain panel with a thermal blackout backing that blocks around 95% of light. Hidden back tabs and rod pocket.",
+			"遮光窗帘能遮多少光", "Blackout Linen Curtain Panel", "95% of light"},
+		{"天然竹材手工拼接，大中小三个尺寸可叠放。表面为食品级木蜡油处理，无刺鼻气味。",
+			"竹制收纳盒有没有味道", "竹制收纳盒三件套", "木蜡油"},
+	} {
+		if got := describingSentence(c.desc, c.question, c.title, retrieval.BuiltinVocabulary()); !strings.Contains(got, c.want) {
+			t.Errorf("%s: describing sentence = %q, want %q in it", c.question, got, c.want)
+		}
+	}
+}
+
 // A word that asks for an attribute ("colour") is about the product, though
 // its data calls the attribute "color".
 func TestUncoveredIgnoresAttributeWords(t *testing.T) {
