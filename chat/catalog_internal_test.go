@@ -473,3 +473,21 @@ func TestUnitUnstated(t *testing.T) {
 		}
 	}
 }
+
+// How long to use a product at once is the care advice's limit, not the
+// product's total time; how much it takes at once is still the catalog's.
+func TestAsksTimeAtOnce(t *testing.T) {
+	for text, want := range map[string]bool{
+		"how long can i burn the candle at a time": true,
+		"香薰蜡烛一次最多可以点几个小时":                          true,
+		"蜡烛每次点多久合适":                                true,
+		"candle burn time?":                        false,
+		"how long does the candle burn":            false,
+		"磨豆机一次能磨多少豆子":                              false,
+		"how many beans can it grind at a time":    false,
+	} {
+		if got := asksTimeAtOnce.MatchString(text); got != want {
+			t.Errorf("asksTimeAtOnce(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
