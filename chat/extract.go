@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -751,6 +752,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = statesAsked(cands, best, asked)
 	best = focused(cands, best)
 	best = headedSection(cands, q, best)
+	best = unaskedProblem(cands, cs, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -850,6 +852,66 @@ func focused(cands []candidate, best int) int {
 	return giveWay(cands, best, focusMargin, func(c candidate) bool {
 		return c.x.focus && c.in[coverageInput] >= b.in[coverageInput]
 	})
+}
+
+// unaskedProblem is the candidate to answer from when the best one is
+// under a heading that names a problem (damaged, faulty, wrong or lost
+// items, delays) the question does not mention, in its words or their
+// synonyms: "东西不喜欢能退吗 收到两周了" is a change of mind, not "破损、
+// 故障或发错货". The likeliest candidate near as likely (problemMargin)
+// whose heading names no problem answers.
+func unaskedProblem(cands []candidate, cs concepts, best int) int {
+	b := cands[best]
+	if b.forWhatIsNamed() || !namesProblem(retrieval.TermSet(lastHeading(b.x.hit.Heading))) || namesProblem(cs.terms()) {
+		return best
+	}
+	return giveWay(cands, best, problemMargin, func(c candidate) bool {
+		return !namesProblem(retrieval.TermSet(lastHeading(c.x.hit.Heading)))
+	})
+}
+
+// problemMargin is how much less likely a candidate not about a problem
+// may be than the best one that is.
+const problemMargin = 0.2
+
+// problemTerms are the search terms of words that name a problem with an
+// item or a parcel.
+var problemTerms = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, w := range []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "wrong", "lost", "missing", "delay", "delayed", "late",
+		"cracked", "leaking", "flickers", "stolen",
+		"破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"} {
+		if retrieval.IsCJK([]rune(w)[0]) {
+			out[w] = true // a bigram or one character, as the search writes them
+			continue
+		}
+		out[retrieval.SearchTerms(w)[0]] = true
+	}
+	return out
+})
+
+// namesProblem reports whether terms have a word that names a problem.
+func namesProblem(terms map[string]bool) bool {
+	for t := range terms {
+		if problemTerms()[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// terms are the question's words and their synonyms' as search terms.
+func (cs concepts) terms() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range cs {
+		out[c.Term] = true
+		for _, alt := range c.Alts {
+			for _, t := range alt {
+				out[t] = true
+			}
+		}
+	}
+	return out
 }
 
 // headedSection is the candidate to answer from when the question says

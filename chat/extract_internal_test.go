@@ -734,3 +734,42 @@ func knownTerms(q string) []retrieval.Concept {
 	}
 	return out
 }
+
+// A section about a problem (damaged, faulty, lost …) does not answer a
+// question that names none: the likeliest section near as likely that is
+// not about one does. A question that names the problem keeps it.
+func TestUnaskedProblemGivesWay(t *testing.T) {
+	cands := func() []candidate {
+		return []candidate{
+			{x: extract{hit: knowledge.Hit{Heading: "退换货与退款 > 破损、故障或发错货"}}, p: 0.53},
+			{x: extract{hit: knowledge.Hit{Heading: "退换货与退款"}}, p: 0.38},
+			{x: extract{hit: knowledge.Hit{Heading: "配送说明 > 延误、丢件与破损"}}, p: 0.45},
+		}
+	}
+	concepts := func(q string, cs ...retrieval.Concept) concepts {
+		return questionConcepts(&knowledge.SearchResult{Concepts: cs}, q, nil)
+	}
+	if got := unaskedProblem(cands(), concepts("东西不喜欢能退吗 收到两周了"), 0); got != 1 {
+		t.Errorf("change of mind: candidate %d, want 1 (the section about returns)", got)
+	}
+	if got := unaskedProblem(cands(), concepts("收到的台灯坏了能退吗"), 0); got != 0 {
+		t.Errorf("a broken lamp: candidate %d, want 0 (the damaged items section)", got)
+	}
+	far := cands()
+	far[1].p = 0.2
+	if got := unaskedProblem(far, concepts("东西不喜欢能退吗"), 0); got != 0 {
+		t.Errorf("the other section far less likely: candidate %d, want 0 kept", got)
+	}
+	en := []candidate{
+		{x: extract{hit: knowledge.Hit{Heading: "Returns > Damaged, faulty or wrong items"}}, p: 0.6},
+		{x: extract{hit: knowledge.Hit{Heading: "Returns > Return window"}}, p: 0.5},
+	}
+	return_ := retrieval.Concept{Term: "return", IDF: 2, Weight: 1, Known: true}
+	if got := unaskedProblem(en, concepts("can i still return it, got it 3 weeks ago", return_), 0); got != 1 {
+		t.Errorf("english, no problem named: candidate %d, want 1", got)
+	}
+	broken := retrieval.Concept{Term: "broken", IDF: 3, Weight: 1, Known: true, Alts: [][]string{{"damag"}}}
+	if got := unaskedProblem(en, concepts("it arrived broken, can i return it", return_, broken), 0); got != 0 {
+		t.Errorf("english, broken: candidate %d, want 0", got)
+	}
+}
