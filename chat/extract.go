@@ -752,7 +752,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = statesAsked(cands, best, asked)
 	best = focused(cands, best)
 	best = headedSection(cands, q, best)
-	best = unaskedProblem(cands, cs, best)
+	best = unaskedProblem(cands, cs, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -856,44 +856,64 @@ func focused(cands []candidate, best int) int {
 
 // unaskedProblem is the candidate to answer from when the best one is
 // under a heading that names a problem (damaged, faulty, wrong or lost
-// items, delays) the question does not mention, in its words or their
+// items, delays) while the question reports none, in its words or their
 // synonyms: "东西不喜欢能退吗 收到两周了" is a change of mind, not "破损、
 // 故障或发错货". The likeliest candidate near as likely (problemMargin)
 // whose heading names no problem answers.
-func unaskedProblem(cands []candidate, cs concepts, best int) int {
+func unaskedProblem(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
-	if b.forWhatIsNamed() || !namesProblem(retrieval.TermSet(lastHeading(b.x.hit.Heading))) || namesProblem(cs.terms()) {
+	if b.forWhatIsNamed() || !headedWithProblem(b) || hasAny(cs.terms(), reportTerms()) || hasAny(retrieval.TermSet(q), reportTerms()) {
 		return best
 	}
-	return giveWay(cands, best, problemMargin, func(c candidate) bool {
-		return !namesProblem(retrieval.TermSet(lastHeading(c.x.hit.Heading)))
-	})
+	return giveWay(cands, best, problemMargin, func(c candidate) bool { return !headedWithProblem(c) })
 }
 
 // problemMargin is how much less likely a candidate not about a problem
 // may be than the best one that is.
 const problemMargin = 0.2
 
-// problemTerms are the search terms of words that name a problem with an
-// item or a parcel.
-var problemTerms = sync.OnceValue(func() map[string]bool {
+// headedWithProblem reports whether c's section is headed with a problem.
+func headedWithProblem(c candidate) bool {
+	return hasAny(retrieval.TermSet(lastHeading(c.x.hit.Heading)), problemTerms())
+}
+
+// problemTerms are the search terms of the words a heading names a problem
+// with an item or a parcel in; reportTerms those a shopper reports one
+// with, more of them (a shopper's "flickers" or "掉色" is a problem that
+// no heading names), so that a question that may report one keeps the
+// sections about problems.
+var (
+	problemWords = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "wrong", "lost", "missing", "delay", "delayed", "late",
+		"cracked", "leaking", "stolen", "破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"}
+	problemTerms = sync.OnceValue(func() map[string]bool { return searchTermsOf(problemWords) })
+	reportTerms  = sync.OnceValue(func() map[string]bool {
+		return searchTermsOf(append(slices.Clone(problemWords), "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
+			"hole", "stain", "stained", "faded", "fading", "pilling", "peeling", "scratched", "scratch", "dent", "dented", "bent", "split", "unravel", "frayed",
+			"rust", "mould", "mold", "leak", "apart", "loose",
+			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到"))
+	})
+)
+
+// searchTermsOf are the search terms of words: a Chinese word as a bigram
+// or one character, as the search writes them; an English word stemmed.
+func searchTermsOf(words []string) map[string]bool {
 	out := map[string]bool{}
-	for _, w := range []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "wrong", "lost", "missing", "delay", "delayed", "late",
-		"cracked", "leaking", "flickers", "stolen",
-		"破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"} {
+	for _, w := range words {
 		if retrieval.IsCJK([]rune(w)[0]) {
-			out[w] = true // a bigram or one character, as the search writes them
+			out[w] = true
 			continue
 		}
-		out[retrieval.SearchTerms(w)[0]] = true
+		for _, t := range retrieval.SearchTerms(w) {
+			out[t] = true
+		}
 	}
 	return out
-})
+}
 
-// namesProblem reports whether terms have a word that names a problem.
-func namesProblem(terms map[string]bool) bool {
+// hasAny reports whether terms has one of want.
+func hasAny(terms, want map[string]bool) bool {
 	for t := range terms {
-		if problemTerms()[t] {
+		if want[t] {
 			return true
 		}
 	}

@@ -749,15 +749,15 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 	concepts := func(q string, cs ...retrieval.Concept) concepts {
 		return questionConcepts(&knowledge.SearchResult{Concepts: cs}, q, nil)
 	}
-	if got := unaskedProblem(cands(), concepts("东西不喜欢能退吗 收到两周了"), 0); got != 1 {
+	if got := unaskedProblem(cands(), concepts("东西不喜欢能退吗 收到两周了"), "东西不喜欢能退吗 收到两周了", 0); got != 1 {
 		t.Errorf("change of mind: candidate %d, want 1 (the section about returns)", got)
 	}
-	if got := unaskedProblem(cands(), concepts("收到的台灯坏了能退吗"), 0); got != 0 {
+	if got := unaskedProblem(cands(), concepts("收到的台灯坏了能退吗"), "收到的台灯坏了能退吗", 0); got != 0 {
 		t.Errorf("a broken lamp: candidate %d, want 0 (the damaged items section)", got)
 	}
 	far := cands()
 	far[1].p = 0.2
-	if got := unaskedProblem(far, concepts("东西不喜欢能退吗"), 0); got != 0 {
+	if got := unaskedProblem(far, concepts("东西不喜欢能退吗"), "东西不喜欢能退吗", 0); got != 0 {
 		t.Errorf("the other section far less likely: candidate %d, want 0 kept", got)
 	}
 	en := []candidate{
@@ -765,11 +765,17 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 		{x: extract{hit: knowledge.Hit{Heading: "Returns > Return window"}}, p: 0.5},
 	}
 	return_ := retrieval.Concept{Term: "return", IDF: 2, Weight: 1, Known: true}
-	if got := unaskedProblem(en, concepts("can i still return it, got it 3 weeks ago", return_), 0); got != 1 {
+	if got := unaskedProblem(en, concepts("can i still return it, got it 3 weeks ago", return_), "can i still return it, got it 3 weeks ago", 0); got != 1 {
 		t.Errorf("english, no problem named: candidate %d, want 1", got)
 	}
 	broken := retrieval.Concept{Term: "broken", IDF: 3, Weight: 1, Known: true, Alts: [][]string{{"damag"}}}
-	if got := unaskedProblem(en, concepts("it arrived broken, can i return it", return_, broken), 0); got != 0 {
+	if got := unaskedProblem(en, concepts("it arrived broken, can i return it", return_, broken), "it arrived broken, can i return it", 0); got != 0 {
 		t.Errorf("english, broken: candidate %d, want 0", got)
+	}
+	// a problem no heading names is still one the shopper reports
+	for _, q := range []string{"the lamp flickers, can i return it", "台灯用了一周就不亮了 能退吗", "the tee faded after one wash, can i send it back"} {
+		if got := unaskedProblem(en, concepts(q, return_), q, 0); got != 0 {
+			t.Errorf("%q: candidate %d, want 0 (the section about faulty items)", q, got)
+		}
 	}
 }
