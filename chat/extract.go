@@ -877,17 +877,18 @@ func headedWithProblem(c candidate) bool {
 	return hasAny(retrieval.TermSet(lastHeading(c.x.hit.Heading)), problemTerms())
 }
 
-// problemTerms are the search terms of the words a heading names a problem
-// with an item or a parcel in; reportTerms those a shopper reports one
-// with, more of them (a shopper's "flickers" or "掉色" is a problem that
-// no heading names), so that a question that may report one keeps the
-// sections about problems.
+// problemTerms are the search terms of the words with which a heading
+// says its section is about a problem with an item or a parcel;
+// reportTerms those with which a shopper may report one, more of them (a
+// shopper's "flickers" or "掉色" is a problem no heading names), so that a
+// question that may report one keeps the sections about problems. "Wrong"
+// heads "Wrong size?" too, which is about exchanges: it only reports.
 var (
-	problemWords = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "wrong", "lost", "missing", "delay", "delayed", "late",
+	problemWords = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "lost", "missing", "delay", "delayed", "late",
 		"cracked", "leaking", "stolen", "破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"}
 	problemTerms = sync.OnceValue(func() map[string]bool { return searchTermsOf(problemWords) })
 	reportTerms  = sync.OnceValue(func() map[string]bool {
-		return searchTermsOf(append(slices.Clone(problemWords), "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
+		return searchTermsOf(append(slices.Clone(problemWords), "wrong", "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
 			"hole", "stain", "stained", "faded", "fading", "pilling", "peeling", "scratched", "scratch", "dent", "dented", "bent", "split", "unravel", "frayed",
 			"rust", "mould", "mold", "leak", "apart", "loose",
 			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到"))
