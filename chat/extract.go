@@ -859,66 +859,80 @@ func focused(cands []candidate, best int) int {
 // items, delays) while the question reports none, in its words or their
 // synonyms: "东西不喜欢能退吗 收到两周了" is a change of mind, not "破损、
 // 故障或发错货". The likeliest candidate near as likely (problemMargin)
-// whose heading names no problem answers.
+// whose heading names no problem answers; with none, the best one is not
+// likely enough to quote (unaskedProblemProb).
 func unaskedProblem(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
-	if b.forWhatIsNamed() || !headedWithProblem(b) || hasAny(cs.terms(), reportTerms()) || hasAny(retrieval.TermSet(q), reportTerms()) {
+	if b.forWhatIsNamed() || !headedWithProblem(b) || hasTermsOf(cs.terms(), reportWords()) || hasTermsOf(retrieval.TermSet(q), reportWords()) {
 		return best
 	}
-	return giveWay(cands, best, problemMargin, func(c candidate) bool { return !headedWithProblem(c) })
+	n := giveWay(cands, best, problemMargin, func(c candidate) bool { return !headedWithProblem(c) })
+	if n == best {
+		cands[best].p = min(cands[best].p, unaskedProblemProb)
+	}
+	return n
 }
 
 // problemMargin is how much less likely a candidate not about a problem
-// may be than the best one that is.
-const problemMargin = 0.2
+// may be than the best one that is; unaskedProblemProb is the most a
+// section about a problem the question does not report is taken to
+// answer it (under the default quoting threshold).
+const (
+	problemMargin      = 0.2
+	unaskedProblemProb = 0.35
+)
 
 // headedWithProblem reports whether c's section is headed with a problem.
 func headedWithProblem(c candidate) bool {
-	return hasAny(retrieval.TermSet(lastHeading(c.x.hit.Heading)), problemTerms())
+	return hasTermsOf(retrieval.TermSet(lastHeading(c.x.hit.Heading)), problemWords())
 }
 
-// problemTerms are the search terms of the words with which a heading
-// says its section is about a problem with an item or a parcel;
-// reportTerms those with which a shopper may report one, more of them (a
-// shopper's "flickers" or "掉色" is a problem no heading names), so that a
-// question that may report one keeps the sections about problems. "Wrong"
-// heads "Wrong size?" too, which is about exchanges: it only reports.
+// problemWords are the words with which a heading says its section is
+// about a problem with an item or a parcel; reportWords those with which a
+// shopper may report one, more of them (a shopper's "flickers" or "掉色"
+// is a problem no heading names), so that a question that may report one
+// keeps the sections about problems. "Wrong" heads "Wrong size?" too,
+// which is about exchanges: it only reports. Each word is the search terms
+// that must all be present.
 var (
-	problemWords = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "lost", "missing", "delay", "delayed", "late",
+	problemList = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "lost", "missing", "delay", "delayed", "late",
 		"cracked", "leaking", "stolen", "破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"}
-	problemTerms = sync.OnceValue(func() map[string]bool { return searchTermsOf(problemWords) })
-	reportTerms  = sync.OnceValue(func() map[string]bool {
-		return searchTermsOf(append(slices.Clone(problemWords), "wrong", "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
+	problemWords = sync.OnceValue(func() [][]string { return wordsTerms(problemList) })
+	reportWords  = sync.OnceValue(func() [][]string {
+		return wordsTerms(append(slices.Clone(problemList), "wrong", "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
 			"hole", "stain", "stained", "faded", "fading", "pilling", "peeling", "scratched", "scratch", "dent", "dented", "bent", "split", "unravel", "frayed",
 			"rust", "mould", "mold", "leak", "apart", "loose",
-			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到"))
+			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到", "没找到", "找不到"))
 	})
 )
 
-// searchTermsOf are the search terms of words: a Chinese word as a bigram
-// or one character, as the search writes them; an English word stemmed.
-func searchTermsOf(words []string) map[string]bool {
-	out := map[string]bool{}
+// wordsTerms are the search terms each word must have: a Chinese word's
+// bigrams (or its one character), an English word's stem.
+func wordsTerms(words []string) [][]string {
+	var out [][]string
 	for _, w := range words {
-		if retrieval.IsCJK([]rune(w)[0]) {
-			out[w] = true
-			continue
-		}
-		for _, t := range retrieval.SearchTerms(w) {
-			out[t] = true
+		rs := []rune(w)
+		switch {
+		case !retrieval.IsCJK(rs[0]):
+			out = append(out, retrieval.SearchTerms(w))
+		case len(rs) <= 2:
+			out = append(out, []string{w})
+		default:
+			var bigrams []string
+			for i := 0; i+2 <= len(rs); i++ {
+				bigrams = append(bigrams, string(rs[i:i+2]))
+			}
+			out = append(out, bigrams)
 		}
 	}
 	return out
 }
 
-// hasAny reports whether terms has one of want.
-func hasAny(terms, want map[string]bool) bool {
-	for t := range terms {
-		if want[t] {
-			return true
-		}
-	}
-	return false
+// hasTermsOf reports whether terms have all the terms of one of words.
+func hasTermsOf(terms map[string]bool, words [][]string) bool {
+	return slices.ContainsFunc(words, func(w []string) bool {
+		return len(w) > 0 && !slices.ContainsFunc(w, func(t string) bool { return !terms[t] })
+	})
 }
 
 // terms are the question's words and their synonyms' as search terms.

@@ -772,8 +772,14 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 	if got := unaskedProblem(en, concepts("it arrived broken, can i return it", return_, broken), "it arrived broken, can i return it", 0); got != 0 {
 		t.Errorf("english, broken: candidate %d, want 0", got)
 	}
+	// with no section near as likely that is not about a problem, the
+	// problem section is not quoted
+	only := cands()[:1]
+	if got := unaskedProblem(only, concepts("东西不想要了 能退钱吗"), "东西不想要了 能退钱吗", 0); got != 0 || only[0].p > unaskedProblemProb {
+		t.Errorf("no other section: candidate %d with p %.2f, want 0 with p ≤ %.2f", got, only[0].p, unaskedProblemProb)
+	}
 	// a problem no heading names is still one the shopper reports
-	for _, q := range []string{"the lamp flickers, can i return it", "台灯用了一周就不亮了 能退吗", "the tee faded after one wash, can i send it back"} {
+	for _, q := range []string{"the lamp flickers, can i return it", "台灯用了一周就不亮了 能退吗", "the tee faded after one wash, can i send it back", "快递柜里没找到，物流显示已经签收三天了"} {
 		if got := unaskedProblem(en, concepts(q, return_), q, 0); got != 0 {
 			t.Errorf("%q: candidate %d, want 0 (the section about faulty items)", q, got)
 		}
