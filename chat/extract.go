@@ -752,7 +752,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = statesAsked(cands, best, asked)
 	best = focused(cands, best)
 	best = headedSection(cands, q, best)
-	best = unaskedProblem(cands, cs, q, best)
+	best = unaskedQualifier(cands, cs, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -854,57 +854,79 @@ func focused(cands []candidate, best int) int {
 	})
 }
 
-// unaskedProblem is the candidate to answer from when the best one is
-// under a heading that names a problem (damaged, faulty, wrong or lost
-// items, delays) while the question reports none, in its words or their
-// synonyms: "东西不喜欢能退吗 收到两周了" is a change of mind, not "破损、
-// 故障或发错货". The likeliest candidate near as likely (problemMargin)
-// whose heading names no problem answers; with none, the best one is not
-// likely enough to quote (unaskedProblemProb).
-func unaskedProblem(cands []candidate, cs concepts, q string, best int) int {
+// unaskedQualifier is the candidate to answer from when the best one is
+// under a heading about a particular case (a problem with an item or a
+// parcel, an exchange, China's fapiao) that the
+// question does not raise, in its words or their synonyms: "东西不喜欢能退吗
+// 收到两周了" is a change of mind, not "破损、故障或发错货"; "do i have to pay
+// for the return label?" is not about "Size exchanges on apparel". The
+// likeliest candidate near as likely (qualifierMargin) whose heading is
+// not about that case answers; with none, the best one is not likely
+// enough to quote (unaskedQualifierProb).
+func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
-	if b.forWhatIsNamed() || !headedWithProblem(b) || hasTermsOf(cs.terms(), reportWords()) || hasTermsOf(retrieval.TermSet(q), reportWords()) {
+	if b.forWhatIsNamed() {
 		return best
 	}
-	n := giveWay(cands, best, problemMargin, func(c candidate) bool { return !headedWithProblem(c) })
-	if n == best {
-		cands[best].p = min(cands[best].p, unaskedProblemProb)
+	asked := cs.terms()
+	for t := range retrieval.TermSet(q) {
+		asked[t] = true
 	}
-	return n
+	for _, k := range qualifiers() {
+		if !k.heads(b) || hasTermsOf(asked, k.raised) {
+			continue
+		}
+		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !k.heads(c) })
+		if n == best {
+			cands[best].p = min(cands[best].p, unaskedQualifierProb)
+		}
+		return n
+	}
+	return best
 }
 
-// problemMargin is how much less likely a candidate not about a problem
-// may be than the best one that is; unaskedProblemProb is the most a
-// section about a problem the question does not report is taken to
-// answer it (under the default quoting threshold).
+// qualifierMargin is how much less likely a candidate not about the case
+// may be than the best one that is; unaskedQualifierProb is the most a
+// section about a case the question does not raise is taken to answer it
+// (under the default quoting threshold).
 const (
-	problemMargin      = 0.2
-	unaskedProblemProb = 0.35
+	qualifierMargin      = 0.2
+	unaskedQualifierProb = 0.35
 )
 
-// headedWithProblem reports whether c's section is headed with a problem.
-func headedWithProblem(c candidate) bool {
-	return hasTermsOf(retrieval.TermSet(lastHeading(c.x.hit.Heading)), problemWords())
+// qualifier is a particular case a section can be about: the words with
+// which its heading says so, and those with which a shopper raises it,
+// more of them (a shopper's "flickers" or "掉色" is a problem no heading
+// names). Each word is the search terms that must all be present.
+type qualifier struct {
+	heading, raised [][]string
 }
 
-// problemWords are the words with which a heading says its section is
-// about a problem with an item or a parcel; reportWords those with which a
-// shopper may report one, more of them (a shopper's "flickers" or "掉色"
-// is a problem no heading names), so that a question that may report one
-// keeps the sections about problems. "Wrong" heads "Wrong size?" too,
-// which is about exchanges: it only reports. Each word is the search terms
-// that must all be present.
-var (
-	problemList = []string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "lost", "missing", "delay", "delayed", "late",
-		"cracked", "leaking", "stolen", "破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"}
-	problemWords = sync.OnceValue(func() [][]string { return wordsTerms(problemList) })
-	reportWords  = sync.OnceValue(func() [][]string {
-		return wordsTerms(append(slices.Clone(problemList), "wrong", "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
+// heads reports whether c's section is headed with the case.
+func (k qualifier) heads(c candidate) bool {
+	return hasTermsOf(retrieval.TermSet(lastHeading(c.x.hit.Heading)), k.heading)
+}
+
+var qualifiers = sync.OnceValue(func() []qualifier {
+	q := func(heading []string, raised ...string) qualifier {
+		return qualifier{wordsTerms(heading), wordsTerms(append(slices.Clone(heading), raised...))}
+	}
+	return []qualifier{
+		// a problem with an item or a parcel ("Wrong size?" is about
+		// exchanges: "wrong" only raises one)
+		q([]string{"damaged", "damage", "faulty", "fault", "defective", "broken", "broke", "lost", "missing", "delay", "delayed", "late",
+			"cracked", "leaking", "stolen", "破损", "损坏", "坏了", "故障", "发错", "错货", "错发", "丢件", "丢了", "延误", "坏", "破", "碎", "裂"},
+			"wrong", "dead", "died", "stopped", "flicker", "flickers", "chipped", "smashed", "shattered", "torn", "ripped",
 			"hole", "stain", "stained", "faded", "fading", "pilling", "peeling", "scratched", "scratch", "dent", "dented", "bent", "split", "unravel", "frayed",
 			"rust", "mould", "mold", "leak", "apart", "loose",
-			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到", "没找到", "找不到"))
-	})
-)
+			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到", "没找到", "找不到"),
+		// an exchange
+		q([]string{"exchange", "exchanges", "换货", "换尺码"},
+			"size", "sizes", "fit", "fits", "swap", "switch", "small", "big", "bigger", "smaller", "larger", "tight", "loose", "尺码", "换", "大小", "合身", "码"),
+		// China's invoices
+		q([]string{"fapiao"}, "发票", "china", "chinese", "mainland", "中国", "大陆", "国内", "增值税", "专票", "普票", "税号"),
+	}
+})
 
 // wordsTerms are the search terms each word must have: a Chinese word's
 // bigrams (or its one character), an English word's stem.

@@ -749,15 +749,15 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 	concepts := func(q string, cs ...retrieval.Concept) concepts {
 		return questionConcepts(&knowledge.SearchResult{Concepts: cs}, q, nil)
 	}
-	if got := unaskedProblem(cands(), concepts("东西不喜欢能退吗 收到两周了"), "东西不喜欢能退吗 收到两周了", 0); got != 1 {
+	if got := unaskedQualifier(cands(), concepts("东西不喜欢能退吗 收到两周了"), "东西不喜欢能退吗 收到两周了", 0); got != 1 {
 		t.Errorf("change of mind: candidate %d, want 1 (the section about returns)", got)
 	}
-	if got := unaskedProblem(cands(), concepts("收到的台灯坏了能退吗"), "收到的台灯坏了能退吗", 0); got != 0 {
+	if got := unaskedQualifier(cands(), concepts("收到的台灯坏了能退吗"), "收到的台灯坏了能退吗", 0); got != 0 {
 		t.Errorf("a broken lamp: candidate %d, want 0 (the damaged items section)", got)
 	}
 	far := cands()
 	far[1].p = 0.2
-	if got := unaskedProblem(far, concepts("东西不喜欢能退吗"), "东西不喜欢能退吗", 0); got != 0 {
+	if got := unaskedQualifier(far, concepts("东西不喜欢能退吗"), "东西不喜欢能退吗", 0); got != 0 {
 		t.Errorf("the other section far less likely: candidate %d, want 0 kept", got)
 	}
 	en := []candidate{
@@ -765,23 +765,46 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 		{x: extract{hit: knowledge.Hit{Heading: "Returns > Return window"}}, p: 0.5},
 	}
 	return_ := retrieval.Concept{Term: "return", IDF: 2, Weight: 1, Known: true}
-	if got := unaskedProblem(en, concepts("can i still return it, got it 3 weeks ago", return_), "can i still return it, got it 3 weeks ago", 0); got != 1 {
+	if got := unaskedQualifier(en, concepts("can i still return it, got it 3 weeks ago", return_), "can i still return it, got it 3 weeks ago", 0); got != 1 {
 		t.Errorf("english, no problem named: candidate %d, want 1", got)
 	}
 	broken := retrieval.Concept{Term: "broken", IDF: 3, Weight: 1, Known: true, Alts: [][]string{{"damag"}}}
-	if got := unaskedProblem(en, concepts("it arrived broken, can i return it", return_, broken), "it arrived broken, can i return it", 0); got != 0 {
+	if got := unaskedQualifier(en, concepts("it arrived broken, can i return it", return_, broken), "it arrived broken, can i return it", 0); got != 0 {
 		t.Errorf("english, broken: candidate %d, want 0", got)
 	}
 	// with no section near as likely that is not about a problem, the
 	// problem section is not quoted
 	only := cands()[:1]
-	if got := unaskedProblem(only, concepts("东西不想要了 能退钱吗"), "东西不想要了 能退钱吗", 0); got != 0 || only[0].p > unaskedProblemProb {
-		t.Errorf("no other section: candidate %d with p %.2f, want 0 with p ≤ %.2f", got, only[0].p, unaskedProblemProb)
+	if got := unaskedQualifier(only, concepts("东西不想要了 能退钱吗"), "东西不想要了 能退钱吗", 0); got != 0 || only[0].p > unaskedQualifierProb {
+		t.Errorf("no other section: candidate %d with p %.2f, want 0 with p ≤ %.2f", got, only[0].p, unaskedQualifierProb)
 	}
 	// a problem no heading names is still one the shopper reports
 	for _, q := range []string{"the lamp flickers, can i return it", "台灯用了一周就不亮了 能退吗", "the tee faded after one wash, can i send it back", "快递柜里没找到，物流显示已经签收三天了"} {
-		if got := unaskedProblem(en, concepts(q, return_), q, 0); got != 0 {
+		if got := unaskedQualifier(en, concepts(q, return_), q, 0); got != 0 {
 			t.Errorf("%q: candidate %d, want 0 (the section about faulty items)", q, got)
+		}
+	}
+}
+
+// Exchanges and China's fapiao are cases too: a question about a return
+// label is not answered under "Size exchanges", an English VAT invoice
+// question not under "Fapiao for Mainland China orders".
+func TestUnaskedQualifierGivesWay(t *testing.T) {
+	concepts := func(q string) concepts {
+		return questionConcepts(&knowledge.SearchResult{}, q, nil)
+	}
+	for _, c := range []struct {
+		q, best, other string
+		want           int
+	}{
+		{"do i have to pay for the return label? im in oregon", "Returns > Return shipping costs > Size exchanges on apparel", "FAQ > What is your return policy?", 1},
+		{"the hoodie is too small, do i pay to send it back?", "Returns > Return shipping costs > Size exchanges on apparel", "FAQ > What is your return policy?", 0},
+		{"need an invoice w my company vat number on it", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 1},
+		{"中国大陆的订单能开增值税专票吗", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 0},
+	} {
+		cands := []candidate{{x: extract{hit: knowledge.Hit{Heading: c.best}}, p: 0.8}, {x: extract{hit: knowledge.Hit{Heading: c.other}}, p: 0.7}}
+		if got := unaskedQualifier(cands, concepts(c.q), c.q, 0); got != c.want {
+			t.Errorf("%q: candidate %d, want %d", c.q, got, c.want)
 		}
 	}
 }
