@@ -923,6 +923,8 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 		// an exchange
 		q([]string{"exchange", "exchanges", "换货", "换尺码"},
 			"size", "sizes", "fit", "fits", "swap", "switch", "small", "big", "bigger", "smaller", "larger", "tight", "loose", "尺码", "换", "大小", "合身", "码"),
+		// what an order's status means
+		q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
 		// China's invoices
 		q([]string{"fapiao"}, "发票", "china", "chinese", "mainland", "中国", "大陆", "国内", "增值税", "专票", "普票", "税号"),
 	}

@@ -799,6 +799,8 @@ func TestUnaskedQualifierGivesWay(t *testing.T) {
 	}{
 		{"do i have to pay for the return label? im in oregon", "Returns > Return shipping costs > Size exchanges on apparel", "FAQ > What is your return policy?", 1},
 		{"the hoodie is too small, do i pay to send it back?", "Returns > Return shipping costs > Size exchanges on apparel", "FAQ > What is your return policy?", 0},
+		{"sent my return back last week, when do i see the money on my visa", "Order changes > Order statuses", "Returns > Refunds > Where the money goes", 1},
+		{"my order says processing, what does that mean", "Order changes > Order statuses", "Returns > Refunds > Where the money goes", 0},
 		{"need an invoice w my company vat number on it", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 1},
 		{"中国大陆的订单能开增值税专票吗", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 0},
 	} {
