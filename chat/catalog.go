@@ -576,6 +576,9 @@ var notCatalogPhrases = append([]string{
 	// which size to choose: the size guide's advice, not the list of sizes
 	"which size should", "what size should", "what size do i", "which size do i", "what size would", "which size would",
 	"选什么码", "选哪个码", "穿什么码", "买什么码", "买哪个码", "选哪个尺码", "选多大", "穿多大",
+	"选哪个 size", "选哪个size", "选什么 size", "选什么size", "穿哪个 size", "买哪个 size", "哪个 size 合适",
+	// a garment's measurements: the size guide's, which no catalog entry holds
+	"inseam", "内长", "裤长", "袖长", "衣长",
 	// health advice
 	"pregnan", "baby", "babies", "toddler", "infant", "newborn", "eczema", "allerg", "asthma", " rash", "skin condition", "doctor",
 	"harmful", "toxic", "safe for my", "safe to run", "safe to use", "safe around", "blue light", "my eyes", "my health",

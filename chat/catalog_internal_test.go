@@ -105,6 +105,8 @@ func TestNotForCatalog(t *testing.T) {
 		"卫衣买了M码太小了 想换L 要另外付钱吗":                                                  true,
 		"卫衣看着有点短，想要长一点选什么码":                                                     true,
 		"im 5'4, which size should i get in the linen shirt":                    true,
+		"robe 我 180cm 应该选哪个 size":                                               true,
+		"whats the inseam on the linen trousers in a large":                     true,
 		"那个竹子的盒子有没有甲醛检测报告":                                                      true,
 		"真丝眼罩能去黑眼圈吗":                                                            true,
 		"is it ok to run the aroma diffuser with essential oils if i have cats": true,
