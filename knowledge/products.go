@@ -470,12 +470,13 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 	type word struct {
 		terms   []string
 		idf     float64
-		unigram bool // one Chinese character: it matches, it does not name
+		unigram bool // one Chinese character or a number: it matches, it does not name
 	}
 	var words []word
 	have := map[string]bool{}
 	text := withoutPrices(q.Text)
-	for _, t := range retrieval.SearchTerms(text) {
+	qterms := retrieval.SearchTerms(text)
+	for i, t := range qterms {
 		if q.Filtered() && isNumber(t) {
 			continue // "under $30": the 30 is the filter's
 		}
@@ -485,7 +486,11 @@ func (c *Commerce) FindProducts(ctx context.Context, siteID int64, q ProductQuer
 			if uni {
 				idf *= unigramWeight // 电 of 充电宝 is not the grinder's 电动
 			}
-			words = append(words, word{[]string{t}, idf, uni})
+			// a number names a product only with a word of a title next to
+			// it ("3 in 1 charger", "10000 mah"), not alone ("2 hrs" is not
+			// the 2-Pack)
+			alone := isNumber(t) && !(i > 0 && cat.titleTerms[qterms[i-1]]) && !(i+1 < len(qterms) && cat.titleTerms[qterms[i+1]])
+			words = append(words, word{[]string{t}, idf, uni || alone})
 		}
 	}
 	if q.Vocabulary != nil {

@@ -2,12 +2,14 @@ package knowledge_test
 
 import (
 	"context"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 
 	"kefu/internal/pgtest"
 	"kefu/knowledge"
+	"kefu/knowledge/demo"
 	"kefu/retrieval"
 )
 
@@ -69,6 +71,39 @@ func TestOneCharacterDoesNotNameAProduct(t *testing.T) {
 	q = knowledge.ParseProductQuery("收纳盒三件套多少钱")
 	if got, err := boxes.FindProducts(ctx, site2, q, 4); err != nil || len(got) != 1 {
 		t.Errorf("收纳盒三件套 finds %+v (%v), want the boxes", got, err)
+	}
+}
+
+// A number names a product only next to a word of its title: "2 hrs" is
+// not the smart plug 2-pack, "3 in 1 charger" is the charging stand (the
+// demo shop's catalog).
+func TestNumberAloneDoesNotNameAProduct(t *testing.T) {
+	ctx := context.Background()
+	products, err := fs.ReadFile(demo.FS, "products.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, site := shopWith(t, string(products), "")
+	for _, tt := range []struct {
+		text, named string
+	}{
+		{"reset link isnt working, i clicked it like 2 hrs after it came", ""},
+		{"the 3 in 1 charger - how fast does it charge the phone", "LL-EL-004"},
+		{"is the 10000 mah one allowed on a plane", "LL-EL-002"},
+	} {
+		q := knowledge.ParseProductQuery(tt.text)
+		q.Vocabulary = retrieval.BuiltinVocabulary()
+		got, err := c.FindProducts(ctx, site, q, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := ""
+		if len(got) > 0 && got[0].Named {
+			named = got[0].SKU
+		}
+		if named != tt.named {
+			t.Errorf("%q names %q, want %q", tt.text, named, tt.named)
+		}
 	}
 }
 
