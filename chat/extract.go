@@ -856,24 +856,30 @@ func focused(cands []candidate, best int) int {
 
 // unaskedQualifier is the candidate to answer from when the best one is
 // under a heading about a particular case (a problem with an item or a
-// parcel, an exchange, China's fapiao) that the
-// question does not raise, in its words or their synonyms: "东西不喜欢能退吗
-// 收到两周了" is a change of mind, not "破损、故障或发错货"; "do i have to pay
-// for the return label?" is not about "Size exchanges on apparel". The
-// likeliest candidate near as likely (qualifierMargin) whose heading is
-// not about that case answers; with none, the best one is not likely
+// parcel, an exchange, what an order status means, China's fapiao) that
+// the question does not raise, in its words or their synonyms: "东西不喜欢
+// 能退吗 收到两周了" is a change of mind, not "破损、故障或发错货"; "do i have
+// to pay for the return label?" is not about "Size exchanges on apparel".
+// The likeliest candidate near as likely (qualifierMargin) whose heading
+// is not about that case answers; with none, the best one is not likely
 // enough to quote (unaskedQualifierProb).
 func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
 	if b.forWhatIsNamed() {
 		return best
 	}
-	asked := cs.terms()
-	for t := range retrieval.TermSet(q) {
-		asked[t] = true
-	}
+	var asked map[string]bool // the question's terms and its synonyms', when needed
 	for _, k := range qualifiers() {
-		if !k.heads(b) || hasTermsOf(asked, k.raised) {
+		if !k.heads(b) {
+			continue
+		}
+		if asked == nil {
+			asked = cs.terms()
+			for t := range retrieval.TermSet(q) {
+				asked[t] = true
+			}
+		}
+		if hasTermsOf(asked, k.raised) {
 			continue
 		}
 		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !k.heads(c) })
