@@ -493,3 +493,14 @@ func TestAsksTimeAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// "What size" of a product sold in one size is its dimensions.
+func TestWhatSizeIsTheDimensions(t *testing.T) {
+	curtain := knowledge.Product{Title: "Blackout Linen Curtain Panel", Price: 69, Currency: "USD", Stock: 0,
+		Attributes: map[string]any{"dimensions": "140 × 250 cm", "restock": "Expected January 2027"}}
+	text := "do u still have the blackout curtains and what size r they"
+	got, specific := describeProduct("en", curtain, text, knowledge.ParseProductQuery(text))
+	if !specific || !strings.Contains(got, "140 × 250 cm") || !strings.Contains(got, "January 2027") {
+		t.Errorf("describeProduct = %q (specific %v), want the dimensions and the restock date", got, specific)
+	}
+}
