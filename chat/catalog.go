@@ -51,7 +51,7 @@ var attributeCues = []struct {
 	{[]string{" shipsfrom ", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
-	{[]string{"bluetooth", "waterproof", "water", "rain", "swim", "shower", "bath", "蓝牙", "防水", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
+	{[]string{"bluetooth", "waterproof", "water", "wet", "splash", "rain", "swim", "shower", "bath", "蓝牙", "防水", "进水", "沾水", "淋湿", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
 	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},
 	{[]string{"colour temperature", "color temperature", "colour temp", "color temp", "kelvin", "warm white", "warm light", "色温", "暖光", "冷光", "暖白"}, []string{"color_temperature"}},
 	{[]string{"charging standard", "qi2", "qi ", "magsafe", "协议", "标准"}, []string{"standard"}},

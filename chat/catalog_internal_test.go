@@ -403,6 +403,8 @@ func TestAskedCueWords(t *testing.T) {
 		{"the 3 in 1 charger - how fast does it charge the phone", []string{"output"}, nil},
 		{"ok how long does the batery last", []string{"battery"}, nil},
 		{"is the speaker waterprof", []string{"water_resistance"}, nil},
+		{"can it get wet? taking it to the beach", []string{"water_resistance"}, nil},
+		{"音箱去海边会不会进水", []string{"water_resistance"}, nil},
 		{"is the quilted jacket real down or synthetic", []string{"material"}, nil},
 		{"针织毛毯多大的，什么料子", []string{"material", "dimensions"}, nil},
 		{"帆布包多少块", []string{"price"}, nil},
