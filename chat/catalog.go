@@ -573,7 +573,7 @@ var notCatalogPhrases = append([]string{
 	"批发", "团购", "寄到", "发到", "运费",
 	"退货", "退款", "退钱", "寄回", "退回", "换货", "想换", "换尺码", "换码", "换个码", "换大", "换小", "坏了", "裂了", "故障", "不能用", "扣款", "扣了", "发票",
 	"优惠码", "优惠券", "折扣码", "取消", "关税", "能退", "退吗", "可以退", "通知", "提醒我", "个月前", "周前", "天前", "修剪", "剪到",
-	"不想要", "不要了", "store credit", "店铺余额",
+	"不想要", "不要了", "store credit", "店铺余额", "进水了", "got wet", "water got in", "water inside",
 	// which size to choose: the size guide's advice, not the list of sizes
 	"which size should", "what size should", "what size do i", "which size do i", "what size would", "which size would",
 	"选什么码", "选哪个码", "穿什么码", "买什么码", "买哪个码", "选哪个尺码", "选多大", "穿多大",

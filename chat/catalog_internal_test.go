@@ -107,6 +107,7 @@ func TestNotForCatalog(t *testing.T) {
 		"im 5'4, which size should i get in the linen shirt":                    true,
 		"robe 我 180cm 应该选哪个 size":                                               true,
 		"这个 tote 我不想要了 可以换成 store credit 吗":                                     true,
+		"音箱进水了还能用吗":                                                             true,
 		"whats the inseam on the linen trousers in a large":                     true,
 		"那个竹子的盒子有没有甲醛检测报告":                                                      true,
 		"真丝眼罩能去黑眼圈吗":                                                            true,
