@@ -267,11 +267,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		// A Chinese word is covered when all its bigrams are (or its one
 		// character), or one of its synonyms.
 		required := terms[:1]
-		if rs := []rune(w.Text); len(rs) > 2 {
-			required = nil
-			for i := 0; i+2 <= len(rs); i++ {
-				required = append(required, string(rs[i:i+2]))
-			}
+		if len([]rune(w.Text)) > 2 {
+			required = bigrams(w.Text)
 		}
 		c := retrieval.Concept{Term: w.Text, Weight: 1, Known: true}
 		for _, t := range required {
@@ -948,12 +945,19 @@ func wordsTerms(words []string) [][]string {
 		case len(rs) <= 2:
 			out = append(out, []string{w})
 		default:
-			var bigrams []string
-			for i := 0; i+2 <= len(rs); i++ {
-				bigrams = append(bigrams, string(rs[i:i+2]))
-			}
-			out = append(out, bigrams)
+			out = append(out, bigrams(w))
 		}
+	}
+	return out
+}
+
+// bigrams are a Chinese word's character bigrams: a text has a word of
+// three or more characters when it has all of them.
+func bigrams(w string) []string {
+	rs := []rune(w)
+	var out []string
+	for i := 0; i+2 <= len(rs); i++ {
+		out = append(out, string(rs[i:i+2]))
 	}
 	return out
 }
