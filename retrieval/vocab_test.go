@@ -18,7 +18,9 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"How much is shipping to Germany?", []string{"european union"}, []string{"united kingdom"}},
 		{"运费到德国多少", []string{"欧盟"}, nil},
 		{"do you ship to Norway?", []string{"europe", "rest of the world"}, []string{"european union"}}, // in Europe, not in the EU
-		{"運費到德國多少", []string{"欧盟"}, nil},                                                                // traditional characters
+		// policies word the rest of the world as "all other countries" too
+		{"do i pay customs in brazil", []string{"rest of the world", "other countries"}, []string{"european union"}},
+		{"運費到德國多少", []string{"欧盟"}, nil}, // traditional characters
 		{"退钱要多久", []string{"退款"}, nil},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
