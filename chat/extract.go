@@ -750,6 +750,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = focused(cands, best)
 	best = headedSection(cands, q, best)
 	best = unaskedQualifier(cands, cs, q, best)
+	best = pastCheckout(cands, cs, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -888,6 +889,50 @@ func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	return best
 }
 
+// pastCheckout is the candidate to answer from when the question is
+// asked after the order was placed ("need my company VAT number on the
+// invoice, forgot to add it at checkout", "already ordered") and the best
+// extract's section is about doing it at checkout: the likeliest extract
+// of a section of the same document headed with what to do after
+// ("Adding them after ordering"), however likely. With none, the best.
+func pastCheckout(cands []candidate, cs concepts, best int) int {
+	b := cands[best]
+	if b.forWhatIsNamed() || !hasTermsOf(cs.terms(), afterOrdering.raised) || !afterOrdering.heads(b) || headsAfter(b) {
+		return best
+	}
+	n := best
+	for i, c := range cands {
+		if c.x.hit.Source == b.x.hit.Source && headsAfter(c) && (n == best || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	if n != best && cands[n].p >= pastCheckoutFloor {
+		cands[n].p = max(cands[n].p, placeRowProb)
+	}
+	return n
+}
+
+// pastCheckoutFloor: the extract after checkout is taken to answer only
+// when it is at least this likely.
+const pastCheckoutFloor = 0.1
+
+// afterOrdering is the checkout step as a heading names it, raised after
+// it: the vocabulary gives "already ordered", "forgot to add …" and "忘了
+// 填" the term "forgot".
+var afterOrdering = qualifier{heading: wordsTerms([]string{"checkout", "结算", "下单时"}), raised: wordsTerms([]string{"forgot"})}
+
+// afterRE finds a heading about what to do after a step ("after" is not a
+// search term).
+var afterRE = regexp.MustCompile(`(?i)\bafter\b|之后|以后|下单后|补开`)
+
+// headsAfter reports whether c's own heading is about what to do after.
+func headsAfter(c candidate) bool { return afterRE.MatchString(lastHeading(c.x.hit.Heading)) }
+
+// headingTerms are the search terms of c's own heading.
+func headingTerms(c candidate) map[string]bool {
+	return retrieval.TermSet(lastHeading(c.x.hit.Heading))
+}
+
 // qualifierMargin is how much less likely a candidate not about the case
 // may be than the best one that is; unaskedQualifierProb is the most a
 // section about a case the question does not raise is taken to answer it
@@ -907,7 +952,7 @@ type qualifier struct {
 
 // heads reports whether c's section is headed with the case.
 func (k qualifier) heads(c candidate) bool {
-	return hasTermsOf(retrieval.TermSet(lastHeading(c.x.hit.Heading)), k.heading)
+	return hasTermsOf(headingTerms(c), k.heading)
 }
 
 var qualifiers = sync.OnceValue(func() []qualifier {

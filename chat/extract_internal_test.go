@@ -810,3 +810,41 @@ func TestUnaskedQualifierGivesWay(t *testing.T) {
 		}
 	}
 }
+
+// A question asked after the order was placed is not answered with how to
+// do it at checkout: the same document's section about afterwards answers
+// ("forgot to add my VAT number at checkout": the reissue within 60 days),
+// taken to answer when it is not far-fetched; a question about checkout
+// itself keeps the checkout section.
+func TestPastCheckoutGivesWay(t *testing.T) {
+	hit := func(heading string) knowledge.Hit { return knowledge.Hit{Source: "invoices.md", Heading: heading} }
+	after := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "invoic", IDF: 2, Weight: 1, Known: true},
+		{Term: "add", IDF: 2, Weight: 1, Known: true, Alts: [][]string{{"order"}, {"forgot"}}}, // the vocabulary's "forgot to add"
+	}}
+	during := &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "invoic", IDF: 2, Weight: 1, Known: true}, {Term: "add", IDF: 2, Weight: 1, Known: true}}}
+	for _, c := range []struct {
+		name  string
+		res   *knowledge.SearchResult
+		other knowledge.Hit
+		p     float64
+		want  int
+	}{
+		{"after ordering", after, hit("Invoices > Business invoices > Adding them after ordering"), 0.17, 1},
+		{"at checkout", during, hit("Invoices > Business invoices > Adding them after ordering"), 0.17, 0},
+		{"after ordering, another document", after, knowledge.Hit{Source: "faq.md", Heading: "FAQ > After ordering"}, 0.17, 0},
+		{"after ordering, far-fetched", after, hit("Invoices > Business invoices > Adding them after ordering"), 0.05, 1},
+	} {
+		cands := []candidate{{x: extract{hit: hit("Invoices > Business invoices > Adding company details at checkout")}, p: 0.67}, {x: extract{hit: c.other}, p: c.p}}
+		got := pastCheckout(cands, questionConcepts(c.res, "need a company invoice, forgot to add it at checkout", nil), 0)
+		if got != c.want {
+			t.Errorf("%s: candidate %d, want %d", c.name, got, c.want)
+		}
+		if wantP := max(c.p, placeRowProb); got == 1 && c.p >= pastCheckoutFloor && cands[1].p != wantP {
+			t.Errorf("%s: p %.2f, want %.2f", c.name, cands[1].p, wantP)
+		}
+		if got == 1 && c.p < pastCheckoutFloor && cands[1].p != c.p {
+			t.Errorf("%s: a far-fetched extract's p %.2f, want %.2f unchanged", c.name, cands[1].p, c.p)
+		}
+	}
+}
