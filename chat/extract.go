@@ -866,7 +866,10 @@ func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	if b.forWhatIsNamed() {
 		return best
 	}
-	var asked map[string]bool // the question's terms and its synonyms', when needed
+	var asked map[string]bool            // the question's terms and its synonyms', when needed
+	unraised := func(c candidate) bool { // c is about a case the question does not raise
+		return slices.ContainsFunc(qualifiers(), func(k qualifier) bool { return k.heads(c) && !hasTermsOf(asked, k.raised) })
+	}
 	for _, k := range qualifiers() {
 		if !k.heads(b) {
 			continue
@@ -880,7 +883,7 @@ func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 		if hasTermsOf(asked, k.raised) {
 			continue
 		}
-		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !k.heads(c) })
+		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !unraised(c) })
 		if n == best {
 			cands[best].p = min(cands[best].p, unaskedQualifierProb)
 		}
@@ -948,16 +951,24 @@ const (
 // names). Each word is the search terms that must all be present.
 type qualifier struct {
 	heading, raised [][]string
+	general         [][]string // a heading with one of these is about more than the case ("退换货", "Returns & exchanges")
 }
 
 // heads reports whether c's section is headed with the case.
 func (k qualifier) heads(c candidate) bool {
-	return hasTermsOf(headingTerms(c), k.heading)
+	terms := headingTerms(c)
+	return hasTermsOf(terms, k.heading) && !hasTermsOf(terms, k.general)
+}
+
+// withGeneral is k with the words that make a heading about more than k.
+func withGeneral(k qualifier, words ...string) qualifier {
+	k.general = wordsTerms(words)
+	return k
 }
 
 var qualifiers = sync.OnceValue(func() []qualifier {
 	q := func(heading []string, raised ...string) qualifier {
-		return qualifier{wordsTerms(heading), wordsTerms(append(slices.Clone(heading), raised...))}
+		return qualifier{heading: wordsTerms(heading), raised: wordsTerms(append(slices.Clone(heading), raised...))}
 	}
 	return []qualifier{
 		// a problem with an item or a parcel ("Wrong size?" is about
@@ -968,9 +979,10 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 			"hole", "stain", "stained", "faded", "fading", "pilling", "peeling", "scratched", "scratch", "dent", "dented", "bent", "split", "unravel", "frayed",
 			"rust", "mould", "mold", "leak", "apart", "loose",
 			"漏", "不亮", "没反应", "充不", "开线", "开胶", "掉色", "褪色", "起球", "划痕", "变形", "生锈", "发霉", "脱线", "断了", "没收到", "少了", "缺件", "不能用", "用不了", "没到", "没找到", "找不到"),
-		// an exchange
-		q([]string{"exchange", "exchanges", "换货", "换尺码"},
+		// an exchange, not returns and exchanges ("退换货")
+		withGeneral(q([]string{"exchange", "exchanges", "换货", "换尺码"},
 			"size", "sizes", "fit", "fits", "swap", "switch", "small", "big", "bigger", "smaller", "larger", "tight", "loose", "尺码", "换", "大小", "合身", "码"),
+			"return", "returns", "refund", "退"),
 		// what an order's status means
 		q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
 		// China's invoices

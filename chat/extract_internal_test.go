@@ -848,3 +848,22 @@ func TestPastCheckoutGivesWay(t *testing.T) {
 		}
 	}
 }
+
+// A heading that names returns and exchanges together ("退换货与退款") is
+// about more than exchanges, and the section that answers instead of one
+// about a case the question does not raise is not about another such
+// case: "买的东西不想要了 能退钱吗" keeps the returns page's 30 days and is
+// not answered with the damaged-items FAQ's 7.
+func TestUnaskedQualifierGeneralHeading(t *testing.T) {
+	q := "买的东西不想要了 能退钱吗 多少天内"
+	cs := questionConcepts(&knowledge.SearchResult{}, q, nil)
+	hit := func(h string) extract { return extract{hit: knowledge.Hit{Heading: h}} }
+	general := []candidate{{x: hit("退换货与退款"), p: 0.82}, {x: hit("常见问题 > 收到的东西坏了怎么办？"), p: 0.81}}
+	if got := unaskedQualifier(general, cs, q, 0); got != 0 || general[0].p != 0.82 {
+		t.Errorf("returns and exchanges: candidate %d (p %.2f), want 0 unchanged", got, general[0].p)
+	}
+	exchange := []candidate{{x: hit("退换货与退款 > 换尺码"), p: 0.8}, {x: hit("常见问题 > 收到的东西坏了怎么办？"), p: 0.79}, {x: hit("常见问题 > 退货政策是怎样的？"), p: 0.7}}
+	if got := unaskedQualifier(exchange, cs, q, 0); got != 2 {
+		t.Errorf("exchanges: candidate %d, want 2 (not the damaged items, another case the question does not raise)", got)
+	}
+}
