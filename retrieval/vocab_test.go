@@ -30,6 +30,9 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// a phrase matches stems: "customs" and "customer" are both "custom"
 		{"can I talk to customer service?", nil, []string{"duties", "taxes"}},
 		{"do I have to pay customs?", []string{"duties"}, nil},
+		// repeated tries are what a payment policy calls failed attempts
+		{"card keeps getting declined, tried 3 times", []string{"failed attempts"}, nil},
+		{"试了三次都付不了", []string{"failed attempts"}, nil},
 		// a Chinese phrase matches where a word starts or ends: 质保 is not
 		// in 木质保养 (木质 + 保养)
 		{"实木砧板的木质保养要注意什么", nil, []string{"warranty"}},
