@@ -83,7 +83,7 @@ func onlyAsksAttribute(t string) bool {
 		terms := retrieval.SearchTerms(w.Text)
 		switch {
 		// 会不会 may come apart as 会 + 不会: a negated function word is one
-		case len(terms) == 0 || questionWords[terms[0]] || w.CJK && functionWord(strings.TrimPrefix(w.Text, "不")):
+		case len(terms) == 0 || questionWords[terms[0]] || w.CJK && (functionWord(strings.TrimPrefix(w.Text, "不")) || cjkFillers[w.Text]):
 		case slices.ContainsFunc(terms, askingTerm(len(terms))) || attributeValue(w.Text):
 			asks = true
 		default:

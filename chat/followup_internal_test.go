@@ -28,6 +28,8 @@ func TestIsFollowUp(t *testing.T) {
 		{"是纯羊毛的吗？会不会扎", true},                         // the material, and whether it itches
 		{"any in navy or olive? and the price", true}, // colours
 		{"ok how long does the batery last", true},    // a mistyped attribute
+		{"啥时候补货", true},                               // when: a filler, then the restock it asks for
+		{"什么时候补货", true},
 
 		{"is there a warranty on lamps?", false},
 		{"are there any discounts this week?", false},
