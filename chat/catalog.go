@@ -261,8 +261,10 @@ var asksWhatOrHowMuch = regexp.MustCompile(`(?i)\bhow (?:much|many|long|far|ofte
 var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
 
 // chargerNames: a charger is what plugs in (its power), not the battery it
-// charges ("do i need my own charger brick").
-var chargerNames = strings.NewReplacer("chargers", "adapters", "charger", "adapter", "充电器", "电源", "充电头", "电源")
+// charges ("do i need my own charger brick"); a wireless charger or a
+// charging stand (无线充电器, 充电座) is a product's name, no cue at all.
+var chargerNames = strings.NewReplacer("chargers", "adapters", "charger", "adapter", "无线充电器", "无线充", "无线充电座", "无线充", "充电座", "无线充",
+	"充电器", "电源", "充电头", "电源")
 
 // quantityCues ask how many of a product there are ("do u have that many",
 // "还有多少"): the stock's count answers.

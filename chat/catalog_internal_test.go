@@ -403,6 +403,8 @@ func TestAskedCueWords(t *testing.T) {
 		{"智能插座支持5G的wifi吗", []string{"wifi"}, nil},
 		{"is the throw washable", []string{"care"}, nil},
 		{"the 3 in 1 charger - how fast does it charge the phone", []string{"output"}, nil},
+		{"三合一充电座给手机充多少瓦的", []string{"output"}, []string{"battery"}}, // a charging stand is a name, not charging
+		{"无线充电器多少钱", []string{"price"}, []string{"battery", "power"}},
 		{"ok how long does the batery last", []string{"battery"}, nil},
 		{"is the speaker waterprof", []string{"water_resistance"}, nil},
 		{"can it get wet? taking it to the beach", []string{"water_resistance"}, nil},
