@@ -293,9 +293,29 @@ func listing(text string) bool {
 	if containsAny(t, adviceCues) {
 		return false
 	}
-	// a cue is a word ("how many" does not ask for "any ")
-	return slices.ContainsFunc(listCues, func(c string) bool { return cueIn(t, c) })
+	// a cue is a word ("how many" does not ask for "any "); "有没有" before
+	// what a product has asks whether it has it ("竹盒子有没有味道"), not
+	// what the shop has
+	return slices.ContainsFunc(listCues, func(c string) bool { return cueIn(t, c) && !(c == "有没有" && asksHasAttribute(t)) })
 }
+
+// asksHasAttribute reports whether "有没有" in t follows what it is about
+// and comes before an attribute cue ("竹盒子有没有味道", "音箱有没有蓝牙"); not
+// when it starts the question ("有没有蓝牙音箱") or comes before a filter
+// on what the shop has ("台灯有没有便宜的", "有没有蓝色的").
+func asksHasAttribute(t string) bool {
+	before, after, _ := strings.Cut(t, "有没有")
+	return strings.TrimSpace(before) != "" && after != "" && slices.ContainsFunc(attributeCues, func(c struct {
+		words []string
+		keys  []string
+	}) bool {
+		return !slices.ContainsFunc(c.keys, func(k string) bool { return filterKeys[k] }) &&
+			slices.ContainsFunc(c.words, func(w string) bool { return w != "" && retrieval.IsCJK([]rune(w)[0]) && strings.HasPrefix(after, w) })
+	})
+}
+
+// filterKeys are the attributes a list of products is filtered by.
+var filterKeys = map[string]bool{"price": true, "color": true, "sizes": true, "stock": true}
 
 // productReply is a catalog answer; named: about one product the question
 // names and the facts it asks for.

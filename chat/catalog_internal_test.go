@@ -18,6 +18,9 @@ func TestListingNeedsWholeWords(t *testing.T) {
 		"is the company in Shanghai?":                               false,
 		"first time lighting my new candle, anything i should know": false, // advice, not a list of products
 		"anything else i need to know about the warranty?":          false,
+		"竹盒子有没有味道啊":                                                 false, // whether it has a smell, not a list
+		"有没有便宜的台灯":                                                  true,  // a filter on what the shop has
+		"有没有蓝牙音箱":                                                   true,
 	} {
 		if got := listing(text); got != want {
 			t.Errorf("listing(%q) = %v, want %v", text, got, want)
