@@ -170,7 +170,7 @@ func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
 				v.cjk = append(v.cjk, len(v.rules))
 			} else {
 				for _, t := range toks {
-					r.phrase = append(r.phrase, stem(t.Text))
+					r.phrase = append(r.phrase, phraseWord(t.Text))
 				}
 				v.words[r.phrase[0]] = append(v.words[r.phrase[0]], len(v.rules))
 			}
@@ -181,6 +181,18 @@ func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
 }
 
 func stem(w string) string { return english.Stem(w, false) }
+
+// phraseWord is how a word of a phrase is matched: its stem, with chat
+// shorthand read as the word it stands for ("do u keep" is "do you keep").
+func phraseWord(w string) string {
+	if full, ok := shorthand[w]; ok {
+		w = full
+	}
+	return stem(w)
+}
+
+// shorthand are the short forms shoppers type for whole words.
+var shorthand = map[string]string{"u": "you", "ya": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "wat": "what", "bc": "because"}
 
 // Expansion is what a vocabulary adds for one phrase of a text.
 type Expansion struct {
@@ -202,7 +214,7 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 		case isCountryUS(text, toks, i):
 			words = append(words, "usa") // the country, written in capitals; "us" is a pronoun
 		default:
-			words = append(words, stem(t.Text))
+			words = append(words, phraseWord(t.Text))
 		}
 	}
 	var hits []int
