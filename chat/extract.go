@@ -759,9 +759,63 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		c.p = max(c.p, placeRowProb)
 	}
 	best = namedSection(cands, cs, best)
+	// "Do you sell iphone cases?" is not answered by a passage that lacks
+	// a word of what the shopper wants ("we can sell spare parts such as
+	// charging cases"), or that is not about selling ("你们卖 iPhone 吗":
+	// Apple Pay on iPhone).
+	if what, ok := asksIfSold(q); ok && !answersSold(lastHeading(cands[best].x.hit.Heading)+"\n"+cands[best].x.text, what, cs) {
+		cands[best].p = min(cands[best].p, unaskedQualifierProb)
+	}
 	cands[best].x = withPeriodRow(cands[best].x, cands, cs, asked)
 	cands[best].x = withWhereToAsk(cands[best].x)
 	return cands[best], cands, true
+}
+
+// asksSold finds a question whether the shop sells something.
+var asksSold = regexp.MustCompile(`(?i)\b(?:do|does) (?:you|u|ya)(?: guys)? (?:sell|carry)\b|卖不卖|有没有卖|你们卖|有卖`)
+
+// asksIfSold reports whether q asks whether the shop sells something, and
+// what: the words after the question up to the next punctuation ("iphone
+// cases" of "do u sell iphone cases, what colours"). "How do you carry
+// it" asks something else.
+func asksIfSold(q string) (string, bool) {
+	loc := asksSold.FindStringIndex(q)
+	if loc == nil {
+		return "", false
+	}
+	before := strings.Fields(strings.ToLower(q[:loc[0]]))
+	if len(before) > 0 && slices.Contains([]string{"how", "why", "where", "when", "what", "which"}, before[len(before)-1]) {
+		return "", false
+	}
+	what := q[loc[1]:]
+	if end := strings.IndexAny(what, ",?!.;，？！。；"); end >= 0 {
+		what = what[:end]
+	}
+	return what, true
+}
+
+// soldWords say that something is sold.
+var soldWords = regexp.MustCompile(`(?i)\b(?:sell|sells|sold|carry|stock|range)\b|卖|出售|销售|有货`)
+
+// answersSold reports whether text (an extract under its heading: "Do you
+// sell gift cards?") says that something is sold, and has every word of
+// what the question asks about (asksIfSold), read with the vocabulary's
+// synonyms (cs).
+func answersSold(text, what string, cs concepts) bool {
+	if !soldWords.MatchString(text) {
+		return false
+	}
+	terms := retrieval.TermSet(text)
+	for t := range retrieval.TermSet(what) {
+		if isCJKUnigram(t) {
+			continue
+		}
+		i := slices.IndexFunc(cs, func(c weightedConcept) bool { return c.Term == t })
+		if i >= 0 && !cs[i].Covers(terms) || i < 0 && !terms[t] {
+			return false
+		}
+	}
+	return true
 }
 
 // forWhatIsNamed reports whether c is a row or item chosen for what the

@@ -867,3 +867,32 @@ func TestUnaskedQualifierGeneralHeading(t *testing.T) {
 		t.Errorf("exchanges: candidate %d, want 2 (not the damaged items, another case the question does not raise)", got)
 	}
 }
+
+// "Do you sell X?" is answered only by a passage that says something is
+// sold and has every word of X: not "we can sell spare parts (such as …
+// charging cases)" for iphone cases, nor Apple Pay on iPhone for "你们卖
+// iPhone 吗"; "Do you sell gift cards?" answers "do u sell gift cards, what
+// amounts" from under its heading.
+func TestSoldNeedsWhatIsAsked(t *testing.T) {
+	cs := func(q string) concepts { return questionConcepts(&knowledge.SearchResult{}, q, nil) }
+	for _, c := range []struct {
+		q, text string
+		want    bool
+	}{
+		{"do u sell iphone cases", "We can often sell spare parts (such as earbud ear tips, charging cases and lamp bases).", false},
+		{"你们卖 iPhone 吗", "Apple Pay：适用于 iPhone、iPad 和 Mac 上的 Safari 浏览器。", false},
+		{"do u sell gift cards, what amounts", "Do you sell gift cards?\nYes, digital gift cards for $25, $50 and $100.", true},
+		{"do you sell spare ear tips?", "We can often sell spare parts (such as earbud ear tips).", true},
+	} {
+		what, ok := asksIfSold(c.q)
+		if !ok {
+			t.Fatalf("asksIfSold(%q): not a question whether something is sold", c.q)
+		}
+		if got := answersSold(c.text, what, cs(c.q)); got != c.want {
+			t.Errorf("answersSold(%q, %q) = %v, want %v", c.text, what, got, c.want)
+		}
+	}
+	if _, ok := asksIfSold("how do you carry the tote"); ok {
+		t.Error(`asksIfSold("how do you carry the tote"): want not a question whether something is sold`)
+	}
+}
