@@ -55,6 +55,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"how long do u keep what i type in chat", []string{"retain"}, nil}, // chat shorthand: "u" is "you"
 		{"do you guys save my credit card?", []string{"card numbers"}, nil},
 		{"can i pay with bitcoin or eth", []string{"cryptocurrency"}, nil},
+		{"id rather have store credit, is there any perk", []string{"bonus"}, nil},
 		{"ordered 20 min ago, can i fix it myself", []string{"edit"}, nil},
 		{"will it leave today if i pay now", []string{"cut-off"}, nil},
 		{"my earbuds are out of warranty, any options", []string{"after the warranty ends"}, nil},
