@@ -23,11 +23,15 @@ import (
 // description; a question that only filters ("anything under $30?",
 // "有没有白色的T恤") gets the matching products as cards.
 
-// attributeCues map words of a question to the attributes that answer it.
-var attributeCues = []struct {
+// attributeCue is the words of a question that ask for an attribute, and
+// the attributes that answer them.
+type attributeCue struct {
 	words []string
 	keys  []string
-}{
+}
+
+// attributeCues map words of a question to the attributes that answer it.
+var attributeCues = []attributeCue{
 	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
 		"补货", "能买", "卖完", "没货", "现货", "order now", "order one", "order them", "order it now", "can i order", "buy one",
 		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
@@ -305,10 +309,7 @@ func listing(text string) bool {
 // on what the shop has ("台灯有没有便宜的", "有没有蓝色的").
 func asksHasAttribute(t string) bool {
 	before, after, _ := strings.Cut(t, "有没有")
-	return strings.TrimSpace(before) != "" && after != "" && slices.ContainsFunc(attributeCues, func(c struct {
-		words []string
-		keys  []string
-	}) bool {
+	return strings.TrimSpace(before) != "" && after != "" && slices.ContainsFunc(attributeCues, func(c attributeCue) bool {
 		return !slices.ContainsFunc(c.keys, func(k string) bool { return filterKeys[k] }) &&
 			slices.ContainsFunc(c.words, func(w string) bool { return w != "" && retrieval.IsCJK([]rune(w)[0]) && strings.HasPrefix(after, w) })
 	})
