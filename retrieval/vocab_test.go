@@ -61,7 +61,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"my earbuds are out of warranty, any options", []string{"after the warranty ends"}, nil},
 		{"如果今天能发出的话", []string{"cut-off"}, nil},
 		{"满多少包邮啊", []string{"free shipping"}, nil},
-		{"满多少包由啊", []string{"包邮"}, nil}, // a pinyin input slip
+		{"满多少包由啊", []string{"包邮"}, nil},                                // a pinyin input slip
 		{"退货 return window 是多久啊", []string{"天", "business days"}, nil}, // a Chinese duration is in days
 		{"双十一下的单 啥时候发或", []string{"发货"}, nil},
 		{"地址输错了", nil, []string{"locked"}}, // a typo'd address locks nothing
