@@ -954,7 +954,9 @@ func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 // ("Adding them after ordering"), however likely. With none, the best.
 func pastCheckout(cands []candidate, cs concepts, best int) int {
 	b := cands[best]
-	if b.forWhatIsNamed() || !hasTermsOf(cs.terms(), afterOrdering.raised) || !afterOrdering.heads(b) || headsAfter(b) {
+	// the heading first: the question's terms are gathered only for a
+	// section about checkout
+	if b.forWhatIsNamed() || !afterOrdering.heads(b) || headsAfter(b) || !hasTermsOf(cs.terms(), afterOrdering.raised) {
 		return best
 	}
 	n := best
