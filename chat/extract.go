@@ -751,6 +751,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = headedSection(cands, q, best)
 	best = unaskedQualifier(cands, cs, q, best)
 	best = pastCheckout(cands, cs, best)
+	best = withinPeriod(cands, cs, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -982,7 +983,7 @@ var afterOrdering = qualifier{heading: wordsTerms([]string{"checkout", "结算",
 
 // afterRE finds a heading about what to do after a step ("after" is not a
 // search term).
-var afterRE = regexp.MustCompile(`(?i)\bafter\b|之后|以后|下单后|补开`)
+var afterRE = regexp.MustCompile(`(?i)\bafter\b|之后|以后|下单后|补开|过了`)
 
 // headsAfter reports whether c's own heading is about what to do after.
 func headsAfter(c candidate) bool { return afterRE.MatchString(lastHeading(c.x.hit.Heading)) }
@@ -1711,4 +1712,138 @@ func lastHeading(path string) string {
 		return strings.TrimSpace(path[i+3:])
 	}
 	return strings.TrimSpace(path)
+}
+
+// withinPeriod is the candidate to answer from when the question says how
+// long ago the shopper got what they name ("earbuds stopped charging,
+// bought them 8 months ago"): the likeliest table row for what they name
+// that states a period ("Electronics … Warranty: 12 months from
+// delivery"), taken as placeRowProb, when the best extract is of the
+// same document. Past the period, a section of the same document about
+// what to do after ("After the warranty ends") answers with the row
+// before it, when one is a candidate (the row alone would not say what
+// can be done). A question that names a place is left to the rows and
+// sections for places (the EU's two years).
+func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
+	since, ok := sinceDays(q)
+	if !ok || len(cs.places()) > 0 {
+		return best
+	}
+	row, period := -1, 0.0
+	for i, c := range cands {
+		if c.in[rowInput] != 1 || (row >= 0 && c.p <= cands[row].p) {
+			continue
+		}
+		line, _, _ := strings.Cut(c.x.text, "\n")
+		if d, ok := periodDays(line); ok && namesProduct(cs, line, c.x.hit.Heading) {
+			row, period = i, d
+		}
+	}
+	if row < 0 || cands[row].p < periodRowFloor || cands[row].x.hit.Source != cands[best].x.hit.Source {
+		return best
+	}
+	n := row
+	if since > period {
+		after := -1
+		for i, c := range cands {
+			if c.x.hit.Source == cands[row].x.hit.Source && headsAfter(c) && (after < 0 || c.p > cands[after].p) {
+				after = i
+			}
+		}
+		if after < 0 {
+			return best
+		}
+		line, _, _ := strings.Cut(cands[row].x.text, "\n")
+		n = after
+		cands[n].x.text = line + "\n" + cands[n].x.text
+	}
+	cands[n].p = max(cands[n].p, placeRowProb)
+	return n
+}
+
+// periodRowFloor: how likely the row for what the shopper names must be
+// to answer a question about how long ago they got it.
+const periodRowFloor = 0.0
+
+// sinceDays is how long ago, in days, the question says the shopper got
+// something: "bought them 8 months ago" is 240, "10 months old" 300, "用了半年"
+// 182. A time to come ("heading overseas for 5 months") is not one.
+func sinceDays(q string) (float64, bool) {
+	m := sinceRE.FindString(strings.ToLower(q))
+	if m == "" {
+		return 0, false
+	}
+	switch {
+	case strings.Contains(m, "一年半"):
+		return 1.5 * 365, true
+	case strings.Contains(m, "半年"):
+		return 182, true
+	}
+	return periodDays(m)
+}
+
+// sinceRE is a time said to have passed since the shopper got something.
+var sinceRE = regexp.MustCompile(strings.Join([]string{
+	spanPattern + `\s*(?:ago|old|now|already|in)\b`,
+	spanPattern + `[^?]*(?:covered|warrant|defect|too late)`,
+	`(?:after|had (?:it|them|this|these)|bought (?:it|them)|owned (?:it|them)|got (?:it|them)|been|used (?:it|them) for|using (?:it|them) for)\s+(?:(?:about|around|like|maybe|only|just|almost|nearly|over|roughly)\s+)*` + spanPattern,
+	`(?:用了|买了|穿了|收到|过了|戴了|到手|才买)\s*(?:大概|差不多|快|才|刚)?\s*(?:一年半|半年|` + spanPattern + `)`,
+	`[\d一二三四五六七八九十两几]+\s*个?多?(?:天|周|星期|月|年)(?:了|多|半)|半年|一年半`,
+}, "|"))
+
+// periodDays is the first length of time text states, in days ("12 months
+// from delivery": 360, "90 天": 90, "two weeks": 14, "一个多月": 30); a range
+// counts as its upper end.
+func periodDays(text string) (float64, bool) {
+	m := spanRE.FindStringSubmatch(strings.ToLower(text))
+	if m == nil {
+		return 0, false
+	}
+	n, ok := countOf(m[1])
+	if !ok {
+		return 0, false
+	}
+	unit := m[2]
+	switch {
+	case strings.HasPrefix(unit, "d") || strings.HasPrefix(unit, "b") || strings.HasSuffix(unit, "天") || unit == "工作日":
+		return n, true
+	case strings.HasPrefix(unit, "w") || strings.HasSuffix(unit, "周") || strings.HasSuffix(unit, "星期"):
+		return 7 * n, true
+	case strings.HasPrefix(unit, "m") || strings.HasSuffix(unit, "月"):
+		return 30 * n, true
+	default: // years
+		return 365 * n, true
+	}
+}
+
+// spanPattern is a count and a unit of time (the upper end of a range):
+// spanRE's two groups.
+const spanPattern = `(?:\d+\s*[–—~-]\s*)?(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few|[一二三四五六七八九十两几]+)\s*(days?|business days?|weeks?|wks?|months?|mos?|years?|yrs?|个?多?月|个?多?星期|多?天|多?周|工作日|多?年)`
+
+var spanRE = regexp.MustCompile(spanPattern)
+
+// countOf reads a count in digits, English words or Chinese numerals.
+func countOf(s string) (float64, bool) {
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return v, true
+	}
+	words := map[string]float64{"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+		"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple of": 2, "few": 3}
+	if v, ok := words[s]; ok {
+		return v, true
+	}
+	digits := map[rune]float64{'一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9, '几': 3}
+	n, cur := 0.0, 0.0
+	for _, r := range s {
+		switch {
+		case r == '十':
+			n += max(cur, 1) * 10
+			cur = 0
+		case digits[r] > 0:
+			cur = digits[r]
+		default:
+			return 0, false
+		}
+	}
+	return n + cur, n+cur > 0
 }

@@ -896,3 +896,71 @@ func TestSoldNeedsWhatIsAsked(t *testing.T) {
 		t.Error(`asksIfSold("how do you carry the tote"): want not a question whether something is sold`)
 	}
 }
+
+// A question that says how long ago the shopper got what they name is
+// answered by the period row for it when that time is within the period
+// ("earbuds stopped charging, bought them 8 months ago": Electronics, 12
+// months), and past it by the section on what to do after, led by the row;
+// not when the best extract is another document's, nor past the period
+// with no such section.
+func TestWithinPeriod(t *testing.T) {
+	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "earbud", IDF: 2, Weight: 1, Known: true}, {Term: "stop", IDF: 1, Weight: 1, Known: true}, {Term: "charg", IDF: 1, Weight: 1, Known: true},
+	}}
+	words := map[string]bool{"earbud": true}
+	row := func(src, line string, p float64) candidate {
+		in := make([]float64, len(unitInputs))
+		in[rowInput] = 1
+		return candidate{x: extract{hit: knowledge.Hit{Source: src, Heading: "Warranty Policy > Warranty periods"}, text: line}, in: in, p: p}
+	}
+	unit := func(src, heading, text string, p float64) candidate {
+		return candidate{x: extract{hit: knowledge.Hit{Source: src, Heading: heading}, text: text}, in: make([]float64, len(unitInputs)), p: p}
+	}
+	electronics := "Category: Electronics · Examples: lamps, earbuds · Warranty: 12 months from delivery"
+	home := "Category: Home goods · Examples: bedding, towels · Warranty: 90 days from delivery"
+	after := "If your product is out of warranty, we offer a 20% discount."
+	for _, c := range []struct {
+		name, q string
+		cands   []candidate
+		want    int
+		text    string
+	}{
+		{"within", "earbuds stopped charging, bought them 8 months ago", []candidate{
+			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", home, 0.3), row("warranty.md", electronics, 0.2)}, 2, electronics},
+		{"past, with what to do after", "earbuds stopped charging, theyre 14 months old", []candidate{
+			row("warranty.md", electronics, 0.3), unit("warranty.md", "Warranty Policy > After the warranty ends", after, 0.2)}, 1, electronics + "\n" + after},
+		{"past, nothing after", "earbuds stopped charging, bought them 14 months ago", []candidate{
+			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Faults in materials"},
+		{"another document", "earbuds stopped charging, bought them 8 months ago", []candidate{
+			unit("returns.md", "Returns", "Return within 30 days", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Return within 30 days"},
+		{"a time to come", "going abroad for 8 months, will my earbuds stop charging", []candidate{
+			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Faults in materials"},
+	} {
+		got := withinPeriod(c.cands, questionConcepts(res, c.q, words), c.q, 0)
+		if got != c.want || c.cands[got].x.text != c.text {
+			t.Errorf("%s: candidate %d %q, want %d %q", c.name, got, c.cands[got].x.text, c.want, c.text)
+		}
+		if got != 0 && c.cands[got].p != placeRowProb {
+			t.Errorf("%s: p %.2f, want %.2f", c.name, c.cands[got].p, placeRowProb)
+		}
+	}
+}
+
+func TestSinceDays(t *testing.T) {
+	for q, want := range map[string]float64{
+		"earbuds stopped charging, bought them 8 months ago":             240,
+		"power bank holds half a charge and its 10 months old":           300,
+		"my earbuds wont hold a charge anymore, had them about 5 months": 150,
+		"power bank 现在只能充一半电 买了 5 months 保修吗":                            150,
+		"毛巾用了一个多月就开线了":                                                   30,
+		"我在德国，台灯买了一年半坏了还能修吗":                                             547.5,
+		"用了半年就坏了":                                                        182,
+		"杯子用了两个月 釉面裂了":                                                   60,
+		"heading overseas for 5 months, charge the power bank first?":    0,
+		"洗了两次缝线就开了":                                                      0,
+	} {
+		if got, _ := sinceDays(q); got != want {
+			t.Errorf("sinceDays(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
