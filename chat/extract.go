@@ -752,6 +752,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = unaskedQualifier(cands, cs, q, best)
 	best = pastCheckout(cands, cs, best)
 	best = withinPeriod(cands, cs, q, best)
+	best = reportedCase(cands, cs, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -1847,3 +1848,53 @@ func countOf(s string) (float64, bool) {
 	}
 	return n + cur, n+cur > 0
 }
+
+// reportedCase is the candidate to answer from when the question reports a
+// case a policy singles out (the vocabulary gives "dropped", "knocked it
+// off", "in the pool", "摔了" the terms of accidental damage) that the best
+// extract does not name, and an extract of the same document does: "dropped
+// my lamp and the base cracked, can you replace it under warranty?" is
+// answered by "Accidental damage such as drops … (not covered)", not by
+// the Electronics row of the warranty periods, however much likelier. An
+// extract of the best one's own section is not taken over it (the model
+// weighs "not covered" items against each other). A question that denies
+// something ("tiny cracks in the glaze, never dropped it") is left to the
+// model: the vocabulary's terms do not know what is denied.
+func reportedCase(cands []candidate, cs concepts, q string, best int) int {
+	if denialRE.MatchString(q) {
+		return best
+	}
+	b := cands[best]
+	var asked map[string]bool
+	for _, k := range reportedCases() {
+		if asked == nil {
+			asked = cs.terms()
+		}
+		if !hasTermsOf(asked, k) {
+			continue
+		}
+		if hasTermsOf(retrieval.TermSet(b.x.text), k) {
+			cands[best].p = max(b.p, placeRowProb)
+			return best
+		}
+		n := -1
+		for i, c := range cands {
+			if c.x.hit.Source == b.x.hit.Source && c.x.hit.Heading != b.x.hit.Heading && (n < 0 || c.p > cands[n].p) && hasTermsOf(retrieval.TermSet(c.x.text), k) {
+				n = i
+			}
+		}
+		if n >= 0 {
+			cands[n].p = max(cands[n].p, placeRowProb)
+			return n
+		}
+	}
+	return best
+}
+
+// denialRE finds a denial in a question.
+var denialRE = regexp.MustCompile(`(?i)\b(?:never|not|didn'?t|haven'?t|hasn'?t|wasn'?t|isn'?t)\b|没|未`)
+
+// reportedCases are the words of the cases reportedCase looks for.
+var reportedCases = sync.OnceValue(func() [][][]string {
+	return [][][]string{wordsTerms([]string{"accidental", "意外"})}
+})

@@ -964,3 +964,37 @@ func TestSinceDays(t *testing.T) {
 		}
 	}
 }
+
+// A question that reports an accident (the vocabulary's "accidental
+// damage" for "dropped", "knocked", "in the pool", "摔了") is answered by the
+// extract of the same document that names it, however much likelier the
+// period row is; not by one of the best extract's own section, not when
+// the question denies it ("never dropped it").
+func TestReportedCase(t *testing.T) {
+	accident := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "drop", IDF: 2, Weight: 1, Known: true, Alts: [][]string{{"accident", "damag"}, {"drop"}}},
+		{Term: "lamp", IDF: 2, Weight: 1, Known: true},
+	}}
+	x := func(heading, text string, p float64) candidate {
+		return candidate{x: extract{hit: knowledge.Hit{Source: "warranty.md", Heading: heading}, text: text}, p: p}
+	}
+	row := x("Warranty > Warranty periods", "Category: Electronics · Examples: lamps · Warranty: 12 months", 0.66)
+	item := x("Warranty > What is not covered", "- Accidental damage such as drops, cracks from impact", 0.09)
+	care := x("Warranty > What is not covered", "- Damage from not following the care instructions: boards in the dishwasher", 0.5)
+	for _, c := range []struct {
+		name, q string
+		cands   []candidate
+		want    int
+		p       float64
+	}{
+		{"reported", "dropped my lamp 2 months after i got it, covered?", []candidate{row, item}, 1, placeRowProb},
+		{"the best names it", "dropped my lamp, covered?", []candidate{item, row}, 0, placeRowProb},
+		{"same section", "accidentally put my board in the dishwasher", []candidate{care, item}, 0, 0.5},
+		{"denied", "cracks in the glaze of my lamp, never dropped it", []candidate{row, item}, 0, 0.66},
+	} {
+		got := reportedCase(c.cands, questionConcepts(accident, c.q, nil), c.q, 0)
+		if got != c.want || c.cands[got].p != c.p {
+			t.Errorf("%s: candidate %d (p %.2f), want %d (p %.2f)", c.name, got, c.cands[got].p, c.want, c.p)
+		}
+	}
+}

@@ -30,6 +30,10 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// a phrase matches stems: "customs" and "customer" are both "custom"
 		{"can I talk to customer service?", nil, []string{"duties", "taxes"}},
 		{"do I have to pay customs?", []string{"duties"}, nil},
+		// accidents, however the shopper tells them
+		{"knocked the diffuser off the shelf", []string{"accidental damage"}, nil},
+		{"dropped my earbuds in the pool lol", []string{"liquid damage", "accidental damage"}, nil},
+		{"耳机掉水里了", []string{"liquid damage"}, nil},
 		// repeated tries are what a payment policy calls failed attempts
 		{"card keeps getting declined, tried 3 times", []string{"failed attempts"}, nil},
 		{"试了三次都付不了", []string{"failed attempts"}, nil},
