@@ -239,7 +239,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 	}
 	var out concepts
 	seen := map[string]bool{}
-	for _, w := range retrieval.Words(text) {
+	words := retrieval.Words(text)
+	for i, w := range words {
 		terms := retrieval.WordTerms(text, w)
 		if len(terms) == 0 || seen[w.Text] {
 			continue
@@ -256,7 +257,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 				wc.w, wc.focus = 0, false
 			case questionWords[c.Term]:
 				wc.w, wc.focus = c.IDF*questionWeight, false
-			case productWords[c.Term] && len(c.Alts) == 0:
+			case productWords[c.Term] && len(c.Alts) == 0 && !participle(text, words, i, productWords):
 				wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true
 			case retrieval.IsPlace(w.Text):
 				wc.focus = false // where the shopper is picks a row; it is not what they ask
@@ -307,6 +308,24 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		}
 	}
 	return out
+}
+
+// participle reports whether the English word words[i] is a verb form
+// ("covered", "charging") that is not followed by another product word:
+// "is that covered", "stopped charging" say what happened, not which
+// product ("Duvet Cover", "Charging Stand"), while "quilted jacket" names
+// one.
+func participle(text string, words []retrieval.Word, i int, productWords map[string]bool) bool {
+	w := words[i].Text
+	if !strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "ing") {
+		return false
+	}
+	if i+1 < len(words) && !words[i+1].CJK {
+		if next := retrieval.WordTerms(text, words[i+1]); len(next) > 0 && productWords[next[0]] {
+			return false
+		}
+	}
+	return true
 }
 
 // unseenWeight is how much a word the site never uses counts in coverage
@@ -1716,33 +1735,25 @@ func lastHeading(path string) string {
 }
 
 // withinPeriod is the candidate to answer from when the question says how
-// long ago the shopper got what they name ("earbuds stopped charging,
-// bought them 8 months ago"): the likeliest table row for what they name
-// that states a period ("Electronics … Warranty: 12 months from
-// delivery"), taken as placeRowProb, when the best extract is of the
-// same document. Past the period, a section of the same document about
-// what to do after ("After the warranty ends") answers with the row
-// before it, when one is a candidate (the row alone would not say what
-// can be done). A question that names a place is left to the rows and
-// sections for places (the EU's two years).
+// long ago the shopper got something ("earbuds stopped charging, bought
+// them 8 months ago"): the row of the best extract's document that states
+// a period for what they name (periodRow: "Electronics … Warranty: 12
+// months from delivery"), alone and taken as placeRowProb, however
+// unlikely. Past the period, a section of that document about what to do
+// after ("After the warranty ends") answers, led by the row, when one is a
+// candidate (the row alone would not say what can be done). A question
+// that names a place is left to the rows and sections for places (the
+// EU's two years).
 func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 	since, ok := sinceDays(q)
 	if !ok || len(cs.places()) > 0 {
 		return best
 	}
-	row, period := -1, 0.0
-	for i, c := range cands {
-		if c.in[rowInput] != 1 || (row >= 0 && c.p <= cands[row].p) {
-			continue
-		}
-		line, _, _ := strings.Cut(c.x.text, "\n")
-		if d, ok := periodDays(line); ok && namesProduct(cs, line, c.x.hit.Heading) {
-			row, period = i, d
-		}
-	}
-	if row < 0 || cands[row].p < periodRowFloor || cands[row].x.hit.Source != cands[best].x.hit.Source {
+	row, period, ok := periodRow(cands, cs, cands[best].x.hit.Source)
+	if !ok {
 		return best
 	}
+	line, _, _ := strings.Cut(cands[row].x.text, "\n")
 	n := row
 	if since > period {
 		after := -1
@@ -1754,17 +1765,57 @@ func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 		if after < 0 {
 			return best
 		}
-		line, _, _ := strings.Cut(cands[row].x.text, "\n")
 		n = after
-		cands[n].x.text = line + "\n" + cands[n].x.text
+		line += "\n" + cands[n].x.text
 	}
+	cands[n].x.text = line
 	cands[n].p = max(cands[n].p, placeRowProb)
 	return n
 }
 
-// periodRowFloor: how likely the row for what the shopper names must be
-// to answer a question about how long ago they got it.
-const periodRowFloor = 0.0
+// periodRow is the table row of source that states a period (periodDays)
+// and has the most of the question's words in its other cells ("毛巾" in
+// the Home goods row's examples), with the period it states; the likeliest
+// of those with as many. Rows with as many words and another period make
+// none.
+func periodRow(cands []candidate, cs concepts, source string) (int, float64, bool) {
+	row, most, period, tie := -1, 0.0, 0.0, false
+	for i, c := range cands {
+		if c.in[rowInput] != 1 || c.x.hit.Source != source {
+			continue
+		}
+		line, _, _ := strings.Cut(c.x.text, "\n")
+		d, ok := periodDays(line)
+		if !ok {
+			continue
+		}
+		var named []string // the cells other than the period's
+		for _, cell := range strings.Split(line, " · ") {
+			if _, ok := periodDays(cell); !ok {
+				named = append(named, cell)
+			}
+		}
+		terms, w := retrieval.TermSet(strings.Join(named, "\n")), 0.0
+		for _, k := range cs {
+			if k.w > 0 && !questionWords[k.Term] && !timeUnitRE.MatchString(strings.TrimPrefix(k.Term, "\x00")) && k.Covers(terms) {
+				w += k.w
+			}
+		}
+		switch {
+		case w > most:
+			row, most, period, tie = i, w, d, false
+		case w == most && w > 0 && d != period:
+			tie = true
+		case w == most && w > 0 && c.p > cands[row].p:
+			row = i
+		}
+	}
+	return row, period, row >= 0 && !tie
+}
+
+// timeUnitRE is a question's word for a length of time: every period row
+// has one.
+var timeUnitRE = regexp.MustCompile(`^(?:\d+|[一二三四五六七八九十两几]+)?个?多?(?:月|天|周|年|星期)了?$|^(?:day|week|month|year|busi)`)
 
 // sinceDays is how long ago, in days, the question says the shopper got
 // something: "bought them 8 months ago" is 240, "10 months old" 300, "用了半年"

@@ -998,3 +998,27 @@ func TestReportedCase(t *testing.T) {
 		}
 	}
 }
+
+// A verb form of a product title's word says what happened, not which
+// product: "is that covered" does not name the Duvet Cover Set, "stopped
+// charging" not the Charging Stand; "quilted jacket" names the jacket.
+func TestParticipleIsNoProduct(t *testing.T) {
+	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "cover", IDF: 2, Weight: 1, Known: true}, {Term: "charg", IDF: 2, Weight: 1, Known: true},
+		{Term: "quilt", IDF: 2, Weight: 1, Known: true}, {Term: "jacket", IDF: 2, Weight: 1, Known: true},
+	}}
+	titles := map[string]bool{"cover": true, "charg": true, "quilt": true, "jacket": true, "stand": true}
+	for q, want := range map[string]map[string]bool{
+		"is that covered by warranty":              {"cover": false},
+		"need a new duvet cover":                   {"cover": true},
+		"earbuds stopped charging":                 {"charg": false},
+		"does the quilted jacket run small":        {"quilt": true, "jacket": true},
+		"the charging stand, does it fit a pixel?": {"charg": true},
+	} {
+		for _, c := range questionConcepts(res, q, titles) {
+			if p, ok := want[c.Term]; ok && c.product != p {
+				t.Errorf("%q: %s product %v, want %v", q, c.Term, c.product, p)
+			}
+		}
+	}
+}
