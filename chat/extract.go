@@ -405,11 +405,13 @@ type candidate struct {
 	// their place ("- United States: …" for Ohio) or a name the question
 	// has ("- USPS: …", namesLabel), or an item about the product they name
 	// (namesProduct), or a table row whose cells name that product and that
-	// covers what is asked about it.
+	// covers what is asked about it, or any unit of a section headed with
+	// their place ("Customers in the EU and UK" for Lyon).
 	named bool
 	// floor: how likely a named unit must be to be taken as placeRowProb:
-	// placeFloor; productRowFloor for a row named by the product; none for
-	// an item on the product under a heading with the question's words
+	// placeFloor; productRowFloor for a row named by the product;
+	// placeSectionFloor for a section headed with the place; none for an
+	// item on the product under a heading with the question's words
 	// (asksOf).
 	floor float64
 }
@@ -583,6 +585,8 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				}
 			case u.row && x.focus && namesProduct(cs, productSubject(u), head):
 				c.named, c.floor = true, productRowFloor
+			case names(places, lastHeading(h.Heading)):
+				c.named, c.floor = true, placeSectionFloor
 			}
 			out = append(out, c)
 		}
@@ -1291,6 +1295,10 @@ const (
 // a row on the product may answer another question about it ("dropped my
 // lamp, can you replace it under warranty" is about accidental damage).
 const productRowFloor = 0.4
+
+// placeSectionFloor is placeFloor for an extract of a section headed
+// with the shopper's place ("Customers in the EU and UK" for Lyon).
+const placeSectionFloor = 0.1
 
 // placeMargin is how much less likely than the best extract the row or
 // item labelled with the shopper's place may be and still be chosen.

@@ -1022,3 +1022,25 @@ func TestParticipleIsNoProduct(t *testing.T) {
 		}
 	}
 }
+
+// A section headed with where the shopper is answers for them ("live in
+// lyon, the lamp died after 18 months": "Customers in the EU and UK"),
+// however few of their words it has, when it is at least
+// placeSectionFloor likely; a section headed otherwise is not named.
+func TestSectionHeadedWithThePlaceIsNamed(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.8, Hits: []knowledge.Hit{
+		{Source: "faq.md", Heading: "FAQ > Is there a warranty?", Score: 1, Text: "Yes. Electronics have a 12-month warranty from delivery."},
+		{Source: "warranty.md", Heading: "Warranty > Customers in the EU and UK", Score: 0.5,
+			Text: "In the European Union and the United Kingdom you have a legal guarantee of at least 2 years for all goods."},
+	}, Concepts: []retrieval.Concept{
+		{Term: "lyon", IDF: 6, Weight: 1, Alts: [][]string{{"franc"}, {"eu"}, {"european", "union"}}},
+		{Term: "lamp", IDF: 2, Weight: 1, Known: true}, {Term: "die", IDF: 2, Weight: 1, Known: true, Alts: [][]string{{"warranti"}}},
+	}}
+	q := "live in lyon, the lamp i bought 18 months ago just died"
+	for _, c := range extractCandidates(res, questionConcepts(res, q, nil), q, 5, nil) {
+		eu := c.x.hit.Source == "warranty.md"
+		if c.named != eu || eu && c.floor != placeSectionFloor {
+			t.Errorf("%s: named %v (floor %.2f), want %v", c.x.hit.Heading, c.named, c.floor, eu)
+		}
+	}
+}
