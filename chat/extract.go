@@ -939,15 +939,18 @@ func focused(cands []candidate, best int) int {
 // to pay for the return label?" is not about "Size exchanges on apparel".
 // The likeliest candidate near as likely (qualifierMargin) whose heading
 // is not about that case answers; with none, the best one is not likely
-// enough to quote (unaskedQualifierProb).
+// enough to quote (unaskedQualifierProb). A case raised together with one
+// it yields to counts as not raised, even for a unit named by the question
+// ("says delivered but theres nothing at my door" is about a lost parcel,
+// not the status delivered), and with nothing near as likely the section
+// headed with the case it yields to answers (headedWith).
 func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
-	if b.forWhatIsNamed() {
-		return best
-	}
 	var asked map[string]bool            // the question's terms and its synonyms', when needed
 	unraised := func(c candidate) bool { // c is about a case the question does not raise
-		return slices.ContainsFunc(qualifiers(), func(k qualifier) bool { return k.heads(c) && !hasTermsOf(asked, k.raised) })
+		return slices.ContainsFunc(qualifiers(), func(k qualifier) bool {
+			return k.heads(c) && (!hasTermsOf(asked, k.raised) || hasTermsOf(asked, k.yieldsTo))
+		})
 	}
 	for _, k := range qualifiers() {
 		if !k.heads(b) {
@@ -959,16 +962,38 @@ func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 				asked[t] = true
 			}
 		}
-		if hasTermsOf(asked, k.raised) {
+		yields := hasTermsOf(asked, k.yieldsTo)
+		if hasTermsOf(asked, k.raised) && !yields || b.forWhatIsNamed() && !yields {
 			continue
 		}
 		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !unraised(c) })
-		if n == best {
+		if n == best && yields {
+			n = headedWith(cands, k.yieldsTo)
+		}
+		if n < 0 || n == best {
 			cands[best].p = min(cands[best].p, unaskedQualifierProb)
+			return best
 		}
 		return n
 	}
 	return best
+}
+
+// headedWith is the likeliest candidate whose own heading has one of words,
+// taken as placeRowProb ("says delivered but nothing at my door": the
+// section on lost parcels, not what the status delivered means); -1 for
+// none.
+func headedWith(cands []candidate, words [][]string) int {
+	n := -1
+	for i, c := range cands {
+		if hasTermsOf(headingTerms(c), words) && (n < 0 || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	if n >= 0 {
+		cands[n].p = max(cands[n].p, placeRowProb)
+	}
+	return n
 }
 
 // pastCheckout is the candidate to answer from when the question is
@@ -1033,12 +1058,22 @@ const (
 type qualifier struct {
 	heading, raised [][]string
 	general         [][]string // a heading with one of these is about more than the case ("退换货", "Returns & exchanges")
+	// yieldsTo: a question that raises the case with one of these words is
+	// about that instead ("says delivered but nothing at my door" is about
+	// a lost parcel, not what a status means)
+	yieldsTo [][]string
 }
 
 // heads reports whether c's section is headed with the case.
 func (k qualifier) heads(c candidate) bool {
 	terms := headingTerms(c)
 	return hasTermsOf(terms, k.heading) && !hasTermsOf(terms, k.general)
+}
+
+// yieldsTo is k with the words of the case a question raising it is about instead.
+func yieldsTo(k qualifier, words ...string) qualifier {
+	k.yieldsTo = wordsTerms(words)
+	return k
 }
 
 // withGeneral is k with the words that make a heading about more than k.
@@ -1064,8 +1099,9 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 		withGeneral(q([]string{"exchange", "exchanges", "换货", "换尺码"},
 			"size", "sizes", "fit", "fits", "swap", "switch", "small", "big", "bigger", "smaller", "larger", "tight", "loose", "尺码", "换", "大小", "合身", "码"),
 			"return", "returns", "refund", "退"),
-		// what an order's status means
-		q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
+		// what an order's status means, unless the parcel is lost
+		yieldsTo(q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
+			"lost", "丢件", "丢了"),
 		// China's invoices
 		q([]string{"fapiao"}, "发票", "china", "chinese", "mainland", "中国", "大陆", "国内", "增值税", "专票", "普票", "税号"),
 	}

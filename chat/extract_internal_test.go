@@ -1044,3 +1044,41 @@ func TestSectionHeadedWithThePlaceIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// What a status means is not what a shopper asks who says the parcel is
+// lost ("says delivered but theres nothing at my door": the vocabulary's
+// "lost"): the section headed with lost parcels answers, however much
+// likelier the status row named by "delivered" is.
+func TestStatusYieldsToLostParcel(t *testing.T) {
+	lost := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "say", IDF: 1, Weight: 1, Known: true}, {Term: "deliv", IDF: 2, Weight: 1, Known: true, Alts: [][]string{{"lost"}}},
+		{Term: "door", IDF: 3, Weight: 1, Known: true},
+	}}
+	plain := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "say", IDF: 1, Weight: 1, Known: true}, {Term: "deliv", IDF: 2, Weight: 1, Known: true}, {Term: "mean", IDF: 1, Weight: 1, Known: true},
+	}}
+	hit := func(src, h, text string, p float64, named bool) candidate {
+		return candidate{x: extract{hit: knowledge.Hit{Source: src, Heading: h}, text: text}, p: p, named: named}
+	}
+	for _, c := range []struct {
+		name, q string
+		res     *knowledge.SearchResult
+		want    int
+	}{
+		{"lost", "says delivered but theres nothing at my door", lost, 2},
+		{"what it means", "tracking says delivered, what does that mean", plain, 0},
+	} {
+		cands := []candidate{
+			hit("order-changes.md", "Changing an Order > Order statuses", "Status: delivered · What it means: Carrier confirmed delivery", 0.41, true),
+			hit("order-changes.md", "Changing an Order > Order statuses", "Status: refunded · What it means: Money returned after a lost parcel", 0.39, false),
+			hit("shipping.md", "Shipping > Delays, lost and damaged parcels", "If a parcel shows as delivered but you can't find it, write to us within 7 days.", 0.06, false),
+		}
+		got := unaskedQualifier(cands, questionConcepts(c.res, c.q, nil), c.q, 0)
+		if got != c.want {
+			t.Errorf("%s: candidate %d, want %d", c.name, got, c.want)
+		}
+		if got == 2 && cands[2].p != placeRowProb {
+			t.Errorf("%s: p %.2f, want %.2f", c.name, cands[2].p, placeRowProb)
+		}
+	}
+}
