@@ -30,6 +30,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// a phrase matches stems: "customs" and "customer" are both "custom"
 		{"can I talk to customer service?", nil, []string{"duties", "taxes"}},
 		{"do I have to pay customs?", []string{"duties"}, nil},
+		// what a shopper types in the chat is a chat conversation the privacy policy keeps
+		{"how long do u keep what i type in this chat", []string{"chat conversations", "retain"}, nil},
 		// accidents, however the shopper tells them
 		{"knocked the diffuser off the shelf", []string{"accidental damage"}, nil},
 		{"dropped my earbuds in the pool lol", []string{"liquid damage", "accidental damage"}, nil},
