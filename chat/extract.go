@@ -1334,7 +1334,7 @@ const productRowFloor = 0.4
 
 // placeSectionFloor is placeFloor for an extract of a section headed
 // with the shopper's place ("Customers in the EU and UK" for Lyon).
-const placeSectionFloor = 0.1
+const placeSectionFloor = 0.2
 
 // placeMargin is how much less likely than the best extract the row or
 // item labelled with the shopper's place may be and still be chosen.
