@@ -1785,37 +1785,45 @@ func lastHeading(path string) string {
 // months from delivery"), alone and taken as placeRowProb, however
 // unlikely. Past the period, a section of that document about what to do
 // after ("After the warranty ends") answers, led by the row, when one is a
-// candidate (the row alone would not say what can be done). A question
-// that names a place is left to the rows and sections for places (the
-// EU's two years).
+// candidate (the row alone would not say what can be done); so is a
+// question that says the period is over ("warranty ran out on my
+// speaker", "过保了"). A question that names a place is left to the rows
+// and sections for places (the EU's two years).
 func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
-	since, ok := sinceDays(q)
-	if !ok || len(cs.places()) > 0 {
+	since, elapsed := sinceDays(q)
+	over := periodOverRE.MatchString(q)
+	if !elapsed && !over || len(cs.places()) > 0 {
 		return best
 	}
-	row, period, ok := periodRow(cands, cs, cands[best].x.hit.Source)
-	if !ok {
-		return best
+	source := cands[best].x.hit.Source
+	row, period, ok := periodRow(cands, cs, source)
+	line := ""
+	if ok {
+		line, _, _ = strings.Cut(cands[row].x.text, "\n")
 	}
-	line, _, _ := strings.Cut(cands[row].x.text, "\n")
 	n := row
-	if since > period {
-		after := -1
+	if over || ok && since > period {
+		n = -1
 		for i, c := range cands {
-			if c.x.hit.Source == cands[row].x.hit.Source && headsAfter(c) && (after < 0 || c.p > cands[after].p) {
-				after = i
+			if c.x.hit.Source == source && headsAfter(c) && (n < 0 || c.p > cands[n].p) {
+				n = i
 			}
 		}
-		if after < 0 {
+		if n < 0 {
 			return best
 		}
-		n = after
-		line += "\n" + cands[n].x.text
+		line = strings.TrimPrefix(line+"\n"+cands[n].x.text, "\n")
+	} else if !ok {
+		return best
 	}
 	cands[n].x.text = line
 	cands[n].p = max(cands[n].p, placeRowProb)
 	return n
 }
+
+// periodOverRE finds a question saying the period is over ("warranty ran
+// out last month", "过保了").
+var periodOverRE = regexp.MustCompile(`(?i)out of warranty|warranty (?:ran|has run|is|was) out|warranty (?:has )?(?:expired|ended|is over)|(?:past|after) (?:the )?warranty|过保|过了保修|保修(?:期)?(?:已经)?过(?:期|了)|不在保修期`)
 
 // periodRow is the table row of source that states a period (periodDays)
 // and has the most of the question's words in its other cells ("毛巾" in

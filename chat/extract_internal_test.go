@@ -929,6 +929,12 @@ func TestWithinPeriod(t *testing.T) {
 			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", home, 0.3), row("warranty.md", electronics, 0.2)}, 2, electronics},
 		{"past, with what to do after", "earbuds stopped charging, theyre 14 months old", []candidate{
 			row("warranty.md", electronics, 0.3), unit("warranty.md", "Warranty Policy > After the warranty ends", after, 0.2)}, 1, electronics + "\n" + after},
+		{"over", "warranty ran out on my earbuds, anything u can do", []candidate{
+			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3),
+			unit("warranty.md", "Warranty Policy > After the warranty ends", after, 0.2)}, 2, electronics + "\n" + after},
+		{"over, no row", "过保了 还有啥办法吗", []candidate{
+			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4),
+			unit("warranty.md", "Warranty Policy > After the warranty ends", after, 0.2)}, 1, after},
 		{"past, nothing after", "earbuds stopped charging, bought them 14 months ago", []candidate{
 			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Faults in materials"},
 		{"another document", "earbuds stopped charging, bought them 8 months ago", []candidate{
