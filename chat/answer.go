@@ -327,6 +327,13 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 			res.Hits = appendNewHits(res.Hits, more.Hits)
 		}
 	}
+	// A period said to be over ("蓝牙音箱过保了坏了") is answered by what to
+	// do after it, wherever the search ranked that.
+	if over := periodOverRE.FindString(q.text); over != "" {
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: over, Vocabulary: e.vocabulary(ctx, q.site)}, overDepth); err == nil {
+			res.Hits = appendNewHits(res.Hits, more.Hits)
+		}
+	}
 	if section != nil {
 		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
 			return reply{}
@@ -414,6 +421,10 @@ func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
 
 // searchDepth is how many passages an answer may be taken from.
 const searchDepth = 5
+
+// overDepth is how many passages the search for a period said to be over
+// adds.
+const overDepth = 2
 
 // maxLeaningWords is the length of a message that, though it reads as a
 // question of its own, is also answered with the one before it; that

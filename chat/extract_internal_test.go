@@ -1088,3 +1088,20 @@ func TestStatusYieldsToLostParcel(t *testing.T) {
 		}
 	}
 }
+
+// A question says the period is over in the words shoppers use; asking
+// how long it lasts does not.
+func TestPeriodOver(t *testing.T) {
+	for q, want := range map[string]bool{
+		"warranty ran out last month on my speaker, anything u can do": true,
+		"my earbuds are out of warranty, any options":                  true,
+		"蓝牙音箱过保了坏了 还有办法吗":                                              true,
+		"保修期过了还能修吗":                                                    true,
+		"how long is the warranty on the speaker":                      false,
+		"保修多久": false,
+	} {
+		if got := periodOverRE.MatchString(q); got != want {
+			t.Errorf("periodOverRE(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
