@@ -15,6 +15,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 	}{
 		{"how long do I have to send it back", []string{"return"}, nil},
 		{"when do I get my money back?", []string{"refund"}, nil},
+		{"how long do i have to send stuff back", []string{"return"}, nil},
 		{"How much is shipping to Germany?", []string{"european union"}, []string{"united kingdom"}},
 		{"运费到德国多少", []string{"欧盟"}, nil},
 		{"do you ship to Norway?", []string{"europe", "rest of the world"}, []string{"european union"}}, // in Europe, not in the EU
