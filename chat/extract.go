@@ -328,6 +328,25 @@ func participle(text string, words []retrieval.Word, i int, productWords map[str
 	return true
 }
 
+// foreignTo reports whether a text in Chinese (chinese) or not cannot
+// have c for its language: a Chinese word without an English synonym for
+// an English text, an English word without a Chinese synonym for a Chinese
+// one (a product's name, a place and a number are written alike in both).
+func (c weightedConcept) foreignTo(chinese bool) bool {
+	t := strings.TrimPrefix(c.Term, "\x00")
+	if strings.ContainsFunc(t, retrieval.IsCJK) == chinese || chinese && (c.product || retrieval.IsPlace(t) || isNumberTerm(t)) {
+		return false
+	}
+	for _, alt := range c.Alts {
+		for _, a := range alt {
+			if strings.ContainsFunc(a, retrieval.IsCJK) == chinese {
+				return false // a synonym in the text's language
+			}
+		}
+	}
+	return true
+}
+
 // unseenWeight is how much a word the site never uses counts in coverage
 // (chosen on the development questions: 0.3 gets 0.541 of them right
 // against 0.518 at 1, with as many wrong; 0 answers more out-of-scope ones).
@@ -352,13 +371,16 @@ func functionWord(w string) bool {
 // the site never uses (nor a synonym of it) counts unseenWeight of its
 // weight: no passage can cover it, and its high IDF would otherwise make
 // every passage look as if it missed most of the question ("do u restock
-// stuff that sold out or is it gone forever").
+// stuff that sold out or is it gone forever"). So does a word the text
+// cannot have for its language (foreignTo): "cookies 可以关吗 我在 paris" is
+// answered by an English-only page, which cannot say 可以关.
 func (cs concepts) coverage(text string) float64 {
 	terms := retrieval.TermSet(text)
 	covered, total := 0.0, 0.0
+	chinese := strings.ContainsFunc(text, retrieval.IsCJK)
 	for _, c := range cs {
 		w := c.w
-		if !c.Known && len(c.Alts) == 0 {
+		if !c.Known && len(c.Alts) == 0 || c.foreignTo(chinese) {
 			w *= unseenWeight
 		}
 		total += w

@@ -87,6 +87,33 @@ func TestCoverageDiscountsUnseenWords(t *testing.T) {
 	}
 }
 
+// A word a text cannot have for its language counts as little as one the
+// site never uses: a Chinese word without an English synonym in an
+// English-only page, an English word without a Chinese synonym in a
+// Chinese one; a synonym in the text's language, a product's name, a
+// place or a number counts in full.
+func TestCoverageDiscountsForeignWords(t *testing.T) {
+	cookies := weightedConcept{Concept: retrieval.Concept{Term: "cooki", Known: true}, w: 3}
+	turnOff := weightedConcept{Concept: retrieval.Concept{Term: "\x00关掉", Known: true, Alts: [][]string{{"关掉"}}}, w: 2}
+	turnOffEN := weightedConcept{Concept: retrieval.Concept{Term: "\x00关掉", Known: true, Alts: [][]string{{"关掉"}, {"disabl"}}}, w: 2}
+	for _, c := range []struct {
+		name string
+		cs   concepts
+		text string
+		want float64
+	}{
+		{"Chinese word, English page", concepts{cookies, turnOff}, "You can disable cookies in Cookie settings.", 3 / (3 + 2*unseenWeight)},
+		{"Chinese word with an English synonym", concepts{cookies, turnOffEN}, "You can disable cookies in Cookie settings.", 1},
+		{"Chinese word, Chinese page", concepts{cookies, turnOff}, "可以在 Cookie 设置里关掉 cookies。", 1},
+		{"English word, Chinese page", concepts{turnOff, {Concept: retrieval.Concept{Term: "cancel", Known: true}, w: 2}}, "可以关掉。", 2 / (2 + 2*unseenWeight)},
+		{"a number, Chinese page", concepts{turnOff, {Concept: retrieval.Concept{Term: "35", Known: true}, w: 2}}, "可以关掉。", 0.5},
+	} {
+		if got := c.cs.coverage(c.text); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("%s: coverage = %.3f, want %.3f", c.name, got, c.want)
+		}
+	}
+}
+
 // A list item is quoted after the heading it sits under; an FAQ answer and
 // a sentence are not.
 func TestQuotedListItemNamesItsHeading(t *testing.T) {
