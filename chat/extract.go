@@ -1980,7 +1980,8 @@ func countOf(s string) (float64, bool) {
 // extract does not name, and an extract of the same document does: "dropped
 // my lamp and the base cracked, can you replace it under warranty?" is
 // answered by "Accidental damage such as drops … (not covered)", not by
-// the Electronics row of the warranty periods, however much likelier. An
+// the Electronics row of the warranty periods, however much likelier; a
+// best extract that names the case is taken as placeRowProb. An
 // extract of the best one's own section is not taken over it (the model
 // weighs "not covered" items against each other). A question that denies
 // something ("tiny cracks in the glaze, never dropped it") is left to the
