@@ -968,28 +968,38 @@ func focused(cands []candidate, best int) int {
 // headed with the case it yields to answers (headedWith).
 func unaskedQualifier(cands []candidate, cs concepts, q string, best int) int {
 	b := cands[best]
-	var asked map[string]bool            // the question's terms and its synonyms', when needed
+	qs := qualifiers()
+	// per case, read once the question's terms are needed: whether it
+	// raises one the case yields to, and whether it does not ask the case
+	var yields, unasked []bool
 	unraised := func(c candidate) bool { // c is about a case the question does not raise
-		return slices.ContainsFunc(qualifiers(), func(k qualifier) bool {
-			return k.heads(c) && (!hasTermsOf(asked, k.raised) || hasTermsOf(asked, k.yieldsTo))
-		})
+		for j, k := range qs {
+			if unasked[j] && k.heads(c) {
+				return true
+			}
+		}
+		return false
 	}
-	for _, k := range qualifiers() {
+	for i, k := range qs {
 		if !k.heads(b) {
 			continue
 		}
-		if asked == nil {
-			asked = cs.terms()
+		if unasked == nil {
+			asked := cs.terms() // the question's terms and its synonyms'
 			for t := range retrieval.TermSet(q) {
 				asked[t] = true
 			}
+			yields, unasked = make([]bool, len(qs)), make([]bool, len(qs))
+			for j, k := range qs {
+				yields[j] = hasTermsOf(asked, k.yieldsTo)
+				unasked[j] = !hasTermsOf(asked, k.raised) || yields[j]
+			}
 		}
-		yields := hasTermsOf(asked, k.yieldsTo)
-		if hasTermsOf(asked, k.raised) && !yields || b.forWhatIsNamed() && !yields {
+		if !unasked[i] || b.forWhatIsNamed() && !yields[i] {
 			continue
 		}
 		n := giveWay(cands, best, qualifierMargin, func(c candidate) bool { return !unraised(c) })
-		if n == best && yields {
+		if n == best && yields[i] {
 			n = headedWith(cands, k.yieldsTo)
 		}
 		if n < 0 || n == best {
@@ -1277,12 +1287,7 @@ func withPeriodRow(x extract, cands []candidate, cs concepts, asked int) extract
 		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&factDuration == 0 {
 			continue
 		}
-		terms, w := retrieval.TermSet(line), 0.0
-		for _, k := range cs {
-			if k.w > 0 && !questionWords[k.Term] && k.Covers(terms) {
-				w += k.w
-			}
-		}
+		w := cs.weightIn(retrieval.TermSet(line), nil)
 		switch {
 		case w > most:
 			row, most, tie = line, w, false
@@ -1869,12 +1874,9 @@ func periodRow(cands []candidate, cs concepts, source string) (int, float64, boo
 				named = append(named, cell)
 			}
 		}
-		terms, w := retrieval.TermSet(strings.Join(named, "\n")), 0.0
-		for _, k := range cs {
-			if k.w > 0 && !questionWords[k.Term] && !timeUnitRE.MatchString(strings.TrimPrefix(k.Term, "\x00")) && k.Covers(terms) {
-				w += k.w
-			}
-		}
+		w := cs.weightIn(retrieval.TermSet(strings.Join(named, "\n")), func(k weightedConcept) bool {
+			return timeUnitRE.MatchString(strings.TrimPrefix(k.Term, "\x00"))
+		})
 		switch {
 		case w > most:
 			row, most, period, tie = i, w, d, false
@@ -1885,6 +1887,19 @@ func periodRow(cands []candidate, cs concepts, source string) (int, float64, boo
 		}
 	}
 	return row, period, row >= 0 && !tie
+}
+
+// weightIn is the weight of the question's concepts, its question words
+// and those skip reports left out, that terms have: how much of the
+// question a table row is about.
+func (cs concepts) weightIn(terms map[string]bool, skip func(weightedConcept) bool) float64 {
+	w := 0.0
+	for _, k := range cs {
+		if k.w > 0 && !questionWords[k.Term] && (skip == nil || !skip(k)) && k.Covers(terms) {
+			w += k.w
+		}
+	}
+	return w
 }
 
 // timeUnitRE is a question's word for a length of time: every period row
@@ -1948,7 +1963,8 @@ const spanPattern = `(?:\d+\s*[–—~-]\s*)?(\d+|an?|one|two|three|four|five|si
 
 var spanRE = regexp.MustCompile(spanPattern)
 
-// countOf reads a count in digits, English words or Chinese numerals.
+// countOf reads a count in digits, English words or Chinese numerals
+// (几, "a few", is three).
 func countOf(s string) (float64, bool) {
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
 		return v, true
@@ -1958,20 +1974,8 @@ func countOf(s string) (float64, bool) {
 	if v, ok := words[s]; ok {
 		return v, true
 	}
-	digits := map[rune]float64{'一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9, '几': 3}
-	n, cur := 0.0, 0.0
-	for _, r := range s {
-		switch {
-		case r == '十':
-			n += max(cur, 1) * 10
-			cur = 0
-		case digits[r] > 0:
-			cur = digits[r]
-		default:
-			return 0, false
-		}
-	}
-	return n + cur, n+cur > 0
+	n, ok := knowledge.ChineseNumber(strings.ReplaceAll(s, "几", "三"))
+	return float64(n), ok
 }
 
 // reportedCase is the candidate to answer from when the question reports a

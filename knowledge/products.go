@@ -238,7 +238,7 @@ var chineseAmount = regexp.MustCompile(`([零一二两三四五六七八九十�
 func chineseAmounts(text string) string {
 	return chineseAmount.ReplaceAllStringFunc(text, func(m string) string {
 		sub := chineseAmount.FindStringSubmatch(m)
-		if n, ok := chineseNumber(sub[1]); ok {
+		if n, ok := ChineseNumber(sub[1]); ok {
 			return strconv.Itoa(n) + sub[2]
 		}
 		return m
@@ -250,9 +250,9 @@ var (
 	chineseUnits  = map[rune]int{'十': 10, '百': 100, '千': 1000}
 )
 
-// chineseNumber reads a number up to 9999 in Chinese numerals (十, 三十五,
+// ChineseNumber reads a number up to 9999 in Chinese numerals (十, 三十五,
 // 一百五, 两百).
-func chineseNumber(s string) (int, bool) {
+func ChineseNumber(s string) (int, bool) {
 	total, cur, lastUnit := 0, -1, 0
 	for _, r := range s {
 		if d, ok := chineseDigits[r]; ok {
