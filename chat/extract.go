@@ -191,6 +191,21 @@ func englishOnly(text string) bool {
 	return true
 }
 
+// pointsBack reports whether a sentence starts by pointing at the one
+// before it ("This can take …", "这需要 …"): it finishes that sentence.
+func pointsBack(s string) bool {
+	for _, w := range []string{"This ", "That ", "These ", "Those ", "It ", "这", "此"} {
+		if strings.HasPrefix(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// backSlack is how far a sentence that points back may take an extract
+// past maxExtract.
+const backSlack = 80
+
 // extract is the part of a search result that answers a question.
 type extract struct {
 	hit      knowledge.Hit
@@ -521,14 +536,20 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 				if introducesList(ss[top].u.text) {
 					limit = len(ss)
 				}
-				for j := top + 1; j < len(ss) && len(chosen) < limit; j++ {
+				for j := top + 1; j < len(ss); j++ {
 					prev, next := ss[j-1].u, ss[j].u
+					// A sentence that points back ("This can take up to 2
+					// business days.") finishes the one before it.
+					back := next.line == prev.line && pointsBack(next.text)
+					if len(chosen) >= limit && !back {
+						break
+					}
 					// the same paragraph or list, or the list a sentence
 					// introduces ("… contact us with:")
 					sameBlock := next.line == prev.line || (next.line == prev.line+1 && next.item && prev.item) ||
 						next.item && next.line <= prev.line+2 && introducesList(prev.text)
 					size += utf8.RuneCountInString(next.text)
-					if !sameBlock || next.row || size > maxExtract {
+					if !sameBlock || next.row || size > maxExtract && !(back && size <= maxExtract+backSlack) {
 						break
 					}
 					chosen = append(chosen, ss[j])

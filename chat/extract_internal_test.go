@@ -1132,3 +1132,30 @@ func TestPeriodOver(t *testing.T) {
 		}
 	}
 }
+
+// A sentence that points back ("This can take …") finishes the one before
+// it: an extract ending on the sentence it finishes brings it along, even
+// past the usual three units and maxExtract; one that does not point back
+// stays out.
+func TestSentenceThatPointsBackComesAlong(t *testing.T) {
+	long := "If you lose both your phone and your backup codes, contact support; we'll verify your identity with order details before turning it off."
+	for _, tc := range []struct {
+		last string
+		want bool
+	}{
+		{"This can take up to 2 business days.", true},
+		{"Gift cards can take up to 2 business days.", false},
+	} {
+		res := &knowledge.SearchResult{Confidence: 0.8, Hits: []knowledge.Hit{{Source: "account-help.md", Heading: "Account Help > Two-step verification", Score: 1,
+			Text: "We support authenticator apps (such as Google Authenticator or Microsoft Authenticator). When you enable it, you get 10 backup codes – store them safely. " + long + " " + tc.last}},
+			Concepts: []retrieval.Concept{{Term: "lost", IDF: 3, Weight: 1, Known: true}, {Term: "phone", IDF: 3, Weight: 1, Known: true}}}
+		q := "lost my phone and the backup codes"
+		cands := extractCandidates(res, questionConcepts(res, q, nil), q, 5, nil)
+		if len(cands) == 0 || !strings.HasPrefix(cands[0].x.text, "We support") {
+			t.Fatalf("first candidate %+v", cands)
+		}
+		if got := strings.HasSuffix(cands[0].x.text, tc.last); got != tc.want {
+			t.Errorf("%q: extract ends with it %v, want %v: %q", tc.last, got, tc.want, cands[0].x.text)
+		}
+	}
+}
