@@ -250,6 +250,11 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 	if got, ok := questionConcepts(res, "刚下单的收纳盒想取消", products).focus(); !ok || got.Term != "\x00取消" { // a Chinese word is its bigrams together
 		t.Errorf("focus of 刚下单的收纳盒想取消 = %q, want 取消", got.Term)
 	}
+	// 一般 ("usually") says how often, not what about, however rare
+	res = &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "一般", IDF: 6, Weight: 1, Known: true}, {Term: "补货", IDF: 3, Weight: 1, Known: true}}}
+	if got, ok := questionConcepts(res, "一般多久补货", nil).focus(); !ok || got.Term != "\x00补货" {
+		t.Errorf("focus of 一般多久补货 = %q, want 补货", got.Term)
+	}
 }
 
 // The list item labelled with where the shopper is answers over a near

@@ -23,6 +23,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"do i pay customs in brazil", []string{"rest of the world", "other countries"}, []string{"european union"}},
 		{"運費到德國多少", []string{"欧盟"}, nil}, // traditional characters
 		{"退钱要多久", []string{"退款"}, nil},
+		{"卖完的东西一般多久补货", []string{"stock"}, nil},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
 		{"contact us please", nil, []string{"united states"}},                      // "us" is a pronoun, not a country
