@@ -875,6 +875,11 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" {
 			said = append(said, s)
 		}
+	} else if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); !measureOnly && s != "" && !slices.Contains(said, s) &&
+		saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), text, p.Title, pq.Vocabulary) {
+		// the other part of a question of two ("遮光到底咋样 尺寸多大": the
+		// size from the data, how much light it blocks from the description)
+		said = append(said, s)
 	}
 	if !specific && len(said) == 0 {
 		add("price")
@@ -1043,6 +1048,23 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 		}
 	}
 	return best[0].s
+}
+
+// saysMore reports whether sentence s has a word of the question (or a
+// synonym, other than the product's title words) that the answer so far
+// lacks.
+func saysMore(s, answer, question, title string, vocab *retrieval.Vocabulary) bool {
+	q := vocab.TermSet(timesOf.ReplaceAllString(question, " "))
+	for t := range vocab.TermSet(title) {
+		delete(q, t)
+	}
+	have := retrieval.TermSet(answer)
+	for t := range retrieval.TermSet(s) {
+		if q[t] && !have[t] && len([]rune(t)) > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // timesOf are "the first time", "every time": when, not the burn time.

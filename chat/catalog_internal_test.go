@@ -513,3 +513,22 @@ func TestWhatSizeIsTheDimensions(t *testing.T) {
 		t.Errorf("describeProduct = %q (specific %v), want the dimensions and the restock date", got, specific)
 	}
 }
+
+// A question of two parts, one a description sentence answers for a cue
+// (the size) and one another sentence does (how much light it blocks),
+// gets both.
+func TestDescribeProductAnswersBothParts(t *testing.T) {
+	curtain := knowledge.Product{Title: "Blackout Linen Curtain Panel", Price: 69, Currency: "USD", Stock: 3,
+		Attributes:  map[string]any{"material": "Linen-look polyester"},
+		Description: "Linen-look curtain panel with a thermal blackout backing that blocks around 95% of light. Sold per panel, 140 × 250 cm."}
+	text := "how much light does the curtain block, and how big is it"
+	got, specific := describeProduct("en", curtain, text, knowledge.ParseProductQuery(text))
+	if !specific || !strings.Contains(got, "140 × 250 cm") || !strings.Contains(got, "95% of light") {
+		t.Errorf("two parts: %q (specific %v); want the size and the light blocked", got, specific)
+	}
+	// a second sentence only when it says something asked the answer lacks
+	text = "how big is the curtain"
+	if got, _ := describeProduct("en", curtain, text, knowledge.ParseProductQuery(text)); strings.Contains(got, "95%") {
+		t.Errorf("size only: %q; want no sentence on light", got)
+	}
+}
