@@ -501,12 +501,13 @@ func unitUnstated(text, reply string) bool {
 var askedUnits = [][2]string{{"gsm", "gsm"}, {"克重", "gsm"}, {"mah", "mah"}, {"毫安", "mah"}, {"lumen", "lumen"}, {"流明", "lumen"},
 	{"thread count", "thread count"}, {"支数", "thread count"}}
 
-// asksTimeAtOnce matches a question about how long to use a product at
+// asksTimeAtOnce matches a question about how long to burn a candle at
 // once ("how long can i burn the candle at a time", "一次最多可以点几个小时"):
 // the care advice's limit, not the product's total (a candle's 45-hour
-// burn time).
+// burn time). How long a diffuser or a power bank runs at once ("一次能开
+// 多久") is its runtime, which the catalog states.
 var asksTimeAtOnce = regexp.MustCompile(`(?i)\b(?:how long|how many hours)\b.*\b(?:at a time|in one sitting)\b|` +
-	`(?:一次|每次|连续)(?:最多|最长)?(?:可以|能)?(?:点|烧|用|开)(?:上)?(?:几个?小时|多久|多长时间)`)
+	`(?:一次|每次|连续)(?:最多|最长)?(?:可以|能)?(?:点|烧)(?:上)?(?:几个?小时|多久|多长时间)`)
 
 // notCatalogTopic reports whether a message asks about a policy, a problem,
 // health or a certificate (notCatalogPhrases).
