@@ -179,6 +179,9 @@ func cueIn(text, w string) bool {
 		for end < len(text) && latinLetter(text[end]) {
 			end++
 		}
+		if notCues[strings.ToLower(text[i:end])] {
+			continue
+		}
 		if rest := text[i+len(w) : end]; len(rest) <= 3 || !latinLetter(w[len(w)-1]) || slices.Contains(cueEndings, rest) {
 			return true
 		}
@@ -237,6 +240,10 @@ var cueTypos = sync.OnceValue(func() map[string]string {
 	}
 	return out
 })
+
+// notCues are words that start with a cue and a short ending but are
+// other words: "i think i saw a 42 charge" asks nothing about thin fabric.
+var notCues = map[string]bool{"think": true, "thinks": true, "careful": true, "carefully": true, "irony": true, "ironic": true}
 
 // cueEndings are the longer endings an English cue may take.
 var cueEndings = []string{"able", "ning", "ping", "ting", "ment", "ments", "ement", "ements", "ings", "ness"}

@@ -32,6 +32,12 @@ func TestAskedHowLong(t *testing.T) {
 	if got := asked("how long before paypal gives me my money back"); slices.Contains(got, "length") {
 		t.Errorf("a question about when asks %v, want no length", got)
 	}
+	if got := asked("i think i saw a 42 charge"); slices.Contains(got, "material") {
+		t.Errorf("asked(think) = %v, want no material: think is not thin", got)
+	}
+	if got := asked("is the tee thin?"); !slices.Contains(got, "material") {
+		t.Errorf("asked(thin) = %v, want material", got)
+	}
 	if got := asked("how long is the cable?"); !slices.Contains(got, "length") {
 		t.Errorf("a question about the cable's length asks %v, want length", got)
 	}
