@@ -27,6 +27,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"美国的order退货 是寄回reno还是上海", []string{"里诺", "shanghai"}, nil}, // a city named as the other language names it
 		{"ordered from the reno warehouse", []string{"united states", "里诺"}, nil},
 		{"should i charge the power bank before i put it away", []string{"storage", "battery"}, nil},
+		{"tracking 显示 delivered 了 但是门口啥都没有", []string{"lost", "签收"}, nil},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
 		{"contact us please", nil, []string{"united states"}},                      // "us" is a pronoun, not a country
