@@ -28,6 +28,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"ordered from the reno warehouse", []string{"united states", "里诺"}, nil},
 		{"should i charge the power bank before i put it away", []string{"storage", "battery"}, nil},
 		{"tracking 显示 delivered 了 但是门口啥都没有", []string{"lost", "签收"}, nil},
+		{"礼拜天有人工客服吗", []string{"周日", "sunday"}, nil},
+		{"do you ship on saturdays", []string{"周六"}, []string{"sunday"}},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
 		{"contact us please", nil, []string{"united states"}},                      // "us" is a pronoun, not a country
