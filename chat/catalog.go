@@ -243,7 +243,8 @@ var cueTypos = sync.OnceValue(func() map[string]string {
 
 // notCues are words that start with a cue and a short ending but are
 // other words: "i think i saw a 42 charge" asks nothing about thin fabric.
-var notCues = map[string]bool{"think": true, "thinks": true, "careful": true, "carefully": true, "irony": true, "ironic": true}
+var notCues = map[string]bool{"think": true, "thinks": true, "thing": true, "things": true, "careful": true, "carefully": true,
+	"irony": true, "ironic": true, "euro": true, "euros": true}
 
 // cueEndings are the longer endings an English cue may take.
 var cueEndings = []string{"able", "ning", "ping", "ting", "ment", "ments", "ement", "ements", "ings", "ness"}

@@ -35,6 +35,11 @@ func TestAskedHowLong(t *testing.T) {
 	if got := asked("i think i saw a 42 charge"); slices.Contains(got, "material") {
 		t.Errorf("asked(think) = %v, want no material: think is not thin", got)
 	}
+	for _, text := range []string{"anything i should know before i buy this thing", "can i pay in euros"} {
+		if got := asked(text); slices.Contains(got, "material") || slices.Contains(got, "plug_type") {
+			t.Errorf("asked(%q) = %v: thing is not thin, euros are no plug", text, got)
+		}
+	}
 	if got := asked("is the tee thin?"); !slices.Contains(got, "material") {
 		t.Errorf("asked(thin) = %v, want material", got)
 	}
