@@ -836,6 +836,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	}
 	cands[best].x = withPeriodRow(cands[best].x, cands, cs, asked)
 	cands[best].x = withWhereToAsk(cands[best].x)
+	cands[best].x = fromParagraphStart(cands[best].x)
 	return cands[best], cands, true
 }
 
@@ -1322,6 +1323,40 @@ func withPeriodRow(x extract, cands []candidate, cs concepts, asked int) extract
 	x.text += "\n" + row
 	return x
 }
+
+// fromParagraphStart quotes a prose extract that starts inside a
+// paragraph with the short sentence before it, when both fit maxExtract:
+// "Never rinse the motor base." comes after "Brush out the burrs after
+// each use.", which says what to do instead; an FAQ's answer keeps its
+// "Yes." A sentence stating the same kind of figure as the extract is
+// another case's ("Standard delivery takes 5 to 8 business days." before
+// the express time asked for), not a lead-in. Only the quote grows; the
+// extract was chosen for what it covers.
+func fromParagraphStart(x extract) extract {
+	us := units(x.hit.Text)
+	first := -1
+	for i, u := range us {
+		if !u.row && !u.item && strings.HasPrefix(x.text, u.text) {
+			first = i
+			break
+		}
+	}
+	if first <= 0 || us[first-1].line != us[first].line {
+		return x
+	}
+	prev := us[first-1].text
+	if utf8.RuneCountInString(prev) > maxLead || utf8.RuneCountInString(prev+x.text) > maxExtract ||
+		figures(prev)&figures(x.text) != 0 { // another case's figure ("Standard delivery takes 5 to 8 business days.")
+		return x
+	}
+	x.text = prev + sentenceSep(prev) + x.text
+	return x
+}
+
+// maxLead bounds the sentence fromParagraphStart puts before an extract
+// (characters): a short lead-in, not a second answer in front of the one
+// chosen.
+const maxLead = 120
 
 // withWhereToAsk adds to an extract of list items the paragraph after
 // their list when it says where to ask for what the list offers and the

@@ -1164,3 +1164,27 @@ func TestSentenceThatPointsBackComesAlong(t *testing.T) {
 		}
 	}
 }
+
+// A prose extract that starts inside a paragraph is quoted with the short
+// sentence before it ("Brush out the burrs after each use."), unless that
+// sentence states the same kind of figure for another case (the standard
+// time before the express time), is long, or starts another block.
+func TestFromParagraphStart(t *testing.T) {
+	for _, tc := range []struct {
+		text, extract, want string
+	}{
+		{"Brush out the burrs after each use. Never rinse the motor base. Don't grind spices.", "Never rinse the motor base. Don't grind spices.",
+			"Brush out the burrs after each use. Never rinse the motor base. Don't grind spices."},
+		{"Standard delivery takes 5 to 8 business days. Express delivery takes 2 to 3 business days.", "Express delivery takes 2 to 3 business days.",
+			"Express delivery takes 2 to 3 business days."},
+		{"Gift cards come as $25, $50 and $100 cards. Gift cards are valid for 3 years.", "Gift cards are valid for 3 years.",
+			"Gift cards come as $25, $50 and $100 cards. Gift cards are valid for 3 years."},
+		{"Brush out the burrs.\nNever rinse the motor base.", "Never rinse the motor base.", "Never rinse the motor base."},
+		{"可以。中国大陆订单提供电子发票。", "中国大陆订单提供电子发票。", "可以。中国大陆订单提供电子发票。"},
+	} {
+		x := fromParagraphStart(extract{hit: knowledge.Hit{Text: tc.text}, text: tc.extract})
+		if x.text != tc.want {
+			t.Errorf("%q: quoted %q, want %q", tc.extract, x.text, tc.want)
+		}
+	}
+}
