@@ -880,15 +880,15 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	// A measurement asked for ("刀盘直径多少") that neither states is not
 	// answered by another sentence on what it asks about.
 	measureOnly := len(facts) == 0 && len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return k != "dimensions" })
-	if len(said) == 0 && !measureOnly {
-		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" {
+	// The sentence sharing most words with the question answers when
+	// nothing else does, or answers the other part of a question of two
+	// ("遮光到底咋样 尺寸多大": the size from one sentence, how much light it
+	// blocks from another).
+	if !measureOnly {
+		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" &&
+			(len(said) == 0 || !slices.Contains(said, s) && saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), text, p.Title, pq.Vocabulary)) {
 			said = append(said, s)
 		}
-	} else if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); !measureOnly && s != "" && !slices.Contains(said, s) &&
-		saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), text, p.Title, pq.Vocabulary) {
-		// the other part of a question of two ("遮光到底咋样 尺寸多大": the
-		// size from the data, how much light it blocks from the description)
-		said = append(said, s)
 	}
 	if !specific && len(said) == 0 {
 		add("price")
@@ -1011,13 +1011,7 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 // words: "能带上飞机吗" finds "Airline carry-on safe."), or "", with a
 // second sentence for a question of two parts (below).
 func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
-	question = timesOf.ReplaceAllString(question, " ")
-	q := vocab.TermSet(question)
-	// the product's name, in the shop's words or the vocabulary's (竹制收纳盒:
-	// bamboo storage box), says nothing about it
-	for t := range vocab.TermSet(title) {
-		delete(q, t)
-	}
+	q := askedTerms(question, title, vocab)
 	if len(q) == 0 {
 		return ""
 	}
@@ -1063,10 +1057,7 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 // synonym, other than the product's title words) that the answer so far
 // lacks.
 func saysMore(s, answer, question, title string, vocab *retrieval.Vocabulary) bool {
-	q := vocab.TermSet(timesOf.ReplaceAllString(question, " "))
-	for t := range vocab.TermSet(title) {
-		delete(q, t)
-	}
+	q := askedTerms(question, title, vocab)
 	have := retrieval.TermSet(answer)
 	for t := range retrieval.TermSet(s) {
 		if q[t] && !have[t] && len([]rune(t)) > 1 {
@@ -1074,6 +1065,18 @@ func saysMore(s, answer, question, title string, vocab *retrieval.Vocabulary) bo
 		}
 	}
 	return false
+}
+
+// askedTerms are the question's terms and their synonyms' that a
+// description sentence may share, without the product's name: in the
+// shop's words or the vocabulary's (竹制收纳盒: bamboo storage box), it says
+// nothing about the product.
+func askedTerms(question, title string, vocab *retrieval.Vocabulary) map[string]bool {
+	q := vocab.TermSet(timesOf.ReplaceAllString(question, " "))
+	for t := range vocab.TermSet(title) {
+		delete(q, t)
+	}
+	return q
 }
 
 // timesOf are "the first time", "every time": when, not the burn time.
