@@ -34,7 +34,7 @@ type attributeCue struct {
 var attributeCues = []attributeCue{
 	{append([]string{"stock", "available", "availability", "sold out", "restock", "back in", "buy now", "get one", "有货", "还有", "缺货",
 		"补货", "能买", "卖完", "没货", "现货", "order now", "order one", "order them", "order it now", "can i order", "buy one",
-		"are they back", "is it back", "be back", "back yet"}, quantityCues...), []string{"stock", "restock"}},
+		"are they back", "is it back", "be back", "back yet", "coming back", "come back", "restocked", "到货", "什么时候有"}, quantityCues...), []string{"stock", "restock"}},
 	{[]string{"price", "cost", "how much", "expensive", "cheap", "多少钱", "多少块", "几块钱", "多少刀", "几刀", "多少美元", "多少美金", "什么价", "啥价", "价格", "价钱", "多钱", "贵", "便宜", "划算", "实惠"}, []string{"price"}},
 	{[]string{"colour", "color", "colours", "colors", "颜色", "什么色", "哪些色", "几种色", "色号", "个色", "几色", "别的色", "其他色"}, []string{"color", "colors_available"}},
 	{[]string{"size", "sizes", "fit", "fits", "oversize", "oversized", "尺码", "码", "大小", "合身", "版型", "宽松", "修身", "偏大", "偏小"}, []string{"sizes", "size", "fit", "dimensions"}},
@@ -43,7 +43,7 @@ var attributeCues = []attributeCue{
 	{[]string{"diameter", "how tall", "height", "直径", "多高", "高度"}, []string{"dimensions"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量", "克重", "重不重", "沉不沉"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"how many grams", "how many g ", "多少克", "几克"}, []string{"weight", "capacity"}},      // a candle's weight, a grinder's dose
-	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛",
+	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛", "纯", "pure", "blend", "混纺",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "机洗", "手洗", "水洗", "干洗", "洗衣机", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},

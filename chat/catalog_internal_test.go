@@ -438,6 +438,8 @@ func TestAskedCueWords(t *testing.T) {
 		{"what colour temps does the lamp do", []string{"color_temperature"}, []string{"color"}},
 		{"磨豆机一次能磨多少克", []string{"capacity"}, nil},
 		{"连帽卫衣中号的衣长是多少", []string{"length"}, nil}, // the size guide's, not the hoodie's price
+		{"when is the robe coming back", []string{"restock"}, nil},
+		{"socks 是纯 merino 的吗", []string{"material"}, nil},
 	} {
 		got := asked(tt.text)
 		for _, k := range tt.want {

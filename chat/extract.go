@@ -970,15 +970,30 @@ func focused(cands []candidate, best int) int {
 	if b.x.focus || b.forWhatIsNamed() {
 		return best
 	}
-	return giveWay(cands, best, focusMargin, func(c candidate) bool {
+	if n := giveWay(cands, best, focusMargin, func(c candidate) bool {
 		return c.x.focus && c.in[coverageInput] >= b.in[coverageInput]
+	}); n != best {
+		return n
+	}
+	return giveWay(cands, best, ownFocusMargin, func(c candidate) bool {
+		return c.x.focus && c.x.own >= b.in[coverageInput]+ownFocusLead
 	})
 }
 
+// ownFocusMargin is how much less likely than a best extract without the
+// question's focus one may be that has it and whose quoted part alone
+// covers ownFocusLead more of the question than the best one with its
+// heading: "能用比特币付款吗" is not answered by "用人民币付款吗？".
+const (
+	ownFocusMargin = 0.25
+	ownFocusLead   = 0.2
+)
+
 // unaskedQualifier is the candidate to answer from when the best one is
 // under a heading about a particular case (a problem with an item or a
-// parcel, an exchange, what an order status means, China's fapiao) that
-// the question does not raise, in its words or their synonyms: "东西不喜欢
+// parcel, an exchange, what an order status means, a refused parcel,
+// cancelling an order, China's fapiao) that the question does not raise,
+// in its words or their synonyms: "东西不喜欢
 // 能退吗 收到两周了" is a change of mind, not "破损、故障或发错货"; "do i have
 // to pay for the return label?" is not about "Size exchanges on apparel".
 // The likeliest candidate near as likely (qualifierMargin) whose heading
@@ -1156,6 +1171,10 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 		// what an order's status means, unless the parcel is lost
 		yieldsTo(q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
 			"lost", "丢件", "丢了"),
+		// a parcel refused at the door or sent back as undeliverable
+		q([]string{"refused", "refuse", "undeliverable", "拒收", "无法派送"}, "refusing", "reject", "rejected", "不收", "拒签", "退回来了", "送不到"),
+		// cancelling an order
+		q([]string{"cancel", "cancelled", "cancelling", "cancellation", "取消"}, "撤销", "撤单", "退单", "不要了", "不想要", "改", "修改", "更改", "换", "change", "changing", "edit", "modify", "stop", "拦截", "mistake", "wrong", "错"),
 		// China's invoices
 		q([]string{"fapiao"}, "发票", "china", "chinese", "mainland", "中国", "大陆", "国内", "增值税", "专票", "普票", "税号"),
 	}
@@ -1755,7 +1774,21 @@ func rangeTerms(q string, terms map[string]bool) map[string]bool {
 			out[en] = true
 		}
 	}
+	if shoeSize(q) {
+		out["eu"] = true
+	}
 	return out
+}
+
+// shoeSize reports whether a question about socks or shoes gives a size
+// the way European sizes are written ("袜子我平时穿41码", "socks, im a 43"):
+// sized by the chart's EU column.
+func shoeSize(q string) bool {
+	l := strings.ToLower(q)
+	if !strings.Contains(l, "袜") && !strings.Contains(l, "sock") && !strings.Contains(l, "鞋") && !strings.Contains(l, "shoe") {
+		return false
+	}
+	return slices.ContainsFunc(numbers(q), func(n float64) bool { return n >= 34 && n <= 48 && n == math.Trunc(n) })
 }
 
 // inRange says whether a range in text ("9–12", "98–104") holds one of

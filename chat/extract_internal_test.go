@@ -44,6 +44,9 @@ func TestInRangeMeasurements(t *testing.T) {
 		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
 		{"腰围80 臀围100 裤子选哪个码", row(bottoms, "XL | 90–98 (35.5–38.5) | 110–118 (43.5–46.5) | 81 (32)"), 0},
 		{"beanie 头围 60 能戴吗", "Knit Beanie: stretches to fit head circumferences of 54–61 cm (21.25–24 in).", 1},
+		// socks are sized by shoe size, which Chinese shoppers give as the EU size
+		{"袜子我平时穿41码 选哪个", row(socks, "M | 39–42 | 6–8.5 | 8–10.5 | 5.5–8"), 1},
+		{"袜子我平时穿41码 选哪个", row(socks, "S | 35–38 | 4–5.5 | 5–7.5 | 3–5"), 0},
 		// a bracket that is not a second unit does not lend its label
 		{"is 10 ok", "Returns policy (9–12 days for refunds)", 0.5},
 	} {
@@ -716,6 +719,7 @@ func TestStatesAsked(t *testing.T) {
 func TestFocused(t *testing.T) {
 	cand := func(p, coverage float64, focus bool) candidate { return scored(p, coverage, extract{focus: focus}) }
 	reset := cand(0.62, 0.56, false)
+	owned := func(p, coverage, own float64) candidate { return scored(p, coverage, extract{focus: true, own: own}) }
 	for _, tt := range []struct {
 		name  string
 		cands []candidate
@@ -725,6 +729,11 @@ func TestFocused(t *testing.T) {
 		{"much less likely", []candidate{reset, cand(0.55, 0.64, true)}, 0},
 		{"covering less", []candidate{reset, cand(0.60, 0.5, true)}, 0},
 		{"the best has it", []candidate{cand(0.62, 0.56, true), cand(0.61, 0.7, true)}, 0},
+		// "能用比特币付款吗": not "用人民币付款吗？" but the sentence about crypto,
+		// whose words alone cover far more of the question
+		{"its own words cover far more", []candidate{reset, owned(0.40, 0.92, 0.92)}, 1},
+		{"its own words cover about as much", []candidate{reset, owned(0.40, 0.92, 0.70)}, 0},
+		{"far less likely", []candidate{reset, owned(0.30, 0.92, 0.92)}, 0},
 	} {
 		if got := focused(tt.cands, 0); got != tt.want {
 			t.Errorf("%s: focused = %d, want %d", tt.name, got, tt.want)
@@ -818,9 +827,12 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 	}
 }
 
-// Exchanges and China's fapiao are cases too: a question about a return
-// label is not answered under "Size exchanges", an English VAT invoice
-// question not under "Fapiao for Mainland China orders".
+// Exchanges, refused parcels, cancelling and China's fapiao are cases
+// too: a question about a return label is not answered under "Size
+// exchanges", the shipping paid back with a return not under "Refused and
+// undeliverable parcels", a return after ten days not under cancelling an
+// order, an English VAT invoice question not under "Fapiao for Mainland
+// China orders".
 func TestUnaskedQualifierGivesWay(t *testing.T) {
 	concepts := func(q string) concepts {
 		return questionConcepts(&knowledge.SearchResult{}, q, nil)
@@ -835,6 +847,10 @@ func TestUnaskedQualifierGivesWay(t *testing.T) {
 		{"my order says processing, what does that mean", "Order changes > Order statuses", "Returns > Refunds > Where the money goes", 0},
 		{"need an invoice w my company vat number on it", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 1},
 		{"中国大陆的订单能开增值税专票吗", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 0},
+		{"if i return stuff do i get the shipping i paid back too", "Returns > Refused and undeliverable parcels", "Returns > Refunds > What is refunded", 1},
+		{"i refused the parcel at the door, do i get the shipping back", "Returns > Refused and undeliverable parcels", "Returns > Refunds > What is refunded", 0},
+		{"东西签收10天了 还能退吗", "常见问题 > 下单后还能取消或修改吗？", "常见问题 > 退货政策是怎样的？", 1},
+		{"下单半小时了 还能改地址吗", "常见问题 > 下单后还能取消或修改吗？", "常见问题 > 退货政策是怎样的？", 0},
 	} {
 		cands := []candidate{{x: extract{hit: knowledge.Hit{Heading: c.best}}, p: 0.8}, {x: extract{hit: knowledge.Hit{Heading: c.other}}, p: 0.7}}
 		if got := unaskedQualifier(cands, concepts(c.q), c.q, 0); got != c.want {

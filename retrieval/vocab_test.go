@@ -29,6 +29,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"should i charge the power bank before i put it away", []string{"storage", "battery"}, nil},
 		{"tracking 显示 delivered 了 但是门口啥都没有", []string{"lost", "签收"}, nil},
 		{"礼拜天有人工客服吗", []string{"周日", "sunday"}, nil},
+		{"退货的话 当初付的运费也一起退吗", []string{"原运费"}, nil},
+		{"if i return stuff do i get the shipping i paid back too", []string{"original shipping"}, nil},
 		{"do you ship on saturdays", []string{"周六"}, []string{"sunday"}},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},
 		{"shipping to Texas", []string{"contiguous"}, []string{"alaska"}},
