@@ -907,7 +907,31 @@ func takesNamed(best, named candidate, asked int) bool {
 	if named.p >= best.p-placeMargin {
 		return true
 	}
+	if named.p >= best.p-summaryMargin && named.p >= named.floor && placesNamed(best.x.text) >= summaryPlaces {
+		return true
+	}
 	return named.p >= named.floor && (named.in[coverageGapInput] == 0 && best.in[coverageGapInput] < 0 || statesOnly(named, best, asked))
+}
+
+// A summary across places (summaryPlaces or more: "中国大陆满 ¥299，港澳台满
+// $69，美国本土满 $49 …") gives way to the row for the shopper's own place
+// when that is at most summaryMargin less likely: "我在台北，寄过来运费多少？满多少
+// 包邮" is answered with the Hong Kong, Macau and Taiwan row's cost and
+// threshold, not with the thresholds of every region.
+const (
+	summaryPlaces = 3
+	summaryMargin = 0.4
+)
+
+// placesNamed is how many different places text names.
+func placesNamed(text string) int {
+	seen := map[string]bool{}
+	for _, w := range retrieval.Words(text) {
+		if retrieval.IsPlace(w.Text) {
+			seen[strings.ToLower(w.Text)] = true
+		}
+	}
+	return len(seen)
 }
 
 // statesOnly reports whether a's extract states a kind of fact the

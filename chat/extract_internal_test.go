@@ -661,6 +661,8 @@ func TestTakesNamedWhenItCoversMost(t *testing.T) {
 	const (
 		summary = "不想要了的退货运费由您承担，中国大陆我们可以帮您预约顺丰上门取件。服饰第一次换尺码免费。"
 		item    = "- 中国大陆：我们帮您预约顺丰上门取件，运费（一般 ¥12–¥23）取件时直接付给顺丰小哥；"
+		regions = "满额包邮，门槛按地区不同：中国大陆满 ¥299，港澳台满 $69，美国本土满 $49，加拿大满 $99。"
+		row     = "目的地: 香港、澳门、台湾 · 发货仓: 上海 · 运费: $8.00 · 包邮门槛: 满 $69"
 	)
 	for _, tt := range []struct {
 		name        string
@@ -677,6 +679,9 @@ func TestTakesNamedWhenItCoversMost(t *testing.T) {
 		{"it states the amount asked", cand(0.73, -0.18, false, summary), cand(0.38, -0.32, true, item), factAmount, true},
 		{"an amount not asked", cand(0.73, -0.18, false, summary), cand(0.38, -0.32, true, item), factDuration, false},
 		{"the best states one too", cand(0.73, -0.18, false, item), cand(0.38, -0.32, true, item), factAmount, false},
+		// "我在台北，寄过来运费多少？满多少包邮": the Taiwan row, not every region's threshold
+		{"the best sums up many places", cand(0.85, 0, false, regions), cand(0.51, -0.1, true, row), factAmount, true},
+		{"sums up many places, far less likely", cand(0.85, 0, false, regions), cand(0.4, -0.1, true, row), factAmount, false},
 	} {
 		if got := takesNamed(tt.best, tt.named, tt.asked); got != tt.want {
 			t.Errorf("%s: takesNamed = %v, want %v", tt.name, got, tt.want)
