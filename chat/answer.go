@@ -90,8 +90,19 @@ func aboutOwnOrder(q *question) bool {
 		return true
 	}
 	// "and what was in it?" after "where is my order?"
-	return q.context != "" && containsAny(t, orderFollowUps) && containsAny(" "+strings.ToLower(q.context)+" ", ownOrderPhrases)
+	if q.context == "" || !containsAny(t, orderFollowUps) {
+		return false
+	}
+	c := " " + strings.ToLower(q.context) + " "
+	return containsAny(c, ownOrderPhrases) || containsAny(c, placedOrder)
 }
+
+// placedOrder are the words of an earlier message that says the shopper
+// ordered something: its follow-up asking where it is or what it came to
+// is about that order ("i ordered some linen clothes over the weekend" …
+// "has it left yet? n whats the total again"). Alone, such a message is
+// as often about a policy ("i ordered the wrong size, can i swap it").
+var placedOrder = []string{" i ordered", " i bought", " i placed an order", " i purchased", " just ordered", "我买了", "我下单", "我下了单", "我订了", "刚下单", "刚买"}
 
 // otherMarketplace reports whether a message is about a purchase from
 // another marketplace.
@@ -121,7 +132,7 @@ func containsAny(t string, phrases []string) bool {
 // in it, where it is, its tracking.
 var orderFollowUps = []string{
 	"what was in it", "what's in it", "what is in it", "whats in it", "which items", "what items", "what did it have",
-	"when will it arrive", "when will it come", "where is it now", "tracking number", "the tracking", "has it shipped",
+	"when will it arrive", "when will it come", "where is it now", "tracking number", "the tracking", "has it shipped", "left yet", "has it left", "shipped yet", "sent yet", "发出了吗", "发出去了吗",
 	"里面有什么", "里面是什么", "都有什么", "有哪些东西", "买了什么", "什么时候到", "到哪了", "到哪里了", "运单号", "单号是多少", "发货了吗",
 	// what it came to
 	"how much was it", "how much did it", "all together", "altogether", "in total", "the total", "都有啥", "有啥东西", "一共多少", "总共多少", "总价",

@@ -65,6 +65,11 @@ func TestAboutOwnOrderFollowUp(t *testing.T) {
 		{"我有个充电宝的订单", "一共付了多少钱", true},
 		{"", "how much did i pay for the lamp", true},
 		{"", "how much do i pay for shipping to canada", false},
+		// an earlier message that says they ordered something
+		{"hey i ordered some linen clothes over the weekend", "has it left yet? n whats the total again", true},
+		{"我买了一个台灯", "发出去了吗", true},
+		{"i ordered the wrong size", "can i swap it", false},
+		{"", "i ordered the wrong size, can i swap it", false},
 	} {
 		q := &question{text: c.text, context: c.context}
 		if got := aboutOwnOrder(q); got != c.want {
