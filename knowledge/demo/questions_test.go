@@ -33,6 +33,7 @@ var (
 	devTen        = filepath.Join("..", "..", "docs", "eval", "demo", "dev-ten.csv")
 	devEleven     = filepath.Join("..", "..", "docs", "eval", "demo", "dev-eleven.csv")
 	devTwelve     = filepath.Join("..", "..", "docs", "eval", "demo", "dev-twelve.csv")
+	devThirteen   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-thirteen.csv")
 )
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
@@ -221,13 +222,14 @@ func TestQuestions(t *testing.T) {
 // g001, g002, … (dev-products4.csv), k001, k002, … (dev-care.csv),
 // v001, v002, … (dev-seven.csv), e001, e002, … (dev-eight.csv),
 // n001, n002, … (dev-nine.csv), t001, t002, … (dev-ten.csv),
-// w001, w002, … (dev-eleven.csv) and y001, y002, … (dev-twelve.csv).
+// w001, w002, … (dev-eleven.csv), y001, y002, … (dev-twelve.csv) and
+// h001, h002, … (dev-thirteen.csv).
 func TestDevExtraQuestions(t *testing.T) {
 	shop := readShop(t)
 	for _, f := range []struct {
 		path, prefix string
 		min          int
-	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}} {
+	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}, {devThirteen, "h", 160}} {
 		qs := readQuestions(t, f.path)
 		if len(qs) < f.min {
 			t.Errorf("%s: %d questions, want at least %d", f.path, len(qs), f.min)
