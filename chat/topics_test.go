@@ -118,7 +118,7 @@ func TestLessSureAnswerOffersOtherTopics(t *testing.T) {
 		"## Storing the linen throw\n\nFold it loosely into the cotton bag it came in and keep it away from sunlight.\n\n"+
 		"## Stains on linen\n\nDab fresh stains with cold water; never rub them.\n")
 	v := f.visitor("en")
-	first := replies(v.say("linen throw care"), chat.RoleBot)
+	first := replies(v.say("linen throw care please"), chat.RoleBot)
 	if len(first) != 1 || first[0].Answered == nil || !*first[0].Answered || len(first[0].Citations) != 1 {
 		t.Fatalf("replies %+v; want one cited answer", first)
 	}

@@ -31,6 +31,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"礼拜天有人工客服吗", []string{"周日", "sunday"}, nil},
 		{"退货的话 当初付的运费也一起退吗", []string{"原运费"}, nil},
 		{"我在台北，寄过来运费多少", []string{"台湾", "港澳台"}, nil}, // as a table row names the region
+		{"tried my card like 4 times and now it wont even let me try again", []string{"failed attempts", "paused"}, nil},
+		{"刷卡试了三次都不行 现在不让我付了", []string{"暂停"}, nil},
 		{"if i return stuff do i get the shipping i paid back too", []string{"original shipping"}, nil},
 		{"do you ship on saturdays", []string{"周六"}, []string{"sunday"}},
 		{"the sweater doesn't fit", []string{"size", "exchange"}, nil},

@@ -123,7 +123,7 @@ func TestBrowserTopicsUnderALessSureAnswer(t *testing.T) {
 	b := newTab(t, "phone", 390, 844, true)
 	b.open(s.origin + "/demo")
 	b.openWidget()
-	b.say("linen throw care")
+	b.say("laundry linen throw")
 	b.waitFor("the answer and its topics", `R.querySelector(".log > .r:last-child .sg .sgb") && R.querySelector(".log > .r:last-child .src")`)
 	var head string
 	b.eval(`R.querySelector(".log > .r:last-child .sg .sgl").textContent`, &head)
