@@ -885,8 +885,9 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 	// ("遮光到底咋样 尺寸多大": the size from one sentence, how much light it
 	// blocks from another).
 	if !measureOnly {
-		if s := describingSentence(p.Description, text, p.Title, pq.Vocabulary); s != "" &&
-			(len(said) == 0 || !slices.Contains(said, s) && saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), text, p.Title, pq.Vocabulary)) {
+		asked := askedTerms(text, p.Title, pq.Vocabulary)
+		if s := describingSentence(p.Description, asked); s != "" &&
+			(len(said) == 0 || !slices.Contains(said, s) && saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), asked)) {
 			said = append(said, s)
 		}
 	}
@@ -1006,12 +1007,11 @@ func sentenceMatching(description string, re *regexp.Regexp) string {
 	return ""
 }
 
-// describingSentence is the description sentence that shares the most
-// question words or their synonyms (other than the product's own title
-// words: "能带上飞机吗" finds "Airline carry-on safe."), or "", with a
-// second sentence for a question of two parts (below).
-func describingSentence(description, question, title string, vocab *retrieval.Vocabulary) string {
-	q := askedTerms(question, title, vocab)
+// describingSentence is the description sentence that shares the most of
+// the question's asked terms (askedTerms: "能带上飞机吗" finds "Airline
+// carry-on safe."), or "", with a second sentence for a question of two
+// parts (below).
+func describingSentence(description string, q map[string]bool) string {
 	if len(q) == 0 {
 		return ""
 	}
@@ -1053,11 +1053,9 @@ func describingSentence(description, question, title string, vocab *retrieval.Vo
 	return best[0].s
 }
 
-// saysMore reports whether sentence s has a word of the question (or a
-// synonym, other than the product's title words) that the answer so far
-// lacks.
-func saysMore(s, answer, question, title string, vocab *retrieval.Vocabulary) bool {
-	q := askedTerms(question, title, vocab)
+// saysMore reports whether sentence s has one of the question's asked
+// terms (askedTerms) that the answer so far lacks.
+func saysMore(s, answer string, q map[string]bool) bool {
 	have := retrieval.TermSet(answer)
 	for t := range retrieval.TermSet(s) {
 		if q[t] && !have[t] && len([]rune(t)) > 1 {

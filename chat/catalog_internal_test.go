@@ -295,16 +295,16 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 // shop vocabulary ("能带上飞机吗": "Airline carry-on safe.").
 func TestDescribingSentenceAcrossLanguages(t *testing.T) {
 	desc := "Slim 10000 mAh power bank with 20 W USB-C PD fast charging in and out. Charges most phones about twice. Airline carry-on safe."
-	got := describingSentence(desc, "容量多大？能带上飞机吗", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	got := describingSentence(desc, askedTerms("容量多大？能带上飞机吗", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary()))
 	if got != "Airline carry-on safe." {
 		t.Errorf("describing sentence = %q, want the carry-on sentence", got)
 	}
 	// two parts, two sentences; a second with one word more is not added
-	got = describingSentence(desc, "how many times will it charge a phone, and can i bring it on a flight", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	got = describingSentence(desc, askedTerms("how many times will it charge a phone, and can i bring it on a flight", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary()))
 	if !strings.Contains(got, "carry-on") || !strings.Contains(got, "twice") {
 		t.Errorf("describing sentence = %q, want the carry-on and the phone-charges sentences", got)
 	}
-	got = describingSentence(desc, "can i bring it on a flight? is it slim", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary())
+	got = describingSentence(desc, askedTerms("can i bring it on a flight? is it slim", "Pocket Power Bank 10000 mAh", retrieval.BuiltinVocabulary()))
 	if got != "Airline carry-on safe." {
 		t.Errorf("describing sentence = %q, want only the carry-on sentence", got)
 	}
@@ -323,7 +323,7 @@ func TestDescribingSentenceShopperWords(t *testing.T) {
 		{"天然竹材手工拼接，大中小三个尺寸可叠放。表面为食品级木蜡油处理，无刺鼻气味。",
 			"竹制收纳盒有没有味道", "竹制收纳盒三件套", "木蜡油"},
 	} {
-		if got := describingSentence(c.desc, c.question, c.title, retrieval.BuiltinVocabulary()); !strings.Contains(got, c.want) {
+		if got := describingSentence(c.desc, askedTerms(c.question, c.title, retrieval.BuiltinVocabulary())); !strings.Contains(got, c.want) {
 			t.Errorf("%s: describing sentence = %q, want %q in it", c.question, got, c.want)
 		}
 	}
@@ -375,7 +375,7 @@ func TestCatalogReadsTheVocabulary(t *testing.T) {
 		t.Errorf("%q: %q (specific %v); want the capacity and the carry-on sentence", text, got, specific)
 	}
 	boxes := knowledge.Product{Title: "竹制收纳盒三件套", Description: "天然竹材手工拼接，大中小三个尺寸可叠放。（Bamboo storage boxes, set of 3.）"}
-	if got := describingSentence(boxes.Description, "竹子收纳盒怎么清洁", boxes.Title, vocab); got != "" {
+	if got := describingSentence(boxes.Description, askedTerms("竹子收纳盒怎么清洁", boxes.Title, vocab)); got != "" {
 		t.Errorf("how to clean the boxes: describing sentence %q; want none (it only names them)", got)
 	}
 	for text, key := range map[string]string{"那个雪松无花果的蜡烛能烧多久": "burn_time", "香薰机水箱多大": "capacity", "how many wh is it": "capacity"} {

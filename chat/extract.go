@@ -1808,8 +1808,7 @@ func rangeTerms(q string, terms map[string]bool) map[string]bool {
 // the way European sizes are written ("袜子我平时穿41码", "socks, im a 43"):
 // sized by the chart's EU column.
 func shoeSize(q string) bool {
-	l := strings.ToLower(q)
-	if !strings.Contains(l, "袜") && !strings.Contains(l, "sock") && !strings.Contains(l, "鞋") && !strings.Contains(l, "shoe") {
+	if !containsAny(strings.ToLower(q), []string{"袜", "sock", "鞋", "shoe"}) {
 		return false
 	}
 	return slices.ContainsFunc(numbers(q), func(n float64) bool { return n >= 34 && n <= 48 && n == math.Trunc(n) })
