@@ -34,6 +34,7 @@ var (
 	devEleven     = filepath.Join("..", "..", "docs", "eval", "demo", "dev-eleven.csv")
 	devTwelve     = filepath.Join("..", "..", "docs", "eval", "demo", "dev-twelve.csv")
 	devThirteen   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-thirteen.csv")
+	devFourteen   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-fourteen.csv")
 )
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
@@ -222,14 +223,14 @@ func TestQuestions(t *testing.T) {
 // g001, g002, … (dev-products4.csv), k001, k002, … (dev-care.csv),
 // v001, v002, … (dev-seven.csv), e001, e002, … (dev-eight.csv),
 // n001, n002, … (dev-nine.csv), t001, t002, … (dev-ten.csv),
-// w001, w002, … (dev-eleven.csv), y001, y002, … (dev-twelve.csv) and
-// h001, h002, … (dev-thirteen.csv).
+// w001, w002, … (dev-eleven.csv), y001, y002, … (dev-twelve.csv),
+// h001, h002, … (dev-thirteen.csv) and j001, j002, … (dev-fourteen.csv).
 func TestDevExtraQuestions(t *testing.T) {
 	shop := readShop(t)
 	for _, f := range []struct {
 		path, prefix string
 		min          int
-	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}, {devThirteen, "h", 160}} {
+	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}, {devThirteen, "h", 160}, {devFourteen, "j", 160}} {
 		qs := readQuestions(t, f.path)
 		if len(qs) < f.min {
 			t.Errorf("%s: %d questions, want at least %d", f.path, len(qs), f.min)
