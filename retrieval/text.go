@@ -6,6 +6,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
@@ -85,6 +88,25 @@ func Tokenize(text string) []Token {
 	return toks
 }
 
+// withoutMarks is w without the accents of its letters: decomposed,
+// combining marks dropped, composed again.
+func withoutMarks(w string) string {
+	out, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), w)
+	if err != nil {
+		return w
+	}
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func fold(r rune) rune {
 	if r < utf8.RuneSelf {
 		return r
@@ -97,7 +119,11 @@ func fold(r rune) rune {
 
 func normalizeWord(w string) string {
 	w = strings.ReplaceAll(w, "’", "'")
-	return strings.ToLower(width.Fold.String(w))
+	w = strings.ToLower(width.Fold.String(w))
+	if !isASCII(w) {
+		w = withoutMarks(w)
+	}
+	return w
 }
 
 // IsStopWord reports whether an English word carries no meaning for search.
@@ -150,8 +176,9 @@ func CountTokens(text string) int {
 // 1: words and CJK bigrams; 2: plus CJK unigrams, traditional folded to
 // simplified; 3: "US" in capitals is the country ("usa"), number words are
 // figures ("three" is "3"); 4: a hyphenated pair is one word too ("wi-fi"
-// is also "wifi").
-const AnalyzerVersion = 4
+// is also "wifi"); 5: Latin letters without their accents ("são paulo" is
+// "sao paulo", "zürich" "zurich", "café" "cafe").
+const AnalyzerVersion = 5
 
 // wordTerm is the search term of the word toks[i] of text: "usa" for the
 // country, a figure for a number word, "" for a stop word, else its stem

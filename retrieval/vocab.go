@@ -76,7 +76,7 @@ var places = sync.OnceValue(func() map[string]bool {
 // IsPlace reports whether word (one word, or a Chinese word) names a place
 // the built-in gazetteer knows: "Spain", "nz", "香港".
 func IsPlace(word string) bool {
-	w := strings.ToLower(word)
+	w := normalizeWord(word)
 	if IsCJKWord(w) {
 		return places()[Simplified(w)]
 	}

@@ -68,6 +68,12 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// ship names; not words any shipping text has ("do not ship")
 		{"do you deliver to moscow", []string{"russia"}, []string{"do not ship", "belarus"}},
 		{"what about minsk", []string{"belarus"}, []string{"russia"}},
+		{"how much is shiping to tucson", []string{"contiguous"}, []string{"canada"}},
+		{"im in saskatoon", []string{"canada"}, nil},
+		{"sending it to cork ireland", []string{"european union"}, []string{"united kingdom"}},
+		{"寄到布里斯班多久", []string{"australia"}, nil},
+		{"shipping to são paulo?", []string{"rest of the world"}, nil},     // accents as the shopper types them
+		{"do you have a queen size duvet", nil, []string{"united states"}}, // the bed size is not the borough
 		// shoppers' words for what a policy calls something else
 		{"usps has it but can it be stopped", []string{"intercept"}, nil},
 		{"how long do you keep my data", []string{"retain"}, nil},
@@ -156,7 +162,7 @@ func TestEditDistance(t *testing.T) {
 }
 
 func TestIsPlace(t *testing.T) {
-	for w, want := range map[string]bool{"Spain": true, "nz": true, "香港": true, "新加坡": true, "vancouver": true, "Texas": true,
+	for w, want := range map[string]bool{"Spain": true, "nz": true, "香港": true, "新加坡": true, "vancouver": true, "Texas": true, "Tucson": true, "Zürich": true,
 		"refund": false, "lamp": false, "退款": false} {
 		if got := IsPlace(w); got != want {
 			t.Errorf("IsPlace(%q) = %v, want %v", w, got, want)
