@@ -52,6 +52,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// repeated tries are what a payment policy calls failed attempts
 		{"card keeps getting declined, tried 3 times", []string{"failed attempts"}, nil},
 		{"试了三次都付不了", []string{"failed attempts"}, nil},
+		// … and then not even let try: paused, though "declined 3 times" already added those words
+		{"card declined 3 times and now it wont even let me try", []string{"failed attempts", "payments paused"}, nil},
 		// a Chinese phrase matches where a word starts or ends: 质保 is not
 		// in 木质保养 (木质 + 保养)
 		{"实木砧板的木质保养要注意什么", nil, []string{"warranty"}},
