@@ -818,6 +818,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = unaskedQualifier(cands, cs, q, best)
 	best = pastCheckout(cands, cs, best)
 	best = withinPeriod(cands, cs, q, best)
+	best = toTheDeadline(cands, q, best)
 	best = reportedCase(cands, cs, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
@@ -1959,6 +1960,34 @@ func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 	cands[n].p = max(cands[n].p, placeRowProb)
 	return n
 }
+
+// toTheDeadline is the candidate to answer from when the question asks how
+// long one has to do something ("how long do i have to send stuff back",
+// "退货要几天内申请"): the likeliest near as likely (deadlineMargin) that
+// states a period counted from delivery or purchase ("30 days from the
+// delivery date", "签收后 30 天内"), when the best states none; not how long
+// a step takes ("we review the request within one business day").
+func toTheDeadline(cands []candidate, q string, best int) int {
+	if !asksDeadlineRE.MatchString(strings.ToLower(q)) || deadline(cands[best].x.text) || cands[best].forWhatIsNamed() {
+		return best
+	}
+	return giveWay(cands, best, deadlineMargin, func(c candidate) bool { return deadline(c.x.text) })
+}
+
+// deadlineMargin is how much less likely an extract that states the
+// deadline may be than the best one (chosen on the tuning files).
+const deadlineMargin = 0.1
+
+// asksDeadlineRE finds a question asking for a time limit.
+var asksDeadlineRE = regexp.MustCompile(`how long do (?:i|we|u|you) (?:have|get)\b|how long have i got|how many days do i have|is there a (?:time limit|deadline)|几天内|多少天内|多久内|多久之内|几天之内|多少天之内|期限是多久`)
+
+// deadline reports whether text states a period counted from delivery or
+// purchase.
+func deadline(text string) bool {
+	return spanRE.MatchString(strings.ToLower(text)) && deadlineAnchorRE.MatchString(strings.ToLower(text))
+}
+
+var deadlineAnchorRE = regexp.MustCompile(`(?:from|of|after) (?:the )?(?:delivery|purchase|receipt|the order date|delivery date)|签收后|收货后|收到货后|购买后|下单后`)
 
 // periodOverRE finds a question saying the period is over ("warranty ran
 // out last month", "过保了").

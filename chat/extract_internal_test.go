@@ -718,6 +718,29 @@ func TestStatesAsked(t *testing.T) {
 	}
 }
 
+// A question asking how long one has to do something is answered by the
+// period counted from delivery, not by how long a step takes.
+func TestToTheDeadline(t *testing.T) {
+	cand := func(p float64, text string) candidate { return scored(p, 0.8, extract{text: text}) }
+	step := cand(0.82, "3. 我们通常在 1 个工作日内审核，审核通过后会发邮件给您退货授权号")
+	window := cand(0.81, "签收后 30 天内，未使用、包装完好的商品都可以退。")
+	for _, tt := range []struct {
+		name, q string
+		cands   []candidate
+		want    int
+	}{
+		{"the deadline", "退货要几天内申请啊", []candidate{step, window}, 1},
+		{"the deadline, in English", "how long do i have to send it back", []candidate{cand(0.85, "We review the request, usually within one business day."), cand(0.8, "You have 30 days from the delivery date shown in tracking to start a return.")}, 1},
+		{"not asked", "退货审核要多久", []candidate{step, window}, 0},
+		{"much less likely", "退货要几天内申请啊", []candidate{step, cand(0.6, window.x.text)}, 0},
+		{"the best states one", "how long do i have to return it", []candidate{cand(0.9, "Contact us within 7 days of delivery."), cand(0.85, "You have 30 days from the delivery date.")}, 0},
+	} {
+		if got := toTheDeadline(tt.cands, tt.q, 0); got != tt.want {
+			t.Errorf("%s: toTheDeadline(%q) = %d, want %d", tt.name, tt.q, got, tt.want)
+		}
+	}
+}
+
 // An extract that lacks the question's main word gives way to one near as
 // likely that has it ("激活邮件链接多久失效": the activation link's 48 hours,
 // not the password reset link's 60 minutes).
