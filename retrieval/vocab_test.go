@@ -97,6 +97,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"衬衫袖长是多少", []string{"sleeve length"}, nil},
 		{"客服邮箱是多少", []string{"邮件", "support"}, nil}, // the FAQ says 发邮件到 support@
 		{"forgot to put my promo code in, can u add it now?", []string{"after ordering"}, nil},
+		{"need my company VAT number on the invoice, i ordered last week", []string{"forgot"}, nil}, // what the checkout step missed
 	}
 	for _, tt := range tests {
 		got := v.ExpandTerms(tt.in)
