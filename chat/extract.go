@@ -1647,6 +1647,7 @@ const (
 	factClock
 	factPercent
 	factContact
+	factLength
 )
 
 var (
@@ -1655,6 +1656,7 @@ var (
 	clockRE    = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}\b|\bnoon\b|\bmidnight\b|\b\d{1,2}\s?(?:am|pm)\b|\d{1,2}\s*点|中午`)
 	percentRE  = regexp.MustCompile(`\d\s*%|\d\s*折|百分之`)
 	contactRE  = regexp.MustCompile(`@[a-z0-9.-]+\.[a-z]{2,}|\+?\d[\d -]{7,}\d`)
+	lengthRE   = regexp.MustCompile(`(?i)\d\s*(?:cm|mm|in|inch|inches)\b|\d\s*(?:厘米|公分|毫米)`)
 )
 
 // answerTypes are the kinds of fact text states.
@@ -1663,7 +1665,7 @@ func answerTypes(text string) int {
 	for _, k := range []struct {
 		re   *regexp.Regexp
 		kind int
-	}{{durationRE, factDuration}, {amountRE, factAmount}, {clockRE, factClock}, {percentRE, factPercent}, {contactRE, factContact}} {
+	}{{durationRE, factDuration}, {amountRE, factAmount}, {clockRE, factClock}, {percentRE, factPercent}, {contactRE, factContact}, {lengthRE, factLength}} {
 		if k.re.MatchString(text) {
 			t |= k.kind
 		}
@@ -1687,6 +1689,10 @@ var askPhrases = []struct {
 	{factClock, []string{"what time", "hours", "cutoff", "cut-off", "cut off", "open", "几点", "上班", "营业", "截单", "工作时间"}},
 	{factPercent, []string{"percent", "how much off", "% off", "折", "百分之"}},
 	{factContact, []string{"email", "e-mail", "phone", "contact", "call you", "邮箱", "电话", "联系方式", "怎么联系"}},
+	// "how long is the linen shirt in a m" asks a length (and maybe a duration:
+	// "how long is the warranty")
+	{factLength, []string{"how long is", "how long are", "length", "how tall", "how wide", "how big", "dimension", "measurement",
+		"多长", "长度", "衣长", "裤长", "袖长", "多宽", "多高", "尺寸"}},
 }
 
 // asks is the kinds of fact question q asks for. A question that says how

@@ -425,6 +425,28 @@ func TestElapsedTimeAsksForTheLimit(t *testing.T) {
 	}
 }
 
+// "How long is" a garment asks for its length (a size chart's row states
+// one); "how long is" a policy's period still asks for a duration.
+func TestHowLongIsALength(t *testing.T) {
+	for _, q := range []string{"how long is the linen shirt in a m? im kinda short", "亚麻衬衫m码衣长多少", "robe 我 180cm length 多少"} {
+		if asks(q)&factLength == 0 {
+			t.Errorf("asks(%q) has no length", q)
+		}
+	}
+	if asks("how long is the warranty")&factDuration == 0 {
+		t.Error(`asks("how long is the warranty") has no duration`)
+	}
+	if asks("how long does shipping take")&factLength != 0 {
+		t.Error(`asks("how long does shipping take") asks for a length`)
+	}
+	if answerTypes("Product: Washed Linen Shirt · Body length: 74 cm (29 in)")&factLength == 0 {
+		t.Error("a row stating 74 cm states no length")
+	}
+	if answerTypes("Returns are free within 30 days in the US")&factLength != 0 {
+		t.Error("30 days is not a length")
+	}
+}
+
 // The list item labelled with a name the question has answers over its
 // neighbours: "usps already has it" is the USPS item. A label that is not
 // a name ("Payment method") is not chosen that way.
