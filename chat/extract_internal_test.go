@@ -783,7 +783,8 @@ func TestFocused(t *testing.T) {
 		// whose words alone cover far more of the question
 		{"its own words cover far more", []candidate{reset, owned(0.40, 0.92, 0.92)}, 1},
 		{"its own words cover about as much", []candidate{reset, owned(0.40, 0.92, 0.70)}, 0},
-		{"far less likely", []candidate{reset, owned(0.30, 0.92, 0.92)}, 0},
+		{"less likely", []candidate{cand(0.81, 0.67, false), owned(0.45, 0.92, 0.92)}, 1},
+		{"far less likely", []candidate{reset, owned(0.20, 0.92, 0.92)}, 0},
 	} {
 		if got := focused(tt.cands, 0); got != tt.want {
 			t.Errorf("%s: focused = %d, want %d", tt.name, got, tt.want)
