@@ -1204,6 +1204,13 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 		q([]string{"refused", "refuse", "undeliverable", "拒收", "无法派送"}, "refusing", "reject", "rejected", "不收", "拒签", "退回来了", "送不到"),
 		// cancelling an order
 		q([]string{"cancel", "cancelled", "cancelling", "cancellation", "取消"}, "撤销", "撤单", "退单", "不要了", "不想要", "改", "修改", "更改", "换", "change", "changing", "edit", "modify", "stop", "拦截", "mistake", "wrong", "错"),
+		// what a warranty does not cover, for a question that raises no
+		// warranty, claim or damage ("马克杯能放洗碗机和微波炉吗" is about
+		// care, not "金边陶瓷放进微波炉" as damage the warranty excludes);
+		// in English "not covered" is not told from "covered" by its terms
+		q([]string{"不在保修范围"}, "保修", "质保", "保", "warranty", "guarantee", "covered", "cover", "claim", "repair", "修",
+			"replace", "replacement", "坏", "裂", "摔", "碎", "damage", "damaged", "broke", "broken", "crack", "cracked", "drop", "dropped",
+			"fault", "faulty", "defect", "defective", "accident", "accidental"),
 		// China's invoices
 		q([]string{"fapiao"}, "发票", "china", "chinese", "mainland", "中国", "大陆", "国内", "增值税", "专票", "普票", "税号"),
 	}

@@ -902,6 +902,8 @@ func TestUnaskedQualifierGivesWay(t *testing.T) {
 		{"i refused the parcel at the door, do i get the shipping back", "Returns > Refused and undeliverable parcels", "Returns > Refunds > What is refunded", 0},
 		{"东西签收10天了 还能退吗", "常见问题 > 下单后还能取消或修改吗？", "常见问题 > 退货政策是怎样的？", 1},
 		{"下单半小时了 还能改地址吗", "常见问题 > 下单后还能取消或修改吗？", "常见问题 > 退货政策是怎样的？", 0},
+		{"马克杯能放洗碗机和微波炉吗", "保修政策 > 不在保修范围内", "常见问题 > 有保修吗？", 1},
+		{"马克杯放微波炉裂了 保修吗", "保修政策 > 不在保修范围内", "常见问题 > 有保修吗？", 0},
 	} {
 		cands := []candidate{{x: extract{hit: knowledge.Hit{Heading: c.best}}, p: 0.8}, {x: extract{hit: knowledge.Hit{Heading: c.other}}, p: 0.7}}
 		if got := unaskedQualifier(cands, concepts(c.q), c.q, 0); got != c.want {
