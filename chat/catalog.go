@@ -43,7 +43,7 @@ var attributeCues = []attributeCue{
 	{[]string{"diameter", "how tall", "height", "直径", "多高", "高度"}, []string{"dimensions"}},
 	{[]string{"how heavy", "heavy", "weigh", "多重", "重量", "克重", "重不重", "沉不沉"}, []string{"weight"}}, // the material does not say how heavy
 	{[]string{"how many grams", "how many g ", "多少克", "几克"}, []string{"weight", "capacity"}},      // a candle's weight, a grinder's dose
-	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛", "纯", "pure", "blend", "混纺",
+	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛", "纯 ", "纯羊毛", "纯亚麻", "纯麻", "纯丝", "纯木", "纯实木", "纯铜", "pure", "blend", "混纺",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "机洗", "手洗", "水洗", "干洗", "洗衣机", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
 	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},

@@ -440,6 +440,7 @@ func TestAskedCueWords(t *testing.T) {
 		{"连帽卫衣中号的衣长是多少", []string{"length"}, nil}, // the size guide's, not the hoodie's price
 		{"when is the robe coming back", []string{"restock"}, nil},
 		{"socks 是纯 merino 的吗", []string{"material"}, nil},
+		{"这个杯子是纯手工做的吗", nil, []string{"material"}}, // handmade, said in its description: 纯 alone names no material
 	} {
 		got := asked(tt.text)
 		for _, k := range tt.want {
