@@ -1021,13 +1021,7 @@ func describingSentence(description string, q map[string]bool) string {
 	}
 	var best []scored
 	for _, s := range sentences(description) {
-		n := 0
-		for t := range retrieval.TermSet(s) {
-			if q[t] && len([]rune(t)) > 1 {
-				n++
-			}
-		}
-		if n > 0 {
+		if n := askedIn(s, q, nil); n > 0 {
 			best = append(best, scored{s, n})
 		}
 	}
@@ -1040,13 +1034,7 @@ func describingSentence(description string, q map[string]bool) string {
 	// that has at least two of its words the first lacks.
 	covered := retrieval.TermSet(best[0].s)
 	for _, b := range best[1:] {
-		n := 0
-		for t := range retrieval.TermSet(b.s) {
-			if q[t] && len([]rune(t)) > 1 && !covered[t] {
-				n++
-			}
-		}
-		if n >= 2 {
+		if askedIn(b.s, q, covered) >= 2 {
 			return best[0].s + sentenceSep(best[0].s) + b.s
 		}
 	}
@@ -1056,21 +1044,32 @@ func describingSentence(description string, q map[string]bool) string {
 // saysMore reports whether sentence s has one of the question's asked
 // terms (askedTerms) that the answer so far lacks.
 func saysMore(s, answer string, q map[string]bool) bool {
-	have := retrieval.TermSet(answer)
+	return askedIn(s, q, retrieval.TermSet(answer)) > 0
+}
+
+// askedIn is how many of the asked terms q sentence s has that have is
+// without.
+func askedIn(s string, q, have map[string]bool) int {
+	n := 0
 	for t := range retrieval.TermSet(s) {
-		if q[t] && !have[t] && len([]rune(t)) > 1 {
-			return true
+		if q[t] && !have[t] {
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // askedTerms are the question's terms and their synonyms' that a
-// description sentence may share, without the product's name: in the
-// shop's words or the vocabulary's (竹制收纳盒: bamboo storage box), it says
-// nothing about the product.
+// description sentence may share, without the product's name (in the
+// shop's words or the vocabulary's, 竹制收纳盒: bamboo storage box, it says
+// nothing about the product) and without single letters and characters.
 func askedTerms(question, title string, vocab *retrieval.Vocabulary) map[string]bool {
 	q := vocab.TermSet(timesOf.ReplaceAllString(question, " "))
+	for t := range q {
+		if len([]rune(t)) < 2 { // one letter or character says nothing of its own
+			delete(q, t)
+		}
+	}
 	for t := range vocab.TermSet(title) {
 		delete(q, t)
 	}
