@@ -97,6 +97,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"衬衫袖长是多少", []string{"sleeve length"}, nil},
 		{"客服邮箱是多少", []string{"邮件", "support"}, nil}, // the FAQ says 发邮件到 support@
 		{"forgot to put my promo code in, can u add it now?", []string{"after ordering"}, nil},
+		{"can i switch my order to a different card", []string{"payment method"}, nil},
+		{"付款的时候用错卡了 能换另一张卡吗", []string{"支付方式"}, nil},
 		{"need my company VAT number on the invoice, i ordered last week", []string{"forgot"}, nil}, // what the checkout step missed
 	}
 	for _, tt := range tests {
