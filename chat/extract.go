@@ -828,6 +828,12 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		c.p = max(c.p, placeRowProb)
 	}
 	best = namedSection(cands, cs, best)
+	// A comparison with something else ("aura lamp 跟小米的床头灯比哪个好") is
+	// not answered by a row or item that only names the product (the
+	// warranty period of lamps).
+	if comparesWithOther(q) && cands[best].forWhatIsNamed() {
+		cands[best].p = min(cands[best].p, unaskedQualifierProb)
+	}
 	// "Do you sell iphone cases?" is not answered by a passage that lacks
 	// a word of what the shopper wants ("we can sell spare parts such as
 	// charging cases"), or that is not about selling ("你们卖 iPhone 吗":

@@ -563,6 +563,39 @@ func TestRowOnTheProductIsNamed(t *testing.T) {
 	}
 }
 
+// A question comparing the product with another brand's is not answered by
+// a row that only names it: the row, chosen, is not sure enough to quote.
+func TestComparisonIsNotAnsweredByTheNamedRow(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "warranty.md", Heading: "Warranty > Warranty periods", Score: 1,
+			Text: "Category | Examples | Warranty\nHome goods | Bedding, towels, ceramics | 90 days from delivery\nElectronics | Aura Bedside Lamp, earbuds, power banks | 12 months from delivery"},
+	}}
+	products := map[string]bool{"aura": true, "lamp": true, "bedsid": true}
+	for _, tt := range []struct {
+		q       string
+		compare bool
+	}{
+		{"aura lamp 跟小米的床头灯比哪个好", true},
+		{"is the aura lamp better than the one from xiaomi", true},
+		{"how long is the warranty on the aura lamp", false},
+	} {
+		res.Concepts = knownTerms(tt.q)
+		for i, k := range res.Concepts {
+			if !products[k.Term] { // only the product counts: the row names it
+				res.Concepts[i].IDF = 0
+			}
+		}
+		c, _, ok := bestExtract(res, questionConcepts(res, tt.q, products), tt.q, 5, nil)
+		if !ok || !c.forWhatIsNamed() {
+			t.Errorf("%q: best %q; want the named Electronics row", tt.q, c.x.text)
+			continue
+		}
+		if capped := c.p <= unaskedQualifierProb; capped != tt.compare {
+			t.Errorf("%q: p = %.2f; a comparison (%v) is not sure enough to quote", tt.q, c.p, tt.compare)
+		}
+	}
+}
+
 // An item on the product the question names is taken, however unlikely
 // the answer model finds it, when its heading has a word the question asks
 // with ("send them back": "Items we can't take back"); a product's own
