@@ -2007,7 +2007,8 @@ var asksDeadlineRE = regexp.MustCompile(`how long do (?:i|we|u|you) (?:have|get)
 // deadline reports whether text states a period counted from delivery or
 // purchase.
 func deadline(text string) bool {
-	return spanRE.MatchString(strings.ToLower(text)) && deadlineAnchorRE.MatchString(strings.ToLower(text))
+	t := strings.ToLower(text)
+	return spanRE.MatchString(t) && deadlineAnchorRE.MatchString(t)
 }
 
 var deadlineAnchorRE = regexp.MustCompile(`(?:from|of|after) (?:the )?(?:delivery|purchase|receipt|the order date|delivery date)|签收后|收货后|收到货后|购买后|下单后`)
