@@ -326,7 +326,7 @@
     // A list that has not changed is left as it is: rows replaced under the
     // pointer would lose the click pressed on one (a refresh right after
     // the socket connects, or the age ticker, as the agent picks a row).
-    if (rows.children.length === out.length && Array.prototype.every.call(rows.children, (e, i) => e.outerHTML === out[i].outerHTML)) return;
+    if (rows.children.length === out.length && Array.prototype.every.call(rows.children, (e, i) => e.isEqualNode(out[i]))) return;
     // A redraw must not drop the keyboard's place: focus the same row again.
     const had = document.activeElement, id = had && rows.contains(had) ? had.dataset.id || had.id : null;
     set(rows, ...out);
