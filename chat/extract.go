@@ -841,7 +841,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	if what, ok := asksIfSold(q); ok && !answersSold(lastHeading(cands[best].x.hit.Heading)+"\n"+cands[best].x.text, what, cs) {
 		cands[best].p = min(cands[best].p, unaskedQualifierProb)
 	}
-	cands[best].x = withPeriodRow(cands[best].x, cands, cs, asked)
+	cands[best].x = withAskedRow(cands[best].x, cands, cs, asked)
 	cands[best].x = withWhereToAsk(cands[best].x)
 	cands[best].x = fromParagraphStart(cands[best].x)
 	return cands[best], cands, true
@@ -1353,21 +1353,36 @@ func (cs concepts) namesAny(text string) bool {
 	return slices.ContainsFunc(cs, func(c weightedConcept) bool { return c.namesProductIn(terms) })
 }
 
-// withPeriodRow adds to an extract that does not say how long the row of
-// a table in the same document that does, when the question asks how long
-// or says how long ago ("my walnut board cracked after 2 months, is that
-// covered?": "What is covered", then the warranty periods' Home goods row,
-// whose "wooden boards" is the question's word). The row is the one with
-// most of the question's words; two rows with as many add nothing.
-func withPeriodRow(x extract, cands []candidate, cs concepts, asked int) extract {
-	firstLine, _, _ := strings.Cut(x.text, "\n")
-	if asked&factDuration == 0 || answerTypes(firstLine)&factDuration != 0 {
-		return x
+// withAskedRow adds to an extract that does not state a kind of fact the
+// question asks for (how long, how much) the row of a table in the same
+// document that does. "My walnut board cracked after 2 months, is that
+// covered?" (a question that says how long ago asks how long) gets "What is
+// covered", then the warranty periods' Home goods row, whose "wooden boards"
+// is the question's word; "how much is shipping to canada and do i pay duty
+// on top" gets the customs paragraph, then the Canada row of the rates. The
+// row is the one with most of the question's words; two rows with as many
+// add nothing.
+func withAskedRow(x extract, cands []candidate, cs concepts, asked int) extract {
+	for _, kind := range []int{factDuration, factAmount} {
+		firstLine, _, _ := strings.Cut(x.text, "\n")
+		if asked&kind == 0 || answerTypes(firstLine)&kind != 0 {
+			continue
+		}
+		if row := rowStating(kind, x, cands, cs); row != "" && !strings.Contains(x.text, row) {
+			x.text += "\n" + row
+		}
 	}
+	return x
+}
+
+// rowStating is the table row of x's document that states a fact of kind
+// and has the most of the question's words, or "" when none does or two
+// have as many.
+func rowStating(kind int, x extract, cands []candidate, cs concepts) string {
 	row, most, tie := "", 0.0, false
 	for _, c := range cands {
 		line, _, _ := strings.Cut(c.x.text, "\n")
-		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&factDuration == 0 {
+		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&kind == 0 {
 			continue
 		}
 		w := cs.weightIn(retrieval.TermSet(line), nil)
@@ -1378,11 +1393,10 @@ func withPeriodRow(x extract, cands []candidate, cs concepts, asked int) extract
 			tie = true
 		}
 	}
-	if row == "" || tie || strings.Contains(x.text, row) {
-		return x
+	if tie {
+		return ""
 	}
-	x.text += "\n" + row
-	return x
+	return row
 }
 
 // fromParagraphStart quotes a prose extract that starts inside a

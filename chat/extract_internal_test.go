@@ -645,7 +645,37 @@ func TestPeriodRowCompletesTheExtract(t *testing.T) {
 		if !strings.HasPrefix(covered.x.text, "- Faults") {
 			t.Fatalf("first candidate %q", covered.x.text)
 		}
-		got := withPeriodRow(covered.x, cands, cs, asks(tt.q)).text
+		got := withAskedRow(covered.x, cands, cs, asks(tt.q)).text
+		_, added, _ := strings.Cut(got, "\n")
+		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
+			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
+		}
+	}
+}
+
+// A question of two parts ("how much is shipping to canada and do i pay
+// duty on top") answered with the paragraph on duties gets the price too:
+// the rates row of the place asked about, from the same document.
+func TestAmountRowCompletesTheExtract(t *testing.T) {
+	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
+		{Source: "shipping.md", Heading: "Shipping > Customs, duties and taxes", Score: 1,
+			Text: "- United States and Canada: orders shipped from Reno have no import charges or duty to pay."},
+		{Source: "shipping.md", Heading: "Shipping > Rates", Score: 0.9,
+			Text: "Destination | Cost | Transit time\nCanada | $12.95 | 4–7 business days\nUnited Kingdom | $19.95 | 5–9 business days"},
+		{Source: "returns.md", Heading: "Returns > Return shipping", Score: 0.5,
+			Text: "Destination | Label\nCanada | $12.95 deducted from the refund"},
+	}}
+	for _, tt := range []struct{ q, want string }{
+		{"how much is shipping to canada and do i pay duty on top", "Destination: Canada · Cost: $12.95"},
+		{"do i pay duty on top when you ship to canada", ""}, // how much is not asked
+	} {
+		res.Concepts = knownTerms(tt.q)
+		cs := questionConcepts(res, tt.q, nil)
+		cands := extractCandidates(res, cs, tt.q, 5, nil)
+		if !strings.HasPrefix(cands[0].x.text, "- United States and Canada") {
+			t.Fatalf("first candidate %q", cands[0].x.text)
+		}
+		got := withAskedRow(cands[0].x, cands, cs, asks(tt.q)).text
 		_, added, _ := strings.Cut(got, "\n")
 		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
 			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
