@@ -349,7 +349,7 @@ func participle(text string, words []retrieval.Word, i int, productWords map[str
 // one (a product's name, a place and a number are written alike in both).
 func (c weightedConcept) foreignTo(chinese bool) bool {
 	t := strings.TrimPrefix(c.Term, "\x00")
-	if strings.ContainsFunc(t, retrieval.IsCJK) == chinese || chinese && (c.product || retrieval.IsPlace(t) || isNumberTerm(t)) {
+	if strings.ContainsFunc(t, retrieval.IsCJK) == chinese || chinese && (c.product || retrieval.IsPlaceTerm(t) || isNumberTerm(t)) {
 		return false
 	}
 	for _, alt := range c.Alts {
@@ -1502,7 +1502,7 @@ const placeMargin = 0.1
 func (cs concepts) places() concepts {
 	var out concepts
 	for _, c := range cs {
-		if retrieval.IsPlace(strings.TrimPrefix(c.Term, "\x00")) && len(c.Alts) > 0 {
+		if retrieval.IsPlaceTerm(strings.TrimPrefix(c.Term, "\x00")) && len(c.Alts) > 0 {
 			out = append(out, c)
 		}
 	}

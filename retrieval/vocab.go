@@ -23,7 +23,7 @@ type Vocabulary struct {
 
 type vocabRule struct {
 	source string   // the phrase as written
-	phrase []string // word stems; nil for a Chinese phrase
+	phrase []string // word stems, or a place's words as written (exactWord); nil for a Chinese phrase
 	chars  string   // a Chinese phrase (simplified, lowercased)
 	expand []string
 }
@@ -41,7 +41,7 @@ var vocabFiles embed.FS
 // BuiltinVocabulary is kefu's own shop lexicon and place gazetteer
 // (retrieval/vocab, written by the kefu team).
 var BuiltinVocabulary = sync.OnceValue(func() *Vocabulary {
-	return NewVocabulary(append(embeddedSynonyms("vocab/lexicon.txt"), embeddedSynonyms("vocab/places.txt")...))
+	return NewVocabulary(embeddedSynonyms("vocab/lexicon.txt")).add(embeddedSynonyms("vocab/places.txt"), exactWord)
 })
 
 // embeddedSynonyms are the lines of one of the built-in vocabulary files.
@@ -57,31 +57,43 @@ func embeddedSynonyms(name string) []Synonym {
 	return syns
 }
 
-// places are the words and Chinese phrases of the built-in place gazetteer
-// (one-word phrases as stems, Chinese ones simplified).
-var places = sync.OnceValue(func() map[string]bool {
-	out := map[string]bool{}
+// gazetteer is the one-word names and Chinese phrases of the built-in
+// place gazetteer: the words as written (lowercased, Chinese simplified),
+// and the search terms of the one-word names.
+type gazetteer struct{ words, terms map[string]bool }
+
+var places = sync.OnceValue(func() gazetteer {
+	g := gazetteer{words: map[string]bool{}, terms: map[string]bool{}}
 	for _, s := range embeddedSynonyms("vocab/places.txt") {
 		for _, p := range s.Phrases {
 			if toks := Tokenize(p); len(toks) == 1 && !toks[0].CJK {
-				out[stem(toks[0].Text)] = true
+				g.words[normalizeWord(toks[0].Text)] = true
+				g.terms[stem(normalizeWord(toks[0].Text))] = true
 			} else if IsCJKWord(p) {
-				out[Simplified(p)] = true
+				g.words[Simplified(p)] = true
+				g.terms[Simplified(p)] = true
 			}
 		}
 	}
-	return out
+	return g
 })
 
 // IsPlace reports whether word (one word, or a Chinese word) names a place
-// the built-in gazetteer knows: "Spain", "nz", "香港".
+// the built-in gazetteer knows: "Spain", "nz", "香港". A place is its name
+// as written: "kitchen" is not Kitchener, nor "main" Maine, though their
+// stems are alike.
 func IsPlace(word string) bool {
 	w := normalizeWord(word)
 	if IsCJKWord(w) {
-		return places()[Simplified(w)]
+		return places().words[Simplified(w)]
 	}
-	return places()[stem(w)]
+	return places().words[w]
 }
+
+// IsPlaceTerm reports whether a search term (SearchTerms: "germani" for
+// Germany) is that of a place the built-in gazetteer knows. Prefer IsPlace
+// where the word as written is at hand.
+func IsPlaceTerm(term string) bool { return places().terms[term] }
 
 // ParseSynonyms reads lines "phrase, phrase, … => term, term, …" ('#' starts
 // a comment line). It names the first bad line.
@@ -143,7 +155,7 @@ func splitList(s string) []string {
 // NewVocabulary builds a vocabulary from synonym lines.
 func NewVocabulary(syns []Synonym) *Vocabulary {
 	v := &Vocabulary{words: map[string][]int{}}
-	return v.add(syns)
+	return v.add(syns, phraseWord)
 }
 
 // With returns a vocabulary with v's lines and syns (a site's own synonyms).
@@ -155,10 +167,12 @@ func (v *Vocabulary) With(syns []Synonym) *Vocabulary {
 	for k, idx := range v.words {
 		out.words[k] = append([]int(nil), idx...)
 	}
-	return out.add(syns)
+	return out.add(syns, phraseWord)
 }
 
-func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
+// add adds the lines syns, their Latin words matched as match has them:
+// phraseWord (stems) or, for the names of the gazetteer, exactWord.
+func (v *Vocabulary) add(syns []Synonym, match func(string) string) *Vocabulary {
 	for _, s := range syns {
 		for _, p := range s.Phrases {
 			r := vocabRule{source: p, expand: s.Terms}
@@ -170,7 +184,7 @@ func (v *Vocabulary) add(syns []Synonym) *Vocabulary {
 				v.cjk = append(v.cjk, len(v.rules))
 			} else {
 				for _, t := range toks {
-					r.phrase = append(r.phrase, phraseWord(t.Text))
+					r.phrase = append(r.phrase, match(t.Text))
 				}
 				v.words[r.phrase[0]] = append(v.words[r.phrase[0]], len(v.rules))
 			}
@@ -191,6 +205,10 @@ func phraseWord(w string) string {
 	return stem(w)
 }
 
+// exactWord is how a word of a place's name is matched: as written
+// (lowercased, accents folded), marked so that it never equals a stem.
+func exactWord(w string) string { return "=" + normalizeWord(w) }
+
 // shorthand are the short forms shoppers type for whole words.
 var shorthand = map[string]string{"u": "you", "ya": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "wat": "what", "bc": "because"}
 
@@ -207,22 +225,24 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 		return nil
 	}
 	toks := Tokenize(text)
-	var words []string
+	var words, exact []string // the Latin words as phraseWord and as exactWord has them
 	for i, t := range toks {
 		switch {
 		case t.CJK:
 		case isCountryUS(text, toks, i):
-			words = append(words, "usa") // the country, written in capitals; "us" is a pronoun
+			words, exact = append(words, "usa"), append(exact, exactWord("usa")) // the country, written in capitals; "us" is a pronoun
 		default:
-			words = append(words, phraseWord(t.Text))
+			words, exact = append(words, phraseWord(t.Text)), append(exact, exactWord(t.Text))
 		}
 	}
 	var hits []int
-	for i, w := range words {
-		for _, r := range v.words[w] {
-			p := v.rules[r].phrase
-			if i+len(p) <= len(words) && equalStrings(words[i:i+len(p)], p) {
-				hits = append(hits, r)
+	for i := range words {
+		for _, ws := range [][]string{words, exact} {
+			for _, r := range v.words[ws[i]] {
+				p := v.rules[r].phrase
+				if i+len(p) <= len(ws) && equalStrings(ws[i:i+len(p)], p) {
+					hits = append(hits, r)
+				}
 			}
 		}
 	}

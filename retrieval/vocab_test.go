@@ -3,6 +3,7 @@ package retrieval
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -168,10 +169,39 @@ func TestEditDistance(t *testing.T) {
 
 func TestIsPlace(t *testing.T) {
 	for w, want := range map[string]bool{"Spain": true, "nz": true, "香港": true, "新加坡": true, "vancouver": true, "Texas": true, "Tucson": true, "Zürich": true,
-		"refund": false, "lamp": false, "退款": false} {
+		"refund": false, "lamp": false, "退款": false,
+		// words whose stems are a place's: Kitchener, Maine, Tempe
+		"kitchen": false, "main": false, "temp": false} {
 		if got := IsPlace(w); got != want {
 			t.Errorf("IsPlace(%q) = %v, want %v", w, got, want)
 		}
+	}
+	for term, want := range map[string]bool{"germani": true, "wale": true, "香港": true, "refund": false} {
+		if got := IsPlaceTerm(term); got != want {
+			t.Errorf("IsPlaceTerm(%q) = %v, want %v", term, got, want)
+		}
+	}
+}
+
+// A place is matched by its name as written: "kitchen" is not Kitchener
+// (a city in Canada), nor "main" Maine, though the stems are alike; the
+// lexicon's phrases still match any form of their words.
+func TestVocabularyPlacesMatchAsWritten(t *testing.T) {
+	v := BuiltinVocabulary()
+	for text, want := range map[string]string{
+		"is the mug ok in the kitchen":             "",
+		"whats the main difference between them":   "",
+		"how long does shipping to kitchener take": "canada",
+		"ship to Wales?":                           "united kingdom",
+		"shipping to MAINE":                        "usa",
+	} {
+		got := strings.Join(v.ExpandTerms(text), ", ")
+		if want == "" && (strings.Contains(got, "canada") || strings.Contains(got, "usa")) || want != "" && !strings.Contains(got, want) {
+			t.Errorf("ExpandTerms(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if got := v.ExpandTerms("i want to send it back"); !slices.Contains(got, "return") {
+		t.Errorf("ExpandTerms(send it back) = %v, want return (the lexicon matches stems)", got)
 	}
 }
 
