@@ -112,6 +112,9 @@ func askedGroups(text string) [][]string {
 	t = howFastCharging.ReplaceAllString(t, " fast charg ")
 	t = asksShipsFrom.ReplaceAllString(t, " shipsfrom ")
 	t = chargerNames.Replace(t)
+	if usedAt.MatchString(t) && placesNamed(text) > 0 {
+		t += " voltage " // whether it works there is its plug's and power's question
+	}
 	var groups [][]string
 	by := map[string]int{} // the group each cue word matched first
 	temperature := false
@@ -256,12 +259,16 @@ func latinLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 
 // piecesLeft too (还剩几件: not how many pieces), howFastCharging the output
 // ("how fast does it charge my phone"), asksShipsFrom the warehouse ("does
 // it ship from Reno?"; not "the page said ships from Shanghai, will I pay
-// duty?").
+// duty?"), usedAt the plug (below).
 var (
 	howManyLeft     = regexp.MustCompile(`\bhow many\b[^?.!,;]{0,40}?\b(?:left|remaining|in stock|available)\b`)
 	asksShipsFrom   = regexp.MustCompile(`\b(?:where|does|do|will|which|is|are)\b[^?.!,;]{0,30}?\b(?:ship|ships|shipped|sent|dispatched)(?: out)? from\b`)
 	piecesLeft      = strings.NewReplacer("剩几件", "剩多少", "还有几件", "还有多少")
 	howFastCharging = regexp.MustCompile(`\bhow (?:fast|quick|quickly)\b[^?.!,;]{0,30}?\bcharg`)
+	// usedAt asks whether a product works somewhere ("will the smart plugs
+	// work in my flat in london", "在悉尼能用吗"); with a place named, that
+	// is its plug's and power's question.
+	usedAt = regexp.MustCompile(`\b(?:work|works|working|use|used|using)\b[^?.!,;]{0,30}?\b(?:in|at)\b|在[^，。？！,?!]{1,12}(?:能用|可以用|用得了|能不能用|可不可以用)`)
 )
 
 // measureOnlyCues are cue words that ask for their attributes only in a

@@ -28,6 +28,25 @@ func TestListingNeedsWholeWords(t *testing.T) {
 	}
 }
 
+// Whether a product works in a place the shopper names is a question of
+// its plug and power, which only the catalog answers (the product's own
+// name, "smart plugs", asks nothing); working in a kitchen or a room is
+// not, nor is shipping it to the place.
+func TestWorksInAPlaceAsksThePlug(t *testing.T) {
+	plug := knowledge.Product{Title: "Smart Plug (2-Pack)"}
+	for text, want := range map[string]bool{
+		"will the smart plugs work in my flat in london": true,
+		"can i use the smart plugs in sydney":            true,
+		"will the smart plugs work in my kitchen":        false,
+		"will the smart plugs work in a small bedroom":   false,
+		"do you ship the smart plugs to london":          false,
+	} {
+		if got := catalogFact(text, plug); got != want {
+			t.Errorf("catalogFact(%q) = %v, want %v (asked: %v)", text, got, want, asked(withoutTitle(text, plug.Title)))
+		}
+	}
+}
+
 func TestAskedHowLong(t *testing.T) {
 	if got := asked("how long before paypal gives me my money back"); slices.Contains(got, "length") {
 		t.Errorf("a question about when asks %v, want no length", got)
