@@ -46,7 +46,8 @@ var attributeCues = []attributeCue{
 	{[]string{"made of", "material", "fabric", "what wood", "thick", "thin", "gsm", "silk", "wool", "cotton", "glass", "材质", "玻璃", "面料", "料子", "布料", "成分", "synthetic", "polyester", "real down", "什么做的", "什么材料", "什么木", "木头", "木材", "厚", "薄", "真丝", "纯棉", "羊毛", "纯 ", "纯羊毛", "纯亚麻", "纯麻", "纯丝", "纯木", "纯实木", "纯铜", "pure", "blend", "混纺",
 		"itchy", "itch", "scratchy", "扎"}, []string{"material", "weight"}},
 	{[]string{"wash", "clean", "care", "dishwasher", "microwave", "dryer", "tumble", "iron", "洗", "机洗", "手洗", "水洗", "干洗", "洗衣机", "烘干", "清洁", "洗碗机", "微波炉", "保养"}, []string{"care", "dishwasher_safe", "microwave_safe"}},
-	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚"}, []string{"battery", "runtime", "burn_time", "capacity"}},
+	{[]string{"battery", "charge", "last", "runtime", "run", "hours", "hrs", "refill", "burn", "mah", "wh ", "电池", "毫安", "续航", "充电", "用多久", "几次", "小时", "烧多久", "能烧", "燃烧", "开多久", "一整晚",
+		"点多久", "点多长时间", "点几个小时"}, []string{"battery", "runtime", "burn_time", "capacity"}},
 	{[]string{"plug", "voltage", "volt", "uk", "eu", "europe", "adapter", "socket", "powered", "power supply", "mains", "cordless", "rechargeable", "usb", "插头", "电压", "插座", "英国", "欧洲", "插电", "电源", "供电"}, []string{"plug_type", "power", "max_load"}},
 	{[]string{"bulb", "fitting", "socket", "watt ", "灯泡", "灯头"}, []string{"fitting", "max_bulb"}},
 	{warrantyWords, []string{"warranty"}},
@@ -527,8 +528,12 @@ var asksTimeAtOnce = regexp.MustCompile(`(?i)\b(?:how long|how many hours)\b.*\b
 // notCatalogTopic reports whether a message asks about a policy, a problem,
 // health or a certificate (notCatalogPhrases).
 func notCatalogTopic(text string) bool {
-	return containsAny(phraseText(text), notCatalogPhrases)
+	return containsAny(onACharge.ReplaceAllString(phraseText(text), " per battery "), notCatalogPhrases)
 }
+
+// onACharge is how long a battery lasts ("how long do the earbuds last on
+// a charge"), not a charge on a card.
+var onACharge = regexp.MustCompile(`\b(?:on|per|from|with|after) (?:a|one|1|a single|a full|one full|1 full) charge\b`)
 
 // warrantyWithFacts reports whether a message asks for a product's price or
 // stock and its warranty, and nothing else of a policy or a problem

@@ -59,6 +59,9 @@ func TestAskedHowLong(t *testing.T) {
 			t.Errorf("asked(%q) = %v: thing is not thin, euros are no plug", text, got)
 		}
 	}
+	if got := asked("蜡烛能点多久"); !slices.Contains(got, "burn_time") {
+		t.Errorf("蜡烛能点多久 asks %v, want the burn time", got)
+	}
 	if got := asked("is the tee thin?"); !slices.Contains(got, "material") {
 		t.Errorf("asked(thin) = %v, want material", got)
 	}
@@ -151,6 +154,8 @@ func TestNotForCatalog(t *testing.T) {
 		"whats the hoodie made of, is it thick?":                                false,
 		"有没有蓝牙耳机，防水吗":                                                           false,
 		"does the rattan lamp come with a bulb?":                                false,
+		"how long do the earbuds last on a charge":                              false, // a battery's charge
+		"i see a charge on my card for the earbuds":                             true,
 	} {
 		if got := notCatalogTopic(text) || comparesWithOther(text); got != want {
 			t.Errorf("notCatalogTopic || comparesWithOther (%q) = %v, want %v", text, got, want)
