@@ -55,6 +55,7 @@ var attributeCues = []attributeCue{
 	{[]string{"plane", "flight", "airline", "carry-on", "carry on", "飞机", "登机", "航班"}, []string{"capacity"}},
 	{[]string{" shipsfrom ", "warehouse", "发货地", "哪里发"}, []string{"ships_from"}},
 	{[]string{"scent", "smell", "味道", "香味"}, []string{"scent"}},
+	{[]string{"ringtone", "alarm sound", "alarm tone", "nature sound", "铃声", "闹铃", "几种声音", "什么声音", "哪些声音", "白噪音"}, []string{"sounds"}},
 	{[]string{"capacity", "hold", "ml", "容量", "装多少", "水箱", "多少毫升"}, []string{"capacity"}},
 	{[]string{"bluetooth", "waterproof", "water", "wet", "splash", "rain", "swim", "shower", "bath", "蓝牙", "防水", "进水", "沾水", "淋湿", "淋浴", "洗澡", "浴室"}, []string{"bluetooth", "water_resistance"}},
 	{[]string{"output", "fast charg", "watts", "wattage", "w ", "快充", "功率", "多少瓦", "几瓦", "几w", "多少w"}, []string{"output", "power"}},

@@ -59,6 +59,12 @@ func TestAskedHowLong(t *testing.T) {
 			t.Errorf("asked(%q) = %v: thing is not thin, euros are no plug", text, got)
 		}
 	}
+	if got := asked("sunrise alarm clock 有几种闹铃声音"); !slices.Contains(got, "sounds") {
+		t.Errorf("有几种闹铃声音 asks %v, want the sounds", got)
+	}
+	if got := asked("风扇声音大吗"); slices.Contains(got, "sounds") {
+		t.Errorf("声音大 asks %v, want the noise, not the sounds", got)
+	}
 	if got := asked("蜡烛能点多久"); !slices.Contains(got, "burn_time") {
 		t.Errorf("蜡烛能点多久 asks %v, want the burn time", got)
 	}

@@ -205,6 +205,13 @@ func TestVocabularyPlacesMatchAsWritten(t *testing.T) {
 	}
 }
 
+// Shoppers' drawstrings are a garment's drawcords.
+func TestVocabularyDrawstrings(t *testing.T) {
+	if got := BuiltinVocabulary().ExpandTerms("that grey hoody has drawstrings right?"); !slices.Contains(got, "drawcords") {
+		t.Errorf("ExpandTerms(drawstrings) = %v, want drawcords", got)
+	}
+}
+
 func TestVocabularyTermSet(t *testing.T) {
 	got := BuiltinVocabulary().TermSet("风扇坏了")
 	for _, want := range []string{"风扇", "fan", "damag"} { // the text's own terms and the vocabulary's
