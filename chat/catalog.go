@@ -741,7 +741,10 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 			}
 		}
 	}
-	for _, w := range retrieval.Words(fixCueTypos(text)) {
+	for _, w := range retrieval.Words(askOrNot.Replace(fixCueTypos(text))) {
+		if w.CJK && countWord.MatchString(w.Text) { // 两个, 一套: how many, not what
+			continue
+		}
 		t := retrieval.SearchTerms(w.Text)
 		// "几档" asks how many 档 (the grinder's "5 档粗细可调")
 		if rest := strings.TrimLeft(w.Text, "几多哪"); w.CJK && rest != "" && rest != w.Text {
@@ -757,6 +760,13 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 	}
 	return false
 }
+
+// askOrNot are the Chinese ways of asking "whether" by saying a verb
+// twice (要不要另外买滤纸): the verb, whose 不要 is not a word of substance.
+var askOrNot = strings.NewReplacer("要不要", "要", "需不需要", "需要", "用不用", "用", "能不能", "能", "会不会", "会", "可不可以", "可以", "有没有", "有")
+
+// countWord is a Chinese count of things (两个, 一套, 几件).
+var countWord = regexp.MustCompile(`^[一二两三四五六七八九十几\d]+[个只件条套对片张双盒包]?$`)
 
 // superlatives ask which of a product's values ("最大有几码": its largest
 // size), not about something its data lacks.

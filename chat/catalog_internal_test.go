@@ -383,6 +383,26 @@ func TestUncoveredSuperlativesAndMaterial(t *testing.T) {
 	}
 }
 
+// "要不要" asks whether (its 不要 is no word of substance), "两个" how many,
+// and 日出闹钟 is the Sunrise Alarm Clock in the vocabulary's words.
+func TestUncoveredAskingWords(t *testing.T) {
+	speaker := knowledge.Product{Title: "Mini Bluetooth Speaker", Description: "Pair two for stereo. 12 hours of playback."}
+	clock := knowledge.Product{Title: "Sunrise Alarm Clock", Description: "Includes FM radio."}
+	voc := retrieval.BuiltinVocabulary()
+	for text, p := range map[string]knowledge.Product{
+		"speaker 要不要 pair":     speaker,
+		"两个 speaker 可以 pair 吗": speaker,
+		"日出闹钟有 radio 吗":        clock,
+	} {
+		if uncovered(text, p, voc) {
+			t.Errorf("%q has a word the %s's data lacks; want none", text, p.Title)
+		}
+	}
+	if !uncovered("speaker 要不要下载 app", speaker, voc) {
+		t.Errorf("an app is not in the speaker's data; want it uncovered")
+	}
+}
+
 // A question's word the vocabulary gives the product's words for is about
 // the product ("hand luggage": "Airline carry-on safe"), and flying asks the
 // battery's capacity; a description sentence that only names the product
