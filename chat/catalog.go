@@ -66,6 +66,9 @@ var attributeCues = []attributeCue{
 	{[]string{"pieces", "how many in", "set of", "a pair", "pair or", "or one", "or a pair", "per piece", "each or", "sold as", "几件", "几个装", "包含哪些",
 		"一对", "一片还是", "一条还是", "单片", "单个还是"}, []string{"pieces"}},
 	{[]string{"included", "include", "come with", "comes with", "come w ", "comes w ", "in the box", "separately", "seperately", "单独买", "附带", "包含", "带不带", "送不送", "配不配", "有没有配"}, []string{"included"}},
+	// what powers it: a battery or the mains ("要装电池吗": USB-C, adapter
+	// included); askedGroups writes 装电池 and the like as batteries
+	{[]string{"batteries", "battery powered", "battery-powered"}, []string{"battery", "power"}},
 }
 
 // attributeLabels name attributes in replies.
@@ -114,6 +117,7 @@ func askedGroups(text string) [][]string {
 	t = howFastCharging.ReplaceAllString(t, " fast charg ")
 	t = asksShipsFrom.ReplaceAllString(t, " shipsfrom ")
 	t = chargerNames.Replace(t)
+	t = batteriesIn.Replace(t)
 	if usedAt.MatchString(t) && placesNamed(text) > 0 {
 		t += " voltage " // whether it works there is its plug's and power's question
 	}
@@ -286,6 +290,10 @@ var howLong = regexp.MustCompile(`how long\b(?: (?:is|are|r)\b)?`)
 // charging stand (无线充电器, 充电座) is a product's name, no cue at all.
 var chargerNames = strings.NewReplacer("chargers", "adapters", "charger", "adapter", "无线充电器", "无线充", "无线充电座", "无线充", "充电座", "无线充",
 	"充电器", "电源", "充电头", "电源")
+
+// batteriesIn: putting batteries in (装电池) asks what powers a product,
+// not its battery's capacity.
+var batteriesIn = strings.NewReplacer("需要电池", " batteries ", "装电池", " batteries ", "用电池", " batteries ", "要电池", " batteries ", "放电池", " batteries ")
 
 // quantityCues ask how many of a product there are ("do u have that many",
 // "还有多少"): the stock's count answers.

@@ -65,6 +65,12 @@ func TestAskedHowLong(t *testing.T) {
 	if got := asked("风扇声音大吗"); slices.Contains(got, "sounds") {
 		t.Errorf("声音大 asks %v, want the noise, not the sounds", got)
 	}
+	// batteries put in ask what powers it, not the battery's capacity
+	for _, text := range []string{"sunrise alarm clock 要装电池吗", "does the diffuser need batteries"} {
+		if got := askedGroups(text); len(got) != 1 || !slices.Contains(got[0], "power") {
+			t.Errorf("%q asks %v, want one question: what powers it", text, got)
+		}
+	}
 	if got := asked("蜡烛能点多久"); !slices.Contains(got, "burn_time") {
 		t.Errorf("蜡烛能点多久 asks %v, want the burn time", got)
 	}
