@@ -205,10 +205,18 @@ func TestVocabularyPlacesMatchAsWritten(t *testing.T) {
 	}
 }
 
-// Shoppers' drawstrings are a garment's drawcords.
-func TestVocabularyDrawstrings(t *testing.T) {
-	if got := BuiltinVocabulary().ExpandTerms("that grey hoody has drawstrings right?"); !slices.Contains(got, "drawcords") {
-		t.Errorf("ExpandTerms(drawstrings) = %v, want drawcords", got)
+// Shoppers' words for what things are and are made of are the catalog's:
+// drawstrings are a garment's drawcords, 家居裤 lounge pants, 降噪 noise
+// cancellation.
+func TestVocabularyCatalogWords(t *testing.T) {
+	for text, want := range map[string]string{
+		"that grey hoody has drawstrings right?": "drawcords",
+		"家居裤有几个颜色":                               "lounge pants",
+		"降噪耳机多少钱":                                "noise cancellation",
+	} {
+		if got := BuiltinVocabulary().ExpandTerms(text); !slices.Contains(got, want) {
+			t.Errorf("ExpandTerms(%q) = %v, want %q", text, got, want)
+		}
 	}
 }
 
