@@ -828,6 +828,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		c.p = max(c.p, placeRowProb)
 	}
 	best = namedSection(cands, cs, best)
+	capUnaskedRow(&cands[best], cs, asked)
 	// A comparison with something else ("aura lamp 跟小米的床头灯比哪个好") is
 	// not answered by a row or item that only names the product (the
 	// warranty period of lamps).
@@ -1483,6 +1484,40 @@ const (
 	placeRowProb = 0.5
 )
 
+// capUnaskedRow makes a table row that names the product asked about
+// ("电子产品 · 举例: …磨豆机… · 保修期: 12 个月") at most unaskedQualifierProb
+// likely when the question asks nothing its columns state: the warranty
+// period of grinders is no answer to "磨豆机可以磨花椒吗".
+func capUnaskedRow(c *candidate, cs concepts, asked int) {
+	if c.in[rowInput] == 1 && namesProduct(cs, c.x.text, c.x.hit.Heading) && !rowAsked(c.x.text, cs, asked) {
+		c.p = min(c.p, unaskedQualifierProb)
+	}
+}
+
+// rowAsked reports whether the question asks for what a table row (as
+// extracts render it: "Column: value · Column: value") states: a kind of
+// fact in it, or a word (or synonym) of one of its columns' names ("保修"
+// of 保修期), in the question or the one it follows up.
+func rowAsked(row string, cs concepts, asked int) bool {
+	line, _, _ := strings.Cut(row, "\n")
+	if asked&figures(line) != 0 {
+		return true
+	}
+	qTerms := cs.terms()
+	for _, cell := range strings.Split(line, " · ") {
+		name, _, ok := strings.Cut(cell, ": ")
+		if !ok {
+			continue
+		}
+		for _, t := range retrieval.SearchTerms(name) {
+			if qTerms[t] && !isCJKUnigram(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // productRowFloor is placeFloor for a table row chosen because its cells
 // name the product asked about ("the aura lamp flickers, still under
 // warranty?": the Electronics row of the warranty periods): higher, since
@@ -1751,7 +1786,7 @@ func asks(q string) int {
 var elapsedRE = regexp.MustCompile(strings.Join([]string{
 	`\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few)\s*(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)\b` +
 		`(?:\s*(?:ago|later|now|already|in)\b|[^?]*(?:covered|too late|still|anything|warrant))`,
-	`(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b`,
+	`(?:after|for|had (?:it|them)|bought (?:it|them)|been)\s+(?:(?:about|around|like|roughly|almost|nearly|over|just over)\s+)?(?:\d+|a|an|one|two|three|four|five|six|couple of|few)\s*(?:days?|weeks?|months?|years?)\b`,
 	`[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)(?:了|多|半)|半年|一年半`,
 	`(?:用了|买了|穿了|收到|过了)\s*[\d一二三四五六七八九十两几]+\s*(?:个)?(?:天|周|星期|个月|年)`,
 }, "|"))

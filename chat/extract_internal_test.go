@@ -683,6 +683,29 @@ func TestAmountRowCompletesTheExtract(t *testing.T) {
 	}
 }
 
+// A table row that names the product answers only what its other columns
+// state: the warranty period of grinders is no answer to whether the
+// grinder grinds spices; it is to how long the warranty is, or to a fault
+// after some months (how long ago asks the period).
+func TestProductRowAnswersOnlyWhatItStates(t *testing.T) {
+	row := "Category: Electronics · Examples: Aura Bedside Lamp, power banks, coffee grinder · Warranty: 12 months from delivery"
+	for q, want := range map[string]bool{
+		"can the coffee grinder grind spices":               false,
+		"whats the warranty on the coffee grinder":          true,
+		"my grinder stopped working, had it about 5 months": true,
+	} {
+		res := &knowledge.SearchResult{Concepts: knownTerms(q)}
+		cs := questionConcepts(res, q, map[string]bool{"coffe": true, "grinder": true})
+		in := make([]float64, len(unitInputs))
+		in[rowInput] = 1
+		c := candidate{x: extract{text: row, hit: knowledge.Hit{Heading: "Warranty > Warranty periods"}}, in: in, p: 0.9}
+		capUnaskedRow(&c, cs, asks(q))
+		if got := c.p == 0.9; got != want {
+			t.Errorf("%q: the row is %.2f likely; want it taken as is: %v", q, c.p, want)
+		}
+	}
+}
+
 func TestNamedSectionAnswersForTheProductNamed(t *testing.T) {
 	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
 		{Source: "care.md", Heading: "Care > Textiles > Linen (duvet covers, shirts)", Score: 1,
