@@ -620,65 +620,63 @@ func TestItemOnTheProductUnderTheAskedHeading(t *testing.T) {
 	}
 }
 
-// A question that says how long ago ("cracked after 2 months, is that
-// covered?") answered with what the warranty covers gets the period too: the
-// row of the periods table with the question's words, not a row that
-// shares as many of them as another.
-func TestPeriodRowCompletesTheExtract(t *testing.T) {
-	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
-		{Source: "warranty.md", Heading: "Warranty > What is covered", Score: 1,
-			Text: "- Faults in materials or workmanship, for example: a lamp that won't switch on, or a wooden board that cracks along the grain."},
-		{Source: "warranty.md", Heading: "Warranty > Warranty periods", Score: 0.9,
-			Text: "Category | Examples | Warranty\nHome goods | Bedding, ceramics, wooden boards, lamp shades | 90 days from delivery\nElectronics | Aura Bedside Lamp, earbuds | 12 months from delivery"},
-		{Source: "shipping.md", Heading: "Shipping > Times", Score: 0.5,
-			Text: "Destination | Time\nWooden board | 3 days"},
-	}}
-	for _, tt := range []struct{ q, want string }{
-		{"my walnut board cracked along the grain after 2 months, is that covered", "Category: Home goods"},
-		{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
-		{"my lamp stopped switching on after 2 months, is that covered", ""}, // lamp: both rows
-	} {
-		res.Concepts = knownTerms(tt.q)
-		cs := questionConcepts(res, tt.q, nil)
-		cands := extractCandidates(res, cs, tt.q, 5, nil)
-		covered := cands[0]
-		if !strings.HasPrefix(covered.x.text, "- Faults") {
-			t.Fatalf("first candidate %q", covered.x.text)
-		}
-		got := withAskedRow(covered.x, cands, cs, asks(tt.q)).text
-		_, added, _ := strings.Cut(got, "\n")
-		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
-			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
-		}
-	}
-}
-
-// A question of two parts ("how much is shipping to canada and do i pay
-// duty on top") answered with the paragraph on duties gets the price too:
-// the rates row of the place asked about, from the same document.
-func TestAmountRowCompletesTheExtract(t *testing.T) {
-	res := &knowledge.SearchResult{Confidence: 0.6, Hits: []knowledge.Hit{
-		{Source: "shipping.md", Heading: "Shipping > Customs, duties and taxes", Score: 1,
-			Text: "- United States and Canada: orders shipped from Reno have no import charges or duty to pay."},
-		{Source: "shipping.md", Heading: "Shipping > Rates", Score: 0.9,
-			Text: "Destination | Cost | Transit time\nCanada | $12.95 | 4–7 business days\nUnited Kingdom | $19.95 | 5–9 business days"},
-		{Source: "returns.md", Heading: "Returns > Return shipping", Score: 0.5,
-			Text: "Destination | Label\nCanada | $12.95 deducted from the refund"},
-	}}
-	for _, tt := range []struct{ q, want string }{
-		{"how much is shipping to canada and do i pay duty on top", "Destination: Canada · Cost: $12.95"},
-		{"do i pay duty on top when you ship to canada", ""}, // how much is not asked
-	} {
-		res.Concepts = knownTerms(tt.q)
-		cs := questionConcepts(res, tt.q, nil)
-		cands := extractCandidates(res, cs, tt.q, 5, nil)
-		if !strings.HasPrefix(cands[0].x.text, "- United States and Canada") {
-			t.Fatalf("first candidate %q", cands[0].x.text)
-		}
-		got := withAskedRow(cands[0].x, cands, cs, asks(tt.q)).text
-		_, added, _ := strings.Cut(got, "\n")
-		if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
-			t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
+// An extract that lacks a kind of fact the question asks for gets the row
+// of a table in its document that states it. A question that says how long
+// ago ("cracked after 2 months, is that covered?") answered with what the
+// warranty covers gets the period: the row of the periods table with the
+// question's words, not a row that shares as many of them as another. A
+// question of two parts ("how much is shipping to canada and do i pay duty
+// on top") answered with the paragraph on duties gets the price: the rates
+// row of the place asked about, from the same document.
+func TestAskedRowCompletesTheExtract(t *testing.T) {
+	type ask struct{ q, want string }
+	for _, tc := range []struct {
+		hits  []knowledge.Hit
+		first string // the extract the row completes
+		asks  []ask
+	}{{
+		hits: []knowledge.Hit{
+			{Source: "warranty.md", Heading: "Warranty > What is covered", Score: 1,
+				Text: "- Faults in materials or workmanship, for example: a lamp that won't switch on, or a wooden board that cracks along the grain."},
+			{Source: "warranty.md", Heading: "Warranty > Warranty periods", Score: 0.9,
+				Text: "Category | Examples | Warranty\nHome goods | Bedding, ceramics, wooden boards, lamp shades | 90 days from delivery\nElectronics | Aura Bedside Lamp, earbuds | 12 months from delivery"},
+			{Source: "shipping.md", Heading: "Shipping > Times", Score: 0.5,
+				Text: "Destination | Time\nWooden board | 3 days"},
+		},
+		first: "- Faults",
+		asks: []ask{
+			{"my walnut board cracked along the grain after 2 months, is that covered", "Category: Home goods"},
+			{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
+			{"my lamp stopped switching on after 2 months, is that covered", ""}, // lamp: both rows
+		},
+	}, {
+		hits: []knowledge.Hit{
+			{Source: "shipping.md", Heading: "Shipping > Customs, duties and taxes", Score: 1,
+				Text: "- United States and Canada: orders shipped from Reno have no import charges or duty to pay."},
+			{Source: "shipping.md", Heading: "Shipping > Rates", Score: 0.9,
+				Text: "Destination | Cost | Transit time\nCanada | $12.95 | 4–7 business days\nUnited Kingdom | $19.95 | 5–9 business days"},
+			{Source: "returns.md", Heading: "Returns > Return shipping", Score: 0.5,
+				Text: "Destination | Label\nCanada | $12.95 deducted from the refund"},
+		},
+		first: "- United States and Canada",
+		asks: []ask{
+			{"how much is shipping to canada and do i pay duty on top", "Destination: Canada · Cost: $12.95"},
+			{"do i pay duty on top when you ship to canada", ""}, // how much is not asked
+		},
+	}} {
+		res := &knowledge.SearchResult{Confidence: 0.6, Hits: tc.hits}
+		for _, tt := range tc.asks {
+			res.Concepts = knownTerms(tt.q)
+			cs := questionConcepts(res, tt.q, nil)
+			cands := extractCandidates(res, cs, tt.q, 5, nil)
+			if !strings.HasPrefix(cands[0].x.text, tc.first) {
+				t.Fatalf("first candidate %q", cands[0].x.text)
+			}
+			got := withAskedRow(cands[0].x, cands, cs, asks(tt.q)).text
+			_, added, _ := strings.Cut(got, "\n")
+			if !strings.HasPrefix(added, tt.want) || tt.want == "" && added != "" {
+				t.Errorf("%q: extract %q; want the row %q added", tt.q, got, tt.want)
+			}
 		}
 	}
 }
