@@ -86,6 +86,9 @@ func isNumbered(l string) bool {
 
 // renderRow writes a table row with its column names: "Destination: Canada ·
 // Cost: $12.95 · …", keeping every cell as written.
+// cellSep separates the cells of a table row as renderRow writes it.
+const cellSep = " · "
+
 func renderRow(header, row string) string {
 	names := strings.Split(header, " | ")
 	cells := strings.Split(row, " | ")
@@ -101,7 +104,7 @@ func renderRow(header, row string) string {
 			parts = append(parts, c)
 		}
 	}
-	return strings.Join(parts, " · ")
+	return strings.Join(parts, cellSep)
 }
 
 // sentences splits a paragraph after . ! ? followed by a space, and after
@@ -1364,8 +1367,8 @@ func (cs concepts) namesAny(text string) bool {
 // row is the one with most of the question's words; two rows with as many
 // add nothing.
 func withAskedRow(x extract, cands []candidate, cs concepts, asked int) extract {
+	firstLine, _, _ := strings.Cut(x.text, "\n")
 	for _, kind := range []int{factDuration, factAmount} {
-		firstLine, _, _ := strings.Cut(x.text, "\n")
 		if asked&kind == 0 || answerTypes(firstLine)&kind != 0 {
 			continue
 		}
@@ -1504,7 +1507,7 @@ func rowAsked(row string, cs concepts, asked int) bool {
 		return true
 	}
 	qTerms := cs.terms()
-	for _, cell := range strings.Split(line, " · ") {
+	for _, cell := range strings.Split(line, cellSep) {
 		name, _, ok := strings.Cut(cell, ": ")
 		if !ok {
 			continue
@@ -1690,7 +1693,7 @@ func unitLabel(u unit) string {
 		if _, v, ok := strings.Cut(t, ": "); ok {
 			t = v
 		}
-		v, _, _ := strings.Cut(t, " · ")
+		v, _, _ := strings.Cut(t, cellSep)
 		return v
 	}
 	i := strings.IndexAny(t, ":：")
@@ -2083,7 +2086,7 @@ func periodRow(cands []candidate, cs concepts, source string) (int, float64, boo
 			continue
 		}
 		var named []string // the cells other than the period's
-		for _, cell := range strings.Split(line, " · ") {
+		for _, cell := range strings.Split(line, cellSep) {
 			if _, ok := periodDays(cell); !ok {
 				named = append(named, cell)
 			}

@@ -67,8 +67,8 @@ var places = sync.OnceValue(func() gazetteer {
 	for _, s := range embeddedSynonyms("vocab/places.txt") {
 		for _, p := range s.Phrases {
 			if toks := Tokenize(p); len(toks) == 1 && !toks[0].CJK {
-				g.words[normalizeWord(toks[0].Text)] = true
-				g.terms[stem(normalizeWord(toks[0].Text))] = true
+				g.words[toks[0].Text] = true // Tokenize has lowercased it and folded its accents
+				g.terms[stem(toks[0].Text)] = true
 			} else if IsCJKWord(p) {
 				g.words[Simplified(p)] = true
 				g.terms[Simplified(p)] = true
@@ -205,9 +205,9 @@ func phraseWord(w string) string {
 	return stem(w)
 }
 
-// exactWord is how a word of a place's name is matched: as written
-// (lowercased, accents folded), marked so that it never equals a stem.
-func exactWord(w string) string { return "=" + normalizeWord(w) }
+// exactWord is how a word of a place's name is matched: as Tokenize wrote
+// it (lowercased, accents folded), marked so that it never equals a stem.
+func exactWord(w string) string { return "=" + w }
 
 // shorthand are the short forms shoppers type for whole words.
 var shorthand = map[string]string{"u": "you", "ya": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "wat": "what", "bc": "because"}
