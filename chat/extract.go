@@ -593,7 +593,9 @@ func extractCandidates(res *knowledge.SearchResult, cs concepts, q string, maxHi
 			in[10] = hitCov
 			in[11] = b2f(top == 0)
 			if asked != 0 {
-				if asked&answerTypes(quoted) != 0 {
+				// "We don't offer phone support" answers "whats ur phone
+				// number" without stating one.
+				if asked&answerTypes(quoted) != 0 || deniesOffer.MatchString(quoted) {
 					in[12] = 1
 				} else {
 					in[13] = 1
@@ -850,6 +852,11 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	cands[best].x = fromParagraphStart(cands[best].x)
 	return cands[best], cands, true
 }
+
+// deniesOffer finds a sentence saying the shop does not offer, accept or
+// do something: the answer to a question about it, though it states no
+// figure ("We don't offer phone support", "不支持货到付款").
+var deniesOffer = regexp.MustCompile(`(?i)\b(?:we|you) (?:don'?t|do not|can'?t|cannot|are not able to|aren'?t able to|no longer) (?:offer|accept|provide|support|sell|take|ship to|deliver to|have)\b|暂不支持|不支持|暂不提供|不提供|不接受|无法提供`)
 
 // asksSold finds a question whether the shop sells something.
 var asksSold = regexp.MustCompile(`(?i)\b(?:do|does) (?:you|u|ya)(?: guys)? (?:sell|carry)\b|卖不卖|有没有卖|你们卖|有卖`)

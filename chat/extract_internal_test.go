@@ -219,6 +219,32 @@ func TestCandidateGaps(t *testing.T) {
 	}
 }
 
+// A sentence saying the shop does not offer what is asked about answers
+// the question though it states no figure of the kind asked for: "whats
+// ur phone number" is answered by "We don't offer phone support", and a
+// sentence that neither states nor denies one still misses it.
+func TestDenialAnswersWithoutTheFigure(t *testing.T) {
+	typeMatch, typeMiss := slices.Index(unitInputs, "type_match"), slices.Index(unitInputs, "type_miss")
+	res := &knowledge.SearchResult{Confidence: 0.6,
+		Concepts: []retrieval.Concept{{Term: "phone", IDF: 3, Weight: 1, Known: true}, {Term: "number", IDF: 1, Weight: 1, Known: true}},
+		Hits: []knowledge.Hit{
+			{Source: "contact.md", Heading: "Contact > Phone", Score: 1, Text: "We don't offer phone support at the moment."},
+			{Source: "privacy.md", Heading: "Privacy > What we collect", Score: 0.9, Text: "We keep your phone number for delivery."},
+			{Source: "payment.md", Heading: "Payment > 不支持的方式", Score: 0.8, Text: "暂不支持电话付款。"},
+		}}
+	for _, q := range []string{"whats ur phone number", "电话是多少"} {
+		if asks(q)&factContact == 0 {
+			t.Fatalf("asks(%q) has no contact", q)
+		}
+		for _, c := range extractCandidates(res, questionConcepts(res, q, nil), q, 5, nil) {
+			denies := !strings.Contains(c.x.text, "keep your")
+			if denies && (c.in[typeMatch] != 1 || c.in[typeMiss] != 0) || !denies && c.in[typeMiss] != 1 {
+				t.Errorf("%q, %q: type_match %v, type_miss %v", q, c.x.text, c.in[typeMatch], c.in[typeMiss])
+			}
+		}
+	}
+}
+
 // The question's main word is what it asks about: not where the shopper
 // is (a place picks a row) nor a filler, however rare either is on the site.
 func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
