@@ -130,6 +130,9 @@ func TestWords(t *testing.T) {
 		{"能帮我刻字吗", []string{"能", "帮", "我", "刻字", "吗"}},
 		{"顺丰已经发出了 refund", []string{"顺丰", "已经", "发出", "了", "refund"}},
 		{"運費怎麼算", []string{"运费", "怎么", "算"}},
+		// product names the general word list splits into characters
+		{"磨豆机可以磨花椒吗", []string{"磨豆机", "可以", "磨", "花椒", "吗"}},
+		{"充电宝要保修", []string{"充电宝", "要", "保修"}},
 	}
 	for _, tt := range tests {
 		var got []string
