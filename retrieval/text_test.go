@@ -133,6 +133,7 @@ func TestWords(t *testing.T) {
 		// product names the general word list splits into characters
 		{"磨豆机可以磨花椒吗", []string{"磨豆机", "可以", "磨", "花椒", "吗"}},
 		{"充电宝要保修", []string{"充电宝", "要", "保修"}},
+		{"毛线帽头围60能戴吗", []string{"毛线帽", "头围", "60", "能", "戴", "吗"}},
 	}
 	for _, tt := range tests {
 		var got []string
