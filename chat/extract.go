@@ -235,6 +235,7 @@ type weightedConcept struct {
 	w       float64
 	focus   bool // may be the question's main word
 	product bool // a word of the catalog's product titles
+	place   bool // a word of a place's name ("sao" of "sao paulo")
 }
 
 // productMentionWeight is how much a word of the catalog's product titles
@@ -258,6 +259,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 	var out concepts
 	seen := map[string]bool{}
 	words := retrieval.Words(text)
+	inPlace := placeWords(words)
 	for i, w := range words {
 		terms := retrieval.WordTerms(text, w)
 		if len(terms) == 0 || seen[w.Text] {
@@ -277,8 +279,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 				wc.w, wc.focus = c.IDF*questionWeight, false
 			case productWords[c.Term] && len(c.Alts) == 0 && !participle(text, words, i, productWords):
 				wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true
-			case retrieval.IsPlace(w.Text):
-				wc.focus = false // where the shopper is picks a row; it is not what they ask
+			case inPlace[i]:
+				wc.focus, wc.place = false, true // where the shopper is picks a row; it is not what they ask
 			}
 			out = append(out, wc)
 			continue
@@ -315,8 +317,8 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 			wc.focus = false
 		case productWords[w.Text] || len(required) > 1 && !slices.ContainsFunc(required, func(t string) bool { return !productWords[t] }):
 			wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true // 收纳盒 of 竹制收纳盒三件套
-		case retrieval.IsPlace(w.Text):
-			wc.focus = false
+		case inPlace[i]:
+			wc.focus, wc.place = false, true
 		}
 		out = append(out, wc)
 	}
@@ -327,6 +329,32 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 	}
 	return out
 }
+
+// placeWords marks the words that name a place, alone ("spain", "悉尼") or
+// with their neighbours ("sao paulo").
+func placeWords(words []retrieval.Word) []bool {
+	out := make([]bool, len(words))
+	for i, w := range words {
+		if retrieval.IsPlace(w.Text) {
+			out[i] = true
+		}
+		for n := 2; n <= maxPlaceWords && i+n <= len(words); n++ {
+			texts := make([]string, n)
+			for j := range texts {
+				texts[j] = words[i+j].Text
+			}
+			if retrieval.IsPlacePhrase(texts...) {
+				for j := i; j < i+n; j++ {
+					out[j] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// maxPlaceWords is the most words a place name has ("ho chi minh city").
+const maxPlaceWords = 4
 
 // participle reports whether the English word words[i] is a verb form
 // ("covered", "charging") that is not followed by another product word:
@@ -1547,7 +1575,7 @@ const placeMargin = 0.1
 func (cs concepts) places() concepts {
 	var out concepts
 	for _, c := range cs {
-		if retrieval.IsPlaceTerm(strings.TrimPrefix(c.Term, "\x00")) && len(c.Alts) > 0 {
+		if (c.place || retrieval.IsPlaceTerm(strings.TrimPrefix(c.Term, "\x00"))) && len(c.Alts) > 0 {
 			out = append(out, c)
 		}
 	}

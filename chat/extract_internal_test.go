@@ -286,6 +286,27 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 	}
 }
 
+// A place named in several words is where the shopper is, as one of a
+// word is: "sao paulo" picks the rest of the world's row and is not what
+// the question asks about.
+func TestPlaceOfSeveralWords(t *testing.T) {
+	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{
+		{Term: "sao", IDF: 6, Weight: 1, Alts: [][]string{{"rest", "world"}}},
+		{Term: "paulo", IDF: 6, Weight: 1, Alts: [][]string{{"rest", "world"}}},
+		{Term: "ship", IDF: 1.5, Weight: 1, Known: true},
+	}}
+	cs := questionConcepts(res, "how much to ship to sao paulo", nil)
+	if got := len(cs.places()); got != 2 {
+		t.Errorf("places %+v, want sao and paulo", cs.places())
+	}
+	if f, ok := cs.focus(); !ok || f.Term != "ship" {
+		t.Errorf("focus %+v, want ship", f)
+	}
+	if !names(cs.places(), "Rest of the world") {
+		t.Error("sao paulo does not name the rest of the world's row")
+	}
+}
+
 // The list item labelled with where the shopper is answers over a near
 // prose sentence that names several places: "im in ohio" is the United
 // States item.

@@ -57,26 +57,42 @@ func embeddedSynonyms(name string) []Synonym {
 	return syns
 }
 
-// gazetteer is the one-word names and Chinese phrases of the built-in
-// place gazetteer: the words as written (lowercased, Chinese simplified),
-// and the search terms of the one-word names.
-type gazetteer struct{ words, terms map[string]bool }
+// gazetteer is the names of the built-in place gazetteer: the one-word
+// names and Chinese phrases as written (lowercased, Chinese simplified),
+// the search terms of the one-word names, and the names of several words
+// ("sao paulo"), their words as Tokenize writes them joined by spaces.
+type gazetteer struct{ words, terms, phrases map[string]bool }
 
 var places = sync.OnceValue(func() gazetteer {
-	g := gazetteer{words: map[string]bool{}, terms: map[string]bool{}}
+	g := gazetteer{words: map[string]bool{}, terms: map[string]bool{}, phrases: map[string]bool{}}
 	for _, s := range embeddedSynonyms("vocab/places.txt") {
 		for _, p := range s.Phrases {
-			if toks := Tokenize(p); len(toks) == 1 && !toks[0].CJK {
+			toks := Tokenize(p)
+			switch {
+			case len(toks) == 1 && !toks[0].CJK:
 				g.words[toks[0].Text] = true // Tokenize has lowercased it and folded its accents
 				g.terms[stem(toks[0].Text)] = true
-			} else if IsCJKWord(p) {
+			case IsCJKWord(p):
 				g.words[Simplified(p)] = true
 				g.terms[Simplified(p)] = true
+			case len(toks) > 1 && !slices.ContainsFunc(toks, func(t Token) bool { return t.CJK }):
+				words := make([]string, len(toks))
+				for i, t := range toks {
+					words[i] = t.Text
+				}
+				g.phrases[strings.Join(words, " ")] = true
 			}
 		}
 	}
 	return g
 })
+
+// IsPlacePhrase reports whether words, as Tokenize writes them, are a
+// place name of several words the built-in gazetteer knows: "sao paulo",
+// "new york".
+func IsPlacePhrase(words ...string) bool {
+	return len(words) > 1 && places().phrases[strings.Join(words, " ")]
+}
 
 // IsPlace reports whether word (one word, or a Chinese word) names a place
 // the built-in gazetteer knows: "Spain", "nz", "香港". A place is its name

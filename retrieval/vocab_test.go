@@ -181,6 +181,15 @@ func TestIsPlace(t *testing.T) {
 			t.Errorf("IsPlaceTerm(%q) = %v, want %v", term, got, want)
 		}
 	}
+	for _, c := range []struct {
+		words []string
+		want  bool
+	}{{[]string{"sao", "paulo"}, true}, {[]string{"new", "york"}, true}, {[]string{"ho", "chi", "minh"}, true},
+		{[]string{"new", "lamp"}, false}, {[]string{"paulo"}, false}, {[]string{"paulo", "sao"}, false}} {
+		if got := IsPlacePhrase(c.words...); got != c.want {
+			t.Errorf("IsPlacePhrase(%q) = %v, want %v", c.words, got, c.want)
+		}
+	}
 }
 
 // A place is matched by its name as written: "kitchen" is not Kitchener
