@@ -345,6 +345,14 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 			res.Hits = appendNewHits(res.Hits, more.Hits)
 		}
 	}
+	// Where the shopper is ("live in lyon") may have its own section ("Customers
+	// in the EU and UK"): the question is searched again with the region's
+	// words as the shopper's own.
+	if places := questionConcepts(res, q.text, nil).places(); len(places) > 0 {
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: regionWords(places), Context: q.text, Vocabulary: e.vocabulary(ctx, q.site)}, regionDepth); err == nil {
+			res.Hits = appendNewHits(res.Hits, slices.DeleteFunc(more.Hits, func(h knowledge.Hit) bool { return asksQuestion(h.Heading) || !names(places, lastHeading(h.Heading)) }))
+		}
+	}
 	if section != nil {
 		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
 			return reply{}
@@ -432,6 +440,22 @@ func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
 
 // searchDepth is how many passages an answer may be taken from.
 const searchDepth = 5
+
+// regionDepth is how many passages the search with the shopper's region
+// adds.
+const regionDepth = 2
+
+// regionWords are the words of the regions places are in ("european union
+// eu europe" for Lyon).
+func regionWords(places concepts) string {
+	var out []string
+	for _, c := range places {
+		for _, alt := range c.Alts {
+			out = append(out, strings.Join(alt, " "))
+		}
+	}
+	return strings.Join(out, " ")
+}
 
 // overDepth is how many passages the search for a period said to be over
 // adds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -860,6 +861,35 @@ func TestPolicyQuestionAboutOrdersIsNotAskedWhichOrder(t *testing.T) {
 	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "if i close my account do you still keep my order history?"})
 	if err != nil || strings.Contains(res.Reply, "Which order") || !strings.Contains(res.Reply, "order number") {
 		t.Fatalf("reply %q %v; want not sure with the offer to check an order, not 'which order?'", res.Reply, err)
+	}
+}
+
+// Where the shopper is may have its own section ("Customers in the EU and
+// UK"), weighed however far down the question alone ranks it: six pages
+// about lamps that died outrank it for "live in lyon, the lamp i bought 18
+// months ago just died".
+func TestPlaceSectionIsWeighed(t *testing.T) {
+	f := newFixture(t, false)
+	doc := "# Warranty Policy\n\nEvery product is covered against manufacturing defects. The length of cover depends on the product.\n\n" +
+		"## Warranty periods\n\n| Category | Examples | Warranty |\n|---|---|---|\n" +
+		"| Electronics | Bedside lamp, earbuds, desk fans | **12 months** from delivery |\n| Home goods | Bedding, towels | **90 days** from delivery |\n\n" +
+		"### Customers in the EU and UK\n\nIn the European Union and the United Kingdom you have a legal guarantee of conformity of at least **2 years** for all goods.\n"
+	f.addDoc("warranty.md", doc)
+	for i, part := range []string{"Aura bedside lamp", "Desk lamp", "Lamp shades", "Reading lamp", "Floor lamp", "Lamp bulbs"} {
+		f.addDoc(fmt.Sprintf("lamp-%d.md", i), fmt.Sprintf("# %s\n\n## Care\n\nIf the %s just died or flickers after a few months, check the bulb and the switch before anything else.\n", part, strings.ToLower(part)))
+	}
+	weighed := func(q string) bool {
+		res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: q, Explain: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(res.Candidates, func(c chat.Candidate) bool { return strings.HasSuffix(c.Heading, "Customers in the EU and UK") })
+	}
+	if !weighed("live in lyon, the lamp i bought 18 months ago just died. anything u can do?") {
+		t.Error("the section for the EU is not weighed for a shopper in Lyon")
+	}
+	if weighed("the lamp i bought 18 months ago just died. anything u can do?") {
+		t.Error("the section for the EU is weighed for a shopper who names no place")
 	}
 }
 

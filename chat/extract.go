@@ -2037,13 +2037,17 @@ func lastHeading(path string) string {
 // after ("After the warranty ends") answers, led by the row, when one is a
 // candidate (the row alone would not say what can be done); so is a
 // question that says the period is over ("warranty ran out on my
-// speaker", "过保了"). A question that names a place is left to the rows
-// and sections for places (the EU's two years).
+// speaker", "过保了"). A question that names a place is answered by the
+// section for the place when its period is long enough (placesPeriod: the
+// EU's two years), else left to the rows and sections for places.
 func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 	since, elapsed := sinceDays(q)
 	over := periodOverRE.MatchString(q)
-	if !elapsed && !over || len(cs.places()) > 0 {
+	if !elapsed && !over {
 		return best
+	}
+	if len(cs.places()) > 0 {
+		return placesPeriod(cands, since, elapsed, best)
 	}
 	source := cands[best].x.hit.Source
 	row, period, ok := periodRow(cands, cs, source)
@@ -2067,6 +2071,29 @@ func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 		return best
 	}
 	cands[n].x.text = line
+	cands[n].p = max(cands[n].p, placeRowProb)
+	return n
+}
+
+// placesPeriod is the candidate to answer from when the question names
+// where the shopper is and says how long ago they got something ("live in
+// lyon, the lamp i bought 18 months ago just died"): the likeliest extract
+// of a section headed with their place that states a period that long or
+// longer ("Customers in the EU and UK": at least 2 years), taken as
+// placeRowProb; else best.
+func placesPeriod(cands []candidate, since float64, elapsed bool, best int) int {
+	if !elapsed {
+		return best
+	}
+	n := -1
+	for i, c := range cands {
+		if d, ok := periodDays(c.x.text); ok && d >= since && c.named && c.floor == placeSectionFloor && c.p >= c.floor && (n < 0 || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	if n < 0 {
+		return best
+	}
 	cands[n].p = max(cands[n].p, placeRowProb)
 	return n
 }

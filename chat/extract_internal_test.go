@@ -1138,8 +1138,16 @@ func TestSoldNeedsWhatIsAsked(t *testing.T) {
 func TestWithinPeriod(t *testing.T) {
 	res := &knowledge.SearchResult{Concepts: []retrieval.Concept{
 		{Term: "earbud", IDF: 2, Weight: 1, Known: true}, {Term: "stop", IDF: 1, Weight: 1, Known: true}, {Term: "charg", IDF: 1, Weight: 1, Known: true},
+		{Term: "lyon", IDF: 5, Weight: 1, Alts: [][]string{{"european", "union"}}},
 	}}
 	words := map[string]bool{"earbud": true}
+	// the section headed with the shopper's place
+	placed := func(text string, p float64) candidate {
+		c := candidate{x: extract{hit: knowledge.Hit{Source: "warranty.md", Heading: "Warranty Policy > Customers in the European Union"}, text: text}, in: make([]float64, len(unitInputs)), p: p}
+		c.named, c.floor = true, placeSectionFloor
+		return c
+	}
+	eu := "In the European Union you have a legal guarantee of at least 2 years."
 	row := func(src, line string, p float64) candidate {
 		in := make([]float64, len(unitInputs))
 		in[rowInput] = 1
@@ -1171,6 +1179,12 @@ func TestWithinPeriod(t *testing.T) {
 			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Faults in materials"},
 		{"another document", "earbuds stopped charging, bought them 8 months ago", []candidate{
 			unit("returns.md", "Returns", "Return within 30 days", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Return within 30 days"},
+		{"past, in a place with a longer period", "live in lyon, my earbuds stopped charging after 14 months", []candidate{
+			row("warranty.md", electronics, 0.4), placed(eu, 0.25)}, 1, eu},
+		{"in a place whose period is as short", "live in lyon, my earbuds stopped charging after 14 months", []candidate{
+			row("warranty.md", electronics, 0.4), placed("In the European Union you have a legal guarantee of 1 year.", 0.25)}, 0, electronics},
+		{"in a place, its section unlikely", "live in lyon, my earbuds stopped charging after 14 months", []candidate{
+			row("warranty.md", electronics, 0.4), placed(eu, 0.1)}, 0, electronics},
 		{"a time to come", "going abroad for 8 months, will my earbuds stop charging", []candidate{
 			unit("warranty.md", "Warranty Policy > What is covered", "Faults in materials", 0.4), row("warranty.md", electronics, 0.3)}, 0, "Faults in materials"},
 	} {
