@@ -345,6 +345,15 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 			res.Hits = appendNewHits(res.Hits, more.Hits)
 		}
 	}
+	// Something that arrived broken ("plates showed up today n one is
+	// cracked in half") is answered by what to do about damage on arrival,
+	// wherever the search ranked it (a crack alone reads as accidental
+	// damage).
+	if arrivedDamagedRE.MatchString(q.text) {
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: arrivedDamagedQuery, Vocabulary: e.vocabulary(ctx, q.site)}, overDepth); err == nil {
+			res.Hits = appendNewHits(res.Hits, more.Hits)
+		}
+	}
 	// Where the shopper is ("live in lyon") may have its own section ("Customers
 	// in the EU and UK"): the question is searched again with the region's
 	// words as the shopper's own.
@@ -440,6 +449,10 @@ func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
 
 // searchDepth is how many passages an answer may be taken from.
 const searchDepth = 5
+
+// arrivedDamagedQuery searches for what to do when an item arrives
+// damaged, in English and Chinese.
+const arrivedDamagedQuery = "item arrived damaged 收到的商品破损"
 
 // regionDepth is how many passages the search with the shopper's region
 // adds.

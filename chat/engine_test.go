@@ -893,6 +893,22 @@ func TestPlaceSectionIsWeighed(t *testing.T) {
 	}
 }
 
+// Something that arrived broken is answered by what to do about damage on
+// arrival, however far down "plates showed up today n one is cracked in
+// half" alone ranks it: here below six pages on cracked ceramics.
+func TestArrivedDamagedIsAnswered(t *testing.T) {
+	f := newFixture(t, false)
+	f.addDoc("returns.md", "# Returns\n\n## Return window\n\nYou can return most items within 30 days of delivery.\n\n"+
+		"## Damaged, faulty or wrong items\n\nIf an item arrives damaged, contact us within **7 days of delivery** with your order number and photos of the item and the box. We send a free replacement or a full refund.\n")
+	for i, part := range []string{"Plates", "Bowls", "Mugs", "Platters", "Cups", "Vases"} {
+		f.addDoc(fmt.Sprintf("ceramics-%d.md", i), fmt.Sprintf("# %s\n\n## Cracks\n\nHand-glazed %s can show fine cracks in the glaze after a few months; one cracked in half from a knock is accidental damage.\n", part, strings.ToLower(part)))
+	}
+	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "plates showed up today n one is cracked in half, what do i do"})
+	if err != nil || !strings.Contains(res.Reply, "7 days of delivery") {
+		t.Fatalf("reply %q %v; want what to do about damage on arrival", res.Reply, err)
+	}
+}
+
 // A signed-in shopper who asks what to buy gets products related to what
 // they bought before, never what they sent back, with cards; the agent
 // sees the same suggestions next to the conversation. A shopper who is not

@@ -853,6 +853,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 	best = withinPeriod(cands, cs, q, best)
 	best = toTheDeadline(cands, q, best)
 	best = reportedCase(cands, cs, q, best)
+	best = arrivedDamaged(cands, q, best)
 	// The row or item for where the shopper is (or for what they name),
 	// chosen, answers what is asked about that place ("austin texas, how
 	// long w regular shipping": the contiguous-states row) however few of
@@ -2299,6 +2300,39 @@ func reportedCase(cands []candidate, cs concepts, q string, best int) int {
 	}
 	return best
 }
+
+// arrivedDamaged is the candidate to answer from when the shopper says
+// something arrived broken ("plates showed up today n one is cracked in
+// half"): the likeliest that says what to do when an item arrives damaged
+// ("If an item arrives damaged …", "Damaged on arrival?"), taken as
+// placeRowProb, not a section on cracks from impact; else best. Whether
+// it must be sent back ("do i have to mail it back") is another question,
+// which those steps do not answer.
+func arrivedDamaged(cands []candidate, q string, best int) int {
+	if !arrivedDamagedRE.MatchString(q) || sendBackRE.MatchString(q) {
+		return best
+	}
+	n := -1
+	for i, c := range cands {
+		if damagedOnArrivalRE.MatchString(lastHeading(c.x.hit.Heading)+"\n"+c.x.text) && (n < 0 || c.p > cands[n].p) {
+			n = i
+		}
+	}
+	if n < 0 {
+		return best
+	}
+	cands[n].p = max(cands[n].p, placeRowProb)
+	return n
+}
+
+// arrivedDamagedRE finds a shopper saying something arrived broken.
+var arrivedDamagedRE = regexp.MustCompile(`(?i)\b(?:arrived|arrives|showed up|came|turned up|got here|opened (?:the|my) (?:box|parcel|package)|out of the box)\b[^.?!]{0,40}\b(?:crack|chip|broke|smash|shatter|dent|damage)|\b(?:crack|chip|broke|smash|shatter|damage)\w*\s+(?:on arrival|in the box|when it (?:arrived|came))|(?:收到|到手|到的时候|打开)[^。？！]{0,8}(?:碎|裂|坏|破)`)
+
+// sendBackRE finds a question about sending something back.
+var sendBackRE = regexp.MustCompile(`(?i)\b(?:send|sent|mail|ship|post)\w*\s+(?:it|them|this|that|the \w+\s+)?\s*back\b|寄回|退回`)
+
+// damagedOnArrivalRE finds a passage on items that arrive damaged.
+var damagedOnArrivalRE = regexp.MustCompile(`(?i)\barriv(?:es|ed|ing)? damaged\b|\bdamaged on arrival\b|收到(?:的)?(?:东西|商品)?(?:坏|破损|损坏)|(?:到货|签收)(?:时)?(?:破损|损坏)`)
 
 // denialRE finds a denial in a question.
 var denialRE = regexp.MustCompile(`(?i)\b(?:never|not|didn'?t|haven'?t|hasn'?t|wasn'?t|isn'?t)\b|没|未`)

@@ -1198,6 +1198,40 @@ func TestWithinPeriod(t *testing.T) {
 	}
 }
 
+// Something that arrived broken is answered by what to do when an item
+// arrives damaged, not by the warranty's cracks from impact; a crack the
+// shopper made, or whether to send the item back, is another question.
+func TestArrivedDamaged(t *testing.T) {
+	unit := func(heading, text string, p float64) candidate {
+		return candidate{x: extract{hit: knowledge.Hit{Source: "policy.md", Heading: heading}, text: text}, in: make([]float64, len(unitInputs)), p: p}
+	}
+	cands := func() []candidate {
+		return []candidate{
+			unit("Warranty > What is not covered", "- Accidental damage such as drops, cracks from impact.", 0.3),
+			unit("Returns > Damaged, faulty or wrong items", "If an item arrives damaged, contact us within 7 days of delivery with photos.", 0.1),
+			unit("常见问题 > 收到的东西坏了怎么办？", "请在签收后 7 天内联系我们，提供照片。", 0.05),
+		}
+	}
+	for q, want := range map[string]int{
+		"plates showed up today n one is cracked in half, what do i do": 1,
+		"just opened the box and the mug is cracked in half":            1,
+		"my mug arrived with a chip in the rim":                         1,
+		"dropped my mug and it cracked, is that covered":                0,
+		"mug came cracked, do i have to mail it back?":                  0,
+		"how long does delivery take":                                   0,
+	} {
+		cs := cands()
+		got := arrivedDamaged(cs, q, 0)
+		if got != want || got != 0 && cs[got].p != placeRowProb {
+			t.Errorf("%q: candidate %d (p %.2f), want %d", q, got, cs[got].p, want)
+		}
+	}
+	cs := cands()[2:]
+	if got := arrivedDamaged(append(cands()[:1], cs...), "收到的盘子碎了一个 咋办", 0); got != 1 {
+		t.Errorf("收到的盘子碎了一个: candidate %d, want the FAQ on what arrived broken", got)
+	}
+}
+
 func TestSinceDays(t *testing.T) {
 	for q, want := range map[string]float64{
 		"earbuds stopped charging, bought them 8 months ago":             240,
