@@ -362,6 +362,19 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 			res.Hits = appendNewHits(res.Hits, slices.DeleteFunc(more.Hits, func(h knowledge.Hit) bool { return asksQuestion(h.Heading) || !names(places, lastHeading(h.Heading)) }))
 		}
 	}
+	// The Chinese word the question turns on, when no passage found has it
+	// ("春节" where only an English page has Chinese New Year), is searched
+	// for alone: the first passage that has it (or a synonym) is weighed
+	// too. (An English word the pages have is found by the question itself;
+	// searched alone, it brought passages that only share the word.)
+	pw := e.productWords(ctx, q.site)
+	if f, ok := questionConcepts(res, q.text, pw).focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(res.Hits, f.coversHit) {
+		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: strings.TrimPrefix(f.Term, "\x00"), Vocabulary: e.vocabulary(ctx, q.site)}, focusDepth); err == nil {
+			if i := slices.IndexFunc(more.Hits, f.coversHit); i >= 0 {
+				res.Hits = appendNewHits(res.Hits, more.Hits[i:i+1])
+			}
+		}
+	}
 	if section != nil {
 		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
 			return reply{}
@@ -369,7 +382,7 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	}
 	confidence := res.Confidence
 	r := reply{confidence: &confidence}
-	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
+	cs := questionConcepts(res, q.text, pw)
 	// A question without a word that says what it is about ("how much?"),
 	// and no earlier question it continues, is not answered by whichever
 	// passage states an amount.
@@ -453,6 +466,15 @@ const searchDepth = 5
 // arrivedDamagedQuery searches for what to do when an item arrives
 // damaged, in English and Chinese.
 const arrivedDamagedQuery = "item arrived damaged 收到的商品破损"
+
+// focusDepth is how many passages the search for the question's main word
+// alone reads for the few (overDepth) that have it.
+const focusDepth = 10
+
+// coversHit reports whether a passage (its heading or text) has the word.
+func (c weightedConcept) coversHit(h knowledge.Hit) bool {
+	return c.Covers(retrieval.TermSet(h.Heading + "\n" + h.Text))
+}
 
 // regionDepth is how many passages the search with the shopper's region
 // adds.

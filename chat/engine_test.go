@@ -909,6 +909,31 @@ func TestArrivedDamagedIsAnswered(t *testing.T) {
 	}
 }
 
+// The word a Chinese question turns on, found in none of the passages the
+// question ranks first, is searched for alone: "春节期间客服还上班吗" weighs the
+// English page on Chinese New Year, which six Chinese pages on support
+// hours outrank.
+func TestFocusWordSearchedAlone(t *testing.T) {
+	f := newFixture(t, false)
+	f.addDoc("contact.md", "# Contact Us\n\n## Holidays\n\n- **Chinese New Year:** the Shanghai team is closed for 7 days. The chat assistant keeps working.\n")
+	for i, part := range []string{"客服时间", "人工客服", "客服邮箱", "客服电话", "在线客服", "客服团队"} {
+		f.addDoc(fmt.Sprintf("kefu-%d.md", i), fmt.Sprintf("# %s\n\n## 上班时间\n\n%s周一至周五上班，期间可以随时联系我们。\n", part, part))
+	}
+	weighed := func(q string) bool {
+		res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: q, Explain: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(res.Candidates, func(c chat.Candidate) bool { return c.Source == "contact.md" })
+	}
+	if !weighed("春节期间客服还上班吗") {
+		t.Error("the page on Chinese New Year is not weighed for 春节期间客服还上班吗")
+	}
+	if weighed("周末期间客服还上班吗") {
+		t.Error("the page on Chinese New Year is weighed for a question about weekends")
+	}
+}
+
 // A signed-in shopper who asks what to buy gets products related to what
 // they bought before, never what they sent back, with cards; the agent
 // sees the same suggestions next to the conversation. A shopper who is not
