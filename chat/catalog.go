@@ -737,6 +737,11 @@ func withoutTitle(text, productTitle string) string {
 // the vocabulary gives for it ("on a plane": the power bank is "Airline
 // carry-on safe").
 func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bool {
+	// One of two alternatives the data has answers ("is the waist elastic
+	// or is there a button": elasticated, so no button).
+	if loc := alternativeRE.FindStringIndex(text); loc != nil && loc[0] > 0 && loc[1] < len(text) {
+		return uncovered(text[:loc[0]], p, vocab) && uncovered(text[loc[1]:], p, vocab)
+	}
 	have := retrieval.TermSet(p.Title + "\n" + knowledge.AttributeText(p.Attributes) + "\n" + p.Description)
 	said := map[string]bool{}
 	for _, x := range vocab.Expand(text) {
@@ -768,6 +773,10 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 	}
 	return false
 }
+
+// alternativeRE finds where a question offers a second alternative ("…
+// elastic or is there a button", "…松紧的还是有扣子").
+var alternativeRE = regexp.MustCompile(`(?i)\bor\b|还是`)
 
 // askOrNot are the Chinese ways of asking "whether" by saying a verb
 // twice (要不要另外买滤纸): the verb, whose 不要 is not a word of substance.

@@ -377,6 +377,22 @@ func TestUncoveredIgnoresAttributeWords(t *testing.T) {
 	}
 }
 
+// Of two alternatives, the one the data has answers: "elastic or is there
+// a button" is answered by an elasticated waist; neither of two the data
+// lacks is.
+func TestUncoveredAlternatives(t *testing.T) {
+	trousers := knowledge.Product{Title: "Relaxed Linen Trousers", Description: "Wide-leg trousers in washed linen with an elasticated back waist and side pockets."}
+	for q, want := range map[string]bool{
+		"is the waist elastic or is there a button": false,
+		"is there a button or a zip":                true,
+		"is there a button":                         true,
+	} {
+		if got := uncovered(q, trousers, nil); got != want {
+			t.Errorf("uncovered(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
 // "最大" asks which size is the largest, not about something the hoodie's
 // data lacks; "什么木头" asks the material.
 func TestUncoveredSuperlativesAndMaterial(t *testing.T) {
