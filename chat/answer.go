@@ -327,54 +327,13 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	if e.opts.Library == nil {
 		return reply{}
 	}
-	res, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: q.text, Context: q.context, Vocabulary: e.vocabulary(ctx, q.site)}, searchDepth)
+	vocab := e.vocabulary(ctx, q.site)
+	res, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: q.text, Context: q.context, Vocabulary: vocab}, searchDepth)
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}
 	}
-	// A body measurement ("腰围80 臀围100") is answered from the size chart
-	// that has its column, wherever the search ranked it.
-	if mq := measurementQuery(q.text); mq != "" {
-		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: mq}, searchDepth); err == nil {
-			res.Hits = appendNewHits(res.Hits, more.Hits)
-		}
-	}
-	// A period said to be over ("蓝牙音箱过保了坏了") is answered by what to
-	// do after it, wherever the search ranked that.
-	if over := periodOverRE.FindString(q.text); over != "" {
-		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: over, Vocabulary: e.vocabulary(ctx, q.site)}, overDepth); err == nil {
-			res.Hits = appendNewHits(res.Hits, more.Hits)
-		}
-	}
-	// Something that arrived broken ("plates showed up today n one is
-	// cracked in half") is answered by what to do about damage on arrival,
-	// wherever the search ranked it (a crack alone reads as accidental
-	// damage).
-	if arrivedDamagedRE.MatchString(q.text) {
-		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: arrivedDamagedQuery, Vocabulary: e.vocabulary(ctx, q.site)}, overDepth); err == nil {
-			res.Hits = appendNewHits(res.Hits, more.Hits)
-		}
-	}
-	// Where the shopper is ("live in lyon") may have its own section ("Customers
-	// in the EU and UK"): the question is searched again with the region's
-	// words as the shopper's own.
-	if places := questionConcepts(res, q.text, nil).places(); len(places) > 0 {
-		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: regionWords(places), Context: q.text, Vocabulary: e.vocabulary(ctx, q.site)}, regionDepth); err == nil {
-			res.Hits = appendNewHits(res.Hits, slices.DeleteFunc(more.Hits, func(h knowledge.Hit) bool { return asksQuestion(h.Heading) || !names(places, lastHeading(h.Heading)) }))
-		}
-	}
-	// The Chinese word the question turns on, when no passage found has it
-	// ("春节" where only an English page has Chinese New Year), is searched
-	// for alone: the first passage that has it (or a synonym) is weighed
-	// too. (An English word the pages have is found by the question itself;
-	// searched alone, it brought passages that only share the word.)
 	pw := e.productWords(ctx, q.site)
-	if f, ok := questionConcepts(res, q.text, pw).focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(res.Hits, f.coversHit) {
-		if more, err := e.opts.Library.Find(ctx, q.site.ID, retrieval.Query{Text: strings.TrimPrefix(f.Term, "\x00"), Vocabulary: e.vocabulary(ctx, q.site)}, focusDepth); err == nil {
-			if i := slices.IndexFunc(more.Hits, f.coversHit); i >= 0 {
-				res.Hits = appendNewHits(res.Hits, more.Hits[i:i+1])
-			}
-		}
-	}
+	res.Hits = appendNewHits(res.Hits, e.alsoWeighed(ctx, q, res, vocab, pw))
 	if section != nil {
 		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
 			return reply{}
@@ -450,6 +409,56 @@ func quoteText(q *question, x extract) string {
 // about a policy (chosen on the development questions).
 const policyLikeScore = 0.25
 
+// alsoWeighed are passages to weigh besides those the question ranks
+// first, which the question alone ranks low: each search is for one kind
+// of question, read from its words.
+func (e *Engine) alsoWeighed(ctx context.Context, q *question, res *knowledge.SearchResult, vocab *retrieval.Vocabulary, productWords map[string]bool) []knowledge.Hit {
+	find := func(query retrieval.Query, k int) []knowledge.Hit {
+		more, err := e.opts.Library.Find(ctx, q.site.ID, query, k)
+		if err != nil {
+			return nil
+		}
+		return more.Hits
+	}
+	var out []knowledge.Hit
+	// A body measurement ("腰围80 臀围100") is answered from the size chart
+	// that has its column.
+	if mq := measurementQuery(q.text); mq != "" {
+		out = append(out, find(retrieval.Query{Text: mq}, searchDepth)...)
+	}
+	// A period said to be over ("蓝牙音箱过保了坏了") is answered by what to
+	// do after it.
+	if over := periodOverRE.FindString(q.text); over != "" {
+		out = append(out, find(retrieval.Query{Text: over, Vocabulary: vocab}, overDepth)...)
+	}
+	// Something that arrived broken ("plates showed up today n one is
+	// cracked in half") is answered by what to do about damage on arrival
+	// (a crack alone reads as accidental damage).
+	if arrivedDamagedRE.MatchString(q.text) {
+		out = append(out, find(retrieval.Query{Text: arrivedDamagedQuery, Vocabulary: vocab}, overDepth)...)
+	}
+	// Where the shopper is ("live in lyon") may have its own section
+	// ("Customers in the EU and UK"): searched for with the region's words
+	// as the shopper's own and the question as their context.
+	if places := questionConcepts(res, q.text, nil).places(); len(places) > 0 {
+		out = append(out, slices.DeleteFunc(find(retrieval.Query{Text: regionWords(places), Context: q.text, Vocabulary: vocab}, regionDepth), func(h knowledge.Hit) bool {
+			return asksQuestion(h.Heading) || !names(places, lastHeading(h.Heading))
+		})...)
+	}
+	// The Chinese word the question turns on, when no passage found has it
+	// ("春节" where only an English page has Chinese New Year), is searched
+	// for alone: the first passage that has it (or a synonym) is weighed
+	// too. (An English word the pages have is found by the question itself;
+	// searched alone, it brought passages that only share the word.)
+	if f, ok := questionConcepts(res, q.text, productWords).focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(res.Hits, f.coversHit) {
+		hits := find(retrieval.Query{Text: strings.TrimPrefix(f.Term, "\x00"), Vocabulary: vocab}, focusDepth)
+		if i := slices.IndexFunc(hits, f.coversHit); i >= 0 {
+			out = append(out, hits[i])
+		}
+	}
+	return out
+}
+
 // appendNewHits adds to hits those of more it does not have.
 func appendNewHits(hits, more []knowledge.Hit) []knowledge.Hit {
 	for _, m := range more {
@@ -468,7 +477,7 @@ const searchDepth = 5
 const arrivedDamagedQuery = "item arrived damaged 收到的商品破损"
 
 // focusDepth is how many passages the search for the question's main word
-// alone reads for the few (overDepth) that have it.
+// alone reads for the first that has it.
 const focusDepth = 10
 
 // coversHit reports whether a passage (its heading or text) has the word.
