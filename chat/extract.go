@@ -353,7 +353,7 @@ func placeWords(words []retrieval.Word) []bool {
 	return out
 }
 
-// maxPlaceWords is the most words a place name has ("ho chi minh city").
+// maxPlaceWords is the most words a place name has ("san jose costa rica").
 const maxPlaceWords = 4
 
 // participle reports whether the English word words[i] is a verb form
@@ -2048,7 +2048,10 @@ func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 		return best
 	}
 	if len(cs.places()) > 0 {
-		return placesPeriod(cands, since, elapsed, best)
+		if !elapsed {
+			return best
+		}
+		return placesPeriod(cands, since, best)
 	}
 	source := cands[best].x.hit.Source
 	row, period, ok := periodRow(cands, cs, source)
@@ -2082,10 +2085,7 @@ func withinPeriod(cands []candidate, cs concepts, q string, best int) int {
 // of a section headed with their place that states a period that long or
 // longer ("Customers in the EU and UK": at least 2 years), taken as
 // placeRowProb; else best.
-func placesPeriod(cands []candidate, since float64, elapsed bool, best int) int {
-	if !elapsed {
-		return best
-	}
+func placesPeriod(cands []candidate, since float64, best int) int {
 	n := -1
 	for i, c := range cands {
 		if d, ok := periodDays(c.x.text); ok && d >= since && c.named && c.floor == placeSectionFloor && c.p >= c.floor && (n < 0 || c.p > cands[n].p) {
