@@ -771,6 +771,26 @@ func TestKeepsHelpingWhileWaiting(t *testing.T) {
 
 func (f *fixture) lib() *knowledge.Library { return f.opts.Library }
 
+// addPages adds one page per title, named name-1.md, name-2.md …: pages
+// on the question's words that outrank the one that answers it.
+func (f *fixture) addPages(name string, titles []string, page func(title string) string) {
+	f.t.Helper()
+	for i, title := range titles {
+		f.addDoc(fmt.Sprintf("%s-%d.md", name, i+1), page(title))
+	}
+}
+
+// weighs reports whether the bot, asked q, weighs a candidate extract
+// that is.
+func (f *fixture) weighs(q string, is func(chat.Candidate) bool) bool {
+	f.t.Helper()
+	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: q, Explain: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return slices.ContainsFunc(res.Candidates, is)
+}
+
 // addDoc adds a document to the shop's knowledge and waits until it is searchable.
 func (f *fixture) addDoc(name, text string) {
 	f.t.Helper()
@@ -875,20 +895,14 @@ func TestPlaceSectionIsWeighed(t *testing.T) {
 		"| Electronics | Bedside lamp, earbuds, desk fans | **12 months** from delivery |\n| Home goods | Bedding, towels | **90 days** from delivery |\n\n" +
 		"### Customers in the EU and UK\n\nIn the European Union and the United Kingdom you have a legal guarantee of conformity of at least **2 years** for all goods.\n"
 	f.addDoc("warranty.md", doc)
-	for i, part := range []string{"Aura bedside lamp", "Desk lamp", "Lamp shades", "Reading lamp", "Floor lamp", "Lamp bulbs"} {
-		f.addDoc(fmt.Sprintf("lamp-%d.md", i), fmt.Sprintf("# %s\n\n## Care\n\nIf the %s just died or flickers after a few months, check the bulb and the switch before anything else.\n", part, strings.ToLower(part)))
-	}
-	weighed := func(q string) bool {
-		res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: q, Explain: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(res.Candidates, func(c chat.Candidate) bool { return strings.HasSuffix(c.Heading, "Customers in the EU and UK") })
-	}
-	if !weighed("live in lyon, the lamp i bought 18 months ago just died. anything u can do?") {
+	f.addPages("lamp", []string{"Aura bedside lamp", "Desk lamp", "Lamp shades", "Reading lamp", "Floor lamp", "Lamp bulbs"}, func(part string) string {
+		return fmt.Sprintf("# %s\n\n## Care\n\nIf the %s just died or flickers after a few months, check the bulb and the switch before anything else.\n", part, strings.ToLower(part))
+	})
+	eu := func(c chat.Candidate) bool { return strings.HasSuffix(c.Heading, "Customers in the EU and UK") }
+	if !f.weighs("live in lyon, the lamp i bought 18 months ago just died. anything u can do?", eu) {
 		t.Error("the section for the EU is not weighed for a shopper in Lyon")
 	}
-	if weighed("the lamp i bought 18 months ago just died. anything u can do?") {
+	if f.weighs("the lamp i bought 18 months ago just died. anything u can do?", eu) {
 		t.Error("the section for the EU is weighed for a shopper who names no place")
 	}
 }
@@ -900,9 +914,9 @@ func TestArrivedDamagedIsAnswered(t *testing.T) {
 	f := newFixture(t, false)
 	f.addDoc("returns.md", "# Returns\n\n## Return window\n\nYou can return most items within 30 days of delivery.\n\n"+
 		"## Damaged, faulty or wrong items\n\nIf an item arrives damaged, contact us within **7 days of delivery** with your order number and photos of the item and the box. We send a free replacement or a full refund.\n")
-	for i, part := range []string{"Plates", "Bowls", "Mugs", "Platters", "Cups", "Vases"} {
-		f.addDoc(fmt.Sprintf("ceramics-%d.md", i), fmt.Sprintf("# %s\n\n## Cracks\n\nHand-glazed %s can show fine cracks in the glaze after a few months; one cracked in half from a knock is accidental damage.\n", part, strings.ToLower(part)))
-	}
+	f.addPages("ceramics", []string{"Plates", "Bowls", "Mugs", "Platters", "Cups", "Vases"}, func(part string) string {
+		return fmt.Sprintf("# %s\n\n## Cracks\n\nHand-glazed %s can show fine cracks in the glaze after a few months; one cracked in half from a knock is accidental damage.\n", part, strings.ToLower(part))
+	})
 	res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: "plates showed up today n one is cracked in half, what do i do"})
 	if err != nil || !strings.Contains(res.Reply, "7 days of delivery") {
 		t.Fatalf("reply %q %v; want what to do about damage on arrival", res.Reply, err)
@@ -916,20 +930,14 @@ func TestArrivedDamagedIsAnswered(t *testing.T) {
 func TestFocusWordSearchedAlone(t *testing.T) {
 	f := newFixture(t, false)
 	f.addDoc("contact.md", "# Contact Us\n\n## Holidays\n\n- **Chinese New Year:** the Shanghai team is closed for 7 days. The chat assistant keeps working.\n")
-	for i, part := range []string{"客服时间", "人工客服", "客服邮箱", "客服电话", "在线客服", "客服团队"} {
-		f.addDoc(fmt.Sprintf("kefu-%d.md", i), fmt.Sprintf("# %s\n\n## 上班时间\n\n%s周一至周五上班，期间可以随时联系我们。\n", part, part))
-	}
-	weighed := func(q string) bool {
-		res, err := f.engine.Ask(context.Background(), f.site, chat.AskRequest{Text: q, Explain: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(res.Candidates, func(c chat.Candidate) bool { return c.Source == "contact.md" })
-	}
-	if !weighed("春节期间客服还上班吗") {
+	f.addPages("kefu", []string{"客服时间", "人工客服", "客服邮箱", "客服电话", "在线客服", "客服团队"}, func(part string) string {
+		return fmt.Sprintf("# %s\n\n## 上班时间\n\n%s周一至周五上班，期间可以随时联系我们。\n", part, part)
+	})
+	contact := func(c chat.Candidate) bool { return c.Source == "contact.md" }
+	if !f.weighs("春节期间客服还上班吗", contact) {
 		t.Error("the page on Chinese New Year is not weighed for 春节期间客服还上班吗")
 	}
-	if weighed("周末期间客服还上班吗") {
+	if f.weighs("周末期间客服还上班吗", contact) {
 		t.Error("the page on Chinese New Year is weighed for a question about weekends")
 	}
 }
