@@ -315,8 +315,12 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 			wc.w, wc.focus = c.IDF*questionWeight, false
 		case len([]rune(w.Text)) == 1:
 			wc.focus = false
-		case productWords[w.Text] || len(required) > 1 && !slices.ContainsFunc(required, func(t string) bool { return !productWords[t] }):
+		case isProductWord(w.Text, required, productWords):
 			wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true // 收纳盒 of 竹制收纳盒三件套
+		case i+1 < len(words) && words[i+1].CJK && words[i+1].Start == w.End && len([]rune(words[i+1].Text)) > 1 &&
+			isProductWord(words[i+1].Text, cjkRequired(words[i+1].Text), productWords):
+			// what the product is made of, said with it (真丝 of 真丝眼罩)
+			wc.w, wc.focus, wc.product = c.IDF*productMentionWeight, false, true
 		case inPlace[i]:
 			wc.focus, wc.place = false, true
 		}
@@ -328,6 +332,22 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		}
 	}
 	return out
+}
+
+// isProductWord reports whether a Chinese word (whose required terms are
+// its bigrams, or itself) is a word of the catalog's product titles.
+func isProductWord(word string, required []string, productWords map[string]bool) bool {
+	return productWords[word] || len(required) > 1 && !slices.ContainsFunc(required, func(t string) bool { return !productWords[t] })
+}
+
+// cjkRequired are the terms a Chinese word must have to be covered: its
+// bigrams when it is longer than two characters, else itself (simplified,
+// as search terms are).
+func cjkRequired(word string) []string {
+	if len([]rune(word)) > 2 {
+		return bigrams(word)
+	}
+	return []string{retrieval.Simplified(word)}
 }
 
 // placeWords marks the words that name a place, alone ("spain", "悉尼") or

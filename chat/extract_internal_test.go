@@ -279,6 +279,15 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 	if got, ok := questionConcepts(res, "刚下单的收纳盒想取消", products).focus(); !ok || got.Term != "\x00取消" { // a Chinese word is its bigrams together
 		t.Errorf("focus of 刚下单的收纳盒想取消 = %q, want 取消", got.Term)
 	}
+	// what the product is made of, said with it, is part of naming it (真丝
+	// of 真丝眼罩, whose title is 桑蚕丝眼罩)
+	res = &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "真丝", IDF: 6, Weight: 1, Known: true},
+		{Term: "眼罩", IDF: 2, Weight: 1, Known: true}, {Term: "洗", IDF: 4, Weight: 1, Known: true}}}
+	for _, c := range questionConcepts(res, "真丝眼罩脏了怎么洗", map[string]bool{"眼罩": true}) {
+		if c.Term == "\x00真丝" && (!c.product || c.focus) {
+			t.Errorf("真丝 of 真丝眼罩: product %v, focus %v; want a product mention", c.product, c.focus)
+		}
+	}
 	// 一般 ("usually") says how often, not what about, however rare
 	res = &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "一般", IDF: 6, Weight: 1, Known: true}, {Term: "补货", IDF: 3, Weight: 1, Known: true}}}
 	if got, ok := questionConcepts(res, "一般多久补货", nil).focus(); !ok || got.Term != "\x00补货" {
