@@ -332,8 +332,9 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	if err != nil || len(res.Hits) == 0 {
 		return reply{}
 	}
-	pw := e.productWords(ctx, q.site)
-	res.Hits = appendNewHits(res.Hits, e.alsoWeighed(ctx, q, res, vocab, pw))
+	// the question's words, read once: the hits added below leave them as they are
+	cs := questionConcepts(res, q.text, e.productWords(ctx, q.site))
+	res.Hits = appendNewHits(res.Hits, e.alsoWeighed(ctx, q, res.Hits, cs, vocab))
 	if section != nil {
 		if res.Hits = inSection(res.Hits, *section); len(res.Hits) == 0 {
 			return reply{}
@@ -341,7 +342,6 @@ func (e *Engine) searchAnswer(ctx context.Context, q *question, section *Topic) 
 	}
 	confidence := res.Confidence
 	r := reply{confidence: &confidence}
-	cs := questionConcepts(res, q.text, pw)
 	// A question without a word that says what it is about ("how much?"),
 	// and no earlier question it continues, is not answered by whichever
 	// passage states an amount.
@@ -412,7 +412,7 @@ const policyLikeScore = 0.25
 // alsoWeighed are passages to weigh besides those the question ranks
 // first, which the question alone ranks low: each search is for one kind
 // of question, read from its words.
-func (e *Engine) alsoWeighed(ctx context.Context, q *question, res *knowledge.SearchResult, vocab *retrieval.Vocabulary, productWords map[string]bool) []knowledge.Hit {
+func (e *Engine) alsoWeighed(ctx context.Context, q *question, found []knowledge.Hit, cs concepts, vocab *retrieval.Vocabulary) []knowledge.Hit {
 	find := func(query retrieval.Query, k int) []knowledge.Hit {
 		more, err := e.opts.Library.Find(ctx, q.site.ID, query, k)
 		if err != nil {
@@ -440,7 +440,7 @@ func (e *Engine) alsoWeighed(ctx context.Context, q *question, res *knowledge.Se
 	// Where the shopper is ("live in lyon") may have its own section
 	// ("Customers in the EU and UK"): searched for with the region's words
 	// as the shopper's own and the question as their context.
-	if places := questionConcepts(res, q.text, nil).places(); len(places) > 0 {
+	if places := cs.places(); len(places) > 0 {
 		out = append(out, slices.DeleteFunc(find(retrieval.Query{Text: regionWords(places), Context: q.text, Vocabulary: vocab}, regionDepth), func(h knowledge.Hit) bool {
 			return asksQuestion(h.Heading) || !names(places, lastHeading(h.Heading))
 		})...)
@@ -450,7 +450,7 @@ func (e *Engine) alsoWeighed(ctx context.Context, q *question, res *knowledge.Se
 	// for alone: the first passage that has it (or a synonym) is weighed
 	// too. (An English word the pages have is found by the question itself;
 	// searched alone, it brought passages that only share the word.)
-	if f, ok := questionConcepts(res, q.text, productWords).focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(res.Hits, f.coversHit) {
+	if f, ok := cs.focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(found, f.coversHit) {
 		hits := find(retrieval.Query{Text: strings.TrimPrefix(f.Term, "\x00"), Vocabulary: vocab}, focusDepth)
 		if i := slices.IndexFunc(hits, f.coversHit); i >= 0 {
 			out = append(out, hits[i])

@@ -84,11 +84,11 @@ func isNumbered(l string) bool {
 	return i > 0 && i+1 < len(l) && l[i] == '.' && l[i+1] == ' '
 }
 
-// renderRow writes a table row with its column names: "Destination: Canada ·
-// Cost: $12.95 · …", keeping every cell as written.
 // cellSep separates the cells of a table row as renderRow writes it.
 const cellSep = " · "
 
+// renderRow writes a table row with its column names: "Destination: Canada ·
+// Cost: $12.95 · …", keeping every cell as written.
 func renderRow(header, row string) string {
 	names := strings.Split(header, " | ")
 	cells := strings.Split(row, " | ")
@@ -287,10 +287,7 @@ func questionConcepts(res *knowledge.SearchResult, text string, productWords map
 		}
 		// A Chinese word is covered when all its bigrams are (or its one
 		// character), or one of its synonyms.
-		required := terms[:1]
-		if len([]rune(w.Text)) > 2 {
-			required = bigrams(w.Text)
-		}
+		required := cjkRequired(w.Text)
 		c := retrieval.Concept{Term: w.Text, Weight: 1, Known: true}
 		for _, t := range required {
 			tc, ok := byTerm[t]
