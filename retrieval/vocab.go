@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/kljensen/snowball/english"
 )
@@ -263,7 +264,7 @@ func (v *Vocabulary) Expand(text string) []Expansion {
 		}
 	}
 	if len(v.cjk) > 0 {
-		folded := Simplified(strings.ToLower(text))
+		folded := joinScripts(Simplified(strings.ToLower(text)))
 		var bounds map[int]bool // where the words of folded start and end, found at the first match
 		for _, r := range v.cjk {
 			chars := v.rules[r].chars
@@ -346,6 +347,26 @@ func allIn(terms []string, set map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// joinScripts drops the spaces between a Chinese character and another
+// letter, as a Chinese phrase is written in a rule ("chat 记录" is the
+// rule's chat记录, and so is what a shopper types with or without them).
+func joinScripts(text string) string {
+	rs := []rune(text)
+	var b strings.Builder
+	for i := 0; i < len(rs); i++ {
+		j := i
+		for j < len(rs) && unicode.IsSpace(rs[j]) {
+			j++
+		}
+		if j > i && i > 0 && j < len(rs) && (IsCJK(rs[i-1]) || IsCJK(rs[j])) {
+			i = j - 1 // a space between scripts: left out
+			continue
+		}
+		b.WriteRune(rs[i])
+	}
+	return b.String()
 }
 
 // wordBounds are the byte offsets where the words of text start or end.

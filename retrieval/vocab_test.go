@@ -46,6 +46,10 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"do I have to pay customs?", []string{"duties"}, nil},
 		// what a shopper types in the chat is a chat conversation the privacy policy keeps
 		{"how long do u keep what i type in this chat", []string{"chat conversations", "retain"}, nil},
+		// a phrase of both scripts matches with or without a space between them
+		{"chat 记录 你们会存多久", []string{"chat conversations"}, nil},
+		{"chat记录会存多久", []string{"chat conversations"}, nil},
+		{"客服 email 是多少", []string{"邮件"}, nil},
 		// accidents, however the shopper tells them
 		{"knocked the diffuser off the shelf", []string{"accidental damage"}, nil},
 		{"dropped my earbuds in the pool lol", []string{"liquid damage", "accidental damage"}, nil},
