@@ -46,6 +46,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"do I have to pay customs?", []string{"duties"}, nil},
 		// what a shopper types in the chat is a chat conversation the privacy policy keeps
 		{"how long do u keep what i type in this chat", []string{"chat conversations", "retain"}, nil},
+		{"账号注销了还能恢复吗", []string{"账户"}, nil},
+		{"want to get rid of my account completely", []string{"delete account"}, nil},
 		// a phrase of both scripts matches with or without a space between them
 		{"chat 记录 你们会存多久", []string{"chat conversations"}, nil},
 		{"chat记录会存多久", []string{"chat conversations"}, nil},
