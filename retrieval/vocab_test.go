@@ -48,6 +48,10 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"how long do u keep what i type in this chat", []string{"chat conversations", "retain"}, nil},
 		{"账号注销了还能恢复吗", []string{"账户"}, nil},
 		{"want to get rid of my account completely", []string{"delete account"}, nil},
+		// a number to call is the phone support the contact page denies; a
+		// phone is not an email
+		{"is there a phone number i can call", []string{"phone support"}, nil},
+		{"你们有客服电话吗", []string{"phone support"}, []string{"email"}},
 		// a phrase of both scripts matches with or without a space between them
 		{"chat 记录 你们会存多久", []string{"chat conversations"}, nil},
 		{"chat记录会存多久", []string{"chat conversations"}, nil},
