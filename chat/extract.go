@@ -164,6 +164,7 @@ var questionWords = map[string]bool{
 	"alreadi": true, "till": true, "until": true, "stuff": true, "thing": true, "fine": true, "gonna": true, "wanna": true,
 	"kinda": true, "sorta": true, "bit": true, "lot": true, "wtf": true, "omg": true, "btw": true, "definit": true, "basic": true,
 	"total": true, "whole": true, "anyway": true, "mayb": true, "probabl": true, "min": true, "late": true, "reach": true,
+	"w": true, "n": true, "rn": true, "idk": true, "cuz": true, "coz": true, "ya": true, // with, and, right now …
 }
 
 // cjkFillers are Chinese words that say when or how much in passing, not

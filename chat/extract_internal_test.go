@@ -252,6 +252,8 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 		{"my parcel to spain hasnt moved", "move", "spain"},
 		{"I'll be away that week, can I redirect it", "redirect", "ill"},
 		{"i cant get into my old email anymore tho", "email", "anymor tho"},
+		// chat shorthand: "w" is with, "n" and
+		{"paid w the wrong card n want to switch", "switch", "w n"},
 	} {
 		text, want := c.text, c.want
 		res := &knowledge.SearchResult{}
