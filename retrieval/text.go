@@ -177,8 +177,9 @@ func CountTokens(text string) int {
 // simplified; 3: "US" in capitals is the country ("usa"), number words are
 // figures ("three" is "3"); 4: a hyphenated pair is one word too ("wi-fi"
 // is also "wifi"); 5: Latin letters without their accents ("são paulo" is
-// "sao paulo", "zürich" "zurich", "café" "cafe").
-const AnalyzerVersion = 5
+// "sao paulo", "zürich" "zurich", "café" "cafe"); 6: "added" and "adding"
+// are "add", not "ad".
+const AnalyzerVersion = 6
 
 // wordTerm is the search term of the word toks[i] of text: "usa" for the
 // country, a figure for a number word, "" for a stop word, else its stem
@@ -194,7 +195,7 @@ func wordTerm(text string, toks []Token, i int) string {
 	if IsStopWord(t.Text) {
 		return ""
 	}
-	return strings.ReplaceAll(english.Stem(t.Text, false), "'", "")
+	return strings.ReplaceAll(stem(t.Text), "'", "")
 }
 
 // numberWords are the English number words a shop writes in full ("after
@@ -249,7 +250,7 @@ func compound(text string, toks []Token, i int) string {
 	if !hyphen(i) || hyphen(i-1) || hyphen(i+1) {
 		return ""
 	}
-	return strings.ReplaceAll(english.Stem(toks[i].Text+toks[i+1].Text, false), "'", "")
+	return strings.ReplaceAll(stem(toks[i].Text+toks[i+1].Text), "'", "")
 }
 
 // cjkStopChars are function characters left out of the unigrams: they occur

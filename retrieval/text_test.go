@@ -53,6 +53,9 @@ func TestTerms(t *testing.T) {
 		// does not (or the other way round) still share the word
 		{"shipping to São Paulo, Zürich or Montréal", []string{"ship", "sao", "paulo", "zurich", "montreal"}},
 		{"CAFÉ", []string{"cafe"}},
+		// the root's own double letter stays: "added" meets "add"
+		{"add it? codes can't be added, adding items", []string{"add", "code", "cant", "add", "add", "item"}},
+		{"shipped, hopping", []string{"ship", "hop"}},
 	}
 	for _, tt := range tests {
 		if got := Terms(tt.in); !reflect.DeepEqual(got, tt.want) {

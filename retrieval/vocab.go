@@ -211,7 +211,17 @@ func (v *Vocabulary) add(syns []Synonym, match func(string) string) *Vocabulary 
 	return v
 }
 
-func stem(w string) string { return english.Stem(w, false) }
+// stem is w's English stem. The stemmer undoubles the consonant its
+// suffix leaves ("hopped" is "hop"), which for a root of two letters and a
+// double one takes the root's own: "added" and "adding" would be "ad" and
+// never meet "add".
+func stem(w string) string {
+	s := english.Stem(w, false)
+	if len(s) == 2 && len(w) > 3 && w[:3] == s+s[1:] {
+		return w[:3]
+	}
+	return s
+}
 
 // phraseWord is how a word of a phrase is matched: its stem, with chat
 // shorthand read as the word it stands for ("do u keep" is "do you keep").
