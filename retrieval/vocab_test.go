@@ -48,6 +48,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"how long do u keep what i type in this chat", []string{"chat conversations", "retain"}, nil},
 		{"账号注销了还能恢复吗", []string{"账户"}, nil},
 		{"want to get rid of my account completely", []string{"delete account"}, nil},
+		// locked out is the account locked
+		{"typed my password wrong 5 times and now im locked out", []string{"account locked"}, nil},
 		// to complain is to make a complaint (the stems differ)
 		{"how do i complain about how this was handled", []string{"complaint"}, nil},
 		// switching an order to another card is changing its payment method
