@@ -930,6 +930,17 @@ func describeProduct(lang string, p knowledge.Product, text string, pq knowledge
 			(len(said) == 0 || !slices.Contains(said, s) && saysMore(s, p.Title+"\n"+strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"), asked)) {
 			said = append(said, s)
 		}
+		// "how long is the sunrise bit": a time asked for and not yet
+		// said is the description's sentence with one ("Wakes you gradually
+		// with 30 minutes of simulated sunrise").
+		if asks(text)&factDuration != 0 && answerTypes(strings.Join(facts, "\n")+"\n"+strings.Join(said, "\n"))&factDuration == 0 {
+			for _, s := range sentences(p.Description) {
+				if answerTypes(s)&factDuration != 0 {
+					said = append(said, s)
+					break
+				}
+			}
+		}
 	}
 	if !specific && len(said) == 0 {
 		add("price")

@@ -293,6 +293,14 @@ func TestDescribeProductReadsTheDescription(t *testing.T) {
 	if got, specific := describeProduct("en", stand, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "Black") || !strings.Contains(got, "adapter included") {
 		t.Errorf("adapter and colour: %q (specific %v); want the colour and what is included", got, specific)
 	}
+	// a time asked for is the sentence that states one, though it shares
+	// no word with the question but the product's name
+	clock := knowledge.Product{Title: "Sunrise Alarm Clock", Attributes: map[string]any{"color": "White"},
+		Description: "Wakes you gradually with 30 minutes of simulated sunrise. Includes FM radio."}
+	text = "sunrise alarm clock - does it have a radio and how long is the sunrise bit"
+	if got, specific := describeProduct("en", clock, text, knowledge.ParseProductQuery(text)); !specific || !strings.Contains(got, "FM radio") || !strings.Contains(got, "30 minutes") {
+		t.Errorf("radio and sunrise time: %q (specific %v); want both", got, specific)
+	}
 	// what comes in the box may be said by another attribute's value
 	lamp := knowledge.Product{Title: "Aura Bedside Lamp", Attributes: map[string]any{"power": "USB-C, 12 W adapter included", "warranty": "12 months"},
 		Description: "Dimmable LED bedside lamp with a linen shade."}
