@@ -170,7 +170,7 @@ var questionWords = map[string]bool{
 // cjkFillers are Chinese words that say when or how much in passing, not
 // what a question is about.
 var cjkFillers = map[string]bool{"已经": true, "之后": true, "以后": true, "现在": true, "一下": true, "的话": true, "时候": true, "啥时候": true,
-	"东西": true, "还会": true, "还能": true, "可以": true, "应该": true, "一直": true, "一般": true, "马上": true, "刚才": true, "然后": true}
+	"东西": true, "期间": true, "还会": true, "还能": true, "可以": true, "应该": true, "一直": true, "一般": true, "马上": true, "刚才": true, "然后": true}
 
 // cjkQuestion are Chinese characters that ask rather than name (besides
 // intents.CJKFunction's grammar).

@@ -281,6 +281,12 @@ func TestFocusIsNotAPlaceOrAFiller(t *testing.T) {
 	if got, ok := questionConcepts(res, "刚下单的收纳盒想取消", products).focus(); !ok || got.Term != "\x00取消" { // a Chinese word is its bigrams together
 		t.Errorf("focus of 刚下单的收纳盒想取消 = %q, want 取消", got.Term)
 	}
+	// 期间 (during) says when, not what: the festival is the main word
+	res = &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "春节", IDF: 3, Weight: 1, Known: true},
+		{Term: "期间", IDF: 4, Weight: 1, Known: true}, {Term: "客服", IDF: 2, Weight: 1, Known: true}, {Term: "上班", IDF: 2, Weight: 1, Known: true}}}
+	if got, ok := questionConcepts(res, "春节期间客服还上班吗", nil).focus(); !ok || got.Term != "\x00春节" {
+		t.Errorf("focus of 春节期间客服还上班吗 = %q, want 春节", got.Term)
+	}
 	// what the product is made of, said with it, is part of naming it (真丝
 	// of 真丝眼罩, whose title is 桑蚕丝眼罩)
 	res = &knowledge.SearchResult{Concepts: []retrieval.Concept{{Term: "真丝", IDF: 6, Weight: 1, Known: true},
