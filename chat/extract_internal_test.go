@@ -1236,6 +1236,10 @@ func TestArrivedDamaged(t *testing.T) {
 		"dropped my mug and it cracked, is that covered":                0,
 		"mug came cracked, do i have to mail it back?":                  0,
 		"how long does delivery take":                                   0,
+		// what does not work from the start arrived faulty
+		"the lamp came dead, wont turn on at all": 1,
+		"earbuds were DOA":                        1,
+		"lamp stopped working after 5 months":     0,
 	} {
 		cs := cands()
 		got := arrivedDamaged(cs, q, 0)
@@ -1246,6 +1250,9 @@ func TestArrivedDamaged(t *testing.T) {
 	cs := cands()[2:]
 	if got := arrivedDamaged(append(cands()[:1], cs...), "收到的盘子碎了一个 咋办", 0); got != 1 {
 		t.Errorf("收到的盘子碎了一个: candidate %d, want the FAQ on what arrived broken", got)
+	}
+	if got := arrivedDamaged(append(cands()[:1], cands()[2:]...), "耳机收到就充不进电，怎么处理", 0); got != 1 {
+		t.Errorf("耳机收到就充不进电: candidate %d, want the FAQ on what arrived broken", got)
 	}
 }
 
