@@ -211,10 +211,10 @@ func (v *Vocabulary) add(syns []Synonym, match func(string) string) *Vocabulary 
 	return v
 }
 
-// stem is w's English stem. The stemmer undoubles the consonant its
-// suffix leaves ("hopped" is "hop"), which for a root of two letters and a
-// double one takes the root's own: "added" and "adding" would be "ad" and
-// never meet "add".
+// stem is w's English stem. The stemmer takes a doubled consonant off
+// with the suffix ("hopped" is "hop"), and so the root's own double letter
+// when only two letters come before it: "added" and "adding" would be "ad"
+// and never meet "add".
 func stem(w string) string {
 	s := english.Stem(w, false)
 	if len(s) == 2 && len(w) > 3 && w[:3] == s+s[1:] {
@@ -359,9 +359,9 @@ func allIn(terms []string, set map[string]bool) bool {
 	return true
 }
 
-// joinScripts drops the spaces between a Chinese character and another
-// letter, as a Chinese phrase is written in a rule ("chat 记录" is the
-// rule's chat记录, and so is what a shopper types with or without them).
+// joinScripts drops the spaces beside a Chinese character, as a rule's
+// Chinese phrase is matched without them ("chat 记录" is the rule's
+// chat记录, and so is what a shopper types with or without the space).
 func joinScripts(text string) string {
 	rs := []rune(text)
 	var b strings.Builder
