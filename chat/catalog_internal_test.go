@@ -401,6 +401,29 @@ func TestUncoveredAlternatives(t *testing.T) {
 	}
 }
 
+// A Chinese word cannot be checked against data in English only: the
+// question's English word the data has says what it asks; without one,
+// the Chinese words still count.
+func TestUncoveredMixedLanguage(t *testing.T) {
+	speaker := knowledge.Product{Title: "Mini Bluetooth Speaker", Description: "Palm-sized speaker. Pair two for stereo."}
+	mask := knowledge.Product{Title: "Mulberry Silk Sleep Mask", Description: "22 momme mulberry silk. Blocks light."}
+	curtain := knowledge.Product{Title: "Blackout Linen Curtain Panel", Attributes: map[string]any{"care": "Wash 30 °C, do not tumble dry"}}
+	for _, c := range []struct {
+		q    string
+		p    knowledge.Product
+		want bool
+	}{
+		{"mini speaker 可以两个一起连成 stereo 吗", speaker, false},
+		{"mini speaker 防水吗 能带去游泳吗", speaker, true},
+		{"silk sleep mask 能治失眠吗", mask, true},
+		{"blackout curtain 按标签 30 度洗的 涂层掉了 能换吗", curtain, true}, // a number is no English word
+	} {
+		if got := uncovered(c.q, c.p, nil); got != c.want {
+			t.Errorf("uncovered(%q) = %v, want %v", c.q, got, c.want)
+		}
+	}
+}
+
 // "最大" asks which size is the largest, not about something the hoodie's
 // data lacks; "什么木头" asks the material.
 func TestUncoveredSuperlativesAndMaterial(t *testing.T) {
