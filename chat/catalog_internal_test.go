@@ -422,6 +422,11 @@ func TestUncoveredMixedLanguage(t *testing.T) {
 			t.Errorf("uncovered(%q) = %v, want %v", c.q, got, c.want)
 		}
 	}
+	// … or a synonym of the word: a drawstring is the data's drawcord
+	hoodie := knowledge.Product{Title: "Heavyweight Loopback Hoodie", Description: "A double-layer hood, no drawcords."}
+	if uncovered("那个 hoodie 帽子有 drawstring 吗", hoodie, retrieval.BuiltinVocabulary()) {
+		t.Errorf("帽子有 drawstring 吗: uncovered; want the drawcords the hoodie's data says")
+	}
 }
 
 // "最大" asks which size is the largest, not about something the hoodie's
