@@ -759,14 +759,15 @@ func uncovered(text string, p knowledge.Product, vocab *retrieval.Vocabulary) bo
 	// question's English word the data has (or a synonym of it), besides
 	// the product's name, says what it asks ("mini speaker 可以两个一起连成
 	// stereo 吗": "Pair two for stereo").
-	english := !strings.ContainsFunc(p.Title+p.Description+knowledge.AttributeText(p.Attributes), retrieval.IsCJK) &&
+	title := retrieval.TermSet(p.Title)
+	askedInEnglish := !strings.ContainsFunc(p.Title+p.Description+knowledge.AttributeText(p.Attributes), retrieval.IsCJK) &&
 		slices.ContainsFunc(words, func(w retrieval.Word) bool {
 			t := retrieval.SearchTerms(w.Text)
-			return !w.CJK && len(t) > 0 && strings.ContainsFunc(t[0], unicode.IsLetter) && (have[t[0]] || said[t[0]]) && !retrieval.TermSet(p.Title)[t[0]] &&
-				!questionWords[t[0]] && !cueWords()[t[0]]
+			return !w.CJK && len(t) > 0 && strings.ContainsFunc(t[0], unicode.IsLetter) && (have[t[0]] || said[t[0]]) &&
+				!title[t[0]] && !questionWords[t[0]] && !cueWords()[t[0]]
 		})
 	for _, w := range words {
-		if w.CJK && (english || countWord.MatchString(w.Text)) { // 两个, 一套: how many, not what
+		if w.CJK && (askedInEnglish || countWord.MatchString(w.Text)) { // 两个, 一套: how many, not what
 			continue
 		}
 		t := retrieval.SearchTerms(w.Text)
