@@ -451,7 +451,7 @@ func (e *Engine) alsoWeighed(ctx context.Context, q *question, found []knowledge
 	// too. (An English word the pages have is found by the question itself;
 	// searched alone, it brought passages that only share the word.)
 	if f, ok := cs.focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(found, f.coversHit) {
-		hits := find(retrieval.Query{Text: strings.TrimPrefix(f.Term, "\x00"), Vocabulary: vocab}, focusDepth)
+		hits := find(retrieval.Query{Text: focusQuery(strings.TrimPrefix(f.Term, "\x00"), vocab), Vocabulary: vocab}, focusDepth)
 		if i := slices.IndexFunc(hits, f.coversHit); i >= 0 {
 			out = append(out, hits[i])
 		}
@@ -475,6 +475,22 @@ const searchDepth = 5
 // arrivedDamagedQuery searches for what to do when an item arrives
 // damaged, in English and Chinese.
 const arrivedDamagedQuery = "item arrived damaged 收到的商品破损"
+
+// focusQuery is what a Chinese main word is searched for with: the word and
+// its English words in the vocabulary, which count as much as the word
+// (the page that has it may be in English only, while Chinese pages share
+// its characters: 转运仓 is the shipping page's "freight forwarders").
+func focusQuery(word string, vocab *retrieval.Vocabulary) string {
+	text := word
+	for _, x := range vocab.Expand(word) {
+		for _, e := range x.Terms {
+			if !strings.ContainsFunc(e, retrieval.IsCJK) {
+				text += " " + e
+			}
+		}
+	}
+	return text
+}
 
 // focusDepth is how many passages the search for the question's main word
 // alone reads for the first that has it.

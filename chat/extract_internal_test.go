@@ -1460,3 +1460,20 @@ func TestFromParagraphStart(t *testing.T) {
 		}
 	}
 }
+
+// A Chinese main word no passage found has is searched for with its
+// English words as well, as much as its own: the page that has it may be
+// in English only.
+func TestFocusQueryHasTheEnglishWords(t *testing.T) {
+	v := retrieval.BuiltinVocabulary()
+	got := focusQuery("转运仓", v)
+	if !strings.HasPrefix(got, "转运仓") || !strings.Contains(got, "freight forwarder") {
+		t.Errorf("focusQuery(转运仓) = %q; want the word and \"freight forwarder\"", got)
+	}
+	if got := focusQuery("春节", v); !strings.Contains(got, "chinese new year") || strings.Contains(got, "节假日") {
+		t.Errorf("focusQuery(春节) = %q; want its English words, not its Chinese ones", got)
+	}
+	if got := focusQuery("春节", nil); got != "春节" {
+		t.Errorf("focusQuery(春节) without a vocabulary = %q; want the word alone", got)
+	}
+}
