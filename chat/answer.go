@@ -448,8 +448,9 @@ func (e *Engine) alsoWeighed(ctx context.Context, q *question, found []knowledge
 	// The Chinese word the question turns on, when no passage found has it
 	// ("春节" where only an English page has Chinese New Year), is searched
 	// for alone, with its English words (focusQuery): the first passage
-	// that has it (or a synonym) is weighed too. (An English word the pages have is found by the question itself;
-	// searched alone, it brought passages that only share the word.)
+	// that has it (or a synonym) is weighed too. (An English word the pages
+	// have is found by the question itself; searched alone, it brought
+	// passages that only share the word.)
 	if f, ok := cs.focus(); ok && strings.HasPrefix(f.Term, "\x00") && !slices.ContainsFunc(found, f.coversHit) {
 		hits := find(retrieval.Query{Text: focusQuery(strings.TrimPrefix(f.Term, "\x00"), vocab), Vocabulary: vocab}, focusDepth)
 		if i := slices.IndexFunc(hits, f.coversHit); i >= 0 {
