@@ -1833,8 +1833,17 @@ func asks(q string) int {
 	if elapsedRE.MatchString(t) {
 		kinds |= factDuration
 	}
+	// "按人民币扣吗" asks in which currency, not how much.
+	if currencyAskRE.MatchString(t) && !containsAny(t, []string{"how much", "多少"}) {
+		kinds &^= factAmount
+	}
 	return kinds
 }
+
+// currencyAskRE finds a question about the currency a charge is in
+// ("charged in pounds", "按人民币扣吗", "扣的是美元吗").
+var currencyAskRE = regexp.MustCompile(`\b(?:charged?|billed?|pay|paid)\s+in\s+(?:pounds|euros?|dollars|yuan|rmb|cny|usd|gbp|eur|人民币|美元|欧元|英镑)|` +
+	`(?:人民币|美元|美金|欧元|英镑|rmb|cny|usd)\s*(?:扣|付|结算|支付)|扣(?:的是|的|成)?\s*(?:人民币|美元|美金|欧元|英镑|rmb|cny|usd)`)
 
 // elapsedRE is a time a question says has passed, in days to years: a
 // count of them said to be past ("3 weeks ago", "5 months … is that

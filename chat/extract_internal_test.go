@@ -511,6 +511,22 @@ func TestHowLongIsALength(t *testing.T) {
 	}
 }
 
+// A question about the currency of a charge asks which currency, not how
+// much: the refund rule that mentions 人民币 beside an amount did not answer
+// "按人民币扣吗". "How much" or 多少 still asks an amount.
+func TestCurrencyIsNotAnAmount(t *testing.T) {
+	for _, q := range []string{"国内地址下单是按人民币扣吗 汇率会变不", "在国内下单是扣人民币吗", "will my card be charged in pounds?", "why is my bank showing the charge in dollars"} {
+		if asks(q)&factAmount != 0 {
+			t.Errorf("asks(%q) asks an amount", q)
+		}
+	}
+	for _, q := range []string{"按人民币扣多少", "how much will i be charged in euros", "会扣运费吗", "what does shipping cost"} {
+		if asks(q)&factAmount == 0 {
+			t.Errorf("asks(%q) asks no amount", q)
+		}
+	}
+}
+
 // The list item labelled with a name the question has answers over its
 // neighbours: "usps already has it" is the USPS item. A label that is not
 // a name ("Payment method") is not chosen that way.
