@@ -52,6 +52,7 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"typed my password wrong 5 times and now im locked out", []string{"account locked"}, nil},
 		// not liking it is a change of mind (无理由退货)
 		{"东西不喜欢能退吗 收到两周了", []string{"无理由退货", "change of mind"}, nil},
+		{"台灯用了一年半坏了 还能保吗", []string{"保修", "warranty"}, nil},
 		// to complain is to make a complaint (the stems differ)
 		{"how do i complain about how this was handled", []string{"complaint"}, nil},
 		// switching an order to another card is changing its payment method
