@@ -895,6 +895,7 @@ func bestExtract(res *knowledge.SearchResult, cs concepts, q string, maxHits int
 		cands[best].p = min(cands[best].p, unaskedQualifierProb)
 	}
 	cands[best].x = withAskedRow(cands[best].x, cands, cs, asked)
+	cands[best].x = withOtherStep(cands[best], cands, cs, asked)
 	cands[best].x = withWhereToAsk(cands[best].x)
 	cands[best].x = fromParagraphStart(cands[best].x)
 	return cands[best], cands, true
@@ -1430,6 +1431,50 @@ func withAskedRow(x extract, cands []candidate, cs concepts, asked int) extract 
 			x.text += "\n" + row
 		}
 	}
+	return x
+}
+
+// withOtherStep adds to a table row that answers how long the sentence of
+// its document that times another step, when the question names that step
+// too: "how long after you get my return until the money is on my amex" is
+// the card's 5–10 business days after the inspection's 3. The
+// sentence is the first of another extract of the document that states a
+// duration and has a main word of the question the row lacks (one that may
+// be what it is about, not how it asks or a unit of time), from a section
+// beside the row's (one with the most of them; two with as many add
+// nothing).
+func withOtherStep(b candidate, cands []candidate, cs concepts, asked int) extract {
+	x := b.x
+	firstLine, _, _ := strings.Cut(x.text, "\n")
+	if asked&factDuration == 0 || b.in[rowInput] != 1 || answerTypes(firstLine)&factDuration == 0 {
+		return x
+	}
+	have := retrieval.TermSet(lastHeading(x.hit.Heading) + "\n" + x.text)
+	parent := parentHeading(x.hit.Heading)
+	lacks := func(k weightedConcept) bool {
+		return !k.focus || timeUnitRE.MatchString(strings.TrimPrefix(k.Term, "\x00")) || k.Covers(have)
+	}
+	step, most, tie := "", 0.0, false
+	for _, c := range cands {
+		if c.x.hit.Source != x.hit.Source || c.in[rowInput] == 1 || c.x.hit.Heading == x.hit.Heading || parentHeading(c.x.hit.Heading) != parent {
+			continue
+		}
+		ss := sentences(strings.TrimLeft(c.x.text, "- "))
+		if len(ss) == 0 || answerTypes(ss[0])&factDuration == 0 || strings.Contains(x.text, ss[0]) {
+			continue
+		}
+		w := cs.weightIn(retrieval.TermSet(ss[0]), lacks)
+		switch {
+		case w > most:
+			step, most, tie = ss[0], w, false
+		case w == most && w > 0 && ss[0] != step:
+			tie = true
+		}
+	}
+	if step == "" || tie {
+		return x
+	}
+	x.text += "\n" + step
 	return x
 }
 
@@ -2054,6 +2099,15 @@ func lastHeading(path string) string {
 		return strings.TrimSpace(path[i+3:])
 	}
 	return strings.TrimSpace(path)
+}
+
+// parentHeading is a heading path without its innermost heading ("A > B" →
+// "A"; "A" → "").
+func parentHeading(path string) string {
+	if i := strings.LastIndex(path, " > "); i >= 0 {
+		return strings.TrimSpace(path[:i])
+	}
+	return ""
 }
 
 // withinPeriod is the candidate to answer from when the question says how
