@@ -53,6 +53,8 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		// not liking it is a change of mind (无理由退货)
 		{"东西不喜欢能退吗 收到两周了", []string{"无理由退货", "change of mind"}, nil},
 		{"台灯用了一年半坏了 还能保吗", []string{"保修", "warranty"}, nil},
+		{"can i pay in installments", []string{"pay later"}, nil},
+		{"like an eye cover thing", []string{"eye mask"}, nil},
 		{"wanna delete my account but theres an order still on its way", []string{"shipped"}, nil},
 		{"付款 fail 了三次 现在说 card paused 要等多久", []string{"failed attempts"}, nil},
 		{"how long till the refund shows on my amex", []string{"american express"}, nil},
