@@ -2407,10 +2407,18 @@ func arrivedDamaged(cands []candidate, q string, best int) int {
 }
 
 // arrivedDamagedRE finds a shopper saying something arrived broken.
-var arrivedDamagedRE = regexp.MustCompile(`(?i)\b(?:arrived|arrives|showed up|came|turned up|got here|opened (?:the|my) (?:box|parcel|package)|out of the box)\b[^.?!]{0,40}\b(?:crack|chip|broke|smash|shatter|dent|damage)|\b(?:crack|chip|broke|smash|shatter|damage)\w*\s+(?:on arrival|in the box|when it (?:arrived|came))|(?:收到|到手|到的时候|打开)[^。？！]{0,8}(?:碎|裂|坏|破)` +
+var arrivedDamagedRE = regexp.MustCompile(`(?i)` + strings.Join([]string{
+	// it came broken ("plates showed up today n one is cracked in half",
+	// "came in pieces", "收到就碎了")
+	`\b(?:arrived|arrives|showed up|came|turned up|got here|opened (?:the|my) (?:box|parcel|package)|out of the box)\b[^.?!]{0,40}\b(?:crack|chip|broke|smash|shatter|dent|damage|crush|in pieces)`,
+	`\b(?:crack|chip|broke|smash|shatter|damage)\w*\s+(?:on arrival|in the box|when it (?:arrived|came))`,
+	`(?:收到|到手|到的时候|打开)[^。？！]{0,8}(?:碎|裂|坏|破)`,
 	// … or does not work from the start ("came dead", "收到就充不进电")
-	`|\b(?:arrived|came|showed up|out of the box)\b[^.?!]{0,30}\b(?:dead|won'?t (?:turn on|charge|work)|doesn'?t (?:work|turn on|charge)|not working)|\bdead on arrival\b|\bDOA\b` +
-	`|(?:收到|到手|拆开|刚到)[^。？！]{0,6}(?:不亮|充不进|充不上|不能用|用不了|没反应|开不了机|不开机|没声音|不工作)`)
+	`\b(?:arrived|came|showed up|out of the box)\b[^.?!]{0,30}\b(?:dead|won'?t (?:turn on|charge|work)|doesn'?t (?:work|turn on|charge)|not working)`,
+	`\bdead on arrival\b`,
+	`\bDOA\b`,
+	`(?:收到|到手|拆开|刚到)[^。？！]{0,6}(?:不亮|充不进|充不上|不能用|用不了|没反应|开不了机|不开机|没声音|不工作)`,
+}, "|"))
 
 // sendBackRE finds a question about sending something back.
 var sendBackRE = regexp.MustCompile(`(?i)\b(?:send|sent|mail|ship|post)\w*\s+(?:it|them|this|that|the \w+\s+)?\s*back\b|寄回|退回`)

@@ -1283,6 +1283,7 @@ func TestArrivedDamaged(t *testing.T) {
 		"plates showed up today n one is cracked in half, what do i do": 1,
 		"just opened the box and the mug is cracked in half":            1,
 		"my mug arrived with a chip in the rim":                         1,
+		"the plates came in pieces, box totally crushed. what now":      1,
 		"dropped my mug and it cracked, is that covered":                0,
 		"mug came cracked, do i have to mail it back?":                  0,
 		"how long does delivery take":                                   0,
