@@ -1479,27 +1479,29 @@ func withOtherStep(b candidate, cands []candidate, cs concepts, asked int) extra
 }
 
 // rowStating is the table row of x's document that states a fact of kind
-// and has the most of the question's words, or "" when none does or two
-// have as many.
+// and has the most of the question's words, or the two that have as many
+// ("the lamp": Electronics' Aura Bedside Lamp and Home goods' lamp shades,
+// for the shopper to tell), or "" when none does or more have as many.
 func rowStating(kind int, x extract, cands []candidate, cs concepts) string {
-	row, most, tie := "", 0.0, false
+	var rows []string
+	most := 0.0
 	for _, c := range cands {
 		line, _, _ := strings.Cut(c.x.text, "\n")
-		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&kind == 0 {
+		if c.in[rowInput] != 1 || c.x.hit.Source != x.hit.Source || answerTypes(line)&kind == 0 || slices.Contains(rows, line) {
 			continue
 		}
 		w := cs.weightIn(retrieval.TermSet(line), nil)
 		switch {
 		case w > most:
-			row, most, tie = line, w, false
-		case w == most && w > 0 && line != row:
-			tie = true
+			rows, most = []string{line}, w
+		case w == most && w > 0:
+			rows = append(rows, line)
 		}
 	}
-	if tie {
+	if len(rows) > 2 {
 		return ""
 	}
-	return row
+	return strings.Join(rows, "\n")
 }
 
 // fromParagraphStart quotes a prose extract that starts inside a

@@ -738,7 +738,7 @@ func TestItemOnTheProductUnderTheAskedHeading(t *testing.T) {
 // of a table in its document that states it. A question that says how long
 // ago ("cracked after 2 months, is that covered?") answered with what the
 // warranty covers gets the period: the row of the periods table with the
-// question's words, not a row that shares as many of them as another. A
+// question's words, or both rows that have as many of them. A
 // question of two parts ("how much is shipping to canada and do i pay duty
 // on top") answered with the paragraph on duties gets the price: the rates
 // row of the place asked about, from the same document.
@@ -761,7 +761,8 @@ func TestAskedRowCompletesTheExtract(t *testing.T) {
 		asks: []ask{
 			{"my walnut board cracked along the grain after 2 months, is that covered", "Category: Home goods"},
 			{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
-			{"my lamp stopped switching on after 2 months, is that covered", ""}, // lamp: both rows
+			// lamp: both rows, for the shopper to tell
+			{"my lamp stopped switching on after 2 months, is that covered", "Category: Home goods · Examples: Bedding, ceramics, wooden boards, lamp shades · Warranty: 90 days from delivery\nCategory: Electronics"},
 		},
 	}, {
 		hits: []knowledge.Hit{
