@@ -1419,8 +1419,7 @@ func (cs concepts) namesAny(text string) bool {
 // covered", then the warranty periods' Home goods row, whose "wooden boards"
 // is the question's word; "how much is shipping to canada and do i pay duty
 // on top" gets the customs paragraph, then the Canada row of the rates. The
-// row is the one with most of the question's words; two rows with as many
-// add nothing.
+// row is the one with most of the question's words (see rowStating).
 func withAskedRow(x extract, cands []candidate, cs concepts, asked int) extract {
 	firstLine, _, _ := strings.Cut(x.text, "\n")
 	for _, kind := range []int{factDuration, factAmount} {
