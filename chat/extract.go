@@ -1436,12 +1436,11 @@ func withAskedRow(x extract, cands []candidate, cs concepts, asked int) extract 
 // withOtherStep adds to a table row that answers how long the sentence of
 // its document that times another step, when the question names that step
 // too: "how long after you get my return until the money is on my amex" is
-// the card's 5–10 business days after the inspection's 3. The
-// sentence is the first of another extract of the document that states a
+// the card's 5–10 business days after the inspection's 3. The sentence is
+// the first of an extract from a section beside the row's that states a
 // duration and has a main word of the question the row lacks (one that may
-// be what it is about, not how it asks or a unit of time), from a section
-// beside the row's (one with the most of them; two with as many add
-// nothing).
+// be what it is about, not how it asks or a unit of time); the one with the
+// most of them, and none when two have as many.
 func withOtherStep(b candidate, cands []candidate, cs concepts, asked int) extract {
 	x := b.x
 	firstLine, _, _ := strings.Cut(x.text, "\n")

@@ -760,7 +760,7 @@ func TestAskedRowCompletesTheExtract(t *testing.T) {
 		first: "- Faults",
 		asks: []ask{
 			{"my walnut board cracked along the grain after 2 months, is that covered", "Category: Home goods"},
-			{"my walnut board cracked along the grain, is that covered", ""},     // how long is not asked
+			{"my walnut board cracked along the grain, is that covered", ""}, // how long is not asked
 			// lamp: both rows, for the shopper to tell
 			{"my lamp stopped switching on after 2 months, is that covered", "Category: Home goods · Examples: Bedding, ceramics, wooden boards, lamp shades · Warranty: 90 days from delivery\nCategory: Electronics"},
 		},

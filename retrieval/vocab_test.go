@@ -52,11 +52,15 @@ func TestBuiltinVocabularyExpands(t *testing.T) {
 		{"typed my password wrong 5 times and now im locked out", []string{"account locked"}, nil},
 		// not liking it is a change of mind (无理由退货)
 		{"东西不喜欢能退吗 收到两周了", []string{"无理由退货", "change of mind"}, nil},
+		// 还能保吗 asks about the warranty
 		{"台灯用了一年半坏了 还能保吗", []string{"保修", "warranty"}, nil},
+		// instalments are PayPal's Pay Later; an eye cover is an eye mask
 		{"can i pay in installments", []string{"pay later"}, nil},
 		{"like an eye cover thing", []string{"eye mask"}, nil},
+		// an order on its way has shipped; a card that failed three times is paused
 		{"wanna delete my account but theres an order still on its way", []string{"shipped"}, nil},
 		{"付款 fail 了三次 现在说 card paused 要等多久", []string{"failed attempts"}, nil},
+		// amex is American Express; ads are advertising
 		{"how long till the refund shows on my amex", []string{"american express"}, nil},
 		{"do u use those creepy ad cookies", []string{"advertising"}, nil},
 		// to complain is to make a complaint (the stems differ)
