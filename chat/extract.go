@@ -1263,12 +1263,14 @@ var qualifiers = sync.OnceValue(func() []qualifier {
 			"size", "sizes", "fit", "fits", "swap", "switch", "small", "big", "bigger", "smaller", "larger", "tight", "loose", "尺码", "换", "大小", "合身", "码"),
 			"return", "returns", "refund", "退"),
 		// what an order's status means, unless the parcel is lost
-		yieldsTo(q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着"),
+		// (or names one: "it shipped, can i still cancel")
+		yieldsTo(q([]string{"status", "statuses", "状态"}, "says", "say", "shows", "showing", "mean", "means", "meaning", "显示", "意思", "写着",
+			"shipped", "processing", "已发货", "处理中"),
 			"lost", "丢件", "丢了"),
 		// a parcel refused at the door or sent back as undeliverable
 		q([]string{"refused", "refuse", "undeliverable", "拒收", "无法派送"}, "refusing", "reject", "rejected", "不收", "拒签", "退回来了", "送不到"),
 		// cancelling an order
-		q([]string{"cancel", "cancelled", "cancelling", "cancellation", "取消"}, "撤销", "撤单", "退单", "不要了", "不想要", "改", "修改", "更改", "换", "change", "changing", "edit", "modify", "stop", "拦截", "mistake", "wrong", "错"),
+		q([]string{"cancel", "cancelled", "cancelling", "cancellation", "取消"}, "撤销", "撤单", "退单", "不要了", "不想要", "改", "修改", "更改", "换", "change", "changing", "edit", "modify", "swap", "stop", "拦截", "mistake", "wrong", "错"),
 		// what a warranty does not cover, for a question that raises no
 		// warranty, claim or damage ("马克杯能放洗碗机和微波炉吗" is about
 		// care, not "金边陶瓷放进微波炉" as damage the warranty excludes);

@@ -1082,7 +1082,8 @@ func TestUnaskedProblemGivesWay(t *testing.T) {
 // exchanges", the shipping paid back with a return not under "Refused and
 // undeliverable parcels", a return after ten days not under cancelling an
 // order, an English VAT invoice question not under "Fapiao for Mainland
-// China orders".
+// China orders". A status named ("it already shipped") raises the order
+// statuses, swapping a size after ordering raises changing the order.
 func TestUnaskedQualifierGivesWay(t *testing.T) {
 	concepts := func(q string) concepts {
 		return questionConcepts(&knowledge.SearchResult{}, q, nil)
@@ -1095,6 +1096,8 @@ func TestUnaskedQualifierGivesWay(t *testing.T) {
 		{"the hoodie is too small, do i pay to send it back?", "Returns > Return shipping costs > Size exchanges on apparel", "FAQ > What is your return policy?", 0},
 		{"sent my return back last week, when do i see the money on my visa", "Order changes > Order statuses", "Returns > Refunds > Where the money goes", 1},
 		{"my order says processing, what does that mean", "Order changes > Order statuses", "Returns > Refunds > Where the money goes", 0},
+		{"it already shipped yesterday, can i still cancel", "Order changes > Order statuses", "Order changes > After the first hour", 0}, // a status named
+		{"ordered at 11pm pacific time, till when can i still swap the size", "FAQ > Can I cancel or change my order?", "FAQ > What is your return policy?", 0},
 		{"need an invoice w my company vat number on it", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 1},
 		{"中国大陆的订单能开增值税专票吗", "Invoices > Fapiao for Mainland China orders (发票)", "FAQ > Can I get an invoice for my order?", 0},
 		{"if i return stuff do i get the shipping i paid back too", "Returns > Refused and undeliverable parcels", "Returns > Refunds > What is refunded", 1},
