@@ -81,14 +81,8 @@ func TestBestExtractPrefersMeasuredRow(t *testing.T) {
 // section beside it that times that step; a duration in another part of
 // the document does not come with it.
 func TestRowWithOtherStep(t *testing.T) {
-	concepts := func(terms ...string) []retrieval.Concept {
-		var out []retrieval.Concept
-		for _, term := range terms {
-			out = append(out, retrieval.Concept{Term: term, IDF: 2, Weight: 1, Known: true})
-		}
-		return out
-	}
-	res := &knowledge.SearchResult{Confidence: 0.8, Concepts: concepts("long", "money", "back", "visa", "return"), Hits: []knowledge.Hit{
+	q := "How long till the money is back on my visa once u get the return"
+	res := &knowledge.SearchResult{Confidence: 0.8, Concepts: knownTerms(q), Hits: []knowledge.Hit{
 		{Source: "returns-refunds.md", Heading: "Returns & Refunds > Refunds > Where the money goes", Score: 1,
 			Text: "Payment method | Time to appear after we issue the refund\nPayPal | 3–5 business days\n" +
 				"Visa, Mastercard, American Express | 5–10 business days"},
@@ -97,14 +91,13 @@ func TestRowWithOtherStep(t *testing.T) {
 		{Source: "returns-refunds.md", Heading: "Returns & Refunds", Score: 0.5,
 			Text: "If something isn't right, you can return it within 30 days of delivery."},
 	}}
-	q := "How long till the money is back on my visa once u get the return"
 	c, _, ok := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil)
 	if !ok || !strings.HasPrefix(c.x.text, "Payment method: Visa") || !strings.Contains(c.x.text, "inspect it within 3 business days") ||
 		strings.Contains(c.x.text, "30 days") {
 		t.Fatalf("best extract %q; want the Visa row, then the inspection's 3 business days", c.x.text)
 	}
 	q = "how long till the money is back on my visa"
-	res.Concepts = concepts("long", "money", "back", "visa")
+	res.Concepts = knownTerms(q)
 	if c, _, _ := bestExtract(res, questionConcepts(res, q, nil), q, 5, nil); strings.Contains(c.x.text, "inspect") {
 		t.Errorf("best extract %q; the question names no other step", c.x.text)
 	}
