@@ -483,11 +483,9 @@ const arrivedDamagedQuery = "item arrived damaged 收到的商品破损"
 // its characters: 转运仓 is the shipping page's "freight forwarders").
 func focusQuery(word string, vocab *retrieval.Vocabulary) string {
 	text := word
-	for _, x := range vocab.Expand(word) {
-		for _, e := range x.Terms {
-			if !strings.ContainsFunc(e, retrieval.IsCJK) {
-				text += " " + e
-			}
+	for _, e := range vocab.ExpandTerms(word) {
+		if !strings.ContainsFunc(e, retrieval.IsCJK) {
+			text += " " + e
 		}
 	}
 	return text

@@ -1451,7 +1451,8 @@ func withOtherStep(b candidate, cands []candidate, cs concepts, asked int) extra
 	}
 	have := retrieval.TermSet(lastHeading(x.hit.Heading) + "\n" + x.text)
 	parent := parentHeading(x.hit.Heading)
-	lacks := func(k weightedConcept) bool {
+	// the words the step must have are main words of the question the row lacks
+	notLacked := func(k weightedConcept) bool {
 		return !k.focus || timeUnitRE.MatchString(strings.TrimPrefix(k.Term, "\x00")) || k.Covers(have)
 	}
 	step, most, tie := "", 0.0, false
@@ -1463,7 +1464,7 @@ func withOtherStep(b candidate, cands []candidate, cs concepts, asked int) extra
 		if len(ss) == 0 || answerTypes(ss[0])&factDuration == 0 || strings.Contains(x.text, ss[0]) {
 			continue
 		}
-		w := cs.weightIn(retrieval.TermSet(ss[0]), lacks)
+		w := cs.weightIn(retrieval.TermSet(ss[0]), notLacked)
 		switch {
 		case w > most:
 			step, most, tie = ss[0], w, false
