@@ -407,6 +407,11 @@ func (e *Engine) productAnswer(ctx context.Context, q *question) (productReply, 
 		return productReply{}, false
 	}
 	named := matches[0].Named
+	// A list needs something to list by ("do u ever get stuff back in
+	// stock" shares only "back" with a description).
+	if !named && !listsBy(text, pq, e.productWords(ctx, q.site)) {
+		return productReply{}, false
+	}
 	if !named && !(listing(text) && (pq.Filtered() || productIntents[q.a.Intent])) && !(pq.Filtered() && productIntents[q.a.Intent]) {
 		return productReply{}, false
 	}
@@ -1173,4 +1178,18 @@ func (e *Engine) suggestionAnswer(ctx context.Context, q *question) (reply, bool
 		fmt.Fprintf(&b, "\n• %s — %s", p.Title, money(p.Price, p.Currency))
 	}
 	return reply{text: b.String(), products: productCards(related), answered: true, kind: kindProduct}, true
+}
+
+// listsBy reports whether a question that names no product gives products
+// to be listed by: a word of their titles ("linen"), a price, colour or
+// size, or the cheapest or dearest of all (not the cheapest way to get
+// something to a place).
+func listsBy(text string, pq knowledge.ProductQuery, titleWords map[string]bool) bool {
+	if pq.MinPrice > 0 || pq.MaxPrice > 0 || len(pq.Colors) > 0 || len(pq.Sizes) > 0 {
+		return true
+	}
+	if (pq.Cheapest || pq.Dearest) && !slices.Contains(placeWords(retrieval.Words(text)), true) {
+		return true
+	}
+	return slices.ContainsFunc(retrieval.SearchTerms(text), func(t string) bool { return titleWords[t] && !questionWords[t] })
 }

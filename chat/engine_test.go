@@ -670,6 +670,30 @@ func TestNamedProductInAnotherColour(t *testing.T) {
 	}
 }
 
+// A question that names no kind of product and no price, colour or size
+// is not answered with a list of products that share a word with it ("do u
+// ever get stuff back in stock": not the trousers with back pockets); "the
+// cheapest thing you sell" still is, though not the cheapest way to get
+// something to a place.
+func TestListingNeedsAKindOrAFilter(t *testing.T) {
+	f := newFixture(t, false)
+	products := `[{"sku":"T1","title":"Linen Trousers","description":"Relaxed trousers with back pockets.","price":68,"stock":5},
+	 {"sku":"W1","title":"Waffle Towel","description":"Soft towel, back in stock soon.","price":25,"stock":0},
+	 {"sku":"M1","title":"Ceramic Mug","description":"Stoneware mug.","price":18,"stock":9}]`
+	if res, err := f.opts.Commerce.ImportProducts(context.Background(), strings.NewReader(products), knowledge.ImportOptions{SiteID: f.site.ID}); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("import products: %v %+v", err, res)
+	}
+	for _, text := range []string{"the thing i want says sold out, do u ever get stuff back in stock", "cheapest option to get stuff to honolulu?"} {
+		if bot := replies(f.visitor("en").say(text), chat.RoleBot); len(bot) != 1 || len(bot[0].Products) != 0 {
+			t.Errorf("%q: %q %+v; want no product cards", text, texts(bot), bot)
+		}
+	}
+	bot := replies(f.visitor("en").say("whats the cheapest thing u sell"), chat.RoleBot)
+	if len(bot) != 1 || len(bot[0].Products) == 0 || bot[0].Products[0].SKU != "M1" {
+		t.Errorf("the cheapest thing: %q %+v; want the mug first", texts(bot), bot)
+	}
+}
+
 // A price limit nothing of the kind asked for meets is said so, with the
 // least expensive that come close; a limit in a currency the catalog has
 // no price in lists the least expensive, saying what currency the prices
