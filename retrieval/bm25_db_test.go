@@ -301,3 +301,34 @@ func samePruned(t *testing.T, when string, db *pgxpool.Pool, site int64, q strin
 		}
 	}
 }
+
+// A typo of a word the query already has through a synonym ("retrun",
+// which the vocabulary expands to "return") is still read as that word:
+// its concept has the word as an alternative and weighs what the word
+// does, not what a word the site never uses does.
+func TestTypoOfAWordTheQueryHas(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	site, _ := newTestSite(t, db, "a", []string{"You can return most items within 30 days.", "Return shipping is free for faulty items.",
+		"We ship worldwide.", "Gift cards never expire.", "Track your parcel online.", "Orders leave within two days."})
+	syns, err := ParseSynonyms("retrun => return\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewIndex(db, NewHashEmbedder(16)).Find(ctx, site, Query{Text: "can i retrun items", Vocabulary: NewVocabulary(syns)}, 3, Fused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var typo, word Concept
+	for _, c := range res.Concepts {
+		switch c.Term {
+		case "retrun":
+			typo = c
+		case "item":
+			word = c
+		}
+	}
+	if !typo.Known || !typo.Covers(map[string]bool{"return": true}) || typo.IDF >= 2*word.IDF {
+		t.Errorf("concept of the typo %+v (of the word item: %+v); want it known, covered by return, weighed as return", typo, word)
+	}
+}

@@ -761,11 +761,15 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		}
 		stats.corrected = map[string]string{}
 		for _, t := range unseen {
-			if f, ok := fixes[t]; ok && !seen[f.Term] {
+			if f, ok := fixes[t]; ok {
+				// (the word may be in the query already, a synonym's:
+				// "retrun" brings "return" through the vocabulary)
 				stats.corrected[t] = f.Term
-				seen[f.Term] = true
 				weight[f.Term] = max(weight[f.Term], weight[t])
-				dfs = append(dfs, stat{f.Term, f.DF})
+				if !seen[f.Term] {
+					seen[f.Term] = true
+					dfs = append(dfs, stat{f.Term, f.DF})
+				}
 			}
 		}
 	}
