@@ -593,7 +593,7 @@ func corrections(ctx context.Context, tx pgx.Tx, siteID int64, terms []string) (
 			if c.Term[0] != t[0] || abs(len(c.Term)-len(t)) > limit {
 				continue
 			}
-			if d := editDistance(t, c.Term, limit); d < bestD || (d == bestD && c.DF > best.DF) {
+			if d := typoDistance(t, c.Term, limit); d < bestD || (d == bestD && c.DF > best.DF) {
 				best, bestD = c, d
 			}
 		}
@@ -609,6 +609,20 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// typoDistance is how far an unseen term is from a site's term: their
+// edit distance, or that of the term without the "e" or "s" the stemmer
+// leaves on a misspelt word but takes off the word itself ("chnage" is
+// one swap from "change", stemmed "chang").
+func typoDistance(t, term string, limit int) int {
+	d := editDistance(t, term, limit)
+	for _, end := range []string{"e", "s"} {
+		if u, ok := strings.CutSuffix(t, end); ok && len(u) >= 4 && !strings.HasSuffix(term, end) {
+			d = min(d, editDistance(u, term, limit))
+		}
+	}
+	return d
 }
 
 // editDistance is the optimal string alignment distance of a and b (edits

@@ -274,3 +274,24 @@ func TestVocabularyTermSet(t *testing.T) {
 		t.Errorf("a nil vocabulary's TermSet = %v; want the text's own terms", got)
 	}
 }
+
+// A misspelt word keeps the "e" or "s" the stemmer takes off the word it
+// misspells: "chnage" is one swap from "change", whose stem is "chang".
+func TestTypoDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"chnage", "chang", 1},
+		{"acounts", "account", 1},
+		{"retrun", "return", 1},
+		{"chnage", "change", 1},
+		{"cake", "chang", 2}, // over the limit
+		{"ese", "es", 1},     // too short to lose its "e": the plain distance
+	}
+	for _, tt := range tests {
+		if got := typoDistance(tt.a, tt.b, 1); got != tt.want {
+			t.Errorf("typoDistance(%q, %q, 1) = %d; want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
