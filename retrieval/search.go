@@ -776,8 +776,9 @@ func bm25(ctx context.Context, tx pgx.Tx, siteID int64, terms []wterm, limit, bu
 		stats.corrected = map[string]string{}
 		for _, t := range unseen {
 			if f, ok := fixes[t]; ok {
-				// (the word may be in the query already, a synonym's:
-				// "retrun" brings "return" through the vocabulary)
+				// The word may be in the query already, as a synonym
+				// ("retrun" brings "return" through the vocabulary): the
+				// typo is still read as it, with the shopper's weight.
 				stats.corrected[t] = f.Term
 				weight[f.Term] = max(weight[f.Term], weight[t])
 				if !seen[f.Term] {
