@@ -1185,11 +1185,10 @@ func (e *Engine) suggestionAnswer(ctx context.Context, q *question) (reply, bool
 // size, or the cheapest or dearest of all (not the cheapest way to get
 // something to a place).
 func listsBy(text string, pq knowledge.ProductQuery, titleWords map[string]bool) bool {
-	if pq.MinPrice > 0 || pq.MaxPrice > 0 || len(pq.Colors) > 0 || len(pq.Sizes) > 0 {
-		return true
+	by := pq
+	by.InStock = false // "back in stock" lists nothing by itself
+	if slices.Contains(placeWords(retrieval.Words(text)), true) {
+		by.Cheapest, by.Dearest = false, false
 	}
-	if (pq.Cheapest || pq.Dearest) && !slices.Contains(placeWords(retrieval.Words(text)), true) {
-		return true
-	}
-	return slices.ContainsFunc(retrieval.SearchTerms(text), func(t string) bool { return titleWords[t] && !questionWords[t] })
+	return by.Filtered() || slices.ContainsFunc(retrieval.SearchTerms(text), func(t string) bool { return titleWords[t] && !questionWords[t] })
 }
