@@ -178,8 +178,9 @@ func CountTokens(text string) int {
 // figures ("three" is "3"); 4: a hyphenated pair is one word too ("wi-fi"
 // is also "wifi"); 5: Latin letters without their accents ("são paulo" is
 // "sao paulo", "zürich" "zurich", "café" "cafe"); 6: "added" and "adding"
-// are "add", not "ad".
-const AnalyzerVersion = 6
+// are "add", not "ad"; 7: a figure written against its unit is the figure
+// and the unit ("100cm" is "100 cm").
+const AnalyzerVersion = 7
 
 // wordTerm is the search term of the word toks[i] of text: "usa" for the
 // country, a figure for a number word, "" for a stop word, else its stem
@@ -253,6 +254,32 @@ func compound(text string, toks []Token, i int) string {
 	return strings.ReplaceAll(stem(toks[i].Text+toks[i+1].Text), "'", "")
 }
 
+// withUnit splits a figure written against its unit of measure ("100cm",
+// "75kg", "12w", "10mins") into the figure and the unit's term, as the
+// words are read with a space between them ("100 cm"; "40in" is "40", "in"
+// being a stop word). Other words with a figure ("iphone15", "2nd", "4k")
+// stay whole.
+func withUnit(word string) (terms []string, ok bool) {
+	i := strings.IndexFunc(word, func(r rune) bool { return !unicode.IsDigit(r) })
+	if i <= 0 || !units[word[i:]] {
+		return nil, false
+	}
+	terms = []string{word[:i]}
+	if !IsStopWord(word[i:]) {
+		terms = append(terms, stem(word[i:]))
+	}
+	return terms, true
+}
+
+// units are the units of measure shoppers write against a figure.
+var units = map[string]bool{
+	"cm": true, "mm": true, "km": true, "in": true, "inch": true, "inches": true, "ft": true,
+	"kg": true, "lb": true, "lbs": true, "oz": true, "ml": true, "l": true,
+	"w": true, "wh": true, "mah": true, "v": true, "hz": true,
+	"min": true, "mins": true, "h": true, "hr": true, "hrs": true, "am": true, "pm": true,
+	"pcs": true, "pc": true, "usd": true, "eur": true, "gbp": true, "rmb": true, "cad": true, "aud": true,
+}
+
 // cjkStopChars are function characters left out of the unigrams: they occur
 // in nearly every Chinese sentence and only cost candidate lookups.
 var cjkStopChars = map[rune]bool{
@@ -271,6 +298,10 @@ func SearchTerms(text string) []string {
 	terms := make([]string, 0, 2*len(toks))
 	for i, t := range toks {
 		if !t.CJK {
+			if ws, ok := withUnit(t.Text); ok {
+				terms = append(terms, ws...)
+				continue
+			}
 			if w := wordTerm(text, toks, i); w != "" {
 				terms = append(terms, w)
 			}

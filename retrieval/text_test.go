@@ -172,6 +172,23 @@ func TestSearchTermsJoinHyphenatedPairs(t *testing.T) {
 	}
 }
 
+// A figure written against its unit is searched as the figure and the unit
+// ("my hips are 100cm" finds a chart's "100 cm"); a model name or a band
+// with a figure stays one word.
+func TestSearchTermsSplitAFigureFromItsUnit(t *testing.T) {
+	for glued, spaced := range map[string]string{"hips 100cm": "hips 100 cm", "75kg": "75 kg", "a 12W bulb": "a 12 W bulb",
+		"37Wh": "37 Wh", "10mins ago": "10 mins ago", "at 3pm": "at 3 pm", "40in chest": "40 in chest", "1.5L": "1.5 L"} {
+		if got, want := SearchTerms(glued), SearchTerms(spaced); !slices.Equal(got, want) {
+			t.Errorf("SearchTerms(%q) = %q, want %q as for %q", glued, got, want, spaced)
+		}
+	}
+	for _, word := range []string{"iphone15", "5g", "4k", "2nd", "x2"} {
+		if got := SearchTerms(word); !slices.Equal(got, []string{word}) {
+			t.Errorf("SearchTerms(%q) = %q, want it whole", word, got)
+		}
+	}
+}
+
 // A fact counts as stated when it stands on its own, not inside a longer
 // number or code.
 func TestContainsWhole(t *testing.T) {
