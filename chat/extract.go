@@ -1936,8 +1936,38 @@ func numbers(q string) []float64 {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		out = append(out, v/cmPerInch)
 	}
+	if cm, ok := chineseHeight(q); ok {
+		out = append(out, cm, cm/cmPerInch)
+	}
 	return out
 }
+
+// chineseHeight is a height said in metres the Chinese way, in centimetres:
+// "一米八" and "1米8" are 180, "一米七五" 175, "1.75米" 175.
+func chineseHeight(q string) (float64, bool) {
+	m := metreRE.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false
+	}
+	if m[1] != "" {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return math.Round(v * 100), true
+	}
+	cm := 100.0
+	for i, d := range []string{m[2], m[3]} {
+		if d == "" {
+			continue
+		}
+		n := strings.Index("零一二三四五六七八九", d) / len("零")
+		if d[0] >= '0' && d[0] <= '9' {
+			n = int(d[0] - '0')
+		}
+		cm += float64(n) * []float64{10, 1}[i]
+	}
+	return cm, true
+}
+
+var metreRE = regexp.MustCompile(`\b(1\.\d{1,2})\s*米|(?:一|1)\s*米\s*([零一二三四五六七八九0-9])([零一二三四五六七八九0-9])?`)
 
 const cmPerInch = 2.54
 
@@ -1987,6 +2017,9 @@ func rangeTerms(q string, terms map[string]bool) map[string]bool {
 	}
 	if shoeSize(q) {
 		out["eu"] = true
+	}
+	if _, ok := chineseHeight(q); ok {
+		out["height"] = true
 	}
 	return out
 }

@@ -47,6 +47,11 @@ func TestInRangeMeasurements(t *testing.T) {
 		// socks are sized by shoe size, which Chinese shoppers give as the EU size
 		{"袜子我平时穿41码 选哪个", row(socks, "M | 39–42 | 6–8.5 | 8–10.5 | 5.5–8"), 1},
 		{"袜子我平时穿41码 选哪个", row(socks, "S | 35–38 | 4–5.5 | 5–7.5 | 3–5"), 0},
+		// a height said in metres the Chinese way
+		{"浴袍 我一米八 拿哪个码", row("Size | Fits chest cm (in) | Fits height cm", "L/XL | 104–124 (41–49) | 172–192"), 1},
+		{"我1米75 t恤拿哪个码", row(tops, "L | 100–108 (39.5–42.5) | 172–180 | 175/96A"), 1},
+		{"我一米七五 t恤拿哪个码", row(tops, "XS | 82–88 (32–34.5) | 155–162 | 155/80A"), 0},
+		{"我1.75米 t恤拿哪个码", row(tops, "L | 100–108 (39.5–42.5) | 172–180 | 175/96A"), 1},
 		// a bracket that is not a second unit does not lend its label
 		{"is 10 ok", "Returns policy (9–12 days for refunds)", 0.5},
 	} {
