@@ -1939,16 +1939,68 @@ func numbers(q string) []float64 {
 	if cm, ok := chineseHeight(q); ok {
 		out = append(out, cm, cm/cmPerInch)
 	}
+	for _, m := range cnMeasureRE.FindAllStringSubmatch(q, 4) {
+		if v, ok := chineseNumber(m[1]); ok {
+			if m[2] != "" { // "九十出头": a little over 90
+				v++
+			}
+			out = append(out, v, v/cmPerInch)
+		}
+	}
 	return out
 }
 
-// chineseHeight is a height said in metres the Chinese way, in centimetres:
-// "一米八" and "1米8" are 180, "一米七五" 175, "1.75米" 175.
+// cnMeasureRE is a body measurement written in Chinese numerals ("胸围九十
+// 出头", "腰围八十").
+var cnMeasureRE = regexp.MustCompile(`(?:胸围|腰围|臀围|身高|头围|内长|裤长)\s*(?:大概|大约|差不多|约)?\s*([零一二两三四五六七八九十百]{2,})(出头)?`)
+
+// chineseNumber reads a number up to 999 in Chinese numerals ("九十" 90,
+// "一百零五" 105, "八十五" 85, "一六五" 165 read digit by digit).
+func chineseNumber(s string) (float64, bool) {
+	digit := func(r rune) int { return strings.IndexRune("零一二三四五六七八九", r) / len("零") }
+	rs := []rune(strings.ReplaceAll(s, "两", "二"))
+	if !strings.ContainsAny(s, "十百") { // digit by digit
+		n := 0
+		for _, r := range rs {
+			if digit(r) < 0 {
+				return 0, false
+			}
+			n = 10*n + digit(r)
+		}
+		return float64(n), true
+	}
+	n, cur := 0, 0
+	for _, r := range rs {
+		switch {
+		case r == '百':
+			n += max(cur, 1) * 100
+			cur = 0
+		case r == '十':
+			n += max(cur, 1) * 10
+			cur = 0
+		case digit(r) >= 0:
+			cur = digit(r)
+		default:
+			return 0, false
+		}
+	}
+	return float64(n + cur), true
+}
+
+// chineseHeight is a person's height said in metres the Chinese way, in
+// centimetres: "我一米八" and "身高1米8" are 180, "他一米七五" 175, "我1.75米"
+// 175. A length without a person is not a height: "一米八的床" is a bed
+// 1.8 m wide.
 func chineseHeight(q string) (float64, bool) {
-	m := metreRE.FindStringSubmatch(q)
-	if m == nil {
+	loc := metreRE.FindStringSubmatchIndex(q)
+	if loc == nil {
 		return 0, false
 	}
+	before := []rune(q[:loc[0]])
+	if !containsAny(string(before[max(0, len(before)-3):]), heightPeople) {
+		return 0, false
+	}
+	m := metreRE.FindStringSubmatch(q)
 	if m[1] != "" {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		return math.Round(v * 100), true
@@ -1966,6 +2018,9 @@ func chineseHeight(q string) (float64, bool) {
 	}
 	return cm, true
 }
+
+// heightPeople are the words right before a height that say whose it is.
+var heightPeople = []string{"我", "他", "她", "身高", "个子", "老公", "老婆", "朋友", "儿子", "女儿", "孩子", "人"}
 
 var metreRE = regexp.MustCompile(`\b(1\.\d{1,2})\s*米|(?:一|1)\s*米\s*([零一二三四五六七八九0-9])([零一二三四五六七八九0-9])?`)
 
