@@ -38,6 +38,7 @@ var (
 	devFifteen    = filepath.Join("..", "..", "docs", "eval", "demo", "dev-fifteen.csv")
 	devSixteen    = filepath.Join("..", "..", "docs", "eval", "demo", "dev-sixteen.csv")
 	devSeventeen  = filepath.Join("..", "..", "docs", "eval", "demo", "dev-seventeen.csv")
+	devEighteen   = filepath.Join("..", "..", "docs", "eval", "demo", "dev-eighteen.csv")
 )
 
 var questionsHeader = []string{"id", "split", "lang", "kind", "customer", "context", "query", "expected_source", "facts", "notes"}
@@ -233,7 +234,7 @@ func TestDevExtraQuestions(t *testing.T) {
 	for _, f := range []struct {
 		path, prefix string
 		min          int
-	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}, {devThirteen, "h", 160}, {devFourteen, "j", 160}, {devFifteen, "b", 160}, {devSixteen, "a", 160}, {devSeventeen, "u", 160}} {
+	}{{devExtraPath, "d", 150}, {devProducts, "p", 100}, {devFresh, "f", 160}, {devMore, "m", 160}, {devSix, "s", 160}, {devProducts2, "r", 100}, {devProducts3, "c", 100}, {devProducts4, "g", 100}, {devCare, "k", 80}, {devSeven, "v", 160}, {devEight, "e", 160}, {devNine, "n", 160}, {devTen, "t", 160}, {devEleven, "w", 160}, {devTwelve, "y", 160}, {devThirteen, "h", 160}, {devFourteen, "j", 160}, {devFifteen, "b", 160}, {devSixteen, "a", 160}, {devSeventeen, "u", 160}, {devEighteen, "i", 160}} {
 		qs := readQuestions(t, f.path)
 		if len(qs) < f.min {
 			t.Errorf("%s: %d questions, want at least %d", f.path, len(qs), f.min)
