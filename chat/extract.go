@@ -1957,15 +1957,14 @@ var cnMeasureRE = regexp.MustCompile(`(?:胸围|腰围|臀围|身高|头围|内�
 // chineseNumber reads a number up to 999 in Chinese numerals ("九十" 90,
 // "一百零五" 105, "八十五" 85, "一六五" 165 read digit by digit).
 func chineseNumber(s string) (float64, bool) {
-	digit := func(r rune) int { return strings.IndexRune("零一二三四五六七八九", r) / len("零") }
 	rs := []rune(strings.ReplaceAll(s, "两", "二"))
 	if !strings.ContainsAny(s, "十百") { // digit by digit
 		n := 0
 		for _, r := range rs {
-			if digit(r) < 0 {
+			if cnDigit(r) < 0 {
 				return 0, false
 			}
-			n = 10*n + digit(r)
+			n = 10*n + cnDigit(r)
 		}
 		return float64(n), true
 	}
@@ -1978,8 +1977,8 @@ func chineseNumber(s string) (float64, bool) {
 		case r == '十':
 			n += max(cur, 1) * 10
 			cur = 0
-		case digit(r) >= 0:
-			cur = digit(r)
+		case cnDigit(r) >= 0:
+			cur = cnDigit(r)
 		default:
 			return 0, false
 		}
@@ -1987,34 +1986,37 @@ func chineseNumber(s string) (float64, bool) {
 	return float64(n + cur), true
 }
 
+// cnDigit is the value of a digit written in Chinese or in figures, or -1.
+func cnDigit(r rune) int {
+	if r >= '0' && r <= '9' {
+		return int(r - '0')
+	}
+	return strings.IndexRune("零一二三四五六七八九", r) / len("零")
+}
+
 // chineseHeight is a person's height said in metres the Chinese way, in
 // centimetres: "我一米八" and "身高1米8" are 180, "他一米七五" 175, "我1.75米"
 // 175. A length without a person is not a height: "一米八的床" is a bed
 // 1.8 m wide.
 func chineseHeight(q string) (float64, bool) {
-	loc := metreRE.FindStringSubmatchIndex(q)
-	if loc == nil {
+	m := metreRE.FindStringSubmatchIndex(q)
+	if m == nil {
 		return 0, false
 	}
-	before := []rune(q[:loc[0]])
+	before := []rune(q[:m[0]])
 	if !containsAny(string(before[max(0, len(before)-3):]), heightPeople) {
 		return 0, false
 	}
-	m := metreRE.FindStringSubmatch(q)
-	if m[1] != "" {
-		v, _ := strconv.ParseFloat(m[1], 64)
+	if m[2] >= 0 { // "1.75米"
+		v, _ := strconv.ParseFloat(q[m[2]:m[3]], 64)
 		return math.Round(v * 100), true
 	}
 	cm := 100.0
-	for i, d := range []string{m[2], m[3]} {
-		if d == "" {
-			continue
+	for i, scale := range []float64{10, 1} {
+		if start := m[4+2*i]; start >= 0 {
+			r, _ := utf8.DecodeRuneInString(q[start:])
+			cm += float64(cnDigit(r)) * scale
 		}
-		n := strings.Index("零一二三四五六七八九", d) / len("零")
-		if d[0] >= '0' && d[0] <= '9' {
-			n = int(d[0] - '0')
-		}
-		cm += float64(n) * []float64{10, 1}[i]
 	}
 	return cm, true
 }

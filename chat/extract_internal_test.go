@@ -51,12 +51,12 @@ func TestInRangeMeasurements(t *testing.T) {
 		{"浴袍 我一米八 拿哪个码", row("Size | Fits chest cm (in) | Fits height cm", "L/XL | 104–124 (41–49) | 172–192"), 1},
 		{"我1米75 t恤拿哪个码", row(tops, "L | 100–108 (39.5–42.5) | 172–180 | 175/96A"), 1},
 		{"我一米七五 t恤拿哪个码", row(tops, "XS | 82–88 (32–34.5) | 155–162 | 155/80A"), 0},
+		{"我1.75米 t恤拿哪个码", row(tops, "L | 100–108 (39.5–42.5) | 172–180 | 175/96A"), 1},
 		// and measurements in Chinese numerals
 		{"胸围九十出头 t恤选哪个码", row(tops, "S | 88–94 (34.5–37) | 160–168 | 165/84A"), 1},
 		{"腰围八十 臀围一百 裤子选哪个码", row(bottoms, "M | 74–82 (29–32) | 98–104 (38.5–41) | 78 (30.5)"), 1},
 		// a bed 1.8 m wide is no one's height
 		{"一米八的床 用哪个被套", row("Size | Fits chest cm (in) | Fits height cm", "L/XL | 104–124 (41–49) | 172–192"), 0},
-		{"我1.75米 t恤拿哪个码", row(tops, "L | 100–108 (39.5–42.5) | 172–180 | 175/96A"), 1},
 		// a bracket that is not a second unit does not lend its label
 		{"is 10 ok", "Returns policy (9–12 days for refunds)", 0.5},
 	} {
